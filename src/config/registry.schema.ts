@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { sqlIdentifier } from './identifiers';
+
+/** A Postgres interval literal such as '15 minutes', '1 hour', '00:05:00'. Parsed by Postgres, so only shape-checked here. */
+const intervalText = (field: string) =>
+	z
+		.string()
+		.regex(
+			/^(\d+(\.\d+)?\s*(microseconds?|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|mon|months?)\s*)+$|^\d{1,2}:\d{2}(:\d{2})?$/,
+			`${field} must be a Postgres interval such as '15 minutes' or '1 hour'`,
+		);
+
+export const extractModes = ['incremental', 'snapshot'] as const;
+export const loadStrategies = ['append', 'upsert', 'replace'] as const;
+export const schemaDriftPolicies = ['add_nullable_columns', 'fail'] as const;
+
+/** One source table as it appears in the versioned registry file (dwh-control-sql/source-registry.json). */
+export const sourceTableSchema = z
+	.object({
+		source_db: sqlIdentifier('source_db'),
+		source_schema: sqlIdentifier('source_schema').default('public'),
+		source_table: sqlIdentifier('source_table'),
+		mode: z.enum(extractModes),
+		/** append: rows never change after insert (ON CONFLICT DO NOTHING); upsert: newer watermark wins; replace: snapshot. */
+		load_strategy: z.enum(loadStrategies),
+		watermark_column: sqlIdentifier('watermark_column').nullable().default(null),
+		key_columns: z.array(sqlIdentifier('key_columns[]')).min(1, 'key_columns needs at least one column'),
+		cadence: intervalText('cadence'),
+		lookback: intervalText('lookback').default('0 seconds'),
+		safety_lag: intervalText('safety_lag').default('0 seconds'),
+		schema_drift_policy: z.enum(schemaDriftPolicies).default('add_nullable_columns'),
+		/** Columns that must never leave the source (design doc §6.5: message content). */
+		excluded_columns: z.array(sqlIdentifier('excluded_columns[]')).default([]),
+		enabled: z.boolean().default(true),
+		description: z.string().default(''),
+	})
+	.strict()
+	.superRefine((t, ctx) => {
+		const where = `${t.source_db}.${t.source_schema}.${t.source_table}`;
+		if (bronzeTableName(t).length > 63) {
+			ctx.addIssue({ code: 'custom', path: ['source_table'], message: `${where}: bronze name ${bronzeTableName(t)} exceeds Postgres' 63-character limit` });
+		}
+		if (t.mode === 'incremental' && !t.watermark_column) {
+			ctx.addIssue({ code: 'custom', path: ['watermark_column'], message: `${where}: incremental tables need a watermark_column` });
+		}
+		if (t.mode === 'snapshot' && t.watermark_column) {
+			ctx.addIssue({ code: 'custom', path: ['watermark_column'], message: `${where}: snapshot tables must not set watermark_column` });
+		}
+		if ((t.mode === 'snapshot') !== (t.load_strategy === 'replace')) {
+			ctx.addIssue({ code: 'custom', path: ['load_strategy'], message: `${where}: snapshot mode goes with load_strategy 'replace' and only with it` });
+		}
+		for (const k of t.key_columns) {
+			if (t.excluded_columns.includes(k)) {
+				ctx.addIssue({ code: 'custom', path: ['excluded_columns'], message: `${where}: key column ${k} cannot be excluded` });
+			}
+		}
+		if (t.watermark_column && t.excluded_columns.includes(t.watermark_column)) {
+			ctx.addIssue({ code: 'custom', path: ['excluded_columns'], message: `${where}: watermark column cannot be excluded` });
+		}
+	});
+
+export type SourceTableInput = z.input<typeof sourceTableSchema>;
+export type SourceTable = z.output<typeof sourceTableSchema>;
+
+export const sourceRegistrySchema = z
+	.object({
+		version: z.string().min(1, 'version is required (bump it on every change)'),
+		tables: z.array(sourceTableSchema).min(1),
+	})
+	.strict()
+	.superRefine((r, ctx) => {
+		const seen = new Set<string>();
+		r.tables.forEach((t, i) => {
+			const name = bronzeTableName(t);
+			if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['tables', i], message: `duplicate table ${name}` });
+			seen.add(name);
+		});
+	});
+
+export type SourceRegistry = z.output<typeof sourceRegistrySchema>;
+
+/** Bronze naming from design doc §8.1: raw.{source_db}__{table}. This is also the registry's table_name key. */
+export function bronzeTableName(t: Pick<SourceTable, 'source_db' | 'source_table'>): string {
+	return `${t.source_db}__${t.source_table}`;
+}
+
+/** A registry row as read back from dwh_control.source_tables. */
+export type RegisteredTable = SourceTable & { table_name: string };

@@ -1,0 +1,111 @@
+import type pg from 'pg';
+import type { RunStatus } from '../config/run.schema';
+
+type Db = pg.Pool | pg.PoolClient;
+
+export interface RunRow {
+	run_id: string;
+	table_name: string;
+	status: RunStatus;
+	mode: string;
+	window_lower: string | null;
+	window_upper: string | null;
+	upper_capped_by: string | null;
+	columns: string[] | null;
+	rows_extracted: string | null;
+	csv_path: string | null;
+	csv_bytes: string | null;
+	csv_sha256: string | null;
+	processed_path: string | null;
+	csv_moved_at: string | null;
+	run_started_at: string;
+	extracted_at: string | null;
+	error_message: string | null;
+}
+
+/** Error text stored in the run log is capped so a huge driver message cannot bloat the control tables. */
+export function errorText(err: unknown): string {
+	const e = err as { message?: string; detail?: string; where?: string };
+	const parts = [e.message ?? String(err), e.detail, e.where].filter(Boolean);
+	return parts.join(' | ').slice(0, 4000);
+}
+
+export async function getRun(db: Db, runId: number, forUpdate = false): Promise<RunRow | null> {
+	const { rows } = await db.query<RunRow>(
+		`SELECT * FROM dwh_control.extract_runs WHERE run_id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
+		[runId],
+	);
+	return rows[0] ?? null;
+}
+
+export async function inFlightRun(db: Db, table: string): Promise<RunRow | null> {
+	const { rows } = await db.query<RunRow>(
+		`SELECT * FROM dwh_control.extract_runs WHERE table_name = $1 AND status IN ('extracting','uploaded','loading')`,
+		[table],
+	);
+	return rows[0] ?? null;
+}
+
+/** Inserts a new 'extracting' run, or returns null when another run holds the table's in-flight slot. */
+export async function claimRun(db: Db, table: string, mode: string, executionId?: string): Promise<RunRow | null> {
+	const { rows } = await db.query<RunRow>(
+		`INSERT INTO dwh_control.extract_runs (table_name, status, mode, n8n_execution_id)
+		 VALUES ($1, 'extracting', $2, $3)
+		 ON CONFLICT (table_name) WHERE status IN ('extracting','uploaded','loading') DO NOTHING
+		 RETURNING *`,
+		[table, mode, executionId ?? null],
+	);
+	return rows[0] ?? null;
+}
+
+export async function recordSkippedRun(db: Db, table: string, mode: string, reason: string, executionId?: string): Promise<RunRow> {
+	const { rows } = await db.query<RunRow>(
+		`INSERT INTO dwh_control.extract_runs (table_name, status, mode, skip_reason, run_finished_at, n8n_execution_id)
+		 VALUES ($1, 'skipped', $2, $3, now(), $4) RETURNING *`,
+		[table, mode, reason, executionId ?? null],
+	);
+	return rows[0];
+}
+
+/** Fails an in-flight run whose worker is gone. Guarded by status so a run that just finished is left alone. */
+export async function abandonRun(db: Db, runId: string | number, reason: string): Promise<boolean> {
+	const res = await db.query(
+		`UPDATE dwh_control.extract_runs SET status = 'failed', error_message = $2, run_finished_at = now()
+		 WHERE run_id = $1 AND status IN ('extracting','uploaded','loading')`,
+		[runId, reason],
+	);
+	return (res.rowCount ?? 0) > 0;
+}
+
+export async function failRun(db: Db, runId: string | number, err: unknown, fromStatuses: RunStatus[]): Promise<void> {
+	await db.query(
+		`UPDATE dwh_control.extract_runs SET status = 'failed', error_message = $2, run_finished_at = now()
+		 WHERE run_id = $1 AND status = ANY($3::text[])`,
+		[runId, errorText(err), fromStatuses],
+	);
+}
+
+export interface UploadedRun {
+	windowLower: string | null;
+	windowUpper: string | null;
+	upperCappedBy: string | null;
+	columns: string[];
+	rows: number;
+	csvPath: string;
+	bytes: number;
+	sha256: string;
+	note: string | null;
+}
+
+export async function markUploaded(db: Db, runId: string | number, u: UploadedRun): Promise<void> {
+	const res = await db.query(
+		`UPDATE dwh_control.extract_runs
+		 SET status = 'uploaded', window_lower = $2, window_upper = $3, upper_capped_by = $4, columns = $5,
+		     rows_extracted = $6, csv_path = $7, csv_bytes = $8, csv_sha256 = $9, extracted_at = now(), error_message = $10
+		 WHERE run_id = $1 AND status = 'extracting'`,
+		[runId, u.windowLower, u.windowUpper, u.upperCappedBy, u.columns, u.rows, u.csvPath, u.bytes, u.sha256, u.note],
+	);
+	if (res.rowCount !== 1) {
+		throw new Error(`run ${runId} is no longer 'extracting' (another execution failed it as abandoned); its CSV ${u.csvPath} stays in exports/ and will not be loaded`);
+	}
+}

@@ -1,0 +1,93 @@
+import { escapeIdentifier as q, escapeLiteral } from 'pg';
+import type pg from 'pg';
+import type { RegisteredTable } from '../config/registry.schema';
+import { bronzeType, type SourceColumn } from './sourceColumns';
+
+/** Bookkeeping columns every bronze table carries; never part of the CSV. */
+export const BRONZE_META_COLUMNS = ['_dwh_run_id', '_dwh_loaded_at'] as const;
+
+export class SchemaDriftError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'SchemaDriftError';
+	}
+}
+
+interface BronzeColumn {
+	name: string;
+	type: string;
+}
+
+async function readBronzeColumns(db: pg.PoolClient | pg.Pool, table: string): Promise<BronzeColumn[] | null> {
+	const { rows } = await db.query<BronzeColumn & { exists: boolean }>(
+		`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+		   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		  WHERE n.nspname = 'raw' AND c.relname = $1 AND c.relkind IN ('r','p') AND a.attnum > 0 AND NOT a.attisdropped
+		  ORDER BY a.attnum`,
+		[table],
+	);
+	if (rows.length === 0) return null;
+	return rows.filter((r) => !(BRONZE_META_COLUMNS as readonly string[]).includes(r.name));
+}
+
+export interface BronzeSchemaOutcome {
+	created: boolean;
+	addedColumns: string[];
+	/** Columns bronze has but the source no longer sends (kept; new rows get NULL). */
+	missingInSource: string[];
+}
+
+/**
+ * Creates raw.<table> from the source's columns and key on first sight, and on every later run compares the two
+ * and applies the registry's drift policy. Type changes always stop the run: silently re-typing bronze can
+ * corrupt history, so a DBA decides.
+ */
+export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, source: SourceColumn[]): Promise<BronzeSchemaOutcome> {
+	const bronze = await readBronzeColumns(db, t.table_name);
+	const target = `raw.${q(t.table_name)}`;
+	if (!bronze) {
+		const cols = source.map((c) => `${q(c.name)} ${bronzeType(c)}${t.key_columns.includes(c.name) ? ' NOT NULL' : ''}`);
+		await db.query(
+			`CREATE TABLE IF NOT EXISTS ${target} (
+				${cols.join(',\n\t\t\t\t')},
+				_dwh_run_id bigint NOT NULL,
+				_dwh_loaded_at timestamptz NOT NULL DEFAULT now(),
+				CONSTRAINT ${q(`${t.table_name}_pkey`.slice(0, 63))} PRIMARY KEY (${t.key_columns.map(q).join(', ')})
+			)`,
+		);
+		await db.query(`COMMENT ON TABLE ${target} IS ${escapeLiteral(`bronze copy of ${t.source_db}.${t.source_schema}.${t.source_table}; loaded by n8n-nodes-dataacuity, never edit by hand`)}`);
+		return { created: true, addedColumns: [], missingInSource: [] };
+	}
+
+	const bronzeByName = new Map(bronze.map((c) => [c.name, c]));
+	const sourceNames = new Set(source.map((c) => c.name));
+	const added = source.filter((c) => !bronzeByName.has(c.name));
+	const missing = bronze.filter((c) => !sourceNames.has(c.name)).map((c) => c.name);
+	const retyped = source
+		.filter((c) => bronzeByName.has(c.name) && bronzeByName.get(c.name)!.type !== bronzeType(c))
+		.map((c) => `${c.name} (source ${bronzeType(c)}, bronze ${bronzeByName.get(c.name)!.type})`);
+
+	const where = `${t.source_db}.${t.source_schema}.${t.source_table}`;
+	if (retyped.length) {
+		throw new SchemaDriftError(
+			`Schema drift on ${where}: column type changed for ${retyped.join(', ')}. Alter raw.${t.table_name} by hand (or rebuild it), then rerun.`,
+		);
+	}
+	const missingKeys = missing.filter((m) => t.key_columns.includes(m));
+	if (missingKeys.length) {
+		throw new SchemaDriftError(`Schema drift on ${where}: key column(s) ${missingKeys.join(', ')} no longer exist in the source. Fix key_columns in the registry.`);
+	}
+	if (t.schema_drift_policy === 'fail' && (added.length || missing.length)) {
+		const parts = [
+			added.length ? `new in source: ${added.map((c) => `${c.name} ${bronzeType(c)}`).join(', ')}` : '',
+			missing.length ? `gone from source: ${missing.join(', ')}` : '',
+		].filter(Boolean);
+		throw new SchemaDriftError(
+			`Schema drift on ${where} (policy 'fail'): ${parts.join('; ')}. Update raw.${t.table_name} by hand, or set schema_drift_policy to 'add_nullable_columns' in the registry.`,
+		);
+	}
+	for (const c of added) {
+		await db.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${q(c.name)} ${bronzeType(c)}`);
+	}
+	return { created: false, addedColumns: added.map((c) => c.name), missingInSource: missing };
+}

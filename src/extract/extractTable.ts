@@ -1,0 +1,192 @@
+import { escapeIdentifier as q, escapeLiteral } from 'pg';
+import type pg from 'pg';
+import type { RegisteredTable } from '../config/registry.schema';
+import type { ExtractResult } from '../config/run.schema';
+import { getRegisteredTable } from '../control/registry';
+import { abandonRun, claimRun, failRun, inFlightRun, markUploaded, recordSkippedRun, type RunRow } from '../control/runs';
+import { tryLockTable, unlockTable } from '../control/tableLock';
+import type { PipelineContext } from '../pipeline/context';
+import { ensureBronzeTable } from './bronzeSchema';
+import { exportCsv } from './csvExport';
+import { assertTimeZone, csvFileName } from './csvFileName';
+import { isTimestampType, readSourceColumns } from './sourceColumns';
+import { chooseUpper, readPreSnapshotBounds } from './window';
+
+/** Marker in application_name for extract sessions; their READ ONLY transactions never hold a window back. */
+export const EXTRACT_APPLICATION_SUFFIX = ':extract';
+
+function result(table: string, run: RunRow | null, fields: Partial<ExtractResult>): ExtractResult {
+	return {
+		table,
+		runId: run ? Number(run.run_id) : null,
+		status: 'failed',
+		window: { lower: null, upper: null, upperCappedBy: null },
+		rows: 0,
+		csvPath: null,
+		bytes: 0,
+		sha256: null,
+		message: '',
+		...fields,
+	};
+}
+
+/**
+ * Frees the table's in-flight slot when its holder is gone. Called with the table lock held, so a run in
+ * 'extracting' or 'loading' has no live worker. A run in 'uploaded' is waiting for its load; it only counts as
+ * abandoned once it has waited longer than twice the cadence (and at least 15 minutes).
+ */
+async function releaseAbandonedRun(lockClient: pg.PoolClient, t: RegisteredTable): Promise<RunRow | null> {
+	const run = await inFlightRun(lockClient, t.table_name);
+	if (!run) return null;
+	if (run.status === 'extracting' || run.status === 'loading') {
+		await abandonRun(lockClient, run.run_id, `abandoned: the execution that was ${run.status} this run stopped without finishing`);
+		return null;
+	}
+	const { rows } = await lockClient.query<{ stale: boolean }>(
+		`SELECT coalesce(extracted_at, run_started_at) < now() - greatest($2::interval * 2, interval '15 minutes') AS stale
+		   FROM dwh_control.extract_runs WHERE run_id = $1`,
+		[run.run_id, t.cadence],
+	);
+	if (rows[0]?.stale) {
+		await abandonRun(lockClient, run.run_id, 'abandoned: uploaded but never loaded; its window is re-extracted by the next run');
+		return null;
+	}
+	return run;
+}
+
+export async function extractTable(ctx: PipelineContext, tableName: string): Promise<ExtractResult> {
+	assertTimeZone(ctx.exportTimezone);
+	const t = await getRegisteredTable(ctx.warehouse, tableName);
+	if (!t.enabled) {
+		return result(t.table_name, null, { status: 'skipped', message: `${t.table_name} is disabled in the registry` });
+	}
+
+	const lockClient = await ctx.warehouse.connect();
+	let lockClientBroken = false;
+	let locked = false;
+	let run: RunRow | null = null;
+	try {
+		locked = await tryLockTable(lockClient, t.table_name);
+		if (!locked) {
+			const reason = 'another execution is extracting or loading this table right now';
+			const skipped = await recordSkippedRun(lockClient, t.table_name, t.mode, reason, ctx.executionId);
+			return result(t.table_name, skipped, { status: 'skipped', message: reason });
+		}
+		const waiting = await releaseAbandonedRun(lockClient, t);
+		if (!waiting) run = await claimRun(lockClient, t.table_name, t.mode, ctx.executionId);
+		if (!run) {
+			const holder = waiting ?? (await inFlightRun(lockClient, t.table_name));
+			const reason = holder
+				? `run ${holder.run_id} (${holder.status}) has not been loaded yet; this table waits for it`
+				: 'another execution claimed this table at the same moment';
+			const skipped = await recordSkippedRun(lockClient, t.table_name, t.mode, reason, ctx.executionId);
+			return result(t.table_name, skipped, { status: 'skipped', message: reason });
+		}
+
+		const claimed = run;
+		try {
+			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed);
+			return result(t.table_name, claimed, { status: 'uploaded', ...outcome });
+		} catch (err) {
+			try {
+				await failRun(lockClient, claimed.run_id, err, ['extracting']);
+			} catch {
+				lockClientBroken = true; // warehouse unreachable: the run stays 'extracting' and is abandoned next time
+			}
+			return result(t.table_name, claimed, { status: 'failed', message: (err as Error).message });
+		}
+	} catch (err) {
+		lockClientBroken = true;
+		throw err;
+	} finally {
+		if (locked && !lockClientBroken) await unlockTable(lockClient, t.table_name).catch(() => (lockClientBroken = true));
+		lockClient.release(lockClientBroken);
+	}
+}
+
+async function extractClaimedRun(
+	ctx: PipelineContext,
+	lockClient: pg.PoolClient,
+	t: RegisteredTable,
+	run: RunRow,
+): Promise<Partial<ExtractResult>> {
+	const source = await ctx.sources.get(t.source_db).connect();
+	let sourceBroken = true;
+	try {
+		const appName = (await source.query<{ a: string }>("SELECT current_setting('application_name') AS a")).rows[0].a;
+		const bounds = await readPreSnapshotBounds(source, t.safety_lag, appName);
+		const notes: string[] = [];
+		if (!bounds.canSeeAllSessions && !bounds.inRecovery) {
+			notes.push(`source role cannot see other sessions' transactions (grant pg_read_all_stats); late commits rely on lookback ${t.lookback}`);
+		}
+
+		await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+		// The first statement fixes the snapshot; everything below reads the same consistent state.
+		const columns = (await readSourceColumns(source, t.source_schema, t.source_table)).filter((c) => !t.excluded_columns.includes(c.name));
+		if (columns.length === 0) {
+			throw new Error(`Source table ${t.source_db}.${t.source_schema}.${t.source_table} not found (or it has no columns) — check the registry entry`);
+		}
+		const drift = await ensureBronzeTable(lockClient, t, columns);
+		if (drift.addedColumns.length) notes.push(`bronze gained column(s) ${drift.addedColumns.join(', ')}`);
+		if (drift.missingInSource.length) notes.push(`column(s) ${drift.missingInSource.join(', ')} gone from source; bronze keeps them (NULL for new rows)`);
+
+		const selectList = columns.map((c) => q(c.name)).join(', ');
+		const from = `${q(t.source_schema)}.${q(t.source_table)}`;
+		let windowLower: string | null = null;
+		let windowUpper: string;
+		let cappedBy: string;
+		let selectSql: string;
+		if (t.mode === 'incremental') {
+			const wm = t.watermark_column!;
+			const wmCol = columns.find((c) => c.name === wm);
+			if (!wmCol || !isTimestampType(wmCol.type)) {
+				throw new Error(`Watermark column ${wm} of ${t.table_name} must be a timestamp/timestamptz column in the source (found ${wmCol?.type ?? 'no such column'})`);
+			}
+			const { rows } = await lockClient.query<{ lower: string }>(
+				`SELECT (last_extracted_at - $2::interval)::text AS lower FROM dwh_control.extract_watermarks WHERE table_name = $1`,
+				[t.table_name, t.lookback],
+			);
+			if (!rows[0]) throw new Error(`No watermark row for ${t.table_name} — run \`npm run dwh:registry-sync\``);
+			windowLower = rows[0].lower;
+			const upper = await chooseUpper(source, bounds);
+			windowUpper = upper.upper;
+			cappedBy = upper.cappedBy;
+			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${q(wm)} > ${escapeLiteral(windowLower)}::timestamptz AND ${q(wm)} <= ${escapeLiteral(windowUpper)}::timestamptz`;
+		} else {
+			windowUpper = bounds.clockBound;
+			cappedBy = 'snapshot';
+			selectSql = `SELECT ${selectList} FROM ${from}`;
+		}
+
+		const key = ctx.store.exportKey(t.table_name, csvFileName(new Date(run.run_started_at), ctx.exportTimezone, run.run_id));
+		const csv = await exportCsv(source, selectSql, ctx.store, key);
+		await source.query('COMMIT');
+		sourceBroken = false;
+
+		const csvPath = ctx.store.uri(key);
+		const note = notes.length ? notes.join('; ') : null;
+		await markUploaded(lockClient, run.run_id, {
+			windowLower,
+			windowUpper,
+			upperCappedBy: cappedBy,
+			columns: columns.map((c) => c.name),
+			rows: csv.rows,
+			csvPath,
+			bytes: csv.bytes,
+			sha256: csv.sha256,
+			note,
+		});
+		ctx.log?.(`${t.table_name}: run ${run.run_id} extracted ${csv.rows} rows (${windowLower ?? '-'}, ${windowUpper}] to ${csvPath}`);
+		return {
+			window: { lower: windowLower, upper: windowUpper, upperCappedBy: cappedBy },
+			rows: csv.rows,
+			csvPath,
+			bytes: csv.bytes,
+			sha256: csv.sha256,
+			message: note ?? '',
+		};
+	} finally {
+		if (sourceBroken) await source.query('ROLLBACK').catch(() => undefined);
+		source.release(sourceBroken);
+	}
+}

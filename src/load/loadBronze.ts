@@ -1,0 +1,240 @@
+import { pipeline } from 'node:stream/promises';
+import { escapeIdentifier as q } from 'pg';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { RegisteredTable } from '../config/registry.schema';
+import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/run.schema';
+import { getRegisteredTable } from '../control/registry';
+import { errorText, failRun, getRun, type RunRow } from '../control/runs';
+import { lockTable, unlockTable } from '../control/tableLock';
+import { CsvDigest } from '../extract/csvDigest';
+import type { PipelineContext } from '../pipeline/context';
+import { buildMergeSql, STAGE_TABLE } from './mergeSql';
+import { moveLoadedCsv, movePendingCsvs } from './processedMove';
+
+/** How long a load waits for an extract of the same table to finish before giving up. */
+const LOCK_WAIT_MS = 120_000;
+
+export class LoadError extends Error {
+	constructor(
+		message: string,
+		readonly runId: number | null,
+		/** What the user should do about it. */
+		readonly hint: string,
+	) {
+		super(message);
+		this.name = 'LoadError';
+	}
+}
+
+function baseResult(table: string, runId: number): LoadResult {
+	return {
+		table,
+		runId,
+		status: 'loaded',
+		rowsInCsv: 0,
+		rowsInserted: 0,
+		rowsUpdated: 0,
+		rowsUnchanged: 0,
+		rowsDeleted: 0,
+		watermark: null,
+		processedPath: null,
+		message: '',
+	};
+}
+
+/**
+ * Loads one extract run's CSV into raw.<table> (manual §4 D): COPY into a stage, de-duplicate by key, merge,
+ * advance the watermark (never backwards) and mark the run loaded — one transaction. Only after COMMIT is the CSV
+ * moved to processed/. Any failure rolls back, fails the run with the error, and leaves the CSV in exports/.
+ */
+export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Promise<LoadResult> {
+	const req = loadRequestSchema.parse(input);
+	const t = await getRegisteredTable(ctx.warehouse, req.table);
+	const key = ctx.store.parseCsvPath(t.table_name, req.csvPath);
+	const csvUri = ctx.store.uri(key);
+
+	const client = await ctx.warehouse.connect();
+	let broken = false;
+	let locked = false;
+	try {
+		locked = await lockTable(client, t.table_name, LOCK_WAIT_MS);
+		if (!locked) {
+			throw new LoadError(`${t.table_name} is busy: another execution held it for ${LOCK_WAIT_MS / 1000}s`, req.runId, 'Retry the load once the other execution has finished.');
+		}
+		const pendingMoveProblems = await movePendingCsvs(client, ctx.store, t.table_name);
+
+		const run = await getRun(client, req.runId);
+		checkRunMatches(run, t, req, csvUri);
+		const result = baseResult(t.table_name, req.runId);
+		if (run!.status === 'loaded') {
+			const problems = await movePendingCsvs(client, ctx.store, t.table_name);
+			const after = await getRun(client, req.runId);
+			return {
+				...result,
+				status: 'already_loaded',
+				rowsInCsv: Number(run!.rows_extracted ?? 0),
+				processedPath: after?.processed_path ?? null,
+				watermark: await currentWatermark(client, t.table_name),
+				message: [`run ${req.runId} was already loaded; nothing changed`, ...problems].join('; '),
+			};
+		}
+		await refuseStaleSnapshotReplay(client, t, run!);
+
+		await startLoading(client, run!);
+		try {
+			Object.assign(result, await loadInTransaction(ctx, client, t, run!, key));
+		} catch (err) {
+			const message = errorText(err);
+			try {
+				await failRun(client, run!.run_id, err, ['loading']);
+			} catch {
+				broken = true;
+			}
+			throw new LoadError(
+				`Loading run ${req.runId} of ${t.table_name} failed and was rolled back: ${message}`,
+				req.runId,
+				`The CSV stays at ${csvUri}. Fix the cause, then replay this run with the dwh-load-bronze workflow, or let the next extract re-read the window.`,
+			);
+		}
+
+		const messages = [...pendingMoveProblems];
+		try {
+			result.processedPath = await moveLoadedCsv(client, ctx.store, run!.run_id, run!.csv_path!, run!.csv_bytes === null ? null : Number(run!.csv_bytes));
+		} catch (err) {
+			messages.push(`loaded, but moving the CSV to processed/ failed (retried by the next load): ${(err as Error).message}`);
+		}
+		result.message = messages.join('; ');
+		ctx.log?.(`${t.table_name}: run ${req.runId} loaded ${result.rowsInserted} new, ${result.rowsUpdated} updated, ${result.rowsUnchanged} unchanged`);
+		return result;
+	} catch (err) {
+		if (!(err instanceof LoadError) && !isPgError(err)) broken = true;
+		throw err;
+	} finally {
+		if (locked && !broken) await unlockTable(client, t.table_name).catch(() => (broken = true));
+		client.release(broken);
+	}
+}
+
+function isPgError(err: unknown): boolean {
+	return typeof (err as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
+}
+
+function checkRunMatches(run: RunRow | null, t: RegisteredTable, req: LoadRequest, csvUri: string): void {
+	if (!run) throw new LoadError(`Run ${req.runId} does not exist in dwh_control.extract_runs`, req.runId, 'Use the runId output by WatermarkExtract.');
+	if (run.table_name !== t.table_name) {
+		throw new LoadError(`Run ${req.runId} belongs to ${run.table_name}, not ${t.table_name}`, req.runId, 'Pass the table and runId from the same extract item.');
+	}
+	if (run.csv_path !== csvUri) {
+		throw new LoadError(`csvPath ${csvUri} is not the CSV of run ${req.runId} (${run.csv_path ?? 'none yet'})`, req.runId, 'Pass the csvPath from the same extract item.');
+	}
+	if (run.status === 'extracting' || run.status === 'skipped') {
+		throw new LoadError(`Run ${req.runId} is '${run.status}', so there is no finished CSV to load`, req.runId, 'Load runs in status uploaded (or failed, to retry).');
+	}
+	if (run.status === 'loading') {
+		throw new LoadError(`Run ${req.runId} is being loaded by another execution`, req.runId, 'Wait for it; check dwh_control.extract_runs.');
+	}
+}
+
+/** Replaying an old snapshot would put a past state back; newer snapshots already replaced it. */
+async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTable, run: RunRow): Promise<void> {
+	if (t.load_strategy !== 'replace' || run.status !== 'failed') return;
+	const { rows } = await client.query(
+		`SELECT run_id FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id > $2 LIMIT 1`,
+		[t.table_name, run.run_id],
+	);
+	if (rows.length) {
+		throw new LoadError(`Run ${run.run_id} is an older snapshot of ${t.table_name} than the loaded run ${rows[0].run_id}`, Number(run.run_id), 'Nothing to do: a newer snapshot is already in bronze.');
+	}
+}
+
+async function startLoading(client: pg.PoolClient, run: RunRow): Promise<void> {
+	try {
+		const res = await client.query(
+			`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL
+			  WHERE run_id = $1 AND status IN ('uploaded', 'failed')`,
+			[run.run_id],
+		);
+		if (res.rowCount !== 1) throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
+	} catch (err) {
+		if ((err as { code?: string }).code === '23505') {
+			throw new LoadError(
+				`Run ${run.run_id} cannot be retried now: another run of ${run.table_name} is in flight`,
+				Number(run.run_id),
+				'Retry after that run is loaded or failed (see dwh_control.extract_runs).',
+			);
+		}
+		throw err;
+	}
+}
+
+async function currentWatermark(db: pg.PoolClient, table: string): Promise<string | null> {
+	const { rows } = await db.query<{ w: string }>(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table]);
+	return rows[0]?.w ?? null;
+}
+
+async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t: RegisteredTable, run: RunRow, key: string): Promise<Partial<LoadResult>> {
+	const columns = run.columns ?? [];
+	if (columns.length === 0) throw new Error(`run ${run.run_id} has no column list`);
+	await client.query('BEGIN');
+	try {
+		const locked = await getRun(client, Number(run.run_id), true);
+		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
+
+		await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM raw.${q(t.table_name)} WITH NO DATA`);
+		const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
+		// HEADER MATCH (PG 15+) refuses a CSV whose header names other columns than the run recorded.
+		const header = version >= 150000 ? 'MATCH' : 'true';
+		const copy = client.query(copyFrom(`COPY ${STAGE_TABLE} (${columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header}, ENCODING 'UTF8')`));
+		const digest = new CsvDigest();
+		await pipeline(await ctx.store.download(key), digest, copy);
+
+		const expectedRows = Number(run.rows_extracted);
+		if (copy.rowCount !== expectedRows) {
+			throw new Error(`CSV has ${copy.rowCount} rows but the extract recorded ${expectedRows}; refusing to load a partial or altered file`);
+		}
+		const sha = digest.hex();
+		if (run.csv_sha256 && sha !== run.csv_sha256) {
+			throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
+		}
+		await client.query(`ANALYZE ${STAGE_TABLE}`);
+		const distinct = Number(
+			(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
+		);
+
+		const sql = buildMergeSql(t, columns, run.run_id);
+		const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
+		const inserted = Number(merged.inserted);
+		const updated = Number(merged.updated);
+		const deleted = sql.deleteMissing ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
+
+		const wm = await client.query<{ w: string }>(
+			`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
+			 VALUES ($1, coalesce($2::timestamptz, '2000-01-01T00:00:00Z'), now(), $3, $4, now())
+			 ON CONFLICT (table_name) DO UPDATE SET
+			   last_extracted_at = greatest(w.last_extracted_at, EXCLUDED.last_extracted_at),
+			   last_loaded_at = now(), last_run_id = EXCLUDED.last_run_id,
+			   rows_loaded_last_run = EXCLUDED.rows_loaded_last_run, updated_at = now()
+			 RETURNING last_extracted_at::text AS w`,
+			[t.table_name, run.window_upper, run.run_id, inserted + updated],
+		);
+		await client.query(
+			`UPDATE dwh_control.extract_runs
+			    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5, run_finished_at = now()
+			  WHERE run_id = $1`,
+			[run.run_id, inserted, updated, distinct - inserted - updated, deleted],
+		);
+		await client.query('COMMIT');
+		return {
+			rowsInCsv: copy.rowCount,
+			rowsInserted: inserted,
+			rowsUpdated: updated,
+			rowsUnchanged: distinct - inserted - updated,
+			rowsDeleted: deleted,
+			watermark: wm.rows[0].w,
+		};
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	}
+}

@@ -1,0 +1,54 @@
+import { escapeIdentifier as q } from 'pg';
+import type { RegisteredTable } from '../config/registry.schema';
+
+export const STAGE_TABLE = '_dwh_stage';
+
+export interface MergeSql {
+	/** Returns one row: inserted, updated (bigint text). */
+	upsert: string;
+	/** Snapshot only: deletes bronze rows whose key is absent from the CSV; returns deleted. */
+	deleteMissing: string | null;
+}
+
+/**
+ * INSERT … ON CONFLICT from the de-duplicated stage into bronze.
+ * - append: rows never change at the source, so a key seen before is left alone (re-loading a CSV is a no-op).
+ * - upsert: the newer watermark wins; an older or equal version never overwrites a newer one, so replaying an
+ *   old CSV cannot move a row backwards.
+ * - replace: snapshot; changed rows are updated, vanished rows deleted, all in the load's transaction, so
+ *   readers see the old snapshot or the new one and never an empty table.
+ */
+export function buildMergeSql(t: RegisteredTable, columns: string[], runId: string | number): MergeSql {
+	const target = `raw.${q(t.table_name)}`;
+	const cols = columns.map(q).join(', ');
+	const keys = t.key_columns.map(q).join(', ');
+	const order = t.watermark_column ? `${keys}, ${q(t.watermark_column)} DESC NULLS LAST` : keys;
+	const deduped = `SELECT DISTINCT ON (${keys}) ${cols} FROM ${STAGE_TABLE} ORDER BY ${order}`;
+	const nonKey = columns.filter((c) => !t.key_columns.includes(c));
+	const setList = [...nonKey.map((c) => `${q(c)} = EXCLUDED.${q(c)}`), '_dwh_run_id = EXCLUDED._dwh_run_id', '_dwh_loaded_at = now()'].join(', ');
+	const insert = `INSERT INTO ${target} AS b (${cols}, _dwh_run_id) SELECT ${cols}, ${Number(runId)} FROM (${deduped}) s`;
+
+	let conflict: string;
+	if (t.load_strategy === 'append') {
+		conflict = `ON CONFLICT (${keys}) DO NOTHING`;
+	} else if (t.load_strategy === 'upsert') {
+		const wm = q(t.watermark_column!);
+		conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE EXCLUDED.${wm} > b.${wm} OR (b.${wm} IS NULL AND EXCLUDED.${wm} IS NOT NULL)`;
+	} else {
+		// Text comparison: json, xml and point have no equality operator, and snapshots are small.
+		const changed = nonKey.length
+			? `(${nonKey.map((c) => `b.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${q(c)}::text`).join(', ')})`
+			: 'false';
+		conflict = nonKey.length ? `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE ${changed}` : `ON CONFLICT (${keys}) DO NOTHING`;
+	}
+	const upsert = `WITH m AS (${insert} ${conflict} RETURNING (xmax = 0) AS inserted)
+		SELECT count(*) FILTER (WHERE inserted)::bigint AS inserted, count(*) FILTER (WHERE NOT inserted)::bigint AS updated FROM m`;
+
+	const deleteMissing =
+		t.load_strategy === 'replace'
+			? `WITH d AS (DELETE FROM ${target} b WHERE NOT EXISTS (SELECT 1 FROM ${STAGE_TABLE} s WHERE ${t.key_columns
+					.map((k) => `s.${q(k)} = b.${q(k)}`)
+					.join(' AND ')}) RETURNING 1) SELECT count(*)::bigint AS deleted FROM d`
+			: null;
+	return { upsert, deleteMissing };
+}
