@@ -1,0 +1,32 @@
+import { sourceTableSchema } from '../../src/config/registry.schema';
+import { buildMergeSql } from '../../src/load/mergeSql';
+
+const entry = (over: object) => ({
+	...sourceTableSchema.parse({ source_db: 'ledger_db', source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', ...over }),
+	table_name: 'ledger_db__transactions',
+});
+
+test('append never updates existing rows', () => {
+	const sql = buildMergeSql(entry({}), ['id', 'amount', 'created_at'], 7);
+	expect(sql.upsert).toContain('ON CONFLICT ("id") DO NOTHING');
+	expect(sql.upsert).toContain('SELECT "id", "amount", "created_at", 7 FROM (SELECT DISTINCT ON ("id")');
+	expect(sql.deleteMissing).toBeNull();
+});
+
+test('upsert only lets a newer watermark win', () => {
+	const sql = buildMergeSql(entry({ load_strategy: 'upsert', watermark_column: 'updated_at' }), ['id', 'email', 'updated_at'], 7);
+	expect(sql.upsert).toContain('WHERE EXCLUDED."updated_at" > b."updated_at"');
+	expect(sql.upsert).toContain('ORDER BY "id", "updated_at" DESC NULLS LAST');
+	expect(sql.upsert).not.toContain('"id" = EXCLUDED."id"');
+});
+
+test('replace updates changed rows and deletes vanished keys', () => {
+	const sql = buildMergeSql(entry({ mode: 'snapshot', load_strategy: 'replace', watermark_column: null, key_columns: ['app', 'code'] }), ['app', 'code', 'name'], 3);
+	expect(sql.upsert).toContain('WHERE (b."name"::text) IS DISTINCT FROM (EXCLUDED."name"::text)');
+	expect(sql.deleteMissing).toContain('s."app" = b."app" AND s."code" = b."code"');
+});
+
+test('identifiers are always quoted', () => {
+	const sql = buildMergeSql(entry({}), ['id', 'Weird"Name'], 1);
+	expect(sql.upsert).toContain('"Weird""Name"');
+});

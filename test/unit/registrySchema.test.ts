@@ -1,0 +1,28 @@
+import { sourceRegistrySchema, sourceTableSchema } from '../../src/config/registry.schema';
+
+const base = { source_db: 'auth_db', source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' };
+
+test('defaults fill in the optional fields', () => {
+	expect(sourceTableSchema.parse(base)).toMatchObject({ source_schema: 'public', lookback: '0 seconds', safety_lag: '0 seconds', schema_drift_policy: 'add_nullable_columns', excluded_columns: [], enabled: true });
+});
+
+test.each([
+	[{ ...base, watermark_column: null }, 'watermark_column', 'incremental tables need a watermark_column'],
+	[{ ...base, mode: 'snapshot' }, 'watermark_column', 'snapshot tables must not set watermark_column'],
+	[{ ...base, load_strategy: 'replace' }, 'load_strategy', "snapshot mode goes with load_strategy 'replace'"],
+	[{ ...base, source_table: 'users; drop table x' }, 'source_table', 'source_table must be a lower-case SQL identifier'],
+	[{ ...base, cadence: 'soonish' }, 'cadence', "cadence must be a Postgres interval such as '15 minutes'"],
+	[{ ...base, excluded_columns: ['id'] }, 'excluded_columns', 'key column id cannot be excluded'],
+	[{ ...base, key_columns: [] }, 'key_columns', 'key_columns needs at least one column'],
+])('rejects a bad entry and names the field (%#)', (entry, field, message) => {
+	const r = sourceTableSchema.safeParse(entry);
+	expect(r.success).toBe(false);
+	const issue = r.error!.issues.find((i) => i.path[0] === field);
+	expect(issue?.message).toContain(message);
+});
+
+test('duplicate tables in one registry are refused', () => {
+	const r = sourceRegistrySchema.safeParse({ version: '1', tables: [base, base] });
+	expect(r.success).toBe(false);
+	expect(r.error!.issues[0].message).toBe('duplicate table auth_db__users');
+});
