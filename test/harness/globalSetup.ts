@@ -1,0 +1,31 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startDevStack, type DevStack } from '../../src/devstack/stack';
+import type { S3ServerKind } from '../../src/devstack/s3Server';
+import { STATE_FILE, type TestEnvState } from './state';
+
+declare global {
+	// eslint-disable-next-line no-var
+	var __DWH_STACK__: DevStack | undefined;
+}
+
+/**
+ * Starts one real Postgres cluster and one real S3 server for the whole run (cold start paid once); each test
+ * file then takes its own databases and bucket from them. DWH_TEST_S3=minio|s3rver picks the S3 server
+ * (default: MinIO when installed). Under CI=true nothing is optional: a missing server fails the run.
+ */
+export default async function globalSetup(): Promise<void> {
+	const s3 = (process.env.DWH_TEST_S3 as S3ServerKind | undefined) ?? (process.env.CI === 'true' ? 'minio' : 'auto');
+	const stack = await startDevStack({ s3 });
+	globalThis.__DWH_STACK__ = stack;
+	const state: TestEnvState = {
+		postgres: { host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.user, password: stack.postgres.password, binDir: stack.postgres.binDir },
+		s3: { kind: stack.s3.kind, endpoint: stack.s3.endpoint, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, region: stack.s3.region },
+		pid: process.pid,
+	};
+	mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+	writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+	process.env.DWH_TEST_STATE = STATE_FILE;
+	// eslint-disable-next-line no-console
+	console.log(`\n[test env] postgres 127.0.0.1:${stack.postgres.port} (${stack.postgres.binDir}), ${stack.s3.kind} ${stack.s3.endpoint}`);
+}

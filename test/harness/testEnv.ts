@@ -1,0 +1,63 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { objectStoreSchema, type ObjectStoreConfig, type PostgresConnectionInput } from '../../src/config/connection.schema';
+import { STATE_FILE, type TestEnvState } from './state';
+
+let cached: TestEnvState | null = null;
+
+/** The servers started by globalSetup. Throws (never skips) when they are missing. */
+export function testEnv(): TestEnvState {
+	if (cached) return cached;
+	const file = process.env.DWH_TEST_STATE ?? STATE_FILE;
+	try {
+		cached = JSON.parse(readFileSync(file, 'utf8')) as TestEnvState;
+	} catch {
+		throw new Error(`No test servers: ${file} is missing. Run integration tests through jest (its globalSetup starts Postgres and S3).`);
+	}
+	return cached;
+}
+
+export function adminConnection(database = 'postgres'): PostgresConnectionInput {
+	const e = testEnv().postgres;
+	return { host: e.host, port: e.port, user: e.user, password: e.password, database, applicationName: 'dwh-test' };
+}
+
+/** Creates an empty database with a unique name derived from `name` and returns a connection to it. */
+export async function freshDatabase(name: string): Promise<PostgresConnectionInput> {
+	const db = `${name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomBytes(3).toString('hex')}`;
+	const admin = new pg.Client(adminConnection() as pg.ClientConfig);
+	await admin.connect();
+	try {
+		await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(db)}`);
+	} finally {
+		await admin.end();
+	}
+	return adminConnection(db);
+}
+
+export async function dropDatabase(database: string): Promise<void> {
+	const admin = new pg.Client(adminConnection() as pg.ClientConfig);
+	await admin.connect();
+	try {
+		await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+	} finally {
+		await admin.end();
+	}
+}
+
+/** Creates an empty bucket with a unique name and returns an object-store config for it. */
+export async function freshBucket(name: string): Promise<ObjectStoreConfig> {
+	const e = testEnv().s3;
+	const bucket = `${name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`.replace(/^-+/, 'b');
+	const client = new S3Client({
+		endpoint: e.endpoint,
+		region: e.region,
+		forcePathStyle: true,
+		credentials: { accessKeyId: e.accessKeyId, secretAccessKey: e.secretAccessKey },
+	});
+	await client.send(new CreateBucketCommand({ Bucket: bucket }));
+	client.destroy();
+	return objectStoreSchema.parse({ endpoint: e.endpoint, region: e.region, accessKeyId: e.accessKeyId, secretAccessKey: e.secretAccessKey, bucket, prefix: 'dataacuity', forcePathStyle: true });
+}
