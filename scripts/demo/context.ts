@@ -1,0 +1,25 @@
+import type { ObjectStoreConfig, PostgresConnection } from '../../src/config/connection.schema';
+import type { DevStack } from '../../src/devstack/stack';
+
+/**
+ * What every demo step receives. `npm run demo` (scripts/demo.ts) starts the embedded stack, creates the synthetic
+ * source databases, then runs scripts/demo/steps/*.ts in file-name order (NN-<area>.ts); each step default-exports
+ * `async (demo: DemoContext) => void` and prints what a user should see.
+ */
+export interface DemoContext {
+	stack: DevStack;
+	/** The warehouse database (data_warehouse), migrated. */
+	warehouse: PostgresConnection;
+	/** A connection to one synthetic source database (auth_db, ledger_db, tagme_db, ...) on the same cluster. */
+	source(db: string): PostgresConnection;
+	/** The apps' analytics_db (push-back target). */
+	analytics: PostgresConnection;
+	/** The compliance database holding compliance.token_vault. */
+	compliance: PostgresConnection;
+	store: ObjectStoreConfig;
+	/** Prints a heading. */
+	section(title: string): void;
+	/** Prints rows as an aligned table. */
+	table(rows: Record<string, unknown>[]): void;
+	log(message: string): void;
+}
