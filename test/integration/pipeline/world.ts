@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { postgresConnectionSchema } from '../../../src/config/connection.schema';
+import { migrateWarehouse as migrateControlSchema } from '../../../src/control/migrate';
 import { bronzeTableName, sourceTableSchema, type SourceTableInput } from '../../../src/config/registry.schema';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { freshBucket, freshDatabase } from '../../harness/testEnv';
@@ -62,8 +61,7 @@ export function connOf(c: PostgresConnection): pg.PoolConfig {
 }
 
 async function migrateWarehouse(wh: pg.Pool): Promise<void> {
-	const sql = readFileSync(path.join(__dirname, '../../../dwh-control-sql/migrations/0001_dwh_control_schema.sql'), 'utf8');
-	await wh.query(sql);
+	await migrateControlSchema(wh);
 }
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+
+/** dwh-control-sql/migrations relative to this file, both from src/ (tsx, jest) and from dist/src/ (built package). */
+export function defaultMigrationsDir(): string {
+	const candidates = [path.resolve(__dirname, '../../dwh-control-sql/migrations'), path.resolve(__dirname, '../../../dwh-control-sql/migrations')];
+	for (const dir of candidates) {
+		try {
+			readdirSync(dir);
+			return dir;
+		} catch {
+			// try the next layout
+		}
+	}
+	return candidates[0];
+}
+
+/** NNNN_snake_case.sql — anything else in the folder (README, editor backups) is ignored, never applied. */
+export const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
+
+/**
+ * Both halves of the advisory lock key. Advisory locks are scoped to the current database, so migrators of
+ * different warehouses on one cluster never wait for each other, while two migrators of the same warehouse queue.
+ */
+const LOCK_KEY: [number, number] = [0x64776863, 0x6d696772]; // 'dwhc', 'migr'
+
+export interface MigrationFile {
+	file: string;
+	checksum: string;
+	sql: string;
+}
+
+export interface AppliedMigration {
+	file: string;
+	checksum: string;
+	durationMs: number;
+}
+
+export interface MigrateReport {
+	/** Files applied by this call, in order. Empty on a dry run. */
+	applied: AppliedMigration[];
+	/** Files already recorded with the same checksum. */
+	skipped: string[];
+	/** Files not yet applied: on a dry run the ones that would be applied; otherwise always empty. */
+	pending: string[];
+	/** Recorded in schema_migrations but no longer in the folder (reported, never an error: history stays). */
+	missingFromDir: string[];
+	dryRun: boolean;
+}
+
+export interface MigrateOptions {
+	dir?: string;
+	log?: (m: string) => void;
+	/** Verify checksums and list pending files without applying anything. */
+	dryRun?: boolean;
+}
+
+export class MigrationChecksumError extends Error {
+	constructor(
+		readonly file: string,
+		readonly recorded: string,
+		readonly current: string,
+	) {
+		super(
+			`Migration ${file} was edited after it was applied (recorded sha256 ${recorded}, file now ${current}). ` +
+				'Applied migrations are immutable: restore the file and put the change in a new, higher-numbered migration.',
+		);
+		this.name = 'MigrationChecksumError';
+	}
+}
+
+export class MigrationFailedError extends Error {
+	constructor(
+		readonly file: string,
+		cause: unknown,
+	) {
+		const e = cause as { message?: string; position?: string; where?: string };
+		const at = e.position ? ` (at character ${e.position})` : '';
+		super(`Migration ${file} failed and was rolled back${at}: ${e.message ?? String(cause)}`);
+		this.name = 'MigrationFailedError';
+		this.cause = cause;
+	}
+}
+
+export function checksumOf(sql: string | Buffer): string {
+	return createHash('sha256').update(sql).digest('hex');
+}
+
+/** The folder's migrations in name order (which is number order: the names are zero-padded). */
+export function readMigrations(dir: string): MigrationFile[] {
+	return readdirSync(dir)
+		.filter((f) => MIGRATION_FILE.test(f))
+		.sort()
+		.map((file) => {
+			const bytes = readFileSync(path.join(dir, file));
+			return { file, checksum: checksumOf(bytes), sql: bytes.toString('utf8') };
+		});
+}
+
+function isPoolClient(db: pg.Pool | pg.PoolClient): db is pg.PoolClient {
+	return typeof (db as pg.PoolClient).release === 'function';
+}
+
+/**
+ * Applies dwh-control-sql/migrations/*.sql in name order, each in its own transaction together with its
+ * schema_migrations row, so a file is either fully applied and recorded or not at all.
+ * Every recorded checksum is verified before anything runs: an edited file stops the whole migration.
+ */
+export async function migrateWarehouse(db: pg.Pool | pg.PoolClient, opts: MigrateOptions = {}): Promise<MigrateReport> {
+	const dir = opts.dir ?? defaultMigrationsDir();
+	const log = opts.log ?? (() => undefined);
+	const files = readMigrations(dir);
+	const client = isPoolClient(db) ? db : await db.connect();
+	let broken = false;
+	try {
+		await lock(client, log);
+		try {
+			return await migrateLocked(client, files, log, opts.dryRun ?? false);
+		} finally {
+			await client.query('SELECT pg_advisory_unlock($1, $2)', LOCK_KEY).catch(() => {
+				broken = true;
+			});
+		}
+	} finally {
+		if (!isPoolClient(db)) client.release(broken);
+	}
+}
+
+async function lock(client: pg.PoolClient, log: (m: string) => void): Promise<void> {
+	const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', LOCK_KEY);
+	if (rows[0].ok) return;
+	log('another migrator is running on this warehouse; waiting for it to finish');
+	await client.query('SELECT pg_advisory_lock($1, $2)', LOCK_KEY);
+}
+
+async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log: (m: string) => void, dryRun: boolean): Promise<MigrateReport> {
+	const recorded = await readRecorded(client, dryRun);
+	const inDir = new Set(files.map((f) => f.file));
+	for (const f of files) {
+		const r = recorded.get(f.file);
+		if (r !== undefined && r !== f.checksum) throw new MigrationChecksumError(f.file, r, f.checksum);
+	}
+	const report: MigrateReport = {
+		applied: [],
+		skipped: files.filter((f) => recorded.has(f.file)).map((f) => f.file),
+		pending: [],
+		missingFromDir: [...recorded.keys()].filter((f) => !inDir.has(f)).sort(),
+		dryRun,
+	};
+	for (const f of report.missingFromDir) log(`warning: ${f} is recorded as applied but is not in the migrations folder`);
+	const pending = files.filter((f) => !recorded.has(f.file));
+	if (dryRun) {
+		report.pending = pending.map((f) => f.file);
+		return report;
+	}
+	for (const f of pending) {
+		const started = Date.now();
+		try {
+			await client.query('BEGIN');
+			await client.query(f.sql);
+			await client.query(
+				`INSERT INTO dwh_control.schema_migrations (file, checksum, applied_by, duration_ms)
+				 VALUES ($1, $2, session_user, $3)`,
+				[f.file, f.checksum, Date.now() - started],
+			);
+			await client.query('COMMIT');
+		} catch (err) {
+			await client.query('ROLLBACK').catch(() => undefined);
+			throw new MigrationFailedError(f.file, err);
+		}
+		const durationMs = Date.now() - started;
+		report.applied.push({ file: f.file, checksum: f.checksum, durationMs });
+		log(`applied ${f.file} (${durationMs} ms)`);
+	}
+	return report;
+}
+
+/** Creates the bookkeeping table on first use (a dry run only reads it, so it never writes to the warehouse). */
+async function readRecorded(client: pg.PoolClient, dryRun: boolean): Promise<Map<string, string>> {
+	if (!dryRun) {
+		await client.query(`CREATE SCHEMA IF NOT EXISTS dwh_control;
+			CREATE TABLE IF NOT EXISTS dwh_control.schema_migrations (
+				file        text PRIMARY KEY,
+				checksum    text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+				applied_at  timestamptz NOT NULL DEFAULT now(),
+				applied_by  text NOT NULL DEFAULT session_user,
+				duration_ms integer
+			)`);
+	} else {
+		const { rows } = await client.query<{ t: string | null }>(`SELECT to_regclass('dwh_control.schema_migrations')::text AS t`);
+		if (!rows[0].t) return new Map();
+	}
+	const { rows } = await client.query<{ file: string; checksum: string }>('SELECT file, checksum FROM dwh_control.schema_migrations');
+	return new Map(rows.map((r) => [r.file, r.checksum]));
+}

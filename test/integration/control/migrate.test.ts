@@ -1,0 +1,109 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { defaultMigrationsDir, MigrationChecksumError, migrateWarehouse, readMigrations } from '../../../src/control/migrate';
+import { freshDatabase } from '../../harness/testEnv';
+
+/** A private copy of the migrations folder, so a test can edit or add files without touching the repository. */
+function copyOfMigrations(): string {
+	const dir = mkdtempSync(path.join(tmpdir(), 'dwh-migrations-'));
+	cpSync(defaultMigrationsDir(), dir, { recursive: true });
+	return dir;
+}
+
+async function freshPool(name: string): Promise<pg.Pool> {
+	return new pg.Pool({ ...((await freshDatabase(name)) as pg.PoolConfig), max: 4 });
+}
+
+describe('migrateWarehouse', () => {
+	const dirs: string[] = [];
+	const pools: pg.Pool[] = [];
+	afterAll(async () => {
+		for (const d of dirs) rmSync(d, { recursive: true, force: true });
+		await Promise.all(pools.map((p) => p.end()));
+	});
+	const pool = async (name: string) => {
+		const p = await freshPool(name);
+		pools.push(p);
+		return p;
+	};
+
+	test('applies every file once in name order and records its checksum; a second run is a no-op', async () => {
+		const wh = await pool('mig_twice');
+		const files = readMigrations(defaultMigrationsDir());
+		expect(files.length).toBeGreaterThan(0);
+
+		const first = await migrateWarehouse(wh);
+		expect(first.applied.map((a) => a.file)).toEqual(files.map((f) => f.file));
+		expect(first.skipped).toEqual([]);
+
+		const { rows } = await wh.query<{ file: string; checksum: string; applied_by: string }>(
+			'SELECT file, checksum, applied_by FROM dwh_control.schema_migrations ORDER BY file',
+		);
+		expect(rows).toEqual(files.map((f) => ({ file: f.file, checksum: f.checksum, applied_by: 'postgres' })));
+
+		const before = await wh.query('SELECT file, applied_at FROM dwh_control.schema_migrations ORDER BY file');
+		const second = await migrateWarehouse(wh);
+		expect(second.applied).toEqual([]);
+		expect(second.skipped).toEqual(files.map((f) => f.file));
+		const after = await wh.query('SELECT file, applied_at FROM dwh_control.schema_migrations ORDER BY file');
+		expect(after.rows).toEqual(before.rows);
+	});
+
+	test('a file edited after it was applied is refused, naming the file, and nothing later is applied', async () => {
+		const wh = await pool('mig_edited');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		await migrateWarehouse(wh, { dir });
+		const first = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()[0];
+		appendFileSync(path.join(dir, first), '\n-- a harmless-looking edit\n');
+		writeFileSync(path.join(dir, '0019_zz_later.sql'), 'CREATE TABLE dwh_control.zz_later (x int);');
+
+		const err = await migrateWarehouse(wh, { dir }).catch((e: unknown) => e);
+		expect(err).toBeInstanceOf(MigrationChecksumError);
+		expect((err as Error).message).toContain(`Migration ${first} was edited after it was applied`);
+		const later = await wh.query(`SELECT to_regclass('dwh_control.zz_later') AS t`);
+		expect(later.rows[0].t).toBeNull();
+	});
+
+	test('a failing file is rolled back and not recorded; files before it stay applied', async () => {
+		const wh = await pool('mig_fail');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		writeFileSync(path.join(dir, '0018_half.sql'), 'CREATE TABLE dwh_control.half (x int);\nSELECT 1/0;');
+		await expect(migrateWarehouse(wh, { dir })).rejects.toThrow(/Migration 0018_half\.sql failed and was rolled back: division by zero/);
+		const { rows } = await wh.query<{ half: string | null; n: string }>(
+			`SELECT to_regclass('dwh_control.half')::text AS half, (SELECT count(*) FROM dwh_control.schema_migrations WHERE file = '0018_half.sql') AS n`,
+		);
+		expect(rows[0]).toEqual({ half: null, n: '0' });
+	});
+
+	test('dry run lists pending files and applies nothing', async () => {
+		const wh = await pool('mig_dry');
+		const files = readMigrations(defaultMigrationsDir()).map((f) => f.file);
+		const dry = await migrateWarehouse(wh, { dryRun: true });
+		expect(dry).toMatchObject({ dryRun: true, applied: [], pending: files });
+		const { rows } = await wh.query(`SELECT to_regclass('dwh_control.schema_migrations') AS t`);
+		expect(rows[0].t).toBeNull();
+	});
+
+	test('concurrent migrators serialise: each file is applied exactly once', async () => {
+		const wh = await pool('mig_race');
+		const logs: string[] = [];
+		const reports = await Promise.all([1, 2, 3].map(() => migrateWarehouse(wh, { log: (m) => logs.push(m) })));
+		const files = readMigrations(defaultMigrationsDir()).map((f) => f.file);
+		const appliedAll = reports.flatMap((r) => r.applied.map((a) => a.file)).sort();
+		expect(appliedAll).toEqual(files);
+		expect(reports.filter((r) => r.applied.length > 0)).toHaveLength(1);
+		expect(logs.filter((m) => m.includes('waiting'))).not.toHaveLength(0);
+	});
+
+	test('a warehouse that already had 0001 applied by hand migrates cleanly', async () => {
+		const wh = await pool('mig_pre0001');
+		const [first] = readMigrations(defaultMigrationsDir());
+		await wh.query(first.sql);
+		const r = await migrateWarehouse(wh);
+		expect(r.applied[0].file).toBe(first.file);
+	});
+});
