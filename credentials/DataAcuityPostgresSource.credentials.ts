@@ -1,0 +1,19 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { dataAcuityPostgresProperties } from './DataAcuityPostgres.credentials';
+
+/**
+ * The read-only source replica login. n8n lets a node ask for each credential type once, and WatermarkExtract
+ * needs the replica and the warehouse at the same time, so the replica gets its own type with the same fields.
+ * A separate type also keeps the editor from offering the warehouse owner login where the replica belongs.
+ */
+export class DataAcuityPostgresSource implements ICredentialType {
+	name = 'dataAcuityPostgresSource';
+
+	displayName = 'DataAcuity Postgres Source Replica';
+
+	icon = 'file:dataAcuityPostgres.svg' as const;
+
+	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#credentials';
+
+	properties: INodeProperties[] = dataAcuityPostgresProperties;
+}

@@ -1,0 +1,45 @@
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import { ObjectStore } from '../../src/transport/objectStore';
+import { testPostgresConnection } from '../../src/transport/postgres';
+import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';
+import { OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD } from './credentialTypes';
+
+function dataOf(credential: ICredentialsDecrypted): ICredentialDataDecryptedObject {
+	return (credential.data ?? {}) as ICredentialDataDecryptedObject;
+}
+
+/** Connects with exactly the settings the nodes use (SSL, timeout, application_name) and reports the server. */
+export async function dataAcuityPostgresTest(this: ICredentialTestFunctions | void, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	let conn;
+	try {
+		conn = postgresConfigFromCredential(dataOf(credential));
+	} catch (err) {
+		return { status: 'Error', message: (err as Error).message };
+	}
+	const res = await testPostgresConnection(conn);
+	if (!res.ok) return { status: 'Error', message: res.message };
+	const role = res.inRecovery ? ' (hot standby: extracts are capped at the replay position)' : '';
+	return { status: 'OK', message: `Connected to PostgreSQL ${res.serverVersion}${role}` };
+}
+
+/** HeadBucket, then a one-key listing of the prefix: tells a missing bucket from bad keys from a dead endpoint. */
+export async function dataAcuityObjectStoreTest(this: ICredentialTestFunctions | void, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	let store: ObjectStore;
+	try {
+		store = new ObjectStore(objectStoreConfigFromCredential(dataOf(credential)));
+	} catch (err) {
+		return { status: 'Error', message: (err as Error).message };
+	}
+	try {
+		const res = await store.test();
+		return { status: res.ok ? 'OK' : 'Error', message: res.message };
+	} finally {
+		store.client.destroy();
+	}
+}
+
+/** Spread into a node's `methods.credentialTest`; list the credential with `testedBy: POSTGRES_TEST_METHOD` etc. */
+export const credentialTestMethods = {
+	[POSTGRES_TEST_METHOD]: dataAcuityPostgresTest,
+	[OBJECT_STORE_TEST_METHOD]: dataAcuityObjectStoreTest,
+};

@@ -1,0 +1,8 @@
+/** Credential type names, as nodes list them in `credentials` and read them with getCredentials(). */
+export const WAREHOUSE_CREDENTIAL = 'dataAcuityPostgres';
+export const SOURCE_CREDENTIAL = 'dataAcuityPostgresSource';
+export const OBJECT_STORE_CREDENTIAL = 'dataAcuityObjectStore';
+
+/** Names of the shared credential-test methods; a node lists them as `testedBy` and spreads credentialTestMethods. */
+export const POSTGRES_TEST_METHOD = 'dataAcuityPostgresTest';
+export const OBJECT_STORE_TEST_METHOD = 'dataAcuityObjectStoreTest';

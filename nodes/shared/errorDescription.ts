@@ -1,0 +1,140 @@
+import { ZodError } from 'zod';
+import type { ObjectStoreConfig, PostgresConnection } from '../../src/config/connection.schema';
+import { UnknownTableError } from '../../src/control/registry';
+import { LoadError } from '../../src/load/loadBronze';
+import { CsvPathError, describeObjectStoreError } from '../../src/transport/objectStore';
+import { describeConnectionError } from '../../src/transport/postgres';
+import { CredentialConfigError } from './credentialConfig';
+
+/** What the node shows: a headline, and a description that tells the user what to change. */
+export interface ErrorExplanation {
+	message: string;
+	description: string;
+	/** 'api' for a server or network that failed us (NodeApiError), 'operation' for input/config the user controls. */
+	kind: 'api' | 'operation';
+	httpCode?: string;
+}
+
+/** The connections the failing code was using, so a network error can name the credential to check. */
+export interface ErrorScope {
+	warehouse?: PostgresConnection;
+	source?: PostgresConnection;
+	store?: ObjectStoreConfig;
+}
+
+type AnyError = {
+	name?: string;
+	code?: string;
+	message?: string;
+	port?: number;
+	errors?: unknown[];
+	$metadata?: { httpStatusCode?: number };
+	$fault?: string;
+};
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
+const POSTGRES_LOGIN_CODES = new Set(['28P01', '28000', '3D000']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** Node 20 reports a refused `localhost` (tried on ::1 and 127.0.0.1) as an AggregateError; look inside. */
+function unwrap(err: unknown): AnyError {
+	const e = (err ?? {}) as AnyError;
+	if (!e.code && Array.isArray(e.errors) && e.errors.length) return { ...(e.errors[0] as AnyError), message: e.message };
+	return e;
+}
+
+function endpointPort(endpoint: string | undefined): number | undefined {
+	if (!endpoint) return undefined;
+	try {
+		const u = new URL(endpoint);
+		return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+	} catch {
+		return undefined;
+	}
+}
+
+const isS3Error = (e: AnyError) => e.$metadata !== undefined || e.$fault !== undefined;
+
+function postgresHint(e: AnyError): string | null {
+	const msg = e.message ?? '';
+	switch (e.code) {
+		case '42P01':
+		case '3F000':
+			if (/dwh_control/.test(msg)) return 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.';
+			return 'A table or schema the pipeline needs is missing — check the registry entry and that the warehouse is migrated.';
+		case '42501':
+			return "The credential's user lacks a privilege — grant it on the warehouse/source (see docs/nodes.md#permissions) or use the owner login.";
+		case '57014':
+			return 'A statement hit the statement timeout — raise Statement Timeout (Ms) in the Postgres credential, or set it to 0.';
+		case '53300':
+			return 'The server has no free connection slots — lower Max Connections in the credential or wait for other jobs to finish.';
+		case '25006':
+			return 'The connection is read-only — the warehouse credential must point at the primary, not a replica.';
+		default:
+			return null;
+	}
+}
+
+/**
+ * Turns an error from the core modules (or the driver/SDK underneath) into a message plus a fix. Pure: no n8n
+ * runtime, so the mapping is unit-tested on its own.
+ */
+export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplanation {
+	if (err instanceof LoadError) return { message: err.message, description: err.hint, kind: 'operation' };
+	if (err instanceof CredentialConfigError) {
+		return { message: err.message, description: `Open the ${err.credential} credential and fix: ${err.fields.join(', ')}.`, kind: 'operation' };
+	}
+	if (err instanceof UnknownTableError) {
+		return {
+			message: err.message,
+			description:
+				'Choose the table from the list (it is read from dwh_control.source_tables), or add it to dwh-control-sql/source-registry.json and run `npm run dwh:registry-sync`.',
+			kind: 'operation',
+		};
+	}
+	if (err instanceof CsvPathError) {
+		return {
+			message: err.message,
+			description: "Pass the csvPath that WatermarkExtract output for the same table and run (e.g. {{ $json.csvPath }}); it must lie in the object-store credential's bucket under <prefix>/exports/<table>/.",
+			kind: 'operation',
+		};
+	}
+	if (err instanceof ZodError) {
+		const problems = err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+		return { message: `Invalid input — ${problems.join('; ')}`, description: 'Fix the named field(s) in the node parameters or the incoming item.', kind: 'operation' };
+	}
+	if (err instanceof RangeError && /time zone/i.test(err.message)) {
+		return { message: err.message, description: 'Export Time Zone must be an IANA zone name such as Africa/Johannesburg or UTC.', kind: 'operation' };
+	}
+
+	const e = unwrap(err);
+	const message = e.message ?? String(err);
+	if (isS3Error(e) || (e.code && NETWORK_CODES.has(e.code) && scope.store && e.port !== undefined && e.port === endpointPort(scope.store.endpoint))) {
+		if (scope.store) {
+			const status = e.$metadata?.httpStatusCode;
+			return {
+				message: describeObjectStoreError(e, scope.store),
+				description: 'Check the DataAcuity Object Store credential (Endpoint, keys, Bucket) and use its Test button; the S3 server must be running.',
+				kind: 'api',
+				httpCode: status ? String(status) : undefined,
+			};
+		}
+		return { message: `Object store request failed: ${message}`, description: 'Check the DataAcuity Object Store credential and use its Test button.', kind: 'api' };
+	}
+
+	const connectionFailure = (e.code && (NETWORK_CODES.has(e.code) || POSTGRES_LOGIN_CODES.has(e.code))) || /timeout exceeded when trying to connect|Connection terminated/i.test(message);
+	if (connectionFailure) {
+		const onSource = scope.source && e.port !== undefined && e.port === scope.source.port && e.port !== scope.warehouse?.port;
+		const conn = onSource ? scope.source : (scope.warehouse ?? scope.source);
+		const credential = onSource ? 'DataAcuity Postgres Source Replica' : 'DataAcuity Postgres';
+		return {
+			message: conn ? describeConnectionError(e, conn) : `Could not connect to Postgres: ${message}`,
+			description: `Check the ${credential} credential (Host, Port, User, Password, SSL Mode) and use its Test button.`,
+			kind: 'api',
+		};
+	}
+	if (e.code && SQLSTATE.test(e.code)) {
+		return { message: `Postgres error ${e.code}: ${message}`, description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.', kind: 'api' };
+	}
+	return { message, description: 'Unexpected error; see the message. Nothing is committed unless a step reports it as loaded.', kind: 'operation' };
+}

@@ -1,0 +1,35 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { explainError, type ErrorScope } from './errorDescription';
+import { toNodeError } from './nodeErrors';
+
+/** The item a node emits instead of failing when "Continue On Fail" is set; it keeps the input's pairing. */
+export function errorItem(err: unknown, itemIndex: number, scope: ErrorScope = {}, extra: IDataObject = {}): INodeExecutionData {
+	const x = explainError(err, scope);
+	return { json: { ...extra, error: x.message, description: x.description }, pairedItem: { item: itemIndex } };
+}
+
+/**
+ * Runs `handle` once per input item. Each result is paired with its input item; an error either fails the node
+ * (naming the item) or, with Continue On Fail, becomes an error item while the remaining items still run.
+ */
+export async function mapItems(
+	fns: IExecuteFunctions,
+	scope: ErrorScope,
+	handle: (itemIndex: number, item: INodeExecutionData) => Promise<IDataObject | IDataObject[]>,
+): Promise<INodeExecutionData[]> {
+	const out: INodeExecutionData[] = [];
+	const items = fns.getInputData();
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const result = await handle(i, items[i]);
+			for (const json of Array.isArray(result) ? result : [result]) out.push({ json, pairedItem: { item: i } });
+		} catch (err) {
+			if (fns.continueOnFail()) {
+				out.push(errorItem(err, i, scope));
+				continue;
+			}
+			throw toNodeError(fns.getNode(), err, scope, i);
+		}
+	}
+	return out;
+}

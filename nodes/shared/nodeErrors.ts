@@ -1,0 +1,17 @@
+import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
+import { explainError, type ErrorScope } from './errorDescription';
+
+/**
+ * Wraps any error in the n8n error class the editor renders best. The API error gets a plain object rather than
+ * the raw error, because NodeApiError replaces messages containing ECONNREFUSED & co. with generic text, and the
+ * point here is the specific text.
+ */
+export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, itemIndex?: number): NodeOperationError | NodeApiError {
+	if (err instanceof NodeOperationError || err instanceof NodeApiError) return err;
+	const x = explainError(err, scope);
+	if (x.kind === 'api') {
+		const body: JsonObject = { message: x.message, description: x.description };
+		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });
+	}
+	return new NodeOperationError(node, err instanceof Error ? err : x.message, { message: x.message, description: x.description, itemIndex });
+}
