@@ -1,3 +1,4 @@
+import type { Faker } from '@faker-js/faker';
 import type { ObjectStoreConfig, PostgresConnection } from '../../src/config/connection.schema';
 import type { DevStack } from '../../src/devstack/stack';
 
@@ -22,4 +23,10 @@ export interface DemoContext {
 	/** Prints rows as an aligned table. */
 	table(rows: Record<string, unknown>[]): void;
 	log(message: string): void;
+	/** `--rows N`: size of the largest synthetic tables; steps that add data scale from it. */
+	rows: number;
+	/** Seeded en_ZA faker (`--seed`), so a rerun produces the same people, places and amounts. */
+	faker: Faker;
+	/** The synthetic source databases that were created (auth_db, ledger_db, tagme_db). */
+	sourceDbs: string[];
 }

@@ -1,0 +1,7 @@
+import { authDb } from './authDb';
+import { ledgerDb } from './ledgerDb';
+import { tagmeDb } from './tagmeDb';
+import type { SyntheticSource } from './source';
+
+/** The source databases `npm run demo` creates; their tables are the only registry entries it enables. */
+export const SYNTHETIC_SOURCES: SyntheticSource[] = [authDb, ledgerDb, tagmeDb];
