@@ -103,9 +103,6 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 		const problems = err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
 		return { message: `Invalid input — ${problems.join('; ')}`, description: 'Fix the named field(s) in the node parameters or the incoming item.', kind: 'operation' };
 	}
-	if (err instanceof RangeError && /time zone/i.test(err.message)) {
-		return { message: err.message, description: 'Export Time Zone must be an IANA zone name such as Africa/Johannesburg or UTC.', kind: 'operation' };
-	}
 
 	const e = unwrap(err);
 	const message = e.message ?? String(err);

@@ -5,3 +5,4 @@ export * from './nodeErrors';
 export * from './pipelineContext';
 export * from './items';
 export * from './credentialTest';
+export * from './registryOptions';

@@ -16,6 +16,8 @@ export async function mapItems(
 	fns: IExecuteFunctions,
 	scope: ErrorScope,
 	handle: (itemIndex: number, item: INodeExecutionData) => Promise<IDataObject | IDataObject[]>,
+	/** Fields the Continue On Fail error item carries besides error/description (e.g. table and runId). */
+	errorFields: (itemIndex: number) => IDataObject = () => ({}),
 ): Promise<INodeExecutionData[]> {
 	const out: INodeExecutionData[] = [];
 	const items = fns.getInputData();
@@ -25,11 +27,20 @@ export async function mapItems(
 			for (const json of Array.isArray(result) ? result : [result]) out.push({ json, pairedItem: { item: i } });
 		} catch (err) {
 			if (fns.continueOnFail()) {
-				out.push(errorItem(err, i, scope));
+				out.push(errorItem(err, i, scope, safeFields(errorFields, i)));
 				continue;
 			}
 			throw toNodeError(fns.getNode(), err, scope, i);
 		}
 	}
 	return out;
+}
+
+/** Collecting the extra fields must not hide the original error. */
+function safeFields(errorFields: (itemIndex: number) => IDataObject, itemIndex: number): IDataObject {
+	try {
+		return errorFields(itemIndex);
+	} catch {
+		return {};
+	}
 }

@@ -1,0 +1,131 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { LoadResult } from '../../src/config/run.schema';
+import { loadBronze } from '../../src/load/loadBronze';
+import { credentialTestMethods } from '../shared/credentialTest';
+import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { mapItems } from '../shared/items';
+import { withPipelineContext } from '../shared/pipelineContext';
+
+/** Extract statuses that come without a CSV to load. */
+const NOT_LOADABLE = new Set(['skipped', 'failed']);
+
+/** The parameter is text so an expression can feed it; '' means "not given" so the error says runId is missing. */
+function runIdOf(value: unknown): number | string | undefined {
+	if (value === null || value === undefined || value === '') return undefined;
+	return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : (value as number | string);
+}
+
+function toJson(r: LoadResult): IDataObject {
+	return { ...r };
+}
+
+function skippedItem(table: unknown, runId: unknown, extractStatus: string, extractMessage: unknown): IDataObject {
+	const why = typeof extractMessage === 'string' && extractMessage ? `: ${extractMessage}` : '';
+	return {
+		table: typeof table === 'string' ? table : null,
+		runId: runIdOf(runId) ?? null,
+		status: 'skipped',
+		rowsInCsv: 0,
+		rowsInserted: 0,
+		rowsUpdated: 0,
+		rowsUnchanged: 0,
+		rowsDeleted: 0,
+		watermark: null,
+		processedPath: null,
+		message: `not loaded: the extract was ${extractStatus}${why}`,
+	};
+}
+
+export class BlobLoadBronze implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Blob Load Bronze',
+		name: 'blobLoadBronze',
+		icon: 'file:blobLoadBronze.svg',
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ "load " + $parameter["table"] }}',
+		description: 'Load an extracted CSV from the object store into its bronze table in one transaction, then advance the watermark',
+		defaults: { name: 'Blob Load Bronze' },
+		inputs: ['main'],
+		outputs: ['main'],
+		credentials: [
+			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
+			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD },
+		],
+		properties: [
+			{
+				displayName:
+					'The defaults read the Watermark Extract item ({{ $json.table }} etc.). To replay a CSV by hand, enter the table, run ID and csv path of the run from dwh_control.extract_runs.',
+				name: 'inputNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Table',
+				name: 'table',
+				type: 'string',
+				required: true,
+				default: '={{ $json.table }}',
+				placeholder: 'auth_db__users',
+				description: 'Registry name of the table (raw.&lt;source_db&gt;__&lt;table&gt; in bronze)',
+			},
+			{
+				displayName: 'Run ID',
+				name: 'runId',
+				type: 'string',
+				required: true,
+				default: '={{ $json.runId }}',
+				placeholder: '42',
+				description: 'Extract run whose CSV to load (dwh_control.extract_runs.run_id); must belong to the same table',
+			},
+			{
+				displayName: 'CSV Path',
+				name: 'csvPath',
+				type: 'string',
+				required: true,
+				default: '={{ $json.csvPath }}',
+				placeholder: 's3://dwh-exports/dataacuity/exports/auth_db__users/20261124_1015_SAST_42.csv',
+				description:
+					"The run's CSV. Only files in the object-store credential's bucket under &lt;prefix&gt;/exports/&lt;table&gt;/ are accepted.",
+			},
+			{
+				displayName: 'Extract Status',
+				name: 'extractStatus',
+				type: 'string',
+				default: '={{ $json.status }}',
+				description:
+					'Items whose extract status is "skipped" or "failed" have no CSV: they are passed through with status "skipped" instead of being loaded. Leave empty to always load.',
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: credentialTestMethods,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const fns = this;
+		const param = (name: string, itemIndex: number): unknown => fns.getNodeParameter(name, itemIndex, null);
+		const output = await withPipelineContext(fns, {}, async (ctx) =>
+			mapItems(
+				fns,
+				ctx.scope,
+				async (itemIndex, item) => {
+					const extractStatus = String(param('extractStatus', itemIndex) ?? '').trim();
+					if (NOT_LOADABLE.has(extractStatus)) {
+						return skippedItem(param('table', itemIndex), param('runId', itemIndex), extractStatus, item.json.message);
+					}
+					const result = await loadBronze(ctx, {
+						table: String(param('table', itemIndex) ?? '').trim(),
+						runId: runIdOf(param('runId', itemIndex)) as number,
+						csvPath: String(param('csvPath', itemIndex) ?? '').trim(),
+						executionId: fns.getExecutionId(),
+					});
+					return toJson(result);
+				},
+				(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' }),
+			),
+		);
+		return [output];
+	}
+}
