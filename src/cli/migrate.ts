@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { migrateWarehouse } from '../control/migrate';
+import { UsageError, warehouseTarget } from './warehouseUrl';
+
+const USAGE = `Usage: npm run dwh:migrate -- [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
+  --url              warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
+  --dry-run          verify checksums and list pending migrations; apply nothing
+  --dir              migrations folder (default: the package's dwh-control-sql/migrations)
+  --skip-assertions  do not run dwh_control.assert_all() after migrating`;
+
+async function main(argv: string[]): Promise<number> {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			url: { type: 'string' },
+			'dry-run': { type: 'boolean', default: false },
+			dir: { type: 'string' },
+			'skip-assertions': { type: 'boolean', default: false },
+			help: { type: 'boolean', short: 'h', default: false },
+		},
+		strict: true,
+	});
+	if (values.help) {
+		console.log(USAGE);
+		return 0;
+	}
+	const target = warehouseTarget(values.url, 'dwh-migrate');
+	const pool = new pg.Pool(target.pool);
+	pool.on('error', () => undefined);
+	try {
+		console.log(`warehouse ${target.display}`);
+		const report = await migrateWarehouse(pool, { dir: values.dir, dryRun: values['dry-run'], log: (m) => console.log(m) });
+		for (const f of report.skipped) console.log(`skipped  ${f} (already applied, checksum matches)`);
+		if (report.dryRun) {
+			for (const f of report.pending) console.log(`pending  ${f}`);
+			console.log(`dry run: ${report.pending.length} pending, ${report.skipped.length} already applied; nothing was changed`);
+			return 0;
+		}
+		for (const a of report.applied) console.log(`applied  ${a.file} (${a.durationMs} ms)`);
+		console.log(`${report.applied.length} applied, ${report.skipped.length} skipped`);
+		if (!values['skip-assertions']) {
+			const { rows } = await pool.query<{ checked: number }>('SELECT dwh_control.assert_all() AS checked');
+			console.log(`assertions ok: roles and grants in place, ${rows[0].checked} bronze table(s) have a key matching the registry`);
+		}
+		return 0;
+	} catch (err) {
+		console.error(target.redact(err instanceof Error ? err.message : String(err)));
+		return 1;
+	} finally {
+		await pool.end();
+	}
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).then(
+		(code) => process.exit(code),
+		(err: unknown) => {
+			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
+			process.exit(usage ? 2 : 1);
+		},
+	);
+}

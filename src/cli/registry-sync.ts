@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
+import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
+import { UsageError, warehouseTarget } from './warehouseUrl';
+
+const USAGE = `Usage: npm run dwh:registry-sync -- [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
+  --url           warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
+  --file          registry file (default: the package's dwh-control-sql/source-registry.json)
+  --dry-run       show what would change; write nothing
+  --keep-missing  leave registered tables that are not in the file enabled (default: disable them; never deleted)`;
+
+export function formatSyncReport(r: RegistrySyncReport): string[] {
+	const lines: string[] = [];
+	for (const t of r.added) lines.push(`added      ${t}`);
+	for (const c of r.changed) {
+		lines.push(`changed    ${c.table}`);
+		for (const ch of c.changes) lines.push(`             ${ch.field}: ${JSON.stringify(ch.from)} -> ${JSON.stringify(ch.to)}`);
+	}
+	for (const m of r.removed) lines.push(`${m.action === 'disabled' ? 'disabled ' : 'not in file'} ${m.table}${m.action === 'disabled' ? ' (not in the file; kept with its history)' : ` (${m.action.replace('_', ' ')})`}`);
+	lines.push(
+		`registry ${r.version}: ${r.added.length} added, ${r.changed.length} changed, ${r.unchanged.length} unchanged, ` +
+			`${r.removed.filter((m) => m.action === 'disabled').length} disabled${r.dryRun ? ' (dry run: nothing was written)' : ''}`,
+	);
+	return lines;
+}
+
+async function main(argv: string[]): Promise<number> {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			url: { type: 'string' },
+			file: { type: 'string' },
+			'dry-run': { type: 'boolean', default: false },
+			'keep-missing': { type: 'boolean', default: false },
+			help: { type: 'boolean', short: 'h', default: false },
+		},
+		strict: true,
+	});
+	if (values.help) {
+		console.log(USAGE);
+		return 0;
+	}
+	const file = values.file ?? defaultRegistryPath();
+	const registry = loadRegistryFile(file);
+	const target = warehouseTarget(values.url, 'dwh-registry-sync');
+	const pool = new pg.Pool(target.pool);
+	pool.on('error', () => undefined);
+	try {
+		console.log(`warehouse ${target.display}`);
+		console.log(`registry  ${file}`);
+		const report = await syncRegistry(pool, registry, { dryRun: values['dry-run'], disableMissing: !values['keep-missing'] });
+		for (const line of formatSyncReport(report)) console.log(line);
+		return 0;
+	} catch (err) {
+		console.error(target.redact(err instanceof Error ? err.message : String(err)));
+		return 1;
+	} finally {
+		await pool.end();
+	}
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).then(
+		(code) => process.exit(code),
+		(err: unknown) => {
+			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
+			process.exit(usage ? 2 : 1);
+		},
+	);
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+
+/** Where a CLI finds the warehouse: --url wins over DWH_WAREHOUSE_URL, so a one-off run never needs the env edited. */
+export const WAREHOUSE_URL_ENV = 'DWH_WAREHOUSE_URL';
+
+export class UsageError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'UsageError';
+	}
+}
+
+export interface WarehouseTarget {
+	pool: pg.PoolConfig;
+	/** The URL with its password replaced by ***: the only form that may be printed or logged. */
+	display: string;
+	/** Scrubs the password out of any text (driver errors can echo connection details). */
+	redact(text: string): string;
+}
+
+export function warehouseTarget(url: string | undefined, applicationName: string): WarehouseTarget {
+	const raw = url ?? process.env[WAREHOUSE_URL_ENV];
+	if (!raw) throw new UsageError(`No warehouse: pass --url postgres://user@host:5432/data_warehouse or set ${WAREHOUSE_URL_ENV}.`);
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		// Never echo the value: it may hold a password.
+		throw new UsageError(`The warehouse URL is not a valid URL (expected postgres://user:password@host:5432/database).`);
+	}
+	if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+		throw new UsageError(`The warehouse URL must start with postgres:// or postgresql://, not ${parsed.protocol}//.`);
+	}
+	const password = decodeURIComponent(parsed.password);
+	const shown = new URL(raw);
+	if (shown.password) shown.password = '***';
+	return {
+		pool: { connectionString: raw, max: 2, application_name: applicationName, connectionTimeoutMillis: 15_000 },
+		display: shown.toString(),
+		redact: (text) => (password ? text.split(password).join('***').split(parsed.password).join('***') : text),
+	};
+}

@@ -1,0 +1,213 @@
+import type pg from 'pg';
+import type { z } from 'zod';
+import { bronzeTableName, sourceRegistrySchema, type SourceTable } from '../config/registry.schema';
+import { parseRegistry } from './registryFile';
+
+export { loadRegistryFile, defaultRegistryPath, RegistryFileError } from './registryFile';
+
+export type SourceRegistryInput = z.input<typeof sourceRegistrySchema>;
+
+/** The registry columns a sync compares and writes, in report order. */
+export const SYNCED_FIELDS = [
+	'source_db',
+	'source_schema',
+	'source_table',
+	'mode',
+	'load_strategy',
+	'watermark_column',
+	'key_columns',
+	'cadence',
+	'lookback',
+	'safety_lag',
+	'schema_drift_policy',
+	'excluded_columns',
+	'enabled',
+	'description',
+] as const satisfies readonly (keyof SourceTable)[];
+
+type SyncedField = (typeof SYNCED_FIELDS)[number];
+type Row = Pick<SourceTable, SyncedField> & { table_name: string };
+
+export interface FieldChange {
+	field: SyncedField;
+	from: unknown;
+	to: unknown;
+}
+
+export interface RegistrySyncReport {
+	version: string;
+	dryRun: boolean;
+	added: string[];
+	changed: { table: string; changes: FieldChange[] }[];
+	unchanged: string[];
+	/**
+	 * In the warehouse but not in the file. Never deleted (their runs and watermark are history): 'disabled' by this
+	 * sync, 'already_disabled', or 'left_enabled' when disableMissing is false (e.g. a sync of a filtered registry).
+	 */
+	removed: { table: string; action: 'disabled' | 'already_disabled' | 'left_enabled' }[];
+}
+
+export interface RegistrySyncOptions {
+	/** Compute and return the report, write nothing. */
+	dryRun?: boolean;
+	/** Disable registered tables missing from `registry` (default true: the file is the source of truth). */
+	disableMissing?: boolean;
+}
+
+const INTERVAL_FIELDS = ['cadence', 'lookback', 'safety_lag'] as const;
+
+/**
+ * Makes dwh_control.source_tables match the registry in one transaction: inserts new tables (with a watermark row
+ * seeded before any data, manual §4 A), updates changed ones field by field, disables the ones that left the file.
+ * Intervals are compared as Postgres normalises them, so '60 minutes' in the file against '01:00:00' stored is no change.
+ */
+export async function syncRegistry(
+	db: pg.Pool | pg.PoolClient,
+	registry: SourceRegistryInput,
+	opts: RegistrySyncOptions = {},
+): Promise<RegistrySyncReport> {
+	const parsed = parseRegistry(registry);
+	const dryRun = opts.dryRun ?? false;
+	const disableMissing = opts.disableMissing ?? true;
+	const client = isPoolClient(db) ? db : await db.connect();
+	let broken = false;
+	try {
+		await client.query('BEGIN');
+		try {
+			await client.query(`SET LOCAL IntervalStyle = 'postgres'`);
+			// Writers queue behind each other; extracts (readers) are not blocked.
+			await client.query('LOCK TABLE dwh_control.source_tables IN SHARE ROW EXCLUSIVE MODE');
+			const wanted = await normaliseIntervals(client, parsed.tables);
+			const current = await readCurrent(client);
+			const report: RegistrySyncReport = { version: parsed.version, dryRun, added: [], changed: [], unchanged: [], removed: [] };
+
+			for (const row of wanted) {
+				const existing = current.get(row.table_name);
+				if (!existing) {
+					report.added.push(row.table_name);
+					if (!dryRun) await upsert(client, row, parsed.version);
+					continue;
+				}
+				const changes = diff(existing, row);
+				if (changes.length === 0) {
+					report.unchanged.push(row.table_name);
+				} else {
+					report.changed.push({ table: row.table_name, changes });
+					if (!dryRun) await upsert(client, row, parsed.version);
+				}
+			}
+			const inFile = new Set(wanted.map((r) => r.table_name));
+			for (const [table, existing] of current) {
+				if (inFile.has(table)) continue;
+				if (!existing.enabled) {
+					report.removed.push({ table, action: 'already_disabled' });
+				} else if (!disableMissing) {
+					report.removed.push({ table, action: 'left_enabled' });
+				} else {
+					report.removed.push({ table, action: 'disabled' });
+					if (!dryRun) {
+						await client.query(`UPDATE dwh_control.source_tables SET enabled = false, updated_at = now(), registry_version = $2 WHERE table_name = $1`, [
+							table,
+							parsed.version,
+						]);
+					}
+				}
+			}
+			if (!dryRun) {
+				await client.query(
+					`INSERT INTO dwh_control.extract_watermarks (table_name) SELECT unnest($1::text[]) ON CONFLICT (table_name) DO NOTHING`,
+					[wanted.map((r) => r.table_name)],
+				);
+			}
+			await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+			return report;
+		} catch (err) {
+			await client.query('ROLLBACK').catch(() => {
+				broken = true;
+			});
+			throw err;
+		}
+	} finally {
+		if (!isPoolClient(db)) client.release(broken);
+	}
+}
+
+function isPoolClient(db: pg.Pool | pg.PoolClient): db is pg.PoolClient {
+	return typeof (db as pg.PoolClient).release === 'function';
+}
+
+/** Each interval through Postgres' own parser, so a value the regex let through but Postgres rejects names its table. */
+async function normaliseIntervals(client: pg.PoolClient, tables: SourceTable[]): Promise<Row[]> {
+	const rows: Row[] = [];
+	const cache = new Map<string, string>();
+	for (const t of tables) {
+		const row = { ...pick(t), table_name: bronzeTableName(t) };
+		for (const field of INTERVAL_FIELDS) {
+			const value = t[field];
+			let normal = cache.get(value);
+			if (normal === undefined) {
+				try {
+					const { rows: r } = await client.query<{ v: string }>('SELECT $1::interval::text AS v', [value]);
+					normal = r[0].v;
+				} catch (err) {
+					throw new Error(`${row.table_name}.${field}: '${value}' is not a Postgres interval (${(err as Error).message})`);
+				}
+				cache.set(value, normal);
+			}
+			row[field] = normal;
+		}
+		rows.push(row);
+	}
+	return rows;
+}
+
+function pick(t: SourceTable): Pick<SourceTable, SyncedField> {
+	const out = {} as Record<SyncedField, unknown>;
+	for (const f of SYNCED_FIELDS) out[f] = t[f];
+	return out as Pick<SourceTable, SyncedField>;
+}
+
+async function readCurrent(client: pg.PoolClient): Promise<Map<string, Row>> {
+	const { rows } = await client.query<Row>(
+		`SELECT table_name, ${SYNCED_FIELDS.map((f) => (INTERVAL_FIELDS.includes(f as (typeof INTERVAL_FIELDS)[number]) ? `${f}::text AS ${f}` : f)).join(', ')}
+		   FROM dwh_control.source_tables`,
+	);
+	return new Map(rows.map((r) => [r.table_name, r]));
+}
+
+function diff(from: Row, to: Row): FieldChange[] {
+	return SYNCED_FIELDS.filter((f) => JSON.stringify(from[f]) !== JSON.stringify(to[f])).map((field) => ({ field, from: from[field], to: to[field] }));
+}
+
+async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<void> {
+	await client.query(
+		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column,
+		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		 ON CONFLICT (table_name) DO UPDATE SET
+		        source_db = EXCLUDED.source_db, source_schema = EXCLUDED.source_schema, source_table = EXCLUDED.source_table,
+		        mode = EXCLUDED.mode, load_strategy = EXCLUDED.load_strategy, watermark_column = EXCLUDED.watermark_column,
+		        key_columns = EXCLUDED.key_columns, cadence = EXCLUDED.cadence, lookback = EXCLUDED.lookback,
+		        safety_lag = EXCLUDED.safety_lag, schema_drift_policy = EXCLUDED.schema_drift_policy,
+		        excluded_columns = EXCLUDED.excluded_columns, enabled = EXCLUDED.enabled, description = EXCLUDED.description,
+		        registry_version = EXCLUDED.registry_version, updated_at = now()`,
+		[
+			r.table_name,
+			r.source_db,
+			r.source_schema,
+			r.source_table,
+			r.mode,
+			r.load_strategy,
+			r.watermark_column,
+			r.key_columns,
+			r.cadence,
+			r.lookback,
+			r.safety_lag,
+			r.schema_drift_policy,
+			r.excluded_columns,
+			r.enabled,
+			r.description,
+			version,
+		],
+	);
+}
