@@ -1,0 +1,56 @@
+import type pg from 'pg';
+import { withTransaction } from '../transport/postgres';
+import { enrichRelationSchema, type EnrichRelationInput } from './config.schema';
+import { parseConfig } from './parseConfig';
+import { describeRelation, ident, qualified } from './relation';
+import { buildEnriched, checkColumns, prepareStages, stagesFor, type StageTiming } from './stages';
+
+export interface EnrichRelationReport {
+	source: string;
+	target: string;
+	rows: number;
+	families: string[];
+	columnsAdded: string[];
+	stages: StageTiming[];
+	durationMs: number;
+}
+
+/**
+ * Enrich Relation: reads `source` (an intermediate.* relation) and writes `target` as a new table with the chosen
+ * families' columns added. The table is built under a side name and swapped in at commit, so readers of the old
+ * target see it until the new one is complete, and a failure leaves the old one untouched.
+ */
+export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, log?: (m: string) => void): Promise<EnrichRelationReport> {
+	const cfg = parseConfig(enrichRelationSchema, input, 'Enrich Relation config');
+	const started = Date.now();
+	const stages = stagesFor(cfg.families);
+	const client = await pool.connect();
+	try {
+		const source = await describeRelation(client, cfg.source);
+		const views = checkColumns(source, stages);
+		await prepareStages(client, cfg.source, stages, views);
+	} finally {
+		client.release();
+	}
+	const [schema, table] = cfg.target.split('.');
+	const building = `${schema}.${`${table}__enriching`.slice(0, 63)}`;
+	const { rows, timings } = await withTransaction(pool, async (tx) => {
+		await tx.query(`SET LOCAL work_mem = '${cfg.workMem}'`);
+		await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+		await tx.query(`DROP TABLE IF EXISTS ${qualified(building)}`);
+		const built = await buildEnriched(tx, { source: cfg.source, target: building, targetIsTemp: false, stages, log });
+		await tx.query(`DROP TABLE IF EXISTS ${qualified(cfg.target)}`);
+		await tx.query(`ALTER TABLE ${qualified(building)} RENAME TO ${ident(table)}`);
+		await tx.query(`ANALYZE ${qualified(cfg.target)}`);
+		return built;
+	});
+	return {
+		source: cfg.source,
+		target: cfg.target,
+		rows,
+		families: stages.map((s) => s.family),
+		columnsAdded: stages.flatMap((s) => s.columns.map((c) => c.name)),
+		stages: timings,
+		durationMs: Date.now() - started,
+	};
+}

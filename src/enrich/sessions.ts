@@ -1,0 +1,65 @@
+import type { SessionsFamily } from './config.schema';
+import { asTimestamptz, ident, literal, type RelationColumns } from './relation';
+import type { EnrichStage, OutputColumn } from './stage';
+
+/**
+ * §7.5. Events of one user_hash, across all apps, ordered by time: an event more than gapMinutes after the
+ * previous one starts a new session; a gap of exactly gapMinutes stays in the session ("within 30 min, same
+ * session"). cross_app_session_id is md5(user || session start in UTC) as a uuid: stable across re-runs as long as
+ * the user's earlier events do not change.
+ *
+ * funnel_position: the number of funnel steps the user has completed in order, up to and including this event,
+ * within the session (or across all the user's events with scope 'user'). A step counts only directly after the
+ * previous step was reached, so out-of-order events never advance it, and it never goes back (0 = not started).
+ * Events at the same instant are taken in funnel-step order.
+ */
+export function sessionsStage(cfg: SessionsFamily): EnrichStage {
+	const columns: OutputColumn[] = [{ name: 'cross_app_session_id', kind: 'text' }];
+	if (cfg.funnel) columns.push({ name: 'funnel_position', kind: 'integer' });
+	return {
+		family: 'sessions',
+		columns,
+		reads: [
+			{ column: cfg.userColumn, field: 'sessions.userColumn' },
+			{ column: cfg.timestampColumn, field: 'sessions.timestampColumn' },
+			{ column: cfg.appColumn, field: 'sessions.appColumn' },
+			{ column: cfg.eventColumn, field: 'sessions.eventColumn' },
+		],
+		select(input: string, cols: RelationColumns): string {
+			const t = asTimestamptz(`i.${ident(cfg.timestampColumn)}`, cols.types.get(cfg.timestampColumn));
+			const u = `i.${ident(cfg.userColumn)}::text`;
+			const app = `i.${ident(cfg.appColumn)}::text`;
+			const event = cfg.eventColumn ? `i.${ident(cfg.eventColumn)}::text` : 'NULL';
+			const step = cfg.funnel
+				? `CASE ${cfg.funnel.steps
+						.map((s, n) => `WHEN ${app} = ${literal(s.app)}${s.event !== undefined ? ` AND ${event} = ${literal(s.event)}` : ''} THEN ${n + 1}`)
+						.join(' ')} END`
+				: 'NULL::integer';
+			const gap = `make_interval(secs => ${Number(cfg.gapMinutes) * 60})`;
+			const order = 'ORDER BY o.t, o.step NULLS LAST';
+			const funnelPartition = cfg.funnel?.scope === 'user' ? 'b.u' : 'b.u, b.start';
+			const funnel = cfg.funnel
+				? `,
+       CASE WHEN b.u IS NULL OR b.t IS NULL THEN NULL
+            ELSE dwh_enrich.funnel_position(b.step) OVER (PARTITION BY ${funnelPartition} ORDER BY b.t, b.step NULLS LAST ROWS UNBOUNDED PRECEDING) END AS funnel_position`
+				: '';
+			return `
+WITH o AS (
+  SELECT i AS r, ${u} AS u, ${t} AS t, ${step} AS step FROM ${input} i
+),
+g AS (
+  SELECT o.*, lag(o.t) OVER (PARTITION BY o.u ${order}) AS prev FROM o
+),
+b AS (
+  SELECT g.r, g.u, g.t, g.step,
+         max(CASE WHEN g.prev IS NULL OR g.t - g.prev > ${gap} THEN g.t END)
+           OVER (PARTITION BY g.u ORDER BY g.t, g.step NULLS LAST ROWS UNBOUNDED PRECEDING) AS start
+    FROM g
+)
+SELECT (b.r).*,
+       CASE WHEN b.u IS NULL OR b.t IS NULL THEN NULL
+            ELSE md5(b.u || '|' || to_char(b.start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))::uuid::text END AS cross_app_session_id${funnel}
+  FROM b`;
+		},
+	};
+}

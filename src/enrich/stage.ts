@@ -1,0 +1,25 @@
+import type pg from 'pg';
+import type { RelationColumns } from './relation';
+
+/** How item mode turns the column's value back into JSON. */
+export type OutputKind = 'text' | 'integer' | 'number' | 'boolean' | 'textArray';
+
+export interface OutputColumn {
+	name: string;
+	kind: OutputKind;
+}
+
+/**
+ * One enrichment family as one set-based step: a SELECT that returns every input column plus `columns`.
+ * Steps chain (each reads the previous step's relation), so later families can use earlier families' columns.
+ */
+export interface EnrichStage {
+	family: 'temporal' | 'fx' | 'geo' | 'sessions' | 'segments';
+	columns: OutputColumn[];
+	/** Columns of the input this step reads, with the config field that named each (checked before any SQL runs). */
+	reads: Array<{ column: string | undefined; field: string }>;
+	/** Work outside SQL before the SELECT runs (the geo HTTP backend fills its cache here). */
+	prepare?(client: pg.ClientBase, input: string, cols: RelationColumns): Promise<void>;
+	/** `input` is a quoted relation name. */
+	select(input: string, cols: RelationColumns): string;
+}
