@@ -1,0 +1,191 @@
+import { pushTargetSchema, type PushTarget, type PushTargetInput } from './target.schema';
+
+/**
+ * The §9.2 schema sketch as ready-made push-back targets. Each is fed by one SELECT over marts.* (the marts are
+ * built by dbt at run time, after migrations, and dbt rebuilds tables with DROP … CASCADE, so the feeds live here
+ * rather than as warehouse views that would be dropped with their marts). The marts' expected columns are listed
+ * in `reads` and in docs/pushback.md; a missing mart fails the push with Postgres' "relation … does not exist".
+ *
+ * Windows are relative to now() (the push runs hourly, §10.2). Ratios are rounded to 2 decimals: the apps show
+ * them as percentages, and a long decimal looks like a GPS degree to the PII content check.
+ */
+export interface ReadyTarget {
+	app: 'tagme' | 'bidbaas' | 'sdpkt' | 'shared';
+	/** Marts relation → columns this feed needs. */
+	reads: Record<string, string[]>;
+	config: PushTarget;
+}
+
+const define = (app: ReadyTarget['app'], reads: ReadyTarget['reads'], config: PushTargetInput): ReadyTarget => ({
+	app,
+	reads,
+	config: pushTargetSchema.parse(config),
+});
+
+const CHECKINS = { 'marts.fct_tagme_checkins': ['user_hash', 'poi_id', 'category', 'city', 'checked_in_at'] };
+const BIDS = { 'marts.fct_bidbaas_bids': ['auction_id', 'user_hash', 'category', 'amount_zar', 'is_winning', 'bid_at'] };
+const PAYMENTS = { 'marts.fct_sdpkt_payments': ['sender_hash', 'receiver_hash', 'merchant_category', 'paid_at'] };
+
+export const READY_TARGETS: ReadyTarget[] = [
+	define('tagme', CHECKINS, {
+		name: 'tagme.user_summary',
+		description: "Per-user check-in counts and favourites for TagMe's 'your activity' surface",
+		source: {
+			kind: 'query',
+			sql: `SELECT user_hash,
+       count(*) FILTER (WHERE checked_in_at >= now() - interval '7 days')::integer AS checkins_7d,
+       count(*)::integer AS checkins_30d,
+       mode() WITHIN GROUP (ORDER BY category) AS top_category,
+       mode() WITHIN GROUP (ORDER BY city) AS top_city
+  FROM marts.fct_tagme_checkins
+ WHERE checked_in_at >= now() - interval '30 days' AND user_hash IS NOT NULL
+ GROUP BY user_hash`,
+		},
+		target: { schema: 'tagme', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'tagme_app',
+	}),
+	define('tagme', CHECKINS, {
+		name: 'tagme.poi_popularity',
+		description: 'Check-ins per place; places visited by fewer than k distinct users are not pushed',
+		source: {
+			kind: 'query',
+			sql: `SELECT poi_id::text AS poi_id,
+       count(*) FILTER (WHERE checked_in_at >= now() - interval '7 days')::integer AS checkins_7d,
+       count(*)::integer AS checkins_30d,
+       -- daily rate of the last 7 days over the daily rate of the 23 before (1.00 = steady)
+       round((count(*) FILTER (WHERE checked_in_at >= now() - interval '7 days') / 7.0)
+             / greatest(count(*) FILTER (WHERE checked_in_at < now() - interval '7 days') / 23.0, 1 / 23.0), 2) AS trending_score,
+       count(DISTINCT user_hash)::integer AS users_30d
+  FROM marts.fct_tagme_checkins
+ WHERE checked_in_at >= now() - interval '30 days' AND poi_id IS NOT NULL
+ GROUP BY poi_id`,
+		},
+		target: { schema: 'tagme', table: 'poi_popularity' },
+		key: ['poi_id'],
+		mode: 'mirror',
+		appRole: 'tagme_app',
+		kAnonymity: { groupSizeColumn: 'users_30d', k: 5 },
+	}),
+	define('bidbaas', BIDS, {
+		name: 'bidbaas.user_summary',
+		description: "Per-user bids, wins and spend for BidBaas' 'your bids this week' surface",
+		source: {
+			kind: 'query',
+			sql: `WITH b AS (
+    SELECT user_hash, category, amount_zar, is_winning
+      FROM marts.fct_bidbaas_bids
+     WHERE bid_at >= now() - interval '30 days' AND user_hash IS NOT NULL
+), mix AS (
+    SELECT user_hash, jsonb_object_agg(category, n) AS category_mix
+      FROM (SELECT user_hash, coalesce(category, 'unknown') AS category, count(*) AS n FROM b GROUP BY 1, 2) c
+     GROUP BY user_hash
+)
+SELECT b.user_hash,
+       count(*)::integer AS bids_30d,
+       count(*) FILTER (WHERE b.is_winning)::integer AS wins_30d,
+       coalesce(sum(b.amount_zar) FILTER (WHERE b.is_winning), 0)::numeric(18, 2) AS total_spend_zar_30d,
+       mix.category_mix
+  FROM b JOIN mix USING (user_hash)
+ GROUP BY b.user_hash, mix.category_mix`,
+		},
+		target: { schema: 'bidbaas', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'bidbaas_app',
+	}),
+	define('bidbaas', BIDS, {
+		name: 'bidbaas.category_pulse',
+		description: 'Per-category auction pulse; categories with fewer than k distinct bidders are not pushed',
+		source: {
+			kind: 'query',
+			sql: `SELECT coalesce(category, 'unknown') AS category,
+       (percentile_cont(0.5) WITHIN GROUP (ORDER BY amount_zar) FILTER (WHERE is_winning))::numeric(18, 2) AS median_winning_bid_zar,
+       round(count(DISTINCT auction_id) FILTER (WHERE is_winning)::numeric / count(DISTINCT auction_id), 2) AS win_rate_30d,
+       count(DISTINCT auction_id)::integer AS supply_30d,
+       count(DISTINCT user_hash)::integer AS bidders_30d
+  FROM marts.fct_bidbaas_bids
+ WHERE bid_at >= now() - interval '30 days'
+ GROUP BY 1`,
+		},
+		target: { schema: 'bidbaas', table: 'category_pulse' },
+		key: ['category'],
+		mode: 'mirror',
+		appRole: 'bidbaas_app',
+		kAnonymity: { groupSizeColumn: 'bidders_30d', k: 5 },
+	}),
+	define('sdpkt', PAYMENTS, {
+		name: 'sdpkt.user_summary',
+		description: 'Per-user sends, receives and favourite merchant category for SDPKT',
+		source: {
+			kind: 'query',
+			sql: `WITH p AS (
+    SELECT sender_hash, receiver_hash, merchant_category FROM marts.fct_sdpkt_payments WHERE paid_at >= now() - interval '30 days'
+), s AS (
+    SELECT sender_hash AS user_hash, count(*) AS sends, mode() WITHIN GROUP (ORDER BY merchant_category) AS top_merchant_category
+      FROM p WHERE sender_hash IS NOT NULL GROUP BY 1
+), r AS (
+    SELECT receiver_hash AS user_hash, count(*) AS receives FROM p WHERE receiver_hash IS NOT NULL GROUP BY 1
+)
+SELECT user_hash, coalesce(s.sends, 0)::integer AS sends_30d, coalesce(r.receives, 0)::integer AS receives_30d, s.top_merchant_category
+  FROM s FULL JOIN r USING (user_hash)`,
+		},
+		target: { schema: 'sdpkt', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'sdpkt_app',
+	}),
+	define(
+		'shared',
+		{
+			'marts.dim_user_360_anon': ['user_hash', 'lifecycle_stage', 'signed_up_at'],
+			'marts.fct_ledger_transactions_anon': ['user_hash', 'app_id', 'created_at'],
+		},
+		{
+			name: 'shared.user_lifecycle',
+			description: 'Lifecycle stage (§7.4) and apps used in the last 30 days, per user, for every app',
+			source: {
+				kind: 'query',
+				sql: `SELECT u.user_hash,
+       u.lifecycle_stage AS stage,
+       (current_date - (u.signed_up_at AT TIME ZONE 'Africa/Johannesburg')::date)::integer AS days_since_signup,
+       coalesce(a.apps, '{}'::text[]) AS apps_30d_array
+  FROM marts.dim_user_360_anon u
+  LEFT JOIN (
+        SELECT user_hash, array_agg(DISTINCT app_id ORDER BY app_id) AS apps
+          FROM marts.fct_ledger_transactions_anon
+         WHERE created_at >= now() - interval '30 days' AND app_id IS NOT NULL
+         GROUP BY user_hash
+       ) a ON a.user_hash = u.user_hash
+ WHERE u.user_hash IS NOT NULL`,
+			},
+			target: { schema: 'shared', table: 'user_lifecycle' },
+			key: ['user_hash'],
+			mode: 'mirror',
+			appRole: 'analytics_shared_reader',
+		},
+	),
+	define('shared', { 'marts.dim_fx_rates_daily': ['currency', 'rate_date', 'units_per_zar'] }, {
+		name: 'shared.fx_rates_daily',
+		description: 'Daily closing rates as <currency>/ZAR (rand per unit), for FX-aware app screens',
+		source: {
+			kind: 'query',
+			sql: `SELECT currency || '/ZAR' AS currency_pair, rate_date AS date, round(1 / units_per_zar, 6) AS rate_close
+  FROM marts.dim_fx_rates_daily
+ WHERE currency <> 'ZAR'`,
+		},
+		target: { schema: 'shared', table: 'fx_rates_daily' },
+		key: ['currency_pair', 'date'],
+		mode: 'mirror',
+		appRole: 'analytics_shared_reader',
+		// Signed off: an exchange rate with 6 decimals looks like a GPS degree to the content check; no person behind it.
+		piiAllowColumns: ['rate_close'],
+	}),
+];
+
+export function readyTarget(name: string): ReadyTarget {
+	const t = READY_TARGETS.find((r) => r.config.name === name);
+	if (!t) throw new Error(`unknown ready-made target "${name}" — one of: ${READY_TARGETS.map((r) => r.config.name).join(', ')}`);
+	return t;
+}

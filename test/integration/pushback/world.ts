@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
+import { migrateWarehouse } from '../../../src/control/migrate';
+import { pushTarget, type PushOptions } from '../../../src/pushback/pushTarget';
+import type { PushResult, PushTargetInput } from '../../../src/pushback/target.schema';
+import { createPool } from '../../../src/transport/postgres';
+import { adminConnection, freshDatabase } from '../../harness/testEnv';
+
+/**
+ * Two real databases per test file, as in production: the warehouse (migrated, with marts fixtures the test
+ * creates) and the apps' analytics_db. Pools are opened the way the node opens them (createPool), so
+ * application_name tells the push's analytics session apart in pg_stat_activity.
+ */
+export interface PushWorld {
+	warehouse: PostgresConnection;
+	analytics: PostgresConnection;
+	wh: pg.Pool;
+	an: pg.Pool;
+	push(target: PushTargetInput, opts?: PushOptions): Promise<PushResult>;
+	/** Target rows ordered by the given columns, as plain objects. */
+	rows(relation: string, orderBy: string): Promise<Record<string, unknown>[]>;
+	close(): Promise<void>;
+}
+
+export async function createPushWorld(name: string): Promise<PushWorld> {
+	const warehouse = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_wh`)), applicationName: 'dwh-test' });
+	const analytics = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_an`)), applicationName: 'dwh-test' });
+	const wh = createPool(warehouse, { role: 'warehouse' });
+	const an = createPool(analytics, { role: 'pushback' });
+	await migrateWarehouse(wh);
+	await wh.query('CREATE SCHEMA IF NOT EXISTS marts');
+	return {
+		warehouse,
+		analytics,
+		wh,
+		an,
+		push: (target, opts) => pushTarget({ warehouse: wh, analytics: an }, target, opts),
+		async rows(relation, orderBy) {
+			const { rows } = await an.query(`SELECT * FROM ${relation} ORDER BY ${orderBy}`);
+			return rows;
+		},
+		async close() {
+			await Promise.all([wh.end(), an.end()]);
+		},
+	};
+}
+
+export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(3).toString('hex')}`;
+
+/**
+ * A LOGIN role with a random password, member of the app role, as a DBA would set up the app's login.
+ * Returns a pool connected as it to analytics_db.
+ */
+export async function appLogin(world: PushWorld, appRole: string): Promise<{ pool: pg.Pool; login: string; drop(): Promise<void> }> {
+	const login = uniqueName('app_login');
+	const password = randomBytes(18).toString('base64url');
+	const admin = new pg.Client(adminConnection(world.analytics.database) as pg.ClientConfig);
+	await admin.connect();
+	try {
+		// CREATE ROLE cannot take a bound parameter; the password is random, test-only, and never logged.
+		await admin.query(`CREATE ROLE ${pg.escapeIdentifier(login)} LOGIN PASSWORD ${pg.escapeLiteral(password)} IN ROLE ${pg.escapeIdentifier(appRole)}`);
+	} finally {
+		await admin.end();
+	}
+	const pool = new pg.Pool({ host: world.analytics.host, port: world.analytics.port, database: world.analytics.database, user: login, password, max: 2 });
+	pool.on('error', () => undefined);
+	return {
+		pool,
+		login,
+		async drop() {
+			await pool.end();
+			const c = new pg.Client(adminConnection(world.analytics.database) as pg.ClientConfig);
+			await c.connect();
+			try {
+				await c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(login)}`);
+			} finally {
+				await c.end();
+			}
+		},
+	};
+}
