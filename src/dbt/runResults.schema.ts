@@ -36,19 +36,23 @@ export function splitUniqueId(uniqueId: string): { resourceType: string; name: s
 	return { resourceType: parts[0], name: parts.slice(2).join('.') };
 }
 
-function rowsAffected(r: z.output<typeof resultSchema>): number | null {
+/** Tests and freshness checks run a SELECT whose adapter row count says nothing about the data. */
+const NO_ROW_COUNT = new Set(['test', 'unit_test', 'source']);
+
+function rowsAffected(r: z.output<typeof resultSchema>, resourceType: string): number | null {
+	if (NO_ROW_COUNT.has(resourceType)) return null;
 	const n = r.adapter_response?.rows_affected;
 	return typeof n === 'number' && n >= 0 ? n : null;
 }
 
-function messageOf(r: z.output<typeof resultSchema>): string | null {
+function messageOf(r: z.output<typeof resultSchema>, resourceType: string): string | null {
 	if (r.message) return r.message;
-	const m = r.adapter_response?._message;
-	if (typeof m === 'string' && m) return m;
+	if (resourceType === 'test' || resourceType === 'unit_test') return null;
 	// sources.json carries no message: say what freshness measured.
 	const ago = (r as Record<string, unknown>).max_loaded_at_time_ago_in_s;
 	if (typeof ago === 'number') return `last load ${Math.round(ago)}s ago (max_loaded_at ${String((r as Record<string, unknown>).max_loaded_at)})`;
-	return null;
+	const m = r.adapter_response?._message;
+	return typeof m === 'string' && m ? m : null;
 }
 
 export function toNodeResults(rr: RunResults): DbtNodeResult[] {
@@ -65,8 +69,8 @@ export function toNodeResults(rr: RunResults): DbtNodeResult[] {
 			executionTimeS: Math.round(r.execution_time * 1000) / 1000,
 			startedAt: starts[0] ?? null,
 			completedAt: ends[ends.length - 1] ?? null,
-			rowsAffected: rowsAffected(r),
-			message: messageOf(r),
+			rowsAffected: rowsAffected(r, resourceType),
+			message: messageOf(r, resourceType),
 			failures: r.failures ?? null,
 			relation: r.relation_name ?? null,
 		};
