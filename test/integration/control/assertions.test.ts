@@ -1,0 +1,120 @@
+import pg from 'pg';
+import { defaultMigrationsDir, migrateWarehouse, readMigrations } from '../../../src/control/migrate';
+import { freshDatabase } from '../../harness/testEnv';
+
+let wh: pg.Pool;
+
+beforeAll(async () => {
+	wh = new pg.Pool({ ...((await freshDatabase('ctl_assert')) as pg.PoolConfig), max: 2 });
+	await migrateWarehouse(wh);
+});
+afterAll(async () => {
+	await wh.end();
+});
+
+async function register(table: string, keys: string[]): Promise<void> {
+	await wh.query(
+		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
+		 VALUES ($1, split_part($1, '__', 1), split_part($1, '__', 2), 'incremental', 'append', 'created_at', $2, '5 minutes')`,
+		[table, keys],
+	);
+}
+
+test('roles exist after migrating, and assert_all passes on an empty raw schema', async () => {
+	const { rows } = await wh.query(`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('dwh_owner', 'dwh_readonly', 'n8n_etl') ORDER BY 1`);
+	expect(rows).toEqual([
+		{ rolname: 'dwh_owner', rolcanlogin: false },
+		{ rolname: 'dwh_readonly', rolcanlogin: false },
+		{ rolname: 'n8n_etl', rolcanlogin: false },
+	]);
+	const member = await wh.query(`SELECT pg_has_role('n8n_etl', 'dwh_owner', 'MEMBER') AS m`);
+	expect(member.rows[0].m).toBe(true);
+	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
+	const all = await wh.query('SELECT dwh_control.assert_all() AS checked');
+	expect(all.rows[0].checked).toBe(0);
+});
+
+test('assert_bronze_keys raises with the list of bronze tables whose key does not match the registry', async () => {
+	await wh.query(`
+		CREATE TABLE raw.a_db__good (id bigint PRIMARY KEY, created_at timestamptz);
+		CREATE TABLE raw.a_db__composite (user_id bigint, conversation_id bigint, UNIQUE (conversation_id, user_id));
+		CREATE TABLE raw.a_db__no_key (id bigint, created_at timestamptz);
+		CREATE TABLE raw.a_db__wrong_key (id bigint, ref text UNIQUE);
+		CREATE TABLE raw.a_db__partial (id bigint, deleted boolean);
+		CREATE UNIQUE INDEX ON raw.a_db__partial (id) WHERE NOT deleted;
+		CREATE TABLE raw.a_db__deferrable (id bigint, CONSTRAINT d UNIQUE (id) DEFERRABLE INITIALLY DEFERRED);
+		CREATE TABLE raw.unregistered (x int);`);
+	await register('a_db__good', ['id']);
+	await register('a_db__composite', ['user_id', 'conversation_id']);
+	await register('a_db__no_key', ['id']);
+	await register('a_db__wrong_key', ['id']);
+	await register('a_db__partial', ['id']);
+	await register('a_db__deferrable', ['id']);
+	await register('a_db__not_created_yet', ['id']);
+
+	const { rows } = await wh.query('SELECT table_name, key_columns, unique_keys FROM dwh_control.missing_bronze_keys()');
+	expect(rows).toEqual([
+		{ table_name: 'a_db__deferrable', key_columns: ['id'], unique_keys: ['(id)'] },
+		{ table_name: 'a_db__no_key', key_columns: ['id'], unique_keys: [] },
+		{ table_name: 'a_db__partial', key_columns: ['id'], unique_keys: ['(id)'] },
+		{ table_name: 'a_db__wrong_key', key_columns: ['id'], unique_keys: ['(ref)'] },
+	]);
+
+	const err = await wh.query('SELECT dwh_control.assert_bronze_keys()').catch((e: unknown) => e as pg.DatabaseError);
+	expect(err).toBeInstanceOf(Error);
+	expect((err as pg.DatabaseError).message).toBe(
+		[
+			'bronze tables without a PRIMARY KEY/UNIQUE matching their registry key_columns:',
+			'  - raw.a_db__deferrable: no PRIMARY KEY/UNIQUE on (id); unique keys present: (id) [unusable: partial, expression, deferrable or invalid]',
+			'  - raw.a_db__no_key: no PRIMARY KEY/UNIQUE on (id); unique keys present: none',
+			'  - raw.a_db__partial: no PRIMARY KEY/UNIQUE on (id); unique keys present: (id) [unusable: partial, expression, deferrable or invalid]',
+			'  - raw.a_db__wrong_key: no PRIMARY KEY/UNIQUE on (id); unique keys present: (ref)',
+		].join('\n'),
+	);
+	expect((err as pg.DatabaseError).hint).toMatch(/ON CONFLICT needs such a key/);
+	await expect(wh.query('SELECT dwh_control.assert_all()')).rejects.toThrow(/warehouse assertions failed:\n {2}- raw\.a_db__deferrable/);
+});
+
+test('fixing the keys makes the assertion pass and it reports how many bronze tables it checked', async () => {
+	await wh.query(`
+		ALTER TABLE raw.a_db__no_key ADD PRIMARY KEY (id);
+		ALTER TABLE raw.a_db__wrong_key ADD PRIMARY KEY (id);
+		ALTER TABLE raw.a_db__partial ADD CONSTRAINT p UNIQUE (id);
+		ALTER TABLE raw.a_db__deferrable ADD PRIMARY KEY (id);`);
+	const { rows } = await wh.query('SELECT dwh_control.assert_bronze_keys() AS checked');
+	expect(rows[0].checked).toBe(6);
+});
+
+test('assert_roles lists a read-only role that can write', async () => {
+	await wh.query('GRANT INSERT ON dwh_control.extract_runs TO dwh_readonly');
+	try {
+		await expect(wh.query('SELECT dwh_control.assert_roles()')).rejects.toThrow(
+			'warehouse roles are not set up:\n  - dwh_readonly can write dwh_control.extract_runs',
+		);
+	} finally {
+		await wh.query('REVOKE INSERT ON dwh_control.extract_runs FROM dwh_readonly');
+	}
+	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
+});
+
+test('the assertion migration refuses a warehouse whose bronze keys are wrong, and records nothing for it', async () => {
+	const other = new pg.Pool({ ...((await freshDatabase('ctl_assert_mig')) as pg.PoolConfig), max: 1 });
+	try {
+		// A warehouse that predates the migrator: 0001 applied by hand, bronze loaded, one key missing.
+		const [first] = readMigrations(defaultMigrationsDir());
+		await other.query(first.sql);
+		await other.query(`CREATE TABLE raw.b_db__t (id bigint, created_at timestamptz)`);
+		await other.query(
+			`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
+			 VALUES ('b_db__t', 'b_db', 't', 'incremental', 'append', 'created_at', '{id}', '1 hour')`,
+		);
+		await expect(migrateWarehouse(other)).rejects.toThrow(/Migration 0006_assert_roles_and_bronze_keys\.sql failed and was rolled back.*\n {2}- raw\.b_db__t: no PRIMARY KEY\/UNIQUE on \(id\)/s);
+		const { rows } = await other.query(`SELECT file FROM dwh_control.schema_migrations WHERE file LIKE '0006%'`);
+		expect(rows).toEqual([]);
+		await other.query(`ALTER TABLE raw.b_db__t ADD PRIMARY KEY (id)`);
+		const report = await migrateWarehouse(other);
+		expect(report.applied.map((a) => a.file)).toContain('0006_assert_roles_and_bronze_keys.sql');
+	} finally {
+		await other.end();
+	}
+});

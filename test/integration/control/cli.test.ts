@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { readMigrations, defaultMigrationsDir } from '../../../src/control/migrate';
+import { loadRegistryFile } from '../../../src/control/registryFile';
+import { freshDatabase } from '../../harness/testEnv';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+interface Result {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+async function cli(script: 'migrate' | 'registry-sync', args: string[], env: Record<string, string> = {}): Promise<Result> {
+	const { DWH_WAREHOUSE_URL: _ignored, ...rest } = process.env;
+	try {
+		const r = await run(TSX, [path.join(ROOT, `src/cli/${script}.ts`), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 60_000 });
+		return { code: 0, stdout: r.stdout, stderr: r.stderr };
+	} catch (err) {
+		const e = err as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+let url: string;
+let password: string;
+let database: string;
+
+beforeAll(async () => {
+	const conn = await freshDatabase('ctl_cli');
+	password = conn.password ?? '';
+	database = conn.database;
+	url = `postgres://${conn.user}:${encodeURIComponent(password)}@${conn.host}:${conn.port}/${conn.database}`;
+});
+
+test('the test cluster has a password, so "never printed" below means something', () => {
+	expect(password.length).toBeGreaterThan(3);
+});
+
+test('dwh:migrate --dry-run lists pending files, then a real run applies them, asserts, and never prints the password', async () => {
+	const files = readMigrations(defaultMigrationsDir()).map((f) => f.file);
+	const dry = await cli('migrate', ['--url', url, '--dry-run']);
+	expect(dry.code).toBe(0);
+	expect(dry.stdout).toContain(`warehouse postgres://postgres:***@`);
+	for (const f of files) expect(dry.stdout).toContain(`pending  ${f}`);
+	expect(dry.stdout).toContain(`dry run: ${files.length} pending, 0 already applied; nothing was changed`);
+
+	const first = await cli('migrate', [], { DWH_WAREHOUSE_URL: url });
+	expect(first.code).toBe(0);
+	for (const f of files) expect(first.stdout).toMatch(new RegExp(`applied  ${f} \\(\\d+ ms\\)`));
+	expect(first.stdout).toContain(`${files.length} applied, 0 skipped`);
+	expect(first.stdout).toContain('assertions ok: roles and grants in place, 0 bronze table(s)');
+
+	const second = await cli('migrate', ['--url', url]);
+	expect(second.code).toBe(0);
+	expect(second.stdout).toContain(`0 applied, ${files.length} skipped`);
+	for (const out of [dry, first, second]) expect(out.stdout + out.stderr).not.toContain(password);
+});
+
+test('dwh:registry-sync adds the shipped registry, then reports it unchanged', async () => {
+	const n = loadRegistryFile().tables.length;
+	const first = await cli('registry-sync', ['--url', url]);
+	expect(first.code).toBe(0);
+	expect(first.stdout).toContain('added      auth_db__users');
+	expect(first.stdout).toMatch(new RegExp(`registry \\S+: ${n} added, 0 changed, 0 unchanged, 0 disabled\\n`));
+	const second = await cli('registry-sync', ['--url', url, '--dry-run']);
+	expect(second.stdout).toMatch(new RegExp(`: 0 added, 0 changed, ${n} unchanged, 0 disabled \\(dry run: nothing was written\\)`));
+	const wh = new pg.Client({ connectionString: url });
+	await wh.connect();
+	const { rows } = await wh.query('SELECT count(*)::int AS n FROM dwh_control.source_tables');
+	await wh.end();
+	expect(rows[0].n).toBe(n);
+	expect(first.stdout + first.stderr).not.toContain(password);
+});
+
+test('a wrong password fails with exit 1 and is not echoed; no URL at all is a usage error (exit 2)', async () => {
+	const wrong = 'Wr0ng-Pa55-xyz';
+	const bad = await cli('migrate', ['--url', `postgres://postgres:${wrong}@127.0.0.1:${new URL(url).port}/${database}`]);
+	expect(bad.code).toBe(1);
+	expect(bad.stderr).toMatch(/password authentication failed/);
+	expect(bad.stdout + bad.stderr).not.toContain(wrong);
+	const none = await cli('registry-sync', []);
+	expect(none.code).toBe(2);
+	expect(none.stderr).toContain('No warehouse: pass --url');
+	expect(none.stderr).toContain('Usage: npm run dwh:registry-sync');
+});
