@@ -84,6 +84,19 @@ export class MigrationFailedError extends Error {
 	}
 }
 
+/** Lines that would end the migrator's own transaction half-way through a file (plpgsql's BEGIN has no semicolon). */
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END\s+TRANSACTION)\s*;/im;
+
+export class MigrationTransactionControlError extends Error {
+	constructor(
+		readonly file: string,
+		statement: string,
+	) {
+		super(`Migration ${file} controls its own transaction (${statement.trim()}): remove it — every migration already runs in exactly one transaction with its schema_migrations row.`);
+		this.name = 'MigrationTransactionControlError';
+	}
+}
+
 export function checksumOf(sql: string | Buffer): string {
 	return createHash('sha256').update(sql).digest('hex');
 }
@@ -151,6 +164,10 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
 	};
 	for (const f of report.missingFromDir) log(`warning: ${f} is recorded as applied but is not in the migrations folder`);
 	const pending = files.filter((f) => !recorded.has(f.file));
+	for (const f of pending) {
+		const m = TRANSACTION_CONTROL.exec(f.sql);
+		if (m) throw new MigrationTransactionControlError(f.file, m[0]);
+	}
 	if (dryRun) {
 		report.pending = pending.map((f) => f.file);
 		return report;
@@ -159,6 +176,8 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
 		const started = Date.now();
 		try {
 			await client.query('BEGIN');
+			// A pool built for extracts may carry a statement_timeout sized for queries, not for DDL on big tables.
+			await client.query('SET LOCAL statement_timeout = 0');
 			await client.query(f.sql);
 			await client.query(
 				`INSERT INTO dwh_control.schema_migrations (file, checksum, applied_by, duration_ms)

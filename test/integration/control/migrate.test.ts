@@ -79,6 +79,16 @@ describe('migrateWarehouse', () => {
 		expect(rows[0]).toEqual({ half: null, n: '0' });
 	});
 
+	test('a pending file that would end the transaction itself is refused before anything is applied', async () => {
+		const wh = await pool('mig_txn');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		writeFileSync(path.join(dir, '0017_own_txn.sql'), 'CREATE TABLE dwh_control.t (x int);\nCOMMIT;\nCREATE TABLE dwh_control.u (x int);');
+		await expect(migrateWarehouse(wh, { dir })).rejects.toThrow(/^Migration 0017_own_txn\.sql controls its own transaction \(COMMIT;\)/);
+		const { rows } = await wh.query(`SELECT to_regclass('dwh_control.source_tables')::text AS t`);
+		expect(rows[0].t).toBeNull();
+	});
+
 	test('dry run lists pending files and applies nothing', async () => {
 		const wh = await pool('mig_dry');
 		const files = readMigrations(defaultMigrationsDir()).map((f) => f.file);
