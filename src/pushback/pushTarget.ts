@@ -7,7 +7,7 @@ import { kAnonymityReport } from '../privacy/kAnonymity';
 import { claimPushRun, failPushRun, finishPushRun, recordSkippedPush, type PushCounts, type PushRunIdentity } from './pushRuns';
 import { checkSourceForPii } from './piiGate';
 import { buildSourceSelects, buildSyncSql, type SyncColumn } from './syncSql';
-import { pushTargetSchema, type PushResult, type PushTarget, type PushTargetInput } from './target.schema';
+import { parsePushTarget, type PushResult, type PushTarget, type PushTargetInput } from './target.schema';
 import { lockTarget, unlockTarget } from './targetLock';
 import { ensureAppRole, ensureTargetTable, grantAppRead, lockTargetSchema } from './targetTable';
 import { openWarehouseSource, PushSourceError, type WarehouseSource } from './warehouseSource';
@@ -54,7 +54,7 @@ export class PushFailedError extends Error {
  * Rows never pass through JS objects: COPY TO STDOUT is piped straight into COPY FROM STDIN.
  */
 export async function pushTarget(ctx: PushContext, input: PushTargetInput | PushTarget, opts: PushOptions = {}): Promise<PushResult> {
-	const t = pushTargetSchema.parse(input);
+	const t = parsePushTarget(input);
 	const started = Date.now();
 	const relation = `${t.target.schema}.${t.target.table}`;
 	const log = ctx.log ?? (() => undefined);

@@ -90,6 +90,20 @@ export const pushTargetSchema = z
 export type PushTargetInput = z.input<typeof pushTargetSchema>;
 export type PushTarget = z.output<typeof pushTargetSchema>;
 
+export class PushTargetConfigError extends Error {
+	constructor(readonly issues: { path: string; message: string }[]) {
+		super(`Invalid push target — ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+		this.name = 'PushTargetConfigError';
+	}
+}
+
+/** Parses a target, turning zod's issue list into one sentence that names each field (target.schema: …). */
+export function parsePushTarget(input: unknown): PushTarget {
+	const r = pushTargetSchema.safeParse(input);
+	if (r.success) return r.data;
+	throw new PushTargetConfigError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+}
+
 /** A per-user summary is keyed by the pseudonymous user hash; it may only be pushed when the source holds no direct identifier. */
 export function isPerUserTarget(t: Pick<PushTarget, 'key'>): boolean {
 	return t.key.some((k) => k === 'user_hash' || k.endsWith('_user_hash'));
