@@ -29,11 +29,13 @@ export const runResultsSchema = z
 	.passthrough();
 export type RunResults = z.output<typeof runResultsSchema>;
 
-/** `model.dataacuity.stg_x` → resource type `model`, name `stg_x`; `source.dataacuity.ledger_db.transactions` → `ledger_db.transactions`. */
+/** `model.dataacuity.stg_x` → (`model`, `stg_x`); `source.dataacuity.ledger_db.transactions` → (`source`, `ledger_db.transactions`). */
 export function splitUniqueId(uniqueId: string): { resourceType: string; name: string } {
 	const parts = uniqueId.split('.');
 	if (parts.length < 3) return { resourceType: parts[0] ?? 'unknown', name: uniqueId };
-	return { resourceType: parts[0], name: parts.slice(2).join('.') };
+	// Data tests end in a 10-hex disambiguation hash that is noise to a reader: test.p.unique_x_id.c9c048e50e.
+	const rest = parts[0] === 'test' && parts.length > 3 && /^[0-9a-f]{10}$/.test(parts[parts.length - 1]) ? parts.slice(2, -1) : parts.slice(2);
+	return { resourceType: parts[0], name: rest.join('.') };
 }
 
 /** Tests and freshness checks run a SELECT whose adapter row count says nothing about the data. */

@@ -1,6 +1,7 @@
 {#- One row per user_hash: anonymised profile × 30-day activity rollup (§8.4, §7.4). The quasi-identifiers
     (age_band, province, city) are generalised until every combination holds at least k_min users (§6.6): a small
-    city becomes 'other', and a still-small (age_band, province) group loses its province too. -#}
+    city becomes 'other', a still-small (age_band, province) group loses its province too, and users still in a
+    group below k_min after that are suppressed (not published at all). -#}
 -- depends_on: {{ ref('stg_auth_db__users') }}
 {%- set u = source('intermediate', 'users') %}
 {%- set k = var('k_min') | int %}
@@ -59,3 +60,12 @@ select
 from province_ok p
 left join activity a using (user_hash)
 left join ever e using (user_hash)
+where p.user_hash in (
+    select user_hash from (
+        select user_hash, count(*) over (
+            partition by age_band, province_g, case when province_g = 'other' then 'other' else city_g end
+        ) as group_size
+        from province_ok
+    ) g
+    where group_size >= {{ k }}
+)

@@ -11,8 +11,8 @@ test('run_results.json of a real dbt 1.9 build becomes one item per node', () =>
 	expect(nodes.map((n) => [n.resourceType, n.name, n.status, n.rowsAffected, n.message])).toEqual([
 		['model', 'stg_ledger_db__transactions', 'success', null, 'CREATE VIEW'],
 		['model', 'fct_ledger_transactions_anon', 'success', 300, 'SELECT 300'],
-		['test', 'agg_revenue_daily_app_country_k_warn_below_10.da1ab54c8d', 'warn', null, 'Got 3 results, configured to warn if != 0'],
-		['test', 'source_not_null_ledger_db_transactions_id.c9c048e50e', 'pass', null, null],
+		['test', 'agg_revenue_daily_app_country_k_warn_below_10', 'warn', null, 'Got 3 results, configured to warn if != 0'],
+		['test', 'source_not_null_ledger_db_transactions_id', 'pass', null, null],
 	]);
 	expect(nodes[1].startedAt! < nodes[1].completedAt!).toBe(true);
 	expect(nodes[1].relation).toBe('"wh1"."marts"."fct_ledger_transactions_anon"');

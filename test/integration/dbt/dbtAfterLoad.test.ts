@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runDbt } from '../../../src/dbt/runDbt';
+import type { DbtRunOutcome } from '../../../src/dbt/runOutcome';
+import { extractTable } from '../../../src/extract/extractTable';
+import { loadBronze } from '../../../src/load/loadBronze';
+import { createWorld, type World } from '../pipeline/world';
+import { dbtConfig, seedFx, SOURCE_DDL, SOURCE_ROWS, writeIntermediate } from './dbtFixtures';
+
+let w: World;
+let vars: Record<string, unknown>;
+let txTable: string;
+let usersTable: string;
+
+const byName = (o: DbtRunOutcome, name: string) => o.nodes.find((n) => n.name === name);
+const bad = (o: DbtRunOutcome) => o.nodes.filter((n) => ['error', 'fail', 'runtime error'].includes(n.status));
+
+beforeAll(async () => {
+	w = await createWorld('dbt_after_load');
+	await w.src.query(SOURCE_DDL);
+	await w.src.query(SOURCE_ROWS);
+	txTable = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	usersTable = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' });
+	for (const table of [txTable, usersTable]) {
+		const ex = await extractTable(w.ctx, table);
+		const ld = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! });
+		expect(ld.status).toBe('loaded');
+	}
+	await writeIntermediate(w.wh, txTable, usersTable);
+	await seedFx(w.wh);
+	// Bronze is raw.<source db>__<table>; this cluster's source database has a test name.
+	vars = { source_dbs: { ledger_db: w.source.database, auth_db: w.source.database } };
+});
+afterAll(() => w?.close());
+
+test('after a load, the models downstream of the loaded tables build and all their tests pass', async () => {
+	const logs: string[] = [];
+	const out = await runDbt(dbtConfig(w.warehouse), { command: 'build', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars }, { onLog: (l) => logs.push(l.event) });
+
+	expect(bad(out)).toEqual([]);
+	expect(out.summary).toMatchObject({ backend: 'core', command: 'build', status: 'success', exitCode: 0, errorMessage: null, dbtVersion: '1.9.8' });
+	const models = out.nodes.filter((n) => n.resourceType === 'model').map((n) => [n.name, n.status]).sort();
+	expect(models).toEqual([
+		['agg_revenue_daily_app_country', 'success'],
+		['dim_user_360_anon', 'success'],
+		['fct_ledger_transactions_anon', 'success'],
+		['stg_auth_db__users', 'success'],
+		['stg_ledger_db__transactions', 'success'],
+	]);
+	expect(byName(out, 'fct_ledger_transactions_anon')).toMatchObject({ rowsAffected: 600, message: 'SELECT 600', relation: expect.stringContaining('"marts"."fct_ledger_transactions_anon"') });
+	// Each day has 6 paying users: published (k >= 5) but flagged by the k < 10 warning test.
+	expect(out.nodes.find((n) => n.name === 'agg_revenue_daily_app_country_k_warn_below_10')).toMatchObject({ status: 'warn', failures: 10 });
+	expect(out.nodes.find((n) => n.name === 'agg_revenue_daily_app_country_k_fail_below_5')?.status).toBe('pass');
+	expect(out.summary.counts.error ?? 0).toBe(0);
+	expect(logs).toContain('LogModelResult');
+
+	// The marts hold what the source says, computed independently from the source database.
+	const src = (await w.src.query(`SELECT count(*)::int AS n, sum(amount_zar) FILTER (WHERE direction = 'debit')::text AS revenue FROM public.transactions`)).rows[0];
+	const fct = (await w.wh.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE amount_usd IS NULL)::int AS no_fx FROM marts.fct_ledger_transactions_anon`)).rows[0];
+	expect(fct).toEqual({ n: src.n, no_fx: 0 });
+	const agg = (await w.wh.query(`SELECT count(*)::int AS n, sum(revenue_zar)::text AS revenue, min(user_count)::int AS k FROM marts.agg_revenue_daily_app_country`)).rows[0];
+	expect(agg).toEqual({ n: 10, revenue: src.revenue, k: 6 });
+	// 63 users: the 3 in Polokwane are a group below k even after generalising city and province, so they are suppressed.
+	const dim = (await w.wh.query(`SELECT count(*)::int AS n, count(DISTINCT (age_band, province, city))::int AS groups FROM marts.dim_user_360_anon`)).rows[0];
+	expect(dim).toEqual({ n: 60, groups: 2 });
+	// Staging is a view with PII still present, deduplicated on the key.
+	const stg = (await w.wh.query(`SELECT count(*)::int AS n, count(DISTINCT transaction_id)::int AS ids FROM staging.stg_ledger_db__transactions`)).rows[0];
+	expect(stg).toEqual({ n: 600, ids: 600 });
+
+	// Artifacts are this run's own.
+	const rr = JSON.parse(readFileSync(path.join(out.summary.artifactsDir!, 'target', 'run_results.json'), 'utf8'));
+	expect(rr.results).toHaveLength(out.nodes.length);
+});
+
+test('a failing model gives a failed run with dbt\'s database message, and its dependants are skipped', async () => {
+	await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_moved`);
+	try {
+		const out = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['fct_ledger_transactions_anon+'], vars });
+		expect(out.summary).toMatchObject({ status: 'failed', exitCode: 1 });
+		const fct = byName(out, 'fct_ledger_transactions_anon')!;
+		expect(fct.status).toBe('error');
+		expect(fct.message).toMatch(/relation "intermediate.int_ledger_db__transactions" does not exist/);
+		expect(out.summary.errorMessage).toBe(`model.dataacuity.fct_ledger_transactions_anon: ${fct.message}`);
+		expect(byName(out, 'dim_user_360_anon')?.status).toBe('skipped');
+
+		// retry reruns only what failed or was skipped, once the cause is fixed.
+		await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
+		const retry = await runDbt(dbtConfig(w.warehouse), { command: 'retry', retryOf: out.summary.artifactsDir!, vars });
+		expect(retry.summary.status).toBe('success');
+		expect(retry.nodes.map((n) => n.name).sort()).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon']);
+	} finally {
+		await w.wh.query(`ALTER TABLE IF EXISTS intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
+	}
+});
+
+test('the PII-absence test fails an intermediate relation that still holds e-mail addresses', async () => {
+	await w.wh.query(`ALTER TABLE intermediate.int_auth_db__users ADD COLUMN contact text`);
+	await w.wh.query(`UPDATE intermediate.int_auth_db__users SET contact = 'someone.' || left(user_hash, 8) || '@example.co.za'`);
+	try {
+		const out = await runDbt(dbtConfig(w.warehouse), { command: 'test', select: ['source:intermediate.users'], vars });
+		expect(out.summary).toMatchObject({ status: 'failed', exitCode: 1 });
+		expect(out.nodes.filter((n) => n.status !== 'pass').map((n) => n.name)).toEqual(['intermediate_users_pii_absent']);
+		const pii = out.nodes.find((n) => n.name === 'intermediate_users_pii_absent')!;
+		expect(pii).toMatchObject({ status: 'fail', failures: 1, message: 'Got 1 result, configured to fail if != 0' });
+	} finally {
+		await w.wh.query(`ALTER TABLE intermediate.int_auth_db__users DROP COLUMN contact`);
+	}
+});
+
+test('the k-anonymity test fails a user mart published with groups below 5', async () => {
+	const out = await runDbt(dbtConfig(w.warehouse), { command: 'build', select: ['dim_user_360_anon'], vars: { ...vars, k_min: 1 } });
+	expect(out.summary.status).toBe('failed');
+	// Polokwane's users 61..63 fall in two age bands: groups of 2 and 1.
+	expect(out.nodes.find((n) => n.name === 'dim_user_360_anon_k_fail_below_5')).toMatchObject({ status: 'fail', failures: 2 });
+	expect(out.nodes.find((n) => n.name === 'dim_user_360_anon_k_warn_below_10')).toMatchObject({ status: 'warn' });
+});

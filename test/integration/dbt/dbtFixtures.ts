@@ -1,0 +1,80 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import type { PostgresConnection } from '../../../src/config/connection.schema';
+import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
+import type { DbtCoreConfigInput } from '../../../src/dbt/coreConfig.schema';
+
+/** The real dbt CLI from .venv (or DWH_DBT_BIN). Missing dbt fails the suite: it is a required component. */
+export function requireDbt(): string {
+	const bin = resolveDbtBinary();
+	if (!path.isAbsolute(bin) || !existsSync(bin)) {
+		throw new Error(`dbt is not installed (looked for ${bin}). Run: bash .ci/install.d/dbt.sh (creates .venv/bin/dbt) or set DWH_DBT_BIN.`);
+	}
+	return bin;
+}
+
+export function dbtConfig(warehouse: PostgresConnection, extra: Partial<DbtCoreConfigInput> = {}): DbtCoreConfigInput {
+	return { dbtBin: requireDbt(), warehouse, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-dbt-test-')), ...extra };
+}
+
+export const HASH_SALT = 'test-salt-users';
+
+/**
+ * Stands in for the Anonymise node's output (issue 4): intermediate relations in the shape the marts read, built
+ * from bronze with the §6.2 hash. `extraUsers` adds users in a small city (to exercise k-anonymity).
+ */
+export async function writeIntermediate(wh: pg.Pool | pg.PoolClient, rawTx: string, rawUsers: string): Promise<void> {
+	await wh.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE SCHEMA IF NOT EXISTS intermediate`);
+	await wh.query(`DROP TABLE IF EXISTS intermediate.int_ledger_db__transactions, intermediate.int_auth_db__users`);
+	await wh.query(
+		`CREATE TABLE intermediate.int_ledger_db__transactions AS
+		 SELECT id AS transaction_id, encode(digest($1 || ':' || user_id::text, 'sha256'), 'hex') AS user_hash,
+		        direction, amount_zar, category, channel, created_at
+		   FROM raw.${rawTx}`,
+		[HASH_SALT],
+	);
+	await wh.query(
+		`CREATE TABLE intermediate.int_auth_db__users AS
+		 SELECT encode(digest($1 || ':' || id::text, 'sha256'), 'hex') AS user_hash,
+		        CASE WHEN id % 2 = 0 THEN '25-34' ELSE '35-44' END AS age_band,
+		        home_city, province, 'ZA'::text AS country, 'basic'::text AS kyc_tier, created_at
+		   FROM raw.${rawUsers}`,
+		[HASH_SALT],
+	);
+}
+
+export async function seedFx(wh: pg.Pool | pg.PoolClient): Promise<void> {
+	await wh.query(
+		`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source)
+		 VALUES ('USD', current_date - 40, 0.055, 'test'), ('BTC', current_date - 40, 0.0000006, 'test')
+		 ON CONFLICT DO NOTHING`,
+	);
+}
+
+/** Source tables in the shape of the demo's synthetic ledger_db/auth_db (scripts/demo/synthetic). */
+export const SOURCE_DDL = `
+CREATE TABLE public.users (
+	id bigint PRIMARY KEY, first_name text NOT NULL, email text NOT NULL, phone_e164 text, date_of_birth date,
+	home_city text, province text, status text NOT NULL DEFAULT 'active',
+	created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE public.transactions (
+	id bigint PRIMARY KEY, account_id bigint NOT NULL, user_id bigint NOT NULL,
+	direction text NOT NULL, amount_zar numeric(18,2) NOT NULL, category text NOT NULL, merchant_name text,
+	reference text NOT NULL, channel text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());`;
+
+/**
+ * 60 users in Johannesburg (two age bands of 30) plus 3 in Polokwane, and 600 transactions over 10 local days:
+ * every day has exactly 6 distinct paying users (k between 5 and 10: published, with a k<10 warning).
+ */
+export const SOURCE_ROWS = `
+INSERT INTO public.users (id, first_name, email, phone_e164, date_of_birth, home_city, province, created_at, updated_at)
+SELECT g, 'Name' || g, 'user' || g || '@example.co.za', '+2782' || lpad(g::text, 7, '0'), date '1990-01-01' + g,
+       CASE WHEN g > 60 THEN 'Polokwane' ELSE 'Johannesburg' END, CASE WHEN g > 60 THEN 'Limpopo' ELSE 'Gauteng' END,
+       now() - interval '200 days', now() - interval '1 hour'
+  FROM generate_series(1, 63) g;
+INSERT INTO public.transactions (id, account_id, user_id, direction, amount_zar, category, merchant_name, reference, channel, created_at)
+SELECT g, g % 60 + 1, g % 60 + 1, CASE WHEN g % 7 = 0 THEN 'credit' ELSE 'debit' END, g * 1.25, 'groceries', 'Shop',
+       'REF' || g, 'card', date_trunc('hour', now()) - interval '2 hours' - (g % 10) * interval '1 day'
+  FROM generate_series(1, 600) g;`;
