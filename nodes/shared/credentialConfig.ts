@@ -74,11 +74,17 @@ export function objectStoreConfigFromCredential(
 	data: ICredentialDataDecryptedObject,
 	credential = 'DataAcuity Object Store',
 ): ObjectStoreConfig {
-	return parseCredential(objectStoreSchema, objectStoreLabels, credential, data, (v) => ({
+	const cfg = parseCredential(objectStoreSchema, objectStoreLabels, credential, data, (v) => ({
 		...v,
 		// A boolean toggle can arrive as the string 'false' from the credentials CLI / API.
 		...(typeof v.forcePathStyle === 'string' ? { forcePathStyle: v.forcePathStyle !== 'false' } : {}),
 		// A trailing slash would make the SDK sign a different path than MinIO expects.
 		...(typeof v.endpoint === 'string' ? { endpoint: v.endpoint.replace(/\/+$/, '') } : {}),
 	}));
+	// "minio:9000" parses as a URL with scheme "minio:"; the SDK would then fail with an unhelpful error per request.
+	if (cfg.endpoint && !/^https?:\/\//i.test(cfg.endpoint)) {
+		const label = objectStoreLabels.get('endpoint')!;
+		throw new CredentialConfigError(credential, [label], `The ${credential} credential is incomplete or invalid — ${label}: must start with http:// or https://, e.g. http://127.0.0.1:9000`);
+	}
+	return cfg;
 }

@@ -1,8 +1,10 @@
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { ObjectStore } from '../../src/transport/objectStore';
+import { HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { describeObjectStoreError, ObjectStore } from '../../src/transport/objectStore';
 import { testPostgresConnection } from '../../src/transport/postgres';
 import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';
-import { OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD } from './credentialTypes';
+import { OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, SOURCE_CREDENTIAL } from './credentialTypes';
+import { unwrapError } from './errorDescription';
 
 function dataOf(credential: ICredentialsDecrypted): ICredentialDataDecryptedObject {
 	return (credential.data ?? {}) as ICredentialDataDecryptedObject;
@@ -12,7 +14,7 @@ function dataOf(credential: ICredentialsDecrypted): ICredentialDataDecryptedObje
 export async function dataAcuityPostgresTest(this: ICredentialTestFunctions | void, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	let conn;
 	try {
-		conn = postgresConfigFromCredential(dataOf(credential));
+		conn = postgresConfigFromCredential(dataOf(credential), credential.type === SOURCE_CREDENTIAL ? 'DataAcuity Postgres Source Replica' : 'DataAcuity Postgres');
 	} catch (err) {
 		return { status: 'Error', message: (err as Error).message };
 	}
@@ -30,9 +32,14 @@ export async function dataAcuityObjectStoreTest(this: ICredentialTestFunctions |
 	} catch (err) {
 		return { status: 'Error', message: (err as Error).message };
 	}
+	const { bucket, prefix } = store.cfg;
 	try {
-		const res = await store.test();
-		return { status: res.ok ? 'OK' : 'Error', message: res.message };
+		await store.client.send(new HeadBucketCommand({ Bucket: bucket }));
+		// HeadBucket only proves the bucket exists; a key limited to other prefixes fails here instead of mid-run.
+		await store.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : '', MaxKeys: 1 }));
+		return { status: 'OK', message: `Bucket ${bucket} is reachable` };
+	} catch (err) {
+		return { status: 'Error', message: describeObjectStoreError(unwrapError(err), store.cfg) };
 	} finally {
 		store.client.destroy();
 	}

@@ -22,7 +22,7 @@ export interface ErrorScope {
 	store?: ObjectStoreConfig;
 }
 
-type AnyError = {
+export type AnyError = {
 	name?: string;
 	code?: string;
 	message?: string;
@@ -36,10 +36,19 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMED
 const POSTGRES_LOGIN_CODES = new Set(['28P01', '28000', '3D000']);
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-/** Node 20 reports a refused `localhost` (tried on ::1 and 127.0.0.1) as an AggregateError; look inside. */
-function unwrap(err: unknown): AnyError {
+const SDK_WRAPPER = /^AWS SDK error wrapper for .*?\b(E[A-Z_]{3,})\b(?:.*?:(\d+))?/;
+
+/**
+ * Gets at the code the user's problem is named by. Node 20 reports a refused `localhost` (tried on ::1 and
+ * 127.0.0.1) as an AggregateError without a code of its own; and the AWS SDK's retry layer re-wraps a network
+ * error it does not recognise as an Error (one from another V8 realm, e.g. a sandbox) into a bare Error whose
+ * only trace of the code is its message.
+ */
+export function unwrapError(err: unknown): AnyError {
 	const e = (err ?? {}) as AnyError;
 	if (!e.code && Array.isArray(e.errors) && e.errors.length) return { ...(e.errors[0] as AnyError), message: e.message };
+	const wrapped = !e.code && typeof e.message === 'string' ? SDK_WRAPPER.exec(e.message) : null;
+	if (wrapped) return { name: e.name, message: e.message, $metadata: e.$metadata, code: wrapped[1], port: wrapped[2] ? Number(wrapped[2]) : undefined };
 	return e;
 }
 
@@ -104,7 +113,7 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 		return { message: `Invalid input — ${problems.join('; ')}`, description: 'Fix the named field(s) in the node parameters or the incoming item.', kind: 'operation' };
 	}
 
-	const e = unwrap(err);
+	const e = unwrapError(err);
 	const message = e.message ?? String(err);
 	if (isS3Error(e) || (e.code && NETWORK_CODES.has(e.code) && scope.store && e.port !== undefined && e.port === endpointPort(scope.store.endpoint))) {
 		if (scope.store) {

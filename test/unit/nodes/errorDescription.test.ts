@@ -1,0 +1,135 @@
+import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
+import { z } from 'zod';
+import { CredentialConfigError } from '../../../nodes/shared/credentialConfig';
+import { explainError, unwrapError } from '../../../nodes/shared/errorDescription';
+import { toNodeError } from '../../../nodes/shared/nodeErrors';
+import { objectStoreSchema, postgresConnectionSchema } from '../../../src/config/connection.schema';
+import { loadRequestSchema } from '../../../src/config/run.schema';
+import { UnknownTableError } from '../../../src/control/registry';
+import { LoadError } from '../../../src/load/loadBronze';
+import { CsvPathError } from '../../../src/transport/objectStore';
+
+const warehouse = postgresConnectionSchema.parse({ host: '10.0.0.5', port: 6432, database: 'dwh', user: 'dwh_owner' });
+const source = postgresConnectionSchema.parse({ host: '10.0.0.6', port: 5433, database: 'auth_db', user: 'replicator' });
+const store = objectStoreSchema.parse({ endpoint: 'http://10.0.0.7:9000', accessKeyId: 'k', secretAccessKey: 's', bucket: 'dwh-exports' });
+const scope = { warehouse, source, store };
+
+const netError = (code: string, port?: number) => Object.assign(new Error(`connect ${code} 10.0.0.5:${port}`), { code, port });
+const s3Error = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+describe('explainError', () => {
+	test('core errors keep their message and carry their own fix', () => {
+		expect(explainError(new LoadError('Run 7 belongs to a, not b', 7, 'Pass the table and runId from the same extract item.'), scope)).toEqual({
+			message: 'Run 7 belongs to a, not b',
+			description: 'Pass the table and runId from the same extract item.',
+			kind: 'operation',
+		});
+		expect(explainError(new UnknownTableError('x__y', ['auth_db__users']))).toMatchObject({
+			kind: 'operation',
+			message: expect.stringContaining('Registered tables include: auth_db__users'),
+			description: expect.stringContaining('npm run dwh:registry-sync'),
+		});
+		expect(explainError(new CsvPathError('csvPath "../x" contains empty, "." or ".." segments'))).toMatchObject({
+			kind: 'operation',
+			description: expect.stringContaining('<prefix>/exports/<table>/'),
+		});
+		expect(explainError(new CredentialConfigError('DataAcuity Object Store', ['Bucket', 'Region'], 'bad'))).toMatchObject({
+			description: 'Open the DataAcuity Object Store credential and fix: Bucket, Region.',
+		});
+	});
+
+	test('zod errors list each field path', () => {
+		const parsed = loadRequestSchema.safeParse({ table: 'Bad Name', runId: 'abc', csvPath: '' });
+		expect(parsed.success).toBe(false);
+		const x = explainError(!parsed.success && parsed.error);
+		expect(x.message).toBe(
+			'Invalid input — table: table must be a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit); runId: runId must be the extract run id (a number); csvPath: csvPath is required (s3://bucket/<prefix>/exports/<table>/<file>.csv)',
+		);
+		expect(explainError(z.string().safeParse(1).error)).toMatchObject({ message: 'Invalid input — Expected string, received number' });
+	});
+
+	test('a refused connection names the credential whose port it was', () => {
+		expect(explainError(netError('ECONNREFUSED', 6432), scope)).toEqual({
+			message: 'Nothing is listening on 10.0.0.5:6432 — check Host and Port, and that the server is running.',
+			description: 'Check the DataAcuity Postgres credential (Host, Port, User, Password, SSL Mode) and use its Test button.',
+			kind: 'api',
+		});
+		expect(explainError(netError('ECONNREFUSED', 5433), scope)).toMatchObject({
+			message: 'Nothing is listening on 10.0.0.6:5433 — check Host and Port, and that the server is running.',
+			description: expect.stringContaining('DataAcuity Postgres Source Replica credential'),
+		});
+		expect(explainError(netError('ECONNREFUSED', 9000), scope)).toMatchObject({
+			message: 'Nothing is listening at http://10.0.0.7:9000 — check Endpoint and that the S3 server is running.',
+			description: expect.stringContaining('DataAcuity Object Store credential'),
+		});
+	});
+
+	test('Postgres login failures name the user and database', () => {
+		expect(explainError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), scope).message).toBe(
+			'Password authentication failed for user "dwh_owner" — check User and Password.',
+		);
+		expect(explainError(Object.assign(new Error('no db'), { code: '3D000' }), scope).message).toBe('Database "dwh" does not exist on 10.0.0.5:6432 — check Database.');
+		expect(explainError(new Error('timeout exceeded when trying to connect'), scope)).toMatchObject({ kind: 'api', description: expect.stringContaining('DataAcuity Postgres credential') });
+	});
+
+	test('SQL errors get a hint for the usual causes', () => {
+		const missing = Object.assign(new Error('relation "dwh_control.source_tables" does not exist'), { code: '42P01' });
+		expect(explainError(missing, scope)).toEqual({
+			message: 'Postgres error 42P01: relation "dwh_control.source_tables" does not exist',
+			description: 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.',
+			kind: 'api',
+		});
+		expect(explainError(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })).description).toMatch(/Statement Timeout \(Ms\)/);
+		expect(explainError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' })).description).toMatch(/lower Max Connections/);
+	});
+
+	test('S3 responses: a missing bucket, denied keys, with the HTTP status', () => {
+		expect(explainError(s3Error('NotFound', 404), scope)).toMatchObject({
+			message: 'Bucket "dwh-exports" not found at http://10.0.0.7:9000 — create it or fix Bucket.',
+			kind: 'api',
+			httpCode: '404',
+		});
+		expect(explainError(s3Error('InvalidAccessKeyId', 403), scope).message).toBe(
+			'Access to bucket "dwh-exports" denied at http://10.0.0.7:9000 — check Access Key ID and Secret Access Key, and that the key may list the prefix.',
+		);
+	});
+
+	test('codes hidden in an AggregateError or in the AWS SDK error wrapper are found', () => {
+		const agg = Object.assign(new AggregateError([netError('ECONNREFUSED', 6432)], 'all failed'), {});
+		expect(unwrapError(agg)).toMatchObject({ code: 'ECONNREFUSED', port: 6432 });
+		const wrapped = Object.assign(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 10.0.0.7:9000'), { $metadata: { attempts: 3 } });
+		expect(unwrapError(wrapped)).toMatchObject({ code: 'ECONNREFUSED', port: 9000 });
+		expect(explainError(wrapped, scope).message).toBe('Nothing is listening at http://10.0.0.7:9000 — check Endpoint and that the S3 server is running.');
+	});
+
+	test('anything else keeps its message', () => {
+		expect(explainError(new Error('boom'))).toEqual({ message: 'boom', description: expect.any(String), kind: 'operation' });
+	});
+});
+
+describe('toNodeError', () => {
+	const node: INode = { id: '1', name: 'Watermark Extract', type: 'n8n-nodes-dataacuity.watermarkExtract', typeVersion: 1, position: [0, 0], parameters: {} };
+
+	test('network and server failures become NodeApiError without n8n replacing the specific message', () => {
+		const e = toNodeError(node, netError('ECONNREFUSED', 6432), scope, 2);
+		expect(e).toBeInstanceOf(NodeApiError);
+		expect(e.message).toBe('Nothing is listening on 10.0.0.5:6432 — check Host and Port, and that the server is running.');
+		expect(e.description).toMatch(/DataAcuity Postgres credential/);
+		expect(e.context.itemIndex).toBe(2);
+		const s3 = toNodeError(node, s3Error('NoSuchBucket', 404), scope) as NodeApiError;
+		expect(s3.httpCode).toBe('404');
+		expect(s3.message).toMatch(/^Bucket "dwh-exports" not found/);
+	});
+
+	test('input and config problems become NodeOperationError with the fix as description', () => {
+		const e = toNodeError(node, new LoadError('Run 9 does not exist in dwh_control.extract_runs', 9, 'Use the runId output by WatermarkExtract.'), scope, 0);
+		expect(e).toBeInstanceOf(NodeOperationError);
+		expect(e.message).toBe('Run 9 does not exist in dwh_control.extract_runs');
+		expect(e.description).toBe('Use the runId output by WatermarkExtract.');
+	});
+
+	test('an n8n error passes through unchanged', () => {
+		const original = new NodeOperationError(node, 'already explained', { description: 'fix it' });
+		expect(toNodeError(node, original, scope)).toBe(original);
+	});
+});
