@@ -149,7 +149,7 @@ SELECT user_hash, coalesce(s.sends, 0)::integer AS sends_30d, coalesce(r.receive
 				kind: 'query',
 				sql: `SELECT u.user_hash,
        u.lifecycle_stage AS stage,
-       (current_date - (u.signed_up_at AT TIME ZONE 'Africa/Johannesburg')::date)::integer AS days_since_signup,
+       ((now() AT TIME ZONE 'Africa/Johannesburg')::date - (u.signed_up_at AT TIME ZONE 'Africa/Johannesburg')::date)::integer AS days_since_signup,
        coalesce(a.apps, '{}'::text[]) AS apps_30d_array
   FROM marts.dim_user_360_anon u
   LEFT JOIN (
