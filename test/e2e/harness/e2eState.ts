@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestEnvState } from '../../harness/state';
+import { REPO_ROOT } from './runtimes';
+
+/** Written by the e2e globalSetup, read by every e2e test file (jest runs them in their own module registries). */
+export const E2E_STATE_FILE = path.join(REPO_ROOT, '.cache/test-env/e2e-state.json');
+export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts/e2e');
+
+export interface RuntimeAvailability {
+	available: boolean;
+	/** Why not, when not (the install's error). */
+	reason?: string;
+}
+
+export interface E2eState {
+	/** Scratch directory of this run: user folders, generated credential files, logs. */
+	runDir: string;
+	/** The packed pack (npm pack of the freshly built dist/). */
+	tarball: string;
+	/** A nodes folder with the pack installed community-style; copied into each n8n user folder. */
+	nodesDir: string;
+	stack: TestEnvState;
+	runtimes: { n8n1: RuntimeAvailability; n8n2: RuntimeAvailability };
+	redisServer: string | null;
+	chromium: string | null;
+}
+
+let cached: E2eState | null = null;
+
+export function e2eState(): E2eState {
+	if (cached) return cached;
+	try {
+		cached = JSON.parse(readFileSync(process.env.DWH_E2E_STATE ?? E2E_STATE_FILE, 'utf8')) as E2eState;
+	} catch {
+		throw new Error(`No e2e environment: ${E2E_STATE_FILE} is missing. Run the e2e tests through jest (npm run test:e2e).`);
+	}
+	return cached;
+}
+
+/** Under CI=true a missing component fails the test; on a developer machine the test is reported as skipped. */
+export const isCI = () => process.env.CI === 'true';

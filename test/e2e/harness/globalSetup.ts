@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { S3ServerKind } from '../../../src/devstack/s3Server';
+import { startDevStack, type DevStack } from '../../../src/devstack/stack';
+import type { TestEnvState } from '../../harness/state';
+import { ARTIFACTS_DIR, E2E_STATE_FILE, type E2eState, type RuntimeAvailability } from './e2eState';
+import { buildAndPack, installPackLikeCommunityPackage } from './packInstall';
+import { n8nRuntimes, REPO_ROOT } from './runtimes';
+
+declare global {
+	// eslint-disable-next-line no-var
+	var __DWH_E2E_STACK__: DevStack | undefined;
+	// eslint-disable-next-line no-var
+	var __DWH_STACK__: DevStack | undefined;
+	// eslint-disable-next-line no-var
+	var __DWH_E2E_RUN_DIR__: string | undefined;
+}
+
+function which(cmd: string): string | null {
+	try {
+		return execFileSync('which', [cmd]).toString().trim() || null;
+	} catch {
+		return null;
+	}
+}
+
+/** Installs a missing runtime with the same script CI uses; idempotent, so it costs nothing when present. */
+function ensureRuntime(which: '1' | '2', key: 'n8n1' | 'n8n2'): RuntimeAvailability {
+	if (n8nRuntimes()[key].installed) return { available: true };
+	try {
+		execFileSync('bash', [path.join(REPO_ROOT, 'test/e2e/install-n8n.sh'), which], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 20 * 60_000 });
+	} catch (err) {
+		const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+		return { available: false, reason: `test/e2e/install-n8n.sh ${which} failed: ${(err as Error).message}\n${stderr.slice(-3000)}` };
+	}
+	return n8nRuntimes()[key].installed ? { available: true } : { available: false, reason: 'install-n8n.sh finished but the runtime is incomplete' };
+}
+
+/**
+ * Cold start paid once per run: the n8n runtimes (installed if missing), `npm run build` + `npm pack` of the pack,
+ * one community-style install of it (copied into each n8n user folder later), and the dev stack (one Postgres
+ * cluster + one S3 server; reused when the integration project already started one in this jest process).
+ */
+export default async function globalSetup(): Promise<void> {
+	const started = Date.now();
+	const runDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-'));
+	globalThis.__DWH_E2E_RUN_DIR__ = runDir;
+	mkdirSync(ARTIFACTS_DIR, { recursive: true });
+
+	const runtimes = { n8n1: ensureRuntime('1', 'n8n1'), n8n2: ensureRuntime('2', 'n8n2') };
+	if (!runtimes.n8n1.available) throw new Error(`n8n 1.123 is required for the e2e suite: ${runtimes.n8n1.reason}`);
+
+	const tarball = buildAndPack(path.join(runDir, 'pack'));
+	const nodesDir = path.join(runDir, 'nodes-staging');
+	installPackLikeCommunityPackage(tarball, nodesDir);
+
+	let stack = globalThis.__DWH_STACK__;
+	if (!stack) {
+		const s3 = (process.env.DWH_TEST_S3 as S3ServerKind | undefined) ?? (process.env.CI === 'true' ? 'minio' : 'auto');
+		stack = await startDevStack({ s3, baseDir: path.join(runDir, 'stack') });
+		globalThis.__DWH_E2E_STACK__ = stack;
+	}
+	const stackState: TestEnvState = {
+		postgres: { host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.user, password: stack.postgres.password, binDir: stack.postgres.binDir },
+		s3: { kind: stack.s3.kind, endpoint: stack.s3.endpoint, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, region: stack.s3.region },
+		pid: process.pid,
+	};
+	const state: E2eState = {
+		runDir,
+		tarball,
+		nodesDir,
+		stack: stackState,
+		runtimes,
+		redisServer: which('redis-server'),
+		chromium: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : which('chromium'),
+	};
+	mkdirSync(path.dirname(E2E_STATE_FILE), { recursive: true });
+	writeFileSync(E2E_STATE_FILE, JSON.stringify(state, null, 2));
+	process.env.DWH_E2E_STATE = E2E_STATE_FILE;
+	// eslint-disable-next-line no-console
+	console.log(
+		`\n[e2e] pack ${path.basename(tarball)}; n8n 1.123 ready; n8n 2.x ${runtimes.n8n2.available ? 'ready' : 'UNAVAILABLE'}; ` +
+			`postgres :${stack.postgres.port}, ${stack.s3.kind} ${stack.s3.endpoint}; setup ${Math.round((Date.now() - started) / 1000)} s`,
+	);
+}

@@ -1,0 +1,140 @@
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { objectStoreSchema, postgresConnectionSchema, type ObjectStoreConfig, type PostgresConnection } from '../../../src/config/connection.schema';
+import { bronzeTableName, sourceTableSchema, type SourceTableInput } from '../../../src/config/registry.schema';
+import { migrateWarehouse } from '../../../src/control/migrate';
+import { e2eState } from './e2eState';
+import { n8nCliOk, type N8nInstance } from './n8nProcess';
+
+/**
+ * The credential names the shipped workflows reference (by name only; n8n resolves the ids at import). Users create
+ * credentials with exactly these names before importing workflows/ — docs/n8n-runtime.md lists them.
+ */
+export const CREDENTIALS = {
+	warehouse: { id: 'dwhTestWarehouse', name: 'DataAcuity Warehouse', type: 'dataAcuityPostgres' },
+	source: { id: 'dwhTestSourceRep', name: 'DataAcuity Source Replica', type: 'dataAcuityPostgresSource' },
+	store: { id: 'dwhTestObjStore0', name: 'DataAcuity Object Store', type: 'dataAcuityObjectStore' },
+} as const;
+
+/** One isolated warehouse + source database + bucket on the e2e dev stack, and the n8n credentials pointing at them. */
+export interface E2ePipeline {
+	source: PostgresConnection;
+	warehouse: PostgresConnection;
+	store: ObjectStoreConfig;
+	src: pg.Pool;
+	wh: pg.Pool;
+	s3: S3Client;
+	register(entry: Omit<SourceTableInput, 'source_db'>): Promise<string>;
+	/** Object keys under the bucket (optionally below a prefix). */
+	listKeys(prefix?: string): Promise<string[]>;
+	/** Writes the n8n credentials JSON (decrypted data; n8n encrypts it on import) and returns its path. */
+	writeCredentialsFile(dir: string): string;
+	importCredentials(inst: N8nInstance): Promise<void>;
+	close(): Promise<void>;
+}
+
+function adminClient(database = 'postgres'): pg.Client {
+	const p = e2eState().stack.postgres;
+	return new pg.Client({ host: p.host, port: p.port, user: p.user, password: p.password, database });
+}
+
+async function createDatabase(prefix: string): Promise<string> {
+	const db = `${prefix}_${randomBytes(3).toString('hex')}`;
+	const admin = adminClient();
+	await admin.connect();
+	try {
+		await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(db)}`);
+	} finally {
+		await admin.end();
+	}
+	return db;
+}
+
+export async function createN8nDatabase(prefix: string): Promise<{ host: string; port: number; user: string; password: string; database: string }> {
+	const p = e2eState().stack.postgres;
+	return { host: p.host, port: p.port, user: p.user, password: p.password, database: await createDatabase(prefix) };
+}
+
+export async function createPipeline(name: string): Promise<E2ePipeline> {
+	const st = e2eState().stack;
+	const conn = (database: string, applicationName: string) =>
+		postgresConnectionSchema.parse({ host: st.postgres.host, port: st.postgres.port, user: st.postgres.user, password: st.postgres.password, database, applicationName });
+	const source = conn(await createDatabase(`${name}_src`), 'dwh-e2e-source');
+	const warehouse = conn(await createDatabase(`${name}_wh`), 'dwh-e2e-warehouse');
+	const bucket = `${name.replace(/_/g, '-')}-${randomBytes(3).toString('hex')}`;
+	const s3 = new S3Client({ endpoint: st.s3.endpoint, region: st.s3.region, forcePathStyle: true, credentials: { accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey } });
+	await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+	const store = objectStoreSchema.parse({ endpoint: st.s3.endpoint, region: st.s3.region, accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey, bucket, prefix: 'dataacuity', forcePathStyle: true });
+	const pool = (c: PostgresConnection, max: number) => new pg.Pool({ host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, max });
+	const wh = pool(warehouse, 3);
+	const src = pool(source, 4);
+	await migrateWarehouse(wh);
+	const pipeline: E2ePipeline = {
+		source,
+		warehouse,
+		store,
+		src,
+		wh,
+		s3,
+		async register(entry) {
+			const t = sourceTableSchema.parse({ ...entry, source_db: source.database });
+			const table = bronzeTableName(t);
+			await wh.query(
+				`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy,
+				   watermark_column, key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description)
+				 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+				[table, t.source_db, t.source_schema, t.source_table, t.mode, t.load_strategy, t.watermark_column, t.key_columns,
+					t.cadence, t.lookback, t.safety_lag, t.schema_drift_policy, t.excluded_columns, t.enabled, t.description],
+			);
+			await wh.query(`INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ($1) ON CONFLICT DO NOTHING`, [table]);
+			return table;
+		},
+		async listKeys(prefix = '') {
+			const keys: string[] = [];
+			let token: string | undefined;
+			do {
+				const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+				for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+				token = page.IsTruncated ? page.NextContinuationToken : undefined;
+			} while (token);
+			return keys.sort();
+		},
+		writeCredentialsFile(dir) {
+			const pgData = (c: PostgresConnection) => ({
+				host: c.host,
+				port: c.port,
+				database: c.database,
+				user: c.user,
+				password: c.password,
+				sslMode: 'disable',
+				maxConnections: 4,
+				statementTimeoutMs: 0,
+				applicationName: c.applicationName,
+			});
+			const creds = [
+				{ ...CREDENTIALS.warehouse, data: pgData(warehouse) },
+				{ ...CREDENTIALS.source, data: pgData(source) },
+				{
+					...CREDENTIALS.store,
+					data: { endpoint: store.endpoint, region: store.region, accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey, bucket: store.bucket, prefix: store.prefix, forcePathStyle: true, checksumMode: 'when_required' },
+				},
+			];
+			mkdirSync(dir, { recursive: true });
+			const file = path.join(dir, `credentials-${randomBytes(4).toString('hex')}.json`);
+			// Test values only, generated per run into the scratch dir: nothing secret is ever committed.
+			writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+			return file;
+		},
+		async importCredentials(inst) {
+			await n8nCliOk(inst, ['import:credentials', `--input=${pipeline.writeCredentialsFile(path.join(inst.userFolder, 'import'))}`]);
+		},
+		async close() {
+			await Promise.all([wh.end(), src.end()]);
+			s3.destroy();
+		},
+	};
+	return pipeline;
+}
