@@ -1,0 +1,203 @@
+import pg from 'pg';
+import { SQL_IDENTIFIER } from '../config/identifiers';
+import { hashSql, subjectHmac } from './hashing';
+import { suppressParameterLogging } from './logSafety';
+import { inputRelation, outputColumns, outputTableName, type PolicyTable } from './policy.schema';
+import type { LoadedPolicy } from './policyLoader';
+import { INTERMEDIATE_SCHEMA, safeErrorText, type AnonymiseDeps } from './runner';
+import { resolveActiveSalts } from './saltVersions';
+
+const q = pg.escapeIdentifier;
+
+/**
+ * Right-to-be-forgotten (design doc §6.8): for each user id, delete their rows from raw.* and staging.* (and the
+ * intermediate rows carrying their hash), purge their vault entries, remember them in dwh_control.rtbf_subjects so
+ * rebuilds keep them out, and write one audit request with one action per relation for the 30-day SLA.
+ * Tables are found through the policies: every table with a `subject` column is searched.
+ */
+
+export interface ForgetRequest {
+	userId: string;
+	/** When the person asked (the source's deleted_at); defaults to now. The SLA clock starts here. */
+	requestedAt?: string | Date | null;
+}
+
+export interface ForgetOptions {
+	requests: ForgetRequest[];
+	policies: LoadedPolicy[];
+	reason?: string;
+}
+
+export interface ForgetAction {
+	relation: string;
+	action: 'deleted' | 'view_follows_raw' | 'absent' | 'vault_purged';
+	rows: number;
+}
+
+export interface ForgetOutcome {
+	requestId: string;
+	/** The audit identifier of the person (never the user id). */
+	subjectHmac: string;
+	status: 'completed' | 'partial' | 'failed';
+	actions: ForgetAction[];
+	rowsRemoved: number;
+}
+
+interface Target {
+	loaded: LoadedPolicy;
+	table: PolicyTable;
+}
+
+function targetsOf(policies: LoadedPolicy[]): Target[] {
+	const out: Target[] = [];
+	for (const loaded of policies) for (const table of loaded.policy.tables) if (table.subject) out.push({ loaded, table });
+	return out;
+}
+
+async function relkind(client: pg.PoolClient, schema: string, table: string): Promise<string | null> {
+	const { rows } = await client.query<{ k: string }>(
+		`SELECT c.relkind::text AS k FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+		[schema, table],
+	);
+	return rows[0]?.k ?? null;
+}
+
+/** raw, staging (dbt's stg_<source>__<table>) and a custom input relation, each once. */
+function pipelineRelations(t: Target): { schema: string; table: string }[] {
+	const db = t.loaded.policy.source_db;
+	const rels = [
+		{ schema: 'raw', table: `${db}__${t.table.table}` },
+		{ schema: 'staging', table: `stg_${db}__${t.table.table}` },
+		inputRelation(db, t.table),
+	];
+	const seen = new Set<string>();
+	return rels.filter((r) => !seen.has(`${r.schema}.${r.table}`) && seen.add(`${r.schema}.${r.table}`));
+}
+
+async function forgetOne(client: pg.PoolClient, deps: AnonymiseDeps, targets: Target[], userId: string): Promise<ForgetAction[]> {
+	const actions: ForgetAction[] = [];
+	for (const t of targets) {
+		const subject = t.table.subject!.column;
+		for (const rel of pipelineRelations(t)) {
+			const name = `${rel.schema}.${rel.table}`;
+			const kind = await relkind(client, rel.schema, rel.table);
+			if (kind === null) {
+				actions.push({ relation: name, action: 'absent', rows: 0 });
+			} else if (kind === 'v' || kind === 'm') {
+				// A view shows raw: deleting there is enough. (A materialised view is refreshed by its dbt run.)
+				actions.push({ relation: name, action: 'view_follows_raw', rows: 0 });
+			} else {
+				const res = await client.query(`DELETE FROM ${q(rel.schema)}.${q(rel.table)} WHERE (${q(subject)})::text = $1`, [userId]);
+				actions.push({ relation: name, action: 'deleted', rows: res.rowCount ?? 0 });
+			}
+		}
+		const spec = t.table.columns[subject];
+		const out = outputTableName(t.loaded.policy.source_db, t.table);
+		const name = `${INTERMEDIATE_SCHEMA}.${out}`;
+		if (spec?.strategy !== 'hash' || (await relkind(client, INTERMEDIATE_SCHEMA, out)) !== 'r') {
+			actions.push({ relation: name, action: 'absent', rows: 0 });
+			continue;
+		}
+		const salts = await resolveActiveSalts(client, deps.secrets.salts, [spec.salt]);
+		const col = outputColumns(subject, spec)[0];
+		const res = await client.query(`DELETE FROM ${q(INTERMEDIATE_SCHEMA)}.${q(out)} WHERE ${q(col)} = ${hashSql('$1::text', '$2', spec)}`, [
+			userId,
+			salts.get(spec.salt)!.salt,
+		]);
+		actions.push({ relation: name, action: 'deleted', rows: res.rowCount ?? 0 });
+	}
+	return actions;
+}
+
+export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Promise<ForgetOutcome[]> {
+	const seen = new Set<string>();
+	const requests = opts.requests
+		.map((r) => ({ ...r, userId: String(r.userId).trim() }))
+		.filter((r) => r.userId !== '' && !seen.has(r.userId) && seen.add(r.userId));
+	const targets = targetsOf(opts.policies);
+	if (!targets.length) throw new Error('No policy table declares a subject column: right-to-be-forgotten would find nothing to delete');
+	const needsVault = opts.policies.some((p) => p.policy.tables.some((t) => Object.values(t.columns).some((c) => c.strategy === 'tokenise')));
+
+	const outcomes: ForgetOutcome[] = [];
+	for (const r of requests) {
+		const subject = subjectHmac(deps.secrets.hmacKey, r.userId);
+		const { rows } = await deps.warehouse.query<{ id: string }>(
+			`INSERT INTO dwh_control.rtbf_requests (subject_hmac, requested_at, status, reason, n8n_execution_id)
+			 VALUES ($1, coalesce($2::timestamptz, now()), 'running', $3, $4) RETURNING request_id::text AS id`,
+			[subject, r.requestedAt instanceof Date ? r.requestedAt.toISOString() : (r.requestedAt ?? null), opts.reason ?? null, deps.executionId ?? null],
+		);
+		const requestId = rows[0].id;
+		const actions: ForgetAction[] = [];
+		let status: ForgetOutcome['status'] = 'completed';
+		let error: string | null = null;
+		const client = await deps.warehouse.connect();
+		try {
+			await client.query('BEGIN');
+			await suppressParameterLogging(client);
+			actions.push(...(await forgetOne(client, deps, targets, r.userId)));
+			await client.query(
+				`INSERT INTO dwh_control.rtbf_subjects (subject_hmac, first_request) VALUES ($1, $2) ON CONFLICT (subject_hmac) DO NOTHING`,
+				[subject, requestId],
+			);
+			await client.query('COMMIT');
+		} catch (err) {
+			await client.query('ROLLBACK').catch(() => undefined);
+			status = 'failed';
+			error = safeErrorText(err);
+			actions.length = 0;
+		} finally {
+			client.release();
+		}
+		if (status === 'completed') {
+			if (deps.vault) {
+				try {
+					const purged = await deps.vault.purgeSubjects([subject]);
+					actions.push({ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged });
+				} catch (err) {
+					status = 'partial';
+					error = `warehouse rows removed, vault purge failed (rerun Forget Users): ${safeErrorText(err)}`;
+				}
+			} else if (needsVault) {
+				status = 'partial';
+				error = 'warehouse rows removed; the vault was not purged because the credential has no vault connection — rerun with it';
+			}
+		}
+		for (const a of actions) {
+			await deps.warehouse.query(
+				'INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, $2, $3, $4)',
+				[requestId, a.relation, a.action, a.rows],
+			);
+		}
+		await deps.warehouse.query(
+			`UPDATE dwh_control.rtbf_requests SET status = $2, error_message = $3, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE request_id = $1`,
+			[requestId, status, error],
+		);
+		outcomes.push({ requestId, subjectHmac: subject, status, actions, rowsRemoved: actions.reduce((n, a) => n + a.rows, 0) });
+	}
+	return outcomes;
+}
+
+export interface FlaggedUsersSource {
+	/** Relation holding the users, e.g. raw.auth_db__users. */
+	schema: string;
+	table: string;
+	idColumn: string;
+	/** Timestamp set when the user asked to be deleted (design doc §6.8: users.deleted_at). */
+	flagColumn: string;
+}
+
+/** Users flagged deleted at the source and not yet forgotten, with their request time. */
+export async function findFlaggedUsers(deps: AnonymiseDeps, src: FlaggedUsersSource, limit = 1000): Promise<ForgetRequest[]> {
+	for (const n of [src.schema, src.table, src.idColumn, src.flagColumn]) {
+		if (!SQL_IDENTIFIER.test(n)) throw new Error(`"${n}" is not a valid lower-case SQL identifier`);
+	}
+	// Filtered here rather than in SQL, so the HMAC key never travels as a parameter outside a log-safe transaction.
+	const { rows } = await deps.warehouse.query<{ id: string; at: string }>(
+		`SELECT (u.${q(src.idColumn)})::text AS id, u.${q(src.flagColumn)}::timestamptz::text AS at FROM ${q(src.schema)}.${q(src.table)} u
+		  WHERE u.${q(src.flagColumn)} IS NOT NULL ORDER BY u.${q(src.flagColumn)} LIMIT ${Math.max(1, Math.floor(limit))}`,
+	);
+	const hmacs = rows.map((r) => subjectHmac(deps.secrets.hmacKey, r.id));
+	const { rows: done } = await deps.warehouse.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [hmacs]);
+	const forgotten = new Set(done.map((d) => d.h));
+	return rows.filter((_, i) => !forgotten.has(hmacs[i])).map((r) => ({ userId: r.id, requestedAt: r.at }));
+}

@@ -1,0 +1,311 @@
+import pg from 'pg';
+import { describeFindings, scanRelationForPii, type PiiFinding } from '../privacy/piiScan';
+import { subjectHmacSql, vaultLookupHash } from './hashing';
+import { suppressParameterLogging } from './logSafety';
+import { inputRelation, outputTableName, saltTypesOf, type Policy, type PolicyTable } from './policy.schema';
+import { PolicyError, type LoadedPolicy } from './policyLoader';
+import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
+import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
+import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
+import type { TokenVault } from './vault';
+
+const q = pg.escapeIdentifier;
+export const INTERMEDIATE_SCHEMA = 'intermediate';
+
+export interface AnonymiseDeps {
+	warehouse: pg.Pool;
+	secrets: Pick<AnonymisationSecrets, 'salts' | 'hmacKey'>;
+	/** Needed only when a policy tokenises. */
+	vault?: TokenVault | null;
+	executionId?: string;
+	log?: (message: string) => void;
+}
+
+export interface AnonymiseRelationOptions {
+	policy: LoadedPolicy;
+	table: string;
+	/** YYYY-MM-DD for age bands; defaults to today (UTC). */
+	asOf?: string;
+	/** Rows the PII check samples from the new table (policy pii_check.sample_rows, else 5000). */
+	sampleRows?: number;
+	/** Refuse to run when bound parameters could reach the server log (default true). */
+	requireLogSafety?: boolean;
+}
+
+export interface AnonymiseResult {
+	runId: string;
+	sourceDb: string;
+	table: string;
+	inputRelation: string;
+	outputRelation: string;
+	policyVersion: string;
+	saltVersions: Record<string, number>;
+	rowsIn: number;
+	rowsOut: number;
+	tokensIssued: number;
+	columns: string[];
+}
+
+/** The new table failed the PII check and was not published; the previous table is untouched. */
+export class PiiCheckFailedError extends Error {
+	constructor(
+		readonly outputRelation: string,
+		readonly findings: PiiFinding[],
+		readonly runId: string,
+	) {
+		super(`PII check failed for ${outputRelation} (run ${runId}); the new table was NOT published and the previous one is unchanged — ${describeFindings(findings)}`);
+		this.name = 'PiiCheckFailedError';
+	}
+}
+
+export function todayUtc(): string {
+	return new Date().toISOString().slice(0, 10);
+}
+
+/** Driver errors can quote the offending value (a date of birth, an ID); the run log keeps only the shape. */
+export function safeErrorText(err: unknown): string {
+	const e = err as { code?: string; message?: string };
+	let msg = e.message ?? String(err);
+	if (e.code && e.code.startsWith('22')) msg = msg.replace(/"[^"]*"/g, '"<value withheld>"').replace(/: .*$/s, (m) => (m.includes('<value withheld>') ? m : ': <value withheld>'));
+	return msg.slice(0, 4000);
+}
+
+export function policyTable(policy: Policy, table: string): PolicyTable {
+	const t = policy.tables.find((x) => x.table === table);
+	if (!t) throw new PolicyError(policy.source_db, [`table ${table} is not in the policy (it has ${policy.tables.map((x) => x.table).join(', ')})`]);
+	return t;
+}
+
+export async function relationColumns(db: pg.Pool | pg.PoolClient, rel: { schema: string; table: string }): Promise<InputColumn[] | null> {
+	const { rows } = await db.query<{ name: string; type: string }>(
+		`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+		   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		  WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+		  ORDER BY a.attnum`,
+		[rel.schema, rel.table],
+	);
+	return rows.length ? rows : null;
+}
+
+interface BuildContext {
+	deps: AnonymiseDeps;
+	loaded: LoadedPolicy;
+	table: PolicyTable;
+	runId: string;
+	asOf: string;
+	sampleRows?: number;
+	/** Rotation: hash with these salts instead of the active ones. */
+	saltOverride?: Map<string, ResolvedSalt>;
+}
+
+interface BuildOutcome {
+	rowsIn: number;
+	rowsOut: number;
+	tokensIssued: number;
+	columns: string[];
+	salts: Map<string, ResolvedSalt>;
+}
+
+/** Fills the session's token table from the vault for every tokenised column, in bounded batches. */
+async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: { column: string; kind: string }[]): Promise<number> {
+	if (!tokenised.length) return 0;
+	const vault = ctx.deps.vault;
+	if (!vault) {
+		throw new Error(
+			`Policy ${ctx.loaded.policy.source_db}, table ${ctx.table.table}: column ${tokenised[0].column} is tokenised, but no vault is configured — fill in the vault connection and Vault Encryption Key of the anonymisation-secrets credential`,
+		);
+	}
+	await client.query(`CREATE TEMP TABLE IF NOT EXISTS _dwh_tokens (kind text, lookup_hash bytea, token bigint, PRIMARY KEY (kind, lookup_hash)) ON COMMIT DROP`);
+	const rel = inputRelation(ctx.loaded.policy.source_db, ctx.table);
+	const subject = ctx.table.subject ? `s.${q(ctx.table.subject.column)}` : null;
+	let issued = 0;
+	for (const t of tokenised) {
+		const col = `s.${q(t.column)}`;
+		const forget = subject
+			? ` AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(subject, '$1')})`
+			: '';
+		const subjectExpr = subject ? subjectHmacSql(subject, '$1') : 'NULL::text';
+		await client.query(
+			`DECLARE _dwh_tok NO SCROLL CURSOR FOR
+			   SELECT DISTINCT (${col})::text AS v, ${subjectExpr} AS s FROM ${q(rel.schema)}.${q(rel.table)} s WHERE ${col} IS NOT NULL${forget}`,
+			[ctx.deps.secrets.hmacKey],
+		);
+		for (;;) {
+			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 2000 FROM _dwh_tok');
+			if (!rows.length) break;
+			const r = await vault.tokenise(t.kind, rows.map((x) => ({ value: x.v, subject: x.s })), ctx.loaded.policy.source_db);
+			issued += r.issued;
+			const hashes = [...r.tokens.keys()].map((v) => vaultLookupHash(ctx.deps.secrets.hmacKey, v));
+			await client.query(
+				`INSERT INTO ${TOKEN_TABLE} (kind, lookup_hash, token) SELECT $1, h, t FROM unnest($2::bytea[], $3::bigint[]) AS u(h, t) ON CONFLICT DO NOTHING`,
+				[t.kind, hashes, [...r.tokens.values()]],
+			);
+		}
+		await client.query('CLOSE _dwh_tok');
+	}
+	return issued;
+}
+
+/**
+ * Builds the new table, checks it and swaps it in — inside the caller's transaction, so nothing is visible until
+ * COMMIT and a failure anywhere leaves the published table as it was.
+ */
+async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<BuildOutcome> {
+	const { policy } = ctx.loaded;
+	const rel = inputRelation(policy.source_db, ctx.table);
+	const output = outputTableName(policy.source_db, ctx.table);
+	const input = await relationColumns(client, rel);
+	if (!input) throw new Error(`Input relation ${rel.schema}.${rel.table} does not exist — extract and load ${policy.source_db}.${ctx.table.table} first`);
+
+	await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`anonymise:${INTERMEDIATE_SCHEMA}.${output}`]);
+	const types = saltTypesOf(ctx.table);
+	const override = ctx.saltOverride ?? new Map<string, ResolvedSalt>();
+	const salts = await resolveActiveSalts(client, ctx.deps.secrets.salts, types.filter((t) => !override.has(t)));
+	for (const t of types) if (override.has(t)) salts.set(t, override.get(t)!);
+
+	const built = buildAnonymiseSelect({ policy, table: ctx.table, input, salts, hmacKey: ctx.deps.secrets.hmacKey, asOf: ctx.asOf, tokenTable: TOKEN_TABLE });
+	const tokensIssued = await fillTokens(client, ctx, built.tokenised);
+
+	const build = `${output.slice(0, 40)}__build_${ctx.runId}`;
+	const target = `${q(INTERMEDIATE_SCHEMA)}.${q(build)}`;
+	await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(INTERMEDIATE_SCHEMA)}`);
+	const created = await client.query(`CREATE TABLE ${target} AS ${built.select}`, built.params);
+	const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)}`);
+	await client.query(`ANALYZE ${target}`);
+
+	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
+	const findings = (await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table: build }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })).map(
+		(f) => ({ ...f, table: `${INTERMEDIATE_SCHEMA}.${output}` }),
+	);
+	if (findings.length) throw new PiiCheckFailedError(`${INTERMEDIATE_SCHEMA}.${output}`, findings, ctx.runId);
+
+	await client.query(`DROP TABLE IF EXISTS ${q(INTERMEDIATE_SCHEMA)}.${q(output)}`);
+	await client.query(`ALTER TABLE ${target} RENAME TO ${q(output)}`);
+	await client.query(
+		`COMMENT ON TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(output)} IS ${pg.escapeLiteral(
+			`Anonymised from ${rel.schema}.${rel.table} by policy ${policy.source_db} v${policy.version}, run ${ctx.runId}`,
+		)}`,
+	);
+	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts };
+}
+
+async function startRun(db: pg.Pool, ctx: Omit<BuildContext, 'runId'>, mode: 'set' | 'rotation'): Promise<string> {
+	const { policy, sha256 } = ctx.loaded;
+	const rel = inputRelation(policy.source_db, ctx.table);
+	const { rows } = await db.query<{ run_id: string }>(
+		`INSERT INTO dwh_control.anonymise_runs (source_db, source_table, input_relation, output_relation, mode, status, policy_version, policy_sha256, as_of_date, n8n_execution_id)
+		 VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) RETURNING run_id::text`,
+		[
+			policy.source_db,
+			ctx.table.table,
+			`${rel.schema}.${rel.table}`,
+			`${INTERMEDIATE_SCHEMA}.${outputTableName(policy.source_db, ctx.table)}`,
+			mode,
+			policy.version,
+			sha256,
+			ctx.asOf,
+			ctx.deps.executionId ?? null,
+		],
+	);
+	return rows[0].run_id;
+}
+
+async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'blocked' | 'failed', fields: { outcome?: BuildOutcome; findings?: PiiFinding[]; error?: unknown }): Promise<void> {
+	const o = fields.outcome;
+	await db.query(
+		`UPDATE dwh_control.anonymise_runs SET status = $2, salt_versions = coalesce($3::jsonb, salt_versions), rows_in = $4, rows_out = $5,
+		        tokens_issued = $6, pii_findings = $7::jsonb, error_message = $8, run_finished_at = now()
+		  WHERE run_id = $1`,
+		[
+			runId,
+			status,
+			o ? JSON.stringify(saltVersionsJson(o.salts)) : null,
+			o?.rowsIn ?? null,
+			o?.rowsOut ?? null,
+			o?.tokensIssued ?? null,
+			fields.findings ? JSON.stringify(fields.findings) : null,
+			fields.error ? safeErrorText(fields.error) : null,
+		],
+	);
+}
+
+export interface TransactionHooks {
+	/** Runs inside the transaction after every table was built (rotation records the new salt here). */
+	beforeCommit?: (client: pg.PoolClient) => Promise<void>;
+}
+
+/**
+ * Builds several tables in ONE transaction (salt rotation: every table re-keyed or none). Each gets its own run row.
+ */
+export async function anonymiseTablesAtomically(
+	deps: AnonymiseDeps,
+	jobs: { loaded: LoadedPolicy; table: PolicyTable }[],
+	opts: { asOf?: string; mode: 'set' | 'rotation'; saltOverride?: Map<string, ResolvedSalt>; requireLogSafety?: boolean; sampleRows?: number } & TransactionHooks,
+): Promise<AnonymiseResult[]> {
+	const asOf = opts.asOf ?? todayUtc();
+	const runs: { ctx: BuildContext; outcome?: BuildOutcome }[] = [];
+	for (const j of jobs) {
+		const base = { deps, loaded: j.loaded, table: j.table, asOf, sampleRows: opts.sampleRows, saltOverride: opts.saltOverride };
+		runs.push({ ctx: { ...base, runId: await startRun(deps.warehouse, base, opts.mode) } });
+	}
+	const client = await deps.warehouse.connect();
+	let broken = false;
+	try {
+		await client.query('BEGIN');
+		await client.query("SET LOCAL TimeZone = 'UTC'");
+		await suppressParameterLogging(client, opts.requireLogSafety ?? true);
+		for (const r of runs) {
+			deps.log?.(`anonymise: building ${INTERMEDIATE_SCHEMA}.${outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)} (run ${r.ctx.runId})`);
+			r.outcome = await buildAndSwap(client, r.ctx);
+		}
+		await opts.beforeCommit?.(client);
+		await client.query('COMMIT');
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => {
+			broken = true;
+		});
+		for (const r of runs) {
+			const mine = err instanceof PiiCheckFailedError && err.runId === r.ctx.runId;
+			await finishRun(deps.warehouse, r.ctx.runId, mine ? 'blocked' : 'failed', mine ? { findings: err.findings, error: err } : { error: err }).catch(() => undefined);
+		}
+		throw err;
+	} finally {
+		client.release(broken);
+	}
+	const results: AnonymiseResult[] = [];
+	for (const r of runs) {
+		const o = r.outcome!;
+		await finishRun(deps.warehouse, r.ctx.runId, 'published', { outcome: o });
+		const { policy } = r.ctx.loaded;
+		const rel = inputRelation(policy.source_db, r.ctx.table);
+		results.push({
+			runId: r.ctx.runId,
+			sourceDb: policy.source_db,
+			table: r.ctx.table.table,
+			inputRelation: `${rel.schema}.${rel.table}`,
+			outputRelation: `${INTERMEDIATE_SCHEMA}.${outputTableName(policy.source_db, r.ctx.table)}`,
+			policyVersion: policy.version,
+			saltVersions: saltVersionsJson(o.salts),
+			rowsIn: o.rowsIn,
+			rowsOut: o.rowsOut,
+			tokensIssued: o.tokensIssued,
+			columns: o.columns,
+		});
+	}
+	return results;
+}
+
+/**
+ * Anonymise Relation (set-based): raw/staging → intermediate.<output>, built as a new table, PII-checked, then
+ * swapped in atomically. Readers see the old table or the new one, never a half-built or leaky one.
+ */
+export async function anonymiseRelation(deps: AnonymiseDeps, opts: AnonymiseRelationOptions): Promise<AnonymiseResult> {
+	const table = policyTable(opts.policy.policy, opts.table);
+	const [result] = await anonymiseTablesAtomically(deps, [{ loaded: opts.policy, table }], {
+		asOf: opts.asOf,
+		mode: 'set',
+		requireLogSafety: opts.requireLogSafety,
+		sampleRows: opts.sampleRows,
+	});
+	return result;
+}
