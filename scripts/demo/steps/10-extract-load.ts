@@ -111,6 +111,26 @@ async function reconcile(demo: DemoContext, tables: RegisteredTable[]): Promise<
 	return mismatches;
 }
 
+async function checkExcluded(demo: DemoContext, tables: RegisteredTable[]): Promise<string[]> {
+	const wh = utcPool(demo.warehouse);
+	const leaks: string[] = [];
+	const report: Record<string, unknown>[] = [];
+	try {
+		for (const t of tables.filter((x) => x.excluded_columns.length)) {
+			const { rows } = await wh.query<{ c: string }>(
+				`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = $1 AND column_name = ANY($2)`,
+				[t.table_name, t.excluded_columns],
+			);
+			if (rows.length) leaks.push(`${t.table_name}: excluded column(s) ${rows.map((r) => r.c).join(', ')} reached bronze`);
+			report.push({ table: `raw.${t.table_name}`, excluded: t.excluded_columns.join(', '), 'in bronze': rows.length ? rows.map((r) => r.c).join(', ') : 'none' });
+		}
+	} finally {
+		await wh.end();
+	}
+	demo.table(report);
+	return leaks;
+}
+
 async function printObservability(demo: DemoContext): Promise<void> {
 	const wh = utcPool(demo.warehouse);
 	try {
@@ -173,8 +193,12 @@ export default async function extractLoad(demo: DemoContext): Promise<void> {
 		}
 		// Rows younger than a table's safety_lag are held back on purpose; wait it out so round 2 sees them.
 		const lagMs = await maxSafetyLagMs(ctx);
-		if (lagMs > 0 && lagMs <= 30_000) await new Promise((r) => setTimeout(r, lagMs + 500));
-		else if (lagMs > 30_000) demo.log(`note: safety_lag is up to ${lagMs / 1000}s, so rows written just now wait for a later run`);
+		if (lagMs > 0 && lagMs <= 60_000) {
+			demo.log(`waiting ${Math.ceil(lagMs / 1000) + 1}s: the registry's safety_lag holds back rows younger than ${lagMs / 1000}s (clock skew and commit latency on the source)`);
+			await new Promise((r) => setTimeout(r, lagMs + 1000));
+		} else if (lagMs > 60_000) {
+			demo.log(`note: safety_lag is up to ${lagMs / 1000}s, so rows written just now wait for a later run`);
+		}
 
 		demo.section('Round 2: incremental (window starts at each table\'s watermark minus its lookback)');
 		demo.log("A scheduler would wait for each table's cadence; the demo runs every table at once.");
@@ -187,6 +211,17 @@ export default async function extractLoad(demo: DemoContext): Promise<void> {
 
 		demo.section('Bronze against the sources (count and digest of keys + watermark values)');
 		problems.push(...(await reconcile(demo, registered)));
+
+		demo.section('Columns the registry excludes never leave the source');
+		problems.push(...(await checkExcluded(demo, registered)));
+
+		const wh = utcPool(demo.warehouse);
+		try {
+			const { rows } = await wh.query<{ checked: number }>('SELECT dwh_control.assert_all() AS checked');
+			demo.log(`dwh_control.assert_all(): roles and grants in place, ${rows[0].checked} bronze tables have a key matching the registry`);
+		} finally {
+			await wh.end();
+		}
 
 		await printObservability(demo);
 	} finally {
