@@ -109,6 +109,38 @@ describe('migrateWarehouse', () => {
 		expect(logs.filter((m) => m.includes('waiting'))).not.toHaveLength(0);
 	});
 
+	test('the role migration tolerates concurrent migrators of other databases on the same cluster', async () => {
+		// Roles are cluster-wide; rename them so the race starts from "role missing" without touching the shared ones.
+		const suffix = `_${Date.now().toString(36)}`;
+		const roles = ['dwh_owner', 'dwh_readonly', 'n8n_etl'];
+		const roleSql = readMigrations(defaultMigrationsDir()).find((f) => f.file.endsWith('_roles.sql'))!.sql;
+		const sql = roles.reduce((s, r) => s.split(r).join(r + suffix), roleSql);
+		const dbs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => pool(`mig_roles_${i}`)));
+		try {
+			await Promise.all(
+				dbs.map(async (db) => {
+					const c = await db.connect();
+					try {
+						await c.query('BEGIN');
+						await c.query(sql);
+						await c.query('COMMIT');
+					} finally {
+						c.release();
+					}
+				}),
+			);
+			const { rows } = await dbs[0].query<{ rolname: string; rolcanlogin: boolean; comment: string | null }>(
+				`SELECT rolname, rolcanlogin, shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1`,
+				[roles.map((r) => r + suffix)],
+			);
+			expect(rows.map((r) => [r.rolname, r.rolcanlogin, r.comment !== null])).toEqual(roles.map((r) => [r + suffix, false, true]));
+			const member = await dbs[0].query(`SELECT pg_has_role($1, $2, 'MEMBER') AS m`, ['n8n_etl' + suffix, 'dwh_owner' + suffix]);
+			expect(member.rows[0].m).toBe(true);
+		} finally {
+			await dbs[0].query(roles.map((r) => `DROP ROLE IF EXISTS ${r}${suffix};`).reverse().join('\n'));
+		}
+	});
+
 	test('a warehouse that already had 0001 applied by hand migrates cleanly', async () => {
 		const wh = await pool('mig_pre0001');
 		const [first] = readMigrations(defaultMigrationsDir());
