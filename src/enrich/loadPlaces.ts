@@ -24,8 +24,9 @@ export interface LoadPlacesReport {
 /** COPY text format: backslash, tab and line breaks are the only characters that need escaping. */
 const copyText = (v: string | number) => String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
-function fileLines(file: string): AsyncIterable<string> {
-	return createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+/** Opened only when iterated: a readline interface starts reading at once and drops lines nobody listens for yet. */
+async function* fileLines(file: string): AsyncGenerator<string> {
+	yield* createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
 }
 
 async function* numbered(lines: Lines): AsyncGenerator<[string, number]> {
