@@ -68,6 +68,8 @@ export async function acquireProjectLock(
 		async release() {
 			try {
 				await client.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);
+			} catch {
+				// The connection is gone, and with it the lock: nothing left to release.
 			} finally {
 				await client.end().catch(() => undefined);
 			}

@@ -15,6 +15,7 @@ import { readProjectName } from './projectName';
 import { createRunDirs, defaultArtifactsRoot } from './runPaths';
 import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome } from './runOutcome';
 import { parseRunResults, toNodeResults } from './runResults.schema';
+import { parseInput } from './validationError';
 
 export interface RunDbtOptions {
 	/** Each of dbt's JSON log lines as it arrives. */
@@ -34,8 +35,8 @@ const TAIL_LINES = 20;
  * this run's own run_results.json into one result per node plus a summary.
  */
 export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtCommandInput, opts: RunDbtOptions = {}): Promise<DbtRunOutcome> {
-	const cfg = dbtCoreConfigSchema.parse(configInput);
-	const cmd = dbtCommandSchema.parse(commandInput);
+	const cfg = parseInput(dbtCoreConfigSchema, configInput, 'dbt credential');
+	const cmd = parseInput(dbtCommandSchema, commandInput, 'dbt command');
 	const projectDir = path.resolve(cfg.projectDir || referenceProjectDir());
 	const profilesDir = path.resolve(cfg.profilesDir || projectDir);
 	const prefix = splitCommandPrefix(cfg.commandPrefix);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome } from '../runOutcome';
 import { parseRunResults, toNodeResults } from '../runResults.schema';
+import { parseInput } from '../validationError';
 import { cloudStepsOverride, dbtCloudConfigSchema, dbtCloudJobSchema, type DbtCloudConfig, type DbtCloudConfigInput, type DbtCloudJobInput } from './cloudConfig.schema';
 
 /** dbt Cloud run status codes (API v2). */
@@ -39,8 +40,8 @@ export interface CloudRunOptions {
  * the same shape as a dbt Core run. The token only ever travels in the Authorization header.
  */
 export async function runDbtCloudJob(cfgInput: DbtCloudConfigInput, jobInput: DbtCloudJobInput, opts: CloudRunOptions = {}): Promise<DbtRunOutcome> {
-	const cfg = dbtCloudConfigSchema.parse(cfgInput);
-	const job = dbtCloudJobSchema.parse(jobInput);
+	const cfg = parseInput(dbtCloudConfigSchema, cfgInput, 'dbt Cloud settings');
+	const job = parseInput(dbtCloudJobSchema, jobInput, 'dbt Cloud job');
 	const api = new CloudApi(cfg, opts.fetchImpl ?? fetch, opts.signal);
 	const started = Date.now();
 	const body: Record<string, unknown> = { cause: job.cause };
