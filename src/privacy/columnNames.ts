@@ -57,6 +57,7 @@ function containsSequence(tokens: string[], seq: string[]): boolean {
 /** The rules a column name breaks; empty when the name is harmless or names a derived value. */
 export function columnNameFindings(column: string): ColumnNameRule[] {
 	const tokens = column.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-	if (tokens.length > 1 && DERIVED_SUFFIXES.has(tokens[tokens.length - 1])) return [];
+	const last = tokens[tokens.length - 1]?.replace(/\d+$/, '');
+	if (tokens.length > 1 && last && DERIVED_SUFFIXES.has(last)) return [];
 	return columnNameRules.filter((rule) => RULES[rule].some((seq) => containsSequence(tokens, seq)));
 }
