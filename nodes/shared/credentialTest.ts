@@ -3,7 +3,7 @@ import { HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describeObjectStoreError, ObjectStore } from '../../src/transport/objectStore';
 import { testPostgresConnection } from '../../src/transport/postgres';
 import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';
-import { OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, SOURCE_CREDENTIAL } from './credentialTypes';
+import { OBJECT_STORE_TEST_METHOD, POSTGRES_CREDENTIAL_LABELS, POSTGRES_TEST_METHOD } from './credentialTypes';
 import { unwrapError } from './errorDescription';
 
 function dataOf(credential: ICredentialsDecrypted): ICredentialDataDecryptedObject {
@@ -14,7 +14,7 @@ function dataOf(credential: ICredentialsDecrypted): ICredentialDataDecryptedObje
 export async function dataAcuityPostgresTest(this: ICredentialTestFunctions | void, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	let conn;
 	try {
-		conn = postgresConfigFromCredential(dataOf(credential), credential.type === SOURCE_CREDENTIAL ? 'DataAcuity Postgres Source Replica' : 'DataAcuity Postgres');
+		conn = postgresConfigFromCredential(dataOf(credential), POSTGRES_CREDENTIAL_LABELS[credential.type] ?? 'DataAcuity Postgres');
 	} catch (err) {
 		return { status: 'Error', message: (err as Error).message };
 	}

@@ -8,10 +8,21 @@ import { explainError, type ErrorScope } from './errorDescription';
  */
 export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, itemIndex?: number): NodeOperationError | NodeApiError {
 	if (err instanceof NodeOperationError || err instanceof NodeApiError) return err;
+	if (isN8nError(err)) return err as NodeOperationError;
 	const x = explainError(err, scope);
 	if (x.kind === 'api') {
 		const body: JsonObject = { message: x.message, description: x.description };
 		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });
 	}
 	return new NodeOperationError(node, err instanceof Error ? err : x.message, { message: x.message, description: x.description, itemIndex });
+}
+
+/**
+ * An error n8n itself raised (expression, credentials, parameter), possibly from n8n's own copy of n8n-workflow:
+ * the pack's copy is a peer dependency, so `instanceof` may fail while the error is already explained.
+ */
+function isN8nError(err: unknown): boolean {
+	if (!(err instanceof Error)) return false;
+	const e = err as Error & { context?: unknown };
+	return typeof e.context === 'object' && e.context !== null && 'functionality' in e && /^(Node\w*|Expression|Workflow\w*)Error$/.test(e.name);
 }

@@ -2,19 +2,19 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFun
 import type { ObjectStoreConfig, PostgresConnection } from '../../src/config/connection.schema';
 import { openPipelineContext, type PipelineContext } from '../../src/pipeline/context';
 import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';
-import { OBJECT_STORE_CREDENTIAL, SOURCE_CREDENTIAL, WAREHOUSE_CREDENTIAL } from './credentialTypes';
+import { OBJECT_STORE_CREDENTIAL, POSTGRES_CREDENTIAL_LABELS, SOURCE_CREDENTIAL, WAREHOUSE_CREDENTIAL } from './credentialTypes';
 import type { ErrorScope } from './errorDescription';
 import { toNodeError } from './nodeErrors';
 
 type CredentialReader = Pick<IExecuteFunctions | ILoadOptionsFunctions, 'getCredentials' | 'getNode'>;
 
-export async function readWarehouseConnection(fns: CredentialReader): Promise<PostgresConnection> {
-	return postgresConfigFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(WAREHOUSE_CREDENTIAL), 'DataAcuity Postgres');
+/** Reads any of the Postgres credential types (warehouse, source replica, analytics db) as a connection config. */
+export async function readPostgresConnection(fns: CredentialReader, type: string): Promise<PostgresConnection> {
+	return postgresConfigFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(type), POSTGRES_CREDENTIAL_LABELS[type] ?? 'DataAcuity Postgres');
 }
 
-export async function readSourceConnection(fns: CredentialReader): Promise<PostgresConnection> {
-	return postgresConfigFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(SOURCE_CREDENTIAL), 'DataAcuity Postgres Source Replica');
-}
+export const readWarehouseConnection = (fns: CredentialReader) => readPostgresConnection(fns, WAREHOUSE_CREDENTIAL);
+export const readSourceConnection = (fns: CredentialReader) => readPostgresConnection(fns, SOURCE_CREDENTIAL);
 
 export async function readObjectStoreConfig(fns: CredentialReader): Promise<ObjectStoreConfig> {
 	return objectStoreConfigFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(OBJECT_STORE_CREDENTIAL));

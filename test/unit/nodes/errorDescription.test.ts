@@ -132,4 +132,20 @@ describe('toNodeError', () => {
 		const original = new NodeOperationError(node, 'already explained', { description: 'fix it' });
 		expect(toNodeError(node, original, scope)).toBe(original);
 	});
+
+	test("an error from n8n's own copy of n8n-workflow (not instanceof ours) also passes through", () => {
+		// Same shape as n8n's ExpressionError / NodeOperationError: a named Error with context and functionality.
+		class ExpressionError extends Error {
+			context = { parameter: 'table' };
+			functionality = 'regular';
+			description = 'There is no item to read from';
+			constructor(message: string) {
+				super(message);
+				this.name = 'ExpressionError';
+			}
+		}
+		const foreign = new ExpressionError('Referenced node is unexecuted');
+		expect(toNodeError(node, foreign, scope)).toBe(foreign);
+		expect(toNodeError(node, new Error('plain'), scope)).toBeInstanceOf(NodeOperationError);
+	});
 });
