@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
 	pool.on('error', () => undefined);
 	try {
 		console.log(`warehouse ${target.display}`);
+		// Applied files are printed as they commit (through log), so a failure later still shows what got in.
 		const report = await migrateWarehouse(pool, { dir: values.dir, dryRun: values['dry-run'], log: (m) => console.log(m) });
 		for (const f of report.skipped) console.log(`skipped  ${f} (already applied, checksum matches)`);
 		if (report.dryRun) {
@@ -37,7 +38,6 @@ async function main(argv: string[]): Promise<number> {
 			console.log(`dry run: ${report.pending.length} pending, ${report.skipped.length} already applied; nothing was changed`);
 			return 0;
 		}
-		for (const a of report.applied) console.log(`applied  ${a.file} (${a.durationMs} ms)`);
 		console.log(`${report.applied.length} applied, ${report.skipped.length} skipped`);
 		if (!values['skip-assertions']) {
 			const { rows } = await pool.query<{ checked: number }>('SELECT dwh_control.assert_all() AS checked');

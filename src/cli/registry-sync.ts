@@ -12,12 +12,16 @@ const USAGE = `Usage: npm run dwh:registry-sync -- [--url postgres://user@host:5
 
 export function formatSyncReport(r: RegistrySyncReport): string[] {
 	const lines: string[] = [];
-	for (const t of r.added) lines.push(`added      ${t}`);
+	const line = (what: string, rest: string) => `${what.padEnd(12)}${rest}`;
+	for (const t of r.added) lines.push(line('added', t));
 	for (const c of r.changed) {
-		lines.push(`changed    ${c.table}`);
-		for (const ch of c.changes) lines.push(`             ${ch.field}: ${JSON.stringify(ch.from)} -> ${JSON.stringify(ch.to)}`);
+		lines.push(line('changed', c.table));
+		for (const ch of c.changes) lines.push(line('', `  ${ch.field}: ${JSON.stringify(ch.from)} -> ${JSON.stringify(ch.to)}`));
 	}
-	for (const m of r.removed) lines.push(`${m.action === 'disabled' ? 'disabled ' : 'not in file'} ${m.table}${m.action === 'disabled' ? ' (not in the file; kept with its history)' : ` (${m.action.replace('_', ' ')})`}`);
+	for (const m of r.removed) {
+		if (m.action === 'disabled') lines.push(line('disabled', `${m.table} (not in the file; kept with its runs and watermark)`));
+		else lines.push(line('not in file', `${m.table} (${m.action.replace('_', ' ')})`));
+	}
 	lines.push(
 		`registry ${r.version}: ${r.added.length} added, ${r.changed.length} changed, ${r.unchanged.length} unchanged, ` +
 			`${r.removed.filter((m) => m.action === 'disabled').length} disabled${r.dryRun ? ' (dry run: nothing was written)' : ''}`,

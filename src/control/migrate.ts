@@ -191,7 +191,7 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
 		}
 		const durationMs = Date.now() - started;
 		report.applied.push({ file: f.file, checksum: f.checksum, durationMs });
-		log(`applied ${f.file} (${durationMs} ms)`);
+		log(`applied  ${f.file} (${durationMs} ms)`);
 	}
 	return report;
 }

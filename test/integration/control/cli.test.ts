@@ -52,7 +52,7 @@ test('dwh:migrate --dry-run lists pending files, then a real run applies them, a
 
 	const first = await cli('migrate', [], { DWH_WAREHOUSE_URL: url });
 	expect(first.code).toBe(0);
-	for (const f of files) expect(first.stdout).toMatch(new RegExp(`applied  ${f} \\(\\d+ ms\\)`));
+	for (const f of files) expect(first.stdout.match(new RegExp(`applied  ${f} \\(\\d+ ms\\)`, 'g'))).toHaveLength(1);
 	expect(first.stdout).toContain(`${files.length} applied, 0 skipped`);
 	expect(first.stdout).toContain('assertions ok: roles and grants in place, 0 bronze table(s)');
 
@@ -66,7 +66,7 @@ test('dwh:registry-sync adds the shipped registry, then reports it unchanged', a
 	const n = loadRegistryFile().tables.length;
 	const first = await cli('registry-sync', ['--url', url]);
 	expect(first.code).toBe(0);
-	expect(first.stdout).toContain('added      auth_db__users');
+	expect(first.stdout).toContain('added       auth_db__users\n');
 	expect(first.stdout).toMatch(new RegExp(`registry \\S+: ${n} added, 0 changed, 0 unchanged, 0 disabled\\n`));
 	const second = await cli('registry-sync', ['--url', url, '--dry-run']);
 	expect(second.stdout).toMatch(new RegExp(`: 0 added, 0 changed, ${n} unchanged, 0 disabled \\(dry run: nothing was written\\)`));
