@@ -50,7 +50,7 @@ test('every problem is reported with the field that has it', () => {
 		'families: choose at least one enrichment family (temporal, fx, geo, sessions, segments)',
 	]);
 	expect(messages({ source: 'a.b', target: 'a.b', families: { temporal: { timestampColumn: 't' } } })).toEqual([
-		'target: target must differ from source (the enriched relation is a new relation)',
+		'target must differ from source (the enriched relation is a new relation)',
 	]);
 	expect(
 		messages({ source: 'a.b', target: 'a.c', families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } } }),
