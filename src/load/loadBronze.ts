@@ -178,6 +178,9 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 	if (columns.length === 0) throw new Error(`run ${run.run_id} has no column list`);
 	await client.query('BEGIN');
 	try {
+		// The de-duplication (count of distinct keys, DISTINCT ON) sorts or hashes the whole CSV; the default 4MB
+		// sends a 1M-row back-fill to disk twice. Scoped to this transaction; incremental windows never need that much.
+		await client.query(`SET LOCAL work_mem = '128MB'`);
 		const locked = await getRun(client, Number(run.run_id), true);
 		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
 
@@ -197,7 +200,9 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		if (run.csv_sha256 && sha !== run.csv_sha256) {
 			throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
 		}
-		await client.query(`ANALYZE ${STAGE_TABLE}`);
+		// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
+		const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
+		await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
 		const distinct = Number(
 			(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
 		);
