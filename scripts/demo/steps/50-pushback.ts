@@ -136,9 +136,9 @@ async function ensureMarts(wh: pg.Pool, demo: DemoContext): Promise<string[]> {
 		await wh.query(`CREATE TABLE marts.fct_bidbaas_bids (bid_id bigserial PRIMARY KEY, auction_id bigint, user_hash text, category text, amount_zar numeric(18,2), is_winning boolean, bid_at timestamptz)`);
 		const cats = ['electronics', 'vehicles', 'collectables', 'rare-stamps'];
 		for (let a = 1; a <= 80; a++) {
-			const cat = a % 20 === 0 ? 'rare-stamps' : pick(cats.slice(0, 3));
+			const cat = a % 40 === 0 ? 'rare-stamps' : pick(cats.slice(0, 3));
 			// rare-stamps: a niche with too few bidders to publish (k gate).
-			const n = cat === 'rare-stamps' ? 2 : f.number.int({ min: 1, max: 6 });
+			const n = cat === 'rare-stamps' ? 1 : f.number.int({ min: 1, max: 6 });
 			const bids = Array.from({ length: n }, () => f.number.int({ min: 50, max: 5000 })).sort((x, y) => x - y);
 			for (let b = 0; b < n; b++) {
 				await wh.query(`INSERT INTO marts.fct_bidbaas_bids (auction_id, user_hash, category, amount_zar, is_winning, bid_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))`, [
