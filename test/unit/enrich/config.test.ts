@@ -56,6 +56,7 @@ test('every problem is reported with the field that has it', () => {
 		messages({ source: 'a.b', target: 'a.c', families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } } }),
 	).toEqual([
 		'families.segments.asOf: segments.asOf must be an ISO-8601 timestamp such as 2026-06-30T22:00:00Z',
+		'families.segments.midMaxPercentile: segments.midMaxPercentile must be greater than segments.lowMaxPercentile',
 	]);
 });
 
