@@ -165,6 +165,8 @@ export const policySchema = z
 			seenOutputs.add(out);
 			const produced = new Map<string, string>();
 			for (const [col, spec] of Object.entries(t.columns)) {
+				// A column that already failed its own schema arrives here as z.NEVER: it has been reported.
+				if (typeof spec !== 'object' || spec === null || !('strategy' in spec)) continue;
 				if (!/^[a-z_][a-z0-9_]{0,62}$/.test(col)) {
 					ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', col], message: 'column name must be a lower-case SQL identifier' });
 					continue;
@@ -180,7 +182,7 @@ export const policySchema = z
 			}
 			if (t.subject) {
 				const s = t.columns[t.subject.column];
-				if (s && s.strategy !== 'hash') {
+				if (typeof s === 'object' && s !== null && 'strategy' in s && s.strategy !== 'hash') {
 					ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', t.subject.column], message: `the subject column must be hashed (it identifies a person), not ${s.strategy}` });
 				}
 			}

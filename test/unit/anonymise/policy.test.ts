@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadPolicies, loadPolicyFile, loadPolicyFor, parsePolicyText, PolicyError } from '../../../src/anonymise/policyLoader';
+import { outputColumns } from '../../../src/anonymise/policy.schema';
+
+const base = (columns: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+	JSON.stringify({ source_db: 'auth_db', version: '1', tables: [{ table: 'users', columns, ...extra }] });
+
+function problems(text: string): string {
+	try {
+		parsePolicyText(text, 'auth_db.policy.json');
+	} catch (err) {
+		expect(err).toBeInstanceOf(PolicyError);
+		return (err as Error).message;
+	}
+	throw new Error('expected a PolicyError');
+}
+
+test('a hash without its salt names source, table, column and the missing field', () => {
+	expect(problems(base({ id: { strategy: 'hash' } }))).toBe('Anonymisation policy auth_db (auth_db.policy.json) is invalid — table users, column id, salt: salt is required');
+});
+
+test('an unknown strategy lists the valid ones', () => {
+	expect(problems(base({ email: { strategy: 'encrypt' } }))).toBe(
+		'Anonymisation policy auth_db (auth_db.policy.json) is invalid — table users, column email, strategy: strategy must be one of keep, suppress, hash, tokenise, generalise; got "encrypt"',
+	);
+	expect(problems(base({ email: 'hide' }))).toContain('table users, column email: must be "keep", "suppress" or an object with a strategy');
+});
+
+test('an unknown generalisation rule, a bad truncation and a typo in a field are each named', () => {
+	const msg = problems(base({ dob: { strategy: 'generalise', rule: 'age_decade' }, id: { strategy: 'hash', salt: 'users', truncate: 8 }, ip: { strategy: 'keep', ass: 'x' } }));
+	expect(msg).toContain("table users, column dob, rule: Invalid discriminator value. Expected 'age_band' | 'postcode_4' | 'gps_grid' | 'ip_geo' | 'device_class' | 'timestamp_hour' | 'address_city'");
+	expect(msg).toContain('table users, column id, truncate:');
+	expect(msg).toContain("table users, column ip: Unrecognized key(s) in object: 'ass'");
+});
+
+test('two columns producing the same output, an unhashed subject and a bad identifier are refused', () => {
+	const msg = problems(
+		base(
+			{ id: { strategy: 'hash', salt: 'users', as: 'user_hash' }, user_id: { strategy: 'hash', salt: 'users', as: 'user_hash' }, owner: 'keep', 'Bad-Name': 'keep' },
+			{ subject: { column: 'owner' } },
+		),
+	);
+	expect(msg).toContain('table users, column user_id: output column user_hash is also produced by id; set "as"');
+	expect(msg).toContain('table users, column owner: the subject column must be hashed (it identifies a person), not keep');
+	expect(msg).toContain('table users, column Bad-Name: column name must be a lower-case SQL identifier');
+});
+
+test('broken JSON is reported without echoing the file', () => {
+	expect(problems('{"source_db": "auth_db", "version": "1", tables: [')).toMatch(/^Anonymisation policy auth_db.policy.json is invalid — not valid JSON/);
+});
+
+test('file name must match source_db, and a missing policy says where it was looked for', () => {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
+	writeFileSync(path.join(dir, 'tagme_db.policy.json'), base({ id: 'keep' }));
+	expect(() => loadPolicyFile(path.join(dir, 'tagme_db.policy.json'))).toThrow('Anonymisation policy auth_db (tagme_db.policy.json) is invalid — file must be named auth_db.policy.json');
+	expect(() => loadPolicyFor('ledger_db', dir)).toThrow(`no policy file ${path.join(dir, 'ledger_db.policy.json')}: every source needs one before its data may leave raw.*`);
+});
+
+test('the repository policies load and cover the sources in full detail', () => {
+	const all = loadPolicies();
+	for (const db of ['auth_db', 'ledger_db', 'tagme_db', 'messaging_db']) expect(all.has(db)).toBe(true);
+	const messages = all.get('messaging_db')!.policy.tables.find((t) => t.table === 'messages')!;
+	expect(messages.columns.body).toEqual({ strategy: 'suppress', reason: 'message content never leaves (§6.5)' });
+	for (const [, { policy }] of all) {
+		for (const t of policy.tables) {
+			for (const [col, spec] of Object.entries(t.columns)) {
+				// Nothing is kept under a name that still says what it was: outputs of hashing etc. are renamed.
+				if (spec.strategy !== 'keep' && spec.strategy !== 'suppress') expect(outputColumns(col, spec)).not.toContain(col);
+			}
+		}
+	}
+});
