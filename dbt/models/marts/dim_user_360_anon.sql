@@ -14,6 +14,8 @@ with users as (
         coalesce({{ column_or(u, 'kyc_tier', 'null') }}::text, 'no-kyc')   as kyc_tier,
         {{ column_or(u, 'created_at', 'null') }}::timestamptz              as signed_up_at
     from {{ u }}
+    -- Closed accounts are soft-deleted (§6.8): they leave the dimension, and the mirror push-back drops them.
+    where coalesce(lower({{ column_or(u, 'status', 'null') }}::text), 'active') <> 'closed'
 ),
 city_ok as (
     select *, case when count(*) over (partition by age_band, province, city) >= {{ k }} then city else 'other' end as city_g

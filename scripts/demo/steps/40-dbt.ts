@@ -1,0 +1,93 @@
+import pg from 'pg';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
+import { runDbt } from '../../../src/dbt/runDbt';
+import type { DbtRunOutcome } from '../../../src/dbt/runOutcome';
+import { signIncidentBody } from '../../../src/webhook/signature';
+import { verifyIncident } from '../../../src/webhook/verifyIncident';
+import { createPool } from '../../../src/transport/postgres';
+import type { DemoContext } from '../context';
+
+/**
+ * Step 40 — dbt (design doc §8, §10): the reference project in dbt/ builds the models downstream of the tables the
+ * loads filled (`source:<db>.<table>+`) with the real dbt CLI, and prints one line per dbt node. Then the same
+ * gates a Wolverine incident passes through: a signed request becomes an exact rerun, a selector injection never
+ * reaches dbt.
+ */
+export default async function dbtStep(demo: DemoContext): Promise<void> {
+	const dbtBin = resolveDbtBinary();
+	if (!path.isAbsolute(dbtBin) || !existsSync(dbtBin)) {
+		throw new Error(`dbt is not installed (looked for ${dbtBin}): run bash .ci/install.d/dbt.sh, or set DWH_DBT_BIN`);
+	}
+	const cfg = { dbtBin, warehouse: demo.warehouse, lockWaitMs: 60_000 };
+	const wh = createPool(demo.warehouse, { role: 'demo-dbt' });
+	try {
+		const anonymised = await relationsPresent(wh, ['intermediate.int_ledger_db__transactions', 'intermediate.int_auth_db__users']);
+		const select = ['source:ledger_db.transactions+', 'source:auth_db.users+', 'source:ledger_db.accounts+'];
+		demo.section(`dbt build --select ${select.join(' ')}  (models downstream of the loaded bronze tables)`);
+		if (!anonymised) demo.log('intermediate.* is not there yet (Anonymise step did not run): building staging only; the marts wait for it.');
+		const build = await runDbt(cfg, { command: 'build', select, exclude: anonymised ? [] : ['path:models/marts'] });
+		printRun(demo, build);
+
+		const { rows: marts } = await wh.query<{ relation: string; rows: string }>(
+			`SELECT n.nspname || '.' || c.relname AS relation, c.reltuples::bigint::text AS rows
+			   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			  WHERE n.nspname IN ('staging', 'marts') AND c.relkind IN ('r', 'v') AND (c.relname LIKE 'stg_%' OR c.relname IN ('fct_ledger_transactions_anon', 'dim_user_360_anon', 'agg_revenue_daily_app_country'))
+			  ORDER BY 1`,
+		);
+		demo.table(marts.map((m) => ({ relation: m.relation, kind: m.relation.startsWith('staging.') ? 'view' : 'table' })));
+		if (anonymised) {
+			const { rows } = await wh.query(`SELECT app_id, country, revenue_date::text, user_count, tx_count, revenue_zar::text, revenue_usd::text FROM marts.agg_revenue_daily_app_country ORDER BY revenue_date DESC LIMIT 5`);
+			demo.log('marts.agg_revenue_daily_app_country (groups under 5 users are suppressed):');
+			demo.table(rows);
+		}
+
+		demo.section('dbt source freshness (bronze load times, §11.1)');
+		printRun(demo, await runDbt(cfg, { command: 'source freshness' }));
+
+		demo.section('Wolverine incident → exact rerun (signed with the webhook secret, de-duplicated in dwh_control)');
+		const secret = 'demo-only-webhook-secret';
+		const body = JSON.stringify({ incident_id: `INC-DEMO-${Date.now()}`, severity: 'P2', title: 'ledger replica lag', impacted: { models: ['stg_ledger_db__transactions'] } });
+		const now = Math.floor(Date.now() / 1000);
+		const headers = { 'x-wolverine-signature': signIncidentBody(secret, body, now), 'x-wolverine-timestamp': String(now) };
+		const verdict = await verifyIncident({ rawBody: body, headers, secret, dedup: { db: wh, windowS: 900 } });
+		const again = await verifyIncident({ rawBody: body, headers, secret, dedup: { db: wh, windowS: 900 } });
+		const unsigned = await verifyIncident({ rawBody: body, headers: {}, secret });
+		demo.table([
+			{ request: 'signed', http: verdict.httpStatus, result: verdict.accepted ? `rerun ${verdict.dbtCommand.select?.join(' ')}` : verdict.message },
+			{ request: 'same incident again', http: again.httpStatus, result: again.accepted ? 'accepted (unexpected)' : again.message },
+			{ request: 'unsigned', http: unsigned.httpStatus, result: unsigned.accepted ? 'accepted (unexpected)' : unsigned.message },
+		]);
+		if (verdict.accepted) printRun(demo, await runDbt(cfg, verdict.dbtCommand));
+
+		const injected = await runDbt(cfg, { command: 'build', select: ['x; rm -rf /'] }).then(
+			() => 'ran (unexpected)',
+			(e: Error) => e.message,
+		);
+		demo.log(`A selector like "x; rm -rf /" never reaches dbt: ${injected}`);
+	} finally {
+		await wh.end();
+	}
+}
+
+async function relationsPresent(db: pg.Pool, relations: string[]): Promise<boolean> {
+	const { rows } = await db.query<{ n: number }>(`SELECT count(to_regclass(r))::int AS n FROM unnest($1::text[]) r`, [relations]);
+	return rows[0].n === relations.length;
+}
+
+function printRun(demo: DemoContext, run: DbtRunOutcome): void {
+	demo.table(
+		run.nodes.map((n) => ({
+			type: n.resourceType,
+			name: n.name.length > 60 ? `${n.name.slice(0, 57)}…` : n.name,
+			status: n.status,
+			rows: n.rowsAffected ?? '',
+			seconds: n.executionTimeS,
+			message: (n.message ?? '').split('\n')[0].slice(0, 70),
+		})),
+	);
+	const s = run.summary;
+	demo.log(`→ dbt ${s.command}: ${s.status} (exit ${s.exitCode}) in ${s.elapsedS}s — ${Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; artifacts ${s.artifactsDir}`);
+	if (s.status !== 'success') throw new Error(`dbt ${s.command} ${s.status}: ${s.errorMessage}`);
+}
