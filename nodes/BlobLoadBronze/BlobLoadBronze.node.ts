@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import type { LoadResult } from '../../src/config/run.schema';
+import { loadRequestSchema, type LoadResult } from '../../src/config/run.schema';
 import { loadBronze } from '../../src/load/loadBronze';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
@@ -115,13 +115,17 @@ export class BlobLoadBronze implements INodeType {
 					if (NOT_LOADABLE.has(extractStatus)) {
 						return skippedItem(param('table', itemIndex), param('runId', itemIndex), extractStatus, item.json.message);
 					}
-					const result = await loadBronze(ctx, {
+					const req = loadRequestSchema.parse({
 						table: String(param('table', itemIndex) ?? '').trim(),
-						runId: runIdOf(param('runId', itemIndex)) as number,
+						runId: runIdOf(param('runId', itemIndex)),
 						csvPath: String(param('csvPath', itemIndex) ?? '').trim(),
 						executionId: fns.getExecutionId(),
 					});
-					return toJson(result);
+					// Reach the object store before the load takes the table lock and opens its transaction: a store
+					// that is down or refuses the key then fails at once with its own message, and the run stays
+					// 'uploaded' for the retry. (A missing object is fine here: an already loaded run's CSV has moved.)
+					await ctx.store.size(ctx.store.parseCsvPath(req.table, req.csvPath));
+					return toJson(await loadBronze(ctx, req));
 				},
 				(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' }),
 			),

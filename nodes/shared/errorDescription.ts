@@ -33,6 +33,7 @@ export type AnyError = {
 };
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
+const NETWORK_CODE_IN_TEXT = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)\b/;
 const POSTGRES_LOGIN_CODES = new Set(['28P01', '28000', '3D000']);
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -89,7 +90,11 @@ function postgresHint(e: AnyError): string | null {
  * runtime, so the mapping is unit-tested on its own.
  */
 export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplanation {
-	if (err instanceof LoadError) return { message: err.message, description: err.hint, kind: 'operation' };
+	if (err instanceof LoadError) {
+		// The core wraps whatever broke the load; when that was the network, say which credentials to test.
+		const unreachable = NETWORK_CODE_IN_TEXT.test(err.message) ? ' Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.' : '';
+		return { message: err.message, description: `${err.hint}${unreachable}`, kind: 'operation' };
+	}
 	if (err instanceof CredentialConfigError) {
 		return { message: err.message, description: `Open the ${err.credential} credential and fix: ${err.fields.join(', ')}.`, kind: 'operation' };
 	}

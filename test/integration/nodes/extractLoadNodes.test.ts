@@ -183,6 +183,35 @@ describe('failures the user has to act on', () => {
 		});
 	});
 
+	test('S3 down at load time fails at once naming the endpoint; the run stays uploaded and the retry loads it', async () => {
+		await w.src.query(`UPDATE public.users SET updated_at = now() WHERE id = 50`);
+		const [ex] = await executeNode({ nodeType: extract, parameters: { selection: 'table', table: users }, credentials });
+		expect(ex[0].json).toMatchObject({ status: 'uploaded', rows: 1 });
+		const endpoint = `http://127.0.0.1:${await freePort()}`;
+		const s3Down = { ...credentials, dataAcuityObjectStore: { ...credentials.dataAcuityObjectStore, endpoint } };
+		const failure = executeNode({ nodeType: load, credentials: s3Down, input: ex });
+		await expect(failure).rejects.toThrow(NodeApiError);
+		await expect(failure).rejects.toMatchObject({
+			message: `Nothing is listening at ${endpoint} — check Endpoint and that the S3 server is running.`,
+			description: expect.stringContaining('DataAcuity Object Store credential'),
+		});
+		expect((await runStatus(ex[0].json.runId)).status).toBe('uploaded');
+		const [retry] = await executeNode({ nodeType: load, credentials, input: ex });
+		expect(retry[0].json).toMatchObject({ status: 'loaded', rowsUpdated: 1 });
+	});
+
+	test('a rejected object-store key at load time says so, with the HTTP status', async () => {
+		await w.src.query(`UPDATE public.users SET updated_at = now() WHERE id = 51`);
+		const [ex] = await executeNode({ nodeType: extract, parameters: { selection: 'table', table: users }, credentials });
+		const badKey = { ...credentials, dataAcuityObjectStore: { ...credentials.dataAcuityObjectStore, accessKeyId: 'NOSUCHKEY0000000' } };
+		await expect(executeNode({ nodeType: load, credentials: badKey, input: ex })).rejects.toMatchObject({
+			constructor: NodeApiError,
+			httpCode: '403',
+			message: expect.stringMatching(/^Access to bucket ".*" denied at .* — check Access Key ID and Secret Access Key/),
+		});
+		expect((await executeNode({ nodeType: load, credentials, input: ex }))[0][0].json.status).toBe('loaded');
+	});
+
 	test('a warehouse that is down gives a NodeApiError naming host:port and the credential to check', async () => {
 		const port = await freePort();
 		const down = { ...credentials, dataAcuityPostgres: { ...credentials.dataAcuityPostgres, port } };

@@ -38,6 +38,13 @@ describe('explainError', () => {
 		});
 	});
 
+	test('a load that broke on the network adds which credentials to test to the core hint', () => {
+		const e = new LoadError('Loading run 5 of a__b failed and was rolled back: connect ECONNREFUSED 10.0.0.7:9000', 5, 'The CSV stays at s3://x/y.csv.');
+		expect(explainError(e).description).toBe(
+			'The CSV stays at s3://x/y.csv. Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.',
+		);
+	});
+
 	test('zod errors list each field path', () => {
 		const parsed = loadRequestSchema.safeParse({ table: 'Bad Name', runId: 'abc', csvPath: '' });
 		expect(parsed.success).toBe(false);
