@@ -1,7 +1,6 @@
 import {
 	NodeApiError,
 	NodeOperationError,
-	type ICredentialDataDecryptedObject,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
@@ -18,12 +17,11 @@ import { PushTargetConfigError, type PushResult } from '../../src/pushback/targe
 import { PushTargetError } from '../../src/pushback/targetTable';
 import { PushSourceError } from '../../src/pushback/warehouseSource';
 import { createPool, describeConnectionError } from '../../src/transport/postgres';
-import { postgresConfigFromCredential } from '../shared/credentialConfig';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import type { ErrorScope } from '../shared/errorDescription';
 import { mapItems } from '../shared/items';
-import { readWarehouseConnection } from '../shared/pipelineContext';
+import { readPostgresConnection, readWarehouseConnection } from '../shared/pipelineContext';
 import { targetFromParameters, type PushParameters } from './targetParameters';
 
 export const ANALYTICS_CREDENTIAL = 'dataAcuityPostgresAnalytics';
@@ -277,10 +275,7 @@ export class PushBack implements INodeType {
 				const pool = warehousePool;
 				return [await mapItems(fns, scope, async () => (await listTargets(pool)).map((t) => ({ ...t }) as IDataObject))];
 			}
-			const analytics = postgresConfigFromCredential(
-				await fns.getCredentials<ICredentialDataDecryptedObject>(ANALYTICS_CREDENTIAL),
-				'DataAcuity Postgres analytics_db',
-			);
+			const analytics = await readPostgresConnection(fns, ANALYTICS_CREDENTIAL);
 			analyticsPool = createPool(analytics, { role: 'pushback' });
 			const ctx = { warehouse: warehousePool, analytics: analyticsPool, executionId: fns.getExecutionId(), log: (m: string) => fns.logger.info(m) };
 			const output = await mapItems(fns, scope, async (itemIndex) => {
