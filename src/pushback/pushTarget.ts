@@ -136,7 +136,7 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 			if (!g) throw new PushSourceError(`kAnonymity.groupSizeColumn ${t.kAnonymity.groupSizeColumn} is not in the source ${src.description}`);
 			if (!NUMERIC_TYPES.test(g.type)) throw new PushSourceError(`kAnonymity.groupSizeColumn ${g.name} must be a number (distinct users behind the row), but it is ${g.type}`);
 		}
-		const display = src.description === 'query' ? 'source query' : src.description;
+		const display = src.description === 'query' ? '(source query)' : src.description;
 		await checkSourceForPii(src.client, src.relation, display, t.name, t.piiAllowColumns, opts.piiSampleRows);
 
 		const columns: SyncColumn[] = src.columns.map((c) => ({ name: c.name, type: bronzeType(c) }));

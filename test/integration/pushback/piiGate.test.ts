@@ -48,6 +48,14 @@ describe('PII gate', () => {
 		expect(run.rows[0].error_message).not.toContain('thandi');
 	});
 
+	test('a query source is scanned too: a PII column introduced by the query blocks', async () => {
+		const t = target('clean_summary', {
+			source: { kind: 'query', sql: `SELECT user_hash, checkins_30d, '0821234567' AS reach FROM marts.clean_summary` },
+			target: { schema: 'piitest', table: 'from_query' },
+		});
+		await expect(w.push(t)).rejects.toThrow('PII check blocked the push of piitest.from_query: (source query).reach: phone_za in 20 sampled values');
+	});
+
 	test('a per-user summary whose source holds no direct identifier is pushed', async () => {
 		expect(await w.push(target('clean_summary'))).toMatchObject({ status: 'pushed', inserted: 20 });
 	});
