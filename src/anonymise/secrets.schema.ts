@@ -17,20 +17,28 @@ export const saltsSchema = z
 	.refine((s) => Object.keys(s).length > 0, 'Salts must define at least one salt type');
 export type Salts = z.output<typeof saltsSchema>;
 
-const jsonObject = (field: string) =>
-	z.preprocess((v, ctx) => {
-		if (typeof v !== 'string') return v;
+/** Accepts the JSON text the credential stores (or an object); inner issues keep their path under Salts. */
+const saltsField = z.unknown().transform((v, ctx): Salts => {
+	let value = v;
+	if (typeof v === 'string') {
 		try {
-			return JSON.parse(v);
+			value = JSON.parse(v);
 		} catch {
-			ctx.addIssue({ code: 'custom', message: `${field} is not valid JSON (expected {"users": {"1": "<salt>"}})` });
+			ctx.addIssue({ code: 'custom', message: 'Salts is not valid JSON (expected {"users": {"1": "<salt>"}})' });
 			return z.NEVER;
 		}
-	}, saltsSchema);
+	}
+	const parsed = saltsSchema.safeParse(value);
+	if (!parsed.success) {
+		for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path });
+		return z.NEVER;
+	}
+	return parsed.data;
+});
 
 export const anonymisationSecretsSchema = z
 	.object({
-		salts: jsonObject('Salts'),
+		salts: saltsField,
 		/** Keys the vault lookup hash and the forgotten-subject register; never rotated (that would orphan tokens). */
 		hmacKey: secret('HMAC Key', 32),
 		/** pgp_sym_encrypt passphrase for compliance.token_vault values. */

@@ -9,6 +9,13 @@ export interface Relation {
 	table: string;
 }
 
+/** "schema.table" as typed in a node parameter → a Relation; quoting happens later, so any name is safe. */
+export function parseRelationName(value: unknown): Relation {
+	const [schema, table, ...rest] = String(value ?? '').trim().split('.');
+	if (!schema || !table || rest.length) throw new Error(`Relation must be written schema.table (e.g. intermediate.int_auth_db__users), got "${String(value ?? '')}"`);
+	return { schema, table };
+}
+
 /** What the gate found. Deliberately carries no value: findings end up in error messages, logs and run rows. */
 export interface PiiFinding {
 	table: string;

@@ -1,6 +1,6 @@
 import { fakerEN_ZA as faker } from '@faker-js/faker';
 import type pg from 'pg';
-import { postgresConnectionSchema } from '../../../src/config/connection.schema';
+import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { migrateCompliance } from '../../../src/anonymise/complianceMigrate';
 import { loadPolicies, type LoadedPolicy } from '../../../src/anonymise/policyLoader';
@@ -16,6 +16,8 @@ import { dropDatabase, freshDatabase } from '../../harness/testEnv';
  * a synthetic South African PII source loaded into raw.* in the shape the bronze loader gives it.
  */
 export interface AnonWorld {
+	whConn: PostgresConnection;
+	vaultConn: PostgresConnection;
 	wh: pg.Pool;
 	vaultDb: pg.Pool;
 	vault: TokenVault;
@@ -49,6 +51,8 @@ export async function createAnonWorld(name: string, secrets: AnonymisationSecret
 	const vault = new TokenVault(vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! });
 	const policies = loadPolicies();
 	return {
+		whConn,
+		vaultConn,
 		wh,
 		vaultDb,
 		vault,

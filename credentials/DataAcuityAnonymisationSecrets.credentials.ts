@@ -1,0 +1,104 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * The only home of anonymisation secrets (design doc §6.2, §6.3): salts per salt type and version, the HMAC key
+ * of the vault lookup and of the forgotten-subject register, the vault encryption key, and the login of the
+ * compliance database that holds compliance.token_vault. Share it only with the compliance-approved workflows.
+ * The vault connection lives here rather than in a separate Postgres credential so that whoever may use the vault
+ * key is exactly whoever may reach the vault. Field names match src/anonymise/secrets.schema.ts.
+ */
+export class DataAcuityAnonymisationSecrets implements ICredentialType {
+	name = 'dataAcuityAnonymisationSecrets';
+
+	displayName = 'DataAcuity Anonymisation Secrets';
+
+	icon = 'file:dataAcuityAnonymisationSecrets.svg' as const;
+
+	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#anonymise';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Salts',
+			name: 'salts',
+			type: 'string',
+			typeOptions: { password: true, rows: 6 },
+			default: '',
+			required: true,
+			placeholder: '{"users": {"1": "<64 hex chars>"}, "devices": {"1": "…"}}',
+			description:
+				'JSON: salt type → version → salt (at least 16 characters; use `openssl rand -hex 32`). Policies name the salt type. A new version only takes effect through the Anonymise node\'s Rotate Salt operation; never change the value of a version already in use.',
+		},
+		{
+			displayName: 'HMAC Key',
+			name: 'hmacKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description:
+				'At least 32 characters. Keys the vault lookup hash and the right-to-be-forgotten register. Never change it: existing tokens could no longer be found.',
+		},
+		{
+			displayName: 'Vault Encryption Key',
+			name: 'vaultEncryptionKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'At least 32 random characters. pgp_sym_encrypt key of compliance.token_vault values. Needed when a policy tokenises.',
+		},
+		{
+			displayName: 'Vault Host',
+			name: 'vaultHost',
+			type: 'string',
+			default: '',
+			placeholder: 'compliance-db.internal',
+			description: 'Compliance database server holding compliance.token_vault. Leave empty when no policy tokenises.',
+		},
+		{
+			displayName: 'Vault Port',
+			name: 'vaultPort',
+			type: 'number',
+			default: 5432,
+		},
+		{
+			displayName: 'Vault Database',
+			name: 'vaultDatabase',
+			type: 'string',
+			default: 'compliance',
+		},
+		{
+			displayName: 'Vault User',
+			name: 'vaultUser',
+			type: 'string',
+			default: '',
+		},
+		{
+			displayName: 'Vault Password',
+			name: 'vaultPassword',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Vault SSL Mode',
+			name: 'vaultSslMode',
+			type: 'options',
+			options: [
+				{ name: 'Disable', value: 'disable' },
+				{ name: 'Require', value: 'require' },
+				{ name: 'Verify CA', value: 'verify-ca' },
+				{ name: 'Verify Full', value: 'verify-full' },
+			],
+			default: 'require',
+		},
+		{
+			displayName: 'Vault CA Certificate',
+			name: 'vaultSslCa',
+			type: 'string',
+			typeOptions: { password: true, rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN CERTIFICATE-----',
+			displayOptions: { show: { vaultSslMode: ['verify-ca', 'verify-full'] } },
+		},
+	];
+}

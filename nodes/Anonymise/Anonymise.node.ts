@@ -1,0 +1,337 @@
+import {
+	NodeOperationError,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
+import { anonymiseItems, warehouseLookups } from '../../src/anonymise/itemMode';
+import { saltTypesOf } from '../../src/anonymise/policy.schema';
+import { defaultPoliciesDir, loadPolicies, loadPolicyFor } from '../../src/anonymise/policyLoader';
+import { rotateSalt } from '../../src/anonymise/rotateSalt';
+import { anonymiseRelation, anonymiseTablesAtomically, policyTable, relationColumns, todayUtc } from '../../src/anonymise/runner';
+import { resolveActiveSalts } from '../../src/anonymise/saltVersions';
+import { openAnonymiseSession, type AnonymiseSession } from '../../src/anonymise/session';
+import { inputRelation } from '../../src/anonymise/policy.schema';
+import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../src/privacy/kAnonymity';
+import { describeFindings, parseRelationName, scanRelationForPii } from '../../src/privacy/piiScan';
+import { createPool } from '../../src/transport/postgres';
+import { credentialTestMethods } from '../shared/credentialTest';
+import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { mapItems } from '../shared/items';
+import { toNodeError } from '../shared/nodeErrors';
+import { readWarehouseConnection } from '../shared/pipelineContext';
+import { explainAnonymiseError } from './errors';
+import { anonymisationSecretsTest, SECRETS_CREDENTIAL, SECRETS_TEST_METHOD, secretsFromCredential } from './secretsCredential';
+
+type Operation = 'anonymiseRelation' | 'anonymiseItems' | 'rotateSalt' | 'forgetUsers' | 'piiCheck' | 'kAnonymityReport';
+const NEEDS_SECRETS: Operation[] = ['anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers'];
+
+const list = (s: unknown) =>
+	String(s ?? '')
+		.split(',')
+		.map((x) => x.trim())
+		.filter(Boolean);
+
+const show = (...operation: Operation[]) => ({ show: { operation } });
+
+export class Anonymise implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Anonymise',
+		name: 'anonymise',
+		icon: 'file:anonymise.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] }}',
+		description: 'The compliance gate: hash, tokenise, generalise or suppress PII per policy, with PII checks, salt rotation and right-to-be-forgotten',
+		defaults: { name: 'Anonymise' },
+		inputs: ['main'],
+		outputs: ['main'],
+		credentials: [
+			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD },
+			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayOptions: show(...NEEDS_SECRETS) },
+		],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Anonymise Items', value: 'anonymiseItems', action: 'Anonymise the input items', description: 'Small flows: apply a policy table to the input items' },
+					{ name: 'Anonymise Relation', value: 'anonymiseRelation', action: 'Anonymise a bronze table into intermediate', description: 'Set-based in the warehouse: build, PII-check, then swap in intermediate.*' },
+					{ name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging and intermediate, purge the vault, write the audit' },
+					{ name: 'K-Anonymity Report', value: 'kAnonymityReport', action: 'Report or enforce k anonymity', description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups' },
+					{ name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' },
+					{ name: 'Rotate Salt', value: 'rotateSalt', action: 'Rotate a salt and re key', description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction' },
+				],
+				default: 'anonymiseRelation',
+			},
+			{
+				displayName: 'Source Database',
+				name: 'sourceDb',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'auth_db',
+				description: 'Source database as in the registry; its policy file is &lt;source_db&gt;.policy.JSON in the policies folder',
+				displayOptions: show('anonymiseRelation', 'anonymiseItems'),
+			},
+			{
+				displayName: 'Tables',
+				name: 'tableSelection',
+				type: 'options',
+				options: [
+					{ name: 'One Table', value: 'one' },
+					{ name: 'Every Table of the Policy', value: 'all', description: 'Tables whose input relation exists, in one transaction' },
+				],
+				default: 'one',
+				displayOptions: show('anonymiseRelation'),
+			},
+			{
+				displayName: 'Table',
+				name: 'table',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'users',
+				description: 'Source table as named in the policy (input raw.&lt;source_db&gt;__&lt;table&gt; unless the policy says otherwise)',
+				displayOptions: { show: { operation: ['anonymiseRelation', 'anonymiseItems'] }, hide: { tableSelection: ['all'] } },
+			},
+			{
+				displayName: 'Salt Type',
+				name: 'saltType',
+				type: 'string',
+				default: 'users',
+				required: true,
+				description: 'Salt type from the credential; its newest version becomes active',
+				displayOptions: show('rotateSalt'),
+			},
+			{
+				displayName: 'Users',
+				name: 'userSource',
+				type: 'options',
+				options: [
+					{ name: 'Given User IDs', value: 'ids' },
+					{ name: 'Users Flagged Deleted', value: 'flagged', description: 'Rows of a users relation whose deleted-at column is set and who are not yet forgotten' },
+				],
+				default: 'flagged',
+				displayOptions: show('forgetUsers'),
+			},
+			{
+				displayName: 'User IDs',
+				name: 'userIds',
+				type: 'string',
+				default: '={{ $json.user_id }}',
+				required: true,
+				description: 'Comma-separated TGN user IDs; evaluated per input item',
+				displayOptions: { show: { operation: ['forgetUsers'], userSource: ['ids'] } },
+			},
+			{
+				displayName: 'Users Relation',
+				name: 'flaggedRelation',
+				type: 'string',
+				default: 'raw.auth_db__users',
+				displayOptions: { show: { operation: ['forgetUsers'], userSource: ['flagged'] } },
+			},
+			{ displayName: 'ID Column', name: 'idColumn', type: 'string', default: 'id', displayOptions: { show: { operation: ['forgetUsers'], userSource: ['flagged'] } } },
+			{ displayName: 'Deleted-At Column', name: 'flagColumn', type: 'string', default: 'deleted_at', displayOptions: { show: { operation: ['forgetUsers'], userSource: ['flagged'] } } },
+			{
+				displayName: 'Max Users per Run',
+				name: 'flaggedLimit',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 500,
+				displayOptions: { show: { operation: ['forgetUsers'], userSource: ['flagged'] } },
+			},
+			{ displayName: 'Reason', name: 'reason', type: 'string', default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request', displayOptions: show('forgetUsers') },
+			{
+				displayName: 'Relation',
+				name: 'relation',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'intermediate.int_auth_db__users',
+				displayOptions: show('piiCheck', 'kAnonymityReport'),
+			},
+			{ displayName: 'Sample Rows', name: 'sampleRows', type: 'number', typeOptions: { minValue: 0 }, default: 5000, displayOptions: show('piiCheck') },
+			{ displayName: 'Allowed Columns', name: 'allowColumns', type: 'string', default: '', description: 'Comma-separated columns a compliance reviewer signed off', displayOptions: show('piiCheck') },
+			{ displayName: 'Fail on Findings', name: 'failOnFindings', type: 'boolean', default: true, description: 'Whether any finding fails the node (otherwise findings are output)', displayOptions: show('piiCheck') },
+			{ displayName: 'Quasi-Identifiers', name: 'quasiIdentifiers', type: 'string', default: 'city,age_band', required: true, description: 'Comma-separated columns', displayOptions: show('kAnonymityReport') },
+			{ displayName: 'K', name: 'k', type: 'number', typeOptions: { minValue: 1 }, default: 5, displayOptions: show('kAnonymityReport') },
+			{
+				displayName: 'Group Size',
+				name: 'groupSize',
+				type: 'options',
+				options: [
+					{ name: 'Rows', value: 'rows', description: 'One row per person' },
+					{ name: 'Distinct Values of a Column', value: 'distinct', description: 'E.g. user_hash when a person has many rows.' },
+					{ name: 'Sum of a Count Column', value: 'sum', description: 'Already aggregated tables (e.g. user_count)' },
+				],
+				default: 'rows',
+				displayOptions: show('kAnonymityReport'),
+			},
+			{ displayName: 'Group Size Column', name: 'groupSizeColumn', type: 'string', default: '', required: true, displayOptions: { show: { operation: ['kAnonymityReport'], groupSize: ['distinct', 'sum'] } } },
+			{
+				displayName: 'Enforce',
+				name: 'enforce',
+				type: 'options',
+				options: [
+					{ name: 'Report Only', value: 'none' },
+					{ name: 'Suppress Small Groups', value: 'suppress', description: 'Delete their rows (in place)' },
+					{ name: 'Generalise, Then Suppress', value: 'generalise', description: 'Set the chosen columns to NULL in small groups, then delete what is still below k' },
+				],
+				default: 'none',
+				displayOptions: show('kAnonymityReport'),
+			},
+			{ displayName: 'Columns to Generalise', name: 'generaliseColumns', type: 'string', default: '', required: true, displayOptions: { show: { operation: ['kAnonymityReport'], enforce: ['generalise'] } } },
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				displayOptions: show('anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers'),
+				options: [
+					{ displayName: 'Policies Folder', name: 'policiesDir', type: 'string', default: '', description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package' },
+					{ displayName: 'As-of Date', name: 'asOf', type: 'string', default: '', placeholder: '2026-11-25', description: 'Date age bands are computed at; empty is today (UTC)' },
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: { ...credentialTestMethods, [SECRETS_TEST_METHOD]: anonymisationSecretsTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const fns = this;
+		const operation = fns.getNodeParameter('operation', 0) as Operation;
+		const warehouse = await readWarehouseConnection(fns);
+		const scope = { warehouse };
+		const fail = (err: unknown, itemIndex?: number) => {
+			const mine = explainAnonymiseError(err);
+			if (mine) return new NodeOperationError(fns.getNode(), mine.message, { description: mine.description, itemIndex });
+			return toNodeError(fns.getNode(), err, scope, itemIndex);
+		};
+
+		if (!NEEDS_SECRETS.includes(operation)) {
+			const pool = createPool(warehouse, { role: 'anonymise' });
+			try {
+				return [
+					await mapItems(fns, scope, async (i) => {
+						try {
+							const rel = parseRelationName(fns.getNodeParameter('relation', i));
+							if (operation === 'piiCheck') {
+								const findings = await scanRelationForPii(pool, rel, {
+									sampleRows: fns.getNodeParameter('sampleRows', i, 5000) as number,
+									allowColumns: list(fns.getNodeParameter('allowColumns', i, '')),
+								});
+								if (findings.length && (fns.getNodeParameter('failOnFindings', i, true) as boolean)) {
+									throw new NodeOperationError(fns.getNode(), `PII found in ${rel.schema}.${rel.table}`, { description: describeFindings(findings), itemIndex: i });
+								}
+								return { relation: `${rel.schema}.${rel.table}`, passed: findings.length === 0, findings: findings as unknown as IDataObject[] };
+							}
+							const qi = list(fns.getNodeParameter('quasiIdentifiers', i));
+							const k = fns.getNodeParameter('k', i, 5) as number;
+							const size = fns.getNodeParameter('groupSize', i, 'rows') as 'rows' | 'distinct' | 'sum';
+							const sizeOpts: GroupSizeOptions =
+								size === 'rows' ? {} : size === 'distinct' ? { distinctColumn: String(fns.getNodeParameter('groupSizeColumn', i)).trim() } : { countColumn: String(fns.getNodeParameter('groupSizeColumn', i)).trim() };
+							const enforce = fns.getNodeParameter('enforce', i, 'none') as 'none' | KAnonymityStrategy['strategy'];
+							if (enforce === 'none') return { ...(await kAnonymityReport(pool, rel, qi, k, sizeOpts)) };
+							const how: KAnonymityStrategy = enforce === 'suppress' ? { strategy: 'suppress' } : { strategy: 'generalise', columns: list(fns.getNodeParameter('generaliseColumns', i)) };
+							return { ...(await enforceKAnonymity(pool, rel, qi, k, how, sizeOpts)) } as unknown as IDataObject;
+						} catch (err) {
+							throw err instanceof NodeOperationError ? err : fail(err, i);
+						}
+					}),
+				];
+			} finally {
+				await pool.end().catch(() => undefined);
+			}
+		}
+
+		let session: AnonymiseSession;
+		try {
+			const secrets = secretsFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(SECRETS_CREDENTIAL));
+			session = await openAnonymiseSession({ warehouse, secrets, executionId: fns.getExecutionId(), log: (m) => fns.logger.info(m) });
+		} catch (err) {
+			throw fail(err);
+		}
+		const { deps } = session;
+		try {
+			const options = (i: number) => fns.getNodeParameter('options', i, {}) as { policiesDir?: string; asOf?: string };
+			const policiesDir = (i: number) => options(i).policiesDir?.trim() || defaultPoliciesDir();
+			const asOf = (i: number) => options(i).asOf?.trim() || todayUtc();
+
+			if (operation === 'anonymiseItems') {
+				// One policy table for the whole input: items are a batch, as set mode's rows are.
+				try {
+					const loaded = loadPolicyFor(String(fns.getNodeParameter('sourceDb', 0)).trim(), policiesDir(0));
+					const table = policyTable(loaded.policy, String(fns.getNodeParameter('table', 0)).trim());
+					const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, saltTypesOf(table));
+					const items = fns.getInputData();
+					const out = await anonymiseItems(
+						{ salts, hmacKey: deps.secrets.hmacKey, lookups: warehouseLookups(deps.warehouse), vault: deps.vault },
+						{ policy: loaded.policy, table, asOf: asOf(0) },
+						items.map((it) => it.json),
+					);
+					const kept = items.map((_, i) => i).filter((i) => !out.dropped.includes(i));
+					return [out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: kept[j] } }))];
+				} catch (err) {
+					throw fail(err);
+				}
+			}
+
+			return [
+				await mapItems(fns, scope, async (i) => {
+					try {
+						switch (operation) {
+							case 'anonymiseRelation': {
+								const loaded = loadPolicyFor(String(fns.getNodeParameter('sourceDb', i)).trim(), policiesDir(i));
+								if (fns.getNodeParameter('tableSelection', i, 'one') === 'all') {
+									const jobs = [];
+									for (const table of loaded.policy.tables) {
+										if (await relationColumns(deps.warehouse, inputRelation(loaded.policy.source_db, table))) jobs.push({ loaded, table });
+									}
+									const results = await anonymiseTablesAtomically(deps, jobs, { asOf: asOf(i), mode: 'set' });
+									return results as unknown as IDataObject[];
+								}
+								return { ...(await anonymiseRelation(deps, { policy: loaded, table: String(fns.getNodeParameter('table', i)).trim(), asOf: asOf(i) })) };
+							}
+							case 'rotateSalt': {
+								const policies = [...loadPolicies(policiesDir(i)).values()];
+								return { ...(await rotateSalt(deps, { saltType: String(fns.getNodeParameter('saltType', i)).trim(), policies, asOf: asOf(i) })) } as unknown as IDataObject;
+							}
+							case 'forgetUsers': {
+								const policies = [...loadPolicies(policiesDir(i)).values()];
+								let requests: ForgetRequest[];
+								if (fns.getNodeParameter('userSource', i, 'flagged') === 'ids') {
+									requests = list(fns.getNodeParameter('userIds', i)).map((userId) => ({ userId }));
+								} else {
+									const rel = parseRelationName(fns.getNodeParameter('flaggedRelation', i));
+									requests = await findFlaggedUsers(
+										deps,
+										{ ...rel, idColumn: String(fns.getNodeParameter('idColumn', i)).trim(), flagColumn: String(fns.getNodeParameter('flagColumn', i)).trim() },
+										fns.getNodeParameter('flaggedLimit', i, 500) as number,
+									);
+								}
+								const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string });
+								return outcomes as unknown as IDataObject[];
+							}
+							default:
+								throw new NodeOperationError(fns.getNode(), `Unknown operation ${String(operation)}`, { itemIndex: i });
+						}
+					} catch (err) {
+						throw err instanceof NodeOperationError ? err : fail(err, i);
+					}
+				}),
+			];
+		} finally {
+			await session.close();
+		}
+	}
+}

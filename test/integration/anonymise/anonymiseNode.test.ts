@@ -1,0 +1,96 @@
+import { NodeOperationError, type IDataObject } from 'n8n-workflow';
+import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
+import { anonymisationSecretsTest } from '../../../nodes/Anonymise/secretsCredential';
+import { hashValue } from '../../../src/anonymise/hashing';
+import { executeNode, postgresCredential } from '../nodes/nodeHarness';
+import { createAnonWorld, loadSyntheticPii, TEST_SECRETS, type AnonWorld, type SyntheticSet } from './world';
+
+let w: AnonWorld;
+let data: SyntheticSet;
+const node = new Anonymise();
+const ROTATED = { ...TEST_SECRETS.salts, users: { ...TEST_SECRETS.salts.users, '2': 'test-only-users-salt-v2-node-rotation' } };
+
+function secretsCredential(over: Record<string, unknown> = {}) {
+	return {
+		salts: JSON.stringify(TEST_SECRETS.salts),
+		hmacKey: TEST_SECRETS.hmacKey,
+		vaultEncryptionKey: TEST_SECRETS.vaultEncryptionKey,
+		vaultHost: w.vaultConn.host,
+		vaultPort: w.vaultConn.port,
+		vaultDatabase: w.vaultConn.database,
+		vaultUser: w.vaultConn.user,
+		vaultPassword: w.vaultConn.password,
+		vaultSslMode: 'disable',
+		...over,
+	};
+}
+const credentials = (over: Record<string, unknown> = {}) => ({ dataAcuityPostgres: postgresCredential(w.whConn), dataAcuityAnonymisationSecrets: secretsCredential(over) });
+
+beforeAll(async () => {
+	w = await createAnonWorld('anon_node');
+	data = await loadSyntheticPii(w.wh, 25);
+});
+afterAll(async () => w?.close());
+
+test('Anonymise Relation, every table of a policy: one item per published table, execution id recorded', async () => {
+	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseRelation', sourceDb: 'auth_db', tableSelection: 'all' }, credentials: credentials(), executionId: '7001' });
+	expect(items.map((i) => i.json.outputRelation).sort()).toEqual(
+		['intermediate.int_auth_db__kyc_records', 'intermediate.int_auth_db__phone_pins', 'intermediate.int_auth_db__sessions', 'intermediate.int_auth_db__users'],
+	);
+	expect(items[0].json).toMatchObject({ sourceDb: 'auth_db', policyVersion: '2026.11.1', saltVersions: expect.objectContaining({ users: 1 }) });
+	const { rows } = await w.wh.query(`SELECT DISTINCT n8n_execution_id FROM dwh_control.anonymise_runs`);
+	expect(rows).toEqual([{ n8n_execution_id: '7001' }]);
+});
+
+test('Anonymise Items turns input items into anonymised items paired with their inputs', async () => {
+	const input = data.users.slice(0, 3).map((u) => ({ json: { ...u } as IDataObject }));
+	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseItems', sourceDb: 'auth_db', table: 'users', options: { asOf: '2026-11-25' } }, credentials: credentials(), input });
+	expect(items).toHaveLength(3);
+	expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+	expect(items[0].json.user_hash).toBe(hashValue(TEST_SECRETS.salts.users['1'], data.users[0].id));
+	expect(items[0].json).not.toHaveProperty('email');
+	expect(items[0].json).not.toHaveProperty('first_name');
+	expect(String(items[0].json.sa_id_token)).toMatch(/^\d+$/);
+});
+
+test('PII Check passes on intermediate and fails on raw, naming columns and detectors only', async () => {
+	const [ok] = await executeNode({ nodeType: node, parameters: { operation: 'piiCheck', relation: 'intermediate.int_auth_db__users' }, credentials: credentials() });
+	expect(ok[0].json).toEqual({ relation: 'intermediate.int_auth_db__users', passed: true, findings: [] });
+	const err = await executeNode({ nodeType: node, parameters: { operation: 'piiCheck', relation: 'raw.auth_db__users' }, credentials: credentials() }).catch((e) => e);
+	expect(err).toBeInstanceOf(NodeOperationError);
+	expect(err.message).toBe('PII found in raw.auth_db__users');
+	expect(err.description).toContain('raw.auth_db__users.email: email in 25 sampled values');
+	expect(err.description).not.toContain('@example.co.za');
+});
+
+test('k-Anonymity Report over intermediate', async () => {
+	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'kAnonymityReport', relation: 'intermediate.int_auth_db__users', quasiIdentifiers: 'home_city', k: 2 }, credentials: credentials() });
+	expect(items[0].json).toMatchObject({ relation: 'intermediate.int_auth_db__users', k: 2, totalRows: 25 });
+});
+
+test('Forget Users by id, and Rotate Salt', async () => {
+	const [forgot] = await executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '={{ $json.id }}' }, credentials: credentials(), input: [{ json: { id: 4 } }] });
+	expect(forgot[0].json).toMatchObject({ status: 'completed' });
+	const { rows } = await w.wh.query('SELECT count(*)::int AS n FROM raw.auth_db__users WHERE id = 4');
+	expect(rows[0].n).toBe(0);
+
+	const [rot] = await executeNode({ nodeType: node, parameters: { operation: 'rotateSalt', saltType: 'users' }, credentials: credentials({ salts: JSON.stringify(ROTATED) }) });
+	expect(rot[0].json).toMatchObject({ saltType: 'users', fromVersion: 1, toVersion: 2 });
+});
+
+test('a broken secrets credential names the field and never echoes the salt', async () => {
+	const err = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseRelation', sourceDb: 'auth_db', table: 'users' }, credentials: credentials({ salts: '{"users": {"1": "leaky-salt-value-123456"' }) }).catch((e) => e);
+	expect(err.message).toBe('The DataAcuity Anonymisation Secrets credential is incomplete or invalid — Salts: Salts is not valid JSON (expected {"users": {"1": "<salt>"}})');
+	expect(JSON.stringify(err)).not.toContain('leaky-salt-value');
+	const test = await anonymisationSecretsTest({ id: 'x', name: 'x', type: 'dataAcuityAnonymisationSecrets', data: secretsCredential() });
+	expect(test.status).toBe('OK');
+	expect(test.message).toContain('is reachable and migrated');
+});
+
+test('a policy problem is a node error with the fix in the description', async () => {
+	await w.wh.query('ALTER TABLE raw.auth_db__users ADD COLUMN nickname text');
+	const err = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseRelation', sourceDb: 'auth_db', table: 'users' }, credentials: credentials({ salts: JSON.stringify(ROTATED) }) }).catch((e) => e);
+	expect(err).toBeInstanceOf(NodeOperationError);
+	expect(err.message).toContain('column nickname of raw.auth_db__users is not covered by the policy');
+	expect(err.description).toBe('Edit policies/auth_db.policy.json (table users) and bump its version; the previous intermediate table is unchanged.');
+});
