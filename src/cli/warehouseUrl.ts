@@ -31,12 +31,30 @@ export function warehouseTarget(url: string | undefined, applicationName: string
 	if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
 		throw new UsageError(`The warehouse URL must start with postgres:// or postgresql://, not ${parsed.protocol}//.`);
 	}
-	const password = decodeURIComponent(parsed.password);
+	// libpq also accepts secrets as query parameters (?password=…, ?sslpassword=…).
+	const secrets = [parsed.password, safeDecode(parsed.password)];
 	const shown = new URL(raw);
 	if (shown.password) shown.password = '***';
+	for (const name of ['password', 'sslpassword']) {
+		const value = shown.searchParams.get(name);
+		if (value) {
+			secrets.push(value, encodeURIComponent(value));
+			shown.searchParams.set(name, '***');
+		}
+	}
+	const nonEmpty = [...new Set(secrets.filter((x) => x.length > 0))].sort((a, b) => b.length - a.length);
 	return {
+		// Two connections at most: a migration or a sync needs one, and the warehouse sits behind PgBouncer (§10.3).
 		pool: { connectionString: raw, max: 2, application_name: applicationName, connectionTimeoutMillis: 15_000 },
-		display: shown.toString(),
-		redact: (text) => (password ? text.split(password).join('***').split(parsed.password).join('***') : text),
+		display: safeDecode(shown.toString()),
+		redact: (text) => nonEmpty.reduce((t, secret) => t.split(secret).join('***'), text),
 	};
+}
+
+function safeDecode(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
 }

@@ -14,6 +14,18 @@ describe('warehouseTarget', () => {
 		expect(t.pool).toMatchObject({ connectionString: 'postgres://etl:s3cr%40t!@db.local:6432/data_warehouse?sslmode=require', application_name: 'x' });
 	});
 
+	test('a password passed as a query parameter is masked too', () => {
+		const t = warehouseTarget('postgres://etl@db.local/dw?password=hunter2&sslmode=require', 'x');
+		expect(t.display).toBe('postgres://etl@db.local/dw?password=***&sslmode=require');
+		expect(t.redact('bad password hunter2')).toBe('bad password ***');
+	});
+
+	test('a malformed percent sequence in the password is still masked, not a crash', () => {
+		const t = warehouseTarget('postgres://etl:ab%zz@db.local/dw', 'x');
+		expect(t.display).toBe('postgres://etl:***@db.local/dw');
+		expect(t.redact('ab%zz')).toBe('***');
+	});
+
 	test('--url wins over DWH_WAREHOUSE_URL, which is used when no flag is given', () => {
 		process.env.DWH_WAREHOUSE_URL = 'postgres://env@h/envdb';
 		expect(warehouseTarget(undefined, 'x').display).toBe('postgres://env@h/envdb');
