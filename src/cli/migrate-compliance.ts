@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { migrateCompliance } from '../anonymise/complianceMigrate';
+import { UsageError, warehouseTarget } from './warehouseUrl';
+
+export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
+
+const USAGE = `Usage: npm run dwh:migrate-compliance -- [--url postgres://user@host:5432/compliance] [--dir <dir>]
+  --url  compliance (vault) database URL (default: $${COMPLIANCE_URL_ENV}); the password is never printed
+  --dir  migrations folder (default: the package's dwh-control-sql/compliance)
+Run by the vault's owner: it creates compliance.token_vault, token_subjects, reveal_log and token_seq.`;
+
+async function main(argv: string[]): Promise<number> {
+	const { values } = parseArgs({ args: argv, options: { url: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+	if (values.help) {
+		console.log(USAGE);
+		return 0;
+	}
+	const url = values.url ?? process.env[COMPLIANCE_URL_ENV];
+	if (!url) throw new UsageError(`No compliance database: pass --url postgres://user@host:5432/compliance or set ${COMPLIANCE_URL_ENV}.`);
+	const target = warehouseTarget(url, 'dwh-migrate-compliance');
+	const pool = new pg.Pool(target.pool);
+	pool.on('error', () => undefined);
+	try {
+		console.log(`compliance database ${target.display}`);
+		const applied = await migrateCompliance(pool, values.dir);
+		for (const f of applied) console.log(`applied ${f}`);
+		console.log(`${applied.length} applied`);
+		return 0;
+	} catch (err) {
+		console.error(target.redact(err instanceof Error ? err.message : String(err)));
+		return 1;
+	} finally {
+		await pool.end();
+	}
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).then(
+		(code) => process.exit(code),
+		(err: unknown) => {
+			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
+			process.exit(2);
+		},
+	);
+}
