@@ -3,8 +3,7 @@ import { loadRequestSchema, type LoadResult } from '../../src/config/run.schema'
 import { loadBronze } from '../../src/load/loadBronze';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
-import { mapItems } from '../shared/items';
-import { withPipelineContext } from '../shared/pipelineContext';
+import { executePipelineItems } from '../shared/items';
 
 /** Extract statuses that come without a CSV to load. */
 const NOT_LOADABLE = new Set(['skipped', 'failed']);
@@ -106,29 +105,27 @@ export class BlobLoadBronze implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const fns = this;
 		const param = (name: string, itemIndex: number): unknown => fns.getNodeParameter(name, itemIndex, null);
-		const output = await withPipelineContext(fns, {}, async (ctx) =>
-			mapItems(
-				fns,
-				ctx.scope,
-				async (itemIndex, item) => {
-					const extractStatus = String(param('extractStatus', itemIndex) ?? '').trim();
-					if (NOT_LOADABLE.has(extractStatus)) {
-						return skippedItem(param('table', itemIndex), param('runId', itemIndex), extractStatus, item.json.message);
-					}
-					const req = loadRequestSchema.parse({
-						table: String(param('table', itemIndex) ?? '').trim(),
-						runId: runIdOf(param('runId', itemIndex)),
-						csvPath: String(param('csvPath', itemIndex) ?? '').trim(),
-						executionId: fns.getExecutionId(),
-					});
-					// Reach the object store before the load takes the table lock and opens its transaction: a store
-					// that is down or refuses the key then fails at once with its own message, and the run stays
-					// 'uploaded' for the retry. (A missing object is fine here: an already loaded run's CSV has moved.)
-					await ctx.store.size(ctx.store.parseCsvPath(req.table, req.csvPath));
-					return toJson(await loadBronze(ctx, req));
-				},
-				(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' }),
-			),
+		const output = await executePipelineItems(
+			fns,
+			{},
+			async (ctx, itemIndex, item) => {
+				const extractStatus = String(param('extractStatus', itemIndex) ?? '').trim();
+				if (NOT_LOADABLE.has(extractStatus)) {
+					return skippedItem(param('table', itemIndex), param('runId', itemIndex), extractStatus, item.json.message);
+				}
+				const req = loadRequestSchema.parse({
+					table: String(param('table', itemIndex) ?? '').trim(),
+					runId: runIdOf(param('runId', itemIndex)),
+					csvPath: String(param('csvPath', itemIndex) ?? '').trim(),
+					executionId: fns.getExecutionId(),
+				});
+				// Reach the object store before the load takes the table lock and opens its transaction: a store
+				// that is down or refuses the key then fails at once with its own message, and the run stays
+				// 'uploaded' for the retry. (A missing object is fine here: an already loaded run's CSV has moved.)
+				await ctx.store.size(ctx.store.parseCsvPath(req.table, req.csvPath));
+				return toJson(await loadBronze(ctx, req));
+			},
+			(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' })
 		);
 		return [output];
 	}

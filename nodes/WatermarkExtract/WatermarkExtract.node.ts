@@ -19,8 +19,7 @@ import {
 	SOURCE_CREDENTIAL,
 	WAREHOUSE_CREDENTIAL,
 } from '../shared/credentialTypes';
-import { mapItems } from '../shared/items';
-import { withPipelineContext } from '../shared/pipelineContext';
+import { executePipelineItems } from '../shared/items';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
 
 /** The item shape (never row data): JSON-safe copy of the core's ExtractResult. */
@@ -87,7 +86,8 @@ export class WatermarkExtract implements INodeType {
 				typeOptions: { loadOptionsMethod: 'getRegisteredTables' },
 				required: true,
 				default: '',
-				description: 'Registered table (dwh_control.source_tables), named raw.&lt;source_db&gt;__&lt;table&gt; in bronze. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
+				description:
+					'Registered table (dwh_control.source_tables), named raw.&lt;source_db&gt;__&lt;table&gt; in bronze. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
 				displayOptions: { show: { selection: ['table'] } },
 			},
 			{
@@ -96,12 +96,13 @@ export class WatermarkExtract implements INodeType {
 				type: 'multiOptions',
 				typeOptions: { loadOptionsMethod: 'getSourceDatabases' },
 				default: [],
-				description: 'Only tables from these source databases; leave empty for all. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
+				description:
+					'Only tables from these source databases; leave empty for all. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code-examples/expressions/">expression</a>.',
 				displayOptions: { show: { selection: ['due'] } },
 			},
 			{
 				displayName:
-					'Each extracted table waits for its load: until BlobLoadBronze has loaded a table\'s CSV, later extracts of that table are skipped. Connect this node to BlobLoadBronze (or the dwh-load-bronze sub-workflow).',
+					"Each extracted table waits for its load: until BlobLoadBronze has loaded a table's CSV, later extracts of that table are skipped. Connect this node to BlobLoadBronze (or the dwh-load-bronze sub-workflow).",
 				name: 'loadNotice',
 				type: 'notice',
 				default: '',
@@ -145,46 +146,48 @@ export class WatermarkExtract implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const fns = this;
-		const output = await withPipelineContext(fns, { source: true }, async (ctx) =>
-			mapItems(fns, ctx.scope, async (itemIndex) => {
-				const selection = fns.getNodeParameter('selection', itemIndex) as 'table' | 'due';
-				const options = fns.getNodeParameter('options', itemIndex, {}) as { exportTimezone?: string; failOnTableFailure?: boolean };
-				const timeZone = (options.exportTimezone ?? DEFAULT_EXPORT_TIMEZONE).trim() || DEFAULT_EXPORT_TIMEZONE;
-				try {
-					assertTimeZone(timeZone);
-				} catch (err) {
-					throw new NodeOperationError(fns.getNode(), (err as Error).message, {
+		const output = await executePipelineItems(fns, { source: true }, async (ctx, itemIndex) => {
+			const selection = fns.getNodeParameter('selection', itemIndex) as 'table' | 'due';
+			const options = fns.getNodeParameter('options', itemIndex, {}) as { exportTimezone?: string; failOnTableFailure?: boolean };
+			const timeZone = (options.exportTimezone ?? DEFAULT_EXPORT_TIMEZONE).trim() || DEFAULT_EXPORT_TIMEZONE;
+			try {
+				assertTimeZone(timeZone);
+			} catch (err) {
+				throw new NodeOperationError(fns.getNode(), (err as Error).message, {
+					itemIndex,
+					description: 'Set Options → Export Time Zone to an IANA zone such as Africa/Johannesburg or UTC.',
+				});
+			}
+			ctx.exportTimezone = timeZone;
+
+			let results: ExtractResult[];
+			if (selection === 'table') {
+				const table = String(fns.getNodeParameter('table', itemIndex) ?? '').trim();
+				if (!table) {
+					throw new NodeOperationError(fns.getNode(), 'No table chosen', {
 						itemIndex,
-						description: 'Set Options → Export Time Zone to an IANA zone such as Africa/Johannesburg or UTC.',
+						description: 'Choose a table from the list, or switch Tables to "All Tables Due Now".',
 					});
 				}
-				ctx.exportTimezone = timeZone;
+				results = [await extractTable(ctx, table)];
+			} else {
+				const sourceDbs = fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[];
+				results = await extractDueTables(ctx, { sourceDbs });
+			}
 
-				let results: ExtractResult[];
-				if (selection === 'table') {
-					const table = String(fns.getNodeParameter('table', itemIndex) ?? '').trim();
-					if (!table) {
-						throw new NodeOperationError(fns.getNode(), 'No table chosen', {
-							itemIndex,
-							description: 'Choose a table from the list, or switch Tables to "All Tables Due Now".',
-						});
-					}
-					results = [await extractTable(ctx, table)];
-				} else {
-					const sourceDbs = fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[];
-					results = await extractDueTables(ctx, { sourceDbs });
-				}
-
-				const failed = results.filter((r) => r.status === 'failed');
-				if (failed.length && options.failOnTableFailure && !fns.continueOnFail()) {
-					throw new NodeOperationError(fns.getNode(), `${failed.length} of ${results.length} table(s) failed to extract: ${failed.map((r) => r.table).join(', ')}`, {
+			const failed = results.filter((r) => r.status === 'failed');
+			if (failed.length && options.failOnTableFailure && !fns.continueOnFail()) {
+				throw new NodeOperationError(
+					fns.getNode(),
+					`${failed.length} of ${results.length} table(s) failed to extract: ${failed.map((r) => r.table).join(', ')}`,
+					{
 						itemIndex,
 						description: failed.map((r) => `${r.table}${r.runId ? ` (run ${r.runId})` : ''}: ${r.message}`).join('\n'),
-					});
-				}
-				return results.map(toJson);
-			}),
-		);
+					}
+				);
+			}
+			return results.map(toJson);
+		});
 		return [output];
 	}
 }

@@ -86,10 +86,25 @@ function postgresHint(e: AnyError): string | null {
 }
 
 /**
+ * An error n8n itself raised (expression, credentials, parameter) or one already converted by toNodeError, possibly
+ * from n8n's own copy of n8n-workflow: the pack's copy is a peer dependency, so `instanceof` may fail while the
+ * error is already explained.
+ */
+export function isN8nError(err: unknown): boolean {
+	if (!(err instanceof Error)) return false;
+	const e = err as Error & { context?: unknown };
+	return typeof e.context === 'object' && e.context !== null && 'functionality' in e && /^(Node\w*|Expression|Workflow\w*)Error$/.test(e.name);
+}
+
+/**
  * Turns an error from the core modules (or the driver/SDK underneath) into a message plus a fix. Pure: no n8n
  * runtime, so the mapping is unit-tested on its own.
  */
 export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplanation {
+	if (isN8nError(err)) {
+		const e = err as Error & { description?: string | null; httpCode?: string | null };
+		return { message: e.message, description: e.description ?? '', kind: e.name === 'NodeApiError' ? 'api' : 'operation', httpCode: e.httpCode ?? undefined };
+	}
 	if (err instanceof LoadError) {
 		// The core wraps whatever broke the load; when that was the network, say which credentials to test.
 		const unreachable = NETWORK_CODE_IN_TEXT.test(err.message) ? ' Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.' : '';

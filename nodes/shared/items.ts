@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { explainError, type ErrorScope } from './errorDescription';
 import { toNodeError } from './nodeErrors';
+import { withPipelineContext, type NodePipelineContext, type PipelineOptions } from './pipelineContext';
 
 /** The item a node emits instead of failing when "Continue On Fail" is set; it keeps the input's pairing. */
 export function errorItem(err: unknown, itemIndex: number, scope: ErrorScope = {}, extra: IDataObject = {}): INodeExecutionData {
@@ -34,6 +35,25 @@ export async function mapItems(
 		}
 	}
 	return out;
+}
+
+/**
+ * The whole execute() of a pipeline node: one PipelineContext for all items, `handle` per item via mapItems. When
+ * the context cannot even be opened (credential incomplete or unreadable) and Continue On Fail is set, every input
+ * item becomes an error item, as n8n users expect from that setting, instead of the node failing.
+ */
+export async function executePipelineItems(
+	fns: IExecuteFunctions,
+	opts: PipelineOptions,
+	handle: (ctx: NodePipelineContext, itemIndex: number, item: INodeExecutionData) => Promise<IDataObject | IDataObject[]>,
+	errorFields: (itemIndex: number) => IDataObject = () => ({}),
+): Promise<INodeExecutionData[]> {
+	try {
+		return await withPipelineContext(fns, opts, async (ctx) => mapItems(fns, ctx.scope, (i, item) => handle(ctx, i, item), errorFields));
+	} catch (err) {
+		if (!fns.continueOnFail()) throw err;
+		return fns.getInputData().map((_, i) => errorItem(err, i, {}, safeFields(errorFields, i)));
+	}
 }
 
 /** Collecting the extra fields must not hide the original error. */

@@ -1,5 +1,5 @@
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
-import { explainError, type ErrorScope } from './errorDescription';
+import { explainError, isN8nError, type ErrorScope } from './errorDescription';
 
 /**
  * Wraps any error in the n8n error class the editor renders best. The API error gets a plain object rather than
@@ -15,14 +15,4 @@ export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, i
 		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });
 	}
 	return new NodeOperationError(node, err instanceof Error ? err : x.message, { message: x.message, description: x.description, itemIndex });
-}
-
-/**
- * An error n8n itself raised (expression, credentials, parameter), possibly from n8n's own copy of n8n-workflow:
- * the pack's copy is a peer dependency, so `instanceof` may fail while the error is already explained.
- */
-function isN8nError(err: unknown): boolean {
-	if (!(err instanceof Error)) return false;
-	const e = err as Error & { context?: unknown };
-	return typeof e.context === 'object' && e.context !== null && 'functionality' in e && /^(Node\w*|Expression|Workflow\w*)Error$/.test(e.name);
 }

@@ -229,6 +229,21 @@ describe('failures the user has to act on', () => {
 			message: 'The DataAcuity Object Store credential is incomplete or invalid — Bucket is required',
 			description: 'Open the DataAcuity Object Store credential and fix: Bucket.',
 		});
+		// Continue On Fail: every input item becomes an error item carrying the same explanation.
+		const input = [{ json: { table: users, runId: 1, csvPath: 's3://b/x.csv' } }, { json: { table: users, runId: 2, csvPath: 's3://b/y.csv' } }];
+		const [items] = await executeNode({ nodeType: load, credentials: incomplete, input, continueOnFail: true });
+		expect(items).toEqual(
+			[0, 1].map((i) => ({
+				json: {
+					table: users,
+					runId: i + 1,
+					status: 'failed',
+					error: 'The DataAcuity Object Store credential is incomplete or invalid — Bucket is required',
+					description: 'Open the DataAcuity Object Store credential and fix: Bucket.',
+				},
+				pairedItem: { item: i },
+			})),
+		);
 	});
 });
 

@@ -109,6 +109,16 @@ describe('explainError', () => {
 		expect(explainError(wrapped, scope).message).toBe('Nothing is listening at http://10.0.0.7:9000 — check Endpoint and that the S3 server is running.');
 	});
 
+	test('an n8n error keeps its own message and description', () => {
+		const node: INode = { id: '1', name: 'x', type: 't', typeVersion: 1, position: [0, 0], parameters: {} };
+		expect(explainError(new NodeOperationError(node, 'Referenced node is unexecuted', { description: 'Run the previous node first' }))).toEqual({
+			message: 'Referenced node is unexecuted',
+			description: 'Run the previous node first',
+			kind: 'operation',
+			httpCode: undefined,
+		});
+	});
+
 	test('anything else keeps its message', () => {
 		expect(explainError(new Error('boom'))).toEqual({ message: 'boom', description: expect.any(String), kind: 'operation' });
 	});
