@@ -22,6 +22,7 @@ export function formatSyncReport(r: RegistrySyncReport): string[] {
 		if (m.action === 'disabled') lines.push(line('disabled', `${m.table} (not in the file; kept with its runs and watermark)`));
 		else lines.push(line('not in file', `${m.table} (${m.action.replace('_', ' ')})`));
 	}
+	for (const w of r.warnings) lines.push(line('warning', w));
 	lines.push(
 		`registry ${r.version}: ${r.added.length} added, ${r.changed.length} changed, ${r.unchanged.length} unchanged, ` +
 			`${r.removed.filter((m) => m.action === 'disabled').length} disabled${r.dryRun ? ' (dry run: nothing was written)' : ''}`,

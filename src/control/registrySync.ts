@@ -45,6 +45,8 @@ export interface RegistrySyncReport {
 	 * sync, 'already_disabled', or 'left_enabled' when disableMissing is false (e.g. a sync of a filtered registry).
 	 */
 	removed: { table: string; action: 'disabled' | 'already_disabled' | 'left_enabled' }[];
+	/** Changes the registry cannot make on its own for a table whose bronze already exists: what to do by hand. */
+	warnings: string[];
 }
 
 export interface RegistrySyncOptions {
@@ -79,7 +81,7 @@ export async function syncRegistry(
 			await client.query('LOCK TABLE dwh_control.source_tables IN SHARE ROW EXCLUSIVE MODE');
 			const wanted = await normaliseIntervals(client, parsed.tables);
 			const current = await readCurrent(client);
-			const report: RegistrySyncReport = { version: parsed.version, dryRun, added: [], changed: [], unchanged: [], removed: [] };
+			const report: RegistrySyncReport = { version: parsed.version, dryRun, added: [], changed: [], unchanged: [], removed: [], warnings: [] };
 
 			for (const row of wanted) {
 				const existing = current.get(row.table_name);
@@ -93,6 +95,7 @@ export async function syncRegistry(
 					report.unchanged.push(row.table_name);
 				} else {
 					report.changed.push({ table: row.table_name, changes });
+					report.warnings.push(...(await bronzeWarnings(client, row, changes)));
 					if (!dryRun) await upsert(client, row, parsed.version);
 				}
 			}
@@ -130,6 +133,45 @@ export async function syncRegistry(
 	} finally {
 		if (!isPoolClient(db)) client.release(broken);
 	}
+}
+
+/**
+ * The registry row changes at once; the bronze table created from the old row does not. Each case that needs a hand
+ * (or would break the next load) is spelled out, with the fix.
+ */
+async function bronzeWarnings(client: pg.PoolClient, row: Row, changes: FieldChange[]): Promise<string[]> {
+	const { rows } = await client.query<{ column_name: string }>(
+		`SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = $1`,
+		[row.table_name],
+	);
+	if (rows.length === 0) return [];
+	const bronzeColumns = new Set(rows.map((r) => r.column_name));
+	const bronze = `raw.${row.table_name}`;
+	const warnings: string[] = [];
+	for (const c of changes) {
+		if (c.field === 'key_columns') {
+			warnings.push(
+				`${row.table_name}: key_columns changed to (${row.key_columns.join(', ')}) but ${bronze} keeps its old key; ` +
+					`replace it (ALTER TABLE ${bronze} DROP CONSTRAINT …, ADD PRIMARY KEY (${row.key_columns.join(', ')})) before the next load — dwh_control.assert_bronze_keys() lists it until then`,
+			);
+		} else if (c.field === 'excluded_columns') {
+			const nowExcluded = row.excluded_columns.filter((col) => !(c.from as string[]).includes(col) && bronzeColumns.has(col));
+			if (nowExcluded.length) {
+				warnings.push(
+					`${row.table_name}: newly excluded ${nowExcluded.join(', ')} stay in ${bronze} with the values already loaded; ` +
+						`if they must not be kept, clear them by hand (ALTER TABLE ${bronze} DROP COLUMN …)`,
+				);
+			}
+		} else if (c.field === 'mode' || c.field === 'load_strategy') {
+			warnings.push(`${row.table_name}: ${c.field} changed from ${String(c.from)} to ${String(c.to)} with ${bronze} already loaded; check its rows, and reseed if the old strategy left them inconsistent`);
+		} else if (c.field === 'watermark_column' && row.watermark_column) {
+			warnings.push(
+				`${row.table_name}: watermark_column changed to ${row.watermark_column}; the stored watermark was a ${String(c.from ?? 'snapshot')} time — ` +
+					`reset it if the columns differ in meaning (SELECT dwh_control.reset_watermark('${row.table_name}', …))`,
+			);
+		}
+	}
+	return warnings;
 }
 
 function isPoolClient(db: pg.Pool | pg.PoolClient): db is pg.PoolClient {

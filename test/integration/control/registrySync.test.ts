@@ -20,7 +20,7 @@ const names = (r: SourceRegistryInput) => r.tables.map((t) => `${t.source_db}__$
 test('first sync adds every table of the shipped file with a watermark row seeded before any data', async () => {
 	const report = await syncRegistry(wh, shipped);
 	expect(report.added.sort()).toEqual(names(shipped));
-	expect(report).toMatchObject({ version: shipped.version, dryRun: false, changed: [], unchanged: [], removed: [] });
+	expect(report).toMatchObject({ version: shipped.version, dryRun: false, changed: [], unchanged: [], removed: [], warnings: [] });
 
 	const { rows } = await wh.query<{ n: string; wm: string; versions: string[] }>(
 		`SELECT count(*) AS n, count(*) FILTER (WHERE w.last_extracted_at = '2000-01-01T00:00:00Z') AS wm, array_agg(DISTINCT s.registry_version) AS versions
@@ -125,6 +125,24 @@ describe('an edited file', () => {
 		const { rows } = await wh.query(`SELECT count(*)::int AS n FROM dwh_control.source_tables WHERE enabled`);
 		expect(rows[0].n).toBe(shipped.tables.length);
 	});
+});
+
+test('a change that the existing bronze table cannot follow by itself comes with a warning saying what to do', async () => {
+	await wh.query(`CREATE TABLE raw.ledger_db__holds (id bigint PRIMARY KEY, account_id bigint, reason text, updated_at timestamptz)`);
+	const tables = shipped.tables.map((t) =>
+		t.source_db === 'ledger_db' && t.source_table === 'holds'
+			? { ...t, key_columns: ['account_id', 'id'], excluded_columns: ['reason', 'not_in_bronze'] }
+			: t.source_db === 'ledger_db' && t.source_table === 'reversals'
+				? { ...t, key_columns: ['reversal_id'] } // no bronze yet: nothing to warn about
+				: t,
+	);
+	const report = await syncRegistry(wh, { version: 'warn', tables }, { dryRun: true });
+	expect(report.changed.map((c) => c.table)).toEqual(['ledger_db__holds', 'ledger_db__reversals']);
+	expect(report.warnings).toEqual([
+		'ledger_db__holds: key_columns changed to (account_id, id) but raw.ledger_db__holds keeps its old key; replace it (ALTER TABLE raw.ledger_db__holds DROP CONSTRAINT …, ADD PRIMARY KEY (account_id, id)) before the next load — dwh_control.assert_bronze_keys() lists it until then',
+		'ledger_db__holds: newly excluded reason stay in raw.ledger_db__holds with the values already loaded; if they must not be kept, clear them by hand (ALTER TABLE raw.ledger_db__holds DROP COLUMN …)',
+	]);
+	await wh.query('DROP TABLE raw.ledger_db__holds');
 });
 
 test('a bad entry passed as an object is refused naming the table and the field, and nothing is written', async () => {
