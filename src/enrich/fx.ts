@@ -10,12 +10,16 @@ import type { EnrichStage } from './stage';
  * fx_rate_date is the oldest rate date used for the row (older than the row's day means a fallback happened);
  * fx_rate_missing is true when any of the needed rates has no row on or before the day, and then the amounts that
  * needed it are NULL.
+ *
+ * A relation whose amount column is already amount_zar (SA ledgers are ZAR-native, §7.3) keeps that column as it
+ * is and gets only the USD / BTC amounts.
  */
 export function fxStage(cfg: FxFamily): EnrichStage {
+	const native = cfg.amountColumn === 'amount_zar';
 	return {
 		family: 'fx',
 		columns: [
-			{ name: 'amount_zar', kind: 'number' },
+			...(native ? [] : [{ name: 'amount_zar', kind: 'number' as const }]),
 			{ name: 'amount_usd', kind: 'number' },
 			{ name: 'amount_btc_sats', kind: 'integer' },
 			{ name: 'fx_rate_date', kind: 'text' },
@@ -52,8 +56,8 @@ rates AS MATERIALIZED (
        ORDER BY f.rate_date DESC LIMIT 1
     ) r ON p.c <> 'ZAR'
 )
-SELECT i.*,
-       round(x.zar, 2) AS amount_zar,
+SELECT i.*,${native ? '' : `
+       round(x.zar, 2) AS amount_zar,`}
        round(x.zar * usd.u, 2) AS amount_usd,
        round(x.zar * btc.u * 100000000)::bigint AS amount_btc_sats,
        CASE WHEN ${amount} IS NULL THEN NULL ELSE least(src.rate_date, usd.rate_date, btc.rate_date)::text END AS fx_rate_date,

@@ -96,7 +96,7 @@ near AS MATERIALIZED (
 )
 SELECT i.*,
        n.name AS city,
-       coalesce(a1.name, nullif(n.admin1_code, '')) AS admin1,
+       coalesce(a1.name, nullif(nullif(n.admin1_code, ''), '00')) AS admin1,
        coalesce(a2.name, nullif(n.admin2_code, '')) AS admin2,
        n.country_code AS country,
        round(n.km::numeric, 2) AS nearest_place_km,
