@@ -11,7 +11,7 @@ export class DataAcuityPostgresSource implements ICredentialType {
 
 	displayName = 'DataAcuity Postgres Source Replica';
 
-	icon = 'file:dataAcuityPostgres.svg' as const;
+	icon = 'file:dataAcuityPostgresSource.svg' as const;
 
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#credentials';
 
