@@ -39,8 +39,9 @@ const PIPELINE_COLUMN = /^_dwh_/;
 export function planColumns(policy: Policy, table: PolicyTable, input: InputColumn[]): PlannedColumn[] {
 	const problems: string[] = [];
 	const present = new Set(input.map((c) => c.name));
-	for (const col of Object.keys(table.columns)) {
-		if (!present.has(col)) problems.push(`column ${col} is in the policy but not in ${describeInput(policy, table)} — remove it from the policy or check the input relation`);
+	for (const [col, spec] of Object.entries(table.columns)) {
+		// A suppressed column the extract already left out (registry excluded_columns) is exactly what we want.
+		if (!present.has(col) && spec.strategy !== 'suppress') problems.push(`column ${col} is in the policy but not in ${describeInput(policy, table)} — remove it from the policy or check the input relation`);
 	}
 	const planned: PlannedColumn[] = [];
 	for (const c of input) {

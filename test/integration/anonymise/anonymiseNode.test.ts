@@ -37,7 +37,7 @@ test('Anonymise Relation, every table of a policy: one item per published table,
 	expect(items.map((i) => i.json.outputRelation).sort()).toEqual(
 		['intermediate.int_auth_db__kyc_records', 'intermediate.int_auth_db__phone_pins', 'intermediate.int_auth_db__sessions', 'intermediate.int_auth_db__users'],
 	);
-	expect(items[0].json).toMatchObject({ sourceDb: 'auth_db', policyVersion: '2026.11.1', saltVersions: expect.objectContaining({ users: 1 }) });
+	expect(items[0].json).toMatchObject({ sourceDb: 'auth_db', policyVersion: w.policy('auth_db').policy.version, saltVersions: expect.objectContaining({ users: 1 }) });
 	const { rows } = await w.wh.query(`SELECT DISTINCT n8n_execution_id FROM dwh_control.anonymise_runs`);
 	expect(rows).toEqual([{ n8n_execution_id: '7001' }]);
 });

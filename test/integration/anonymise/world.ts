@@ -129,7 +129,7 @@ const AUTH_SESSIONS = `id uuid PRIMARY KEY, user_id bigint NOT NULL, ip_address 
 	started_at timestamptz NOT NULL, ended_at timestamptz, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`;
 const AUTH_KYC = `id bigint PRIMARY KEY, user_id bigint NOT NULL, document_type text NOT NULL, document_number text NOT NULL, kyc_tier text NOT NULL,
 	status text NOT NULL, verified_at timestamptz, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`;
-const AUTH_PINS = `user_id bigint PRIMARY KEY, pin_hash text NOT NULL, failed_attempts integer NOT NULL DEFAULT 0, locked_until timestamptz,
+const AUTH_PINS = `id bigint PRIMARY KEY, user_id bigint NOT NULL UNIQUE, pin_hash text NOT NULL, failed_attempts integer NOT NULL DEFAULT 0, locked_until timestamptz,
 	created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`;
 const TAGME_CHECKINS = `id bigint PRIMARY KEY, user_id bigint NOT NULL, poi_id bigint NOT NULL, lat numeric(9,6) NOT NULL, lng numeric(9,6) NOT NULL,
 	accuracy_m integer, device_id text, note text, created_at timestamptz NOT NULL`;
@@ -179,7 +179,7 @@ export async function loadSyntheticPii(wh: pg.Pool, nUsers = 60, seed = 20261125
 		if (id % 4 !== 0) {
 			kyc.push({ id, user_id: id, document_type: 'sa_id', document_number: saId, kyc_tier: 'verified', status: 'approved', verified_at: '2025-06-02T09:00:00Z', created_at: '2025-06-01T08:00:00Z', updated_at: '2025-06-02T09:00:00Z' });
 		}
-		pins.push({ user_id: id, pin_hash: `$argon2id$v=19$m=65536,t=3,p=4$${faker.string.alphanumeric(22)}`, failed_attempts: id % 5, created_at: '2025-06-01T08:00:00Z', updated_at: '2025-06-01T08:00:00Z' });
+		pins.push({ id: 1000 + id, user_id: id, pin_hash: `$argon2id$v=19$m=65536,t=3,p=4$${faker.string.alphanumeric(22)}`, failed_attempts: id % 5, created_at: '2025-06-01T08:00:00Z', updated_at: '2025-06-01T08:00:00Z' });
 	}
 	const sessions: Record<string, unknown>[] = [];
 	const ips = ['192.0.2.17', '198.51.100.7', '198.51.100.200', '203.0.113.9', '41.13.250.3', '2001:db8::1', null];

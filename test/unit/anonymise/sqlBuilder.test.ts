@@ -80,3 +80,16 @@ test('the secrets schema never echoes a salt in its errors', () => {
 	]);
 	expect(JSON.stringify(short.error!.issues)).not.toContain('"short"');
 });
+
+test('a suppressed column the extract already excluded is not an error', () => {
+	const b = buildAnonymiseSelect({
+		policy,
+		table: policy.tables[0],
+		input: input.filter((c) => c.name !== 'first_name'),
+		salts: new Map([['users', { type: 'users', version: 1, salt: SALT }]]),
+		hmacKey: KEY,
+		asOf: '2026-11-25',
+		tokenTable: TOKEN_TABLE,
+	});
+	expect(b.outputColumns).toEqual(['user_hash', 'email_hash', 'sa_id_number_token', 'age_band', 'status']);
+});
