@@ -179,6 +179,7 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 				}
 			}
 			await client.query('COMMIT');
+			await client.query(sql.dropStaging);
 			return { tableCreated, rowsStaged, inserted, updated, unchanged: rowsStaged - inserted - updated, deleted, suppressed, suppressedRemoved };
 		} catch (err) {
 			await client.query('ROLLBACK').catch(() => undefined);

@@ -35,6 +35,8 @@ export interface SyncSql {
 	/** Updates only rows whose non-key columns changed (IS DISTINCT FROM, compared as text: json has no equality). */
 	updateChanged: string | null;
 	insertNew: string;
+	/** The session is handed back to the pool after a push; its staging tables go first. */
+	dropStaging: string;
 }
 
 export function relationName(schema: string, table: string): string {
@@ -73,6 +75,7 @@ export function buildSyncSql(i: SyncSqlInput): SyncSql {
 		updateChanged: changed
 			? `UPDATE ${target} t SET ${nonKey.map((c) => `${q(c)} = s.${q(c)}`).join(', ')} FROM ${stage} s WHERE ${keyMatch('t', 's')} AND ${changed}`
 			: null,
+		dropStaging: `DROP TABLE IF EXISTS ${stage}, ${sup}`,
 		insertNew: `INSERT INTO ${target} (${cols}) SELECT ${names.map((n) => `s.${q(n)}`).join(', ')} FROM ${stage} s
 			WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch('t', 's')})`,
 	};

@@ -33,11 +33,14 @@ export class PushSourceError extends Error {
 export async function openWarehouseSource(pool: pg.Pool, source: PushSource): Promise<WarehouseSource> {
 	const client = await pool.connect();
 	let broken = false;
+	let prepared: string | null = null;
 	const close = async (discard = false) => {
 		if (!discard) {
 			await client.query('ROLLBACK').catch(() => {
 				broken = true;
 			});
+			// Prepared statements outlive the transaction; the pooled session should not collect them.
+			if (prepared && !broken) await client.query(`DEALLOCATE ${pg.escapeIdentifier(prepared)}`).catch(() => (broken = true));
 		}
 		client.release(discard || broken);
 	};
@@ -50,6 +53,7 @@ export async function openWarehouseSource(pool: pg.Pool, source: PushSource): Pr
 			try {
 				// A named (prepared) statement is parsed as exactly one command: "SELECT 1; DROP …" is rejected.
 				await client.query({ name: view, text: `CREATE TEMP VIEW ${pg.escapeIdentifier(view)} AS\n${source.sql}\n` });
+				prepared = view;
 			} catch (err) {
 				throw new PushSourceError(`source.sql is not a valid single SELECT: ${(err as Error).message}`);
 			}

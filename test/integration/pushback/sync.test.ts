@@ -105,6 +105,11 @@ describe('push-back sync', () => {
 		const wider = { ...t, source: { kind: 'query' as const, sql: `SELECT user_hash, checkins_30d, top_city FROM marts.agg_user_activity WHERE checkins_30d > 4` } };
 		expect(await w.push(wider)).toMatchObject({ created: false, inserted: 0, updated: 3, unchanged: 1 });
 		expect((await w.rows('synctest.busy_users', 'checkins_30d')).map((r) => r.top_city)).toEqual(['Soweto', null, 'Polokwane', 'Durban']);
+		// Pooled sessions are handed back clean: no staging tables on analytics_db, no source view in the warehouse.
+		const leftovers = await w.an.query(`SELECT count(*)::int AS n FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'pushback\\_%'`);
+		expect(leftovers.rows[0].n).toBe(0);
+		const views = await w.wh.query(`SELECT count(*)::int AS n FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'pushback\\_%'`);
+		expect(views.rows[0].n).toBe(0);
 		// …but a column the source drops is an error: apps may read it.
 		await expect(w.push(t)).rejects.toThrow(/target synctest\.busy_users has column\(s\) top_city that the source no longer produces/);
 	});
