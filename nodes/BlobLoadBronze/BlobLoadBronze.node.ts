@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { loadRequestSchema, type LoadResult } from '../../src/config/run.schema';
 import { loadBronze } from '../../src/load/loadBronze';
+import { checkCsvReachable } from '../shared/loadPreflight';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { executePipelineItems } from '../shared/items';
@@ -119,10 +120,7 @@ export class BlobLoadBronze implements INodeType {
 					csvPath: String(param('csvPath', itemIndex) ?? '').trim(),
 					executionId: fns.getExecutionId(),
 				});
-				// Reach the object store before the load takes the table lock and opens its transaction: a store
-				// that is down or refuses the key then fails at once with its own message, and the run stays
-				// 'uploaded' for the retry. (A missing object is fine here: an already loaded run's CSV has moved.)
-				await ctx.store.size(ctx.store.parseCsvPath(req.table, req.csvPath));
+				await checkCsvReachable(ctx, req);
 				return toJson(await loadBronze(ctx, req));
 			},
 			(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' })

@@ -6,3 +6,4 @@ export * from './pipelineContext';
 export * from './items';
 export * from './credentialTest';
 export * from './registryOptions';
+export * from './loadPreflight';

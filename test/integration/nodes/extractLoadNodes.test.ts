@@ -1,3 +1,4 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { NodeApiError, NodeOperationError, type INodeExecutionData } from 'n8n-workflow';
 import { BlobLoadBronze } from '../../../nodes/BlobLoadBronze/BlobLoadBronze.node';
 import { WatermarkExtract } from '../../../nodes/WatermarkExtract/WatermarkExtract.node';
@@ -198,6 +199,24 @@ describe('failures the user has to act on', () => {
 		expect((await runStatus(ex[0].json.runId)).status).toBe('uploaded');
 		const [retry] = await executeNode({ nodeType: load, credentials, input: ex });
 		expect(retry[0].json).toMatchObject({ status: 'loaded', rowsUpdated: 1 });
+	});
+
+	test('a CSV deleted before its load is reported at once; the run keeps waiting to be abandoned, nothing hangs', async () => {
+		await w.src.query(`UPDATE public.users SET updated_at = now() WHERE id = 52`);
+		const [ex] = await executeNode({ nodeType: extract, parameters: { selection: 'table', table: users }, credentials });
+		const key = w.ctx.store.parseCsvPath(users, String(ex[0].json.csvPath));
+		await w.ctx.store.client.send(new DeleteObjectCommand({ Bucket: w.ctx.store.cfg.bucket, Key: key }));
+		await expect(executeNode({ nodeType: load, credentials, input: ex })).rejects.toMatchObject({
+			constructor: NodeOperationError,
+			message: `The CSV of run ${ex[0].json.runId} is missing: ${ex[0].json.csvPath} does not exist`,
+			description: expect.stringContaining(`stays 'uploaded' until the next extract of ${users} abandons it`),
+		});
+		expect((await runStatus(ex[0].json.runId)).status).toBe('uploaded');
+		// Let the next extract take over the window, as it would after twice the cadence.
+		await w.wh.query(`UPDATE dwh_control.extract_runs SET extracted_at = extracted_at - interval '1 hour', run_started_at = run_started_at - interval '1 hour' WHERE run_id = $1`, [ex[0].json.runId]);
+		const [next] = await executeNode({ nodeType: extract, parameters: { selection: 'table', table: users }, credentials });
+		expect(next[0].json).toMatchObject({ status: 'uploaded', rows: 1 });
+		expect((await executeNode({ nodeType: load, credentials, input: next }))[0][0].json).toMatchObject({ status: 'loaded', rowsUpdated: 1 });
 	});
 
 	test('a rejected object-store key at load time says so, with the HTTP status', async () => {
