@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signIncidentBody } from '../../src/webhook/signature';
-import { requireDbt } from '../integration/dbt/dbtFixtures';
-import { importWorkflowFiles, newInstance, WORKFLOWS_DIR } from './harness/instance';
+import { requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
+import { describeRun, executeWorkflow, importWorkflowFiles, importWorkflowObject, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
-import { createPipeline, type E2ePipeline } from './harness/pipeline';
+import { createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
 import { N8nRest } from './harness/rest';
 
 /**
@@ -24,6 +24,41 @@ let artifactsDir: string;
 let hookUrl: string;
 
 const runDirs = () => readdirSync(artifactsDir);
+
+/** Relations of the dbt project's models that exist in the warehouse. */
+async function builtModels(): Promise<string[]> {
+	const { rows } = await p.wh.query<{ rel: string }>(
+		`SELECT table_schema || '.' || table_name AS rel FROM information_schema.tables
+		  WHERE table_schema = 'staging' OR (table_schema = 'marts' AND table_name IN ('fct_ledger_transactions_anon', 'dim_user_360_anon', 'agg_revenue_daily_app_country'))
+		  ORDER BY 1`,
+	);
+	return rows.map((r) => r.rel);
+}
+
+/** A one-node workflow (manual trigger → DbtRun) run headlessly with `execute --id`. */
+async function runDbtHeadless(name: string, parameters: Record<string, unknown>) {
+	const id = `dwhDbtE2e${Math.random().toString(36).slice(2, 8)}`;
+	await importWorkflowObject(inst, {
+		id,
+		name,
+		active: false,
+		nodes: [
+			{ id: 'a1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'a2',
+				name: 'DbtRun',
+				type: 'n8n-nodes-dataacuity.dbtRun',
+				typeVersion: 1,
+				position: [240, 0],
+				parameters,
+				credentials: { dataAcuityDbt: { id: 'dwhTestDbtCred01', name: 'DataAcuity dbt' }, dataAcuityPostgres: { id: CREDENTIALS.warehouse.id, name: CREDENTIALS.warehouse.name } },
+			},
+		],
+		connections: { Start: { main: [[{ node: 'DbtRun', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+	});
+	return executeWorkflow(inst, id);
+}
 
 async function post(body: string, headers: Record<string, string>): Promise<{ status: number; json: unknown }> {
 	const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -45,13 +80,8 @@ beforeAll(async () => {
 	const dbtBin = requireDbt();
 	inst = newInstance('n8n1', 'dbt-incident')!;
 	p = await createPipeline('e2e_dbt');
-	// Bronze + Anonymise output as the marts expect them (bronze names use the production source db names).
-	await p.wh.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS intermediate; CREATE EXTENSION IF NOT EXISTS pgcrypto`);
-	await p.wh.query(`CREATE TABLE raw.ledger_db__transactions (id bigint PRIMARY KEY, account_id bigint NOT NULL, user_id bigint NOT NULL, direction text, amount_zar numeric(18,2),
-		category text, merchant_name text, reference text, channel text, created_at timestamptz, _dwh_run_id bigint NOT NULL DEFAULT 1, _dwh_loaded_at timestamptz NOT NULL DEFAULT now());
-		INSERT INTO raw.ledger_db__transactions (id, account_id, user_id, direction, amount_zar, category, reference, channel, created_at)
-		SELECT g, g % 60 + 1, g % 60 + 1, CASE WHEN g % 7 = 0 THEN 'credit' ELSE 'debit' END, g * 1.25, 'groceries', 'R' || g, 'card', now() - (g % 10) * interval '1 day'
-		  FROM generate_series(1, 300) g`);
+	// Bronze (production source db names), Anonymise output and FX rates as the marts expect them.
+	await seedWarehouseDirect(p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
 
 	artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-'));
 	const creds = [
@@ -94,8 +124,7 @@ test('an unsigned, a stale and a wrongly signed request get 401 and start nothin
 	expect(runDirs()).toEqual(before);
 	const claims = await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_incident_claims`);
 	expect(claims.rows[0].n).toBe(0);
-	const built = await p.wh.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('staging', 'marts') AND table_name LIKE 'stg_%'`);
-	expect(built.rows[0].n).toBe(0);
+	expect(await builtModels()).toEqual([]);
 }, TIMEOUT);
 
 test('a signed incident reruns exactly the impacted models and answers with the per-model results', async () => {
@@ -113,10 +142,9 @@ test('a signed incident reruns exactly the impacted models and answers with the 
 	expect(tests.every((t) => t.status === 'pass' && String(t.name).includes('stg_ledger_db__transactions'))).toBe(true);
 	expect(runDirs()).toHaveLength(1);
 
-	const views = await p.wh.query(`SELECT table_schema || '.' || table_name AS rel FROM information_schema.tables WHERE table_schema IN ('staging', 'marts') ORDER BY 1`);
-	expect(views.rows.map((x) => x.rel)).toEqual(['marts.dim_fx_rates_daily', 'marts.dim_holidays', 'marts.dim_places', 'staging.stg_ledger_db__transactions'].filter((rel) => !rel.startsWith('marts.') || views.rows.some((x) => x.rel === rel)));
+	expect(await builtModels()).toEqual(['staging.stg_ledger_db__transactions']);
 	const n = await p.wh.query(`SELECT count(*)::int AS n FROM staging.stg_ledger_db__transactions`);
-	expect(n.rows[0].n).toBe(300);
+	expect(n.rows[0].n).toBe(600);
 	const claim = await p.wh.query(`SELECT severity, selection FROM dwh_control.dbt_incident_claims WHERE incident_id = 'INC-E2E-1'`);
 	expect(claim.rows).toEqual([{ severity: 'P2', selection: ['stg_ledger_db__transactions'] }]);
 }, TIMEOUT);
@@ -137,4 +165,32 @@ test('a signed payload with a selector-like injection is refused with 400 before
 	expect(r.json).toMatchObject({ accepted: false, reason: 'invalid_payload' });
 	expect(String((r.json as { message: string }).message)).toMatch(/^impacted.models.0: impacted.models entries must be dbt model names/);
 	expect(runDirs()).toEqual(before);
+}, TIMEOUT);
+
+test('headless: dbt build of everything downstream of a loaded table builds the marts and passes their tests', async () => {
+	const r = await runDbtHeadless('dbt downstream', { operation: 'runCommand', command: 'build', select: 'source:ledger_db.transactions+ source:auth_db.users+' });
+	if (!r.ok) throw new Error(describeRun(r));
+	const items = nodeItems(r.output!, 'DbtRun');
+	expect(items.at(-1)).toMatchObject({ kind: 'summary', status: 'success', exitCode: 0 });
+	expect(items.filter((i) => i.resourceType === 'model').map((i) => i.name).sort()).toEqual([
+		'agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions',
+	]);
+	expect(items.filter((i) => ['error', 'fail', 'skipped'].includes(String(i.status)))).toEqual([]);
+	expect(items.find((i) => i.name === 'fct_ledger_transactions_anon')).toMatchObject({ status: 'success', rowsAffected: 600 });
+	const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
+	expect(fct.rows[0].n).toBe(600);
+}, TIMEOUT);
+
+test('headless: a failing model fails the node with dbt\'s database message', async () => {
+	await p.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_gone`);
+	try {
+		const r = await runDbtHeadless('dbt failing model', { operation: 'runCommand', command: 'run', select: 'fct_ledger_transactions_anon' });
+		expect(r.ok).toBe(false);
+		expect(r.code).toBe(1);
+		const error = JSON.stringify(r.output?.data.resultData.error ?? r.output?.data.resultData.runData.DbtRun?.[0]?.error ?? r.stdout);
+		expect(error).toContain('dbt run failed: model.dataacuity.fct_ledger_transactions_anon: Database Error in model fct_ledger_transactions_anon');
+		expect(error).toMatch(/relation \\?"intermediate\.int_ledger_db__transactions\\?" does not exist/);
+	} finally {
+		await p.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_gone RENAME TO int_ledger_db__transactions`);
+	}
 }, TIMEOUT);

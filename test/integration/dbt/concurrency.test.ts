@@ -7,25 +7,17 @@ import { migrateWarehouse } from '../../../src/control/migrate';
 import { DbtProjectBusyError } from '../../../src/dbt/projectLock';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
-import { dbtConfig, seedFx, SOURCE_DDL, SOURCE_ROWS, writeIntermediate } from './dbtFixtures';
+import { dbtConfig, seedWarehouseDirect } from './dbtFixtures';
 
 let warehouse: PostgresConnection;
 let wh: pg.Pool;
 const vars = { source_dbs: { ledger_db: 'src', auth_db: 'src' } };
 
-/** Bronze as BlobLoadBronze leaves it (same columns + bookkeeping), written directly: this file is about dbt runs. */
 beforeAll(async () => {
 	warehouse = postgresConnectionSchema.parse(await freshDatabase('dbt_concurrency'));
 	wh = new pg.Pool({ host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, max: 2 });
 	await migrateWarehouse(wh);
-	await wh.query(`CREATE SCHEMA IF NOT EXISTS raw; ${SOURCE_DDL.replace(/public\./g, 'raw.')}`);
-	await wh.query(SOURCE_ROWS.replace(/public\./g, 'raw.'));
-	for (const t of ['users', 'transactions']) {
-		await wh.query(`ALTER TABLE raw.${t} ADD COLUMN _dwh_run_id bigint NOT NULL DEFAULT 1, ADD COLUMN _dwh_loaded_at timestamptz NOT NULL DEFAULT now()`);
-		await wh.query(`ALTER TABLE raw.${t} RENAME TO src__${t}`);
-	}
-	await writeIntermediate(wh, 'src__transactions', 'src__users');
-	await seedFx(wh);
+	await seedWarehouseDirect(wh, { ledger: 'src', auth: 'src' });
 	const first = await runDbt(dbtConfig(warehouse), { command: 'run', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars });
 	expect(first.summary.status).toBe('success');
 });

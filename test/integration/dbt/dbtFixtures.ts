@@ -78,3 +78,22 @@ INSERT INTO public.transactions (id, account_id, user_id, direction, amount_zar,
 SELECT g, g % 60 + 1, g % 60 + 1, CASE WHEN g % 7 = 0 THEN 'credit' ELSE 'debit' END, g * 1.25, 'groceries', 'Shop',
        'REF' || g, 'card', date_trunc('hour', now()) - interval '2 hours' - (g % 10) * interval '1 day'
   FROM generate_series(1, 600) g;`;
+
+/**
+ * Bronze as BlobLoadBronze leaves it (source columns + _dwh_run_id/_dwh_loaded_at), written directly into
+ * raw.<db>__transactions and raw.<db>__users for tests that are about dbt, not the load; plus the Anonymise and FX
+ * stand-ins the marts read.
+ */
+export async function seedWarehouseDirect(wh: pg.Pool, db: { ledger: string; auth: string }): Promise<void> {
+	await wh.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS dbt_seed_tmp; ${SOURCE_DDL.replace(/public\./g, 'dbt_seed_tmp.')}`);
+	await wh.query(SOURCE_ROWS.replace(/public\./g, 'dbt_seed_tmp.'));
+	const targets = { transactions: `${db.ledger}__transactions`, users: `${db.auth}__users` };
+	for (const [t, bronze] of Object.entries(targets)) {
+		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} ADD COLUMN _dwh_run_id bigint NOT NULL DEFAULT 1, ADD COLUMN _dwh_loaded_at timestamptz NOT NULL DEFAULT now()`);
+		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} RENAME TO ${bronze}`);
+		await wh.query(`ALTER TABLE dbt_seed_tmp.${bronze} SET SCHEMA raw`);
+	}
+	await wh.query(`DROP SCHEMA dbt_seed_tmp`);
+	await writeIntermediate(wh, targets.transactions, targets.users);
+	await seedFx(wh);
+}
