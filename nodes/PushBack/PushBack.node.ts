@@ -54,7 +54,7 @@ function explainPushError(fns: IExecuteFunctions, err: unknown, itemIndex: numbe
 	}
 	if (e.code && CONNECTION_CODES.has(e.code) && (e as { port?: number }).port === analytics.port) {
 		const message = describeConnectionError(e, analytics);
-		return new NodeApiError(node, { message }, { message, description: 'Check the DataAcuity Postgres analytics_db credential and use its Test button.', itemIndex });
+		return new NodeApiError(node, { message }, { message, description: 'Check the DataAcuity Postgres Analytics DB credential (Host, Port, User, Password, SSL Mode) and use its Test button.', itemIndex });
 	}
 	return err;
 }

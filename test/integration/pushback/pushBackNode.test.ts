@@ -1,4 +1,5 @@
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { freePort } from '../../../src/devstack/freePort';
 import { PushBack } from '../../../nodes/PushBack/PushBack.node';
 import { executeNode, postgresCredential } from '../nodes/nodeHarness';
 import { createMartsFixtures } from './marts';
@@ -72,6 +73,15 @@ describe('Push Back node', () => {
 		expect((err as Error).message).toContain('marts.leaky.phone_number: column name looks like phone');
 		const [items] = await executeNode({ nodeType: node, parameters, credentials, continueOnFail: true });
 		expect(items[0].json.error).toContain('PII check blocked the push of nodetest.leaky');
+	});
+
+	test('an unreachable analytics_db is blamed on the analytics_db credential', async () => {
+		const port = await freePort();
+		const bad = { ...credentials, dataAcuityPostgresAnalytics: { ...credentials.dataAcuityPostgresAnalytics, port } };
+		const err = (await executeNode({ nodeType: node, parameters: { operation: 'push', targetSource: 'ready', readyTarget: 'shared.fx_rates_daily' }, credentials: bad }).catch((e: Error) => e)) as NodeApiError;
+		expect(err).toBeInstanceOf(NodeApiError);
+		expect(err.message).toBe(`Nothing is listening on ${w.analytics.host}:${port} — check Host and Port, and that the server is running.`);
+		expect(err.description).toContain('DataAcuity Postgres Analytics DB credential');
 	});
 
 	test('a bad custom parameter is named in the error', async () => {
