@@ -224,6 +224,13 @@ export class PushBack implements INodeType {
 				displayOptions: { show: { operation: ['push'] } },
 				options: [
 					{
+						displayName: 'Allow Empty Source',
+						name: 'allowEmptySource',
+						type: 'boolean',
+						default: false,
+						description: 'Whether a mirror push may empty a non-empty target when the source returns no rows at all. Off: refused, since an empty mart is usually a failed build.',
+					},
+					{
 						displayName: 'App Role Override',
 						name: 'appRoleOverride',
 						type: 'string',
@@ -279,7 +286,7 @@ export class PushBack implements INodeType {
 			analyticsPool = createPool(analytics, { role: 'pushback' });
 			const ctx = { warehouse: warehousePool, analytics: analyticsPool, executionId: fns.getExecutionId(), log: (m: string) => fns.logger.info(m) };
 			const output = await mapItems(fns, scope, async (itemIndex) => {
-				const options = fns.getNodeParameter('options', itemIndex, {}) as { appRoleOverride?: string; lockWaitSeconds?: number; piiAllowColumns?: string; targetName?: string };
+				const options = fns.getNodeParameter('options', itemIndex, {}) as { allowEmptySource?: boolean; appRoleOverride?: string; lockWaitSeconds?: number; piiAllowColumns?: string; targetName?: string };
 				const params: PushParameters = {
 					targetSource: fns.getNodeParameter('targetSource', itemIndex) as 'ready' | 'custom',
 					readyTarget: fns.getNodeParameter('readyTarget', itemIndex, '') as string,
@@ -297,6 +304,7 @@ export class PushBack implements INodeType {
 					piiAllowColumns: options.piiAllowColumns,
 					targetName: options.targetName,
 					appRoleOverride: options.appRoleOverride,
+					allowEmptySource: options.allowEmptySource,
 				};
 				try {
 					const target = targetFromParameters(params);

@@ -20,6 +20,7 @@ export interface PushParameters {
 	targetName?: string;
 	/** Ready-made targets only: the app role's name on this analytics_db when it differs from the registry's. */
 	appRoleOverride?: string;
+	allowEmptySource?: boolean;
 }
 
 const list = (s: string | undefined) =>
@@ -37,7 +38,7 @@ export function targetFromParameters(p: PushParameters): PushTargetInput {
 		if (!name) throw new Error('Ready-Made Target is empty — choose one of the listed targets (e.g. tagme.user_summary)');
 		const base = readyTarget(name).config;
 		const role = blankToUndefined(p.appRoleOverride);
-		return role ? { ...base, appRole: role } : base;
+		return { ...base, ...(role ? { appRole: role } : {}), ...(p.allowEmptySource ? { allowEmptySource: true } : {}) };
 	}
 	const groupSizeColumn = blankToUndefined(p.groupSizeColumn);
 	return {
@@ -52,5 +53,6 @@ export function targetFromParameters(p: PushParameters): PushTargetInput {
 		appRole: (p.appRole ?? '').trim(),
 		kAnonymity: groupSizeColumn ? { groupSizeColumn, k: p.k === undefined || p.k === '' ? 5 : Number(p.k) } : null,
 		piiAllowColumns: list(p.piiAllowColumns),
+		allowEmptySource: p.allowEmptySource === true,
 	};
 }

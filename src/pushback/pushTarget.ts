@@ -6,7 +6,7 @@ import { bronzeType } from '../extract/sourceColumns';
 import { kAnonymityReport } from '../privacy/kAnonymity';
 import { claimPushRun, failPushRun, finishPushRun, recordSkippedPush, type PushCounts, type PushRunIdentity } from './pushRuns';
 import { checkSourceForPii } from './piiGate';
-import { buildSourceSelects, buildSyncSql, type SyncColumn } from './syncSql';
+import { buildSourceSelects, buildSyncSql, relationName, type SyncColumn } from './syncSql';
 import { parsePushTarget, type PushResult, type PushTarget, type PushTargetInput } from './target.schema';
 import { lockTarget, unlockTarget } from './targetLock';
 import { ensureAppRole, ensureTargetTable, grantAppRead, lockTargetSchema } from './targetTable';
@@ -156,6 +156,14 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 		srcOpen = false;
 		await src.close();
 
+		if (rowsStaged === 0 && suppressed === 0 && t.mode === 'mirror' && !t.allowEmptySource) {
+			const existing = await targetRowCount(client, t.target);
+			if (existing > 0) {
+				throw new PushSourceError(
+					`source ${src.description} returned no rows; a mirror push would empty ${t.target.schema}.${t.target.table} (${existing} rows). Check that the mart was built, or set allowEmptySource if emptying it is intended`,
+				);
+			}
+		}
 		const nullKeys = await count(client, sql.nullKeys);
 		if (nullKeys) throw new PushSourceError(`source ${src.description} has ${nullKeys} row(s) with a NULL in the key (${t.key.join(', ')})`);
 		const dup = await count(client, sql.duplicateKeys);
@@ -196,6 +204,12 @@ async function copyAcross(src: WarehouseSource, select: string, target: pg.PoolC
 	const into = target.query(copyFrom(copyIn));
 	await pipeline(out, into);
 	return into.rowCount;
+}
+
+async function targetRowCount(client: pg.PoolClient, target: { schema: string; table: string }): Promise<number> {
+	const { rows } = await client.query<{ rel: string | null }>('SELECT to_regclass($1)::text AS rel', [relationName(target.schema, target.table)]);
+	if (!rows[0].rel) return 0;
+	return count(client, `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${relationName(target.schema, target.table)} LIMIT 1000000) t`);
 }
 
 async function count(client: pg.PoolClient, sql: string): Promise<number> {

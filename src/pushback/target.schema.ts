@@ -72,6 +72,11 @@ export const pushTargetSchema = z
 		 * coordinate). Never waives a direct identifier (email, phone, ID number, card, IBAN, name, device id).
 		 */
 		piiAllowColumns: z.array(sqlIdentifier('piiAllowColumns[]')).default([]),
+		/**
+		 * A mirror push of a source with no rows at all (none pushed, none suppressed) onto a non-empty target is
+		 * refused: an empty mart is far more often a failed build than a real "nobody did anything".
+		 */
+		allowEmptySource: z.boolean().default(false),
 		description: z.string().default(''),
 	})
 	.strict()

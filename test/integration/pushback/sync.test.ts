@@ -114,6 +114,16 @@ describe('push-back sync', () => {
 		await expect(w.push(t)).rejects.toThrow(/target synctest\.busy_users has column\(s\) top_city that the source no longer produces/);
 	});
 
+	test('mirror refuses to empty a target from a source with no rows, unless allowed', async () => {
+		const empty = target({ source: { kind: 'query', sql: 'SELECT * FROM marts.agg_user_activity WHERE false' } });
+		await expect(w.push(empty)).rejects.toThrow(
+			'source query returned no rows; a mirror push would empty synctest.user_summary (6 rows). Check that the mart was built, or set allowEmptySource if emptying it is intended',
+		);
+		expect((await w.an.query('SELECT count(*)::int AS n FROM synctest.user_summary')).rows[0].n).toBe(6);
+		const emptied = await w.push({ ...empty, target: { schema: 'synctest', table: 'user_summary_upsert' }, mode: 'mirror', allowEmptySource: true });
+		expect(emptied).toMatchObject({ status: 'pushed', deleted: 6 });
+	});
+
 	test('a custom query can not smuggle a second statement', async () => {
 		const t = target({
 			source: { kind: 'query', sql: 'SELECT user_hash, checkins_30d FROM marts.agg_user_activity; DROP TABLE marts.agg_user_activity' },

@@ -5,6 +5,7 @@ test('a ready-made target is the registry config, with the app role overridden w
 	expect(targetFromParameters({ targetSource: 'ready', readyTarget: 'sdpkt.user_summary' })).toEqual(readyTarget('sdpkt.user_summary').config);
 	expect(targetFromParameters({ targetSource: 'ready', readyTarget: 'sdpkt.user_summary', appRoleOverride: ' sdpkt_api ' }).appRole).toBe('sdpkt_api');
 	expect(() => targetFromParameters({ targetSource: 'ready', readyTarget: '' })).toThrow('Ready-Made Target is empty');
+	expect(targetFromParameters({ targetSource: 'ready', readyTarget: 'sdpkt.user_summary', allowEmptySource: true }).allowEmptySource).toBe(true);
 });
 
 test('custom parameters: comma lists are split and trimmed, an empty group-size column means no k gate', () => {
@@ -22,6 +23,7 @@ test('custom parameters: comma lists are split and trimmed, an empty group-size 
 		appRole: 'tagme_app',
 		kAnonymity: { groupSizeColumn: 'users', k: 7 },
 		piiAllowColumns: ['rate'],
+		allowEmptySource: false,
 	});
 	const q = targetFromParameters({ targetSource: 'custom', sourceKind: 'query', sourceQuery: 'SELECT 1', targetSchema: 's', targetTable: 't', key: 'a', appRole: 'r', groupSizeColumn: ' ' });
 	expect(q.source).toEqual({ kind: 'query', sql: 'SELECT 1' });
