@@ -16,6 +16,12 @@ import { N8nRest } from './harness/rest';
 const TIMEOUT = 10 * 60_000;
 const SECRET = 'e2e-only-wolverine-secret';
 const WORKFLOW_ID = 'dwhDbtIncident01';
+/**
+ * The harness's id for the "DataAcuity dbt" credential: this file re-imports it under the same id with its own
+ * data (dbt path, artifacts dir, webhook secret), which replaces the harness's defaults-only copy, so name-based
+ * resolution in the shipped workflow always finds this one.
+ */
+const DBT_CREDENTIAL_ID = 'dwhTestDbt000001';
 
 let inst: N8nInstance;
 let p: E2ePipeline;
@@ -51,7 +57,7 @@ async function runDbtHeadless(name: string, parameters: Record<string, unknown>)
 				typeVersion: 1,
 				position: [240, 0],
 				parameters,
-				credentials: { dataAcuityDbt: { id: 'dwhTestDbtCred01', name: 'DataAcuity dbt' }, dataAcuityPostgres: { id: CREDENTIALS.warehouse.id, name: CREDENTIALS.warehouse.name } },
+				credentials: { dataAcuityDbt: { id: DBT_CREDENTIAL_ID, name: 'DataAcuity dbt' }, dataAcuityPostgres: { id: CREDENTIALS.warehouse.id, name: CREDENTIALS.warehouse.name } },
 			},
 		],
 		connections: { Start: { main: [[{ node: 'DbtRun', type: 'main', index: 0 }]] } },
@@ -86,7 +92,7 @@ beforeAll(async () => {
 	artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-'));
 	const creds = [
 		{
-			id: 'dwhTestDbtCred01',
+			id: DBT_CREDENTIAL_ID,
 			name: 'DataAcuity dbt',
 			type: 'dataAcuityDbt',
 			// Test values only, generated per run: the webhook secret exists nowhere but in this credential.
