@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadPolicies, loadPolicyFile, loadPolicyFor, parsePolicyText, PolicyError } from '../../../src/anonymise/policyLoader';
 import { outputColumns } from '../../../src/anonymise/policy.schema';
+import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 
 const base = (columns: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
 	JSON.stringify({ source_db: 'auth_db', version: '1', tables: [{ table: 'users', columns, ...extra }] });
@@ -69,6 +70,22 @@ test('the repository policies load and cover the sources in full detail', () => 
 				// Nothing is kept under a name that still says what it was: outputs of hashing etc. are renamed.
 				if (spec.strategy !== 'keep' && spec.strategy !== 'suppress') expect(outputColumns(col, spec)).not.toContain(col);
 			}
+		}
+	}
+});
+
+test('every table of the source registry (design doc §5) has a policy table; unreviewed sources are drafts that suppress what they do not list', () => {
+	const registry = sourceRegistrySchema.parse(JSON.parse(readFileSync(path.join(__dirname, '../../../dwh-control-sql/source-registry.json'), 'utf8')));
+	const all = loadPolicies();
+	const missing = registry.tables.filter((t) => !all.get(t.source_db)?.policy.tables.some((p) => p.table === t.source_table)).map((t) => `${t.source_db}.${t.source_table}`);
+	expect(missing).toEqual([]);
+	for (const [db, { policy }] of all) {
+		if (['auth_db', 'ledger_db', 'tagme_db', 'messaging_db'].includes(db)) {
+			expect(policy.version).not.toMatch(/draft/);
+			for (const t of policy.tables) expect(t.unlisted_columns).toBe('fail');
+		} else {
+			expect(policy.version).toMatch(/draft$/);
+			for (const t of policy.tables) expect(t.unlisted_columns).toBe('suppress');
 		}
 	}
 });
