@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDevStack, type DevStack } from '../../src/devstack/stack';
 import type { S3ServerKind } from '../../src/devstack/s3Server';
-import { STATE_FILE, type TestEnvState } from './state';
+import { stateFileFor, type TestEnvState } from './state';
 
 declare global {
 	// eslint-disable-next-line no-var
@@ -23,9 +23,11 @@ export default async function globalSetup(): Promise<void> {
 		s3: { kind: stack.s3.kind, endpoint: stack.s3.endpoint, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, region: stack.s3.region },
 		pid: process.pid,
 	};
-	mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-	writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
-	process.env.DWH_TEST_STATE = STATE_FILE;
+	const file = stateFileFor(process.pid);
+	mkdirSync(path.dirname(file), { recursive: true });
+	writeFileSync(file, JSON.stringify(state, null, 2));
+	// Workers are forked after globalSetup and inherit this, so every test file finds this run's servers.
+	process.env.DWH_TEST_STATE = file;
 	// eslint-disable-next-line no-console
 	console.log(`\n[test env] postgres 127.0.0.1:${stack.postgres.port} (${stack.postgres.binDir}), ${stack.s3.kind} ${stack.s3.endpoint}`);
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 
-export const STATE_FILE = path.join(__dirname, '../../.cache/test-env/state.json');
+/** One state file per jest run (keyed by the runner's pid), so parallel runs in one checkout never share servers. */
+export const stateFileFor = (pid: number) => path.join(__dirname, `../../.cache/test-env/state-${pid}.json`);
 
 export interface TestEnvState {
 	postgres: { host: string; port: number; user: string; password: string; binDir: string };

@@ -3,14 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { objectStoreSchema, type ObjectStoreConfig, type PostgresConnectionInput } from '../../src/config/connection.schema';
-import { STATE_FILE, type TestEnvState } from './state';
+import type { TestEnvState } from './state';
 
 let cached: TestEnvState | null = null;
 
 /** The servers started by globalSetup. Throws (never skips) when they are missing. */
 export function testEnv(): TestEnvState {
 	if (cached) return cached;
-	const file = process.env.DWH_TEST_STATE ?? STATE_FILE;
+	const file = process.env.DWH_TEST_STATE;
+	if (!file) throw new Error('No test servers: DWH_TEST_STATE is unset. Run integration tests through jest (its globalSetup starts Postgres and S3).');
 	try {
 		cached = JSON.parse(readFileSync(file, 'utf8')) as TestEnvState;
 	} catch {
