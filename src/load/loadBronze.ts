@@ -81,7 +81,7 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 		}
 		await refuseStaleSnapshotReplay(client, t, run!);
 
-		await startLoading(client, run!);
+		await startLoading(client, run!, req.executionId ?? ctx.executionId);
 		try {
 			Object.assign(result, await loadInTransaction(ctx, client, t, run!, key));
 		} catch (err) {
@@ -148,12 +148,12 @@ async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTab
 	}
 }
 
-async function startLoading(client: pg.PoolClient, run: RunRow): Promise<void> {
+async function startLoading(client: pg.PoolClient, run: RunRow, executionId: string | undefined): Promise<void> {
 	try {
 		const res = await client.query(
-			`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL
+			`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL, load_execution_id = $2
 			  WHERE run_id = $1 AND status IN ('uploaded', 'failed')`,
-			[run.run_id],
+			[run.run_id, executionId ?? null],
 		);
 		if (res.rowCount !== 1) throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
 	} catch (err) {
@@ -192,9 +192,12 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
 		// HEADER MATCH (PG 15+) refuses a CSV whose header names other columns than the run recorded.
 		const header = version >= 150000 ? 'MATCH' : 'true';
+		// Open the object BEFORE starting COPY: a GetObject that fails after COPY began would leave the connection in
+		// COPY mode, where ROLLBACK never returns and the table lock is held for ever.
+		const body = await ctx.store.download(key);
 		const copy = client.query(copyFrom(`COPY ${STAGE_TABLE} (${columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header}, ENCODING 'UTF8')`));
 		const digest = new CsvDigest();
-		await pipeline(await ctx.store.download(key), digest, copy);
+		await pipeline(body, digest, copy);
 
 		const expectedRows = Number(run.rows_extracted);
 		if (copy.rowCount !== expectedRows) {

@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze, LoadError } from '../../../src/load/loadBronze';
 import { openPipelineContext } from '../../../src/pipeline/context';
@@ -171,4 +171,22 @@ test('a load error names the run, rolls back and tells the user what to do', asy
 	expect(err).toBeInstanceOf(LoadError);
 	expect(err.message).toBe('Run 999999 does not exist in dwh_control.extract_runs');
 	expect(err.hint).toMatch(/runId output by WatermarkExtract/);
+});
+
+test('a CSV that vanished from the object store fails the load at once (no hang, no held lock); the run can be re-extracted', async () => {
+	await addRows(151, 160);
+	const ex = await extractTable(w.ctx, table);
+	const key = w.ctx.store.parseCsvPath(table, ex.csvPath!);
+	await w.ctx.store.client.send(new DeleteObjectCommand({ Bucket: w.ctx.store.cfg.bucket, Key: key }));
+	const started = Date.now();
+	const err = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath!, executionId: 'exec-42' }).catch((e) => e);
+	expect(err).toBeInstanceOf(LoadError);
+	expect(Date.now() - started).toBeLessThan(30_000);
+	const run = (await w.wh.query(`SELECT status, load_execution_id FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId])).rows[0];
+	expect(run).toEqual({ status: 'failed', load_execution_id: 'exec-42' });
+	// The table is not left locked: the next extract re-reads the window (lookback + ON CONFLICT) and loads it.
+	const next = await extractTable(w.ctx, table);
+	expect(next.status).toBe('uploaded');
+	await loadBronze(w.ctx, { table, runId: next.runId!, csvPath: next.csvPath! });
+	expect(await bronzeCount()).toBe(160);
 });
