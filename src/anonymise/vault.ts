@@ -79,18 +79,30 @@ export class TokenVault {
 			byHash.set(hash.toString('hex'), { hash, value: e.value });
 		}
 		const uniq = [...byHash.values()];
-		const ins = await this.safely((c) =>
-			c.query(
-			`INSERT INTO compliance.token_vault (kind, lookup_hash, value_encrypted)
-			 SELECT $1, h, pgp_sym_encrypt(v, $4::text, $5) FROM unnest($2::bytea[], $3::text[]) AS t(h, v)
-			 ON CONFLICT (kind, lookup_hash) DO NOTHING`,
-			[kind, uniq.map((u) => u.hash), uniq.map((u) => u.value), this.keys.encryptionKey, PGP_OPTIONS],
-			),
-		);
-		const { rows } = await this.pool.query<{ token: string; h: string }>(
-			`SELECT token::text AS token, encode(lookup_hash, 'hex') AS h FROM compliance.token_vault WHERE kind = $1 AND lookup_hash = ANY($2::bytea[])`,
-			[kind, uniq.map((u) => u.hash)],
-		);
+		const lookup = async (hashes: Buffer[]) =>
+			(
+				await this.pool.query<{ token: string; h: string }>(
+					`SELECT token::text AS token, encode(lookup_hash, 'hex') AS h FROM compliance.token_vault WHERE kind = $1 AND lookup_hash = ANY($2::bytea[])`,
+					[kind, hashes],
+				)
+			).rows;
+		// Known values first: encrypting is the expensive part, and a rebuild finds almost every value already there.
+		const rows = await lookup(uniq.map((u) => u.hash));
+		const known = new Set(rows.map((r) => r.h));
+		const missing = uniq.filter((u) => !known.has(u.hash.toString('hex')));
+		let issued = 0;
+		if (missing.length) {
+			const ins = await this.safely((c) =>
+				c.query(
+					`INSERT INTO compliance.token_vault (kind, lookup_hash, value_encrypted)
+					 SELECT $1, h, pgp_sym_encrypt(v, $4::text, $5) FROM unnest($2::bytea[], $3::text[]) AS t(h, v)
+					 ON CONFLICT (kind, lookup_hash) DO NOTHING`,
+					[kind, missing.map((u) => u.hash), missing.map((u) => u.value), this.keys.encryptionKey, PGP_OPTIONS],
+				),
+			);
+			issued = ins.rowCount ?? 0;
+			rows.push(...(await lookup(missing.map((u) => u.hash))));
+		}
 		const tokenByHash = new Map(rows.map((r) => [r.h, r.token]));
 		const tokens = new Map<string, string>();
 		const links: [string, string][] = [];
@@ -108,7 +120,7 @@ export class TokenVault {
 				[links.map((l) => l[0]), links.map((l) => l[1]), sourceDb],
 			);
 		}
-		return { tokens, issued: ins.rowCount ?? 0 };
+		return { tokens, issued };
 	}
 
 	/**

@@ -98,7 +98,12 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}
 const PHONE_ZA = /(?<![\w+])(?:(?:\+|00)27[\s-]?\(?0?\)?|27(?=[6-8]\d{8}(?!\d))|0)[1-8]\d[\s-]?\d{3}[\s-]?\d{4}(?![\w])/;
 /** E.164 with its leading +, 8–15 digits in total, single space/dash/dot separators allowed. */
 const PHONE_INTL = /(?<![\w+])\+[1-9](?:[\s.-]?\(?\d\)?){7,14}(?![\w])/;
-const DIGIT_RUN = /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])/g;
+/**
+ * 13–19 digits, optionally grouped by single spaces or dashes. Not part of a longer dash-joined token: a UUID whose
+ * first three groups happen to be all digits is 16 digits in dashed groups, and ~1 in 40,000 random UUIDs would
+ * otherwise read as a Luhn-valid card number.
+ */
+const DIGIT_RUN = /(?<![A-Za-z0-9]|[A-Za-z0-9]-)\d(?:[ -]?\d){12,18}(?!-?[A-Za-z0-9])/g;
 const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}(?![A-Za-z0-9])/g;
 const IPV4_CANDIDATE = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g;
 const IPV6_CANDIDATE = /(?<![0-9A-Za-z:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?(?![0-9A-Za-z:.])/g;

@@ -95,6 +95,8 @@ describe('emails, phones, IPs, GPS', () => {
 
 	test.each([
 		'a3f1c2d4e5b6978812345678901234567890abcdef1234567890abcdef123456', // a user_hash with long digit runs
+		'41111111-1111-1111-a2b4-0f3c5a6b7d8e', // a UUID whose first three groups read as a Luhn-valid PAN
+		'a2b40f3c-4111-1111-1111-111111111111',
 		'9f86d081884c7d65',
 		'2026-05-28 10:00:00+00',
 		'2026-05-28T10:00:00.123456+02:00',
