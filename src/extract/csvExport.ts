@@ -18,7 +18,8 @@ export interface CsvExportResult {
 export async function exportCsv(client: pg.PoolClient, selectSql: string, store: ObjectStore, key: string): Promise<CsvExportResult> {
 	const copy = client.query(copyTo(`COPY (${selectSql}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`));
 	const digest = new CsvDigest();
-	const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+	// Small on purpose: the upload buffers whole parts itself; this only decouples the COPY from it.
+	const body = new PassThrough({ highWaterMark: 256 * 1024 });
 	const uploaded = store.upload(key, body);
 	// If the upload fails first, stop reading from Postgres instead of filling memory.
 	uploaded.catch((err) => body.destroy(err));

@@ -13,8 +13,12 @@ import type { ObjectStoreConfig } from '../config/connection.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import { multipartCopy, SINGLE_COPY_LIMIT } from './multipartCopy';
 
-/** Multipart part size: memory per upload is about partSize × queueSize, whatever the table size. */
-export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Multipart part size: memory per upload is about partSize × (queueSize + 1), whatever the table size. 5 MiB is S3's
+ * minimum, the smallest buffer footprint (peak RSS in docs/BENCHMARKS.md); with S3's 10,000-part limit it caps one
+ * CSV at 48.8 GiB (a full reseed of a table bigger than that needs a smaller window).
+ */
+export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 export const UPLOAD_QUEUE_SIZE = 2;
 
 export class CsvPathError extends Error {
