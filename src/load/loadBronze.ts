@@ -207,33 +207,45 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		if (run.csv_sha256 && sha !== run.csv_sha256) {
 			throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
 		}
-		// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
-		const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
-		await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
-		const distinct = Number(
-			(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
-		);
-
 		const sql = buildMergeSql(t, columns, run.run_id);
-		let inserted: number;
-		let updated: number;
-		if (distinct === copy.rowCount && (await bronzeIsEmpty(client, t.table_name))) {
-			// Back-fill into an empty bronze table with one row per key: nothing can conflict, so a plain INSERT writes
-			// exactly what the merge would, at about half its cost (ON CONFLICT probes the key index for every row).
-			// Loads of a table hold its lock, so nothing else fills bronze meanwhile; if something did, the primary key
-			// refuses the insert and the load fails and rolls back, losing nothing.
-			const res = await client.query(
-				`INSERT INTO raw.${q(t.table_name)} (${columns.map(q).join(', ')}, _dwh_run_id) SELECT ${columns.map(q).join(', ')}, $1::bigint FROM ${STAGE_TABLE}`,
-				[run.run_id],
+		let inserted = 0;
+		let updated = 0;
+		let distinct: number | null = null;
+		let backfilled = false;
+		if (await bronzeIsEmpty(client, t.table_name)) {
+			// Back-fill into an empty bronze table: nothing can conflict, so a plain INSERT writes exactly what the merge
+			// would at about half its cost (ON CONFLICT probes the key index for every row), and the primary key proves
+			// one row per key, so no distinct count is needed either. A key repeated in the CSV makes the primary key
+			// refuse the insert; the savepoint undoes it and the de-duplicating merge below takes over. Loads of a table
+			// hold its lock, so nothing else fills bronze meanwhile.
+			await client.query('SAVEPOINT dwh_backfill');
+			try {
+				const res = await client.query(
+					`INSERT INTO raw.${q(t.table_name)} (${columns.map(q).join(', ')}, _dwh_run_id) SELECT ${columns.map(q).join(', ')}, $1::bigint FROM ${STAGE_TABLE}`,
+					[run.run_id],
+				);
+				await client.query('RELEASE SAVEPOINT dwh_backfill');
+				inserted = res.rowCount ?? 0;
+				distinct = inserted;
+				backfilled = true;
+			} catch (err) {
+				if ((err as { code?: string }).code !== '23505') throw err;
+				await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
+			}
+		}
+		if (distinct === null) {
+			// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
+			const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
+			await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
+			distinct = Number(
+				(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
 			);
-			inserted = res.rowCount ?? 0;
-			updated = 0;
-		} else {
 			const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
 			inserted = Number(merged.inserted);
 			updated = Number(merged.updated);
 		}
-		const deleted = sql.deleteMissing ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
+		// A snapshot written into an empty table has nothing to delete.
+		const deleted = sql.deleteMissing && !backfilled ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
 
 		const wm = await client.query<{ w: string }>(
 			`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
