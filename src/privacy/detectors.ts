@@ -54,9 +54,27 @@ export function isSouthAfricanIdNumber(id: string): boolean {
 	return luhnValid(id);
 }
 
-/** Card PAN: 13–19 digits, issuer prefix 2–6 (the financial-industry MII range), Luhn valid. */
+/**
+ * Issuer prefixes and lengths of the card schemes seen in South Africa. Checking brand + length (not just "starts
+ * with 2–6") keeps long numeric ids from reading as cards: a random Luhn-valid 19-digit id is a PAN only if it
+ * also starts like a scheme that issues 19-digit numbers.
+ */
+const CARD_SCHEMES: [RegExp, number[]][] = [
+	[/^4/, [13, 16, 19]], // Visa
+	[/^(5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)/, [16]], // Mastercard
+	[/^3[47]/, [15]], // American Express
+	[/^(6011|65|64[4-9])/, [16, 17, 18, 19]], // Discover
+	[/^62/, [16, 17, 18, 19]], // UnionPay
+	[/^3(0[0-5]|[689])/, [14, 15, 16, 17, 18, 19]], // Diners Club
+	[/^35(2[89]|[3-8]\d)/, [16, 17, 18, 19]], // JCB
+	[/^(5018|5020|5038|5893|6304|6759|676[1-3])/, [13, 14, 15, 16, 17, 18, 19]], // Maestro
+	[/^220[0-4]/, [16, 17, 18, 19]], // Mir
+];
+
+/** Card PAN: a scheme's prefix and length, Luhn valid. */
 export function isCardPan(digits: string): boolean {
-	return /^[2-6]\d{12,18}$/.test(digits) && luhnValid(digits);
+	if (!/^\d{13,19}$/.test(digits)) return false;
+	return CARD_SCHEMES.some(([prefix, lengths]) => prefix.test(digits) && lengths.includes(digits.length)) && luhnValid(digits);
 }
 
 /** Registered IBAN lengths (ISO 13616). Unknown country codes fall back to the generic 15–34 range. */

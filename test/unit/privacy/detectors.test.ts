@@ -45,9 +45,12 @@ describe('card PANs', () => {
 		expect(detectPii('4111-1111-1111-1111')).toEqual(['card_pan']);
 	});
 
-	test('a wrong check digit, a non-financial prefix or a too-long run is not a PAN', () => {
+	test('a wrong check digit, a non-scheme prefix, a length the scheme does not issue or a too-long run is not a PAN', () => {
 		expect(isCardPan('4111111111111112')).toBe(false);
 		expect(isCardPan(withLuhn('911111111111111'))).toBe(false);
+		expect(isCardPan(withLuhn('41111111111111'))).toBe(false); // Visa with 15 digits
+		expect(isCardPan(withLuhn('555555555555444455'))).toBe(false); // Mastercard with 19 digits
+		expect(isCardPan(withLuhn('20000000000000000'))).toBe(false); // 2000… is no scheme
 		expect(detectPii('4111111111111112')).toEqual([]);
 		expect(detectPii('41111111111111111111111')).toEqual([]);
 	});
