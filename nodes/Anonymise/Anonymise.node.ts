@@ -279,7 +279,8 @@ export class Anonymise implements INodeType {
 						{ policy: loaded.policy, table, asOf: asOf(0) },
 						items.map((it) => it.json),
 					);
-					const kept = items.map((_, i) => i).filter((i) => !out.dropped.includes(i));
+					const dropped = new Set(out.dropped);
+					const kept = items.map((_, i) => i).filter((i) => !dropped.has(i));
 					return [out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: kept[j] } }))];
 				} catch (err) {
 					throw fail(err);
