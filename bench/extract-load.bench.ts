@@ -111,17 +111,33 @@ function resetVmHwm(): boolean {
 	}
 }
 
+const mb = (n: number) => Number((n / 1024 / 1024).toFixed(1));
+
+/** Samples process.memoryUsage() and keeps the sample with the highest RSS, so the peak can be explained. */
 class RssSampler {
-	peak = 0;
+	atPeak: NodeJS.MemoryUsage = process.memoryUsage();
 	private timer: NodeJS.Timeout | null = null;
+	private sample(): void {
+		const m = process.memoryUsage();
+		if (m.rss > this.atPeak.rss) this.atPeak = m;
+	}
 	start(everyMs = 20): void {
-		this.peak = process.memoryUsage().rss;
-		this.timer = setInterval(() => (this.peak = Math.max(this.peak, process.memoryUsage().rss)), everyMs);
+		this.atPeak = process.memoryUsage();
+		this.timer = setInterval(() => this.sample(), everyMs);
+	}
+	/** Peak RSS in MB since start(); keeps sampling. */
+	peak(): number {
+		this.sample();
+		return this.atPeak.rss / 1024 / 1024;
 	}
 	stop(): number {
 		if (this.timer) clearInterval(this.timer);
-		this.peak = Math.max(this.peak, process.memoryUsage().rss);
-		return this.peak / 1024 / 1024;
+		return this.peak();
+	}
+	/** Where the peak sat: V8 heap vs Buffers (arrayBuffers, outside the heap). */
+	breakdown(): Record<string, number> {
+		const m = this.atPeak;
+		return { rssMB: mb(m.rss), heapTotalMB: mb(m.heapTotal), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers) };
 	}
 }
 
@@ -232,6 +248,7 @@ async function main(): Promise<void> {
 		t0 = process.hrtime.bigint();
 		const x = await extractTable(ctx, TABLE);
 		const extractS = secs(t0);
+		const peakAfterExtract = sampler.peak();
 		if (x.status !== 'uploaded' || x.runId === null || !x.csvPath) throw new Error(`extract ${x.status}: ${x.message}`);
 		const t1 = process.hrtime.bigint();
 		const l = await loadBronze(ctx, { table: TABLE, runId: x.runId, csvPath: x.csvPath });
@@ -260,7 +277,7 @@ async function main(): Promise<void> {
 			baseline: { outS: baseOut, inS: baseIn, totalS: baseline, rowsPerS: opts.rows / baseline },
 			pipeline: { extractS, loadS, totalS: pipeline, rowsPerS: opts.rows / pipeline, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6 },
 			throughputVsBaseline: ratio,
-			rss: { beforeMB: rssBefore, peakSampledMB: peakSampled, vmHwmMB: hwmReset ? hwm : null, peakMB: peak },
+			rss: { beforeMB: rssBefore, peakDuringExtractMB: peakAfterExtract, peakSampledMB: peakSampled, vmHwmMB: hwmReset ? hwm : null, peakMB: peak, atPeak: sampler.breakdown() },
 			machine: {
 				cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
 				memoryGB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
