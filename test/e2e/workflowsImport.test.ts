@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { INodeTypeDescription } from 'n8n-workflow';
 import { isCI } from './harness/e2eState';
-import { importWorkflowFiles, newInstance, readWorkflow, shippedWorkflowFiles, type WorkflowJson } from './harness/instance';
+import { describeRun, executeWorkflow, importWorkflowFiles, importWorkflowObject, newInstance, nodeItems, readWorkflow, shippedWorkflowFiles, WORKFLOW_IDS, type WorkflowJson } from './harness/instance';
 import { startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { CREDENTIALS, createPipeline, type E2ePipeline } from './harness/pipeline';
 import { resolveProblems, type ResolveContext, type StoredCredential } from './harness/resolveCheck';
 import { N8nRest } from './harness/rest';
 import { n8nRuntimes, type N8nRuntime } from './harness/runtimes';
+import { createSourceTables, expectBronzeEqualsSource, insertCustomers, insertPayments } from './harness/warehouseChecks';
 
 /**
  * (a) Every file in workflows/ imports unchanged into real n8n — 1.123 on Node 20 and 2.x on Node 24 — and every
@@ -26,6 +27,12 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		inst = newInstance(key, `import-${key}`);
 		if (!inst) return;
 		pipeline = await createPipeline(`e2e_import_${key}`);
+		await createSourceTables(pipeline.src);
+		await insertCustomers(pipeline.src, 1, 120);
+		await insertPayments(pipeline.src, 80);
+		for (const [t, strategy, wm] of [['customers', 'upsert', 'updated_at'], ['payments', 'append', 'created_at']] as const) {
+			await pipeline.register({ source_table: t, mode: 'incremental', load_strategy: strategy, watermark_column: wm, key_columns: ['id'], cadence: '5 minutes' });
+		}
 		await pipeline.importCredentials(inst);
 		await importWorkflowFiles(inst, files);
 		server = await startN8nProcess(inst, 'start', { name: `import-${key}-main` });
@@ -57,12 +64,23 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 				return;
 			}
 			await fn();
-		});
+		}, TIMEOUT);
 
 	maybe('loads every node and credential of the pack under the community-package name', () => {
 		const pack = ctx.nodeTypes.filter((d) => d.name.startsWith('n8n-nodes-dataacuity.')).map((d) => d.name);
 		expect(pack).toEqual(expect.arrayContaining(['n8n-nodes-dataacuity.watermarkExtract', 'n8n-nodes-dataacuity.blobLoadBronze']));
 		for (const c of Object.values(CREDENTIALS)) expect(ctx.credentialTypes.map((t) => t.name)).toContain(c.type);
+	});
+
+	maybe('the shipped workflows reference credentials only by the documented names', () => {
+		const documented = new Set(Object.values(CREDENTIALS).map((c) => `${c.type} / ${c.name}`));
+		for (const f of files) {
+			for (const n of readWorkflow(f).nodes) {
+				for (const [type, ref] of Object.entries(n.credentials ?? {})) {
+					expect({ file: path.basename(f), node: n.name, credential: `${type} / ${ref.name}`, documented: documented.has(`${type} / ${ref.name}`) }).toMatchObject({ documented: true });
+				}
+			}
+		}
 	});
 
 	test.each(files.map((f) => [path.basename(f), f]))('%s imports and resolves', async (_name, file) => {
@@ -81,5 +99,42 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		// The shipped file names credentials only (no ids from someone's instance).
 		for (const n of shipped.nodes) for (const ref of Object.values(n.credentials ?? {})) expect(ref.id).toBeNull();
 		expect(resolveProblems(ctx, stored!)).toEqual([]);
+	});
+
+	// The check itself must be able to fail: a copy with a misspelt parameter, an unknown credential name, a
+	// wrong option value and a sub-workflow that does not exist is imported the same way and must be reported.
+	maybe('reports what does not resolve (a deliberately broken copy)', async () => {
+		if (key !== 'n8n1') return;
+		const broken = readWorkflow(files.find((f) => f.endsWith('dwh-extract-load.json'))!);
+		broken.id = 'dwhBrokenCopy001';
+		broken.name = 'broken copy';
+		const extract = broken.nodes.find((n) => n.name === 'Watermark Extract')!;
+		extract.parameters.selection = 'everything';
+		extract.parameters.tabel = 'x';
+		extract.credentials!.dataAcuityPostgres = { id: null, name: 'DataAcuity Nowhere' };
+		const call = broken.nodes.find((n) => n.name === 'Load each table')!;
+		(call.parameters.workflowId as { value: string }).value = 'noSuchWorkflow01';
+		await importWorkflowObject(inst!, broken);
+		const rest = new N8nRest(server!.baseUrl);
+		await rest.login();
+		const stored = (await rest.request<WorkflowJson>('GET', `/rest/workflows/${broken.id}`)).data;
+		const problems = resolveProblems(ctx, stored).join('\n');
+		expect(problems).toContain('Watermark Extract: parameter "selection" = "everything" is not one of');
+		expect(problems).toContain('Watermark Extract: unknown parameter "tabel"');
+		expect(problems).toContain('credential "DataAcuity Nowhere" (dataAcuityPostgres) did not resolve');
+		expect(problems).toContain('Load each table: "workflowId" points at workflow "noSuchWorkflow01", which was not imported');
+	});
+
+	// The pack does not only load: it runs. (n8n 1.123 runs are covered in depth by extractLoad.test.ts.)
+	maybe('dwh-extract-load runs headlessly (execute --id beside the running server) and fills bronze', async () => {
+		const r = await executeWorkflow(inst!, WORKFLOW_IDS.extractLoad);
+		if (!r.ok) throw new Error(describeRun(r));
+		expect(nodeItems(r.output!, 'Load each table').map((i) => [i.status, i.rowsInserted]).sort()).toEqual([
+			['loaded', 120],
+			['loaded', 80],
+		]);
+		const db = pipeline!.source.database;
+		expect(await expectBronzeEqualsSource(pipeline!.src, pipeline!.wh, 'customers', `${db}__customers`, ['id'])).toBe(120);
+		expect(await expectBronzeEqualsSource(pipeline!.src, pipeline!.wh, 'payments', `${db}__payments`, ['id'])).toBe(80);
 	});
 });

@@ -45,6 +45,8 @@ function ensureRuntime(which: '1' | '2', key: 'n8n1' | 'n8n2'): RuntimeAvailabil
  */
 export default async function globalSetup(): Promise<void> {
 	const started = Date.now();
+	// eslint-disable-next-line no-console
+	console.log(`\n[e2e] globalSetup starts at ${new Date(started).toISOString()}`);
 	const runDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-'));
 	globalThis.__DWH_E2E_RUN_DIR__ = runDir;
 	mkdirSync(ARTIFACTS_DIR, { recursive: true });

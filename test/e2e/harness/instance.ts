@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS_DIR, e2eState, isCI } from './e2eState';
 import { n8nCliOk, parseRawOutput, runN8nCli, type N8nInstance } from './n8nProcess';
-import { copyNodesFolder } from './packInstall';
+import { linkNodesFolder } from './packInstall';
 import { n8nRuntimes, REPO_ROOT, type N8nRuntime } from './runtimes';
 
 export const WORKFLOWS_DIR = path.join(REPO_ROOT, 'workflows');
@@ -13,7 +13,7 @@ export const WORKFLOW_IDS = { extractLoad: 'dwhExtractLoad01', loadBronze: 'dwhL
 
 /**
  * A fresh n8n user folder for one runtime with the pack installed community-style (the globalSetup's one npm
- * install, copied). Throws when the runtime is missing and CI=true; returns null otherwise so the caller can skip.
+ * install, linked). Throws when the runtime is missing and CI=true; returns null otherwise so the caller can skip.
  */
 export function newInstance(key: N8nRuntime['key'], name: string, env: Record<string, string> = {}): N8nInstance | null {
 	const st = e2eState();
@@ -23,7 +23,7 @@ export function newInstance(key: N8nRuntime['key'], name: string, env: Record<st
 	}
 	const userFolder = path.join(st.runDir, `${name}-${randomBytes(3).toString('hex')}`);
 	mkdirSync(userFolder, { recursive: true });
-	copyNodesFolder(st.nodesDir, userFolder);
+	linkNodesFolder(st.nodesDir, userFolder);
 	return { runtime: n8nRuntimes()[key], userFolder, encryptionKey: randomBytes(24).toString('hex'), env, logDir: path.join(ARTIFACTS_DIR, 'logs', name) };
 }
 
@@ -98,6 +98,8 @@ export interface ExecuteResult {
 /** `n8n execute --id=… --rawOutput`: the supported headless run (never `execute --file`, which exits 0 on failure). */
 export async function executeWorkflow(inst: N8nInstance, id: string, opts: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
 	const r = await runN8nCli(inst, ['execute', `--id=${id}`, '--rawOutput'], { timeoutMs: opts.timeoutMs ?? 300_000 });
+	mkdirSync(inst.logDir, { recursive: true });
+	writeFileSync(path.join(inst.logDir, `execute-${id}-${Date.now()}.log`), `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
 	let output: RunOutput | null = null;
 	try {
 		output = parseRawOutput(r.stdout) as RunOutput;

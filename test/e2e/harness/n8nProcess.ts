@@ -99,24 +99,15 @@ export async function n8nCliOk(inst: N8nInstance, args: string[], opts: { timeou
 }
 
 /**
- * `n8n execute --id=… --rawOutput` prints log lines, then the run data as JSON. The JSON starts at the first line
- * that begins with `{` (measured: both versions print it that way).
+ * `n8n execute --id=… --rawOutput` prints log lines, then the run data as `JSON.stringify(data, null, 2)`: the JSON
+ * is the block from the first line that is exactly `{` to the last line that is exactly `}`.
  */
 export function parseRawOutput(stdout: string): unknown {
-	const lines = stdout.split('\n');
-	const start = lines.findIndex((l) => l.startsWith('{') || l.startsWith('['));
-	if (start < 0) throw new Error(`n8n execute printed no JSON:\n${stdout.slice(-4000)}`);
-	const text = lines.slice(start).join('\n').trim();
-	// Log lines may follow the JSON; cut at the last closing brace that parses.
-	for (let end = text.length; end > 0; end = text.lastIndexOf('}', end - 1)) {
-		try {
-			return JSON.parse(text.slice(0, end + (text[end] === '}' ? 1 : 0)));
-		} catch {
-			/* shorter */
-		}
-		if (end <= 0) break;
-	}
-	throw new Error(`n8n execute output is not JSON:\n${text.slice(0, 4000)}`);
+	const lines = stdout.split('\n').map((l) => l.replace(/\r$/, ''));
+	const start = lines.indexOf('{');
+	const end = lines.lastIndexOf('}');
+	if (start < 0 || end < start) throw new Error(`n8n execute printed no JSON block:\n${stdout.slice(-4000)}`);
+	return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
 export interface N8nServer {

@@ -10,13 +10,19 @@ import { e2eState } from './e2eState';
 import { n8nCliOk, type N8nInstance } from './n8nProcess';
 
 /**
- * The credential names the shipped workflows reference (by name only; n8n resolves the ids at import). Users create
- * credentials with exactly these names before importing workflows/ — docs/n8n-runtime.md lists them.
+ * The credentials the shipped workflows reference, by NAME only (n8n resolves the ids at import). One name per
+ * credential type: users create credentials with exactly these names before importing workflows/ (listed in
+ * docs/n8n-runtime.md). The ids are the tests' own; a workflow file never carries one.
  */
 export const CREDENTIALS = {
 	warehouse: { id: 'dwhTestWarehouse', name: 'DataAcuity Warehouse', type: 'dataAcuityPostgres' },
 	source: { id: 'dwhTestSourceRep', name: 'DataAcuity Source Replica', type: 'dataAcuityPostgresSource' },
 	store: { id: 'dwhTestObjStore0', name: 'DataAcuity Object Store', type: 'dataAcuityObjectStore' },
+	analytics: { id: 'dwhTestAnalytics', name: 'DataAcuity Analytics DB', type: 'dataAcuityPostgresAnalytics' },
+	dbt: { id: 'dwhTestDbt000001', name: 'DataAcuity dbt', type: 'dataAcuityDbt' },
+	anonymisation: { id: 'dwhTestAnonSecrt', name: 'DataAcuity Anonymisation Secrets', type: 'dataAcuityAnonymisationSecrets' },
+	/** n8n's own Postgres credential, for stock Postgres nodes that read the observability views. */
+	warehouseReadOnly: { id: 'dwhTestWhReadOnl', name: 'DataAcuity Warehouse (read-only)', type: 'postgres' },
 } as const;
 
 /** One isolated warehouse + source database + bucket on the e2e dev stack, and the n8n credentials pointing at them. */
@@ -64,6 +70,7 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 		postgresConnectionSchema.parse({ host: st.postgres.host, port: st.postgres.port, user: st.postgres.user, password: st.postgres.password, database, applicationName });
 	const source = conn(await createDatabase(`${name}_src`), 'dwh-e2e-source');
 	const warehouse = conn(await createDatabase(`${name}_wh`), 'dwh-e2e-warehouse');
+	const analytics = conn(await createDatabase(`${name}_an`), 'dwh-e2e-analytics');
 	const bucket = `${name.replace(/_/g, '-')}-${randomBytes(3).toString('hex')}`;
 	const s3 = new S3Client({ endpoint: st.s3.endpoint, region: st.s3.region, forcePathStyle: true, credentials: { accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey } });
 	await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -114,13 +121,32 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 				statementTimeoutMs: 0,
 				applicationName: c.applicationName,
 			});
+			const c = CREDENTIALS;
 			const creds = [
-				{ ...CREDENTIALS.warehouse, data: pgData(warehouse) },
-				{ ...CREDENTIALS.source, data: pgData(source) },
+				{ ...c.warehouse, data: pgData(warehouse) },
+				{ ...c.source, data: pgData(source) },
+				{ ...c.analytics, data: pgData(analytics) },
 				{
-					...CREDENTIALS.store,
+					...c.store,
 					data: { endpoint: store.endpoint, region: store.region, accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey, bucket: store.bucket, prefix: store.prefix, forcePathStyle: true, checksumMode: 'when_required' },
 				},
+				// Fields left out take the credential type's defaults (n8n applies them when a node reads the credential).
+				{ ...c.dbt, data: {} },
+				{
+					...c.anonymisation,
+					data: {
+						salts: JSON.stringify({ default: randomBytes(16).toString('hex') }),
+						hmacKey: randomBytes(32).toString('hex'),
+						vaultEncryptionKey: randomBytes(32).toString('hex'),
+						vaultHost: warehouse.host,
+						vaultPort: warehouse.port,
+						vaultDatabase: warehouse.database,
+						vaultUser: warehouse.user,
+						vaultPassword: warehouse.password,
+						vaultSslMode: 'disable',
+					},
+				},
+				{ ...c.warehouseReadOnly, data: { host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, ssl: 'disable' } },
 			];
 			mkdirSync(dir, { recursive: true });
 			const file = path.join(dir, `credentials-${randomBytes(4).toString('hex')}.json`);

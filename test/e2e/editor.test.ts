@@ -1,0 +1,176 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { INodeTypeDescription } from 'n8n-workflow';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ARTIFACTS_DIR, e2eState, isCI } from './harness/e2eState';
+import { importWorkflowFiles, newInstance, readWorkflow, shippedWorkflowFiles } from './harness/instance';
+import { startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
+import { CREDENTIALS, createPipeline, type E2ePipeline } from './harness/pipeline';
+import { N8nRest, OWNER } from './harness/rest';
+
+/**
+ * (d) The editor, as a user sees it: Debian's chromium (headless, loopback only) driven by playwright-core against
+ * n8n 1.123 with the pack installed community-style. Every node of the pack is found in the node panel by name,
+ * opens with its parameters and shows its icon and subtitle; the credential test succeeds against the test servers.
+ * Screenshots land in test-artifacts/e2e/editor/.
+ */
+const TIMEOUT = 10 * 60_000;
+const SHOTS = path.join(ARTIFACTS_DIR, 'editor');
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let inst: N8nInstance;
+let pipeline: E2ePipeline;
+let server: N8nServer;
+let browser: BrowserContext | null = null;
+let page: Page;
+let packNodes: INodeTypeDescription[] = [];
+const chromiumPath = () => e2eState().chromium;
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+beforeAll(async () => {
+	if (!chromiumPath()) {
+		if (isCI()) throw new Error('chromium is not installed (apt-get install -y chromium; .ci/install.d/n8n.sh does it)');
+		return;
+	}
+	mkdirSync(SHOTS, { recursive: true });
+	inst = newInstance('n8n1', 'editor')!;
+	pipeline = await createPipeline('e2e_editor');
+	await pipeline.importCredentials(inst);
+	await importWorkflowFiles(inst, shippedWorkflowFiles());
+	server = await startN8nProcess(inst, 'start', { name: 'editor-main' });
+	const rest = new N8nRest(server.baseUrl);
+	await rest.setupOwner();
+	const types = (await rest.request<INodeTypeDescription[]>('GET', '/types/nodes.json')).data;
+	packNodes = types.filter((d) => d.name.startsWith('n8n-nodes-dataacuity.'));
+
+	const profile = path.join(inst.userFolder, 'chromium-profile');
+	rmSync(profile, { recursive: true, force: true });
+	browser = await chromium.launchPersistentContext(profile, {
+		executablePath: chromiumPath()!,
+		headless: true,
+		args: CHROMIUM_FLAGS,
+		viewport: { width: 1440, height: 900 },
+	});
+	page = browser.pages()[0] ?? (await browser.newPage());
+	page.setDefaultTimeout(30_000);
+	// A person signs in through the form (the owner was created over REST).
+	await page.goto(`${server.baseUrl}/signin`);
+	await page.fill('input[name="emailOrLdapLoginId"]', OWNER.email);
+	await page.fill('input[name="password"]', OWNER.password);
+	await page.click('[data-test-id="form-submit-button"]');
+	await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+}, TIMEOUT);
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.stop();
+	await pipeline?.close();
+}, 60_000);
+
+function requireChromium(): boolean {
+	if (chromiumPath()) return true;
+	console.warn('SKIPPED editor test: /usr/bin/chromium is not installed');
+	expect(isCI()).toBe(false);
+	return false;
+}
+
+/** The parameters a freshly added node shows without any other choice made (no displayOptions). */
+function alwaysShownParameters(d: INodeTypeDescription): string[] {
+	return d.properties.filter((p) => !p.displayOptions && !['notice', 'hidden', 'collection', 'fixedCollection', 'callout'].includes(p.type)).map((p) => p.name);
+}
+
+test('the pack loads all six nodes', () => {
+	if (!requireChromium()) return;
+	expect(packNodes.map((d) => d.name.replace('n8n-nodes-dataacuity.', '')).sort()).toEqual(
+		['anonymise', 'blobLoadBronze', 'dbtRun', 'enrich', 'pushBack', 'watermarkExtract'].sort(),
+	);
+});
+
+test('every pack node is found in the node panel by name and opens with its parameters and icon', async () => {
+	if (!requireChromium()) return;
+	expect(packNodes.length).toBeGreaterThan(0);
+	for (const d of packNodes) {
+		const short = d.name.replace('n8n-nodes-dataacuity.', '');
+		await page.goto(`${server.baseUrl}/workflow/new`);
+		await page.waitForSelector('[data-test-id="canvas-plus-button"]');
+		await page.keyboard.press('Tab');
+		await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
+		await page.keyboard.type(d.displayName);
+		const item = page.locator('[data-test-id="node-creator-node-item"]', { has: page.locator('[data-test-id="node-creator-item-name"]', { hasText: new RegExp(`^${d.displayName}$`) }) });
+		await item.first().waitFor({ timeout: 20_000 }).catch(() => undefined);
+		await shot(`${short}-1-node-panel`);
+		await expect(item.count()).resolves.toBe(1);
+		// The panel shows the node's own icon, served by n8n from the installed package.
+		const panelIcon = await item.locator('img').first().getAttribute('src');
+		expect(panelIcon).toMatch(new RegExp(`^/icons/n8n-nodes-dataacuity/dist/nodes/.+\\.svg$`));
+		const icon = await page.request.get(`${server.baseUrl}${panelIcon}`);
+		expect(icon.status()).toBe(200);
+		expect(icon.headers()['content-type']).toContain('svg');
+
+		await item.click();
+		// Community nodes open a details page first; "Add to workflow" puts the node on the canvas and opens it.
+		const add = page.getByRole('button', { name: 'Add to workflow' });
+		if (await add.isVisible().catch(() => false)) await add.click();
+		await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-parameters"]');
+		for (const param of alwaysShownParameters(d)) {
+			await expect(page.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`).count()).resolves.toBeGreaterThan(0);
+		}
+		// Each credential slot of the node is offered, preselected with the credential of that type.
+		const credentialSlots = await page.locator('[data-test-id="ndv"] [data-test-id="node-credentials-select"]').count();
+		expect(credentialSlots).toBe((d.credentials ?? []).filter((c) => !c.displayOptions).length);
+		await shot(`${short}-2-parameters`);
+
+		await page.keyboard.press('Escape');
+		const canvasNode = page.locator(`[data-test-id="canvas-node"][data-node-type="${d.name}"]`);
+		await canvasNode.waitFor();
+		expect(await canvasNode.locator('img').first().getAttribute('src')).toBe(panelIcon);
+		await shot(`${short}-3-canvas`);
+	}
+}, TIMEOUT);
+
+test('each pack node used by a shipped workflow shows its icon and subtitle on the canvas', async () => {
+	if (!requireChromium()) return;
+	const seen = new Map<string, string[]>();
+	for (const file of shippedWorkflowFiles()) {
+		const wf = readWorkflow(file);
+		const packInWf = wf.nodes.filter((n) => n.type.startsWith('n8n-nodes-dataacuity.'));
+		if (!packInWf.length) continue;
+		await page.goto(`${server.baseUrl}/workflow/${wf.id}`);
+		await page.waitForSelector('[data-test-id="canvas-node"]');
+		await page.locator('[data-test-id="zoom-to-fit"]').click();
+		await shot(`workflow-${path.basename(file, '.json')}`);
+		for (const n of packInWf) {
+			const node = page.locator(`[data-test-id="canvas-node"][data-node-name="${n.name}"]`);
+			await expect(node.locator('img').first().getAttribute('src')).resolves.toMatch(/^\/icons\/n8n-nodes-dataacuity\/.+\.svg$/);
+			const subtitle = (await node.locator('[class*="_subtitle_"]').first().textContent({ timeout: 5_000 }).catch(() => ''))?.trim() ?? '';
+			expect({ workflow: wf.name, node: n.name, subtitle }).toEqual({ workflow: wf.name, node: n.name, subtitle: expect.stringMatching(/\S/) });
+			seen.set(n.type, [...(seen.get(n.type) ?? []), subtitle]);
+		}
+	}
+	expect(seen.get('n8n-nodes-dataacuity.watermarkExtract')).toContain('All tables due now');
+	expect(seen.size).toBeGreaterThanOrEqual(2);
+}, TIMEOUT);
+
+test('the credential test button succeeds against the test servers', async () => {
+	if (!requireChromium()) return;
+	for (const c of [CREDENTIALS.warehouse, CREDENTIALS.source, CREDENTIALS.analytics, CREDENTIALS.store]) {
+		await page.goto(`${server.baseUrl}/home/credentials/${c.id}`);
+		const modal = page.locator('[data-test-id="editCredential-modal"]');
+		await modal.waitFor();
+		// Opening a saved credential runs its test; "Retry" is the test button. Both must report success.
+		const ok = modal.locator('[data-test-id="credentials-config-container-test-success"]');
+		await ok.waitFor({ state: 'visible', timeout: 60_000 });
+		const [tested] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith('/rest/credentials/test') && r.request().method() === 'POST', { timeout: 60_000 }),
+			ok.getByRole('button', { name: 'Retry' }).click(),
+		]);
+		expect(tested.status()).toBe(200);
+		expect(((await tested.json()) as { data: { status: string } }).data.status).toBe('OK');
+		await ok.waitFor({ state: 'visible', timeout: 60_000 });
+		expect(await ok.textContent()).toMatch(/Connection tested successfully/i);
+		await expect(modal.getByText(/Couldn.t connect/).filter({ visible: true }).count()).resolves.toBe(0);
+		await shot(`credential-${c.type}`);
+		await page.keyboard.press('Escape');
+	}
+}, TIMEOUT);
