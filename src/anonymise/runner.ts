@@ -131,7 +131,7 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 			[ctx.deps.secrets.hmacKey],
 		);
 		for (;;) {
-			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 2000 FROM _dwh_tok');
+			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 10000 FROM _dwh_tok');
 			if (!rows.length) break;
 			const r = await vault.tokenise(t.kind, rows.map((x) => ({ value: x.v, subject: x.s })), ctx.loaded.policy.source_db);
 			issued += r.issued;

@@ -22,7 +22,7 @@ export interface TokeniseEntry {
 
 /** AES-256; salted S2K without iterations is enough for a 32+ character random key and keeps bulk inserts fast. */
 const PGP_OPTIONS = 'cipher-algo=aes256, s2k-mode=1';
-const BATCH = 2000;
+const BATCH = 10_000;
 
 export class VaultError extends Error {
 	constructor(message: string) {
