@@ -1,6 +1,41 @@
 import { rmSync } from 'node:fs';
+import pg from 'pg';
 
+/**
+ * `Pool.end()` resolves before its sockets are gone, so a test file's last connections can still be open when the
+ * run ends. Stopping Postgres then makes the server terminate them (57P01) and an idle pool client without an error
+ * listener would crash jest after every test passed. So: wait for the other sessions to leave, and treat a
+ * shutdown-time 57P01 as the expected end of a connection, not as a failure.
+ */
 export default async function globalTeardown(): Promise<void> {
-	await globalThis.__DWH_STACK__?.stop();
+	const stack = globalThis.__DWH_STACK__;
+	if (stack) {
+		const ignoreShutdown = (err: unknown) => {
+			if ((err as { code?: string }).code !== '57P01') throw err;
+		};
+		process.on('uncaughtException', ignoreShutdown);
+		await waitForClientsToLeave(stack.postgres).catch(() => undefined);
+		await stack.stop();
+		await new Promise((r) => setTimeout(r, 200));
+		process.off('uncaughtException', ignoreShutdown);
+	}
 	if (process.env.DWH_TEST_STATE) rmSync(process.env.DWH_TEST_STATE, { force: true });
+}
+
+async function waitForClientsToLeave(server: { host: string; port: number; user: string; password: string }): Promise<void> {
+	const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres' });
+	client.on('error', () => undefined);
+	await client.connect();
+	try {
+		const deadline = Date.now() + 10_000;
+		while (Date.now() < deadline) {
+			const { rows } = await client.query<{ n: number }>(
+				`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+			);
+			if (rows[0].n === 0) return;
+			await new Promise((r) => setTimeout(r, 100));
+		}
+	} finally {
+		await client.end();
+	}
 }
