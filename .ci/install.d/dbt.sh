@@ -31,8 +31,8 @@ PY="$(pick_python || true)"
 if [ -z "$PY" ] || ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   # Fresh Debian: python3 may be missing, or present without venv/ensurepip (split into python3-venv).
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+  flock /tmp/dwh-apt.lock apt-get -o DPkg::Lock::Timeout=900 update -qq
+  flock /tmp/dwh-apt.lock apt-get -o DPkg::Lock::Timeout=900 install -y -qq python3 python3-venv python3-pip >/dev/null
   PY="$(pick_python)" || { echo "no Python 3.9-3.12 available for dbt" >&2; exit 1; }
 fi
 

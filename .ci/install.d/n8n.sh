@@ -10,12 +10,18 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "[n8n.sh] apt-get install ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	flock /tmp/dwh-apt.lock apt-get -o DPkg::Lock::Timeout=900 update -qq
+	flock /tmp/dwh-apt.lock apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian package enables a system redis on :6379; the tests start their own on a free loopback port.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
 	systemctl stop redis-server || true
 fi
+
+# The runtimes are ~5 GB: keep them once per machine (CI clones the repository afresh each run) and point the
+# repository's gitignored .cache/n8n at them.
+shared="${DWH_N8N_SHARED_CACHE:-/var/cache/dwh-n8n}"
+mkdir -p "$shared" .cache
+if [ ! -e .cache/n8n ]; then ln -s "$shared" .cache/n8n; fi
 
 bash test/e2e/install-n8n.sh all
