@@ -143,6 +143,8 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 		}
 		await client.query('CLOSE _dwh_tok');
 	}
+	// Statistics for the build's join: without them the planner guesses the temp table's size.
+	await client.query(`ANALYZE ${TOKEN_TABLE}`);
 	return issued;
 }
 
