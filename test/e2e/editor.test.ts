@@ -97,10 +97,12 @@ test('every pack node is found in the node panel by name and opens with its para
 		await page.keyboard.press('Tab');
 		await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
 		await page.keyboard.type(d.displayName);
-		const item = page.locator('[data-test-id="node-creator-node-item"]', { has: page.locator('[data-test-id="node-creator-item-name"]', { hasText: new RegExp(`^${d.displayName}$`) }) });
-		await item.first().waitFor({ timeout: 20_000 }).catch(() => undefined);
+		const names = page.locator('[data-test-id="node-creator-item-name"]');
+		await names.first().waitFor({ timeout: 20_000 }).catch(() => undefined);
 		await shot(`${short}-1-node-panel`);
-		await expect(item.count()).resolves.toBe(1);
+		const found = (await names.allTextContents()).map((t) => t.trim());
+		expect(found).toContain(d.displayName);
+		const item = names.nth(found.indexOf(d.displayName)).locator('xpath=ancestor::*[@data-test-id="item-iterator-item"][1]');
 		// The panel shows the node's own icon, served by n8n from the installed package.
 		const panelIcon = await item.locator('img').first().getAttribute('src');
 		expect(panelIcon).toMatch(new RegExp(`^/icons/n8n-nodes-dataacuity/dist/nodes/.+\\.svg$`));
@@ -109,8 +111,14 @@ test('every pack node is found in the node panel by name and opens with its para
 		expect(icon.headers()['content-type']).toContain('svg');
 
 		await item.click();
-		// Community nodes open a details page first; "Add to workflow" puts the node on the canvas and opens it.
+		// Community nodes open a details page first ("Add to workflow"); nodes with operations list them as actions.
 		const add = page.getByRole('button', { name: 'Add to workflow' });
+		const action = page.locator('[data-test-id="node-creator-action-item"]');
+		await Promise.race([add.waitFor({ timeout: 10_000 }), action.first().waitFor({ timeout: 10_000 })]).catch(() => undefined);
+		// Both panels slide in; a click during the animation lands on the panel being replaced.
+		await page.waitForTimeout(1000);
+		if (await add.isVisible()) await add.click();
+		else if (await action.first().isVisible()) await action.first().click();
 		if (await add.isVisible().catch(() => false)) await add.click();
 		await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-parameters"]');
 		for (const param of alwaysShownParameters(d)) {

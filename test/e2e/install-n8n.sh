@@ -82,6 +82,12 @@ install_n8n2() {
 case "$WHICH" in
 	1) install_n8n1 ;;
 	2) install_n8n2 ;;
-	all) install_n8n1; install_n8n2 ;;
+	all)
+		# The two installs are mostly network and disk: side by side they take the time of the longer one.
+		install_n8n1 & one=$!
+		install_n8n2 & two=$!
+		wait "$one"
+		wait "$two"
+		;;
 	*) echo "usage: $0 [all|1|2]" >&2; exit 2 ;;
 esac
