@@ -140,4 +140,26 @@ describe('set-based anonymisation of a synthetic South African PII source', () =
 		const { rows } = await w.wh.query(`SELECT status, error_message FROM dwh_control.anonymise_runs WHERE source_table = 'holds'`);
 		expect(rows).toEqual([{ status: 'failed', error_message: err.message }]);
 	});
+
+	test('readers during rebuilds see the old table or the new one, never an empty, missing or half-built table', async () => {
+		const { rows } = await w.wh.query<{ n: number }>('SELECT count(*)::int AS n FROM raw.tagme_db__check_ins');
+		const expected = rows[0].n;
+		let stop = false;
+		const seen: (number | string)[] = [];
+		const reader = (async () => {
+			while (!stop) {
+				try {
+					const r = await w.wh.query<{ n: number }>('SELECT count(*)::int AS n FROM intermediate.int_tagme_db__check_ins');
+					seen.push(r.rows[0].n);
+				} catch (err) {
+					seen.push((err as Error).message);
+				}
+			}
+		})();
+		for (let i = 0; i < 4; i++) await anonymiseRelation(w.deps, { policy: w.policy('tagme_db'), table: 'check_ins' });
+		stop = true;
+		await reader;
+		expect(seen.length).toBeGreaterThan(4);
+		expect([...new Set(seen)]).toEqual([expected]);
+	});
 });
