@@ -6,6 +6,14 @@ import { bronzeType, type SourceColumn } from './sourceColumns';
 /** Bookkeeping columns every bronze table carries; never part of the CSV. */
 export const BRONZE_META_COLUMNS = ['_dwh_run_id', '_dwh_loaded_at'] as const;
 
+/**
+ * The load transaction names its run in this setting (SET LOCAL), so a back-fill can COPY the CSV straight into
+ * bronze and let the column default stamp every row with the run id. Outside a load the setting is unset or empty
+ * and the default fails, so a writer that forgets the run id is refused rather than given a wrong one.
+ */
+export const LOAD_RUN_ID_SETTING = 'dwh.load_run_id';
+export const RUN_ID_DEFAULT = `current_setting('${LOAD_RUN_ID_SETTING}')::bigint`;
+
 export class SchemaDriftError extends Error {
 	constructor(message: string) {
 		super(message);
@@ -50,7 +58,7 @@ export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, s
 		await db.query(
 			`CREATE TABLE IF NOT EXISTS ${target} (
 				${cols.join(',\n\t\t\t\t')},
-				_dwh_run_id bigint NOT NULL,
+				_dwh_run_id bigint NOT NULL DEFAULT ${RUN_ID_DEFAULT},
 				_dwh_loaded_at timestamptz NOT NULL DEFAULT now(),
 				CONSTRAINT ${q(`${t.table_name}_pkey`.slice(0, 63))} PRIMARY KEY (${t.key_columns.map(q).join(', ')})
 			)`,

@@ -7,6 +7,7 @@ import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/
 import { getRegisteredTable } from '../control/registry';
 import { errorText, failRun, getRun, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
+import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
 import type { PipelineContext } from '../pipeline/context';
 import { buildMergeSql, STAGE_TABLE } from './mergeSql';
@@ -177,6 +178,44 @@ async function bronzeIsEmpty(client: pg.PoolClient, table: string): Promise<bool
 	return (await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM raw.${q(table)}) AS empty`)).rows[0].empty;
 }
 
+/**
+ * Bronze tables created before the run-id default existed get it on their first back-fill. Bronze is empty then,
+ * so the short ACCESS EXCLUSIVE lock this takes holds up nobody's reads of real data; it commits with the load.
+ */
+async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise<void> {
+	const { rows } = await client.query<{ def: string | null }>(
+		`SELECT pg_get_expr(d.adbin, d.adrelid) AS def
+		   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		  WHERE a.attrelid = $1::regclass AND a.attname = '_dwh_run_id'`,
+		[`raw.${q(table)}`],
+	);
+	if (rows[0]?.def?.includes(LOAD_RUN_ID_SETTING)) return;
+	await client.query(`ALTER TABLE raw.${q(table)} ALTER COLUMN _dwh_run_id SET DEFAULT ${RUN_ID_DEFAULT}`);
+}
+
+/**
+ * Streams the run's CSV from the object store into `target` with COPY, hashing it on the way, and refuses it unless
+ * its row count and sha256 match what the extract recorded. The caller's transaction makes the refusal a rollback.
+ */
+async function copyVerifiedCsv(ctx: PipelineContext, client: pg.PoolClient, run: RunRow, key: string, target: string, columns: string[], header: string): Promise<number> {
+	// Open the object BEFORE starting COPY: a GetObject that fails after COPY began would leave the connection in
+	// COPY mode, where ROLLBACK never returns and the table lock is held for ever.
+	const body = await ctx.store.download(key);
+	const copy = client.query(copyFrom(`COPY ${target} (${columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header}, ENCODING 'UTF8')`));
+	const digest = new CsvDigest();
+	await pipeline(body, digest, copy);
+
+	const expectedRows = Number(run.rows_extracted);
+	if (copy.rowCount !== expectedRows) {
+		throw new Error(`CSV has ${copy.rowCount} rows but the extract recorded ${expectedRows}; refusing to load a partial or altered file`);
+	}
+	const sha = digest.hex();
+	if (run.csv_sha256 && sha !== run.csv_sha256) {
+		throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
+	}
+	return copy.rowCount;
+}
+
 async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t: RegisteredTable, run: RunRow, key: string): Promise<Partial<LoadResult>> {
 	const columns = run.columns ?? [];
 	if (columns.length === 0) throw new Error(`run ${run.run_id} has no column list`);
@@ -188,52 +227,41 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		const locked = await getRun(client, Number(run.run_id), true);
 		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
 
-		await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM raw.${q(t.table_name)} WITH NO DATA`);
 		const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
 		// HEADER MATCH (PG 15+) refuses a CSV whose header names other columns than the run recorded.
 		const header = version >= 150000 ? 'MATCH' : 'true';
-		// Open the object BEFORE starting COPY: a GetObject that fails after COPY began would leave the connection in
-		// COPY mode, where ROLLBACK never returns and the table lock is held for ever.
-		const body = await ctx.store.download(key);
-		const copy = client.query(copyFrom(`COPY ${STAGE_TABLE} (${columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header}, ENCODING 'UTF8')`));
-		const digest = new CsvDigest();
-		await pipeline(body, digest, copy);
-
-		const expectedRows = Number(run.rows_extracted);
-		if (copy.rowCount !== expectedRows) {
-			throw new Error(`CSV has ${copy.rowCount} rows but the extract recorded ${expectedRows}; refusing to load a partial or altered file`);
-		}
-		const sha = digest.hex();
-		if (run.csv_sha256 && sha !== run.csv_sha256) {
-			throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
-		}
-		const sql = buildMergeSql(t, columns, run.run_id);
+		const bronze = `raw.${q(t.table_name)}`;
+		let rowsInCsv = 0;
 		let inserted = 0;
 		let updated = 0;
-		let distinct: number | null = null;
+		let distinct = 0;
 		let backfilled = false;
 		if (await bronzeIsEmpty(client, t.table_name)) {
-			// Back-fill into an empty bronze table: nothing can conflict, so a plain INSERT writes exactly what the merge
-			// would at about half its cost (ON CONFLICT probes the key index for every row), and the primary key proves
-			// one row per key, so no distinct count is needed either. A key repeated in the CSV makes the primary key
-			// refuse the insert; the savepoint undoes it and the de-duplicating merge below takes over. Loads of a table
-			// hold its lock, so nothing else fills bronze meanwhile.
+			// Back-fill into an empty bronze table: nothing can conflict, so the verified CSV is COPYed straight into
+			// bronze — one write instead of stage + INSERT … SELECT, and COPY batches rows where INSERT goes one by one.
+			// The run id comes from the column default (LOAD_RUN_ID_SETTING), _dwh_loaded_at from now() as in the merge.
+			// The primary key proves one row per key; a key repeated in the CSV makes it refuse the COPY, the savepoint
+			// undoes it and the de-duplicating merge below takes over. Row count and sha256 are checked before the
+			// transaction can commit, so a bad file is rolled back as on the stage path. Loads of a table hold its
+			// lock, so nothing else fills bronze meanwhile.
+			await ensureRunIdDefault(client, t.table_name);
+			await client.query(`SELECT set_config($1, $2, true)`, [LOAD_RUN_ID_SETTING, String(run.run_id)]);
 			await client.query('SAVEPOINT dwh_backfill');
 			try {
-				const res = await client.query(
-					`INSERT INTO raw.${q(t.table_name)} (${columns.map(q).join(', ')}, _dwh_run_id) SELECT ${columns.map(q).join(', ')}, $1::bigint FROM ${STAGE_TABLE}`,
-					[run.run_id],
-				);
+				rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, bronze, columns, header);
 				await client.query('RELEASE SAVEPOINT dwh_backfill');
-				inserted = res.rowCount ?? 0;
-				distinct = inserted;
+				inserted = rowsInCsv;
+				distinct = rowsInCsv;
 				backfilled = true;
 			} catch (err) {
 				if ((err as { code?: string }).code !== '23505') throw err;
 				await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
 			}
 		}
-		if (distinct === null) {
+		const sql = buildMergeSql(t, columns, run.run_id);
+		if (!backfilled) {
+			await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM ${bronze} WITH NO DATA`);
+			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, STAGE_TABLE, columns, header);
 			// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
 			const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
 			await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
@@ -265,7 +293,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		);
 		await client.query('COMMIT');
 		return {
-			rowsInCsv: copy.rowCount,
+			rowsInCsv,
 			rowsInserted: inserted,
 			rowsUpdated: updated,
 			rowsUnchanged: distinct - inserted - updated,

@@ -1,11 +1,14 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from './world';
 
 /**
- * A back-fill into an empty bronze table skips ON CONFLICT (nothing to conflict with) when the CSV has one row per
- * key. These tests pin that it writes exactly what the merge would, that duplicate keys still go through the
- * de-duplicating merge, and that a populated bronze table always gets the merge.
+ * A back-fill into an empty bronze table COPYs the CSV straight into bronze (no stage, no ON CONFLICT) when the CSV
+ * has one row per key. These tests pin that it writes exactly what the merge would (run id and load time included),
+ * that duplicate keys — even far into the file, after COPY has written many rows — fall back to the de-duplicating
+ * merge, that a tampered CSV is still refused with nothing left in bronze, that bronze tables created before the
+ * run-id default still take the path, and that a populated bronze table always gets the merge.
  */
 let w: World;
 
@@ -36,6 +39,17 @@ test('first load into an empty bronze table: every row once, merge-identical cou
 		[first.ex.runId],
 	);
 	expect(bronze.rows[0]).toEqual({ n: 750, d: 750, s: '352031.25', m: 500, run_ids: true });
+	// Stamped like the merge stamps rows: the load transaction's now(), the same for every row of the run.
+	const stamped = await w.wh.query(
+		`SELECT count(DISTINCT _dwh_loaded_at)::int AS n, bool_and(_dwh_loaded_at <= r.run_finished_at) AS before_finish
+		   FROM raw.${table} b, dwh_control.extract_runs r WHERE r.run_id = $1`,
+		[first.ex.runId],
+	);
+	expect(stamped.rows[0]).toEqual({ n: 1, before_finish: true });
+	// Outside a load nobody can write a bronze row without naming its run.
+	await expect(w.wh.query(`INSERT INTO raw.${table} (id, amount_zar, created_at) VALUES (9999, 1, now())`)).rejects.toThrow(
+		/dwh\.load_run_id|invalid input syntax for type bigint/,
+	);
 
 	// Bronze is populated now: re-reading all history must go through ON CONFLICT and change nothing.
 	await w.wh.query(`SELECT dwh_control.reset_watermark($1)`, [table]);
@@ -75,4 +89,65 @@ test('a snapshot loaded into an empty bronze table, then replaced: vanished rows
 		{ id: 1, name: 'Sandton City' },
 		{ id: 2, name: 'Menlyn Park' },
 	]);
+});
+
+test('a key repeated near the end of a large first CSV rolls the direct COPY back and the merge loads every key once', async () => {
+	// No unique key at the source; id 4000 appears twice, the second copy last, so the primary key only refuses the
+	// COPY after thousands of rows were written into bronze.
+	await w.src.query(`CREATE TABLE public.events (id bigint NOT NULL, kind text NOT NULL, seen_at timestamptz NOT NULL)`);
+	await w.src.query(`INSERT INTO public.events SELECT g, 'view', now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 5000) g`);
+	await w.src.query(`INSERT INTO public.events VALUES (4000, 'purchase', now() - interval '1 minute')`);
+	const table = await w.register({ source_table: 'events', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'seen_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+
+	const { ex, ld } = await extractAndLoad(table);
+	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 5001, rowsInserted: 5000, rowsUpdated: 0, rowsUnchanged: 0 });
+	const bronze = await w.wh.query(
+		`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, count(*) FILTER (WHERE kind = 'purchase')::int AS p,
+		        (SELECT kind FROM raw.${table} WHERE id = 4000) AS k4000, bool_and(_dwh_run_id = $1) AS run_ids FROM raw.${table}`,
+		[ex.runId],
+	);
+	expect(bronze.rows[0]).toEqual({ n: 5000, d: 5000, p: 1, k4000: 'purchase', run_ids: true });
+	expect((await w.wh.query(`SELECT status FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId])).rows[0].status).toBe('loaded');
+});
+
+test('a first CSV edited after upload (same row count) is refused by its sha256 and leaves bronze empty; the original then loads', async () => {
+	await w.src.query(`CREATE TABLE public.wallets (id int PRIMARY KEY, balance_zar numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL)`);
+	await w.src.query(`INSERT INTO public.wallets SELECT g, g * 10, now() - interval '1 hour' FROM generate_series(1, 20) g`);
+	const table = await w.register({ source_table: 'wallets', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const ex = await extractTable(w.ctx, table);
+	const store = w.ctx.store;
+	const key = store.parseCsvPath(table, ex.csvPath!);
+	const original = await (await store.client.send(new GetObjectCommand({ Bucket: store.cfg.bucket, Key: key }))).Body!.transformToString();
+	const put = (body: string) => store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: key, Body: body }));
+
+	const wm = async () => (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
+	const wmBefore = await wm();
+	const edited = original.replace(/\n1,10\.00,/, '\n1,1000000.00,');
+	expect(edited).not.toBe(original);
+	await put(edited);
+	await expect(loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! })).rejects.toThrow(/sha256 .* differs/);
+	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n).toBe(0);
+	expect(await wm()).toBe(wmBefore);
+	expect((await w.wh.query(`SELECT status FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId])).rows[0].status).toBe('failed');
+
+	await put(original);
+	expect(await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! })).toMatchObject({ status: 'loaded', rowsInserted: 20 });
+	expect((await w.wh.query(`SELECT sum(balance_zar)::text AS s FROM raw.${table}`)).rows[0].s).toBe('2100.00');
+});
+
+test('a bronze table created before the run-id default gets it on its first back-fill and loads through the direct COPY', async () => {
+	await w.src.query(`CREATE TABLE public.merchants (id int PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL)`);
+	await w.src.query(`INSERT INTO public.merchants VALUES (1, 'Checkers', now() - interval '1 hour'), (2, 'Clicks', now() - interval '1 hour')`);
+	const table = await w.register({ source_table: 'merchants', mode: 'snapshot', load_strategy: 'replace', key_columns: ['id'], cadence: '1 hour' });
+	const ex = await extractTable(w.ctx, table);
+	await w.wh.query(`ALTER TABLE raw.${table} ALTER COLUMN _dwh_run_id DROP DEFAULT`);
+
+	expect(await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! })).toMatchObject({ status: 'loaded', rowsInserted: 2 });
+	expect((await w.wh.query(`SELECT count(*)::int AS n, bool_and(_dwh_run_id = $1) AS ok FROM raw.${table}`, [ex.runId])).rows[0]).toEqual({ n: 2, ok: true });
+	const def = await w.wh.query(
+		`SELECT pg_get_expr(d.adbin, d.adrelid) AS def FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		  WHERE d.adrelid = $1::regclass AND a.attname = '_dwh_run_id'`,
+		[`raw.${table}`],
+	);
+	expect(def.rows[0].def).toContain('dwh.load_run_id');
 });
