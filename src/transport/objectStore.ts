@@ -21,6 +21,14 @@ import { multipartCopy, SINGLE_COPY_LIMIT } from './multipartCopy';
 export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 export const UPLOAD_QUEUE_SIZE = 2;
 
+/**
+ * CSV bodies are sent with `UNSIGNED-PAYLOAD` (the request itself stays SigV4-signed). Signing the payload makes the
+ * SDK sha256 every part on the event loop and the server sha256 it again, a third and fourth pass over every byte;
+ * the CSV's own sha256, recorded at extract and checked by the load before COMMIT, already proves end to end that
+ * bronze got exactly the bytes Postgres wrote, whatever happened in transit. Over HTTPS TLS protects them as well.
+ */
+const UNSIGNED_BODY_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand']);
+
 export class CsvPathError extends Error {
 	constructor(message: string) {
 		super(message);
@@ -43,6 +51,14 @@ export class ObjectStore {
 			responseChecksumValidation: cfg.checksumMode === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
 			maxAttempts: 3,
 		});
+		this.client.middlewareStack.add(
+			(next, context) => async (args) => {
+				const request = args.request as { headers?: Record<string, string> };
+				if (UNSIGNED_BODY_COMMANDS.has(context.commandName ?? '') && request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+				return next(args);
+			},
+			{ step: 'build', name: 'dwhUnsignedCsvPayload' },
+		);
 	}
 
 	private base(): string {
