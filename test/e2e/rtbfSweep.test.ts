@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { migrateCompliance } from '../../src/anonymise/complianceMigrate';
+import { subjectHmac } from '../../src/anonymise/hashing';
+import { HASH_SALT, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
+import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
+import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
+import { createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
+
+/**
+ * The shipped nightly right-to-be-forgotten sweep (workflows/dwh-rtbf-sweep-nightly.json) headless in real n8n
+ * 1.123: a user flagged deleted in raw.auth_db__users is forgotten by the Anonymise node (raw, intermediate and
+ * the audit) before the marts are full-refreshed by the real dbt CLI and mirrored; a second night with nobody
+ * newly flagged forgets no one and still rebuilds.
+ */
+const TIMEOUT = 10 * 60_000;
+const WORKFLOW_ID = 'dwhRtbfSweep001';
+const FORGOTTEN = 7;
+/** Flagged too: two people forgotten in one night still mean one rebuild and one mirror. */
+const ALSO_FORGOTTEN = 8;
+const DELETED_AT = '2026-11-20T08:30:00.000Z';
+// Test values only, generated per run: they exist nowhere but in the credential imported below.
+const SALT = randomBytes(16).toString('hex');
+const HMAC_KEY = randomBytes(32).toString('hex');
+
+let inst: N8nInstance;
+let p: E2ePipeline;
+
+const count = async (sql: string, params: unknown[] = []) => (await p.wh.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n;
+const userHash = (id: number) => p.wh.query<{ h: string }>(`SELECT encode(digest($1::text || ':' || $2::text, 'sha256'), 'hex') AS h`, [SALT, String(id)]).then((r) => r.rows[0].h);
+
+beforeAll(async () => {
+	const dbtBin = requireDbt();
+	inst = newInstance('n8n1', 'rtbf-sweep')!;
+	p = await createPipeline('e2e_rtbf');
+	await seedWarehouseDirect(p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
+	// The AuthAPI soft-delete (§6.8) as the extract brings it into bronze.
+	await p.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);
+	await p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = ANY($2::bigint[])`, [DELETED_AT, [FORGOTTEN, ALSO_FORGOTTEN]]);
+	// The fixture hashes with its own salt; re-key the intermediate stand-ins to the credential's "users" salt so
+	// Forget Users can find the person's hashed rows the way it does after a real Anonymise run.
+	const rekey = `encode(digest($2::text || ':' || r.%s::text, 'sha256'), 'hex')`;
+	const old = `encode(digest($1::text || ':' || r.%s::text, 'sha256'), 'hex')`;
+	await p.wh.query(`UPDATE intermediate.int_auth_db__users i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace('%s', 'id')}`, [HASH_SALT, SALT]);
+	await p.wh.query(
+		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey.replace('%s', 'user_id').replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
+		[SALT],
+	);
+	// The token vault lives in the warehouse database here (its own database in production).
+	await migrateCompliance(p.wh);
+
+	const w = p.warehouse;
+	const creds = [
+		{ id: CREDENTIALS.dbt.id, name: CREDENTIALS.dbt.name, type: CREDENTIALS.dbt.type, data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' } },
+		{
+			id: CREDENTIALS.anonymisation.id,
+			name: CREDENTIALS.anonymisation.name,
+			type: CREDENTIALS.anonymisation.type,
+			data: {
+				salts: JSON.stringify({ users: { '1': SALT } }),
+				hmacKey: HMAC_KEY,
+				vaultEncryptionKey: randomBytes(32).toString('hex'),
+				vaultHost: w.host,
+				vaultPort: w.port,
+				vaultDatabase: w.database,
+				vaultUser: w.user,
+				vaultPassword: w.password,
+				vaultSslMode: 'disable',
+			},
+		},
+	];
+	const credFile = path.join(inst.userFolder, 'rtbf-credentials.json');
+	writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
+	// Same ids as the harness's copies, so these replace them and name-based resolution finds these.
+	await p.importCredentials(inst);
+	await n8nCliOk(inst, ['import:credentials', `--input=${credFile}`]);
+	await importWorkflowFiles(inst, [path.join(WORKFLOWS_DIR, 'dwh-rtbf-sweep-nightly.json')]);
+}, TIMEOUT);
+
+afterAll(async () => {
+	await p?.close();
+}, 60_000);
+
+test('a user flagged deleted is forgotten from raw and intermediate with an audit row, then the marts are rebuilt without them and mirrored', async () => {
+	const hash = await userHash(FORGOTTEN);
+	expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(1);
+	const txOfUser = await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN]);
+	expect(txOfUser).toBe(10);
+
+	const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
+	if (!r.ok) throw new Error(describeRun(r));
+
+	const subject = subjectHmac(HMAC_KEY, String(FORGOTTEN));
+	const forgotten = nodeItems(r.output!, 'Forget flagged users');
+	expect(forgotten.map((o) => [o.subjectHmac, o.status]).sort()).toEqual(
+		[[subject, 'completed'], [subjectHmac(HMAC_KEY, String(ALSO_FORGOTTEN)), 'completed']].sort(),
+	);
+	const actions = (forgotten.find((o) => o.subjectHmac === subject)!.actions as Array<{ relation: string; action: string; rows: number }>).filter((a) => a.action === 'deleted');
+	expect(actions).toEqual(
+		expect.arrayContaining([
+			{ relation: 'raw.auth_db__users', action: 'deleted', rows: 1 },
+			{ relation: 'raw.ledger_db__transactions', action: 'deleted', rows: txOfUser },
+			{ relation: 'intermediate.int_auth_db__users', action: 'deleted', rows: 1 },
+			{ relation: 'intermediate.int_ledger_db__transactions', action: 'deleted', rows: txOfUser },
+		]),
+	);
+
+	// Gone from raw and intermediate; everyone else untouched.
+	expect(await count(`raw.auth_db__users WHERE id = $1`, [FORGOTTEN])).toBe(0);
+	expect(await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN])).toBe(0);
+	expect(await count(`raw.auth_db__users`)).toBe(61);
+	expect(await count(`raw.ledger_db__transactions`)).toBe(600 - 2 * txOfUser);
+	expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(0);
+
+	// The audit for the 30-day SLA: one completed request from the source's deleted_at, no user id anywhere.
+	const audit = await p.wh.query(
+		`SELECT status, requested_at, completed_at IS NOT NULL AS completed, error_message, n8n_execution_id IS NOT NULL AS has_execution
+		   FROM dwh_control.rtbf_requests WHERE subject_hmac = $1`,
+		[subject],
+	);
+	expect(audit.rows).toEqual([{ status: 'completed', requested_at: new Date(DELETED_AT), completed: true, error_message: null, has_execution: true }]);
+	expect(await count(`dwh_control.rtbf_subjects WHERE subject_hmac = $1`, [subject])).toBe(1);
+	const sla = await p.wh.query(`SELECT sla_breached, rows_removed::int AS rows FROM dwh_control.rtbf_sla WHERE subject_hmac = $1`, [subject]);
+	expect(sla.rows).toEqual([{ sla_breached: false, rows: 2 + 2 * txOfUser }]);
+
+	// Then, and only once, the full-refresh rebuild of the marts: the person has left the user dimension.
+	const dbt = nodeItems(r.output!, 'Rebuild user marts');
+	expect(dbt.filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ command: 'build', status: 'success', exitCode: 0 })]);
+	expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
+	expect(await count(`marts.dim_user_360_anon WHERE user_hash = $1`, [hash])).toBe(0);
+	expect(await count(`marts.fct_ledger_transactions_anon`)).toBe(600 - 2 * txOfUser);
+	const mirrored = nodeItems(r.output!, 'Mirror user lifecycle');
+	expect(mirrored).toHaveLength(1);
+	expect(JSON.stringify(mirrored[0])).toContain('shared.user_lifecycle');
+}, TIMEOUT);
+
+test('the next night, with nobody newly flagged, forgets no one and still rebuilds and mirrors once', async () => {
+	const requests = await count(`dwh_control.rtbf_requests`);
+	const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
+	if (!r.ok) throw new Error(describeRun(r));
+	// alwaysOutputData: an empty item, so the rebuild still runs.
+	expect(nodeItems(r.output!, 'Forget flagged users')).toEqual([{}]);
+	expect(await count(`dwh_control.rtbf_requests`)).toBe(requests);
+	expect(nodeItems(r.output!, 'Rebuild user marts').filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ status: 'success' })]);
+	expect(nodeItems(r.output!, 'Mirror user lifecycle')).toHaveLength(1);
+}, TIMEOUT);
