@@ -186,18 +186,21 @@ export interface FlaggedUsersSource {
 	flagColumn: string;
 }
 
-/** Users flagged deleted at the source and not yet forgotten, with their request time. */
+/**
+ * Users flagged deleted at the source whose row is still in the relation, with their request time.
+ *
+ * Forgetting deletes the user's own row, so a flagged row that is still here is either new or came back with a later
+ * extract (a back-fill or reseed re-reads soft-deleted rows with their PII). Both must be forgotten again, so the
+ * forgotten-subject register is deliberately NOT used to filter here: filtering on it left returning PII in raw and,
+ * applied after the LIMIT, could starve newly flagged users behind 500 returning ones.
+ */
 export async function findFlaggedUsers(deps: AnonymiseDeps, src: FlaggedUsersSource, limit = 1000): Promise<ForgetRequest[]> {
 	for (const n of [src.schema, src.table, src.idColumn, src.flagColumn]) {
 		if (!SQL_IDENTIFIER.test(n)) throw new Error(`"${n}" is not a valid lower-case SQL identifier`);
 	}
-	// Filtered here rather than in SQL, so the HMAC key never travels as a parameter outside a log-safe transaction.
 	const { rows } = await deps.warehouse.query<{ id: string; at: string }>(
 		`SELECT (u.${q(src.idColumn)})::text AS id, u.${q(src.flagColumn)}::timestamptz::text AS at FROM ${q(src.schema)}.${q(src.table)} u
 		  WHERE u.${q(src.flagColumn)} IS NOT NULL ORDER BY u.${q(src.flagColumn)} LIMIT ${Math.max(1, Math.floor(limit))}`,
 	);
-	const hmacs = rows.map((r) => subjectHmac(deps.secrets.hmacKey, r.id));
-	const { rows: done } = await deps.warehouse.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [hmacs]);
-	const forgotten = new Set(done.map((d) => d.h));
-	return rows.filter((_, i) => !forgotten.has(hmacs[i])).map((r) => ({ userId: r.id, requestedAt: r.at }));
+	return rows.map((r) => ({ userId: r.id, requestedAt: r.at }));
 }

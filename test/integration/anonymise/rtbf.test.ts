@@ -108,6 +108,20 @@ test('a forgotten user who comes back with a later extract stays out of intermed
 	expect(rows[0].n).toBe(0);
 });
 
+test('a forgotten user whose flagged row returns with a re-extract (back-fill) is found and forgotten again', async () => {
+	const u = data.users[4];
+	expect(u.id).toBe(5);
+	await w.wh.query(`INSERT INTO raw.auth_db__users SELECT * FROM json_populate_record(NULL::raw.auth_db__users, $1::json)`, [
+		JSON.stringify({ ...u, deleted_at: '2026-11-01T09:00:00Z', _dwh_run_id: 10, _dwh_loaded_at: '2026-11-24T00:00:00Z' }),
+	]);
+	const flagged = await findFlaggedUsers(w.deps, { schema: 'raw', table: 'auth_db__users', idColumn: 'id', flagColumn: 'deleted_at' });
+	expect(flagged).toEqual([{ userId: '5', requestedAt: '2026-11-01 09:00:00+00' }]);
+	const [o] = await forgetUsers(w.deps, { requests: flagged, policies: [...w.policies.values()], reason: 'returned with a back-fill' });
+	expect(o.status).toBe('completed');
+	expect(await count('raw.auth_db__users', 'id = 5', [])).toBe(0);
+	expect(await findFlaggedUsers(w.deps, { schema: 'raw', table: 'auth_db__users', idColumn: 'id', flagColumn: 'deleted_at' })).toEqual([]);
+});
+
 test('without a vault connection the request is recorded as partial with the reason', async () => {
 	const [o] = await forgetUsers({ ...w.deps, vault: null }, { requests: [{ userId: '7' }], policies: [...w.policies.values()] });
 	expect(o.status).toBe('partial');
