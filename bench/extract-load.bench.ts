@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- --rows 1000000 [--s3 auto|minio|s3rver] [--psql /usr/bin/psql] [--keep-source]`
+ * `npm run bench -- --rows 1000000 [--s3 auto|minio|s3rver] [--psql /usr/bin/psql] [--profile]`
  *
  * Extract + load of one N-row source table through the real pipeline (COPY → multipart upload → download → COPY
- * into stage → merge into bronze → move to processed/), beside a `psql \copy` out-to-file-and-back-in baseline
- * measured in the same run on the same servers before and after the pipeline (the ratio uses their mean), loading
- * into a table of bronze's exact shape (same primary key, same
- * two bookkeeping columns); the load into a table without those two columns is reported beside it. Reports rows/s, wall time and this process's peak RSS (sampled
+ * into the empty bronze table, the back-fill path → move to processed/), beside a `psql \copy` out-to-file-and-back-in
+ * baseline measured on the same servers before and after the pipeline (the ratio uses their mean). The baseline loads
+ * into a table of bronze's exact shape (same primary key, same two bookkeeping columns); its load into a table
+ * without those two columns is reported beside it. Reports rows/s, wall time and this process's peak RSS (sampled
  * process.memoryUsage().rss and the kernel's VmHWM). Targets: >= 70% of the baseline's rows/s, peak RSS < 200 MB.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
