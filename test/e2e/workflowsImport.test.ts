@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { INodeTypeDescription } from 'n8n-workflow';
 import { isCI } from './harness/e2eState';
 import { describeRun, executeWorkflow, importWorkflowFiles, importWorkflowObject, newInstance, nodeItems, readWorkflow, shippedWorkflowFiles, WORKFLOW_IDS, type WorkflowJson } from './harness/instance';
-import { startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
+import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { CREDENTIALS, createPipeline, type E2ePipeline } from './harness/pipeline';
 import { resolveProblems, type ResolveContext, type StoredCredential } from './harness/resolveCheck';
 import { N8nRest } from './harness/rest';
@@ -35,6 +35,9 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		}
 		await pipeline.importCredentials(inst);
 		await importWorkflowFiles(inst, files);
+		// n8n 2.x runs the PUBLISHED version of a sub-workflow when a production (schedule, CLI, webhook) execution
+		// calls it; an imported, unpublished sub-workflow fails with "Workflow is not active and cannot be executed".
+		if (key === 'n8n2') await n8nCliOk(inst, ['publish:workflow', `--id=${WORKFLOW_IDS.loadBronze}`]);
 		server = await startN8nProcess(inst, 'start', { name: `import-${key}-main` });
 		const rest = new N8nRest(server.baseUrl);
 		await rest.setupOwner();

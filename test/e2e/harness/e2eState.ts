@@ -3,8 +3,12 @@ import path from 'node:path';
 import type { TestEnvState } from '../../harness/state';
 import { REPO_ROOT } from './runtimes';
 
-/** Written by the e2e globalSetup, read by every e2e test file (jest runs them in their own module registries). */
-export const E2E_STATE_FILE = path.join(REPO_ROOT, '.cache/test-env/e2e-state.json');
+/**
+ * Written by the e2e globalSetup into its own temp dir and passed to the test files in DWH_E2E_STATE (jest runs
+ * them in their own module registries). Never a fixed path: engineers run the suite side by side in one checkout,
+ * and a shared file let one run's tests talk to another run's servers.
+ */
+export const E2E_STATE_ENV = 'DWH_E2E_STATE';
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts/e2e');
 
 export interface RuntimeAvailability {
@@ -30,11 +34,9 @@ let cached: E2eState | null = null;
 
 export function e2eState(): E2eState {
 	if (cached) return cached;
-	try {
-		cached = JSON.parse(readFileSync(process.env.DWH_E2E_STATE ?? E2E_STATE_FILE, 'utf8')) as E2eState;
-	} catch {
-		throw new Error(`No e2e environment: ${E2E_STATE_FILE} is missing. Run the e2e tests through jest (npm run test:e2e).`);
-	}
+	const file = process.env[E2E_STATE_ENV];
+	if (!file) throw new Error(`No e2e environment: ${E2E_STATE_ENV} is not set. Run the e2e tests through jest (npm run test:e2e), whose globalSetup sets it.`);
+	cached = JSON.parse(readFileSync(file, 'utf8')) as E2eState;
 	return cached;
 }
 

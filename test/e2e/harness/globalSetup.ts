@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { S3ServerKind } from '../../../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../../../src/devstack/stack';
 import type { TestEnvState } from '../../harness/state';
-import { ARTIFACTS_DIR, E2E_STATE_FILE, type E2eState, type RuntimeAvailability } from './e2eState';
+import { ARTIFACTS_DIR, E2E_STATE_ENV, type E2eState, type RuntimeAvailability } from './e2eState';
 import { buildAndPack, installPackLikeCommunityPackage } from './packInstall';
 import { n8nRuntimes, REPO_ROOT } from './runtimes';
 
@@ -78,9 +78,9 @@ export default async function globalSetup(): Promise<void> {
 		redisServer: which('redis-server'),
 		chromium: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : which('chromium'),
 	};
-	mkdirSync(path.dirname(E2E_STATE_FILE), { recursive: true });
-	writeFileSync(E2E_STATE_FILE, JSON.stringify(state, null, 2));
-	process.env.DWH_E2E_STATE = E2E_STATE_FILE;
+	const stateFile = path.join(runDir, 'e2e-state.json');
+	writeFileSync(stateFile, JSON.stringify(state, null, 2));
+	process.env[E2E_STATE_ENV] = stateFile;
 	// eslint-disable-next-line no-console
 	console.log(
 		`\n[e2e] pack ${path.basename(tarball)}; n8n 1.123 ready; n8n 2.x ${runtimes.n8n2.available ? 'ready' : 'UNAVAILABLE'}; ` +

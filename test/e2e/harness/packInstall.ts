@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './runtimes';
 
@@ -44,7 +44,6 @@ export function installPackLikeCommunityPackage(tarball: string, nodesDir: strin
 	void devDependencies;
 	void peerDependencies;
 	void optionalDependencies;
-	if (process.env.DWH_E2E_PARTIAL_PACK === '1') dropUnbuiltEntries(manifest, pkgDir);
 	writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
 	run('npm', ['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false', '--prefer-offline', '--loglevel=error'], pkgDir);
 	writeFileSync(
@@ -62,14 +61,4 @@ export function linkNodesFolder(fromNodesDir: string, userFolder: string): void 
 	const to = path.join(userFolder, '.n8n', 'nodes');
 	mkdirSync(path.dirname(to), { recursive: true });
 	symlinkSync(fromNodesDir, to, 'dir');
-}
-
-/**
- * Developer aid while nodes are still being written (DWH_E2E_PARTIAL_PACK=1; CI never sets it): n8n refuses a
- * package whose `n8n` section lists a file that is missing, so list only what was built.
- */
-function dropUnbuiltEntries(manifest: Record<string, unknown>, pkgDir: string): void {
-	const n8n = manifest.n8n as { nodes?: string[]; credentials?: string[] } | undefined;
-	if (!n8n) return;
-	for (const k of ['nodes', 'credentials'] as const) n8n[k] = (n8n[k] ?? []).filter((f) => existsSync(path.join(pkgDir, f)));
 }
