@@ -181,16 +181,26 @@ async function bronzeIsEmpty(client: pg.PoolClient, table: string): Promise<bool
 /**
  * Bronze tables created before the run-id default existed get it on their first back-fill. Bronze is empty then,
  * so the short ACCESS EXCLUSIVE lock this takes holds up nobody's reads of real data; it commits with the load.
+ * When the default cannot be set (a table owned by another role, a column a DBA redefined) the back-fill takes
+ * the stage + merge path instead of failing: returns whether the direct COPY can be used.
  */
-async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise<void> {
+async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise<boolean> {
 	const { rows } = await client.query<{ def: string | null }>(
 		`SELECT pg_get_expr(d.adbin, d.adrelid) AS def
 		   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 		  WHERE a.attrelid = $1::regclass AND a.attname = '_dwh_run_id'`,
 		[`raw.${q(table)}`],
 	);
-	if (rows[0]?.def?.includes(LOAD_RUN_ID_SETTING)) return;
-	await client.query(`ALTER TABLE raw.${q(table)} ALTER COLUMN _dwh_run_id SET DEFAULT ${RUN_ID_DEFAULT}`);
+	if (rows[0]?.def?.includes(LOAD_RUN_ID_SETTING)) return true;
+	await client.query('SAVEPOINT dwh_run_id_default');
+	try {
+		await client.query(`ALTER TABLE raw.${q(table)} ALTER COLUMN _dwh_run_id SET DEFAULT ${RUN_ID_DEFAULT}`);
+		await client.query('RELEASE SAVEPOINT dwh_run_id_default');
+		return true;
+	} catch {
+		await client.query('ROLLBACK TO SAVEPOINT dwh_run_id_default');
+		return false;
+	}
 }
 
 /**
@@ -236,7 +246,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		let updated = 0;
 		let distinct = 0;
 		let backfilled = false;
-		if (await bronzeIsEmpty(client, t.table_name)) {
+		if ((await bronzeIsEmpty(client, t.table_name)) && (await ensureRunIdDefault(client, t.table_name))) {
 			// Back-fill into an empty bronze table: nothing can conflict, so the verified CSV is COPYed straight into
 			// bronze — one write instead of stage + INSERT … SELECT, and COPY batches rows where INSERT goes one by one.
 			// The run id comes from the column default (LOAD_RUN_ID_SETTING), _dwh_loaded_at from now() as in the merge.
@@ -244,7 +254,6 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			// undoes it and the de-duplicating merge below takes over. Row count and sha256 are checked before the
 			// transaction can commit, so a bad file is rolled back as on the stage path. Loads of a table hold its
 			// lock, so nothing else fills bronze meanwhile.
-			await ensureRunIdDefault(client, t.table_name);
 			await client.query(`SELECT set_config($1, $2, true)`, [LOAD_RUN_ID_SETTING, String(run.run_id)]);
 			await client.query('SAVEPOINT dwh_backfill');
 			try {
