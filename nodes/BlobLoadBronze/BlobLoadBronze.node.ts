@@ -43,7 +43,9 @@ export class BlobLoadBronze implements INodeType {
 		icon: 'file:blobLoadBronze.svg',
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ "load " + $parameter["table"] }}',
+		// A fixed text: the table usually comes from an expression on the incoming item, which the editor cannot resolve
+		// without input data, and a subtitle that fails to resolve renders blank.
+		subtitle: 'CSV → bronze (raw)',
 		description: 'Load an extracted CSV from the object store into its bronze table in one transaction, then advance the watermark',
 		defaults: { name: 'Blob Load Bronze' },
 		inputs: ['main'],
