@@ -1,7 +1,8 @@
 import pg from 'pg';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
+import { packageRoot, resolveDbtBinary } from '../../../src/dbt/dbtBinary';
 import { runDbt } from '../../../src/dbt/runDbt';
 import type { DbtRunOutcome } from '../../../src/dbt/runOutcome';
 import { signIncidentBody } from '../../../src/webhook/signature';
@@ -16,9 +17,19 @@ import type { DemoContext } from '../context';
  * reaches dbt.
  */
 export default async function dbtStep(demo: DemoContext): Promise<void> {
-	const dbtBin = resolveDbtBinary();
+	let dbtBin = resolveDbtBinary();
 	if (!path.isAbsolute(dbtBin) || !existsSync(dbtBin)) {
-		throw new Error(`dbt is not installed (looked for ${dbtBin}): run bash .ci/install.d/dbt.sh, or set DWH_DBT_BIN`);
+		// `npm install && npm run demo` must work on a fresh machine: dbt is Python, not npm, so the demo provisions the
+		// project virtualenv itself the first time (the same script CI uses; PyPI only, about a minute).
+		demo.section('dbt is not installed: creating .venv with dbt-core + dbt-postgres (one time, about a minute)');
+		const script = path.join(packageRoot(), '.ci', 'install.d', 'dbt.sh');
+		try {
+			execFileSync('bash', [script], { stdio: 'inherit' });
+		} catch (err) {
+			throw new Error(`dbt could not be installed by ${script} (${(err as Error).message}); install it by hand or set DWH_DBT_BIN`);
+		}
+		dbtBin = resolveDbtBinary();
+		if (!path.isAbsolute(dbtBin) || !existsSync(dbtBin)) throw new Error(`dbt is still not found after ${script} (looked for ${dbtBin}); set DWH_DBT_BIN`);
 	}
 	const cfg = { dbtBin, warehouse: demo.warehouse, lockWaitMs: 60_000 };
 	const wh = createPool(demo.warehouse, { role: 'demo-dbt' });
