@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrateCompliance } from '../anonymise/complianceMigrate';
 import { UsageError, warehouseTarget } from './warehouseUrl';
+import { runCli } from './runCli';
 
 export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
 
@@ -35,13 +36,4 @@ async function main(argv: string[]): Promise<number> {
 	}
 }
 
-if (require.main === module) {
-	main(process.argv.slice(2)).then(
-		(code) => process.exit(code),
-		(err: unknown) => {
-			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
-			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
-			process.exit(2);
-		},
-	);
-}
+if (require.main === module) runCli(main, USAGE);

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrateWarehouse } from '../control/migrate';
-import { UsageError, warehouseTarget } from './warehouseUrl';
+import { warehouseTarget } from './warehouseUrl';
+import { runCli } from './runCli';
 
 const USAGE = `Usage: npm run dwh:migrate -- [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
   --url              warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -52,13 +53,4 @@ async function main(argv: string[]): Promise<number> {
 	}
 }
 
-if (require.main === module) {
-	main(process.argv.slice(2)).then(
-		(code) => process.exit(code),
-		(err: unknown) => {
-			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
-			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
-			process.exit(usage ? 2 : 1);
-		},
-	);
-}
+if (require.main === module) runCli(main, USAGE);

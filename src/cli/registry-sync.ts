@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
 import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
-import { UsageError, warehouseTarget } from './warehouseUrl';
+import { warehouseTarget } from './warehouseUrl';
+import { runCli } from './runCli';
 
 const USAGE = `Usage: npm run dwh:registry-sync -- [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
   --url           warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -65,13 +66,4 @@ async function main(argv: string[]): Promise<number> {
 	}
 }
 
-if (require.main === module) {
-	main(process.argv.slice(2)).then(
-		(code) => process.exit(code),
-		(err: unknown) => {
-			const usage = err instanceof UsageError || Boolean((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
-			console.error(usage ? `${(err as Error).message}\n\n${USAGE}` : err instanceof Error ? err.message : String(err));
-			process.exit(usage ? 2 : 1);
-		},
-	);
-}
+if (require.main === module) runCli(main, USAGE);
