@@ -8,7 +8,7 @@
  * over 10,000 users. Reports wall time, rows/s and peak RSS.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,16 +25,7 @@ import { postgresConnectionSchema } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import { startPostgres } from '../src/devstack/postgresServer';
 import { createPool } from '../src/transport/postgres';
-
-function peakRssMb(): number {
-	try {
-		const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-		if (m) return Math.round(Number(m[1]) / 1024);
-	} catch {
-		// not Linux
-	}
-	return Math.round(process.memoryUsage().rss / 1024 / 1024);
-}
+import { peakRssMb } from './peakRss';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { users: { type: 'string', default: '200000' } } });

@@ -6,7 +6,6 @@
  * after 1% of the rows changed and 0.1% were deleted (mirror). Reports wall time, rows/s and this process's peak
  * RSS: the rows are piped COPY → COPY, so memory must stay flat whatever N is.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { postgresConnectionSchema } from '../src/config/connection.schema';
@@ -15,16 +14,7 @@ import { startDevStack } from '../src/devstack/stack';
 import { pushTarget } from '../src/pushback/pushTarget';
 import type { PushTargetInput } from '../src/pushback/target.schema';
 import { createPool } from '../src/transport/postgres';
-
-function peakRssMb(): number {
-	try {
-		const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-		if (m) return Math.round(Number(m[1]) / 1024);
-	} catch {
-		// not Linux: fall back to the current RSS
-	}
-	return Math.round(process.memoryUsage().rss / 1024 / 1024);
-}
+import { peakRssMb } from './peakRss';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { rows: { type: 'string', default: '200000' } } });

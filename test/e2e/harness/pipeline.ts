@@ -4,10 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { objectStoreSchema, postgresConnectionSchema, type ObjectStoreConfig, type PostgresConnection } from '../../../src/config/connection.schema';
-import { bronzeTableName, sourceTableSchema, type SourceTableInput } from '../../../src/config/registry.schema';
+import type { SourceTableInput } from '../../../src/config/registry.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { e2eState } from './e2eState';
 import { n8nCliOk, type N8nInstance } from './n8nProcess';
+import { registerTable } from '../../harness/registerTable';
 
 /**
  * The credentials the shipped workflows reference, by NAME only (n8n resolves the ids at import). One name per
@@ -86,19 +87,7 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 		src,
 		wh,
 		s3,
-		async register(entry) {
-			const t = sourceTableSchema.parse({ ...entry, source_db: source.database });
-			const table = bronzeTableName(t);
-			await wh.query(
-				`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy,
-				   watermark_column, key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description)
-				 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-				[table, t.source_db, t.source_schema, t.source_table, t.mode, t.load_strategy, t.watermark_column, t.key_columns,
-					t.cadence, t.lookback, t.safety_lag, t.schema_drift_policy, t.excluded_columns, t.enabled, t.description],
-			);
-			await wh.query(`INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ($1) ON CONFLICT DO NOTHING`, [table]);
-			return table;
-		},
+		register: (entry) => registerTable(wh, source.database, entry),
 		async listKeys(prefix = '') {
 			const keys: string[] = [];
 			let token: string | undefined;

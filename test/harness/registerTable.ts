@@ -1,0 +1,21 @@
+import type pg from 'pg';
+import { bronzeTableName, sourceTableSchema, type SourceTableInput } from '../../src/config/registry.schema';
+
+/**
+ * Registers one source table straight into dwh_control (plus its watermark row), validated by the registry schema.
+ * Tests use this instead of syncRegistry so a test file can register exactly the tables it builds, with their
+ * own source database name.
+ */
+export async function registerTable(wh: pg.Pool, sourceDb: string, entry: Omit<SourceTableInput, 'source_db'>): Promise<string> {
+	const t = sourceTableSchema.parse({ ...entry, source_db: sourceDb });
+	const table = bronzeTableName(t);
+	await wh.query(
+		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy,
+		   watermark_column, key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description)
+		 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+		[table, t.source_db, t.source_schema, t.source_table, t.mode, t.load_strategy, t.watermark_column, t.key_columns,
+			t.cadence, t.lookback, t.safety_lag, t.schema_drift_policy, t.excluded_columns, t.enabled, t.description],
+	);
+	await wh.query(`INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ($1) ON CONFLICT DO NOTHING`, [table]);
+	return table;
+}
