@@ -1,8 +1,7 @@
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { ObjectStore } from '../transport/objectStore';
+import { CopyOutStream } from './copyOutStream';
 import { CsvDigest } from './csvDigest';
 
 export interface CsvExportResult {
@@ -12,17 +11,27 @@ export interface CsvExportResult {
 }
 
 /**
- * Streams `COPY (<select>) TO STDOUT` as CSV with a header into a multipart upload. Memory is bounded by the
- * upload's part buffers; the table never sits in the Node process. Row count comes from the COPY command tag.
+ * Streams `COPY (<select>) TO STDOUT` as CSV with a header into the object store. Memory is bounded by the upload's
+ * reused part buffers; the table never sits in the Node process, and the COPY is read only as fast as parts go out.
+ * Row count comes from the COPY command tag. A failure on either side stops both: an upload error ends the COPY, a
+ * COPY error aborts the upload.
  */
 export async function exportCsv(client: pg.PoolClient, selectSql: string, store: ObjectStore, key: string): Promise<CsvExportResult> {
-	const copy = client.query(copyTo(`COPY (${selectSql}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`));
+	const copy = client.query(new CopyOutStream(`COPY (${selectSql}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`));
 	const digest = new CsvDigest();
-	// Small on purpose: the upload buffers whole parts itself; this only decouples the COPY from it.
-	const body = new PassThrough({ highWaterMark: 256 * 1024 });
-	const uploaded = store.upload(key, body);
-	// If the upload fails first, stop reading from Postgres instead of filling memory.
-	uploaded.catch((err) => body.destroy(err));
-	await Promise.all([pipeline(copy, digest, body), uploaded]);
+	const copied = pipeline(copy, digest);
+	const uploaded = store.upload(key, digest);
+	// Wait for both sides to settle, so a failed COPY has aborted its multipart upload before the caller moves on.
+	const [copyOutcome, uploadOutcome] = await Promise.allSettled([copied, uploaded]);
+	if (copyOutcome.status === 'rejected' && !isStreamTeardown(copyOutcome.reason)) throw copyOutcome.reason;
+	if (uploadOutcome.status === 'rejected') throw uploadOutcome.reason;
+	if (copyOutcome.status === 'rejected') throw copyOutcome.reason;
+	if (uploadOutcome.value.bytes !== digest.bytes) throw new Error(`uploaded ${uploadOutcome.value.bytes} bytes of ${key} but the COPY wrote ${digest.bytes}`);
 	return { rows: copy.rowCount, bytes: digest.bytes, sha256: digest.hex() };
+}
+
+/** The COPY side's error when it was only torn down because the upload failed first: the upload's error is the cause. */
+function isStreamTeardown(err: unknown): boolean {
+	const code = (err as { code?: string } | null)?.code;
+	return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR';
 }

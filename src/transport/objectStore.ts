@@ -7,18 +7,17 @@ import {
 	ListObjectsV2Command,
 	S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { ObjectStoreConfig } from '../config/connection.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import { multipartCopy, SINGLE_COPY_LIMIT } from './multipartCopy';
+import { MIN_PART_SIZE, uploadStream, type StreamUploadResult } from './multipartUpload';
 
 /**
- * Multipart part size: memory per upload is about partSize × (queueSize + 1), whatever the table size. 5 MiB is S3's
- * minimum, the smallest buffer footprint (peak RSS in docs/BENCHMARKS.md); with S3's 10,000-part limit it caps one
- * CSV at 48.8 GiB (a full reseed of a table bigger than that needs a smaller window).
+ * Memory per upload is UPLOAD_PART_SIZE × (UPLOAD_QUEUE_SIZE + 1) reused buffers, 15 MiB, whatever the table size
+ * (CSVs over 19.5 GiB move to bigger parts; see multipartUpload.ts). 5 MiB is S3's minimum part size.
  */
-export const UPLOAD_PART_SIZE = 5 * 1024 * 1024;
+export const UPLOAD_PART_SIZE = MIN_PART_SIZE;
 export const UPLOAD_QUEUE_SIZE = 2;
 
 /**
@@ -120,16 +119,16 @@ export class ObjectStore {
 		return key;
 	}
 
-	/** Multipart upload from a stream; never buffers more than a couple of parts. */
-	async upload(key: string, body: Readable, contentType = 'text/csv; charset=utf-8'): Promise<void> {
-		const upload = new Upload({
-			client: this.client,
-			params: { Bucket: this.cfg.bucket, Key: key, Body: body, ContentType: contentType },
+	/** Streams a body into `key` (multipart when over one part) from a fixed pool of reused part buffers. */
+	upload(key: string, body: AsyncIterable<Uint8Array>, contentType = 'text/csv; charset=utf-8'): Promise<StreamUploadResult> {
+		return uploadStream(this.client, body, {
+			bucket: this.cfg.bucket,
+			key,
+			contentType,
 			partSize: UPLOAD_PART_SIZE,
-			queueSize: UPLOAD_QUEUE_SIZE,
-			leavePartsOnError: false,
+			concurrency: UPLOAD_QUEUE_SIZE,
+			withChecksums: this.cfg.checksumMode === 'when_supported',
 		});
-		await upload.done();
 	}
 
 	async download(key: string): Promise<Readable> {
