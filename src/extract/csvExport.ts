@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { CopyOutStream } from '../transport/copyOutStream';
 import type { ObjectStore } from '../transport/objectStore';
-import { CopyOutStream } from './copyOutStream';
 import { CsvDigest } from './csvDigest';
 
 export interface CsvExportResult {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
+import { CopyOutStream } from '../transport/copyOutStream';
 import { bronzeType } from '../extract/sourceColumns';
 import { kAnonymityReport } from '../privacy/kAnonymity';
 import { claimPushRun, failPushRun, finishPushRun, recordSkippedPush, type PushCounts, type PushRunIdentity } from './pushRuns';
@@ -200,7 +201,7 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 
 /** COPY (select) TO STDOUT on the warehouse piped into COPY … FROM STDIN on analytics_db; returns rows copied. */
 async function copyAcross(src: WarehouseSource, select: string, target: pg.PoolClient, copyIn: string): Promise<number> {
-	const out = src.client.query(copyTo(`COPY (${select}) TO STDOUT`));
+	const out = src.client.query(new CopyOutStream(`COPY (${select}) TO STDOUT`));
 	const into = target.query(copyFrom(copyIn));
 	await pipeline(out, into);
 	return into.rowCount;

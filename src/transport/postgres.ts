@@ -64,6 +64,10 @@ export function createPool(conn: PostgresConnection, opts: PoolOptions = {}): pg
 	const pool = new pg.Pool(poolConfig(conn, opts));
 	// An idle client losing its connection must not crash the n8n process; the next checkout reconnects.
 	pool.on('error', () => undefined);
+	// Nor may a checked-out one (pg-pool listens only while a client is idle): a connection that dies mid-query (a
+	// replica restart, an extract whose upload failed closing its COPY) fails that query, and the caller releases the
+	// client as broken. Without a listener the 'error' event would be unhandled and take n8n down.
+	pool.on('connect', (client) => client.on('error', () => undefined));
 	return pool;
 }
 

@@ -8,6 +8,7 @@ let w: World;
 let table: string;
 
 const bronzeCount = async () => (await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n as number;
+const sourceCount = async () => (await w.src.query(`SELECT count(*)::int AS n FROM public.transactions`)).rows[0].n as number;
 const runOf = async (runId: number | null) =>
 	(await w.wh.query(`SELECT status, error_message, csv_moved_at IS NOT NULL AS moved FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
 const watermark = async () => (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
@@ -133,6 +134,29 @@ test('S3 down during extract: the run fails with the error, nothing is loaded, t
 	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table} WHERE id BETWEEN 136 AND 140`)).rows[0].n).toBe(5);
 });
 
+test('S3 refusing a multi-part CSV part-way: the COPY stops, the run fails, and the next run re-reads the window', async () => {
+	await addRows(1_000_001, 1_250_000); // ~8 MB of CSV: the upload starts only once the first 5 MiB part is full
+	const wm = await watermark();
+	const refusing = openPipelineContext({ source: w.source, warehouse: w.warehouse, store: { ...w.ctx.store.cfg, bucket: `${w.ctx.store.cfg.bucket}-gone` } });
+	try {
+		const ex = await extractTable(refusing, table);
+		expect(ex.status).toBe('failed');
+		expect(ex.message).toMatch(/bucket/i);
+		expect((await runOf(ex.runId)).status).toBe('failed');
+	} finally {
+		await refusing.close();
+	}
+	// The abandoned COPY left no session behind on the source.
+	const copies = await w.src.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (%' AND pid <> pg_backend_pid()`);
+	expect(copies.rows[0].n).toBe(0);
+	expect(await watermark()).toBe(wm);
+	const ex = await extractTable(w.ctx, table);
+	expect(ex.rows).toBeGreaterThanOrEqual(250_000);
+	const ld = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! });
+	expect(ld.status).toBe('loaded');
+	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table} WHERE id > 1000000`)).rows[0].n).toBe(250_000);
+});
+
 test('warehouse down: extract and load throw a clear error and lose nothing', async () => {
 	const down = openPipelineContext({ source: w.source, warehouse: { ...w.warehouse, port: 9 }, store: w.ctx.store.cfg });
 	try {
@@ -163,7 +187,7 @@ test('a second extract while a run waits for its load is skipped with a reason; 
 	expect(await runOf(ghost)).toMatchObject({ status: 'failed' });
 	expect((await runOf(ghost)).error_message).toMatch(/abandoned/);
 	await loadBronze(w.ctx, { table, runId: third.runId!, csvPath: third.csvPath! });
-	expect(await bronzeCount()).toBe(150);
+	expect(await bronzeCount()).toBe(await sourceCount());
 });
 
 test('a load error names the run, rolls back and tells the user what to do', async () => {
@@ -188,5 +212,5 @@ test('a CSV that vanished from the object store fails the load at once (no hang,
 	const next = await extractTable(w.ctx, table);
 	expect(next.status).toBe('uploaded');
 	await loadBronze(w.ctx, { table, runId: next.runId!, csvPath: next.csvPath! });
-	expect(await bronzeCount()).toBe(160);
+	expect(await bronzeCount()).toBe(await sourceCount());
 });

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { CopyOutStream } from '../../../src/extract/copyOutStream';
+import { CopyOutStream } from '../../../src/transport/copyOutStream';
 import { freshDatabase } from '../../harness/testEnv';
 
 let client: pg.Client;
