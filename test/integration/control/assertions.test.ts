@@ -97,6 +97,19 @@ test('assert_roles lists a read-only role that can write', async () => {
 	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
 });
 
+test('assert_roles names a bronze table the read-only role can read (raw holds PII) and the fix', async () => {
+	await wh.query('CREATE TABLE raw.a_db__leaky (id bigint PRIMARY KEY)');
+	await wh.query('GRANT SELECT ON raw.a_db__leaky TO dwh_readonly');
+	try {
+		await expect(wh.query('SELECT dwh_control.assert_roles()')).rejects.toThrow(
+			'dwh_readonly can read raw.a_db__leaky, which holds PII (design §8.1): REVOKE SELECT ON raw.a_db__leaky FROM dwh_readonly',
+		);
+	} finally {
+		await wh.query('DROP TABLE raw.a_db__leaky');
+	}
+	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
+});
+
 test('the assertion migration refuses a warehouse whose bronze keys are wrong, and records nothing for it', async () => {
 	const other = new pg.Pool({ ...((await freshDatabase('ctl_assert_mig')) as pg.PoolConfig), max: 1 });
 	try {

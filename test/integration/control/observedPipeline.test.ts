@@ -51,7 +51,7 @@ test('before any run both tables show as never loaded, and the assertions have n
 	expect((await w.wh.query('SELECT dwh_control.assert_all() AS n')).rows[0].n).toBe(0);
 });
 
-test('after a load: fresh, watermark lag = now() - the loaded window upper, bronze keys asserted, bronze readable by dwh_readonly', async () => {
+test('after a load: fresh, watermark lag = now() - the loaded window upper, bronze keys asserted, bronze readable by dwh_raw_reader and not by dwh_readonly', async () => {
 	const a = await extractAndLoad(events);
 	const b = await extractAndLoad(dim);
 	expect([a.ld?.status, b.ld?.status]).toEqual(['loaded', 'loaded']);
@@ -69,9 +69,12 @@ test('after a load: fresh, watermark lag = now() - the loaded window upper, bron
 	const c = await w.wh.connect();
 	try {
 		await c.query('BEGIN');
-		await c.query('SET LOCAL ROLE dwh_readonly');
+		await c.query('SET LOCAL ROLE dwh_raw_reader');
 		const { rows } = await c.query(`SELECT (SELECT count(*) FROM raw.${events})::int AS events, (SELECT count(*) FROM raw.${dim})::int AS dim`);
 		expect(rows[0]).toEqual({ events: 200, dim: 2 });
+		await c.query('RESET ROLE');
+		await c.query('SET LOCAL ROLE dwh_readonly');
+		await expect(c.query(`SELECT count(*) FROM raw.${events}`)).rejects.toThrow('permission denied for schema raw');
 	} finally {
 		await c.query('ROLLBACK');
 		c.release();

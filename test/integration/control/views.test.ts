@@ -84,7 +84,7 @@ test('v_watermark_lag: extract_lag = now() - watermark, load lag, and stuck vs r
 });
 
 describe('roles', () => {
-	test('dwh_readonly reads the views, the run log and bronze, and can write nothing', async () => {
+	test('dwh_readonly reads the views and the run log, cannot read bronze (PII), and can write nothing', async () => {
 		await client.query('SAVEPOINT ro');
 		await client.query(`CREATE TABLE raw.x_db__t_ok (id bigint PRIMARY KEY, created_at timestamptz); INSERT INTO raw.x_db__t_ok VALUES (1, now())`);
 		await client.query('SET LOCAL ROLE dwh_readonly');
@@ -93,9 +93,8 @@ describe('roles', () => {
 			       (SELECT count(*) FROM dwh_control.v_recent_failures)::int AS failures,
 			       (SELECT count(*) FROM dwh_control.v_watermark_lag)::int AS lag,
 			       (SELECT count(*) FROM dwh_control.extract_runs)::int AS runs,
-			       (SELECT count(*) FROM raw.x_db__t_ok)::int AS bronze,
 			       dwh_control.assert_all() AS asserted`);
-		expect(seen.rows[0]).toEqual({ freshness: 5, failures: 2, lag: 5, runs: 10, bronze: 1, asserted: 1 });
+		expect(seen.rows[0]).toEqual({ freshness: 5, failures: 2, lag: 5, runs: 10, asserted: 1 });
 
 		const denied = async (sql: string) => {
 			await client.query('SAVEPOINT attempt');
@@ -109,22 +108,26 @@ describe('roles', () => {
 		expect(await denied(`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, key_columns, cadence) VALUES ('a__b','a','b','snapshot','replace','{id}','1 hour')`)).toEqual({ code: '42501', message: 'permission denied for table source_tables' });
 		expect(await denied(`UPDATE dwh_control.extract_watermarks SET last_extracted_at = now()`)).toEqual({ code: '42501', message: 'permission denied for table extract_watermarks' });
 		expect(await denied(`DELETE FROM dwh_control.extract_runs`)).toEqual({ code: '42501', message: 'permission denied for table extract_runs' });
-		expect(await denied(`INSERT INTO raw.x_db__t_ok VALUES (2, now())`)).toEqual({ code: '42501', message: 'permission denied for table x_db__t_ok' });
+		expect(await denied(`SELECT * FROM raw.x_db__t_ok`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
+		expect(await denied(`INSERT INTO raw.x_db__t_ok VALUES (2, now())`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
 		expect(await denied(`CREATE TABLE raw.sneaky (x int)`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
 		expect(await denied(`CREATE OR REPLACE VIEW dwh_control.v_table_freshness AS SELECT 1`)).toEqual({ code: '42501', message: 'permission denied for schema dwh_control' });
 		await client.query('ROLLBACK TO SAVEPOINT ro');
 	});
 
-	test('n8n_etl (the ETL template) works without superuser: creates bronze, writes the run log, and what it creates is readable by dwh_readonly', async () => {
+	test('n8n_etl (the ETL template) works without superuser: creates bronze, writes the run log; what it creates is readable by dwh_raw_reader only', async () => {
 		await client.query('SAVEPOINT etl');
 		await client.query('SET LOCAL ROLE n8n_etl');
 		await client.query(`CREATE TABLE raw.x_db__t_late (id bigint PRIMARY KEY, created_at timestamptz)`);
 		await client.query(`INSERT INTO raw.x_db__t_late VALUES (1, now()), (2, now())`);
 		await client.query(`UPDATE dwh_control.extract_runs SET status = 'uploaded' WHERE run_id = 5`);
 		await client.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('x_db__t_never', 'extracting', 'incremental')`);
-		await client.query('SET LOCAL ROLE dwh_readonly');
+		await client.query('SET LOCAL ROLE dwh_raw_reader');
 		const { rows } = await client.query(`SELECT count(*)::int AS n FROM raw.x_db__t_late`);
 		expect(rows[0].n).toBe(2);
+		await client.query('RESET ROLE');
+		const { rows: readable } = await client.query(`SELECT has_table_privilege('dwh_readonly', 'raw.x_db__t_late', 'SELECT') AS ro`);
+		expect(readable[0].ro).toBe(false);
 		await client.query('ROLLBACK TO SAVEPOINT etl');
 		await client.query('RESET ROLE');
 	});
