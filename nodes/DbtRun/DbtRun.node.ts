@@ -357,6 +357,7 @@ async function runCommand(fns: IExecuteFunctions, i: number, item: INodeExecutio
 	});
 	return runDbt(cfg, cmd, {
 		holder: `n8n-execution-${fns.getExecutionId()}`,
+		executionId: fns.getExecutionId(),
 		signal: fns.getExecutionCancelSignal?.(),
 		onLog: (l) => {
 			if (l.event === 'text' || l.message) fns.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${l.message}`);

@@ -31,6 +31,8 @@ export function projectLockKey(project: string): [number, number] {
 }
 
 export interface HeldProjectLock {
+	/** The session holding the lock; the run log is written on it, so its rows are as trustworthy as the lock. */
+	readonly session: pg.Client;
 	release(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function acquireProjectLock(
 		throw e;
 	}
 	return {
+		session: client,
 		async release() {
 			try {
 				await client.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type pg from 'pg';
 import path from 'node:path';
 import { postgresConnectionSchema } from '../config/connection.schema';
 import { buildDbtArgs } from './buildArgs';
@@ -10,6 +11,7 @@ import { resolveDbtBinary, referenceProjectDir } from './dbtBinary';
 import { connectionFromEnv, dbtEnvironment } from './dbtEnvironment';
 import { statusFromExitCode } from './exitStatus';
 import { LineSplitter, parseDbtLogLine, type DbtLogLine } from './jsonLog';
+import { abandonDbtRuns, recordDbtRunFinished, recordDbtRunStarted } from './dbtRunLog';
 import { acquireProjectLock, type HeldProjectLock } from './projectLock';
 import { readProjectName } from './projectName';
 import { createRunDirs, defaultArtifactsRoot } from './runPaths';
@@ -24,6 +26,8 @@ export interface RunDbtOptions {
 	signal?: AbortSignal;
 	/** Shown in pg_stat_activity as the lock holder, e.g. the n8n execution id. */
 	holder?: string;
+	/** Recorded in dwh_control.dbt_runs. */
+	executionId?: string;
 }
 
 /** Logged as the run's error when dbt exits 2 without a parsable error event. */
@@ -58,6 +62,21 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		const conn = cfg.warehouse ?? postgresConnectionSchema.parse({ ...connectionFromEnv(process.env) });
 		lock = await acquireProjectLock(conn, project, { waitMs: cfg.lockWaitMs, holder: opts.holder ?? dirs.runId, signal: opts.signal });
 	}
+	// Best effort: a run log that cannot be written (warehouse not migrated to 0051) must not stop the transformation;
+	// the summary says why it is missing.
+	let runLogError: string | undefined;
+	const logRun = async (write: (session: pg.Client) => Promise<unknown>) => {
+		if (!lock || runLogError) return;
+		try {
+			await write(lock.session);
+		} catch (err) {
+			runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${(err as Error).message}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
+		}
+	};
+	await logRun(async (session) => {
+		await abandonDbtRuns(session, project);
+		await recordDbtRunStarted(session, { runId: dirs.runId, project, command: cmd, executionId: opts.executionId ?? null });
+	});
 	const started = Date.now();
 	try {
 		const { exitCode, tail, errors, spawnError } = await spawnDbt(file, fileArgs, {
@@ -86,7 +105,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 			status === 'success'
 				? null
 				: (spawnError ?? firstNodeError(nodes) ?? errors[0] ?? (tail.length ? tail.join('\n') : `dbt exited with code ${exitCode}`));
-		return {
+		const outcome: DbtRunOutcome = {
 			nodes,
 			summary: {
 				kind: 'summary',
@@ -104,6 +123,14 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 				errorMessage,
 			},
 		};
+		await logRun((session) => recordDbtRunFinished(session, outcome.summary));
+		if (runLogError) outcome.summary.runLogError = runLogError;
+		return outcome;
+	} catch (err) {
+		await logRun((session) =>
+			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [dirs.runId, (err as Error).message]),
+		);
+		throw err;
 	} finally {
 		await lock?.release();
 	}

@@ -42,6 +42,8 @@ export interface DbtRunSummary {
 	errorMessage: string | null;
 	/** The dbt Cloud run page, for the cloud backend. */
 	url?: string | null;
+	/** Set when a writing Core run could not be recorded in dwh_control.dbt_runs, saying why. */
+	runLogError?: string;
 }
 
 export interface DbtRunOutcome {

@@ -70,7 +70,34 @@ test('after a load, the models downstream of the loaded tables build and all the
 	// Artifacts are this run's own.
 	const rr = JSON.parse(readFileSync(path.join(out.summary.artifactsDir!, 'target', 'run_results.json'), 'utf8'));
 	expect(rr.results).toHaveLength(out.nodes.length);
+
+	// The run log says what ran and how it ended.
+	expect(out.summary.runLogError).toBeUndefined();
+	expect(await runLog(out.summary.runId)).toEqual({
+		command: 'build',
+		selection: ['source:ledger_db.transactions+', 'source:auth_db.users+'],
+		status: 'success',
+		exit_code: 0,
+		finished: true,
+		node_count: out.nodes.length,
+		counts: out.summary.counts,
+		dbt_version: '1.9.8',
+		artifacts_dir: out.summary.artifactsDir,
+		error_message: null,
+		n8n_execution_id: null,
+	});
 });
+
+const runLog = async (runId: string) =>
+	(
+		await w.wh.query(
+			`SELECT command, selection, status, exit_code, finished_at IS NOT NULL AS finished, node_count, counts, dbt_version, artifacts_dir, error_message, n8n_execution_id
+			   FROM dwh_control.dbt_runs WHERE run_id = $1`,
+			[runId],
+		)
+	).rows[0];
+const failure = async (runId: string) =>
+	(await w.wh.query(`SELECT status, error_message, recovered FROM dwh_control.v_dbt_recent_failures WHERE run_id = $1`, [runId])).rows[0];
 
 test('a failing model gives a failed run with dbt\'s database message, and its dependants are skipped', async () => {
 	await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_moved`);
@@ -82,12 +109,15 @@ test('a failing model gives a failed run with dbt\'s database message, and its d
 		expect(fct.message).toMatch(/relation "intermediate.int_ledger_db__transactions" does not exist/);
 		expect(out.summary.errorMessage).toBe(`model.dataacuity.fct_ledger_transactions_anon: ${fct.message}`);
 		expect(byName(out, 'dim_user_360_anon')?.status).toBe('skipped');
+		expect(await failure(out.summary.runId)).toEqual({ status: 'failed', error_message: out.summary.errorMessage, recovered: false });
 
 		// retry reruns only what failed or was skipped, once the cause is fixed.
 		await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
 		const retry = await runDbt(dbtConfig(w.warehouse), { command: 'retry', retryOf: out.summary.artifactsDir!, vars });
 		expect(retry.summary.status).toBe('success');
 		expect(retry.nodes.map((n) => n.name).sort()).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon']);
+		// The successful retry of this very run recovers it in the failures view.
+		expect(await failure(out.summary.runId)).toMatchObject({ status: 'failed', recovered: true });
 	} finally {
 		await w.wh.query(`ALTER TABLE IF EXISTS intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
 	}
@@ -113,4 +143,21 @@ test('the k-anonymity test fails a user mart published with groups below 5', asy
 	// Polokwane's users 61..63 fall in two age bands: groups of 2 and 1.
 	expect(out.nodes.find((n) => n.name === 'dim_user_360_anon_k_fail_below_5')).toMatchObject({ status: 'fail', failures: 2 });
 	expect(out.nodes.find((n) => n.name === 'dim_user_360_anon_k_warn_below_10')).toMatchObject({ status: 'warn' });
+});
+
+test('the run log: a run its executor abandoned is closed by the next run of the project; a warehouse without the log still runs dbt', async () => {
+	await w.wh.query(`INSERT INTO dwh_control.dbt_runs (run_id, project, command, status, started_at) VALUES ('dead-run', 'dataacuity', 'build', 'running', now() - interval '2 hours')`);
+	const out = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['stg_auth_db__users'], vars }, { executionId: '4711' });
+	expect(out.summary.status).toBe('success');
+	expect(await runLog(out.summary.runId)).toMatchObject({ command: 'run', selection: ['stg_auth_db__users'], status: 'success', n8n_execution_id: '4711' });
+	expect(await failure('dead-run')).toEqual({ status: 'error', error_message: expect.stringMatching(/^abandoned: /), recovered: false });
+
+	await w.wh.query('ALTER TABLE dwh_control.dbt_runs RENAME TO dbt_runs_away');
+	try {
+		const unlogged = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['stg_auth_db__users'], vars });
+		expect(unlogged.summary.status).toBe('success');
+		expect(unlogged.summary.runLogError).toMatch(/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \(run npm run dwh:migrate\)$/);
+	} finally {
+		await w.wh.query('ALTER TABLE dwh_control.dbt_runs_away RENAME TO dbt_runs');
+	}
 });
