@@ -6,12 +6,12 @@ import { loadHolidays } from '../../src/enrich/holidays';
 import { loadPlaces } from '../../src/enrich/loadPlaces';
 import { createPool } from '../../src/transport/postgres';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ENRICHMENT_APIS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import type { ErrorScope } from '../shared/errorDescription';
 import { mapItems } from '../shared/items';
 import { toNodeError } from '../shared/nodeErrors';
 import { readWarehouseConnection } from '../shared/pipelineContext';
-import { familiesFromParameters, type FamilyParameters } from './familyParameters';
+import { familiesFromParameters, type EnrichmentApiKeys, type FamilyParameters } from './familyParameters';
 
 type Operation = 'enrichRelation' | 'enrichItems' | 'ingestFxRates' | 'loadHolidays' | 'loadPlaces';
 
@@ -96,7 +96,11 @@ export class Enrich implements INodeType {
 		defaults: { name: 'Enrich' },
 		inputs: ['main'],
 		outputs: ['main'],
-		credentials: [{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD }],
+		credentials: [
+			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD },
+			// API keys of the FX and geo services, when they need one.
+			{ name: ENRICHMENT_APIS_CREDENTIAL, required: false },
+		],
 		properties: [
 			{
 				displayName: 'Operation',
@@ -149,13 +153,20 @@ export class Enrich implements INodeType {
 		const scope: ErrorScope = {};
 		const warehouse = await readWarehouseConnection(fns);
 		scope.warehouse = warehouse;
+		// Only read when selected: getCredentials throws for a credential the node has none of.
+		const keys: EnrichmentApiKeys = {};
+		if (fns.getNode().credentials?.[ENRICHMENT_APIS_CREDENTIAL]) {
+			const c = await fns.getCredentials(ENRICHMENT_APIS_CREDENTIAL);
+			keys.fxAccessKey = typeof c.fxAccessKey === 'string' ? c.fxAccessKey : '';
+			keys.geoServiceApiKey = typeof c.geoServiceApiKey === 'string' ? c.geoServiceApiKey : '';
+		}
 		const pool = createPool(warehouse, { role: 'enrich' });
 		try {
 			const operation = fns.getNodeParameter('operation', 0) as Operation;
 			const families = (i: number) => {
 				const p: Record<string, unknown> = { families: fns.getNodeParameter('families', i, []) as FamilyParameters['families'] };
 				for (const prop of familyProperties) if (prop.name !== 'families') p[prop.name] = fns.getNodeParameter(prop.name, i, prop.default);
-				return familiesFromParameters(p as unknown as FamilyParameters);
+				return familiesFromParameters(p as unknown as FamilyParameters, keys);
 			};
 			if (operation === 'enrichItems') {
 				const items = fns.getInputData();
@@ -175,6 +186,7 @@ export class Enrich implements INodeType {
 							return {
 								...(await ingestFxRates(pool, {
 									baseUrl: fns.getNodeParameter('fxBaseUrl', i) as string,
+									accessKey: keys.fxAccessKey ?? '',
 									from: fns.getNodeParameter('fxFrom', i) as string,
 									to: fns.getNodeParameter('fxTo', i) as string,
 									currencies: list(fns.getNodeParameter('fxCurrencies', i, 'USD,EUR,GBP,BTC') as string),

@@ -50,7 +50,13 @@ export function parseFunnelSteps(text: string): Array<{ app: string; event?: str
  * Maps the node's parameters onto the families config; the core's zod schema validates it and its messages name
  * the family field (temporal.timestampColumn, fx.amountColumn, ...), which the parameter labels mirror.
  */
-export function familiesFromParameters(p: FamilyParameters): FamiliesInput {
+/** Keys from the optional DataAcuity Enrichment APIs credential (never node parameters). */
+export interface EnrichmentApiKeys {
+	fxAccessKey?: string;
+	geoServiceApiKey?: string;
+}
+
+export function familiesFromParameters(p: FamilyParameters, keys: EnrichmentApiKeys = {}): FamiliesInput {
 	const on = new Set(p.families);
 	const f: FamiliesInput = {};
 	const ts = blank(p.timestampColumn) as string;
@@ -70,7 +76,7 @@ export function familiesFromParameters(p: FamilyParameters): FamiliesInput {
 			backend,
 			populationCentreMin: num(p.populationCentreMin) as number | undefined,
 			urbanRadiusKm: num(p.urbanRadiusKm) as number | undefined,
-			service: backend === 'service' ? { baseUrl: blank(p.geoServiceUrl) as string } : undefined,
+			service: backend === 'service' ? { baseUrl: blank(p.geoServiceUrl) as string, apiKey: keys.geoServiceApiKey ?? '' } : undefined,
 		};
 	}
 	if (on.has('sessions')) {

@@ -2,6 +2,7 @@
 export const WAREHOUSE_CREDENTIAL = 'dataAcuityPostgres';
 export const SOURCE_CREDENTIAL = 'dataAcuityPostgresSource';
 export const OBJECT_STORE_CREDENTIAL = 'dataAcuityObjectStore';
+export const ENRICHMENT_APIS_CREDENTIAL = 'dataAcuityEnrichmentApis';
 
 /** Editor labels of the Postgres credential types (all share DataAcuityPostgres' fields), for error messages. */
 export const POSTGRES_CREDENTIAL_LABELS: Record<string, string> = {

@@ -1,4 +1,6 @@
+import { Enrich } from '../../../nodes/Enrich/Enrich.node';
 import { enrichRelation, ingestFxRates } from '../../../src/enrich';
+import { executeNode, postgresCredential } from '../nodes/nodeHarness';
 import { enrichWarehouse, fixtureServer, json, type EnrichWarehouse, type FixtureServer } from './warehouse';
 
 let wh: EnrichWarehouse;
@@ -71,6 +73,23 @@ test('the source refusing the key is an error that names the problem and never p
 		expect((err as Error).message).not.toContain('s3cret-wrong');
 		const ok = await ingestFxRates(wh.pool, { baseUrl: api.url, accessKey: 'right-key', from: '2026-03-01', to: '2026-03-01' });
 		expect(ok.rates).toBe(4);
+	} finally {
+		keyRequired = false;
+	}
+});
+
+test('the Enrich node takes the FX key from the DataAcuity Enrichment APIs credential, never from a parameter', async () => {
+	keyRequired = true;
+	try {
+		const run = (credentials: Parameters<typeof executeNode>[0]['credentials']) =>
+			executeNode({ nodeType: new Enrich(), parameters: { operation: 'ingestFxRates', fxBaseUrl: api.url, fxFrom: '2026-03-02', fxTo: '2026-03-02', fxCurrencies: 'USD' }, credentials });
+		const warehouse = { dataAcuityPostgres: postgresCredential(wh.connection) };
+		const keyless = await run(warehouse).catch((e: Error) => e);
+		expect(keyless).toBeInstanceOf(Error);
+		expect(JSON.stringify({ m: (keyless as Error).message, d: (keyless as { description?: string }).description })).toContain('valid API Access Key');
+		const out = await run({ ...warehouse, dataAcuityEnrichmentApis: { fxAccessKey: 'right-key', geoServiceApiKey: '' } });
+		expect(out[0][0].json).toMatchObject({ rates: 1 });
+		expect(api.requests.at(-1)!.searchParams.get('access_key')).toBe('right-key');
 	} finally {
 		keyRequired = false;
 	}

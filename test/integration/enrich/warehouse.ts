@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import { postgresConnectionSchema } from '../../../src/config/connection.schema';
+import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { createPool } from '../../../src/transport/postgres';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
@@ -9,6 +9,7 @@ import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 export interface EnrichWarehouse {
 	pool: pg.Pool;
 	database: string;
+	connection: PostgresConnection;
 	close(): Promise<void>;
 }
 
@@ -20,6 +21,7 @@ export async function enrichWarehouse(name: string): Promise<EnrichWarehouse> {
 	return {
 		pool,
 		database: conn.database,
+		connection: conn,
 		async close() {
 			await pool.end();
 			await dropDatabase(conn.database);

@@ -50,6 +50,8 @@ export function prepareNode(run: NodeRun): PreparedNode {
 		position: [0, 0],
 		parameters: run.parameters ?? {},
 		continueOnFail: run.continueOnFail,
+		// As in n8n, the node lists the credentials selected for it.
+		credentials: Object.fromEntries(Object.keys(run.credentials).map((type) => [type, { id: `cred-${type}`, name: type }])),
 	};
 	const workflow = new Workflow({ id: 'wf-node-test', nodes: [node], connections: {}, active: false, nodeTypes });
 	const wfNode = workflow.getNode(node.name)!;

@@ -40,3 +40,11 @@ test('node parameters become a families config the core accepts; shared columns 
 	expect(cfg.families.segments).toMatchObject({ activityTimestampColumn: 'event_time', activityAppColumn: 'app', revenueColumn: 'amount_zar' });
 	expect(cfg.families.segments?.asOf).toBeUndefined();
 });
+
+test('the geo service gets its API key from the Enrichment APIs credential, and none without one', () => {
+	const params = { families: ['geo'] as const, latitudeColumn: 'gps_lat', longitudeColumn: 'gps_lng', geoBackend: 'service' as const, geoServiceUrl: 'http://127.0.0.1:8090' };
+	const keyed = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters({ ...params, families: [...params.families] }, { geoServiceApiKey: 'geo-key' }) });
+	expect(keyed.families.geo?.service).toMatchObject({ baseUrl: 'http://127.0.0.1:8090', apiKey: 'geo-key' });
+	const keyless = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters({ ...params, families: [...params.families] }) });
+	expect(keyless.families.geo?.service?.apiKey).toBe('');
+});
