@@ -35,8 +35,9 @@ export default async function dbtStep(demo: DemoContext): Promise<void> {
 	const wh = createPool(demo.warehouse, { role: 'demo-dbt' });
 	try {
 		const anonymised = await relationsPresent(wh, ['intermediate.int_ledger_db__transactions', 'intermediate.int_auth_db__users']);
-		// Plus the PII-absence tests on what the Anonymise step wrote (sources of the marts, §11.1).
-		const select = ['source:ledger_db.transactions+', 'source:auth_db.users+', 'source:ledger_db.accounts+', ...(anonymised ? ['source:intermediate'] : [])];
+		// Plus the PII-absence tests on what the Anonymise step wrote (sources of the marts, §11.1) and every mart built
+		// from it (fct_tagme_checkins has no bronze source of its own in the selection above).
+		const select = ['source:ledger_db.transactions+', 'source:auth_db.users+', 'source:ledger_db.accounts+', ...(anonymised ? ['source:intermediate+'] : [])];
 		demo.section(`dbt build --select ${select.join(' ')}  (models downstream of the loaded bronze tables)`);
 		if (!anonymised) demo.log('intermediate.* is not there yet (Anonymise step did not run): building staging only; the marts wait for it.');
 		const build = await runDbt(cfg, { command: 'build', select, exclude: anonymised ? [] : ['path:models/marts'] });

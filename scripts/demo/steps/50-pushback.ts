@@ -10,8 +10,9 @@ import type { DemoContext } from '../context';
 /**
  * Step 50 — push-back (design doc §9): every ready-made target is synced from the warehouse marts into
  * analytics_db, then the demo logs in AS the app (a LOGIN member of the app role) and reads what the app would.
- * Marts the earlier steps did not build (the dbt project here covers ledger/auth; TagMe, BidBaas and SDPKT facts are
- * not modelled yet) get a small labelled stand-in with the contract columns, so every target can be shown.
+ * Marts the earlier steps did not build (dbt builds the ledger, auth and TagMe marts; the BidBaas and SDPKT facts wait
+ * for their Anonymise policies to be reviewed) get a small labelled stand-in with the contract columns, so every
+ * target can be shown.
  */
 export default async function pushback(demo: DemoContext): Promise<void> {
 	const wh = createPool(demo.warehouse, { role: 'demo-pushback' });
