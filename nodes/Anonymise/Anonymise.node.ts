@@ -7,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { completePartialForgets } from '../../src/anonymise/completePartialForgets';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
 import { anonymiseItems, warehouseLookups } from '../../src/anonymise/itemMode';
 import { saltTypesOf } from '../../src/anonymise/policy.schema';
@@ -320,8 +321,10 @@ export class Anonymise implements INodeType {
 										fns.getNodeParameter('flaggedLimit', i, 500) as number,
 									);
 								}
+								// Earlier requests whose vault purge did not happen are finished first (their user ids are gone).
+								const completed = await completePartialForgets(deps);
 								const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string });
-								return outcomes as unknown as IDataObject[];
+								return [...completed, ...outcomes] as unknown as IDataObject[];
 							}
 							default:
 								throw new NodeOperationError(fns.getNode(), `Unknown operation ${String(operation)}`, { itemIndex: i });

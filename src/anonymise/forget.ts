@@ -41,6 +41,8 @@ export interface ForgetOutcome {
 	status: 'completed' | 'partial' | 'failed';
 	actions: ForgetAction[];
 	rowsRemoved: number;
+	/** Set on the outcome of an earlier 'partial' request that this run retried (completePartialForgets). */
+	completedPartial?: boolean;
 }
 
 interface Target {
@@ -155,11 +157,11 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 					actions.push({ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged });
 				} catch (err) {
 					status = 'partial';
-					error = `warehouse rows removed, vault purge failed (rerun Forget Users): ${safeErrorText(err)}`;
+					error = `warehouse rows removed, vault purge failed (the next Forget Users run with a vault retries it): ${safeErrorText(err)}`;
 				}
 			} else if (needsVault) {
 				status = 'partial';
-				error = 'warehouse rows removed; the vault was not purged because the credential has no vault connection — rerun with it';
+				error = 'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it';
 			}
 		}
 		for (const a of actions) {

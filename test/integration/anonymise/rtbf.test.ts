@@ -1,4 +1,5 @@
 import { hashValue, subjectHmac } from '../../../src/anonymise/hashing';
+import { completePartialForgets } from '../../../src/anonymise/completePartialForgets';
 import { findFlaggedUsers, forgetUsers } from '../../../src/anonymise/forget';
 import { anonymiseRelation } from '../../../src/anonymise/runner';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld, type SyntheticSet } from './world';
@@ -126,6 +127,37 @@ test('without a vault connection the request is recorded as partial with the rea
 	const [o] = await forgetUsers({ ...w.deps, vault: null }, { requests: [{ userId: '7' }], policies: [...w.policies.values()] });
 	expect(o.status).toBe('partial');
 	const { rows } = await w.wh.query('SELECT status, error_message, completed_at FROM dwh_control.rtbf_requests WHERE request_id = $1', [o.requestId]);
-	expect(rows[0]).toEqual({ status: 'partial', completed_at: null, error_message: 'warehouse rows removed; the vault was not purged because the credential has no vault connection — rerun with it' });
+	expect(rows[0]).toEqual({ status: 'partial', completed_at: null, error_message: 'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it' });
 	expect(await count('raw.auth_db__users', 'id = 7', [])).toBe(0);
+});
+
+test('a partial request is completed by the next run that has the vault: tokens purged, audit action, SLA clock stopped', async () => {
+	const salt = w.secrets.salts.users['1'];
+	const h9 = hashValue(salt, 9)!;
+	const { rows: tok } = await w.wh.query<{ t: string }>('SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE user_hash = $1', [h9]);
+	const token9 = tok[0].t;
+	expect((await w.vault.reveal(token9, 'pre-check')).value).toBe(data.users[8].sa_id_number);
+
+	const [partial] = await forgetUsers({ ...w.deps, vault: null }, { requests: [{ userId: '9' }], policies: [...w.policies.values()] });
+	expect(partial.status).toBe('partial');
+	// The user id is gone from raw, so the flagged-users sweep could never find them again: only the request can.
+	expect(await count('raw.auth_db__users', 'id = 9', [])).toBe(0);
+	expect((await w.vault.reveal(token9, 'still there').catch(() => null))?.value).toBe(data.users[8].sa_id_number);
+
+	const healed = await completePartialForgets(w.deps);
+	const mine = healed.find((o) => o.requestId === partial.requestId)!;
+	expect(mine).toMatchObject({ status: 'completed', subjectHmac: subjectHmac(w.secrets.hmacKey, '9'), completedPartial: true });
+	expect(mine.actions).toEqual([{ relation: 'compliance.token_vault', action: 'vault_purged', rows: expect.any(Number) }]);
+	expect(mine.actions[0].rows).toBeGreaterThan(0);
+	await expect(w.vault.reveal(token9, 'after purge')).rejects.toThrow();
+	const { rows } = await w.wh.query(
+		`SELECT r.status, r.error_message, r.completed_at IS NOT NULL AS done, s.sla_breached, s.actions::int AS actions
+		   FROM dwh_control.rtbf_requests r JOIN dwh_control.rtbf_sla s USING (request_id) WHERE request_id = $1`,
+		[partial.requestId],
+	);
+	expect(rows[0]).toMatchObject({ status: 'completed', error_message: null, done: true, sla_breached: false });
+	// Nothing is left to complete, and a second run does not touch the request again.
+	expect((await completePartialForgets(w.deps)).filter((o) => o.requestId === partial.requestId)).toEqual([]);
+	// Without a vault there is nothing it can do.
+	expect(await completePartialForgets({ ...w.deps, vault: null })).toEqual([]);
 });
