@@ -9,12 +9,10 @@ import {
 } from 'n8n-workflow';
 import { completePartialForgets } from '../../src/anonymise/completePartialForgets';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
-import { anonymiseItems, warehouseLookups } from '../../src/anonymise/itemMode';
-import { saltTypesOf } from '../../src/anonymise/policy.schema';
+import { anonymiseItemsWithRunLog } from '../../src/anonymise/itemRun';
 import { defaultPoliciesDir, loadPolicies, loadPolicyFor } from '../../src/anonymise/policyLoader';
 import { rotateSalt } from '../../src/anonymise/rotateSalt';
 import { anonymiseRelation, anonymiseTablesAtomically, policyTable, relationColumns, todayUtc } from '../../src/anonymise/runner';
-import { resolveActiveSalts } from '../../src/anonymise/saltVersions';
 import { openAnonymiseSession, type AnonymiseSession } from '../../src/anonymise/session';
 import { inputRelation } from '../../src/anonymise/policy.schema';
 import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../src/privacy/kAnonymity';
@@ -273,13 +271,8 @@ export class Anonymise implements INodeType {
 				try {
 					const loaded = loadPolicyFor(String(fns.getNodeParameter('sourceDb', 0)).trim(), policiesDir(0));
 					const table = policyTable(loaded.policy, String(fns.getNodeParameter('table', 0)).trim());
-					const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, saltTypesOf(table));
 					const items = fns.getInputData();
-					const out = await anonymiseItems(
-						{ salts, hmacKey: deps.secrets.hmacKey, lookups: warehouseLookups(deps.warehouse), vault: deps.vault },
-						{ policy: loaded.policy, table, asOf: asOf(0) },
-						items.map((it) => it.json),
-					);
+					const out = await anonymiseItemsWithRunLog(deps, loaded, table, asOf(0), items.map((it) => it.json));
 					const dropped = new Set(out.dropped);
 					const kept = items.map((_, i) => i).filter((i) => !dropped.has(i));
 					return [out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: kept[j] } }))];

@@ -44,8 +44,29 @@ test('Anonymise Relation, every table of a policy: one item per published table,
 
 test('Anonymise Items turns input items into anonymised items paired with their inputs', async () => {
 	const input = data.users.slice(0, 3).map((u) => ({ json: { ...u } as IDataObject }));
-	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseItems', sourceDb: 'auth_db', table: 'users', options: { asOf: '2026-11-25' } }, credentials: credentials(), input });
+	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseItems', sourceDb: 'auth_db', table: 'users', options: { asOf: '2026-11-25' } }, credentials: credentials(), input, executionId: '7002' });
 	expect(items).toHaveLength(3);
+	// The audit trail covers item mode too: policy, salts, counts and execution, never the rows.
+	const { rows: runs } = await w.wh.query(
+		`SELECT source_db, source_table, input_relation, mode, status, policy_version, salt_versions, as_of_date::text AS as_of, rows_in::int, rows_out::int, tokens_issued::int, error_message
+		   FROM dwh_control.anonymise_runs WHERE n8n_execution_id = '7002'`,
+	);
+	expect(runs).toEqual([
+		{
+			source_db: 'auth_db',
+			source_table: 'users',
+			input_relation: 'n8n items',
+			mode: 'items',
+			status: 'published',
+			policy_version: w.policy('auth_db').policy.version,
+			salt_versions: expect.objectContaining({ users: 1 }),
+			as_of: '2026-11-25',
+			rows_in: 3,
+			rows_out: 3,
+			tokens_issued: expect.any(Number),
+			error_message: null,
+		},
+	]);
 	expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 	expect(items[0].json.user_hash).toBe(hashValue(TEST_SECRETS.salts.users['1'], data.users[0].id));
 	expect(items[0].json).not.toHaveProperty('email');
