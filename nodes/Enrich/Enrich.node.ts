@@ -29,7 +29,7 @@ const familyProperties: INodeProperties[] = [
 		name: 'families',
 		type: 'multiOptions',
 		options: [
-			{ name: 'Cross-App Sessions', value: 'sessions', description: 'Adds cross_app_session_id (30-minute gap across apps), funnel_position' },
+			{ name: 'Cross-App Sessions', value: 'sessions', description: 'Adds cross_app_session_id (30-minute gap across apps), funnel_position, attribution_chain' },
 			{ name: 'FX', value: 'fx', description: 'Adds amount_zar, amount_usd, amount_btc_sats at the rate of the day (latest earlier rate as fallback)' },
 			{ name: 'Geographic', value: 'geo', description: 'Adds city, admin1, admin2, country, distance to the nearest population centre, urban/rural' },
 			{ name: 'Temporal', value: 'temporal', description: 'Adds day_of_week, hour_of_day, is_weekend, is_public_holiday, is_payday_week, season' },
@@ -77,6 +77,8 @@ const familyProperties: INodeProperties[] = [
 		default: 'session',
 		displayOptions: forFamilies('sessions'),
 	},
+	{ displayName: 'Attribution Revenue Column', name: 'attributionRevenueColumn', type: 'string', default: '', placeholder: 'amount_zar', description: 'Events where this column is > 0 get attribution_chain: the user\'s touchpoints across apps in the window before; empty for none', displayOptions: forFamilies('sessions') },
+	{ displayName: 'Attribution Window (Hours)', name: 'attributionWindowHours', type: 'number', default: 24, description: 'How far back attribution_chain looks (design doc §7.5: 24 hours)', displayOptions: forFamilies('sessions') },
 	{ displayName: 'As Of', name: 'asOf', type: 'string', default: '', placeholder: '2026-06-30T00:00:00Z', description: 'End of the 30-day segment window; empty for now', displayOptions: forFamilies('segments') },
 	{ displayName: 'Activity Relation', name: 'activityRelation', type: 'string', default: '', placeholder: 'intermediate.app_events', description: 'Where user activity is read from; empty for the relation being enriched', displayOptions: forFamilies('segments') },
 	{ displayName: 'Revenue Column', name: 'revenueColumn', type: 'string', default: '', placeholder: 'amount_zar', description: 'ZAR revenue per activity row (FX writes amount_zar)', displayOptions: forFamilies('segments') },

@@ -24,6 +24,8 @@ export interface FamilyParameters {
 	gapMinutes?: number | string;
 	funnelSteps?: string;
 	funnelScope?: 'session' | 'user';
+	attributionRevenueColumn?: string;
+	attributionWindowHours?: number | string;
 	asOf?: string;
 	activityRelation?: string;
 	revenueColumn?: string;
@@ -88,6 +90,9 @@ export function familiesFromParameters(p: FamilyParameters, keys: EnrichmentApiK
 			eventColumn: blank(p.eventColumn),
 			gapMinutes: num(p.gapMinutes) as number | undefined,
 			funnel: steps.length > 0 ? { steps, scope: p.funnelScope ?? 'session' } : undefined,
+			attribution: blank(p.attributionRevenueColumn)
+				? { revenueColumn: blank(p.attributionRevenueColumn) as string, windowHours: num(p.attributionWindowHours) as number | undefined }
+				: undefined,
 		};
 	}
 	if (on.has('segments')) {

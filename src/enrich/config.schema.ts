@@ -141,6 +141,14 @@ export const sessionsFamilySchema = z
 			})
 			.strict()
 			.optional(),
+		/** attribution_chain on revenue events (revenueColumn > 0): the user's touchpoints of the windowHours before. */
+		attribution: z
+			.object({
+				revenueColumn: sqlIdentifier('sessions.attribution.revenueColumn'),
+				windowHours: z.coerce.number().positive('sessions.attribution.windowHours must be > 0').max(24 * 31, 'sessions.attribution.windowHours must be at most 744 (31 days)').default(24),
+			})
+			.strict()
+			.optional(),
 	})
 	.strict()
 	.refine((s) => !s.funnel || !s.funnel.steps.some((st) => st.event !== undefined) || s.eventColumn, {

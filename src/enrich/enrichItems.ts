@@ -26,6 +26,7 @@ function columnTypes(f: Families): Map<string, string> {
 	set(f.sessions?.timestampColumn, 'timestamptz');
 	set(f.sessions?.appColumn, 'text');
 	set(f.sessions?.eventColumn, 'text');
+	set(f.sessions?.attribution?.revenueColumn, 'numeric');
 	if (f.segments) {
 		set(f.segments.userColumn, 'text');
 		if (!f.segments.activityRelation) {

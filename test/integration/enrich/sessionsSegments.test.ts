@@ -173,3 +173,54 @@ describe('user segments as of 2026-06-30T00:00:00Z', () => {
 		expect(s.get(null)).toMatchObject({ kyc_tier: null, lifecycle_stage: null, apps_used_30d: null, revenue_band_zar_30d: null });
 	});
 });
+
+describe('attribution chain on revenue events', () => {
+	beforeAll(async () => {
+		await wh.pool.query(`CREATE TABLE intermediate.pay_events (id integer, user_hash text, event_time timestamptz, app text, event text, amount numeric(12,2));
+			INSERT INTO intermediate.pay_events VALUES
+			  (1, 'u1', '2026-05-03 09:59:59+00', 'tagme',   'checkin', 0),      -- 24 h and 1 s before: outside
+			  (2, 'u1', '2026-05-03 10:00:00+00', 'tagme',   'browse',  NULL),   -- exactly 24 h before: inside
+			  (3, 'u1', '2026-05-04 09:30:00+00', 'bidbaas', 'bid',     0),
+			  (4, 'u1', '2026-05-04 10:00:00+00', 'sdpkt',   'pay',     150.00), -- revenue
+			  (5, 'u1', '2026-05-04 10:00:00+00', 'tagme',   'checkin', 0),      -- same instant: not prior
+			  (6, 'u2', '2026-05-04 09:00:00+00', 'tagme',   'checkin', 0),      -- another user's touchpoint
+			  (7, 'u2', '2026-05-04 09:05:00+00', 'sdpkt',   'pay',     20.00),  -- revenue
+			  (8, 'u1', '2026-05-04 11:00:00+00', 'sdpkt',   'pay',     0)       -- no revenue: no chain`);
+	});
+	const families = { sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', attribution: { revenueColumn: 'amount' } } };
+
+	test('a revenue event carries the same user\'s touchpoints of the 24 hours strictly before it, oldest first', async () => {
+		await enrichRelation(wh.pool, { source: 'intermediate.pay_events', target: 'intermediate.pay_events_attributed', families });
+		const { rows } = await wh.pool.query(`SELECT id, attribution_chain AS chain FROM intermediate.pay_events_attributed ORDER BY id`);
+		expect(rows).toEqual([
+			{ id: 1, chain: null },
+			{ id: 2, chain: null },
+			{ id: 3, chain: null },
+			{
+				id: 4,
+				chain: [
+					{ app: 'tagme', event: 'browse', at: '2026-05-03T10:00:00+00:00' },
+					{ app: 'bidbaas', event: 'bid', at: '2026-05-04T09:30:00+00:00' },
+				],
+			},
+			{ id: 5, chain: null },
+			{ id: 6, chain: null },
+			{ id: 7, chain: [{ app: 'tagme', event: 'checkin', at: '2026-05-04T09:00:00+00:00' }] },
+			{ id: 8, chain: null },
+		]);
+	});
+
+	test('Enrich Items returns the chain as JSON, and a window of 1 hour shortens it', async () => {
+		const items = [
+			{ id: 'a', user_hash: 'u7', event_time: '2026-05-04T07:00:00Z', app: 'tagme', event: 'checkin', amount: 0 },
+			{ id: 'b', user_hash: 'u7', event_time: '2026-05-04T09:30:00Z', app: 'bidbaas', event: 'bid', amount: 0 },
+			{ id: 'c', user_hash: 'u7', event_time: '2026-05-04T10:00:00Z', app: 'sdpkt', event: 'pay', amount: 99.5 },
+		];
+		const out = await enrichItems(wh.pool, items, { families: { sessions: { ...families.sessions, attribution: { revenueColumn: 'amount', windowHours: 1 } } } });
+		expect(out.map((o) => [o.id, o.attribution_chain])).toEqual([
+			['a', null],
+			['b', null],
+			['c', [{ app: 'bidbaas', event: 'bid', at: '2026-05-04T09:30:00+00:00' }]],
+		]);
+	});
+});

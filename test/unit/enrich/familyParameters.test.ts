@@ -1,5 +1,5 @@
 import { enrichRelationSchema } from '../../../src/enrich/config.schema';
-import { familiesFromParameters, parseFunnelSteps } from '../../../nodes/Enrich/familyParameters';
+import { familiesFromParameters, parseFunnelSteps, type FamilyParameters } from '../../../nodes/Enrich/familyParameters';
 
 test('funnel steps: app:event pairs, and an app alone matches any of its events', () => {
 	expect(parseFunnelSteps('tagme:checkin, bidbaas:bid,\nsdpkt')).toEqual([{ app: 'tagme', event: 'checkin' }, { app: 'bidbaas', event: 'bid' }, { app: 'sdpkt' }]);
@@ -37,6 +37,7 @@ test('node parameters become a families config the core accepts; shared columns 
 	expect(cfg.families.fx?.currencyColumn).toBeUndefined();
 	expect(cfg.families.geo).toMatchObject({ populationCentreMin: 100_000, urbanRadiusKm: 30 });
 	expect(cfg.families.sessions?.funnel?.steps).toHaveLength(2);
+	expect(cfg.families.sessions?.attribution).toBeUndefined();
 	expect(cfg.families.segments).toMatchObject({ activityTimestampColumn: 'event_time', activityAppColumn: 'app', revenueColumn: 'amount_zar' });
 	expect(cfg.families.segments?.asOf).toBeUndefined();
 });
@@ -47,4 +48,12 @@ test('the geo service gets its API key from the Enrichment APIs credential, and 
 	expect(keyed.families.geo?.service).toMatchObject({ baseUrl: 'http://127.0.0.1:8090', apiKey: 'geo-key' });
 	const keyless = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters({ ...params, families: [...params.families] }) });
 	expect(keyless.families.geo?.service?.apiKey).toBe('');
+});
+
+test('an attribution revenue column turns on attribution_chain with its window (default 24 hours)', () => {
+	const base = { families: ['sessions'] as FamilyParameters['families'], timestampColumn: 'event_time', appColumn: 'app', attributionRevenueColumn: 'amount_zar' };
+	const parse = (p: FamilyParameters) => enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters(p) });
+	expect(parse(base).families.sessions?.attribution).toEqual({ revenueColumn: 'amount_zar', windowHours: 24 });
+	expect(parse({ ...base, attributionWindowHours: '6' }).families.sessions?.attribution).toEqual({ revenueColumn: 'amount_zar', windowHours: 6 });
+	expect(() => parse({ ...base, attributionRevenueColumn: 'amount; drop table x' })).toThrow(/sessions.attribution.revenueColumn/);
 });
