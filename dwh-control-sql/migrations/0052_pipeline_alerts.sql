@@ -28,7 +28,7 @@ SELECT 'anonymise', 'anonymise_' || a.status, a.output_relation, coalesce(a.erro
        a.run_started_at, a.n8n_execution_id
   FROM (SELECT DISTINCT ON (output_relation) output_relation, status, error_message, pii_findings, run_started_at, n8n_execution_id
           FROM dwh_control.anonymise_runs
-         WHERE mode IN ('set', 'rotation') AND status <> 'running'
+         WHERE mode IN ('set', 'rotation', 'incremental') AND status <> 'running'
          ORDER BY output_relation, run_started_at DESC, run_id DESC) a
  WHERE a.status IN ('failed', 'blocked')
 UNION ALL

@@ -188,6 +188,21 @@ export class Anonymise implements INodeType {
 			},
 			{ displayName: 'Columns to Generalise', name: 'generaliseColumns', type: 'string', default: '', required: true, displayOptions: { show: { operation: ['kAnonymityReport'], enforce: ['generalise'] } } },
 			{
+				displayName: 'Build',
+				name: 'build',
+				type: 'options',
+				options: [
+					{ name: 'Full Rebuild', value: 'full', description: 'Rebuild the whole table from its input' },
+					{
+						name: 'Incremental',
+						value: 'incremental',
+						description: 'Only rows loaded since the last build, merged by key; a full rebuild whenever the result could differ (policy, salts or as-of date changed, snapshot tables)',
+					},
+				],
+				default: 'full',
+				displayOptions: show('anonymiseRelation'),
+			},
+			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
@@ -265,6 +280,7 @@ export class Anonymise implements INodeType {
 			const options = (i: number) => fns.getNodeParameter('options', i, {}) as { policiesDir?: string; asOf?: string };
 			const policiesDir = (i: number) => options(i).policiesDir?.trim() || defaultPoliciesDir();
 			const asOf = (i: number) => options(i).asOf?.trim() || todayUtc();
+			const build = (i: number) => fns.getNodeParameter('build', i, 'full') as 'full' | 'incremental';
 
 			if (operation === 'anonymiseItems') {
 				// One policy table for the whole input: items are a batch, as set mode's rows are.
@@ -292,10 +308,10 @@ export class Anonymise implements INodeType {
 									for (const table of loaded.policy.tables) {
 										if (await relationColumns(deps.warehouse, inputRelation(loaded.policy.source_db, table))) jobs.push({ loaded, table });
 									}
-									const results = await anonymiseTablesAtomically(deps, jobs, { asOf: asOf(i), mode: 'set' });
+									const results = await anonymiseTablesAtomically(deps, jobs, { asOf: asOf(i), mode: 'set', build: build(i) });
 									return results as unknown as IDataObject[];
 								}
-								return { ...(await anonymiseRelation(deps, { policy: loaded, table: String(fns.getNodeParameter('table', i)).trim(), asOf: asOf(i) })) };
+								return { ...(await anonymiseRelation(deps, { policy: loaded, table: String(fns.getNodeParameter('table', i)).trim(), asOf: asOf(i), build: build(i) })) };
 							}
 							case 'rotateSalt': {
 								const policies = [...loadPolicies(policiesDir(i)).values()];

@@ -6,6 +6,7 @@ import { inputRelation, outputTableName, saltTypesOf, type Policy, type PolicyTa
 import { PolicyError, type LoadedPolicy } from './policyLoader';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
+import { mergeIncrement, planIncremental, publishedKey, registryKey } from './incrementalBuild';
 import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
 
@@ -30,6 +31,11 @@ export interface AnonymiseRelationOptions {
 	sampleRows?: number;
 	/** Refuse to run when bound parameters could reach the server log (default true). */
 	requireLogSafety?: boolean;
+	/**
+	 * 'incremental': anonymise only bronze rows loaded since the last build and merge them by key, falling back to a
+	 * full rebuild (with the reason in buildNote) whenever the result could differ from one (incrementalBuild.ts).
+	 */
+	build?: 'full' | 'incremental';
 }
 
 export interface AnonymiseResult {
@@ -44,6 +50,12 @@ export interface AnonymiseResult {
 	rowsOut: number;
 	tokensIssued: number;
 	columns: string[];
+	/** How the published table was produced this time. */
+	build: 'full' | 'incremental';
+	/** Why an incremental build was a full one, when it was. */
+	buildNote: string | null;
+	/** Highest bronze _dwh_run_id the published table now includes. */
+	inputWatermark: string | null;
 }
 
 /** The new table failed the PII check and was not published; the previous table is untouched. */
@@ -96,6 +108,7 @@ interface BuildContext {
 	sampleRows?: number;
 	/** Rotation: hash with these salts instead of the active ones. */
 	saltOverride?: Map<string, ResolvedSalt>;
+	build?: 'full' | 'incremental';
 }
 
 interface BuildOutcome {
@@ -104,10 +117,13 @@ interface BuildOutcome {
 	tokensIssued: number;
 	columns: string[];
 	salts: Map<string, ResolvedSalt>;
+	build: 'full' | 'incremental';
+	buildNote: string | null;
+	inputWatermark: string | null;
 }
 
 /** Fills the session's token table from the vault for every tokenised column, in bounded batches. */
-async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: { column: string; kind: string }[]): Promise<number> {
+async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: { column: string; kind: string }[], sinceRunId?: string): Promise<number> {
 	if (!tokenised.length) return 0;
 	const vault = ctx.deps.vault;
 	if (!vault) {
@@ -125,10 +141,11 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 			? ` AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(subject, '$1')})`
 			: '';
 		const subjectExpr = subject ? subjectHmacSql(subject, '$1') : 'NULL::text';
+		const since = sinceRunId !== undefined ? ' AND s._dwh_run_id > $2::bigint' : '';
 		await client.query(
 			`DECLARE _dwh_tok NO SCROLL CURSOR FOR
-			   SELECT DISTINCT (${col})::text AS v, ${subjectExpr} AS s FROM ${q(rel.schema)}.${q(rel.table)} s WHERE ${col} IS NOT NULL${forget}`,
-			[ctx.deps.secrets.hmacKey],
+			   SELECT DISTINCT (${col})::text AS v, ${subjectExpr} AS s FROM ${q(rel.schema)}.${q(rel.table)} s WHERE ${col} IS NOT NULL${forget}${since}`,
+			sinceRunId !== undefined ? [ctx.deps.secrets.hmacKey, sinceRunId] : [ctx.deps.secrets.hmacKey],
 		);
 		for (;;) {
 			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 10000 FROM _dwh_tok');
@@ -165,30 +182,101 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const salts = await resolveActiveSalts(client, ctx.deps.secrets.salts, types.filter((t) => !override.has(t)));
 	for (const t of types) if (override.has(t)) salts.set(t, override.get(t)!);
 
+	// The highest load the build sees; the transaction is REPEATABLE READ, so the build reads exactly these rows.
+	const inputHasRunId = input.some((c) => c.name === '_dwh_run_id');
+	const inputWatermark = inputHasRunId
+		? (await client.query<{ m: string | null }>(`SELECT max(_dwh_run_id)::text AS m FROM ${q(rel.schema)}.${q(rel.table)}`)).rows[0].m
+		: null;
+	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
+	const piiCheck = async (table: string) => {
+		const findings = (await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })).map(
+			(f) => ({ ...f, table: `${INTERMEDIATE_SCHEMA}.${output}` }),
+		);
+		if (findings.length) throw new PiiCheckFailedError(`${INTERMEDIATE_SCHEMA}.${output}`, findings, ctx.runId);
+	};
+	const comment = (how: string) =>
+		client.query(
+			`COMMENT ON TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(output)} IS ${pg.escapeLiteral(
+				`Anonymised from ${rel.schema}.${rel.table} by policy ${policy.source_db} v${policy.version}, ${how} run ${ctx.runId}`,
+			)}`,
+		);
+	await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(INTERMEDIATE_SCHEMA)}`);
+
+	let buildNote: string | null = null;
+	if (ctx.build === 'incremental') {
+		const decided = await planIncremental(client, {
+			table: ctx.table,
+			bronzeTable: `${policy.source_db}__${ctx.table.table}`,
+			inputHasRunId,
+			output: { schema: INTERMEDIATE_SCHEMA, table: output },
+			policySha256: ctx.loaded.sha256,
+			saltVersions: saltVersionsJson(salts),
+			asOf: ctx.asOf,
+		});
+		if ('plan' in decided) {
+			const { since, keys } = decided.plan;
+			const built = buildAnonymiseSelect({ policy, table: ctx.table, input, salts, hmacKey: ctx.deps.secrets.hmacKey, asOf: ctx.asOf, tokenTable: TOKEN_TABLE, sinceRunId: since });
+			const tokensIssued = await fillTokens(client, ctx, built.tokenised, since);
+			const increment = `${output.slice(0, 40)}__incr_${ctx.runId}`;
+			const created = await client.query(`CREATE TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(increment)} AS ${built.select}`, built.params);
+			const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)} WHERE _dwh_run_id > $1::bigint`, [since]);
+			await piiCheck(increment);
+			const replaced = await mergeIncrement(client, { schema: INTERMEDIATE_SCHEMA, table: output }, { schema: INTERMEDIATE_SCHEMA, table: increment }, keys, built.outputColumns);
+			await client.query(`DROP TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(increment)}`);
+			await comment(`incremental (bronze runs ${since}..${inputWatermark ?? since}, ${replaced} rows replaced)`);
+			return {
+				rowsIn: Number(cnt[0].n),
+				rowsOut: created.rowCount ?? 0,
+				tokensIssued,
+				columns: built.outputColumns,
+				salts,
+				build: 'incremental',
+				buildNote: null,
+				inputWatermark: inputWatermark ?? since,
+			};
+		}
+		buildNote = `full rebuild: ${decided.reason}`;
+		ctx.deps.log?.(`anonymise: ${INTERMEDIATE_SCHEMA}.${output} — ${buildNote}`);
+	}
+
 	const built = buildAnonymiseSelect({ policy, table: ctx.table, input, salts, hmacKey: ctx.deps.secrets.hmacKey, asOf: ctx.asOf, tokenTable: TOKEN_TABLE });
 	const tokensIssued = await fillTokens(client, ctx, built.tokenised);
 
 	const build = `${output.slice(0, 40)}__build_${ctx.runId}`;
 	const target = `${q(INTERMEDIATE_SCHEMA)}.${q(build)}`;
-	await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(INTERMEDIATE_SCHEMA)}`);
 	const created = await client.query(`CREATE TABLE ${target} AS ${built.select}`, built.params);
 	const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)}`);
 	await client.query(`ANALYZE ${target}`);
-
-	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
-	const findings = (await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table: build }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })).map(
-		(f) => ({ ...f, table: `${INTERMEDIATE_SCHEMA}.${output}` }),
-	);
-	if (findings.length) throw new PiiCheckFailedError(`${INTERMEDIATE_SCHEMA}.${output}`, findings, ctx.runId);
+	await piiCheck(build);
+	const keyIndex = await uniqueKeyIndex(client, ctx, build);
 
 	await client.query(`DROP TABLE IF EXISTS ${q(INTERMEDIATE_SCHEMA)}.${q(output)}`);
 	await client.query(`ALTER TABLE ${target} RENAME TO ${q(output)}`);
-	await client.query(
-		`COMMENT ON TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(output)} IS ${pg.escapeLiteral(
-			`Anonymised from ${rel.schema}.${rel.table} by policy ${policy.source_db} v${policy.version}, run ${ctx.runId}`,
-		)}`,
-	);
-	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts };
+	if (keyIndex) await client.query(`ALTER INDEX ${q(INTERMEDIATE_SCHEMA)}.${q(keyIndex)} RENAME TO ${q(`${output.slice(0, 58)}_key`)}`);
+	await comment('full');
+	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark };
+}
+
+/**
+ * A unique index on the registry key (as published) on the new table, so later incremental builds can replace rows
+ * by key; under a savepoint, because a table whose key is not unique (an unusual input relation) must still publish.
+ * Returns the index name, or null when there is no usable key.
+ */
+async function uniqueKeyIndex(client: pg.PoolClient, ctx: BuildContext, buildTable: string): Promise<string | null> {
+	const registry = await registryKey(client, `${ctx.loaded.policy.source_db}__${ctx.table.table}`);
+	if (!registry) return null;
+	const key = publishedKey(ctx.table, registry.keyColumns);
+	if ('reason' in key) return null;
+	const name = `${buildTable.slice(0, 58)}_key`;
+	await client.query('SAVEPOINT dwh_key_index');
+	try {
+		await client.query(`CREATE UNIQUE INDEX ${q(name)} ON ${q(INTERMEDIATE_SCHEMA)}.${q(buildTable)} (${key.keys.map(q).join(', ')})`);
+		await client.query('RELEASE SAVEPOINT dwh_key_index');
+		return name;
+	} catch {
+		await client.query('ROLLBACK TO SAVEPOINT dwh_key_index');
+		return null;
+	}
 }
 
 async function startRun(db: pg.Pool, ctx: Omit<BuildContext, 'runId'>, mode: 'set' | 'rotation'): Promise<string> {
@@ -216,7 +304,8 @@ async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'bloc
 	const o = fields.outcome;
 	await db.query(
 		`UPDATE dwh_control.anonymise_runs SET status = $2, salt_versions = coalesce($3::jsonb, salt_versions), rows_in = $4, rows_out = $5,
-		        tokens_issued = $6, pii_findings = $7::jsonb, error_message = $8, run_finished_at = now()
+		        tokens_issued = $6, pii_findings = $7::jsonb, error_message = $8, run_finished_at = now(),
+		        mode = CASE WHEN $9 = 'incremental' THEN 'incremental' ELSE mode END, input_watermark = $10::bigint, build_note = $11
 		  WHERE run_id = $1`,
 		[
 			runId,
@@ -227,6 +316,9 @@ async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'bloc
 			o?.tokensIssued ?? null,
 			fields.findings ? JSON.stringify(fields.findings) : null,
 			fields.error ? safeErrorText(fields.error) : null,
+			o?.build ?? null,
+			o?.inputWatermark ?? null,
+			o?.buildNote ?? null,
 		],
 	);
 }
@@ -242,18 +334,20 @@ export interface TransactionHooks {
 export async function anonymiseTablesAtomically(
 	deps: AnonymiseDeps,
 	jobs: { loaded: LoadedPolicy; table: PolicyTable }[],
-	opts: { asOf?: string; mode: 'set' | 'rotation'; saltOverride?: Map<string, ResolvedSalt>; requireLogSafety?: boolean; sampleRows?: number } & TransactionHooks,
+	opts: { asOf?: string; mode: 'set' | 'rotation'; saltOverride?: Map<string, ResolvedSalt>; requireLogSafety?: boolean; sampleRows?: number; build?: 'full' | 'incremental' } & TransactionHooks,
 ): Promise<AnonymiseResult[]> {
 	const asOf = opts.asOf ?? todayUtc();
 	const runs: { ctx: BuildContext; outcome?: BuildOutcome }[] = [];
 	for (const j of jobs) {
-		const base = { deps, loaded: j.loaded, table: j.table, asOf, sampleRows: opts.sampleRows, saltOverride: opts.saltOverride };
+		// Rotation re-keys every row: never incremental.
+		const base = { deps, loaded: j.loaded, table: j.table, asOf, sampleRows: opts.sampleRows, saltOverride: opts.saltOverride, build: opts.mode === 'rotation' ? ('full' as const) : opts.build };
 		runs.push({ ctx: { ...base, runId: await startRun(deps.warehouse, base, opts.mode) } });
 	}
 	const client = await deps.warehouse.connect();
 	let broken = false;
 	try {
-		await client.query('BEGIN');
+		// One snapshot for the whole build: the watermark recorded is exactly what was read.
+		await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
 		await client.query("SET LOCAL TimeZone = 'UTC'");
 		await suppressParameterLogging(client, opts.requireLogSafety ?? true);
 		for (const r of runs) {
@@ -292,6 +386,9 @@ export async function anonymiseTablesAtomically(
 			rowsOut: o.rowsOut,
 			tokensIssued: o.tokensIssued,
 			columns: o.columns,
+			build: o.build,
+			buildNote: o.buildNote,
+			inputWatermark: o.inputWatermark,
 		});
 	}
 	return results;
@@ -308,6 +405,7 @@ export async function anonymiseRelation(deps: AnonymiseDeps, opts: AnonymiseRela
 		mode: 'set',
 		requireLogSafety: opts.requireLogSafety,
 		sampleRows: opts.sampleRows,
+		build: opts.build,
 	});
 	return result;
 }

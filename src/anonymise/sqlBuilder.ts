@@ -87,6 +87,8 @@ export interface BuildOptions {
 	asOf: string;
 	/** Temp table (kind, lookup_hash, token) filled from the vault before the build. */
 	tokenTable?: string;
+	/** Incremental builds: only input rows loaded by a later run than this (bronze `_dwh_run_id`). */
+	sinceRunId?: string;
 }
 
 export interface BuiltSelect {
@@ -177,6 +179,7 @@ export function buildAnonymiseSelect(o: BuildOptions): BuiltSelect {
 			`NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(`s.${q(o.table.subject.column)}`, hmacKey())})`,
 		);
 	}
+	if (o.sinceRunId !== undefined) where.push(`s._dwh_run_id > ${params.add(o.sinceRunId)}::bigint`);
 	const sql =
 		`SELECT ${select.join(', ')} FROM ${q(rel.schema)}.${q(rel.table)} s` +
 		(joins.length ? ` ${joins.join(' ')}` : '') +
