@@ -4,7 +4,7 @@ import { hashSql, subjectHmac } from './hashing';
 import { suppressParameterLogging } from './logSafety';
 import { inputRelation, outputColumns, outputTableName, type PolicyTable } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
-import { INTERMEDIATE_SCHEMA, safeErrorText, type AnonymiseDeps } from './runner';
+import { INTERMEDIATE_SCHEMA, lockOutputs, safeErrorText, type AnonymiseDeps } from './runner';
 import { resolveActiveSalts } from './saltVersions';
 
 const q = pg.escapeIdentifier;
@@ -135,6 +135,9 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 		const client = await deps.warehouse.connect();
 		try {
 			await client.query('BEGIN');
+			// The builds' locks, in their order: a build in flight publishes first and the person is then deleted from
+			// what it published; a build that starts now waits and then sees this forget (rows gone, subject registered).
+			await lockOutputs(client, targets.map((t) => outputTableName(t.loaded.policy.source_db, t.table)));
 			await suppressParameterLogging(client);
 			actions.push(...(await forgetOne(client, deps, targets, r.userId)));
 			await client.query(

@@ -14,8 +14,10 @@ const q = pg.escapeIdentifier;
  *    published table has no unique index on the key (tables built before this existed get one on their next full
  *    build).
  * Bronze rows are only ever inserted or updated by loads, each stamped with its run's id, and the loads of one table
- * are serialised, so "run id above the watermark" is exactly "changed since". Rows deleted by Forget Users are deleted
- * from the published table by the same request.
+ * are serialised, so "run id above the watermark" is "changed since" — except for a CSV replayed by hand after newer
+ * runs were loaded: its rows carry the old run's id. Each build therefore also records how many loaded runs lie at or
+ * below its watermark; when that number has grown, the next build is a full one. Rows deleted by Forget Users are
+ * deleted from the published table by the same request (it takes the same per-table lock as the builds).
  */
 export interface IncrementalPlan {
 	/** Bronze rows with a larger _dwh_run_id are the increment. */
@@ -29,6 +31,25 @@ export interface LastBuild {
 	saltVersions: Record<string, number>;
 	asOf: string;
 	inputWatermark: string | null;
+	inputLoadedRuns: string | null;
+}
+
+/** What a build sees of its input before it reads it: the highest load in bronze, and how many loads reached it. */
+export interface InputState {
+	watermark: string | null;
+	/** Loaded extract runs of the table with run_id <= watermark. */
+	loadedRuns: string;
+}
+
+export async function readInputState(client: pg.ClientBase, input: { schema: string; table: string }, bronzeTable: string, hasRunId: boolean): Promise<InputState> {
+	if (!hasRunId) return { watermark: null, loadedRuns: '0' };
+	const { rows } = await client.query<{ m: string | null }>(`SELECT max(_dwh_run_id)::text AS m FROM ${q(input.schema)}.${q(input.table)}`);
+	const watermark = rows[0].m;
+	const { rows: runs } = await client.query<{ n: string }>(
+		`SELECT count(*)::text AS n FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id <= $2::bigint`,
+		[bronzeTable, watermark ?? '0'],
+	);
+	return { watermark, loadedRuns: runs[0].n };
 }
 
 /** The registry's key, renamed as the policy publishes it; a reason when a key column is not kept unchanged. */
@@ -52,8 +73,8 @@ export async function registryKey(client: pg.ClientBase, bronzeTable: string): P
 }
 
 export async function lastBuild(client: pg.ClientBase, outputRelation: string): Promise<LastBuild | null> {
-	const { rows } = await client.query<{ policy_sha256: string | null; salt_versions: Record<string, number>; as_of: string; input_watermark: string | null }>(
-		`SELECT policy_sha256, salt_versions, as_of_date::text AS as_of, input_watermark::text AS input_watermark
+	const { rows } = await client.query<{ policy_sha256: string | null; salt_versions: Record<string, number>; as_of: string; input_watermark: string | null; input_loaded_runs: string | null }>(
+		`SELECT policy_sha256, salt_versions, as_of_date::text AS as_of, input_watermark::text AS input_watermark, input_loaded_runs::text AS input_loaded_runs
 		   FROM dwh_control.anonymise_runs
 		  WHERE output_relation = $1 AND status = 'published' AND mode IN ('set', 'rotation', 'incremental')
 		  ORDER BY run_started_at DESC, run_id DESC LIMIT 1`,
@@ -61,7 +82,7 @@ export async function lastBuild(client: pg.ClientBase, outputRelation: string): 
 	);
 	if (!rows.length) return null;
 	const r = rows[0];
-	return { policySha256: r.policy_sha256, saltVersions: r.salt_versions, asOf: r.as_of, inputWatermark: r.input_watermark };
+	return { policySha256: r.policy_sha256, saltVersions: r.salt_versions, asOf: r.as_of, inputWatermark: r.input_watermark, inputLoadedRuns: r.input_loaded_runs };
 }
 
 /** Whether the published table has a unique index on exactly these columns (any order). */
@@ -102,7 +123,14 @@ export async function planIncremental(
 	if ('reason' in key) return key;
 	const last = await lastBuild(client, `${p.output.schema}.${p.output.table}`);
 	if (!last) return { reason: 'no published build yet' };
-	if (last.inputWatermark === null) return { reason: 'the last build recorded no watermark' };
+	if (last.inputWatermark === null || last.inputLoadedRuns === null) return { reason: 'the last build recorded no watermark' };
+	const loadedBelow = await client.query<{ n: string }>(
+		`SELECT count(*)::text AS n FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id <= $2::bigint`,
+		[p.bronzeTable, last.inputWatermark],
+	);
+	if (BigInt(loadedBelow.rows[0].n) > BigInt(last.inputLoadedRuns)) {
+		return { reason: `a run older than the last build's watermark (${last.inputWatermark}) was loaded since (a replayed CSV): its rows are below the watermark` };
+	}
 	if (last.policySha256 !== p.policySha256) return { reason: 'the policy changed since the last build' };
 	if (!sameVersions(last.saltVersions, p.saltVersions)) return { reason: 'a salt version changed since the last build' };
 	if (last.asOf !== p.asOf) return { reason: `the as-of date changed (${last.asOf} → ${p.asOf}; age bands move with it)` };

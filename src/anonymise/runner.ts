@@ -6,7 +6,7 @@ import { inputRelation, outputTableName, saltTypesOf, type Policy, type PolicyTa
 import { PolicyError, type LoadedPolicy } from './policyLoader';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
-import { mergeIncrement, planIncremental, publishedKey, registryKey } from './incrementalBuild';
+import { mergeIncrement, planIncremental, publishedKey, readInputState, registryKey } from './incrementalBuild';
 import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
 
@@ -70,6 +70,16 @@ export class PiiCheckFailedError extends Error {
 	}
 }
 
+/**
+ * The per-output transaction lock of builds and forgets, taken in sorted order so two transactions that need several
+ * never deadlock. Re-entrant within a transaction.
+ */
+export async function lockOutputs(client: pg.ClientBase, outputs: string[]): Promise<void> {
+	for (const out of [...new Set(outputs)].sort()) {
+		await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`anonymise:${INTERMEDIATE_SCHEMA}.${out}`]);
+	}
+}
+
 export function todayUtc(): string {
 	return new Date().toISOString().slice(0, 10);
 }
@@ -120,6 +130,7 @@ interface BuildOutcome {
 	build: 'full' | 'incremental';
 	buildNote: string | null;
 	inputWatermark: string | null;
+	inputLoadedRuns: string;
 }
 
 /** Fills the session's token table from the vault for every tokenised column, in bounded batches. */
@@ -176,17 +187,18 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const input = await relationColumns(client, rel);
 	if (!input) throw new Error(`Input relation ${rel.schema}.${rel.table} does not exist — extract and load ${policy.source_db}.${ctx.table.table} first`);
 
-	await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`anonymise:${INTERMEDIATE_SCHEMA}.${output}`]);
+	await lockOutputs(client, [output]);
 	const types = saltTypesOf(ctx.table);
 	const override = ctx.saltOverride ?? new Map<string, ResolvedSalt>();
 	const salts = await resolveActiveSalts(client, ctx.deps.secrets.salts, types.filter((t) => !override.has(t)));
 	for (const t of types) if (override.has(t)) salts.set(t, override.get(t)!);
 
-	// The highest load the build sees; the transaction is REPEATABLE READ, so the build reads exactly these rows.
+	// Read before the build reads its rows (each later statement sees at least as much): everything up to the
+	// watermark is in this build, and a later load, or a replay of an older run, is seen by the next one.
 	const inputHasRunId = input.some((c) => c.name === '_dwh_run_id');
-	const inputWatermark = inputHasRunId
-		? (await client.query<{ m: string | null }>(`SELECT max(_dwh_run_id)::text AS m FROM ${q(rel.schema)}.${q(rel.table)}`)).rows[0].m
-		: null;
+	const bronzeTable = `${policy.source_db}__${ctx.table.table}`;
+	const state = await readInputState(client, rel, bronzeTable, inputHasRunId);
+	const inputWatermark = state.watermark;
 	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
 	const piiCheck = async (table: string) => {
 		const findings = (await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })).map(
@@ -206,7 +218,7 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	if (ctx.build === 'incremental') {
 		const decided = await planIncremental(client, {
 			table: ctx.table,
-			bronzeTable: `${policy.source_db}__${ctx.table.table}`,
+			bronzeTable,
 			inputHasRunId,
 			output: { schema: INTERMEDIATE_SCHEMA, table: output },
 			policySha256: ctx.loaded.sha256,
@@ -233,6 +245,7 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 				build: 'incremental',
 				buildNote: null,
 				inputWatermark: inputWatermark ?? since,
+				inputLoadedRuns: state.loadedRuns,
 			};
 		}
 		buildNote = `full rebuild: ${decided.reason}`;
@@ -254,7 +267,7 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	await client.query(`ALTER TABLE ${target} RENAME TO ${q(output)}`);
 	if (keyIndex) await client.query(`ALTER INDEX ${q(INTERMEDIATE_SCHEMA)}.${q(keyIndex)} RENAME TO ${q(`${output.slice(0, 58)}_key`)}`);
 	await comment('full');
-	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark };
+	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark, inputLoadedRuns: state.loadedRuns };
 }
 
 /**
@@ -305,7 +318,8 @@ async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'bloc
 	await db.query(
 		`UPDATE dwh_control.anonymise_runs SET status = $2, salt_versions = coalesce($3::jsonb, salt_versions), rows_in = $4, rows_out = $5,
 		        tokens_issued = $6, pii_findings = $7::jsonb, error_message = $8, run_finished_at = now(),
-		        mode = CASE WHEN $9 = 'incremental' THEN 'incremental' ELSE mode END, input_watermark = $10::bigint, build_note = $11
+		        mode = CASE WHEN $9 = 'incremental' THEN 'incremental' ELSE mode END, input_watermark = $10::bigint, build_note = $11,
+		        input_loaded_runs = $12::bigint
 		  WHERE run_id = $1`,
 		[
 			runId,
@@ -319,6 +333,7 @@ async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'bloc
 			o?.build ?? null,
 			o?.inputWatermark ?? null,
 			o?.buildNote ?? null,
+			o?.inputLoadedRuns ?? null,
 		],
 	);
 }
@@ -346,8 +361,10 @@ export async function anonymiseTablesAtomically(
 	const client = await deps.warehouse.connect();
 	let broken = false;
 	try {
-		// One snapshot for the whole build: the watermark recorded is exactly what was read.
-		await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+		await client.query('BEGIN');
+		// Every output's lock first, in one order (Forget Users takes the same locks the same way): no deadlock, and
+		// READ COMMITTED statements after the wait see whatever a forget committed meanwhile.
+		await lockOutputs(client, runs.map((r) => outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)));
 		await client.query("SET LOCAL TimeZone = 'UTC'");
 		await suppressParameterLogging(client, opts.requireLogSafety ?? true);
 		for (const r of runs) {

@@ -99,3 +99,17 @@ test('a changed policy file forces a full rebuild', async () => {
 	const r = await anonymiseRelation(w.deps, { policy: edited, table: 'users', asOf: ASOF, build: 'incremental' });
 	expect(r).toMatchObject({ build: 'full', buildNote: 'full rebuild: the policy changed since the last build' });
 });
+
+test('a CSV replayed by hand after newer loads (rows stamped with an old run id) forces a full rebuild', async () => {
+	await build('users', 'full'); // after the edited-policy build above
+	expect(await build('users', 'incremental')).toMatchObject({ build: 'incremental' });
+	// Run 1 of the table is loaded only now (a replay): its rows carry run id 1, below the last build's watermark.
+	await w.wh.query(`INSERT INTO dwh_control.extract_runs (run_id, table_name, status, mode, run_started_at, run_finished_at) VALUES (1, 'auth_db__users', 'loaded', 'incremental', now(), now())`);
+	await w.wh.query(`UPDATE raw.auth_db__users SET status = 'suspended', _dwh_run_id = 1 WHERE id = 9`);
+	const r = await build('users', 'incremental');
+	expect(r).toMatchObject({ build: 'full', buildNote: expect.stringMatching(/^full rebuild: a run older than the last build's watermark \(2\) was loaded since/) });
+	const { rows } = await w.wh.query(`SELECT count(*)::int AS n FROM intermediate.int_auth_db__users WHERE status = 'suspended'`);
+	expect(rows[0].n).toBeGreaterThanOrEqual(1);
+	// Recorded with this build: the next increment is incremental again.
+	expect(await build('users', 'incremental')).toMatchObject({ build: 'incremental', rowsOut: 0 });
+});

@@ -1,7 +1,7 @@
 import { hashValue, subjectHmac } from '../../../src/anonymise/hashing';
 import { completePartialForgets } from '../../../src/anonymise/completePartialForgets';
 import { findFlaggedUsers, forgetUsers } from '../../../src/anonymise/forget';
-import { anonymiseRelation } from '../../../src/anonymise/runner';
+import { anonymiseRelation, lockOutputs } from '../../../src/anonymise/runner';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld, type SyntheticSet } from './world';
 
 let w: AnonWorld;
@@ -160,4 +160,25 @@ test('a partial request is completed by the next run that has the vault: tokens 
 	expect((await completePartialForgets(w.deps)).filter((o) => o.requestId === partial.requestId)).toEqual([]);
 	// Without a vault there is nothing it can do.
 	expect(await completePartialForgets({ ...w.deps, vault: null })).toEqual([]);
+});
+
+test('a forget waits for an anonymise build of the same output in flight, then removes the person from what it published', async () => {
+	const holder = await w.wh.connect();
+	try {
+		await holder.query('BEGIN');
+		await lockOutputs(holder, ['int_auth_db__users']);
+		const forgetting = forgetUsers(w.deps, { requests: [{ userId: '11' }], policies: [...w.policies.values()] });
+		let waiting = 0;
+		for (let i = 0; i < 50 && waiting === 0; i++) {
+			await new Promise((r) => setTimeout(r, 100));
+			waiting = (await w.wh.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n;
+		}
+		expect(waiting).toBe(1);
+		await holder.query('COMMIT');
+		const [o] = await forgetting;
+		expect(o.status).toBe('completed');
+	} finally {
+		holder.release();
+	}
+	expect(await count('intermediate.int_auth_db__users', 'user_hash = $1', [hashValue(w.secrets.salts.users['1'], 11)])).toBe(0);
 });
