@@ -5,7 +5,7 @@ import { registerTable } from '../harness/registerTable';
 import { loadSyntheticPii, TEST_SECRETS } from '../integration/anonymise/world';
 import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
-import { createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
+import { anonymisationCredential, createPipeline, type E2ePipeline } from './harness/pipeline';
 
 /**
  * The shipped workflows/dwh-anonymise-incremental.json headless in real n8n 1.123: every registered source database
@@ -27,25 +27,7 @@ beforeAll(async () => {
 	}
 	// The token vault lives in the warehouse database here (its own database in production).
 	await migrateCompliance(p.wh);
-	const w = p.warehouse;
-	const creds = [
-		{
-			id: CREDENTIALS.anonymisation.id,
-			name: CREDENTIALS.anonymisation.name,
-			type: CREDENTIALS.anonymisation.type,
-			data: {
-				salts: JSON.stringify(TEST_SECRETS.salts),
-				hmacKey: TEST_SECRETS.hmacKey,
-				vaultEncryptionKey: TEST_SECRETS.vaultEncryptionKey,
-				vaultHost: w.host,
-				vaultPort: w.port,
-				vaultDatabase: w.database,
-				vaultUser: w.user,
-				vaultPassword: w.password,
-				vaultSslMode: 'disable',
-			},
-		},
-	];
+	const creds = [anonymisationCredential(p.warehouse, { salts: TEST_SECRETS.salts, hmacKey: TEST_SECRETS.hmacKey, vaultEncryptionKey: TEST_SECRETS.vaultEncryptionKey })];
 	const credFile = path.join(inst.userFolder, 'anonymise-credentials.json');
 	writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
 	await p.importCredentials(inst);

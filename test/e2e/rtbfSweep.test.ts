@@ -7,7 +7,7 @@ import { subjectHmac } from '../../src/anonymise/hashing';
 import { HASH_SALT, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
 import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
-import { createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
+import { anonymisationCredential, createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
 
 /**
  * The shipped nightly right-to-be-forgotten sweep (workflows/dwh-rtbf-sweep-nightly.json) headless in real n8n
@@ -51,25 +51,9 @@ beforeAll(async () => {
 	// The token vault lives in the warehouse database here (its own database in production).
 	await migrateCompliance(p.wh);
 
-	const w = p.warehouse;
 	const creds = [
 		{ id: CREDENTIALS.dbt.id, name: CREDENTIALS.dbt.name, type: CREDENTIALS.dbt.type, data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' } },
-		{
-			id: CREDENTIALS.anonymisation.id,
-			name: CREDENTIALS.anonymisation.name,
-			type: CREDENTIALS.anonymisation.type,
-			data: {
-				salts: JSON.stringify({ users: { '1': SALT } }),
-				hmacKey: HMAC_KEY,
-				vaultEncryptionKey: randomBytes(32).toString('hex'),
-				vaultHost: w.host,
-				vaultPort: w.port,
-				vaultDatabase: w.database,
-				vaultUser: w.user,
-				vaultPassword: w.password,
-				vaultSslMode: 'disable',
-			},
-		},
+		anonymisationCredential(p.warehouse, { salts: { users: { '1': SALT } }, hmacKey: HMAC_KEY, vaultEncryptionKey: randomBytes(32).toString('hex') }),
 	];
 	const credFile = path.join(inst.userFolder, 'rtbf-credentials.json');
 	writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });

@@ -26,6 +26,29 @@ export const CREDENTIALS = {
 	warehouseReadOnly: { id: 'dwhTestWhReadOnl', name: 'DataAcuity Warehouse (read-only)', type: 'postgres' },
 } as const;
 
+/**
+ * The anonymisation-secrets credential (test values only), with the token vault in the e2e warehouse database; in
+ * production the vault is its own database.
+ */
+export function anonymisationCredential(warehouse: PostgresConnection, secrets: { salts: Record<string, Record<string, string>>; hmacKey: string; vaultEncryptionKey: string }) {
+	return {
+		id: CREDENTIALS.anonymisation.id,
+		name: CREDENTIALS.anonymisation.name,
+		type: CREDENTIALS.anonymisation.type,
+		data: {
+			salts: JSON.stringify(secrets.salts),
+			hmacKey: secrets.hmacKey,
+			vaultEncryptionKey: secrets.vaultEncryptionKey,
+			vaultHost: warehouse.host,
+			vaultPort: warehouse.port,
+			vaultDatabase: warehouse.database,
+			vaultUser: warehouse.user,
+			vaultPassword: warehouse.password,
+			vaultSslMode: 'disable',
+		},
+	};
+}
+
 /** One isolated warehouse + source database + bucket on the e2e dev stack, and the n8n credentials pointing at them. */
 export interface E2ePipeline {
 	source: PostgresConnection;
@@ -121,20 +144,8 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 				},
 				// Fields left out take the credential type's defaults (n8n applies them when a node reads the credential).
 				{ ...c.dbt, data: {} },
-				{
-					...c.anonymisation,
-					data: {
-						salts: JSON.stringify({ default: randomBytes(16).toString('hex') }),
-						hmacKey: randomBytes(32).toString('hex'),
-						vaultEncryptionKey: randomBytes(32).toString('hex'),
-						vaultHost: warehouse.host,
-						vaultPort: warehouse.port,
-						vaultDatabase: warehouse.database,
-						vaultUser: warehouse.user,
-						vaultPassword: warehouse.password,
-						vaultSslMode: 'disable',
-					},
-				},
+				// Placeholder secrets so workflows resolve; tests that anonymise import their own over it.
+				anonymisationCredential(warehouse, { salts: { default: { '1': randomBytes(16).toString('hex') } }, hmacKey: randomBytes(32).toString('hex'), vaultEncryptionKey: randomBytes(32).toString('hex') }),
 				{ ...c.warehouseReadOnly, data: { host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, ssl: 'disable' } },
 			];
 			mkdirSync(dir, { recursive: true });
