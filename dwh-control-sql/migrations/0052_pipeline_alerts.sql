@@ -3,7 +3,9 @@
 -- dbt run, a later published anonymise build, a later push, a completed forget), so an alert never needs acking.
 --   extract    failed runs of the last 24 h not followed by a load; enabled tables late, stale or never loaded
 --   dbt        failed / errored / abandoned runs of the last 7 days not recovered (v_dbt_recent_failures)
---   anonymise  outputs whose latest set-mode or rotation build failed or was blocked by the PII check
+--   anonymise  outputs whose latest set-mode or rotation build failed or was blocked by the PII check, and tables
+--              once anonymised whose bronze has been loaded more than an hour after their last published build
+--              (the anonymise schedule stopped: no failure to show, only stale intermediate data)
 --   pushback   targets whose latest push (skips aside) failed
 --   rtbf       forget requests still partial or failed with no later completed request for the same person, and
 --              open requests within 5 days of the 30-day SLA
@@ -31,6 +33,17 @@ SELECT 'anonymise', 'anonymise_' || a.status, a.output_relation, coalesce(a.erro
          WHERE mode IN ('set', 'rotation', 'incremental') AND status <> 'running'
          ORDER BY output_relation, run_started_at DESC, run_id DESC) a
  WHERE a.status IN ('failed', 'blocked')
+UNION ALL
+SELECT 'anonymise', 'anonymise_stale', l.output_relation,
+       'bronze ' || l.input_relation || ' loaded at ' || w.last_loaded_at || ', last published build ' || l.run_started_at,
+       l.run_started_at, l.n8n_execution_id
+  FROM (SELECT DISTINCT ON (input_relation) input_relation, output_relation, run_started_at, n8n_execution_id
+          FROM dwh_control.anonymise_runs
+         WHERE mode IN ('set', 'rotation', 'incremental') AND status = 'published'
+         ORDER BY input_relation, run_started_at DESC, run_id DESC) l
+  JOIN dwh_control.extract_watermarks w ON 'raw.' || w.table_name = l.input_relation
+  JOIN dwh_control.source_tables s ON s.table_name = w.table_name AND s.enabled
+ WHERE w.last_loaded_at > l.run_started_at + interval '1 hour'
 UNION ALL
 SELECT 'pushback', 'push_failed', p.target_name, p.error_message, p.run_started_at, p.n8n_execution_id
   FROM (SELECT DISTINCT ON (target_name) target_name, status, error_message, run_started_at, n8n_execution_id

@@ -34,7 +34,11 @@ beforeAll(async () => {
 		       ('auth_db', 'users', 'raw.auth_db__users', 'intermediate.int_auth_db__users', 'set', 'blocked', 'v2', current_date, now() - interval '1 hour', '[{"column": "email", "detector": "email"}]', NULL),
 		       ('tagme_db', 'check_ins', 'raw.tagme_db__check_ins', 'intermediate.int_tagme_db__check_ins', 'set', 'failed', 'v1', current_date, now() - interval '2 hours', NULL, 'healed'),
 		       ('tagme_db', 'check_ins', 'raw.tagme_db__check_ins', 'intermediate.int_tagme_db__check_ins', 'set', 'published', 'v1', current_date, now() - interval '1 hour', NULL, NULL),
-		       ('auth_db', 'users', 'n8n items', 'n8n items', 'items', 'failed', 'v1', current_date, now(), NULL, 'item mode is not a build');
+		       ('auth_db', 'users', 'n8n items', 'n8n items', 'items', 'failed', 'v1', current_date, now(), NULL, 'item mode is not a build'),
+		       -- x_db__stale: bronze loaded an hour ago, last build 3 hours ago; x_db__fresh: built 5 minutes ago (an older build too).
+		       ('x_db', 'stale', 'raw.x_db__stale', 'intermediate.int_x_db__stale', 'incremental', 'published', 'v1', current_date, now() - interval '3 hours', NULL, NULL),
+		       ('x_db', 'fresh', 'raw.x_db__fresh', 'intermediate.int_x_db__fresh', 'set', 'published', 'v1', current_date, now() - interval '3 hours', NULL, NULL),
+		       ('x_db', 'fresh', 'raw.x_db__fresh', 'intermediate.int_x_db__fresh', 'incremental', 'published', 'v1', current_date, now() - interval '5 minutes', NULL, NULL);
 
 		INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status, run_started_at, error_message)
 		VALUES ('tagme.user_summary', 'tagme.user_summary', 'query', 'mirror', 'failed', now() - interval '2 hours', 'analytics_db down'),
@@ -59,6 +63,7 @@ test('v_pipeline_alerts lists each open problem once per stage, and nothing that
 	const { rows } = await client.query(`SELECT area, alert, subject, detail FROM dwh_control.v_pipeline_alerts ORDER BY area, alert, subject`);
 	expect(rows).toEqual([
 		{ area: 'anonymise', alert: 'anonymise_blocked', subject: 'intermediate.int_auth_db__users', detail: 'PII check: [{"column": "email", "detector": "email"}]' },
+		{ area: 'anonymise', alert: 'anonymise_stale', subject: 'intermediate.int_x_db__stale', detail: expect.stringMatching(/^bronze raw\.x_db__stale loaded at .*, last published build /) },
 		{ area: 'dbt', alert: 'dbt_failed', subject: 'build tag:hourly', detail: 'model.dataacuity.x: boom' },
 		{ area: 'extract', alert: 'extract_failed', subject: 'x_db__fresh', detail: 'S3 down: ECONNREFUSED' },
 		{ area: 'extract', alert: 'freshness_stale', subject: 'x_db__stale', detail: expect.stringMatching(/^last load .*, cadence 00:05:00$/) },
@@ -72,6 +77,6 @@ test('the read-only role (dashboards) can read it', async () => {
 	await client.query('SAVEPOINT ro');
 	await client.query('SET LOCAL ROLE dwh_readonly');
 	const { rows } = await client.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts`);
-	expect(rows[0].n).toBe(7);
+	expect(rows[0].n).toBe(8);
 	await client.query('ROLLBACK TO SAVEPOINT ro');
 });
