@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { migrateCompliance } from '../anonymise/complianceMigrate';
-import { UsageError, warehouseTarget } from './warehouseUrl';
+import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 import { runCli } from './runCli';
 
 export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
@@ -20,20 +19,13 @@ async function main(argv: string[]): Promise<number> {
 	const url = values.url ?? process.env[COMPLIANCE_URL_ENV];
 	if (!url) throw new UsageError(`No compliance database: pass --url postgres://user@host:5432/compliance or set ${COMPLIANCE_URL_ENV}.`);
 	const target = warehouseTarget(url, 'dwh-migrate-compliance');
-	const pool = new pg.Pool(target.pool);
-	pool.on('error', () => undefined);
-	try {
+	return withTargetPool(target, async (pool) => {
 		console.log(`compliance database ${target.display}`);
 		const applied = await migrateCompliance(pool, values.dir);
 		for (const f of applied) console.log(`applied ${f}`);
 		console.log(`${applied.length} applied`);
 		return 0;
-	} catch (err) {
-		console.error(target.redact(err instanceof Error ? err.message : String(err)));
-		return 1;
-	} finally {
-		await pool.end();
-	}
+	});
 }
 
 if (require.main === module) runCli(main, USAGE);

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { migrateWarehouse } from '../control/migrate';
-import { warehouseTarget } from './warehouseUrl';
+import { warehouseTarget, withTargetPool } from './warehouseUrl';
 import { runCli } from './runCli';
 
 const USAGE = `Usage: npm run dwh:migrate -- [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
@@ -27,9 +26,7 @@ async function main(argv: string[]): Promise<number> {
 		return 0;
 	}
 	const target = warehouseTarget(values.url, 'dwh-migrate');
-	const pool = new pg.Pool(target.pool);
-	pool.on('error', () => undefined);
-	try {
+	return withTargetPool(target, async (pool) => {
 		console.log(`warehouse ${target.display}`);
 		// Applied files are printed as they commit (through log), so a failure later still shows what got in.
 		const report = await migrateWarehouse(pool, { dir: values.dir, dryRun: values['dry-run'], log: (m) => console.log(m) });
@@ -45,12 +42,7 @@ async function main(argv: string[]): Promise<number> {
 			console.log(`assertions ok: roles and grants in place, ${rows[0].checked} bronze table(s) have a key matching the registry`);
 		}
 		return 0;
-	} catch (err) {
-		console.error(target.redact(err instanceof Error ? err.message : String(err)));
-		return 1;
-	} finally {
-		await pool.end();
-	}
+	});
 }
 
 if (require.main === module) runCli(main, USAGE);

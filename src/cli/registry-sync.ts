@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
 import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
-import { warehouseTarget } from './warehouseUrl';
+import { warehouseTarget, withTargetPool } from './warehouseUrl';
 import { runCli } from './runCli';
 
 const USAGE = `Usage: npm run dwh:registry-sync -- [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
@@ -50,20 +49,13 @@ async function main(argv: string[]): Promise<number> {
 	const file = values.file ?? defaultRegistryPath();
 	const registry = loadRegistryFile(file);
 	const target = warehouseTarget(values.url, 'dwh-registry-sync');
-	const pool = new pg.Pool(target.pool);
-	pool.on('error', () => undefined);
-	try {
+	return withTargetPool(target, async (pool) => {
 		console.log(`warehouse ${target.display}`);
 		console.log(`registry  ${file}`);
 		const report = await syncRegistry(pool, registry, { dryRun: values['dry-run'], disableMissing: !values['keep-missing'] });
 		for (const line of formatSyncReport(report)) console.log(line);
 		return 0;
-	} catch (err) {
-		console.error(target.redact(err instanceof Error ? err.message : String(err)));
-		return 1;
-	} finally {
-		await pool.end();
-	}
+	});
 }
 
 if (require.main === module) runCli(main, USAGE);

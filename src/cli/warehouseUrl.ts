@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Where a CLI finds the warehouse: --url wins over DWH_WAREHOUSE_URL, so a one-off run never needs the env edited. */
 export const WAREHOUSE_URL_ENV = 'DWH_WAREHOUSE_URL';
@@ -56,5 +56,23 @@ function safeDecode(text: string): string {
 		return decodeURIComponent(text);
 	} catch {
 		return text;
+	}
+}
+
+/**
+ * Runs a command's work on a small pool to the target and turns a failure into exit code 1 with the error printed
+ * password-redacted (the driver can echo connection details). The pool is always closed.
+ */
+export async function withTargetPool(target: WarehouseTarget, work: (pool: pg.Pool) => Promise<number>): Promise<number> {
+	const pool = new pg.Pool(target.pool);
+	// An idle connection dropped by the server must not crash the command; the work's own query reports it.
+	pool.on('error', () => undefined);
+	try {
+		return await work(pool);
+	} catch (err) {
+		console.error(target.redact(err instanceof Error ? err.message : String(err)));
+		return 1;
+	} finally {
+		await pool.end();
 	}
 }
