@@ -7,7 +7,6 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { completePartialForgets } from '../../src/anonymise/completePartialForgets';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
 import { anonymiseItemsWithRunLog } from '../../src/anonymise/itemRun';
 import { defaultPoliciesDir, loadPolicies, loadPolicyFor } from '../../src/anonymise/policyLoader';
@@ -331,9 +330,8 @@ export class Anonymise implements INodeType {
 									);
 								}
 								// Earlier requests whose vault purge did not happen are finished first (their user ids are gone).
-								const completed = await completePartialForgets(deps);
-								const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string });
-								return [...completed, ...outcomes] as unknown as IDataObject[];
+								const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string, completePartial: true });
+								return outcomes as unknown as IDataObject[];
 							}
 							default:
 								throw new NodeOperationError(fns.getNode(), `Unknown operation ${String(operation)}`, { itemIndex: i });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SQL_IDENTIFIER } from '../config/identifiers';
+import { completePartialForgets } from './completePartialForgets';
 import { hashSql, subjectHmac } from './hashing';
 import { suppressParameterLogging } from './logSafety';
 import { inputRelation, outputColumns, outputTableName, type PolicyTable } from './policy.schema';
@@ -26,6 +27,8 @@ export interface ForgetOptions {
 	requests: ForgetRequest[];
 	policies: LoadedPolicy[];
 	reason?: string;
+	/** First finish earlier requests left 'partial' (completePartialForgets); their outcomes come first. */
+	completePartial?: boolean;
 }
 
 export interface ForgetAction {
@@ -120,7 +123,7 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 	if (!targets.length) throw new Error('No policy table declares a subject column: right-to-be-forgotten would find nothing to delete');
 	const needsVault = opts.policies.some((p) => p.policy.tables.some((t) => Object.values(t.columns).some((c) => c.strategy === 'tokenise')));
 
-	const outcomes: ForgetOutcome[] = [];
+	const outcomes: ForgetOutcome[] = opts.completePartial ? await completePartialForgets(deps) : [];
 	for (const r of requests) {
 		const subject = subjectHmac(deps.secrets.hmacKey, r.userId);
 		const { rows } = await deps.warehouse.query<{ id: string }>(

@@ -45,11 +45,16 @@ export async function readInputState(client: pg.ClientBase, input: { schema: str
 	if (!hasRunId) return { watermark: null, loadedRuns: '0' };
 	const { rows } = await client.query<{ m: string | null }>(`SELECT max(_dwh_run_id)::text AS m FROM ${q(input.schema)}.${q(input.table)}`);
 	const watermark = rows[0].m;
-	const { rows: runs } = await client.query<{ n: string }>(
+	return { watermark, loadedRuns: await loadedRunsUpTo(client, bronzeTable, watermark ?? '0') };
+}
+
+/** Loaded extract runs of the table with run_id <= watermark; it only grows when an older run is loaded late. */
+async function loadedRunsUpTo(client: pg.ClientBase, bronzeTable: string, watermark: string): Promise<string> {
+	const { rows } = await client.query<{ n: string }>(
 		`SELECT count(*)::text AS n FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id <= $2::bigint`,
-		[bronzeTable, watermark ?? '0'],
+		[bronzeTable, watermark],
 	);
-	return { watermark, loadedRuns: runs[0].n };
+	return rows[0].n;
 }
 
 /** The registry's key, renamed as the policy publishes it; a reason when a key column is not kept unchanged. */
@@ -64,7 +69,13 @@ export function publishedKey(table: PolicyTable, keyColumns: string[]): { keys: 
 	return keys.length ? { keys } : { reason: 'the registry lists no key columns' };
 }
 
-export async function registryKey(client: pg.ClientBase, bronzeTable: string): Promise<{ keyColumns: string[]; replaces: boolean } | null> {
+export interface RegistryEntry {
+	keyColumns: string[];
+	/** Snapshot / replace tables: rows leave bronze. */
+	replaces: boolean;
+}
+
+export async function registryKey(client: pg.ClientBase, bronzeTable: string): Promise<RegistryEntry | null> {
 	const { rows } = await client.query<{ key_columns: string[]; mode: string; load_strategy: string }>(
 		'SELECT key_columns, mode, load_strategy FROM dwh_control.source_tables WHERE table_name = $1',
 		[bronzeTable],
@@ -106,9 +117,11 @@ const sameVersions = (a: Record<string, number>, b: Record<string, number>) =>
 export async function planIncremental(
 	client: pg.ClientBase,
 	p: {
-		table: PolicyTable;
 		bronzeTable: string;
 		inputHasRunId: boolean;
+		/** The table's registry entry, and its key as published (both looked up once per build by the caller). */
+		registry: RegistryEntry | null;
+		key: { keys: string[] } | { reason: string } | null;
 		output: { schema: string; table: string };
 		policySha256: string | null;
 		saltVersions: Record<string, number>;
@@ -116,19 +129,14 @@ export async function planIncremental(
 	},
 ): Promise<{ plan: IncrementalPlan } | { reason: string }> {
 	if (!p.inputHasRunId) return { reason: 'the input has no _dwh_run_id column' };
-	const registry = await registryKey(client, p.bronzeTable);
-	if (!registry) return { reason: `${p.bronzeTable} is not in dwh_control.source_tables` };
-	if (registry.replaces) return { reason: 'snapshot / replace table: rows that left bronze must leave the published table too' };
-	const key = publishedKey(p.table, registry.keyColumns);
+	if (!p.registry || !p.key) return { reason: `${p.bronzeTable} is not in dwh_control.source_tables` };
+	if (p.registry.replaces) return { reason: 'snapshot / replace table: rows that left bronze must leave the published table too' };
+	const key = p.key;
 	if ('reason' in key) return key;
 	const last = await lastBuild(client, `${p.output.schema}.${p.output.table}`);
 	if (!last) return { reason: 'no published build yet' };
 	if (last.inputWatermark === null || last.inputLoadedRuns === null) return { reason: 'the last build recorded no watermark' };
-	const loadedBelow = await client.query<{ n: string }>(
-		`SELECT count(*)::text AS n FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id <= $2::bigint`,
-		[p.bronzeTable, last.inputWatermark],
-	);
-	if (BigInt(loadedBelow.rows[0].n) > BigInt(last.inputLoadedRuns)) {
+	if (BigInt(await loadedRunsUpTo(client, p.bronzeTable, last.inputWatermark)) > BigInt(last.inputLoadedRuns)) {
 		return { reason: `a run older than the last build's watermark (${last.inputWatermark}) was loaded since (a replayed CSV): its rows are below the watermark` };
 	}
 	if (last.policySha256 !== p.policySha256) return { reason: 'the policy changed since the last build' };

@@ -198,6 +198,8 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const inputHasRunId = input.some((c) => c.name === '_dwh_run_id');
 	const bronzeTable = `${policy.source_db}__${ctx.table.table}`;
 	const state = await readInputState(client, rel, bronzeTable, inputHasRunId);
+	const registry = await registryKey(client, bronzeTable);
+	const key = registry ? publishedKey(ctx.table, registry.keyColumns) : null;
 	const inputWatermark = state.watermark;
 	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
 	const piiCheck = async (table: string) => {
@@ -217,9 +219,10 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	let buildNote: string | null = null;
 	if (ctx.build === 'incremental') {
 		const decided = await planIncremental(client, {
-			table: ctx.table,
 			bronzeTable,
 			inputHasRunId,
+			registry,
+			key,
 			output: { schema: INTERMEDIATE_SCHEMA, table: output },
 			policySha256: ctx.loaded.sha256,
 			saltVersions: saltVersionsJson(salts),
@@ -261,7 +264,7 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)}`);
 	await client.query(`ANALYZE ${target}`);
 	await piiCheck(build);
-	const keyIndex = await uniqueKeyIndex(client, ctx, build);
+	const keyIndex = key && 'keys' in key ? await uniqueKeyIndex(client, build, key.keys) : null;
 
 	await client.query(`DROP TABLE IF EXISTS ${q(INTERMEDIATE_SCHEMA)}.${q(output)}`);
 	await client.query(`ALTER TABLE ${target} RENAME TO ${q(output)}`);
@@ -273,17 +276,13 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 /**
  * A unique index on the registry key (as published) on the new table, so later incremental builds can replace rows
  * by key; under a savepoint, because a table whose key is not unique (an unusual input relation) must still publish.
- * Returns the index name, or null when there is no usable key.
+ * Returns the index name, or null when the key is not unique.
  */
-async function uniqueKeyIndex(client: pg.PoolClient, ctx: BuildContext, buildTable: string): Promise<string | null> {
-	const registry = await registryKey(client, `${ctx.loaded.policy.source_db}__${ctx.table.table}`);
-	if (!registry) return null;
-	const key = publishedKey(ctx.table, registry.keyColumns);
-	if ('reason' in key) return null;
+async function uniqueKeyIndex(client: pg.PoolClient, buildTable: string, keys: string[]): Promise<string | null> {
 	const name = `${buildTable.slice(0, 58)}_key`;
 	await client.query('SAVEPOINT dwh_key_index');
 	try {
-		await client.query(`CREATE UNIQUE INDEX ${q(name)} ON ${q(INTERMEDIATE_SCHEMA)}.${q(buildTable)} (${key.keys.map(q).join(', ')})`);
+		await client.query(`CREATE UNIQUE INDEX ${q(name)} ON ${q(INTERMEDIATE_SCHEMA)}.${q(buildTable)} (${keys.map(q).join(', ')})`);
 		await client.query('RELEASE SAVEPOINT dwh_key_index');
 		return name;
 	} catch {
