@@ -21,7 +21,7 @@ export const sourceTableSchema = z
 		source_schema: sqlIdentifier('source_schema').default('public'),
 		source_table: sqlIdentifier('source_table'),
 		mode: z.enum(extractModes),
-		/** append: rows never change after insert (ON CONFLICT DO NOTHING); upsert: newer watermark wins; replace: snapshot. */
+		/** append: rows never change after insert (ON CONFLICT DO NOTHING); upsert: the later run's version wins (mergeSql.ts); replace: snapshot. */
 		load_strategy: z.enum(loadStrategies),
 		watermark_column: sqlIdentifier('watermark_column').nullable().default(null),
 		key_columns: z.array(sqlIdentifier('key_columns[]')).min(1, 'key_columns needs at least one column'),

@@ -13,8 +13,12 @@ export interface MergeSql {
 /**
  * INSERT … ON CONFLICT from the de-duplicated stage into bronze.
  * - append: rows never change at the source, so a key seen before is left alone (re-loading a CSV is a no-op).
- * - upsert: the newer watermark wins; an older or equal version never overwrites a newer one, so replaying an
- *   old CSV cannot move a row backwards.
+ * - upsert: the version read by the LATER run wins when it differs. A run's snapshot sees each row's current
+ *   version, and a table's runs take their snapshots in run-id order (one run in flight per table, the snapshot taken
+ *   after the claim), so a higher run id means a later, never older, state of the row — whatever its timestamp says.
+ *   A transaction that stamped its rows before a newer one but committed after it (a late commit caught by the
+ *   lookback) therefore still wins, and a CSV replayed after a newer run's (lower run id) never moves a row backwards.
+ *   Comparing source timestamps instead kept the stale version for good in the late-commit case.
  * - replace: snapshot; changed rows are updated, vanished rows deleted, all in the load's transaction, so
  *   readers see the old snapshot or the new one and never an empty table.
  */
@@ -28,18 +32,18 @@ export function buildMergeSql(t: RegisteredTable, columns: string[], runId: stri
 	const setList = [...nonKey.map((c) => `${q(c)} = EXCLUDED.${q(c)}`), '_dwh_run_id = EXCLUDED._dwh_run_id', '_dwh_loaded_at = now()'].join(', ');
 	const insert = `INSERT INTO ${target} AS b (${cols}, _dwh_run_id) SELECT ${cols}, ${Number(runId)} FROM (${deduped}) s`;
 
+	// Text comparison: json, xml and point have no equality operator. Unchanged rows are left alone (no write, no
+	// new run id), so the lookback overlap costs a comparison, not a rewrite.
+	const changed = nonKey.length
+		? `(${nonKey.map((c) => `b.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${q(c)}::text`).join(', ')})`
+		: 'false';
 	let conflict: string;
-	if (t.load_strategy === 'append') {
+	if (t.load_strategy === 'append' || !nonKey.length) {
 		conflict = `ON CONFLICT (${keys}) DO NOTHING`;
 	} else if (t.load_strategy === 'upsert') {
-		const wm = q(t.watermark_column!);
-		conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE EXCLUDED.${wm} > b.${wm} OR (b.${wm} IS NULL AND EXCLUDED.${wm} IS NOT NULL)`;
+		conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE EXCLUDED._dwh_run_id > b._dwh_run_id AND ${changed}`;
 	} else {
-		// Text comparison: json, xml and point have no equality operator, and snapshots are small.
-		const changed = nonKey.length
-			? `(${nonKey.map((c) => `b.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${q(c)}::text`).join(', ')})`
-			: 'false';
-		conflict = nonKey.length ? `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE ${changed}` : `ON CONFLICT (${keys}) DO NOTHING`;
+		conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE ${changed}`;
 	}
 	const upsert = `WITH m AS (${insert} ${conflict} RETURNING (xmax = 0) AS inserted)
 		SELECT count(*) FILTER (WHERE inserted)::bigint AS inserted, count(*) FILTER (WHERE NOT inserted)::bigint AS updated FROM m`;

@@ -13,9 +13,11 @@ test('append never updates existing rows', () => {
 	expect(sql.deleteMissing).toBeNull();
 });
 
-test('upsert only lets a newer watermark win', () => {
+test('upsert lets the later run win, and only where the row changed', () => {
 	const sql = buildMergeSql(entry({ load_strategy: 'upsert', watermark_column: 'updated_at' }), ['id', 'email', 'updated_at'], 7);
-	expect(sql.upsert).toContain('WHERE EXCLUDED."updated_at" > b."updated_at"');
+	expect(sql.upsert).toContain(
+		'WHERE EXCLUDED._dwh_run_id > b._dwh_run_id AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (EXCLUDED."email"::text, EXCLUDED."updated_at"::text)',
+	);
 	expect(sql.upsert).toContain('ORDER BY "id", "updated_at" DESC NULLS LAST');
 	expect(sql.upsert).not.toContain('"id" = EXCLUDED."id"');
 });

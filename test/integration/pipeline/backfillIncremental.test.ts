@@ -1,3 +1,4 @@
+import { abandonRun } from '../../../src/control/runs';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from './world';
@@ -62,13 +63,31 @@ test('the watermark keeps microsecond precision and never moves backwards', asyn
 	expect(ld.watermark).toBe(after.w);
 });
 
-test('an older version of a row never overwrites a newer one (replaying an old window)', async () => {
+test('replaying an older run\'s CSV after a newer run was loaded never moves a row backwards', async () => {
+	await w.src.query(`UPDATE public.users SET email = 'v1@example.co.za', updated_at = now() WHERE id = 10`);
+	const older = await extractTable(w.ctx, table);
+	expect(older.status).toBe('uploaded');
+	// Its load never happens (the worker died): the run is abandoned with its CSV still in exports/.
+	expect(await abandonRun(w.wh, older.runId!, 'abandoned: test')).toBe(true);
 	await w.src.query(`UPDATE public.users SET email = 'v2@example.co.za', updated_at = now() WHERE id = 10`);
-	await runOnce();
-	// Force the source row back in time: a replay of an older version must not win.
-	await w.src.query(`UPDATE public.users SET email = 'stale@example.co.za', updated_at = updated_at - interval '1 hour' WHERE id = 10`);
+	const newer = await runOnce();
+	expect(newer.ld.rowsUpdated).toBe(1);
+	const wm = (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w;
+
+	const replay = await loadBronze(w.ctx, { table, runId: older.runId!, csvPath: older.csvPath! });
+	expect(replay).toMatchObject({ status: 'loaded', rowsInCsv: older.rows, rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: older.rows, watermark: wm });
+	expect((await w.wh.query(`SELECT email FROM raw.${table} WHERE id = 10`)).rows[0].email).toBe('v2@example.co.za');
+});
+
+test('a re-read always takes the source\'s current version, even when its timestamp went back', async () => {
+	// The application moved the row's stamp back: the later snapshot still sees the current row, so bronze follows it.
+	await w.src.query(`UPDATE public.users SET email = 'restamped@example.co.za', updated_at = updated_at - interval '1 hour' WHERE id = 10`);
 	await w.wh.query(`UPDATE dwh_control.extract_watermarks SET last_extracted_at = now() - interval '2 hours' WHERE table_name = $1`, [table]);
 	const { ld } = await runOnce();
-	expect(ld.rowsUpdated).toBe(0);
-	expect((await w.wh.query(`SELECT email FROM raw.${table} WHERE id = 10`)).rows[0].email).toBe('v2@example.co.za');
+	expect(ld.rowsUpdated).toBe(1);
+	const [src, dst] = await Promise.all([
+		w.src.query(`SELECT email, updated_at::text FROM public.users WHERE id = 10`),
+		w.wh.query(`SELECT email, updated_at::text FROM raw.${table} WHERE id = 10`),
+	]);
+	expect(dst.rows[0]).toEqual(src.rows[0]);
 });

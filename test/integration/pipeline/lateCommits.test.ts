@@ -98,3 +98,47 @@ test('without pg_read_all_stats the run says so and the lookback still catches t
 		await ctx.close();
 	}
 });
+
+test('upsert, without pg_read_all_stats: a version committed late with an older timestamp replaces the newer-stamped one', async () => {
+	const role = `extract_${randomBytes(3).toString('hex')}`;
+	const password = randomBytes(12).toString('hex');
+	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+	await w.src.query(`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+	await w.src.query(`GRANT SELECT ON public.accounts TO ${role}`);
+	await w.src.query(`INSERT INTO public.accounts (id, balance, updated_at) SELECT g, 1.00, now() - interval '1 hour' FROM generate_series(1, 3) g`);
+	const table = await w.register({ source_table: 'accounts', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '10 minutes' });
+	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
+	const bronze = async () => (await w.wh.query(`SELECT id::int, balance::text FROM raw.${table} ORDER BY id`)).rows;
+	const t1 = new pg.Client(connOf(w.source));
+	await t1.connect();
+	try {
+		await extractAndLoad(ctx, table);
+		// T1 starts (its rows will be stamped with this start time), then T2 changes rows 1 and 2 later and commits.
+		await t1.query('BEGIN');
+		const stampT1 = (await t1.query(`SELECT now()::text AS t`)).rows[0].t as string;
+		await new Promise((r) => setTimeout(r, 50));
+		await w.src.query(`UPDATE public.accounts SET balance = 200.00, updated_at = now() WHERE id IN (1, 2)`);
+		const second = await extractAndLoad(ctx, table);
+		expect(second.ld.rowsUpdated).toBe(2);
+		// T1 now overwrites the same rows and commits: the current version carries the OLDER stamp.
+		await t1.query(`UPDATE public.accounts SET balance = 100.00, updated_at = now() WHERE id IN (1, 2)`);
+		await t1.query('COMMIT');
+		const stamps = (await w.src.query(`SELECT array_agg(DISTINCT updated_at::text) AS s FROM public.accounts WHERE id IN (1, 2)`)).rows[0].s;
+		expect(stamps).toEqual([stampT1]);
+
+		const third = await extractAndLoad(ctx, table);
+		expect(third.ex.rows).toBe(2); // the lookback re-reads T1's rows
+		expect(third.ld.rowsUpdated).toBe(2);
+		expect(await bronze()).toEqual([
+			{ id: 1, balance: '100.00' },
+			{ id: 2, balance: '100.00' },
+			{ id: 3, balance: '1.00' },
+		]);
+		// Nothing changed since: the overlap is compared and left alone, not rewritten.
+		const fourth = await extractAndLoad(ctx, table);
+		expect(fourth.ld).toMatchObject({ rowsUpdated: 0, rowsUnchanged: 2 });
+	} finally {
+		await t1.end();
+		await ctx.close();
+	}
+});
