@@ -119,7 +119,7 @@ export class Enrich implements INodeType {
 				default: 'enrichRelation',
 			},
 			{ displayName: 'Source Relation', name: 'source', type: 'string', default: '', required: true, placeholder: 'intermediate.ledger_transactions', displayOptions: { show: { operation: ['enrichRelation'] } } },
-			{ displayName: 'Target Relation', name: 'target', type: 'string', default: '', required: true, placeholder: 'intermediate.ledger_transactions_enriched', description: 'Replaced atomically on every run', displayOptions: { show: { operation: ['enrichRelation'] } } },
+			{ displayName: 'Target Relation', name: 'target', type: 'string', default: '', required: true, placeholder: 'intermediate.enr_ledger_transactions', description: 'Must be intermediate.enr_&lt;name&gt;; replaced atomically on every run', displayOptions: { show: { operation: ['enrichRelation'] } } },
 			...familyProperties,
 			{ displayName: 'FX API Base URL', name: 'fxBaseUrl', type: 'string', default: '', required: true, placeholder: 'http://127.0.0.1:8089', description: 'Root of an exchangerate.host-compatible API (GET /timeseries)', displayOptions: { show: { operation: ['ingestFxRates'] } } },
 			{ displayName: 'From Date', name: 'fxFrom', type: 'string', default: '', required: true, placeholder: '2026-01-01', displayOptions: { show: { operation: ['ingestFxRates'] } } },

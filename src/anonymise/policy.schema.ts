@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { sqlIdentifier } from '../config/identifiers';
+import { SQL_IDENTIFIER, sqlIdentifier } from '../config/identifiers';
+import { ANONYMISE_INPUT_SCHEMAS, ANONYMISE_OUTPUT } from '../config/writeTargets';
 
 /**
  * An anonymisation policy: one versioned file per source database (policies/<source_db>.policy.json) saying, for
@@ -120,9 +121,21 @@ export const policyTableSchema = z
 	.object({
 		/** Source table name; the input relation defaults to its bronze table raw.<source_db>__<table>. */
 		table: sqlIdentifier('table'),
-		input: z.object({ schema: sqlIdentifier('input.schema'), table: sqlIdentifier('input.table') }).strict().optional(),
+		input: z
+			.object({
+				schema: sqlIdentifier('input.schema').refine((s) => !SQL_IDENTIFIER.test(s) || ANONYMISE_INPUT_SCHEMAS.includes(s), (s) => ({
+					message: `input.schema must be ${ANONYMISE_INPUT_SCHEMAS.join(' or ')} (Anonymise reads bronze or dbt staging, and Forget Users deletes there), got ${s}`,
+				})),
+				table: sqlIdentifier('input.table'),
+			})
+			.strict()
+			.optional(),
 		/** Table in intermediate.*; defaults to int_<source_db>__<table>. */
-		output: sqlIdentifier('output').optional(),
+		output: sqlIdentifier('output')
+			.refine((o) => !SQL_IDENTIFIER.test(o) || ANONYMISE_OUTPUT.test(o), (o) => ({
+				message: `output must start with int_ (Anonymise replaces only its own intermediate.int_* tables, never an Enrich output or another stage's relation), got ${o}`,
+			}))
+			.optional(),
 		subject: subjectSpec.optional(),
 		/**
 		 * fail (default): a column the policy does not mention (schema drift) stops the run until someone decides.

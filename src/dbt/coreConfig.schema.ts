@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { postgresConnectionSchema } from '../config/connection.schema';
+import { dbtSchemaProblem } from '../config/writeTargets';
 
 /**
  * Where and how dbt Core runs: everything the DataAcuity dbt credential holds for the CLI backend. The warehouse
@@ -25,7 +26,14 @@ export const dbtCoreConfigSchema = z
 		connectionSource: z.enum(['credential', 'environment']).default('credential'),
 		warehouse: postgresConnectionSchema.optional(),
 		/** Schema for models without a custom schema (profile `schema`). */
-		defaultSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'defaultSchema must be a lower-case SQL identifier').default('dbt'),
+		defaultSchema: z
+			.string()
+			.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'defaultSchema must be a lower-case SQL identifier')
+			.superRefine((s, ctx) => {
+				const problem = dbtSchemaProblem(s);
+				if (problem) ctx.addIssue({ code: 'custom', message: problem });
+			})
+			.default('dbt'),
 		/** Extra environment variable names passed through to dbt (e.g. ones a custom profile reads). */
 		envPassthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'envPassthrough entries must be variable names')).default([]),
 		/** How long a writing run waits for the project lock before failing; 0 = fail at once. */

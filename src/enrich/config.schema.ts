@@ -1,15 +1,30 @@
 import { z } from 'zod';
 import { SQL_IDENTIFIER, sqlIdentifier } from '../config/identifiers';
+import { ENRICH_TARGET } from '../config/writeTargets';
+
+const isRelationName = (v: string) => {
+	const parts = v.split('.');
+	return parts.length === 2 && parts.every((p) => SQL_IDENTIFIER.test(p));
+};
 
 /** 'schema.table'; both halves obey the same whitelist as every other name that reaches SQL text. */
 export const relationName = (field: string) =>
 	z
 		.string({ required_error: `${field} is required` })
 		.trim()
-		.refine((v) => {
-			const parts = v.split('.');
-			return parts.length === 2 && parts.every((p) => SQL_IDENTIFIER.test(p));
-		}, `${field} must be schema.table in lower-case SQL identifiers, e.g. intermediate.ledger_transactions`);
+		.refine(isRelationName, `${field} must be schema.table in lower-case SQL identifiers, e.g. intermediate.ledger_transactions`);
+
+/** Enrich reads anonymised data only: a raw.* source would carry PII past the Anonymise gate into its output. */
+const readableRelation = (field: string) =>
+	relationName(field).refine((v) => !isRelationName(v) || v.startsWith('intermediate.'), (v) => ({
+		message: `${field} must be an intermediate.* relation (Enrich reads only anonymised data), got ${v}`,
+	}));
+
+/** The one place Enrich Relation may write (src/config/writeTargets.ts). */
+const enrichTarget = (field: string) =>
+	relationName(field).refine((v) => !isRelationName(v) || ENRICH_TARGET.test(v), (v) => ({
+		message: `${field} must be intermediate.enr_<name> (Enrich Relation replaces only its own tables, never raw, dwh_control, compliance, an Anonymise output or a mart), got ${v}`,
+	}));
 
 function isTimeZone(tz: string): boolean {
 	try {
@@ -99,12 +114,12 @@ export const segmentsFamilySchema = z
 		/** End of the 30-day window; default: now() at run time. */
 		asOf: instant('segments.asOf').optional(),
 		/** Relation holding every user's activity; default: the relation being enriched. */
-		activityRelation: relationName('segments.activityRelation').optional(),
+		activityRelation: readableRelation('segments.activityRelation').optional(),
 		activityTimestampColumn: sqlIdentifier('segments.activityTimestampColumn'),
 		activityAppColumn: sqlIdentifier('segments.activityAppColumn').optional(),
 		/** ZAR revenue per activity row (e.g. amount_zar written by the FX family). */
 		revenueColumn: sqlIdentifier('segments.revenueColumn').optional(),
-		kycRelation: relationName('segments.kycRelation').optional(),
+		kycRelation: readableRelation('segments.kycRelation').optional(),
 		kycUserColumn: sqlIdentifier('segments.kycUserColumn').default('user_hash'),
 		kycTierColumn: sqlIdentifier('segments.kycTierColumn').default('kyc_tier'),
 		/** Paying users up to this cumulative share are 'low', up to midMaxPercentile 'mid', the rest 'high'. */
@@ -169,8 +184,8 @@ export const familiesSchema = z
 
 export const enrichRelationSchema = z
 	.object({
-		source: relationName('source'),
-		target: relationName('target'),
+		source: readableRelation('source'),
+		target: enrichTarget('target'),
 		families: familiesSchema,
 		/** SET LOCAL work_mem for the build; hash joins over 1M rows stay in memory at 128MB. */
 		workMem: z.string().regex(/^\d+(kB|MB|GB)$/, "workMem must look like '128MB'").default('128MB'),

@@ -16,7 +16,8 @@ export interface EnrichRelationReport {
 }
 
 /**
- * Enrich Relation: reads `source` (an intermediate.* relation) and writes `target` as a new table with the chosen
+ * Enrich Relation: reads `source` (an intermediate.* relation) and writes `target` (intermediate.enr_<name>, the only
+ * place the config schema lets it write; migration 0020 creates the schema) as a new table with the chosen
  * families' columns added. The table is built under a side name and swapped in at commit, so readers of the old
  * target see it until the new one is complete, and a failure leaves the old one untouched.
  */
@@ -36,7 +37,6 @@ export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, 
 	const building = `${schema}.${`${table}__enriching`.slice(0, 63)}`;
 	const { rows, timings } = await withTransaction(pool, async (tx) => {
 		await tx.query(`SET LOCAL work_mem = '${cfg.workMem}'`);
-		await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
 		await tx.query(`DROP TABLE IF EXISTS ${qualified(building)}`);
 		const built = await buildEnriched(tx, { source: cfg.source, target: building, targetIsTemp: false, stages, log });
 		await tx.query(`DROP TABLE IF EXISTS ${qualified(cfg.target)}`);

@@ -107,11 +107,11 @@ test('amounts convert with the rate of the local day, fall back to the latest ea
 		(8, '2026-03-05T08:00:00+02:00', NULL, 'ZAR')`);
 	const report = await enrichRelation(wh.pool, {
 		source: 'intermediate.payments',
-		target: 'intermediate.payments_fx',
+		target: 'intermediate.enr_payments_fx',
 		families: { fx: { amountColumn: 'amount', timestampColumn: 'paid_at', currencyColumn: 'currency' } },
 	});
 	expect(report.rows).toBe(8);
-	const { rows } = await wh.pool.query(`SELECT id, amount_zar, amount_usd, amount_btc_sats, fx_rate_date, fx_rate_missing FROM intermediate.payments_fx ORDER BY id`);
+	const { rows } = await wh.pool.query(`SELECT id, amount_zar, amount_usd, amount_btc_sats, fx_rate_date, fx_rate_missing FROM intermediate.enr_payments_fx ORDER BY id`);
 	expect(rows).toEqual([
 		{ id: 1, amount_zar: '100.00', amount_usd: '5.50', amount_btc_sats: '5500', fx_rate_date: '2026-03-02', fx_rate_missing: false },
 		// 10 USD / 0.055 = 181.8181… ZAR
@@ -133,10 +133,10 @@ test('a ZAR-native relation keeps its amount_zar and gains only the USD and BTC 
 	await wh.pool.query(`CREATE TABLE intermediate.ledger AS SELECT 1 AS id, timestamptz '2026-03-02T10:00:00+02:00' AS created_at, 100.00::numeric(18,2) AS amount_zar`);
 	const report = await enrichRelation(wh.pool, {
 		source: 'intermediate.ledger',
-		target: 'intermediate.ledger_fx',
+		target: 'intermediate.enr_ledger_fx',
 		families: { fx: { amountColumn: 'amount_zar', timestampColumn: 'created_at' } },
 	});
 	expect(report.columnsAdded).toEqual(['amount_usd', 'amount_btc_sats', 'fx_rate_date', 'fx_rate_missing']);
-	const { rows } = await wh.pool.query(`SELECT * FROM intermediate.ledger_fx`);
+	const { rows } = await wh.pool.query(`SELECT * FROM intermediate.enr_ledger_fx`);
 	expect(rows).toEqual([{ id: 1, created_at: '2026-03-02 08:00:00+00', amount_zar: '100.00', amount_usd: '5.50', amount_btc_sats: '5500', fx_rate_date: '2026-03-02', fx_rate_missing: false }]);
 });

@@ -24,9 +24,9 @@ afterAll(async () => wh?.close());
 const geo = { latitudeColumn: 'gps_lat', longitudeColumn: 'gps_lng' };
 
 async function reverseGeocoded() {
-	await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.checkins_geo', families: { geo } });
+	await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_geo', families: { geo } });
 	const { rows } = await wh.pool.query(
-		`SELECT id, city, admin1, admin2, country, urban_rural, population_centre, nearest_place_km, population_centre_km FROM intermediate.checkins_geo ORDER BY id`,
+		`SELECT id, city, admin1, admin2, country, urban_rural, population_centre, nearest_place_km, population_centre_km FROM intermediate.enr_checkins_geo ORDER BY id`,
 	);
 	return rows;
 }
@@ -103,18 +103,18 @@ describe('geo HTTP service backend (geo_mcp)', () => {
 	const serviceGeo = (apiKey: string) => ({ ...geo, backend: 'service' as const, service: { baseUrl: svc.url, apiKey, ttlHours: 1 } });
 
 	test('asks once per distinct point, then answers from the cache until the TTL passes', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		// 5 valid rows, 4 distinct points (rows 1 and 5 share a cell); NULL and lat 95 are never sent
 		expect(svc.requests).toHaveLength(4);
-		const { rows } = await wh.pool.query(`SELECT id, city, admin1, country FROM intermediate.checkins_svc ORDER BY id`);
+		const { rows } = await wh.pool.query(`SELECT id, city, admin1, country FROM intermediate.enr_checkins_svc ORDER BY id`);
 		expect(rows.map((r) => r.city)).toEqual(['Elsewhere', 'Cape Town', 'Elsewhere', 'Elsewhere', 'Elsewhere', null, null]);
 		expect(rows[1]).toEqual({ id: 2, city: 'Cape Town', admin1: 'Western Cape', country: 'ZA' });
 
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		expect(svc.requests).toHaveLength(4);
 
 		await wh.pool.query(`UPDATE dwh_enrich.geo_service_cache SET fetched_at = now() - interval '2 hours' WHERE lat < -33`);
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		expect(svc.requests).toHaveLength(5);
 		expect(svc.requests[4].searchParams.get('lat')).toBe('-33.93');
 	});
@@ -122,9 +122,9 @@ describe('geo HTTP service backend (geo_mcp)', () => {
 	test('a refused key fails the run with a message that says so, and the previous output stays', async () => {
 		await wh.pool.query(`TRUNCATE dwh_enrich.geo_service_cache`);
 		await expect(
-			enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.checkins_svc', families: { geo: serviceGeo('wrong') } }),
+			enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('wrong') } }),
 		).rejects.toThrow(/answered HTTP 401 for .* — check the API key/);
-		const { rows } = await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.checkins_svc`);
+		const { rows } = await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.enr_checkins_svc`);
 		expect(rows[0].n).toBe(7);
 	});
 });

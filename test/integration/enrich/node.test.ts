@@ -47,9 +47,23 @@ test('Load Holidays, then Enrich Items with temporal and FX, through the node pa
 
 test('Enrich Relation reports what it wrote; a bad column fails naming the parameter', async () => {
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate; CREATE TABLE intermediate.t AS SELECT 1 AS id, now() AS event_time`);
-	const [out] = await run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.t_enriched', families: ['temporal'] });
-	expect(out[0].json).toMatchObject({ source: 'intermediate.t', target: 'intermediate.t_enriched', rows: 1, families: ['temporal'] });
-	await expect(run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.t_enriched', families: ['temporal'], timestampColumn: 'created_at' })).rejects.toThrow(
+	const [out] = await run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.enr_t_enriched', families: ['temporal'] });
+	expect(out[0].json).toMatchObject({ source: 'intermediate.t', target: 'intermediate.enr_t_enriched', rows: 1, families: ['temporal'] });
+	await expect(run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.enr_t_enriched', families: ['temporal'], timestampColumn: 'created_at' })).rejects.toThrow(
 		'temporal.timestampColumn: column "created_at" is not in intermediate.t',
 	);
+});
+
+test('Enrich Relation never replaces a bronze table, the control schema or a mart: refused naming Target Relation, nothing touched', async () => {
+	await wh.pool.query(`CREATE TABLE IF NOT EXISTS raw.auth_db__users (id bigint PRIMARY KEY, email text); INSERT INTO raw.auth_db__users VALUES (1, 'someone@example.com') ON CONFLICT DO NOTHING`);
+	await wh.pool.query(`CREATE TABLE IF NOT EXISTS intermediate.t2 AS SELECT 1 AS id, now() AS event_time`);
+	const migrations = Number((await wh.pool.query(`SELECT count(*) AS n FROM dwh_control.schema_migrations`)).rows[0].n);
+	for (const target of ['raw.auth_db__users', 'dwh_control.schema_migrations', 'marts.dim_holidays', 'intermediate.t']) {
+		await expect(run({ operation: 'enrichRelation', source: 'intermediate.t2', target, families: ['temporal'] })).rejects.toThrow(
+			`target must be intermediate.enr_<name> (Enrich Relation replaces only its own tables, never raw, dwh_control, compliance, an Anonymise output or a mart), got ${target}`,
+		);
+	}
+	expect((await wh.pool.query(`SELECT id, email FROM raw.auth_db__users`)).rows).toEqual([{ id: '1', email: 'someone@example.com' }]);
+	expect(Number((await wh.pool.query(`SELECT count(*) AS n FROM dwh_control.schema_migrations`)).rows[0].n)).toBe(migrations);
+	expect((await wh.pool.query(`SELECT to_regclass('intermediate.t')::text AS t`)).rows[0].t).toBe('intermediate.t');
 });

@@ -21,8 +21,8 @@ test('the bundled GeoNames cities1000 set loads whole, with admin names, and ans
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate;
 		CREATE TABLE intermediate.points (id integer, lat double precision, lng double precision);
 		INSERT INTO intermediate.points VALUES (1, -26.20, 28.04), (2, -33.93, 18.42), (3, -29.86, 31.03), (4, -31.00, 22.00), (5, 51.51, -0.13), (6, -0.5, -160.0)`);
-	await enrichRelation(wh.pool, { source: 'intermediate.points', target: 'intermediate.points_geo', families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } } });
-	const { rows } = await wh.pool.query(`SELECT id, city, admin1, country, urban_rural FROM intermediate.points_geo ORDER BY id`);
+	await enrichRelation(wh.pool, { source: 'intermediate.points', target: 'intermediate.enr_points_geo', families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } } });
+	const { rows } = await wh.pool.query(`SELECT id, city, admin1, country, urban_rural FROM intermediate.enr_points_geo ORDER BY id`);
 	expect(rows.map((r) => [r.city, r.admin1, r.country, r.urban_rural])).toEqual([
 		['Johannesburg', 'Gauteng', 'ZA', 'urban'],
 		['Cape Town', 'Western Cape', 'ZA', 'urban'],
@@ -40,6 +40,6 @@ test('the bundled GeoNames cities1000 set loads whole, with admin names, and ans
 	const { rows: points } = await wh.pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM intermediate.points ORDER BY id`);
 	const nearest = points.map((q) => all.reduce((best, p) => (haversine(q.lat, q.lng, p.lat, p.lng) < haversine(q.lat, q.lng, best.lat, best.lng) ? p : best)).name);
 	expect(rows.map((r) => r.city)).toEqual(nearest);
-	const { rows: far } = await wh.pool.query(`SELECT nearest_place_km FROM intermediate.points_geo WHERE id = 6`);
+	const { rows: far } = await wh.pool.query(`SELECT nearest_place_km FROM intermediate.enr_points_geo WHERE id = 6`);
 	expect(Number(far[0].nearest_place_km)).toBeGreaterThan(100);
 });

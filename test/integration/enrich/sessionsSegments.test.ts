@@ -39,8 +39,8 @@ describe('cross-app sessions and funnel position', () => {
 	};
 
 	test('a gap of exactly 30 minutes stays in the session, 30 minutes and 1 second splits it', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.app_events', target: 'intermediate.app_events_sessions', families });
-		const { rows } = await wh.pool.query(`SELECT id, cross_app_session_id AS s, funnel_position AS f FROM intermediate.app_events_sessions ORDER BY id`);
+		await enrichRelation(wh.pool, { source: 'intermediate.app_events', target: 'intermediate.enr_app_events_sessions', families });
+		const { rows } = await wh.pool.query(`SELECT id, cross_app_session_id AS s, funnel_position AS f FROM intermediate.enr_app_events_sessions ORDER BY id`);
 		const first = sessionId('u1', '2026-05-04T10:00:00.000000');
 		const second = sessionId('u1', '2026-05-04T11:00:01.000000');
 		const other = sessionId('u2', '2026-05-04T10:00:00.000000');
@@ -60,10 +60,10 @@ describe('cross-app sessions and funnel position', () => {
 	test('re-running gives the same session ids; funnel scope user carries the position across sessions', async () => {
 		await enrichRelation(wh.pool, {
 			source: 'intermediate.app_events',
-			target: 'intermediate.app_events_sessions',
+			target: 'intermediate.enr_app_events_sessions',
 			families: { sessions: { ...families.sessions, funnel: { ...families.sessions.funnel, scope: 'user' as const } } },
 		});
-		const { rows } = await wh.pool.query(`SELECT id, cross_app_session_id AS s, funnel_position AS f FROM intermediate.app_events_sessions ORDER BY id`);
+		const { rows } = await wh.pool.query(`SELECT id, cross_app_session_id AS s, funnel_position AS f FROM intermediate.enr_app_events_sessions ORDER BY id`);
 		expect(rows[0].s).toBe(sessionId('u1', '2026-05-04T10:00:00.000000'));
 		// u1 reaches step 3 with the pay event right after bidding in the first session's funnel
 		expect(rows.map((r) => r.f)).toEqual([1, 2, 3, 3, 3, 3, 3, 1, 1]);
@@ -119,7 +119,7 @@ describe('user segments as of 2026-06-30T00:00:00Z', () => {
 	async function segments() {
 		await enrichRelation(wh.pool, {
 			source: 'intermediate.users',
-			target: 'marts_seed.user_segments',
+			target: 'intermediate.enr_user_segments',
 			families: {
 				segments: {
 					asOf,
@@ -131,7 +131,7 @@ describe('user segments as of 2026-06-30T00:00:00Z', () => {
 				},
 			},
 		});
-		const { rows } = await wh.pool.query(`SELECT * FROM marts_seed.user_segments`);
+		const { rows } = await wh.pool.query(`SELECT * FROM intermediate.enr_user_segments`);
 		return new Map(rows.map((r) => [r.user_hash as string | null, r]));
 	}
 
@@ -190,8 +190,8 @@ describe('attribution chain on revenue events', () => {
 	const families = { sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', attribution: { revenueColumn: 'amount' } } };
 
 	test('a revenue event carries the same user\'s touchpoints of the 24 hours strictly before it, oldest first', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.pay_events', target: 'intermediate.pay_events_attributed', families });
-		const { rows } = await wh.pool.query(`SELECT id, attribution_chain AS chain FROM intermediate.pay_events_attributed ORDER BY id`);
+		await enrichRelation(wh.pool, { source: 'intermediate.pay_events', target: 'intermediate.enr_pay_events_attributed', families });
+		const { rows } = await wh.pool.query(`SELECT id, attribution_chain AS chain FROM intermediate.enr_pay_events_attributed ORDER BY id`);
 		expect(rows).toEqual([
 			{ id: 1, chain: null },
 			{ id: 2, chain: null },

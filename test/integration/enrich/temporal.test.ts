@@ -16,10 +16,10 @@ async function enrich(rows: Array<[number, string, string | null, number | null]
 	for (const r of rows) await wh.pool.query('INSERT INTO intermediate.events VALUES ($1, $2, $3, $4)', r);
 	await enrichRelation(wh.pool, {
 		source: 'intermediate.events',
-		target: 'intermediate.events_temporal',
+		target: 'intermediate.enr_events_temporal',
 		families: { temporal: { timestampColumn: 'event_time', timeZoneColumn: 'tz', latitudeColumn: 'lat' } },
 	});
-	const { rows: out } = await wh.pool.query(`SELECT * FROM intermediate.events_temporal ORDER BY id`);
+	const { rows: out } = await wh.pool.query(`SELECT * FROM intermediate.enr_events_temporal ORDER BY id`);
 	return new Map(out.map((r) => [r.id as number, r]));
 }
 
@@ -86,12 +86,12 @@ test('seasons follow the row’s hemisphere, south by default', async () => {
 
 test('a missing column is reported with the config field that named it', async () => {
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.x', families: { temporal: { timestampColumn: 'created_at' } } }),
+		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'created_at' } } }),
 	).rejects.toThrow('temporal.timestampColumn: column "created_at" is not in intermediate.events (it has: id, event_time, tz, lat)');
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.nope', target: 'intermediate.x', families: { temporal: { timestampColumn: 'event_time' } } }),
+		enrichRelation(wh.pool, { source: 'intermediate.nope', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time' } } }),
 	).rejects.toThrow('Relation intermediate.nope does not exist');
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.x', families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } } }),
+		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } } }),
 	).rejects.toThrow('families.temporal.timeZone: temporal.timeZone must be an IANA time zone such as Africa/Johannesburg');
 });

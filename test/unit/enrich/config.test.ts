@@ -13,7 +13,7 @@ const messages = (input: unknown) => {
 test('defaults: Johannesburg time, ZA holidays, southern hemisphere, ZAR, 30-minute sessions, 50k population centres', () => {
 	const cfg = enrichRelationSchema.parse({
 		source: 'intermediate.events',
-		target: 'intermediate.events_enriched',
+		target: 'intermediate.enr_events_enriched',
 		families: {
 			temporal: { timestampColumn: 'event_time' },
 			fx: { amountColumn: 'amount', timestampColumn: 'event_time' },
@@ -31,7 +31,7 @@ test('every problem is reported with the field that has it', () => {
 	expect(
 		messages({
 			source: 'events',
-			target: 'intermediate.x;drop',
+			target: 'intermediate.enr_x;drop',
 			families: {
 				fx: { amountColumn: 'Amount', timestampColumn: 'ts', currency: 'RANDS' },
 				geo: { latitudeColumn: 'lat', longitudeColumn: 'lng', backend: 'service' },
@@ -46,14 +46,14 @@ test('every problem is reported with the field that has it', () => {
 		'families.geo.service: geo.service (baseUrl) is required when geo.backend is service',
 		'families.sessions.eventColumn: sessions.eventColumn is required when a funnel step names an event',
 	]);
-	expect(messages({ source: 'a.b', target: 'a.c', families: {} })).toEqual([
+	expect(messages({ source: 'intermediate.a', target: 'intermediate.enr_c', families: {} })).toEqual([
 		'families: choose at least one enrichment family (temporal, fx, geo, sessions, segments)',
 	]);
-	expect(messages({ source: 'a.b', target: 'a.b', families: { temporal: { timestampColumn: 't' } } })).toEqual([
+	expect(messages({ source: 'intermediate.enr_b', target: 'intermediate.enr_b', families: { temporal: { timestampColumn: 't' } } })).toEqual([
 		'target must differ from source (the enriched relation is a new relation)',
 	]);
 	expect(
-		messages({ source: 'a.b', target: 'a.c', families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } } }),
+		messages({ source: 'intermediate.a', target: 'intermediate.enr_c', families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } } }),
 	).toEqual([
 		'families.segments.asOf: segments.asOf must be an ISO-8601 timestamp such as 2026-06-30T22:00:00Z',
 		'families.segments.midMaxPercentile: segments.midMaxPercentile must be greater than segments.lowMaxPercentile',

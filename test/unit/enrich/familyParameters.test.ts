@@ -31,7 +31,7 @@ test('node parameters become a families config the core accepts; shared columns 
 		kycRelation: '',
 		kycTierColumn: 'kyc_tier',
 	});
-	const cfg = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families });
+	const cfg = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.enr_b', families });
 	expect(cfg.families.temporal).toMatchObject({ timestampColumn: 'event_time', country: 'ZA', latitudeColumn: 'gps_lat' });
 	expect(cfg.families.fx).toMatchObject({ amountColumn: 'amount', currency: 'ZAR' });
 	expect(cfg.families.fx?.currencyColumn).toBeUndefined();
@@ -44,15 +44,15 @@ test('node parameters become a families config the core accepts; shared columns 
 
 test('the geo service gets its API key from the Enrichment APIs credential, and none without one', () => {
 	const params = { families: ['geo'] as const, latitudeColumn: 'gps_lat', longitudeColumn: 'gps_lng', geoBackend: 'service' as const, geoServiceUrl: 'http://127.0.0.1:8090' };
-	const keyed = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters({ ...params, families: [...params.families] }, { geoServiceApiKey: 'geo-key' }) });
+	const keyed = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.enr_b', families: familiesFromParameters({ ...params, families: [...params.families] }, { geoServiceApiKey: 'geo-key' }) });
 	expect(keyed.families.geo?.service).toMatchObject({ baseUrl: 'http://127.0.0.1:8090', apiKey: 'geo-key' });
-	const keyless = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters({ ...params, families: [...params.families] }) });
+	const keyless = enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.enr_b', families: familiesFromParameters({ ...params, families: [...params.families] }) });
 	expect(keyless.families.geo?.service?.apiKey).toBe('');
 });
 
 test('an attribution revenue column turns on attribution_chain with its window (default 24 hours)', () => {
 	const base = { families: ['sessions'] as FamilyParameters['families'], timestampColumn: 'event_time', appColumn: 'app', attributionRevenueColumn: 'amount_zar' };
-	const parse = (p: FamilyParameters) => enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.b', families: familiesFromParameters(p) });
+	const parse = (p: FamilyParameters) => enrichRelationSchema.parse({ source: 'intermediate.a', target: 'intermediate.enr_b', families: familiesFromParameters(p) });
 	expect(parse(base).families.sessions?.attribution).toEqual({ revenueColumn: 'amount_zar', windowHours: 24 });
 	expect(parse({ ...base, attributionWindowHours: '6' }).families.sessions?.attribution).toEqual({ revenueColumn: 'amount_zar', windowHours: 6 });
 	expect(() => parse({ ...base, attributionRevenueColumn: 'amount; drop table x' })).toThrow(/sessions.attribution.revenueColumn/);
