@@ -21,6 +21,7 @@ import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credential
 import { mapItems } from '../shared/items';
 import { cloudConfigFromCredential, coreConfigFromCredential, DBT_CREDENTIAL, DBT_TEST_METHOD, webhookSecretFromCredential } from './dbtCredential';
 import { dataAcuityDbtTest } from './dbtCredentialTest';
+import { redactErrorText } from '../../src/privacy/safeErrorText';
 
 type Operation = 'runCommand' | 'triggerCloudJob' | 'verifyIncident';
 
@@ -360,7 +361,7 @@ async function runCommand(fns: IExecuteFunctions, i: number, item: INodeExecutio
 		executionId: fns.getExecutionId(),
 		signal: fns.getExecutionCancelSignal?.(),
 		onLog: (l) => {
-			if (l.event === 'text' || l.message) fns.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${l.message}`);
+			if (l.event === 'text' || l.message) fns.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${redactErrorText(l.message)}`);
 		},
 	});
 }

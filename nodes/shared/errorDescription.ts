@@ -4,6 +4,7 @@ import { UnknownTableError } from '../../src/control/registry';
 import { LoadError } from '../../src/load/loadBronze';
 import { CsvPathError, describeObjectStoreError } from '../../src/transport/objectStore';
 import { describeConnectionError } from '../../src/transport/postgres';
+import { redactErrorText, safeErrorText } from '../../src/privacy/safeErrorText';
 import { CredentialConfigError } from './credentialConfig';
 
 /** What the node shows: a headline, and a description that tells the user what to change. */
@@ -160,7 +161,7 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 		};
 	}
 	if (e.code && SQLSTATE.test(e.code)) {
-		return { message: `Postgres error ${e.code}: ${message}`, description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.', kind: 'api' };
+		return { message: `Postgres error ${e.code}: ${safeErrorText(e, { sqlstate: false })}`, description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.', kind: 'api' };
 	}
-	return { message, description: 'Unexpected error; see the message. Nothing is committed unless a step reports it as loaded.', kind: 'operation' };
+	return { message: redactErrorText(message), description: 'Unexpected error; see the message. Nothing is committed unless a step reports it as loaded.', kind: 'operation' };
 }

@@ -14,5 +14,17 @@ export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, i
 		const body: JsonObject = { message: x.message, description: x.description };
 		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });
 	}
-	return new NodeOperationError(node, err instanceof Error ? err : x.message, { message: x.message, description: x.description, itemIndex });
+	return new NodeOperationError(node, err instanceof Error ? withoutRawText(err, x.message) : x.message, { message: x.message, description: x.description, itemIndex });
+}
+
+/**
+ * n8n keeps the error it is given as the cause and stores its stack with the execution; a driver error's message,
+ * detail and context can quote row values, so only the explained (sanitised) message and the stack frames go on.
+ */
+function withoutRawText(err: Error, message: string): Error {
+	const safe = new Error(message);
+	safe.name = err.name;
+	const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+	safe.stack = [`${err.name}: ${message}`, ...frames].join('\n');
+	return safe;
 }

@@ -1,5 +1,6 @@
 import type { ForgetOutcome } from './forget';
-import { safeErrorText, type AnonymiseDeps } from './runner';
+import { safeErrorText } from '../privacy/safeErrorText';
+import type { AnonymiseDeps } from './runner';
 
 /**
  * Finishes right-to-be-forgotten requests left 'partial': the warehouse rows were removed but the vault purge failed

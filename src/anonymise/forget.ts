@@ -5,7 +5,8 @@ import { hashSql, subjectHmac } from './hashing';
 import { suppressParameterLogging } from './logSafety';
 import { inputRelation, outputColumns, outputTableName, type PolicyTable } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
-import { INTERMEDIATE_SCHEMA, lockOutputs, safeErrorText, type AnonymiseDeps } from './runner';
+import { safeErrorText } from '../privacy/safeErrorText';
+import { INTERMEDIATE_SCHEMA, lockOutputs, type AnonymiseDeps } from './runner';
 import { resolveActiveSalts } from './saltVersions';
 
 const q = pg.escapeIdentifier;

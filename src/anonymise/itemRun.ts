@@ -1,7 +1,8 @@
 import { anonymiseItems, warehouseLookups } from './itemMode';
 import { type PolicyTable, saltTypesOf } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
-import { safeErrorText, type AnonymiseDeps } from './runner';
+import { safeErrorText } from '../privacy/safeErrorText';
+import type { AnonymiseDeps } from './runner';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 
 type Row = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describeFindings, scanRelationForPii, type PiiFinding } from '../privacy/piiScan';
+import { safeErrorText } from '../privacy/safeErrorText';
 import { subjectHmacSql, vaultLookupHash } from './hashing';
 import { suppressParameterLogging } from './logSafety';
 import { inputRelation, outputTableName, saltTypesOf, type Policy, type PolicyTable } from './policy.schema';
@@ -82,14 +83,6 @@ export async function lockOutputs(client: pg.ClientBase, outputs: string[]): Pro
 
 export function todayUtc(): string {
 	return new Date().toISOString().slice(0, 10);
-}
-
-/** Driver errors can quote the offending value (a date of birth, an ID); the run log keeps only the shape. */
-export function safeErrorText(err: unknown): string {
-	const e = err as { code?: string; message?: string };
-	let msg = e.message ?? String(err);
-	if (e.code && e.code.startsWith('22')) msg = msg.replace(/"[^"]*"/g, '"<value withheld>"').replace(/: .*$/s, (m) => (m.includes('<value withheld>') ? m : ': <value withheld>'));
-	return msg.slice(0, 4000);
 }
 
 export function policyTable(policy: Policy, table: string): PolicyTable {

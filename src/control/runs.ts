@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { RunStatus } from '../config/run.schema';
+import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -23,12 +24,6 @@ export interface RunRow {
 	error_message: string | null;
 }
 
-/** Error text stored in the run log is capped so a huge driver message cannot bloat the control tables. */
-export function errorText(err: unknown): string {
-	const e = err as { message?: string; detail?: string; where?: string };
-	const parts = [e.message ?? String(err), e.detail, e.where].filter(Boolean);
-	return parts.join(' | ').slice(0, 4000);
-}
 
 export async function getRun(db: Db, runId: number, forUpdate = false): Promise<RunRow | null> {
 	const { rows } = await db.query<RunRow>(
@@ -72,7 +67,7 @@ export async function abandonRun(db: Db, runId: string | number, reason: string)
 	const res = await db.query(
 		`UPDATE dwh_control.extract_runs SET status = 'failed', error_message = $2, run_finished_at = now()
 		 WHERE run_id = $1 AND status IN ('extracting','uploaded','loading')`,
-		[runId, reason],
+		[runId, redactErrorText(reason)],
 	);
 	return (res.rowCount ?? 0) > 0;
 }
@@ -81,7 +76,7 @@ export async function failRun(db: Db, runId: string | number, err: unknown, from
 	await db.query(
 		`UPDATE dwh_control.extract_runs SET status = 'failed', error_message = $2, run_finished_at = now()
 		 WHERE run_id = $1 AND status = ANY($3::text[])`,
-		[runId, errorText(err), fromStatuses],
+		[runId, safeErrorText(err), fromStatuses],
 	);
 }
 

@@ -18,6 +18,7 @@ import { createRunDirs, defaultArtifactsRoot } from './runPaths';
 import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome } from './runOutcome';
 import { parseRunResults, toNodeResults } from './runResults.schema';
 import { parseInput } from './validationError';
+import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
 
 export interface RunDbtOptions {
 	/** Each of dbt's JSON log lines as it arrives. */
@@ -70,7 +71,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		try {
 			await write(lock.session);
 		} catch (err) {
-			runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${(err as Error).message}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
+			runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${safeErrorText(err)}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
 		}
 	};
 	await logRun(async (session) => {
@@ -104,7 +105,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		const errorMessage =
 			status === 'success'
 				? null
-				: (spawnError ?? firstNodeError(nodes) ?? errors[0] ?? (tail.length ? tail.join('\n') : `dbt exited with code ${exitCode}`));
+				: redactErrorText(spawnError ?? firstNodeError(nodes) ?? errors[0] ?? (tail.length ? tail.join('\n') : `dbt exited with code ${exitCode}`));
 		const outcome: DbtRunOutcome = {
 			nodes,
 			summary: {
@@ -128,7 +129,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		return outcome;
 	} catch (err) {
 		await logRun((session) =>
-			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [dirs.runId, (err as Error).message]),
+			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [dirs.runId, safeErrorText(err)]),
 		);
 		throw err;
 	} finally {

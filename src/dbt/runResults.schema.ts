@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DbtNodeResult } from './runOutcome';
+import { redactErrorText } from '../privacy/safeErrorText';
 
 /**
  * The parts of dbt's run_results.json (schema v5/v6) and sources.json (source freshness, v3) that the node reads.
@@ -48,7 +49,7 @@ function rowsAffected(r: z.output<typeof resultSchema>, resourceType: string): n
 }
 
 function messageOf(r: z.output<typeof resultSchema>, resourceType: string): string | null {
-	if (r.message) return r.message;
+	if (r.message) return redactErrorText(r.message);
 	if (resourceType === 'test' || resourceType === 'unit_test') return null;
 	// sources.json carries no message: say what freshness measured.
 	const ago = (r as Record<string, unknown>).max_loaded_at_time_ago_in_s;

@@ -2,6 +2,7 @@ import type { ExtractResult } from '../config/run.schema';
 import { listDueTables } from '../control/dueTables';
 import type { PipelineContext } from '../pipeline/context';
 import { extractTable } from './extractTable';
+import { safeErrorText } from '../privacy/safeErrorText';
 
 /**
  * Extracts every table that is due, one at a time so the source sees at most one extract transaction from this
@@ -25,7 +26,7 @@ export async function extractDueTables(ctx: PipelineContext, opts: { only?: stri
 				csvPath: null,
 				bytes: 0,
 				sha256: null,
-				message: (err as Error).message,
+				message: safeErrorText(err),
 			});
 		}
 	}

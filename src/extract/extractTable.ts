@@ -11,6 +11,7 @@ import { exportCsv } from './csvExport';
 import { assertTimeZone, csvFileName } from './csvFileName';
 import { isTimestampType, readSourceColumns } from './sourceColumns';
 import { chooseUpper, readPreSnapshotBounds } from './window';
+import { safeErrorText } from '../privacy/safeErrorText';
 
 /** Marker in application_name for extract sessions; their READ ONLY transactions never hold a window back. */
 export const EXTRACT_APPLICATION_SUFFIX = ':extract';
@@ -93,7 +94,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string): Pro
 			} catch {
 				lockClientBroken = true; // warehouse unreachable: the run stays 'extracting' and is abandoned next time
 			}
-			return result(t.table_name, claimed, { status: 'failed', message: (err as Error).message });
+			return result(t.table_name, claimed, { status: 'failed', message: safeErrorText(err) });
 		}
 	} catch (err) {
 		lockClientBroken = true;

@@ -5,11 +5,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { RegisteredTable } from '../config/registry.schema';
 import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { errorText, failRun, getRun, type RunRow } from '../control/runs';
+import { failRun, getRun, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
 import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
 import type { PipelineContext } from '../pipeline/context';
+import { safeErrorText } from '../privacy/safeErrorText';
 import { buildMergeSql, STAGE_TABLE } from './mergeSql';
 import { moveLoadedCsv, movePendingCsvs } from './processedMove';
 
@@ -86,7 +87,7 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 		try {
 			Object.assign(result, await loadInTransaction(ctx, client, t, run!, key));
 		} catch (err) {
-			const message = errorText(err);
+			const message = safeErrorText(err);
 			try {
 				await failRun(client, run!.run_id, err, ['loading']);
 			} catch {
@@ -103,7 +104,7 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 		try {
 			result.processedPath = await moveLoadedCsv(client, ctx.store, run!.run_id, run!.csv_path!, run!.csv_bytes === null ? null : Number(run!.csv_bytes));
 		} catch (err) {
-			messages.push(`loaded, but moving the CSV to processed/ failed (retried by the next load): ${(err as Error).message}`);
+			messages.push(`loaded, but moving the CSV to processed/ failed (retried by the next load): ${safeErrorText(err)}`);
 		}
 		result.message = messages.join('; ');
 		ctx.log?.(`${t.table_name}: run ${req.runId} loaded ${result.rowsInserted} new, ${result.rowsUpdated} updated, ${result.rowsUnchanged} unchanged`);

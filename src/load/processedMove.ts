@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ObjectStore } from '../transport/objectStore';
+import { safeErrorText } from '../privacy/safeErrorText';
 
 /**
  * Moves a loaded run's CSV from exports/ to processed/ and records it. Runs only after the load committed
@@ -35,7 +36,7 @@ export async function movePendingCsvs(db: pg.Pool | pg.PoolClient, store: Object
 		try {
 			await moveLoadedCsv(db, store, r.run_id, r.csv_path, r.csv_bytes === null ? null : Number(r.csv_bytes));
 		} catch (err) {
-			problems.push(`run ${r.run_id}: moving ${r.csv_path} to processed/ failed: ${(err as Error).message}`);
+			problems.push(`run ${r.run_id}: moving ${r.csv_path} to processed/ failed: ${safeErrorText(err)}`);
 		}
 	}
 	return problems;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { errorText } from '../control/runs';
+import { safeErrorText } from '../privacy/safeErrorText';
 import type { PushMode } from './target.schema';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -99,7 +99,7 @@ export async function failPushRun(db: Db, runId: string | number, err: unknown):
 	await db.query(
 		`UPDATE dwh_control.push_runs SET status = 'failed', error_message = $2, run_finished_at = clock_timestamp()
 		  WHERE push_run_id = $1 AND status = 'running'`,
-		[runId, errorText(err)],
+		[runId, safeErrorText(err)],
 	);
 }
 

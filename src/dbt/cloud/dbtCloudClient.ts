@@ -3,6 +3,7 @@ import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome }
 import { parseRunResults, toNodeResults } from '../runResults.schema';
 import { parseInput } from '../validationError';
 import { cloudStepsOverride, dbtCloudConfigSchema, dbtCloudJobSchema, type DbtCloudConfig, type DbtCloudConfigInput, type DbtCloudJobInput } from './cloudConfig.schema';
+import { redactErrorText } from '../../privacy/safeErrorText';
 
 /** dbt Cloud run status codes (API v2). */
 export const CLOUD_STATUS = { queued: 1, starting: 2, running: 3, success: 10, error: 20, cancelled: 30 } as const;
@@ -91,7 +92,7 @@ export async function runDbtCloudJob(cfgInput: DbtCloudConfigInput, jobInput: Db
 			errorMessage:
 				status === 'success'
 					? null
-					: (firstNodeError(nodes) ?? run.status_message ?? `dbt Cloud run ${run.id} ended ${run.status_humanized ?? run.status}`),
+					: redactErrorText(firstNodeError(nodes) ?? run.status_message ?? `dbt Cloud run ${run.id} ended ${run.status_humanized ?? run.status}`),
 			url: run.href ?? null,
 		},
 	};

@@ -5,7 +5,8 @@ import { migrateWarehouse } from '../../../src/control/migrate';
 import { pushTarget, type PushOptions } from '../../../src/pushback/pushTarget';
 import type { PushResult, PushTargetInput } from '../../../src/pushback/target.schema';
 import { createPool } from '../../../src/transport/postgres';
-import { adminConnection, freshDatabase } from '../../harness/testEnv';
+import { createLogin } from '../../harness/loginRole';
+import { freshDatabase } from '../../harness/testEnv';
 
 /**
  * Two real databases per test file, as in production: the warehouse (migrated, with marts fixtures the test
@@ -48,35 +49,7 @@ export async function createPushWorld(name: string): Promise<PushWorld> {
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(3).toString('hex')}`;
 
-/**
- * A LOGIN role with a random password, member of the app role, as a DBA would set up the app's login.
- * Returns a pool connected as it to analytics_db.
- */
+/** The app's login (member of the app role), as a DBA would set it up; a pool connected as it to analytics_db. */
 export async function appLogin(world: PushWorld, appRole: string): Promise<{ pool: pg.Pool; login: string; drop(): Promise<void> }> {
-	const login = uniqueName('app_login');
-	const password = randomBytes(18).toString('base64url');
-	const admin = new pg.Client(adminConnection(world.analytics.database) as pg.ClientConfig);
-	await admin.connect();
-	try {
-		// CREATE ROLE cannot take a bound parameter; the password is random, test-only, and never logged.
-		await admin.query(`CREATE ROLE ${pg.escapeIdentifier(login)} LOGIN PASSWORD ${pg.escapeLiteral(password)} IN ROLE ${pg.escapeIdentifier(appRole)}`);
-	} finally {
-		await admin.end();
-	}
-	const pool = new pg.Pool({ host: world.analytics.host, port: world.analytics.port, database: world.analytics.database, user: login, password, max: 2 });
-	pool.on('error', () => undefined);
-	return {
-		pool,
-		login,
-		async drop() {
-			await pool.end();
-			const c = new pg.Client(adminConnection(world.analytics.database) as pg.ClientConfig);
-			await c.connect();
-			try {
-				await c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(login)}`);
-			} finally {
-				await c.end();
-			}
-		},
-	};
+	return createLogin(world.analytics.database, [appRole], 'app_login');
 }

@@ -1,0 +1,76 @@
+import { redactErrorText, safeErrorText, WITHHELD } from '../../../src/privacy/safeErrorText';
+import { displayUrl, redactUserinfo } from '../../../src/privacy/redactUserinfo';
+
+const pgError = (fields: Record<string, string>) => Object.assign(new Error(fields.message), fields);
+
+describe('safeErrorText: driver errors are rebuilt without row values', () => {
+	test('a COPY type error keeps type, SQLSTATE, column and CSV line, not the value', () => {
+		const text = safeErrorText(
+			pgError({ message: 'invalid input syntax for type integer: "someone@example.com"', code: '22P02', where: 'COPY _dwh_stage, line 3, column age: "someone@example.com"' }),
+		);
+		expect(text).toBe(`invalid input syntax for type integer: ${WITHHELD} [SQLSTATE 22P02] | COPY _dwh_stage, line 3, column age`);
+	});
+
+	test('a unique violation keeps the constraint and the key column list, not the key value', () => {
+		const text = safeErrorText(
+			pgError({ message: 'duplicate key value violates unique constraint "users_email_key"', code: '23505', constraint: 'users_email_key', detail: 'Key (email)=(x@y.co.za) already exists.' }),
+		);
+		expect(text).toBe(`duplicate key value violates unique constraint "users_email_key" [SQLSTATE 23505; constraint users_email_key] | Key (email)=(${WITHHELD}) already exists.`);
+	});
+
+	test('not-null, check and foreign-key details lose the row; COPY line text and SQL statements in CONTEXT go', () => {
+		const notNull = safeErrorText(pgError({ message: 'null value in column "id" of relation "t" violates not-null constraint', code: '23502', column: 'id', detail: 'Failing row contains (null, Thandi, 0821234567).' }));
+		expect(notNull).not.toMatch(/Thandi|082/);
+		expect(notNull).toContain('[SQLSTATE 23502; column id]');
+		const fk = safeErrorText(pgError({ message: 'insert or update on table "a" violates foreign key constraint "a_u_fkey"', code: '23503', detail: 'Key (user_email)=(a@b.c) is not present in table "users".' }));
+		expect(fk).toContain(`Key (user_email)=(${WITHHELD}) is not present in table "users".`);
+		const extra = safeErrorText(pgError({ message: 'extra data after last expected column', code: '22P04', where: 'COPY _dwh_stage, line 7: "7,Thandi,thandi@example.com,extra"' }));
+		expect(extra).toBe('extra data after last expected column [SQLSTATE 22P04] | COPY _dwh_stage, line 7');
+		const plpgsql = safeErrorText(pgError({ message: 'boom', code: 'P0001', where: 'SQL statement "INSERT INTO t VALUES (\'0821234567\')"\nPL/pgSQL function f() line 3 at EXECUTE' }));
+		expect(plpgsql).toBe('boom [SQLSTATE P0001] | PL/pgSQL function f() line 3 at EXECUTE');
+	});
+
+	test('encoding errors and JSON errors lose their bytes and tokens', () => {
+		expect(safeErrorText(pgError({ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' }))).toBe(`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`);
+		const json = safeErrorText(pgError({ message: 'invalid input syntax for type json', code: '22P02', detail: 'Token "thandi" is invalid.', where: 'JSON data, line 1: {"email": thandi...' }));
+		expect(json).toBe('invalid input syntax for type json [SQLSTATE 22P02]');
+	});
+
+	test('operational errors keep their detail and hint', () => {
+		const dl = safeErrorText(pgError({ message: 'deadlock detected', code: '40P01', detail: 'Process 12 waits for ShareLock on transaction 99; blocked by process 13.', hint: 'See server log for query details.' }));
+		expect(dl).toBe('deadlock detected [SQLSTATE 40P01] | Process 12 waits for ShareLock on transaction 99; blocked by process 13. | See server log for query details.');
+		expect(safeErrorText(pgError({ message: 'relation "x" does not exist', code: '42P01' }), { sqlstate: false })).toBe('relation "x" does not exist');
+	});
+});
+
+describe('redactErrorText: the same value shapes in plain text (dbt output, wrapped messages)', () => {
+	test('dbt database errors', () => {
+		const dbt = [
+			'Database Error in model stg_users (models/staging/stg_users.sql)',
+			'  invalid input syntax for type integer: "someone@example.com"',
+			'  DETAIL:  Key (email)=(someone@example.com) already exists.',
+			'  CONTEXT:  COPY stg_users, line 2, column age: "someone@example.com"',
+			'  Failing row contains (1, someone@example.com).',
+		].join('\n');
+		const out = redactErrorText(dbt);
+		expect(out).not.toContain('someone@example.com');
+		expect(out).toContain('Database Error in model stg_users');
+		expect(out).toContain('Key (email)=(');
+		expect(out).toContain('COPY stg_users, line 2, column age');
+	});
+
+	test('non-driver errors keep their message, minus URL passwords', () => {
+		expect(safeErrorText(new Error('CSV has 1 rows but the extract recorded 10'))).toBe('CSV has 1 rows but the extract recorded 10');
+		expect(safeErrorText(new Error('connect ECONNREFUSED at https://minio:s3cr3t@10.0.0.7:9000/bucket'))).toBe('connect ECONNREFUSED at https://***@10.0.0.7:9000/bucket');
+		expect(safeErrorText('plain string')).toBe('plain string');
+	});
+});
+
+describe('URL userinfo', () => {
+	test('every URL in a text loses its userinfo; displayUrl drops the query too', () => {
+		expect(redactUserinfo('a postgres://etl:pw@h:5432/db and http://key:sec@h/b')).toBe('a postgres://***@h:5432/db and http://***@h/b');
+		expect(redactUserinfo('http://user:p%40ss@minio:9000')).toBe('http://***@minio:9000');
+		expect(displayUrl('https://u:secret@fx.example/api?access_key=k')).toBe('https://fx.example/api');
+		expect(displayUrl('not a url user:pw@x')).toBe('not a url user:pw@x');
+	});
+});
