@@ -152,7 +152,10 @@ async function extractClaimedRun(
 			const upper = await chooseUpper(source, bounds);
 			windowUpper = upper.upper;
 			cappedBy = upper.cappedBy;
-			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${q(wm)} > ${escapeLiteral(windowLower)}::timestamptz AND ${q(wm)} <= ${escapeLiteral(windowUpper)}::timestamptz`;
+			// A watermark of '-infinity' (nothing read yet, or a full reseed) opens the window below: every row up to
+			// `upper`, including rows stamped '-infinity'.
+			const lowerBound = windowLower === '-infinity' ? '' : `${q(wm)} > ${escapeLiteral(windowLower)}::timestamptz AND `;
+			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${lowerBound}${q(wm)} <= ${escapeLiteral(windowUpper)}::timestamptz`;
 		} else {
 			windowUpper = bounds.clockBound;
 			cappedBy = 'snapshot';

@@ -287,7 +287,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 
 		const wm = await client.query<{ w: string }>(
 			`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
-			 VALUES ($1, coalesce($2::timestamptz, '2000-01-01T00:00:00Z'), now(), $3, $4, now())
+			 VALUES ($1, coalesce($2::timestamptz, '-infinity'), now(), $3, $4, now())
 			 ON CONFLICT (table_name) DO UPDATE SET
 			   last_extracted_at = greatest(w.last_extracted_at, EXCLUDED.last_extracted_at),
 			   last_loaded_at = now(), last_run_id = EXCLUDED.last_run_id,

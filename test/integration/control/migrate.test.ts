@@ -141,6 +141,31 @@ describe('migrateWarehouse', () => {
 		}
 	});
 
+	test('0070: watermarks still at the old 2000-01-01 seed become -infinity, moved ones stay', async () => {
+		const wh = await pool('mig_seed');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		const later = readdirSync(dir).filter((f) => f >= '0070');
+		const held = mkdtempSync(path.join(tmpdir(), 'dwh-migrations-later-'));
+		dirs.push(held);
+		for (const f of later) cpSync(path.join(dir, f), path.join(held, f));
+		for (const f of later) rmSync(path.join(dir, f));
+		await migrateWarehouse(wh, { dir });
+		await wh.query(`
+			INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
+			VALUES ('s_db__seeded', 's_db', 'seeded', 'incremental', 'append', 'created_at', '{id}', '5 minutes'),
+			       ('s_db__moved', 's_db', 'moved', 'incremental', 'append', 'created_at', '{id}', '5 minutes');
+			INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ('s_db__seeded');
+			INSERT INTO dwh_control.extract_watermarks (table_name, last_extracted_at) VALUES ('s_db__moved', '2026-11-20 10:00:00.123456+00');`);
+		for (const f of later) cpSync(path.join(held, f), path.join(dir, f));
+		await migrateWarehouse(wh, { dir });
+		const { rows } = await wh.query(`SELECT table_name, (last_extracted_at AT TIME ZONE 'UTC')::text AS w FROM dwh_control.extract_watermarks ORDER BY 1`);
+		expect(rows).toEqual([
+			{ table_name: 's_db__moved', w: '2026-11-20 10:00:00.123456' },
+			{ table_name: 's_db__seeded', w: '-infinity' },
+		]);
+	});
+
 	test('a warehouse that already had 0001 applied by hand migrates cleanly', async () => {
 		const wh = await pool('mig_pre0001');
 		const [first] = readMigrations(defaultMigrationsDir());

@@ -23,7 +23,7 @@ test('first sync adds every table of the shipped file with a watermark row seede
 	expect(report).toMatchObject({ version: shipped.version, dryRun: false, changed: [], unchanged: [], removed: [], warnings: [] });
 
 	const { rows } = await wh.query<{ n: string; wm: string; versions: string[] }>(
-		`SELECT count(*) AS n, count(*) FILTER (WHERE w.last_extracted_at = '2000-01-01T00:00:00Z') AS wm, array_agg(DISTINCT s.registry_version) AS versions
+		`SELECT count(*) AS n, count(*) FILTER (WHERE w.last_extracted_at = '-infinity') AS wm, array_agg(DISTINCT s.registry_version) AS versions
 		   FROM dwh_control.source_tables s JOIN dwh_control.extract_watermarks w USING (table_name)`,
 	);
 	expect(rows[0]).toEqual({ n: String(shipped.tables.length), wm: String(shipped.tables.length), versions: [shipped.version] });

@@ -26,7 +26,7 @@ afterAll(() => w.close());
 test('first run back-fills every row, advances the watermark to the window upper and moves the CSV', async () => {
 	const { ex, ld } = await runOnce();
 	expect(ex.rows).toBe(500);
-	expect(ex.window.lower).toMatch(/^1999-12-31 23:55:00\+00/);
+	expect(ex.window.lower).toBe('-infinity');
 	expect(ex.csvPath).toMatch(new RegExp(`^s3://[a-z0-9-]+/dataacuity/exports/${table}/\\d{8}_\\d{4}_SAST_${ex.runId}\\.csv$`));
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 500, rowsInserted: 500, rowsUpdated: 0, rowsUnchanged: 0 });
 	expect(ld.processedPath).toBe(ex.csvPath!.replace('/exports/', '/processed/'));
@@ -90,4 +90,28 @@ test('a re-read always takes the source\'s current version, even when its timest
 		w.wh.query(`SELECT email, updated_at::text FROM raw.${table} WHERE id = 10`),
 	]);
 	expect(dst.rows[0]).toEqual(src.rows[0]);
+});
+
+test('the first run back-fills rows stamped before 2000 (1970, 1999, -infinity), and a full reseed reads them again', async () => {
+	await w.src.query(`CREATE TABLE public.legacy_orders (id bigint PRIMARY KEY, note text, created_at timestamptz NOT NULL)`);
+	await w.src.query(`INSERT INTO public.legacy_orders VALUES
+		(1, 'epoch import', '1970-01-01 00:00:00+00'), (2, 'last of the old system', '1999-12-31 23:59:59.999999+00'),
+		(3, 'unknown date', '-infinity'), (4, 'new system', now() - interval '1 day')`);
+	const legacy = await w.register({ source_table: 'legacy_orders', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 hour', lookback: '5 minutes' });
+	const ids = async () => (await w.wh.query(`SELECT array_agg(id ORDER BY id)::int[] AS ids FROM raw.${legacy}`)).rows[0].ids as number[];
+
+	const ex = await extractTable(w.ctx, legacy);
+	expect(ex.window.lower).toBe('-infinity');
+	expect(ex.rows).toBe(4);
+	await loadBronze(w.ctx, { table: legacy, runId: ex.runId!, csvPath: ex.csvPath! });
+	expect(await ids()).toEqual([1, 2, 3, 4]);
+
+	// Rows lost from bronze by hand: the documented full reseed (reset_watermark without a time) brings them back.
+	await w.wh.query(`DELETE FROM raw.${legacy} WHERE id IN (1, 3)`);
+	expect((await w.wh.query(`SELECT dwh_control.reset_watermark($1)::text AS previous`, [legacy])).rows[0].previous).toBe(ex.window.upper);
+	const again = await extractTable(w.ctx, legacy);
+	expect(again.rows).toBe(4);
+	const ld = await loadBronze(w.ctx, { table: legacy, runId: again.runId!, csvPath: again.csvPath! });
+	expect(ld).toMatchObject({ rowsInserted: 2, rowsUnchanged: 2 });
+	expect(await ids()).toEqual([1, 2, 3, 4]);
 });
