@@ -31,7 +31,7 @@ interface StatusRow {
 
 /** The ready-made targets with their last run from dwh_control.push_runs; custom targets that have run are listed too. */
 export async function listTargets(warehouse: pg.Pool | pg.PoolClient): Promise<TargetListing[]> {
-	const { rows } = await warehouse.query<StatusRow>('SELECT * FROM dwh_control.push_target_status');
+	const { rows } = await warehouse.query<StatusRow>('SELECT * FROM dwh_control.push_target_statuses()');
 	const status = new Map(rows.map((r) => [r.target_name, r]));
 	const last = (name: string) => {
 		const s = status.get(name);

@@ -14,8 +14,10 @@ import { freshDatabase } from '../../harness/testEnv';
  * application_name tells the push's analytics session apart in pg_stat_activity.
  */
 export interface PushWorld {
+	/** The warehouse as the Push Back node sees it: its documented login, a member of dwh_pushback (reads marts.* only). */
 	warehouse: PostgresConnection;
 	analytics: PostgresConnection;
+	/** Superuser pool that builds fixtures and checks results. */
 	wh: pg.Pool;
 	an: pg.Pool;
 	push(target: PushTargetInput, opts?: PushOptions): Promise<PushResult>;
@@ -25,24 +27,28 @@ export interface PushWorld {
 }
 
 export async function createPushWorld(name: string): Promise<PushWorld> {
-	const warehouse = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_wh`)), applicationName: 'dwh-test' });
+	const admin = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_wh`)), applicationName: 'dwh-test' });
 	const analytics = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_an`)), applicationName: 'dwh-test' });
-	const wh = createPool(warehouse, { role: 'warehouse' });
+	const wh = createPool(admin, { role: 'warehouse' });
 	const an = createPool(analytics, { role: 'pushback' });
 	await migrateWarehouse(wh);
-	await wh.query('CREATE SCHEMA IF NOT EXISTS marts');
+	const pushLogin = await createLogin(admin.database, ['dwh_pushback'], 'pushback_login', { sessionRole: 'dwh_pushback' });
+	const warehouse = postgresConnectionSchema.parse(pushLogin.connection);
+	const whPush = createPool(warehouse, { role: 'warehouse' });
 	return {
 		warehouse,
 		analytics,
 		wh,
 		an,
-		push: (target, opts) => pushTarget({ warehouse: wh, analytics: an }, target, opts),
+		push: (target, opts) => pushTarget({ warehouse: whPush, analytics: an }, target, opts),
 		async rows(relation, orderBy) {
 			const { rows } = await an.query(`SELECT * FROM ${relation} ORDER BY ${orderBy}`);
 			return rows;
 		},
 		async close() {
-			await Promise.all([wh.end(), an.end()]);
+			await Promise.all([whPush.end(), an.end()]);
+			await pushLogin.drop();
+			await wh.end();
 		},
 	};
 }
