@@ -92,6 +92,8 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
 		listen_addresses: '127.0.0.1',
 		unix_socket_directories: '',
 		max_connections: 300,
+		// Sources in production use two-phase commit; the extract's window must be tested against prepared transactions.
+		max_prepared_transactions: 20,
 		fsync: 'off',
 		synchronous_commit: 'off',
 		full_page_writes: 'off',

@@ -143,13 +143,18 @@ async function extractClaimedRun(
 			if (!wmCol || !isTimestampType(wmCol.type)) {
 				throw new Error(`Watermark column ${wm} of ${t.table_name} must be a timestamp/timestamptz column in the source (found ${wmCol?.type ?? 'no such column'})`);
 			}
-			const { rows } = await lockClient.query<{ lower: string }>(
-				`SELECT (last_extracted_at - $2::interval)::text AS lower FROM dwh_control.extract_watermarks WHERE table_name = $1`,
+			const { rows } = await lockClient.query<{ lower: string; watermark: string }>(
+				`SELECT (last_extracted_at - $2::interval)::text AS lower, last_extracted_at::text AS watermark FROM dwh_control.extract_watermarks WHERE table_name = $1`,
 				[t.table_name, t.lookback],
 			);
 			if (!rows[0]) throw new Error(`No watermark row for ${t.table_name} — run \`npm run dwh:registry-sync\``);
 			windowLower = rows[0].lower;
-			const upper = await chooseUpper(source, bounds);
+			const upper = await chooseUpper(source, bounds, rows[0].watermark);
+			if (upper.cappedBy === 'prepared_transaction') {
+				notes.push(
+					`${bounds.preparedTransactions} prepared transaction(s) pending in ${t.source_db} since ${bounds.oldestPreparedAt} hold the window at the watermark until COMMIT PREPARED / ROLLBACK PREPARED (pg_prepared_xacts)`,
+				);
+			}
 			windowUpper = upper.upper;
 			cappedBy = upper.cappedBy;
 			// A watermark of '-infinity' (nothing read yet, or a full reseed) opens the window below: every row up to

@@ -9,6 +9,12 @@ import type pg from 'pg';
  * visible to the snapshot taken afterwards) or is still running and holds `upper` below its own start time.
  * That relies on the watermark column being stamped no earlier than its transaction's start — true for
  * `DEFAULT now()`, `now()` in triggers and clock_timestamp(); for application-supplied clocks, safety_lag covers skew.
+ *
+ * Prepared (two-phase) transactions have left their session, so pg_stat_activity no longer lists them, and Postgres
+ * keeps only the time they were prepared, not the time they started (their rows' stamps can be far older). While one
+ * is pending in the source database the window does not advance past the current watermark: every earlier run held
+ * its upper below that transaction's start (it was then running in a session, or not started), so its rows, once
+ * committed, fall into a later window. pg_prepared_xacts is readable without pg_read_all_stats, also on a standby.
  */
 export interface PreSnapshotBounds {
 	/** clock_timestamp() - safety_lag */
@@ -20,6 +26,9 @@ export interface PreSnapshotBounds {
 	inRecovery: boolean;
 	/** False when the role cannot see other sessions' xact_start (needs pg_read_all_stats). */
 	canSeeAllSessions: boolean;
+	/** Prepared transactions pending in this database, and when the oldest was prepared. */
+	preparedTransactions: number;
+	oldestPreparedAt: string | null;
 }
 
 export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: string, ownApplicationName: string): Promise<PreSnapshotBounds> {
@@ -29,6 +38,8 @@ export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: st
 		replay_bound: string | null;
 		in_recovery: boolean;
 		can_see_all: boolean;
+		prepared: number;
+		oldest_prepared: string | null;
 	}>(
 		`SELECT (clock_timestamp() - $1::interval)::text AS clock_bound,
 		        (SELECT min(xact_start) - interval '1 microsecond'
@@ -42,7 +53,10 @@ export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: st
 		        CASE WHEN pg_is_in_recovery() THEN (pg_last_xact_replay_timestamp() - $1::interval)::text END AS replay_bound,
 		        pg_is_in_recovery() AS in_recovery,
 		        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-		          OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_see_all`,
+		          OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_see_all,
+		        p.prepared, p.oldest_prepared
+		   FROM (SELECT count(*)::int AS prepared, min(prepared)::text AS oldest_prepared
+		           FROM pg_prepared_xacts WHERE database = current_database()) p`,
 		[safetyLag, ownApplicationName],
 	);
 	const r = rows[0];
@@ -52,23 +66,29 @@ export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: st
 		replayBound: r.replay_bound,
 		inRecovery: r.in_recovery,
 		canSeeAllSessions: r.can_see_all,
+		preparedTransactions: r.prepared,
+		oldestPreparedAt: r.oldest_prepared,
 	};
 }
 
 export interface WindowUpper {
 	upper: string;
-	cappedBy: 'safety_lag' | 'in_flight_transaction' | 'replay_lag';
+	cappedBy: 'safety_lag' | 'in_flight_transaction' | 'replay_lag' | 'prepared_transaction';
 }
 
-/** The smallest bound wins; compared in SQL so no precision is lost in JS. */
-export async function chooseUpper(client: pg.PoolClient, b: PreSnapshotBounds): Promise<WindowUpper> {
+/**
+ * The smallest bound wins; compared in SQL so no precision is lost in JS. `watermark` is the table's current one:
+ * the bound while a prepared transaction is pending.
+ */
+export async function chooseUpper(client: pg.PoolClient, b: PreSnapshotBounds, watermark: string): Promise<WindowUpper> {
 	const { rows } = await client.query<{ upper: string; capped_by: WindowUpper['cappedBy'] }>(
 		`SELECT bound::text AS upper, name AS capped_by
-		   FROM (VALUES ($1::timestamptz, 'safety_lag'), ($2::timestamptz, 'in_flight_transaction'), ($3::timestamptz, 'replay_lag')) v(bound, name)
+		   FROM (VALUES ($1::timestamptz, 'safety_lag'), ($2::timestamptz, 'in_flight_transaction'), ($3::timestamptz, 'replay_lag'),
+		                ($4::timestamptz, 'prepared_transaction')) v(bound, name)
 		  WHERE bound IS NOT NULL
 		  ORDER BY bound ASC, name
 		  LIMIT 1`,
-		[b.clockBound, b.inFlightBound, b.replayBound],
+		[b.clockBound, b.inFlightBound, b.replayBound, b.preparedTransactions > 0 ? watermark : null],
 	);
 	return { upper: rows[0].upper, cappedBy: rows[0].capped_by };
 }

@@ -25,21 +25,24 @@ export function adminConnection(database = 'postgres'): PostgresConnectionInput 
 	return { host: e.host, port: e.port, user: e.user, password: e.password, database, applicationName: 'dwh-test' };
 }
 
-/** Creates an empty database with a unique name derived from `name` and returns a connection to it. */
-export async function freshDatabase(name: string): Promise<PostgresConnectionInput> {
+/**
+ * Creates an empty database with a unique name derived from `name` and returns a connection to it; on the shared
+ * test cluster unless `server` (a superuser connection to another cluster) is given.
+ */
+export async function freshDatabase(name: string, server: PostgresConnectionInput = adminConnection()): Promise<PostgresConnectionInput> {
 	const db = `${name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomBytes(3).toString('hex')}`;
-	const admin = new pg.Client(adminConnection() as pg.ClientConfig);
+	const admin = new pg.Client({ ...server, database: 'postgres' } as pg.ClientConfig);
 	await admin.connect();
 	try {
 		await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(db)}`);
 	} finally {
 		await admin.end();
 	}
-	return adminConnection(db);
+	return { ...server, database: db };
 }
 
-export async function dropDatabase(database: string): Promise<void> {
-	const admin = new pg.Client(adminConnection() as pg.ClientConfig);
+export async function dropDatabase(database: string, server: PostgresConnectionInput = adminConnection()): Promise<void> {
+	const admin = new pg.Client({ ...server, database: 'postgres' } as pg.ClientConfig);
 	await admin.connect();
 	try {
 		await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);

@@ -1,6 +1,6 @@
 import { fakerEN_ZA as faker } from '@faker-js/faker';
 import type pg from 'pg';
-import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
+import { postgresConnectionSchema, type PostgresConnection, type PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { migrateCompliance } from '../../../src/anonymise/complianceMigrate';
 import { loadPolicies, type LoadedPolicy } from '../../../src/anonymise/policyLoader';
@@ -41,9 +41,10 @@ export const TEST_SECRETS = {
 	vaultEncryptionKey: 'test-only-vault-key-fedcba9876543210fedcba9876543210',
 };
 
-export async function createAnonWorld(name: string, secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS)): Promise<AnonWorld> {
-	const whConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`));
-	const vaultConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_vault`));
+/** `server`: a superuser connection to another cluster than the shared test one (one started with its own settings). */
+export async function createAnonWorld(name: string, secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS), server?: PostgresConnectionInput): Promise<AnonWorld> {
+	const whConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`, server));
+	const vaultConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_vault`, server));
 	const wh = createPool(whConn);
 	const vaultDb = createPool(vaultConn);
 	await migrateWarehouse(wh);
@@ -67,8 +68,8 @@ export async function createAnonWorld(name: string, secrets: AnonymisationSecret
 		async close() {
 			await wh.end();
 			await vaultDb.end();
-			await dropDatabase(whConn.database).catch(() => undefined);
-			await dropDatabase(vaultConn.database).catch(() => undefined);
+			await dropDatabase(whConn.database, server).catch(() => undefined);
+			await dropDatabase(vaultConn.database, server).catch(() => undefined);
 		},
 	};
 }

@@ -24,6 +24,16 @@ beforeAll(async () => {
 		       ('x_db__fresh', 'loaded', 'incremental', now() - interval '2 hours', now() - interval '2 hours', NULL),
 		       ('x_db__fresh', 'failed', 'incremental', now() - interval '10 minutes', now() - interval '9 minutes', 'S3 down: ECONNREFUSED');
 
+		-- x_db__held loads every 5 minutes, but a prepared transaction has held its window for 2 hours.
+		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence, enabled)
+		VALUES ('x_db__held', 'x_db', 'held', 'incremental', 'append', 'created_at', '{id}', '5 minutes', true);
+		WITH r AS (
+			INSERT INTO dwh_control.extract_runs (table_name, status, mode, window_upper, upper_capped_by, run_started_at, run_finished_at)
+			VALUES ('x_db__held', 'loaded', 'incremental', now() - interval '2 hours', 'prepared_transaction', now() - interval '2 minutes', now() - interval '1 minute')
+			RETURNING run_id)
+		INSERT INTO dwh_control.extract_watermarks (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run)
+		SELECT 'x_db__held', now() - interval '2 hours', now() - interval '1 minute', run_id, 0 FROM r;
+
 		INSERT INTO dwh_control.dbt_runs (run_id, project, command, selection, status, started_at, finished_at, error_message)
 		VALUES ('d1', 'dataacuity', 'build', '{tag:hourly}', 'failed', now() - interval '2 hours', now() - interval '2 hours', 'model.dataacuity.x: boom'),
 		       ('d2', 'dataacuity', 'build', '{tag:nightly}', 'failed', now() - interval '2 hours', now() - interval '2 hours', 'healed'),
@@ -67,6 +77,12 @@ test('v_pipeline_alerts lists each open problem once per stage, and nothing that
 		{ area: 'dbt', alert: 'dbt_failed', subject: 'build tag:hourly', detail: 'model.dataacuity.x: boom' },
 		{ area: 'extract', alert: 'extract_failed', subject: 'x_db__fresh', detail: 'S3 down: ECONNREFUSED' },
 		{ area: 'extract', alert: 'freshness_stale', subject: 'x_db__stale', detail: expect.stringMatching(/^last load .*, cadence 00:05:00$/) },
+		{
+			area: 'extract',
+			alert: 'watermark_held_back',
+			subject: 'x_db__held',
+			detail: expect.stringMatching(/^watermark .* is 02:00:00 behind although loads run; the last run was capped by prepared_transaction$/),
+		},
 		{ area: 'pushback', alert: 'push_failed', subject: 'tagme.user_summary', detail: 'analytics_db down' },
 		{ area: 'rtbf', alert: 'rtbf_partial', subject: 'request 1', detail: 'vault purge failed (2.00 days open)' },
 		{ area: 'rtbf', alert: 'rtbf_sla_at_risk', subject: 'request 4', detail: '(28.00 days open)' },
@@ -77,6 +93,6 @@ test('the read-only role (dashboards) can read it', async () => {
 	await client.query('SAVEPOINT ro');
 	await client.query('SET LOCAL ROLE dwh_readonly');
 	const { rows } = await client.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts`);
-	expect(rows[0].n).toBe(8);
+	expect(rows[0].n).toBe(9);
 	await client.query('ROLLBACK TO SAVEPOINT ro');
 });

@@ -142,3 +142,47 @@ test('upsert, without pg_read_all_stats: a version committed late with an older 
 		await ctx.close();
 	}
 });
+
+test('a prepared (two-phase) transaction holds the window at the watermark until COMMIT PREPARED, so its rows are not skipped', async () => {
+	const role = `extract_${randomBytes(3).toString('hex')}`;
+	const password = randomBytes(12).toString('hex');
+	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`); // no pg_read_all_stats: pg_prepared_xacts is public
+	await w.src.query(`CREATE TABLE public.payouts (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
+	await w.src.query(`GRANT SELECT ON public.payouts TO ${role}`);
+	await w.src.query(`INSERT INTO public.payouts (id, created_at) VALUES (1, now() - interval '1 hour')`);
+	const table = await w.register({ source_table: 'payouts', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', lookback: '0 seconds' });
+	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
+	const gid = `payout_${randomBytes(4).toString('hex')}`;
+	const watermark = async () => (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
+	let pending = false;
+	try {
+		await extractAndLoad(ctx, table);
+		// The two-phase writer stamps row 2 with its start time, prepares and leaves its session.
+		const writer = new pg.Client(connOf(w.source));
+		await writer.connect();
+		await writer.query('BEGIN');
+		await writer.query(`INSERT INTO public.payouts (id) VALUES (2)`);
+		await writer.query(`PREPARE TRANSACTION '${gid}'`);
+		pending = true;
+		await writer.end();
+		await new Promise((r) => setTimeout(r, 50));
+		await w.src.query(`INSERT INTO public.payouts (id) VALUES (3)`); // newer stamp, committed first
+
+		const before = await watermark();
+		const held = await extractAndLoad(ctx, table);
+		expect(held.ex.window.upperCappedBy).toBe('prepared_transaction');
+		expect(held.ex.message).toMatch(/1 prepared transaction\(s\) pending in \w+ since .* hold the window at the watermark/);
+		expect(held.ex.rows).toBe(0);
+		expect(await watermark()).toBe(before);
+
+		await w.src.query(`COMMIT PREPARED '${gid}'`);
+		pending = false;
+		const after = await extractAndLoad(ctx, table);
+		expect(after.ex.window.upperCappedBy).toBe('safety_lag');
+		expect(after.ex.rows).toBe(2);
+		expect((await w.wh.query(`SELECT array_agg(id ORDER BY id)::int[] AS ids FROM raw.${table}`)).rows[0].ids).toEqual([1, 2, 3]);
+	} finally {
+		if (pending) await w.src.query(`ROLLBACK PREPARED '${gid}'`);
+		await ctx.close();
+	}
+});

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { anonymiseItems, warehouseLookups } from '../../../src/anonymise/itemMode';
+import { ParameterLoggingError } from '../../../src/anonymise/logSafety';
+import { saltTypesOf } from '../../../src/anonymise/policy.schema';
+import { anonymiseRelation, policyTable } from '../../../src/anonymise/runner';
+import { resolveActiveSalts } from '../../../src/anonymise/saltVersions';
+import { anonymisationSecretsSchema } from '../../../src/anonymise/secrets.schema';
+import { TokenVault } from '../../../src/anonymise/vault';
+import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
+import { startPostgres, type PostgresServer } from '../../../src/devstack/postgresServer';
+import { createPool } from '../../../src/transport/postgres';
+import { createAnonWorld, loadSyntheticPii, type AnonWorld } from '../anonymise/world';
+
+/**
+ * A cluster of its own, configured the way a careless DBA might: auto_explain (shared_preload_libraries) logging
+ * every plan with ANALYZE, VERBOSE, nested statements and all parameters; every statement logged with all its
+ * parameters; pg_stat_statements tracking everything. Anonymise runs as a login of the ETL role (n8n_etl). Without
+ * the privilege to switch those off it refuses, naming the settings; given it (GRANT SET ON PARAMETER), a build
+ * leaves no salt or key in the server log or in pg_stat_statements.
+ */
+const ETL_ROLE = 'n8n_etl';
+let server: PostgresServer;
+let baseDir: string;
+let admin: PostgresConnectionInput;
+let w: AnonWorld;
+let login: { user: string; password: string };
+let whAsEtl: pg.Pool;
+const hex = () => randomBytes(32).toString('hex');
+const secrets = anonymisationSecretsSchema.parse({
+	salts: { users: { '1': hex() }, emails: { '1': hex() }, phones: { '1': hex() }, devices: { '1': hex() } },
+	hmacKey: hex(),
+	vaultEncryptionKey: hex(),
+});
+const allSecrets = [secrets.hmacKey, secrets.vaultEncryptionKey!, ...Object.values(secrets.salts).flatMap((v) => Object.values(v))];
+
+beforeAll(async () => {
+	baseDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-serverlog-'));
+	server = await startPostgres({
+		baseDir,
+		settings: {
+			shared_buffers: '32MB',
+			max_connections: 40,
+			shared_preload_libraries: 'auto_explain,pg_stat_statements',
+			log_statement: 'all',
+			log_min_duration_statement: 0,
+			log_min_error_statement: 'error',
+			log_parameter_max_length: -1,
+			log_parameter_max_length_on_error: -1,
+			'auto_explain.log_min_duration': 0,
+			'auto_explain.log_analyze': 'on',
+			'auto_explain.log_verbose': 'on',
+			'auto_explain.log_nested_statements': 'on',
+			'auto_explain.log_parameter_max_length': -1,
+			'pg_stat_statements.track': 'all',
+			'pg_stat_statements.track_utility': 'on',
+		},
+	});
+	admin = { host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres' };
+	w = await createAnonWorld('serverlog', secrets, admin);
+	await loadSyntheticPii(w.wh, 12);
+	await w.wh.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+	// The ETL login as a DBA sets it up: member of the ETL role, reads bronze, and (USERSET, so it cannot stop us)
+	// prints plan trees into the log.
+	login = { user: `etl_login_${randomBytes(3).toString('hex')}`, password: randomBytes(18).toString('base64url') };
+	await w.wh.query(`CREATE ROLE ${login.user} LOGIN PASSWORD ${pg.escapeLiteral(login.password)} IN ROLE ${ETL_ROLE}`);
+	await w.wh.query(`ALTER ROLE ${login.user} SET debug_print_plan = on`);
+	await w.wh.query(`GRANT SELECT ON ALL TABLES IN SCHEMA raw TO ${ETL_ROLE}`);
+	whAsEtl = createPool({ ...w.whConn, user: login.user, password: login.password });
+}, 180_000);
+afterAll(async () => {
+	await whAsEtl?.end();
+	await w?.close();
+	await server?.stop();
+	rmSync(baseDir, { recursive: true, force: true });
+});
+
+const depsAsEtl = () => ({ warehouse: whAsEtl, secrets, vault: new TokenVault(w.vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! }), executionId: `serverlog-${randomBytes(4).toString('hex')}` });
+
+test('a login that may not switch parameter logging off is refused, naming each setting and the fix', async () => {
+	const err = await anonymiseRelation(depsAsEtl(), { policy: w.policy('auth_db'), table: 'users' }).catch((e: Error) => e);
+	expect(err).toBeInstanceOf(ParameterLoggingError);
+	const msg = (err as Error).message;
+	expect(msg).toContain('auto_explain.log_min_duration = 0');
+	expect(msg).toContain('log_parameter_max_length = -1');
+	expect(msg).toContain('ALTER ROLE <this login> SET auto_explain.log_min_duration = -1');
+	expect(msg).not.toContain('debug_print_plan'); // user-settable: forced off, not a refusal
+	expect((await w.wh.query(`SELECT to_regclass('intermediate.int_auth_db__users') AS t`)).rows[0].t).toBeNull();
+	expect((await w.wh.query(`SELECT status FROM dwh_control.anonymise_runs ORDER BY run_id DESC LIMIT 1`)).rows[0].status).toBe('failed');
+});
+
+test('given SET on those parameters, a build under full logging leaves no salt or key in the server log or pg_stat_statements', async () => {
+	await w.wh.query(`GRANT SET ON PARAMETER log_parameter_max_length, auto_explain.log_min_duration, auto_explain.log_parameter_max_length TO ${login.user}`);
+	const deps = depsAsEtl();
+	const policy = w.policy('auth_db');
+	for (const t of ['users', 'sessions', 'kyc_records']) {
+		expect((await anonymiseRelation(deps, { policy, table: t })).rowsOut).toBeGreaterThan(0);
+	}
+	const table = policyTable(policy.policy, 'users');
+	const { rows: input } = await w.wh.query('SELECT * FROM raw.auth_db__users LIMIT 3');
+	await anonymiseItems({ salts: await resolveActiveSalts(whAsEtl, secrets.salts, saltTypesOf(table)), hmacKey: secrets.hmacKey, lookups: warehouseLookups(whAsEtl), vault: deps.vault }, { policy: policy.policy, table, asOf: '2026-11-25' }, input);
+
+	const log = readFileSync(path.join(baseDir, 'postgres.log'), 'utf8');
+	// Logging was really on: parameters of ordinary statements, auto_explain plans, and this run's own statements.
+	expect(log).toMatch(/parameters: \$1 = /);
+	expect(log).toMatch(/Query Parameters: \$1 = /);
+	expect(log).toContain('Query Text:');
+	expect(log).toContain(deps.executionId);
+	expect(allSecrets.filter((s) => log.includes(s))).toEqual([]);
+
+	const { rows } = await w.wh.query<{ query: string }>('SELECT query FROM pg_stat_statements');
+	expect(rows.some((r) => /intermediate/.test(r.query))).toBe(true);
+	expect(allSecrets.filter((s) => rows.some((r) => r.query.includes(s)))).toEqual([]);
+});
