@@ -10,6 +10,7 @@ import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
 import { mergeIncrement, planIncremental, publishedKey, readInputState, registryKey } from './incrementalBuild';
 import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
+import { publishTable } from '../transport/publishTable';
 
 const q = pg.escapeIdentifier;
 export const INTERMEDIATE_SCHEMA = 'intermediate';
@@ -259,8 +260,8 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	await piiCheck(build);
 	const keyIndex = key && 'keys' in key ? await uniqueKeyIndex(client, build, key.keys) : null;
 
-	await client.query(`DROP TABLE IF EXISTS ${q(INTERMEDIATE_SCHEMA)}.${q(output)}`);
-	await client.query(`ALTER TABLE ${target} RENAME TO ${q(output)}`);
+	const { recreated } = await publishTable(client, INTERMEDIATE_SCHEMA, build, output);
+	if (recreated.length) ctx.deps.log?.(`anonymise: ${INTERMEDIATE_SCHEMA}.${output} — recreated the views that read it: ${recreated.join(', ')}`);
 	if (keyIndex) await client.query(`ALTER INDEX ${q(INTERMEDIATE_SCHEMA)}.${q(keyIndex)} RENAME TO ${q(`${output.slice(0, 58)}_key`)}`);
 	await comment('full');
 	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark, inputLoadedRuns: state.loadedRuns };

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { withTransaction } from '../transport/postgres';
+import { publishTable } from '../transport/publishTable';
 import { enrichRelationSchema, type EnrichRelationInput } from './config.schema';
 import { parseConfig } from './parseConfig';
-import { describeRelation, ident, qualified } from './relation';
+import { describeRelation, qualified } from './relation';
 import { buildEnriched, checkColumns, prepareStages, stagesFor, type StageTiming } from './stages';
 
 export interface EnrichRelationReport {
@@ -19,7 +20,8 @@ export interface EnrichRelationReport {
  * Enrich Relation: reads `source` (an intermediate.* relation) and writes `target` (intermediate.enr_<name>, the only
  * place the config schema lets it write; migration 0020 creates the schema) as a new table with the chosen
  * families' columns added. The table is built under a side name and swapped in at commit, so readers of the old
- * target see it until the new one is complete, and a failure leaves the old one untouched.
+ * target see it until the new one is complete, and a failure leaves the old one untouched. Views on the target are
+ * recreated on the new table (publishTable).
  */
 export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, log?: (m: string) => void): Promise<EnrichRelationReport> {
 	const cfg = parseConfig(enrichRelationSchema, input, 'Enrich Relation config');
@@ -34,13 +36,13 @@ export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, 
 		client.release();
 	}
 	const [schema, table] = cfg.target.split('.');
-	const building = `${schema}.${`${table}__enriching`.slice(0, 63)}`;
+	const buildingTable = `${table}__enriching`.slice(0, 63);
+	const building = `${schema}.${buildingTable}`;
 	const { rows, timings } = await withTransaction(pool, async (tx) => {
 		await tx.query(`SET LOCAL work_mem = '${cfg.workMem}'`);
 		await tx.query(`DROP TABLE IF EXISTS ${qualified(building)}`);
 		const built = await buildEnriched(tx, { source: cfg.source, target: building, targetIsTemp: false, stages, log });
-		await tx.query(`DROP TABLE IF EXISTS ${qualified(cfg.target)}`);
-		await tx.query(`ALTER TABLE ${qualified(building)} RENAME TO ${ident(table)}`);
+		await publishTable(tx, schema, buildingTable, table);
 		await tx.query(`ANALYZE ${qualified(cfg.target)}`);
 		return built;
 	});

@@ -44,7 +44,7 @@ export async function createLogin(database: string, memberOf: string[], prefix =
 			const c = new pg.Client(adminConnection(database) as pg.ClientConfig);
 			await c.connect();
 			try {
-				await c.query(`DROP OWNED BY ${pg.escapeIdentifier(login)}`);
+				await c.query(`DROP OWNED BY ${pg.escapeIdentifier(login)} CASCADE`);
 				await c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(login)}`);
 			} finally {
 				await c.end();
