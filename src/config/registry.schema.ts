@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sqlIdentifier } from './identifiers';
+import { isIanaTimeZone } from './timeZone';
 
 /** A Postgres interval literal such as '15 minutes', '1 hour', '00:05:00'. Parsed by Postgres, so only shape-checked here. */
 const intervalText = (field: string) =>
@@ -24,6 +25,11 @@ export const sourceTableSchema = z
 		/** append: rows never change after insert (ON CONFLICT DO NOTHING); upsert: the later run's version wins (mergeSql.ts); replace: snapshot. */
 		load_strategy: z.enum(loadStrategies),
 		watermark_column: sqlIdentifier('watermark_column').nullable().default(null),
+		/**
+		 * Required when the watermark column is `timestamp without time zone`: the IANA zone of the sessions that write
+		 * it (their local time is what is stored). Without it such a table is refused, not read in a guessed zone.
+		 */
+		watermark_time_zone: z.string().min(1).nullable().default(null),
 		key_columns: z.array(sqlIdentifier('key_columns[]')).min(1, 'key_columns needs at least one column'),
 		cadence: intervalText('cadence'),
 		lookback: intervalText('lookback').default('0 seconds'),
@@ -42,6 +48,13 @@ export const sourceTableSchema = z
 		}
 		if (t.mode === 'incremental' && !t.watermark_column) {
 			ctx.addIssue({ code: 'custom', path: ['watermark_column'], message: `${where}: incremental tables need a watermark_column` });
+		}
+		if (t.watermark_time_zone !== null) {
+			if (!t.watermark_column) {
+				ctx.addIssue({ code: 'custom', path: ['watermark_time_zone'], message: `${where}: watermark_time_zone only applies to a watermark_column` });
+			} else if (!isIanaTimeZone(t.watermark_time_zone)) {
+				ctx.addIssue({ code: 'custom', path: ['watermark_time_zone'], message: `${where}: watermark_time_zone "${t.watermark_time_zone}" is not an IANA time zone (e.g. UTC, Africa/Johannesburg)` });
+			}
 		}
 		if (t.mode === 'snapshot' && t.watermark_column) {
 			ctx.addIssue({ code: 'custom', path: ['watermark_column'], message: `${where}: snapshot tables must not set watermark_column` });

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 
-const COLUMNS = `table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column, key_columns,
+const COLUMNS = `table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column, watermark_time_zone, key_columns,
 	cadence::text AS cadence, lookback::text AS lookback, safety_lag::text AS safety_lag, schema_drift_policy,
 	excluded_columns, enabled, description`;
 

@@ -15,6 +15,7 @@ export const SYNCED_FIELDS = [
 	'mode',
 	'load_strategy',
 	'watermark_column',
+	'watermark_time_zone',
 	'key_columns',
 	'cadence',
 	'lookback',
@@ -224,11 +225,13 @@ function diff(from: Row, to: Row): FieldChange[] {
 async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<void> {
 	await client.query(
 		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column,
-		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version,
+		        watermark_time_zone)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		 ON CONFLICT (table_name) DO UPDATE SET
 		        source_db = EXCLUDED.source_db, source_schema = EXCLUDED.source_schema, source_table = EXCLUDED.source_table,
 		        mode = EXCLUDED.mode, load_strategy = EXCLUDED.load_strategy, watermark_column = EXCLUDED.watermark_column,
+		        watermark_time_zone = EXCLUDED.watermark_time_zone,
 		        key_columns = EXCLUDED.key_columns, cadence = EXCLUDED.cadence, lookback = EXCLUDED.lookback,
 		        safety_lag = EXCLUDED.safety_lag, schema_drift_policy = EXCLUDED.schema_drift_policy,
 		        excluded_columns = EXCLUDED.excluded_columns, enabled = EXCLUDED.enabled, description = EXCLUDED.description,
@@ -250,6 +253,7 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 			r.enabled,
 			r.description,
 			version,
+			r.watermark_time_zone,
 		],
 	);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SQL_IDENTIFIER, sqlIdentifier } from '../config/identifiers';
+import { isIanaTimeZone } from '../config/timeZone';
 import { ENRICH_TARGET } from '../config/writeTargets';
 
 const isRelationName = (v: string) => {
@@ -26,17 +27,8 @@ const enrichTarget = (field: string) =>
 		message: `${field} must be intermediate.enr_<name> (Enrich Relation replaces only its own tables, never raw, dwh_control, compliance, an Anonymise output or a mart), got ${v}`,
 	}));
 
-function isTimeZone(tz: string): boolean {
-	try {
-		new Intl.DateTimeFormat('en', { timeZone: tz });
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 export const timeZone = (field: string) =>
-	z.string().refine(isTimeZone, `${field} must be an IANA time zone such as Africa/Johannesburg`);
+	z.string().refine(isIanaTimeZone, `${field} must be an IANA time zone such as Africa/Johannesburg`);
 
 export const countryCode = (field: string) =>
 	z

@@ -1,3 +1,4 @@
+import { isIanaTimeZone } from '../config/timeZone';
 /**
  * `<YYYYMMDD_HHMM>_<TZ>_<run id>.csv` (manual §4 B plus the run id, so two runs in the same minute never collide).
  * The zone abbreviation is the local one (SAST, EAT, UTC); zones without a letters-only abbreviation get
@@ -36,9 +37,7 @@ export function zoneLabel(at: Date, timeZone: string): string {
 }
 
 export function assertTimeZone(timeZone: string): void {
-	try {
-		new Intl.DateTimeFormat('en-US', { timeZone });
-	} catch {
+	if (!isIanaTimeZone(timeZone)) {
 		throw new Error(`Export Timezone "${timeZone}" is not an IANA time zone (e.g. Africa/Johannesburg, UTC)`);
 	}
 }

@@ -1,4 +1,4 @@
-import { escapeIdentifier as q, escapeLiteral } from 'pg';
+import { escapeIdentifier as q } from 'pg';
 import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import type { ExtractResult } from '../config/run.schema';
@@ -9,7 +9,8 @@ import type { PipelineContext } from '../pipeline/context';
 import { ensureBronzeTable } from './bronzeSchema';
 import { exportCsv } from './csvExport';
 import { assertTimeZone, csvFileName } from './csvFileName';
-import { isTimestampType, readSourceColumns } from './sourceColumns';
+import { readSourceColumns } from './sourceColumns';
+import { resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
 import { chooseUpper, readPreSnapshotBounds } from './window';
 import { safeErrorText } from '../privacy/safeErrorText';
 
@@ -127,6 +128,9 @@ async function extractClaimedRun(
 		if (columns.length === 0) {
 			throw new Error(`Source table ${t.source_db}.${t.source_schema}.${t.source_table} not found (or it has no columns) — check the registry entry`);
 		}
+		// Checked before bronze is created or altered: a refused table leaves no trace.
+		const wmCol = t.mode === 'incremental' ? await resolveWatermarkColumn(source, t, columns) : null;
+		if (wmCol?.note) notes.push(wmCol.note);
 		const drift = await ensureBronzeTable(lockClient, t, columns);
 		if (drift.addedColumns.length) notes.push(`bronze gained column(s) ${drift.addedColumns.join(', ')}`);
 		if (drift.missingInSource.length) notes.push(`column(s) ${drift.missingInSource.join(', ')} gone from source; bronze keeps them (NULL for new rows)`);
@@ -137,12 +141,7 @@ async function extractClaimedRun(
 		let windowUpper: string;
 		let cappedBy: string;
 		let selectSql: string;
-		if (t.mode === 'incremental') {
-			const wm = t.watermark_column!;
-			const wmCol = columns.find((c) => c.name === wm);
-			if (!wmCol || !isTimestampType(wmCol.type)) {
-				throw new Error(`Watermark column ${wm} of ${t.table_name} must be a timestamp/timestamptz column in the source (found ${wmCol?.type ?? 'no such column'})`);
-			}
+		if (wmCol) {
 			const { rows } = await lockClient.query<{ lower: string; watermark: string }>(
 				`SELECT (last_extracted_at - $2::interval)::text AS lower, last_extracted_at::text AS watermark FROM dwh_control.extract_watermarks WHERE table_name = $1`,
 				[t.table_name, t.lookback],
@@ -157,10 +156,7 @@ async function extractClaimedRun(
 			}
 			windowUpper = upper.upper;
 			cappedBy = upper.cappedBy;
-			// A watermark of '-infinity' (nothing read yet, or a full reseed) opens the window below: every row up to
-			// `upper`, including rows stamped '-infinity'.
-			const lowerBound = windowLower === '-infinity' ? '' : `${q(wm)} > ${escapeLiteral(windowLower)}::timestamptz AND `;
-			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${lowerBound}${q(wm)} <= ${escapeLiteral(windowUpper)}::timestamptz`;
+			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${windowPredicate(wmCol, windowLower, windowUpper)}`;
 		} else {
 			windowUpper = bounds.clockBound;
 			cappedBy = 'snapshot';

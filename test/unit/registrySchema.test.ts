@@ -14,6 +14,8 @@ test.each([
 	[{ ...base, cadence: 'soonish' }, 'cadence', "cadence must be a Postgres interval such as '15 minutes'"],
 	[{ ...base, excluded_columns: ['id'] }, 'excluded_columns', 'key column id cannot be excluded'],
 	[{ ...base, key_columns: [] }, 'key_columns', 'key_columns needs at least one column'],
+	[{ ...base, watermark_time_zone: 'Mars/Olympus' }, 'watermark_time_zone', 'watermark_time_zone "Mars/Olympus" is not an IANA time zone'],
+	[{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, watermark_time_zone: 'UTC' }, 'watermark_time_zone', 'watermark_time_zone only applies to a watermark_column'],
 ])('rejects a bad entry and names the field (%#)', (entry, field, message) => {
 	const r = sourceTableSchema.safeParse(entry);
 	expect(r.success).toBe(false);
