@@ -20,10 +20,10 @@ export interface RuntimeAvailability {
 export interface E2eState {
 	/** Scratch directory of this run: user folders, generated credential files, logs. */
 	runDir: string;
-	/** The packed pack (npm pack of the freshly built dist/). */
+	/** The tarball the README's install block packed. */
 	tarball: string;
-	/** A nodes folder with the pack installed community-style; copied into each n8n user folder. */
-	nodesDir: string;
+	/** Per runtime, the `~/.n8n/nodes` the README's install block produced with that runtime's npm (null: no runtime). */
+	nodesDirs: { n8n1: string; n8n2: string | null };
 	stack: TestEnvState;
 	runtimes: { n8n1: RuntimeAvailability; n8n2: RuntimeAvailability };
 	redisServer: string | null;

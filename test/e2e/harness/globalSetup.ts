@@ -6,7 +6,7 @@ import type { S3ServerKind } from '../../../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../../../src/devstack/stack';
 import type { TestEnvState } from '../../harness/state';
 import { ARTIFACTS_DIR, E2E_STATE_ENV, type E2eState, type RuntimeAvailability } from './e2eState';
-import { buildAndPack, installPackLikeCommunityPackage } from './packInstall';
+import { freshCheckoutCopy, runReadmeInstall } from './packInstall';
 import { n8nRuntimes, REPO_ROOT } from './runtimes';
 
 declare global {
@@ -54,9 +54,12 @@ export default async function globalSetup(): Promise<void> {
 	const runtimes = { n8n1: ensureRuntime('1', 'n8n1'), n8n2: ensureRuntime('2', 'n8n2') };
 	if (!runtimes.n8n1.available) throw new Error(`n8n 1.123 is required for the e2e suite: ${runtimes.n8n1.reason}`);
 
-	const tarball = buildAndPack(path.join(runDir, 'pack'));
-	const nodesDir = path.join(runDir, 'nodes-staging');
-	installPackLikeCommunityPackage(tarball, nodesDir);
+	// The pack is installed the way the README tells a user to, once per runtime with that runtime's Node and npm,
+	// from a fresh copy of the checkout: every e2e test then runs the pack a README reader would have.
+	const checkout = freshCheckoutCopy(path.join(runDir, 'checkout'));
+	const n8n1Install = runReadmeInstall(n8nRuntimes().n8n1, checkout, path.join(runDir, 'home-n8n1'));
+	const n8n2Install = runtimes.n8n2.available ? runReadmeInstall(n8nRuntimes().n8n2, checkout, path.join(runDir, 'home-n8n2')) : null;
+	const tarball = n8n2Install?.tarball ?? n8n1Install.tarball;
 
 	let stack = globalThis.__DWH_STACK__;
 	if (!stack) {
@@ -72,7 +75,7 @@ export default async function globalSetup(): Promise<void> {
 	const state: E2eState = {
 		runDir,
 		tarball,
-		nodesDir,
+		nodesDirs: { n8n1: n8n1Install.nodesDir, n8n2: n8n2Install?.nodesDir ?? null },
 		stack: stackState,
 		runtimes,
 		redisServer: which('redis-server'),
@@ -83,7 +86,7 @@ export default async function globalSetup(): Promise<void> {
 	process.env[E2E_STATE_ENV] = stateFile;
 	// eslint-disable-next-line no-console
 	console.log(
-		`\n[e2e] pack ${path.basename(tarball)}; n8n 1.123 ready; n8n 2.x ${runtimes.n8n2.available ? 'ready' : 'UNAVAILABLE'}; ` +
+		`\n[e2e] README install of ${path.basename(tarball)}: Node 20 ${n8n1Install.seconds} s, Node 24 ${n8n2Install ? `${n8n2Install.seconds} s` : 'UNAVAILABLE'}; ` +
 			`postgres :${stack.postgres.port}, ${stack.s3.kind} ${stack.s3.endpoint}; setup ${Math.round((Date.now() - started) / 1000)} s`,
 	);
 }

@@ -12,8 +12,8 @@ export const WORKFLOWS_DIR = path.join(REPO_ROOT, 'workflows');
 export const WORKFLOW_IDS = { extractLoad: 'dwhExtractLoad01', loadBronze: 'dwhLoadBronze001' } as const;
 
 /**
- * A fresh n8n user folder for one runtime with the pack installed community-style (the globalSetup's one npm
- * install, linked). Throws when the runtime is missing and CI=true; returns null otherwise so the caller can skip.
+ * A fresh n8n user folder for one runtime with the pack installed as the README says (the globalSetup's install for
+ * that runtime, linked). Throws when the runtime is missing and CI=true; returns null otherwise so the caller can skip.
  */
 export function newInstance(key: N8nRuntime['key'], name: string, env: Record<string, string> = {}): N8nInstance | null {
 	const st = e2eState();
@@ -23,7 +23,9 @@ export function newInstance(key: N8nRuntime['key'], name: string, env: Record<st
 	}
 	const userFolder = path.join(st.runDir, `${name}-${randomBytes(3).toString('hex')}`);
 	mkdirSync(userFolder, { recursive: true });
-	linkNodesFolder(st.nodesDir, userFolder);
+	const nodesDir = st.nodesDirs[key];
+	if (!nodesDir) throw new Error(`${n8nRuntimes()[key].label}: the README install did not run (runtime unavailable)`);
+	linkNodesFolder(nodesDir, userFolder);
 	return { runtime: n8nRuntimes()[key], userFolder, encryptionKey: randomBytes(24).toString('hex'), env, logDir: path.join(ARTIFACTS_DIR, 'logs', name) };
 }
 

@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { e2eState, isCI } from './harness/e2eState';
+import { PACKAGE_NAME, readmeInstallBlock } from './harness/packInstall';
+import { n8nRuntimes, type N8nRuntime } from './harness/runtimes';
+
+/**
+ * The README's install block, run as written by the globalSetup (fresh checkout copy, empty home, the runtime's own
+ * Node and npm): what it leaves in ~/.n8n/nodes is what every other e2e test runs in n8n. These tests pin what a
+ * user depends on: the block installs the pack with its built nodes, no second n8n-workflow (whose latest release
+ * drags in isolated-vm, unbuildable on Node 20), and the packed tarball carries dist/ although the checkout had none.
+ */
+const NODES = ['WatermarkExtract', 'BlobLoadBronze', 'Anonymise', 'Enrich', 'PushBack', 'DbtRun'];
+
+describe('the README install block', () => {
+	it('is a runnable shell block that packs from the checkout and installs into ~/.n8n/nodes', () => {
+		const block = readmeInstallBlock();
+		expect(block).toMatch(/npm pack/);
+		expect(block).toMatch(/~\/\.n8n\/nodes/);
+		expect(block).toMatch(/npm install "\$TARBALL"/);
+	});
+
+	it('packs dist/ from a checkout that has none (prepack builds it)', () => {
+		const listing = execFileSync('tar', ['-tzf', e2eState().tarball]).toString().split('\n');
+		for (const node of NODES) expect(listing).toContain(`package/dist/nodes/${node}/${node}.node.js`);
+		expect(listing).toContain('package/dist/credentials/DataAcuityPostgres.credentials.js');
+		expect(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
+	});
+});
+
+describe.each(['n8n1', 'n8n2'] as const)('README install for %s', (key: N8nRuntime['key']) => {
+	const label = n8nRuntimes()[key].label;
+	const nodesDir = (): string | null => e2eState().nodesDirs[key];
+
+	it(`leaves the pack with its six nodes in ~/.n8n/nodes (${label})`, () => {
+		const dir = nodesDir();
+		if (!dir) {
+			if (isCI()) throw new Error(`${label}: the README install did not run`);
+			return;
+		}
+		const pkgDir = path.join(dir, 'node_modules', PACKAGE_NAME);
+		for (const node of NODES) expect(existsSync(path.join(pkgDir, 'dist/nodes', node, `${node}.node.js`))).toBe(true);
+		const recorded = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+		expect(Object.keys(recorded.dependencies)).toEqual([PACKAGE_NAME]);
+		// The runtime dependencies the nodes require resolve from the install, not from this checkout.
+		for (const dep of ['pg', 'pg-copy-streams', '@aws-sdk/client-s3', 'zod']) {
+			expect(require.resolve(dep, { paths: [pkgDir] }).startsWith(dir)).toBe(true);
+		}
+	});
+
+	it(`installs no second n8n-workflow and no isolated-vm beside the pack (${label})`, () => {
+		const dir = nodesDir();
+		if (!dir) return;
+		const installed = readdirSync(path.join(dir, 'node_modules'));
+		expect(installed).not.toContain('n8n-workflow');
+		expect(installed).not.toContain('isolated-vm');
+		expect(existsSync(path.join(dir, 'node_modules', PACKAGE_NAME, 'node_modules', 'n8n-workflow'))).toBe(false);
+	});
+});
