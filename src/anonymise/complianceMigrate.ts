@@ -1,20 +1,10 @@
-import path from 'node:path';
-import { readdirSync } from 'node:fs';
 import type pg from 'pg';
+import { packageAsset } from '../config/packageAsset';
 import { MigrationChecksumError, MigrationFailedError, readMigrations } from '../control/migrate';
 
-/** dwh-control-sql/compliance relative to this file, from src/ and from dist/src/. */
+/** The compliance migrations shipped with the package (dwh-control-sql/compliance). */
 export function defaultComplianceDir(): string {
-	const candidates = [path.resolve(__dirname, '../../dwh-control-sql/compliance'), path.resolve(__dirname, '../../../dwh-control-sql/compliance')];
-	for (const dir of candidates) {
-		try {
-			readdirSync(dir);
-			return dir;
-		} catch {
-			// try the next layout
-		}
-	}
-	return candidates[0];
+	return packageAsset('dwh-control-sql', 'compliance');
 }
 
 const LOCK_KEY: [number, number] = [0x64776863, 0x636f6d70]; // 'dwhc', 'comp'

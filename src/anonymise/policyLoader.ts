@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodError } from 'zod';
+import { packageAsset } from '../config/packageAsset';
 import { policySchema, type Policy } from './policy.schema';
 
 /** A policy that cannot be used. Every problem names the source, table, column and what is wrong. */
@@ -22,17 +23,9 @@ export interface LoadedPolicy {
 	file: string | null;
 }
 
-/** policies/ at the package root, from src/ (tsx, jest) and from dist/src/ (the built package). */
+/** The policies shipped at the package root (policies/). */
 export function defaultPoliciesDir(): string {
-	for (const dir of [path.resolve(__dirname, '../../policies'), path.resolve(__dirname, '../../../policies')]) {
-		try {
-			readdirSync(dir);
-			return dir;
-		} catch {
-			// try the next layout
-		}
-	}
-	return path.resolve(__dirname, '../../policies');
+	return packageAsset('policies');
 }
 
 function describeIssues(error: ZodError, raw: unknown): string[] {

@@ -2,19 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { packageAsset } from '../config/packageAsset';
 
-/** dwh-control-sql/migrations relative to this file, both from src/ (tsx, jest) and from dist/src/ (built package). */
+/** The migrations shipped with the package (dwh-control-sql/migrations). */
 export function defaultMigrationsDir(): string {
-	const candidates = [path.resolve(__dirname, '../../dwh-control-sql/migrations'), path.resolve(__dirname, '../../../dwh-control-sql/migrations')];
-	for (const dir of candidates) {
-		try {
-			readdirSync(dir);
-			return dir;
-		} catch {
-			// try the next layout
-		}
-	}
-	return candidates[0];
+	return packageAsset('dwh-control-sql', 'migrations');
 }
 
 /** NNNN_snake_case.sql — anything else in the folder (README, editor backups) is ignored, never applied. */

@@ -1,20 +1,11 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { z } from 'zod';
+import { packageAsset } from '../config/packageAsset';
 import { sourceRegistrySchema, type SourceRegistry } from '../config/registry.schema';
 
 /** The versioned registry file shipped with the package: the source of truth for dwh_control.source_tables. */
 export function defaultRegistryPath(): string {
-	const candidates = [path.resolve(__dirname, '../../dwh-control-sql/source-registry.json'), path.resolve(__dirname, '../../../dwh-control-sql/source-registry.json')];
-	for (const p of candidates) {
-		try {
-			readFileSync(p);
-			return p;
-		} catch {
-			// try the next layout (src/ vs dist/src/)
-		}
-	}
-	return candidates[0];
+	return packageAsset('dwh-control-sql', 'source-registry.json');
 }
 
 export class RegistryFileError extends Error {

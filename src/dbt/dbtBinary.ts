@@ -1,14 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../config/packageAsset';
 
-/** The package root (holds package.json and .venv/), both from src/dbt (tsx, jest) and dist/src/dbt (built). */
-export function packageRoot(): string {
-	for (const up of ['../..', '../../..']) {
-		const dir = path.resolve(__dirname, up);
-		if (existsSync(path.join(dir, 'package.json'))) return dir;
-	}
-	return path.resolve(__dirname, '../..');
-}
 
 /** The reference dbt project shipped with the pack (dbt/ at the package root). */
 export function referenceProjectDir(): string {
