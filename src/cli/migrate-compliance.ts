@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { migrateCompliance } from '../anonymise/complianceMigrate';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
@@ -5,7 +6,7 @@ import { runCli } from './runCli';
 
 export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
 
-const USAGE = `Usage: npm run dwh:migrate-compliance -- [--url postgres://user@host:5432/compliance] [--dir <dir>]
+const USAGE = `Usage: dwh-migrate-compliance (in a checkout: npm run dwh:migrate-compliance --) [--url postgres://user@host:5432/compliance] [--dir <dir>]
   --url  compliance (vault) database URL (default: $${COMPLIANCE_URL_ENV}); the password is never printed
   --dir  migrations folder (default: the package's dwh-control-sql/compliance)
 Run by the vault's owner: it creates compliance.token_vault, token_subjects, reveal_log and token_seq.`;

@@ -1,9 +1,10 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { migrateWarehouse } from '../control/migrate';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
 import { runCli } from './runCli';
 
-const USAGE = `Usage: npm run dwh:migrate -- [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
+const USAGE = `Usage: dwh-migrate (in a checkout: npm run dwh:migrate --) [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
   --url              warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
   --dry-run          verify checksums and list pending migrations; apply nothing
   --dir              migrations folder (default: the package's dwh-control-sql/migrations)

@@ -1,10 +1,11 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
 import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
 import { runCli } from './runCli';
 
-const USAGE = `Usage: npm run dwh:registry-sync -- [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
+const USAGE = `Usage: dwh-registry-sync (in a checkout: npm run dwh:registry-sync --) [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
   --url           warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
   --file          registry file (default: the package's dwh-control-sql/source-registry.json)
   --dry-run       show what would change; write nothing

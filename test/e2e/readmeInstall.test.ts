@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { e2eState, isCI } from './harness/e2eState';
 import { PACKAGE_NAME, readmeInstallBlock } from './harness/packInstall';
 import { n8nRuntimes, type N8nRuntime } from './harness/runtimes';
@@ -56,5 +58,29 @@ describe.each(['n8n1', 'n8n2'] as const)('README install for %s', (key: N8nRunti
 		expect(installed).not.toContain('n8n-workflow');
 		expect(installed).not.toContain('isolated-vm');
 		expect(existsSync(path.join(dir, 'node_modules', PACKAGE_NAME, 'node_modules', 'n8n-workflow'))).toBe(false);
+	});
+});
+
+describe('the operator CLIs of the installed package', () => {
+	it('dwh-migrate runs from ~/.n8n/nodes/node_modules/.bin and finds the migrations shipped in the package', async () => {
+		const dir = e2eState().nodesDirs.n8n1;
+		const bin = path.join(dir, 'node_modules', '.bin', 'dwh-migrate');
+		expect(execFileSync(bin, ['--help']).toString()).toMatch(/^Usage: dwh-migrate/);
+		const { host, port, user, password } = e2eState().stack.postgres;
+		const db = `readme_cli_${randomBytes(3).toString('hex')}`;
+		const admin = new pg.Client({ host, port, user, password, database: 'postgres' });
+		await admin.connect();
+		try {
+			await admin.query(`CREATE DATABASE ${db}`);
+			const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${db}`;
+			const out = execFileSync(bin, ['--dry-run', '--url', url], { env: { PATH: process.env.PATH ?? '' } }).toString();
+			const shipped = readdirSync(path.join(dir, 'node_modules', PACKAGE_NAME, 'dwh-control-sql', 'migrations')).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+			expect(shipped.length).toBeGreaterThan(10);
+			for (const f of shipped) expect(out).toContain(f.replace(/\.sql$/, ''));
+			expect(out).not.toContain(password);
+		} finally {
+			await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+			await admin.end();
+		}
 	});
 });
