@@ -10,7 +10,8 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class DataAcuityDbt implements ICredentialType {
 	name = 'dataAcuityDbt';
 
-	displayName = 'DataAcuity Dbt';
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-miscased -- dbt spells itself in lower case, as the README and the node do
+	displayName = 'DataAcuity dbt';
 
 	icon = 'file:dataAcuityDbt.svg' as const;
 

@@ -49,8 +49,8 @@ export class Anonymise implements INodeType {
 		inputs: ['main'],
 		outputs: ['main'],
 		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD },
-			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayOptions: show(...NEEDS_SECRETS) },
+			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
+			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayName: 'Anonymisation Secrets (salts, vault key)', displayOptions: show(...NEEDS_SECRETS) },
 		],
 		properties: [
 			{

@@ -52,7 +52,7 @@ export class BlobLoadBronze implements INodeType {
 		outputs: ['main'],
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
-			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD },
+			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },
 		],
 		properties: [
 			{

@@ -64,18 +64,18 @@ const selectionFields = (operation: Operation): INodeProperties[] => [
 
 export class DbtRun implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'DbtRun',
+		displayName: 'dbt Run',
 		name: 'dbtRun',
 		icon: 'file:dbtRun.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ {"runCommand": "dbt " + $parameter["command"], "triggerCloudJob": "dbt Cloud job " + $parameter["jobId"], "verifyIncident": "Verify Wolverine incident"}[$parameter["operation"]] }}',
+		subtitle: '={{ {"runCommand": $parameter["commandSource"] === "input" ? "dbt (command from input)" : "dbt " + $parameter["command"], "triggerCloudJob": "dbt Cloud job " + $parameter["jobId"], "verifyIncident": "Verify Wolverine incident"}[$parameter["operation"]] }}',
 		description: 'Run dbt Core or a dbt Cloud job and output one item per dbt node, or verify a Wolverine incident webhook',
-		defaults: { name: 'DbtRun' },
+		defaults: { name: 'dbt Run' },
 		inputs: ['main'],
 		outputs: ['main'],
 		credentials: [
-			{ name: DBT_CREDENTIAL, required: true, testedBy: DBT_TEST_METHOD },
+			{ name: DBT_CREDENTIAL, required: true, testedBy: DBT_TEST_METHOD, displayName: 'dbt (Core or Cloud)' },
 			{
 				name: WAREHOUSE_CREDENTIAL,
 				required: true,

@@ -99,9 +99,9 @@ export class Enrich implements INodeType {
 		inputs: ['main'],
 		outputs: ['main'],
 		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD },
+			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			// API keys of the FX and geo services, when they need one.
-			{ name: ENRICHMENT_APIS_CREDENTIAL, required: false },
+			{ name: ENRICHMENT_APIS_CREDENTIAL, required: false, displayName: 'Enrichment APIs (FX, geo keys; optional)' },
 		],
 		properties: [
 			{

@@ -52,12 +52,12 @@ export class WatermarkExtract implements INodeType {
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: SOURCE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Source Replica' },
-			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD },
+			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },
 		],
 		hints: [
 			{
 				message:
-					'Tables with status "failed" or "skipped" are in the output with the reason in "message"; BlobLoadBronze passes them through without loading.',
+					'Tables with status "failed" or "skipped" are in the output with the reason in "message"; Blob Load Bronze passes them through without loading.',
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'afterExecution',

@@ -151,6 +151,31 @@ test('every pack node is found in the node panel by name and opens with its para
 	}
 }, TIMEOUT);
 
+test('searching "DataAcuity" in the node panel lists all six pack nodes', async () => {
+	if (!requireChromium()) return;
+	await page.goto(`${server.baseUrl}/workflow/${SCRATCH_ID}`);
+	await page.waitForSelector('[data-test-id="canvas-node"]');
+	await page.keyboard.press('Tab');
+	await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
+	await page.keyboard.type('DataAcuity');
+	const names = page.locator('[data-test-id="node-creator-item-name"]');
+	await names.first().waitFor({ timeout: 20_000 });
+	await shot('search-dataacuity');
+	const found = (await names.allTextContents()).map((t) => t.trim());
+	expect(packNodes.map((d) => d.displayName).filter((n) => !found.includes(n))).toEqual([]);
+	await page.keyboard.press('Escape');
+}, TIMEOUT);
+
+test('every credential slot of a pack node has its own label', () => {
+	if (!requireChromium()) return;
+	for (const d of packNodes) {
+		const slots = d.credentials ?? [];
+		// n8n labels an unlabelled slot "Credential to connect with"; two of them on one node are indistinguishable.
+		expect(slots.filter((c) => !c.displayName).map((c) => `${d.displayName}: ${c.name}`)).toEqual([]);
+		expect(new Set(slots.map((c) => c.displayName)).size).toBe(slots.length);
+	}
+});
+
 test('each pack node used by a shipped workflow shows its icon and subtitle on the canvas', async () => {
 	if (!requireChromium()) return;
 	const seen = new Map<string, string[]>();
@@ -167,7 +192,7 @@ test('each pack node used by a shipped workflow shows its icon and subtitle on t
 			const node = page.locator(`[data-test-id="canvas-node"][data-node-name="${n.name}"]`);
 			await expect(node.locator('img').first().getAttribute('src')).resolves.toMatch(/^\/icons\/n8n-nodes-dataacuity\/.+\.svg$/);
 			const subtitle = (await node.locator('[class*="_subtitle_"]').first().textContent({ timeout: 5_000 }).catch(() => ''))?.trim() ?? '';
-			if (!subtitle) blank.push(`${wf.name} › ${n.name} (${n.type}) shows no subtitle`);
+			if (!subtitle || /undefined|null/.test(subtitle)) blank.push(`${wf.name} › ${n.name} (${n.type}) shows the subtitle "${subtitle}"`);
 			seen.set(n.type, [...(seen.get(n.type) ?? []), subtitle]);
 		}
 	}
