@@ -14,6 +14,7 @@ import type { DbtCommandInput } from '../../src/dbt/command.schema';
 import { runDbt } from '../../src/dbt/runDbt';
 import type { DbtRunOutcome } from '../../src/dbt/runOutcome';
 import { createPool } from '../../src/transport/postgres';
+import { parseIncidentGate, type IncidentGate } from '../../src/webhook/gate.schema';
 import { verifyIncident } from '../../src/webhook/verifyIncident';
 import { postgresConfigFromCredential } from '../shared/credentialConfig';
 import { credentialTestMethods } from '../shared/credentialTest';
@@ -179,18 +180,19 @@ export class DbtRun implements INodeType {
 				displayName: 'Duplicate Window (Seconds)',
 				name: 'dedupWindowSeconds',
 				type: 'number',
-				typeOptions: { minValue: 0 },
+				typeOptions: { minValue: 2 },
 				default: 900,
-				description: 'The same incident again within this many seconds is refused (409) instead of starting a second run; 0 turns this off',
+				description:
+					'The same incident again within this many seconds is refused (409) instead of starting a second run. Must be at least twice Max Request Age, so a replayed request can never re-claim the incident; an exact replay of a request is refused whatever this is.',
 				displayOptions: { show: { operation: ['verifyIncident'] } },
 			},
 			{
 				displayName: 'Max Request Age (Seconds)',
 				name: 'toleranceSeconds',
 				type: 'number',
-				typeOptions: { minValue: 1 },
+				typeOptions: { minValue: 1, maxValue: 3600 },
 				default: 300,
-				description: 'Requests whose signed timestamp is further from now than this are refused as stale (401)',
+				description: 'Requests whose signed timestamp is further from now than this (either way) are refused as stale (401). At most 3600; Duplicate Window must be at least twice this.',
 				displayOptions: { show: { operation: ['verifyIncident'] } },
 			},
 			{
@@ -383,6 +385,12 @@ async function verifyItems(fns: IExecuteFunctions, dbtCred: ICredentialDataDecry
 	const pool = createPool(warehouse, { role: 'dbt-incident' });
 	try {
 		return await mapItems(fns, { warehouse }, async (i, item) => {
+			let gate: IncidentGate;
+			try {
+				gate = parseIncidentGate({ dedupWindowSeconds: fns.getNodeParameter('dedupWindowSeconds', i, 900), toleranceSeconds: fns.getNodeParameter('toleranceSeconds', i, 300) });
+			} catch (err) {
+				throw new NodeOperationError(fns.getNode(), (err as Error).message, { itemIndex: i, description: 'Open this node and fix Duplicate Window (Seconds) / Max Request Age (Seconds) as the message says.' });
+			}
 			const prop = fns.getNodeParameter('binaryPropertyName', i, 'data') as string;
 			if (!item.binary?.[prop]) {
 				throw new NodeOperationError(fns.getNode(), `No raw request body in binary property "${prop}"`, {
@@ -391,13 +399,12 @@ async function verifyItems(fns: IExecuteFunctions, dbtCred: ICredentialDataDecry
 				});
 			}
 			const rawBody = await fns.helpers.getBinaryDataBuffer(i, prop);
-			const windowS = fns.getNodeParameter('dedupWindowSeconds', i, 900) as number;
 			const verdict = await verifyIncident({
 				rawBody,
 				headers: (item.json.headers ?? {}) as Record<string, unknown>,
 				secret,
-				toleranceS: fns.getNodeParameter('toleranceSeconds', i, 300) as number,
-				dedup: windowS > 0 ? { db: pool, windowS, executionId: fns.getExecutionId() } : undefined,
+				toleranceS: gate.toleranceSeconds,
+				dedup: { db: pool, windowS: gate.dedupWindowSeconds, executionId: fns.getExecutionId() },
 			});
 			if (!verdict.accepted) return { ...verdict } as IDataObject;
 			const { incident: _incident, ...rest } = verdict;

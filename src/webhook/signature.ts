@@ -13,7 +13,7 @@ export function signIncidentBody(secret: string, rawBody: Buffer | string, times
 }
 
 export type SignatureCheck =
-	| { ok: true; timestamp: number }
+	| { ok: true; timestamp: number; /** the verified `sha256=<hex>`: names this one signed request (replay guard) */ mac: string }
 	| { ok: false; reason: 'missing_signature' | 'missing_timestamp' | 'bad_timestamp' | 'stale' | 'bad_signature' | 'no_secret'; message: string };
 
 export function verifyIncidentSignature(input: {
@@ -41,5 +41,5 @@ export function verifyIncidentSignature(input: {
 	const given = Buffer.from(input.signature.trim());
 	// timingSafeEqual needs equal lengths; a length mismatch reveals only the (public) format.
 	const ok = given.length === expected.length && timingSafeEqual(given, expected);
-	return ok ? { ok: true, timestamp: ts } : { ok: false, reason: 'bad_signature', message: 'signature does not match the request body' };
+	return ok ? { ok: true, timestamp: ts, mac: expected.toString() } : { ok: false, reason: 'bad_signature', message: 'signature does not match the request body' };
 }

@@ -11,7 +11,8 @@ import { N8nRest } from './harness/rest';
 /**
  * The shipped incident workflow (workflows/dwh-dbt-incident-rerun.json) live in real n8n 1.123: a signed Wolverine
  * webhook reruns exactly the impacted models with the real dbt CLI and answers with the per-model results; an
- * unsigned or stale request gets 401 and starts nothing; the same incident again within the window gets 409.
+ * unsigned or stale request gets 401 and starts nothing; the same incident again within the window gets 409, and so
+ * does the captured request replayed after the window.
  */
 const TIMEOUT = 10 * 60_000;
 const SECRET = 'e2e-only-wolverine-secret';
@@ -78,6 +79,8 @@ async function post(body: string, headers: Record<string, string>): Promise<{ st
 	return { status: res.status, json };
 }
 
+let capturedRequest: { body: string; headers: Record<string, string> };
+
 function signed(body: string, at = Math.floor(Date.now() / 1000)): Record<string, string> {
 	return { 'x-wolverine-signature': signIncidentBody(SECRET, body, at), 'x-wolverine-timestamp': String(at) };
 }
@@ -135,7 +138,8 @@ test('an unsigned, a stale and a wrongly signed request get 401 and start nothin
 
 test('a signed incident reruns exactly the impacted models and answers with the per-model results', async () => {
 	const body = JSON.stringify({ incident_id: 'INC-E2E-1', severity: 'high', title: 'ledger replica lag', impacted: { models: ['stg_ledger_db__transactions'] } });
-	const r = await post(body, signed(body));
+	capturedRequest = { body, headers: signed(body) };
+	const r = await post(body, capturedRequest.headers);
 	expect(r.status).toBe(200);
 	const items = r.json as Array<Record<string, unknown>>;
 	const summary = items.find((i) => i.kind === 'summary')!;
@@ -160,6 +164,14 @@ test('the same incident again within the window gets 409 and starts no second ru
 	const before = runDirs();
 	const r = await post(body, signed(body));
 	expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'duplicate', incidentId: 'INC-E2E-1' } });
+	expect(runDirs()).toEqual(before);
+}, TIMEOUT);
+
+test('the captured request replayed byte for byte gets 409 replay and starts no second run', async () => {
+	const before = runDirs();
+	await p.wh.query(`UPDATE dwh_control.dbt_incident_claims SET claimed_at = now() - interval '1 day' WHERE incident_id = 'INC-E2E-1'`);
+	const r = await post(capturedRequest.body, capturedRequest.headers);
+	expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'replay', incidentId: 'INC-E2E-1' } });
 	expect(runDirs()).toEqual(before);
 }, TIMEOUT);
 

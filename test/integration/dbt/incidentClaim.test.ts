@@ -39,7 +39,9 @@ test('verifyIncident answers 409 for a signed repeat within the window', async (
 	const headers = { 'x-wolverine-signature': signIncidentBody(secret, body, now), 'x-wolverine-timestamp': String(now) };
 	const first = await verifyIncident({ rawBody: Buffer.from(body), headers, secret, dedup: { db: wh, windowS: 600, executionId: 'e1' } });
 	expect(first).toMatchObject({ accepted: true, incidentId: 'INC-200', severity: 'P2' });
-	const second = await verifyIncident({ rawBody: Buffer.from(body), headers, secret, dedup: { db: wh, windowS: 600, executionId: 'e2' } });
+	// Wolverine delivering the incident again signs it afresh (an exact replay is refused as 'replay': test/integration/security).
+	const again = { 'x-wolverine-signature': signIncidentBody(secret, body, now - 1), 'x-wolverine-timestamp': String(now - 1) };
+	const second = await verifyIncident({ rawBody: Buffer.from(body), headers: again, secret, dedup: { db: wh, windowS: 600, executionId: 'e2' } });
 	expect(second).toMatchObject({ accepted: false, httpStatus: 409, reason: 'duplicate', incidentId: 'INC-200' });
 	expect(!second.accepted && second.message).toMatch(/^incident INC-200 already started a rerun at \d{4}-\d\d-\d\d .*; repeats within 600s are ignored$/);
 	// An unsigned repeat never reaches the claim table.
