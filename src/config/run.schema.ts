@@ -6,14 +6,17 @@ export type RunStatus = (typeof runStatuses)[number];
 
 /**
  * Window bounds are Postgres timestamptz text (e.g. '2026-11-24 10:15:00.123456+00'), never JS Dates:
- * a Date would drop microseconds and a watermark that loses precision re-extracts or skips rows.
+ * a Date would drop microseconds and a watermark that loses precision re-extracts or skips rows. '-infinity' is the
+ * watermark of a table not read yet (its first window has no lower bound).
  */
-export const timestamptzText = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/, 'must be a timestamptz such as 2026-11-24 10:15:00.123456+00');
+export const timestamptzText = z
+	.string()
+	.regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$|^-infinity$/, 'must be a timestamptz such as 2026-11-24 10:15:00.123456+00');
 
 export const extractWindowSchema = z.object({
 	lower: timestamptzText.nullable(),
 	upper: timestamptzText.nullable(),
-	/** Which bound held `upper` back: safety_lag, in_flight_transaction, replay_lag, or snapshot. */
+	/** Which bound held `upper` back: safety_lag, in_flight_transaction, replay_lag, prepared_transaction, or snapshot. */
 	upperCappedBy: z.string().nullable().default(null),
 });
 export type ExtractWindow = z.output<typeof extractWindowSchema>;

@@ -90,15 +90,18 @@ export interface UploadedRun {
 	bytes: number;
 	sha256: string;
 	note: string | null;
+	/** Incremental runs: source rows whose watermark is NULL or 'infinity' (outside every window). */
+	rowsWithoutWatermark: number | null;
 }
 
 export async function markUploaded(db: Db, runId: string | number, u: UploadedRun): Promise<void> {
 	const res = await db.query(
 		`UPDATE dwh_control.extract_runs
 		 SET status = 'uploaded', window_lower = $2, window_upper = $3, upper_capped_by = $4, columns = $5,
-		     rows_extracted = $6, csv_path = $7, csv_bytes = $8, csv_sha256 = $9, extracted_at = now(), error_message = $10
+		     rows_extracted = $6, csv_path = $7, csv_bytes = $8, csv_sha256 = $9, extracted_at = now(), error_message = $10,
+		     rows_without_watermark = $11
 		 WHERE run_id = $1 AND status = 'extracting'`,
-		[runId, u.windowLower, u.windowUpper, u.upperCappedBy, u.columns, u.rows, u.csvPath, u.bytes, u.sha256, u.note],
+		[runId, u.windowLower, u.windowUpper, u.upperCappedBy, u.columns, u.rows, u.csvPath, u.bytes, u.sha256, u.note, u.rowsWithoutWatermark],
 	);
 	if (res.rowCount !== 1) {
 		throw new Error(`run ${runId} is no longer 'extracting' (another execution failed it as abandoned); its CSV ${u.csvPath} stays in exports/ and will not be loaded`);

@@ -10,7 +10,7 @@ import { ensureBronzeTable } from './bronzeSchema';
 import { exportCsv } from './csvExport';
 import { assertTimeZone, csvFileName } from './csvFileName';
 import { readSourceColumns } from './sourceColumns';
-import { resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
+import { countRowsWithoutWatermark, resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
 import { chooseUpper, readPreSnapshotBounds } from './window';
 import { safeErrorText } from '../privacy/safeErrorText';
 
@@ -141,7 +141,15 @@ async function extractClaimedRun(
 		let windowUpper: string;
 		let cappedBy: string;
 		let selectSql: string;
+		let rowsWithoutWatermark: number | null = null;
 		if (wmCol) {
+			rowsWithoutWatermark = await countRowsWithoutWatermark(source, from, wmCol);
+			if (rowsWithoutWatermark > 0) {
+				notes.push(
+					`${rowsWithoutWatermark} source row(s) have ${wmCol.name} NULL or 'infinity' and are outside every window (not extracted): ` +
+						`stamp them (NOT NULL DEFAULT now()) or register the table as a snapshot`,
+				);
+			}
 			const { rows } = await lockClient.query<{ lower: string; watermark: string }>(
 				`SELECT (last_extracted_at - $2::interval)::text AS lower, last_extracted_at::text AS watermark FROM dwh_control.extract_watermarks WHERE table_name = $1`,
 				[t.table_name, t.lookback],
@@ -180,6 +188,7 @@ async function extractClaimedRun(
 			bytes: csv.bytes,
 			sha256: csv.sha256,
 			note,
+			rowsWithoutWatermark,
 		});
 		ctx.log?.(`${t.table_name}: run ${run.run_id} extracted ${csv.rows} rows (${windowLower ?? '-'}, ${windowUpper}] to ${csvPath}`);
 		return {

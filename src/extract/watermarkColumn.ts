@@ -61,3 +61,13 @@ export function windowPredicate(col: WatermarkColumn, lower: string, upper: stri
 	const lowerBound = lower === '-infinity' ? '' : `${q(col.name)} > ${bound(lower)} AND `;
 	return `${lowerBound}${q(col.name)} <= ${bound(upper)}`;
 }
+
+/**
+ * Rows no window can ever reach: the column is NULL or 'infinity'. Counted in the extract's snapshot so the run log
+ * and v_pipeline_alerts say how many are missing instead of dropping them silently. One index probe when the column
+ * is indexed (the window's range scan needs that index anyway); a NOT NULL column leaves only the 'infinity' probe.
+ */
+export async function countRowsWithoutWatermark(source: pg.PoolClient, from: string, col: WatermarkColumn): Promise<number> {
+	const { rows } = await source.query<{ n: string }>(`SELECT count(*) AS n FROM ${from} WHERE ${q(col.name)} IS NULL OR ${q(col.name)} = 'infinity'`);
+	return Number(rows[0].n);
+}

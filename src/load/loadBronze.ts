@@ -100,7 +100,7 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 			);
 		}
 
-		const messages = [...pendingMoveProblems];
+		const messages = [...(result.message ? [result.message] : []), ...pendingMoveProblems];
 		try {
 			result.processedPath = await moveLoadedCsv(client, ctx.store, run!.run_id, run!.csv_path!, run!.csv_bytes === null ? null : Number(run!.csv_bytes));
 		} catch (err) {
@@ -269,6 +269,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			}
 		}
 		const sql = buildMergeSql(t, columns, run.run_id);
+		let sameStamp = sql.sameStampChanges ? 0 : null;
 		if (!backfilled) {
 			await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM ${bronze} WITH NO DATA`);
 			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, STAGE_TABLE, columns, header);
@@ -278,6 +279,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			distinct = Number(
 				(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
 			);
+			if (sql.sameStampChanges) sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges)).rows[0].n);
 			const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
 			inserted = Number(merged.inserted);
 			updated = Number(merged.updated);
@@ -297,9 +299,10 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 		);
 		await client.query(
 			`UPDATE dwh_control.extract_runs
-			    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5, run_finished_at = now()
+			    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
+			        rows_changed_same_stamp = $6, run_finished_at = now()
 			  WHERE run_id = $1`,
-			[run.run_id, inserted, updated, distinct - inserted - updated, deleted],
+			[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp],
 		);
 		await client.query('COMMIT');
 		return {
@@ -309,6 +312,10 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			rowsUnchanged: distinct - inserted - updated,
 			rowsDeleted: deleted,
 			watermark: wm.rows[0].w,
+			message: sameStamp
+				? `${sameStamp} re-read row(s) had changed without a newer ${t.watermark_column} (${t.load_strategy === 'append' ? 'append keeps the first version' : 'applied'}); ` +
+					`such changes made after the lookback are never extracted: stamp updates at the source, or widen lookback / use snapshot mode`
+				: '',
 		};
 	} catch (err) {
 		await client.query('ROLLBACK').catch(() => undefined);

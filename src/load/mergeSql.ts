@@ -8,6 +8,12 @@ export interface MergeSql {
 	upsert: string;
 	/** Snapshot only: deletes bronze rows whose key is absent from the CSV; returns deleted. */
 	deleteMissing: string | null;
+	/**
+	 * Tables with a watermark: counts re-read rows (run before the merge) whose content differs from bronze under the
+	 * SAME watermark value — the source changed a row without moving its stamp, so changes made after the lookback
+	 * would never be extracted (and an append table keeps the first version). Returns n.
+	 */
+	sameStampChanges: string | null;
 }
 
 /**
@@ -34,9 +40,9 @@ export function buildMergeSql(t: RegisteredTable, columns: string[], runId: stri
 
 	// Text comparison: json, xml and point have no equality operator. Unchanged rows are left alone (no write, no
 	// new run id), so the lookback overlap costs a comparison, not a rewrite.
-	const changed = nonKey.length
-		? `(${nonKey.map((c) => `b.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${q(c)}::text`).join(', ')})`
-		: 'false';
+	const differs = (left: string, right: string) =>
+		nonKey.length ? `(${nonKey.map((c) => `${left}.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `${right}.${q(c)}::text`).join(', ')})` : 'false';
+	const changed = differs('b', 'EXCLUDED');
 	let conflict: string;
 	if (t.load_strategy === 'append' || !nonKey.length) {
 		conflict = `ON CONFLICT (${keys}) DO NOTHING`;
@@ -54,5 +60,11 @@ export function buildMergeSql(t: RegisteredTable, columns: string[], runId: stri
 					.map((k) => `s.${q(k)} = b.${q(k)}`)
 					.join(' AND ')}) RETURNING 1) SELECT count(*)::bigint AS deleted FROM d`
 			: null;
-	return { upsert, deleteMissing };
+	const wm = t.watermark_column && columns.includes(t.watermark_column) ? q(t.watermark_column) : null;
+	const sameStampChanges =
+		wm && nonKey.length
+			? `SELECT count(*)::bigint AS n FROM (${deduped}) s JOIN ${target} b ON ${t.key_columns.map((k) => `b.${q(k)} = s.${q(k)}`).join(' AND ')}
+		 WHERE b.${wm} = s.${wm} AND ${differs('b', 's')}`
+			: null;
+	return { upsert, deleteMissing, sameStampChanges };
 }

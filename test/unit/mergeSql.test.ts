@@ -19,6 +19,7 @@ test('upsert lets the later run win, and only where the row changed', () => {
 		'WHERE EXCLUDED._dwh_run_id > b._dwh_run_id AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (EXCLUDED."email"::text, EXCLUDED."updated_at"::text)',
 	);
 	expect(sql.upsert).toContain('ORDER BY "id", "updated_at" DESC NULLS LAST');
+	expect(sql.sameStampChanges).toContain('WHERE b."updated_at" = s."updated_at" AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (s."email"::text, s."updated_at"::text)');
 	expect(sql.upsert).not.toContain('"id" = EXCLUDED."id"');
 });
 
@@ -26,6 +27,7 @@ test('replace updates changed rows and deletes vanished keys', () => {
 	const sql = buildMergeSql(entry({ mode: 'snapshot', load_strategy: 'replace', watermark_column: null, key_columns: ['app', 'code'] }), ['app', 'code', 'name'], 3);
 	expect(sql.upsert).toContain('WHERE (b."name"::text) IS DISTINCT FROM (EXCLUDED."name"::text)');
 	expect(sql.deleteMissing).toContain('s."app" = b."app" AND s."code" = b."code"');
+	expect(sql.sameStampChanges).toBeNull();
 });
 
 test('identifiers are always quoted', () => {

@@ -77,3 +77,50 @@ describe('timestamp without time zone', () => {
 		}
 	});
 });
+
+const alerts = async (table: string) =>
+	(await w.wh.query(`SELECT alert, detail FROM dwh_control.v_pipeline_alerts WHERE area = 'extract' AND subject = $1 ORDER BY alert`, [table])).rows;
+const runLog = async (runId: number | null) =>
+	(await w.wh.query(`SELECT rows_without_watermark::int AS without, rows_changed_same_stamp::int AS same_stamp FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
+
+test('rows whose watermark is NULL or infinity are counted in the run log and alerted until they are stamped', async () => {
+	await w.src.query(`CREATE TABLE public.tickets (id bigint PRIMARY KEY, updated_at timestamptz)`);
+	await w.src.query(`INSERT INTO public.tickets VALUES (1, now() - interval '1 hour'), (2, NULL), (3, NULL), (4, 'infinity')`);
+	const table = await w.register({ source_table: 'tickets', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute' });
+
+	const first = await extractAndLoad(table);
+	expect(first.ex.rows).toBe(1);
+	expect(first.ex.message).toBe(
+		"3 source row(s) have updated_at NULL or 'infinity' and are outside every window (not extracted): stamp them (NOT NULL DEFAULT now()) or register the table as a snapshot",
+	);
+	expect(await runLog(first.ex.runId)).toEqual({ without: 3, same_stamp: 0 });
+	expect(await alerts(table)).toEqual([
+		{ alert: 'rows_without_watermark', detail: "3 source row(s) have updated_at NULL or 'infinity' and are outside every window (not extracted)" },
+	]);
+
+	await w.src.query(`UPDATE public.tickets SET updated_at = now() WHERE updated_at IS NULL OR updated_at = 'infinity'`);
+	const second = await extractAndLoad(table);
+	expect(second.ex.rows).toBe(3);
+	expect(await runLog(second.ex.runId)).toEqual({ without: 0, same_stamp: 0 });
+	expect(await ids(table)).toEqual([1, 2, 3, 4]);
+	expect(await alerts(table)).toEqual([]);
+});
+
+test('a row rewritten under an identical timestamp is applied when re-read, counted, and alerted', async () => {
+	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+	await w.src.query(`INSERT INTO public.orders (id, status) SELECT g, 'new' FROM generate_series(1, 3) g`);
+	const table = await w.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '10 minutes' });
+	await extractAndLoad(table);
+
+	// The application changes a row without touching updated_at (no trigger): the stamp says nothing happened.
+	await w.src.query(`UPDATE public.orders SET status = 'shipped' WHERE id = 2`);
+	const second = await extractAndLoad(table);
+	expect(second.ex.rows).toBe(3); // all three are still inside the lookback
+	expect(second.ld).toMatchObject({ rowsUpdated: 1, rowsUnchanged: 2 });
+	expect(second.ld.message).toMatch(/^1 re-read row\(s\) had changed without a newer updated_at \(applied\); such changes made after the lookback are never extracted/);
+	expect((await w.wh.query(`SELECT status FROM raw.${table} WHERE id = 2`)).rows[0].status).toBe('shipped');
+	expect(await runLog(second.ex.runId)).toEqual({ without: 0, same_stamp: 1 });
+	expect(await alerts(table)).toEqual([
+		{ alert: 'watermark_not_bumped', detail: '1 re-read row(s) changed without a newer updated_at in the last 24 h (1 run(s)); such changes made after the lookback are never extracted' },
+	]);
+});
