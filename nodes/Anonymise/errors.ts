@@ -1,5 +1,5 @@
 import { ParameterLoggingError } from '../../src/anonymise/logSafety';
-import { PolicyError } from '../../src/anonymise/policyLoader';
+import { PolicyError, PolicyNameError } from '../../src/anonymise/policyLoader';
 import { PiiCheckFailedError } from '../../src/anonymise/runner';
 import { SaltMismatchError } from '../../src/anonymise/saltVersions';
 import { PolicyCoverageError } from '../../src/anonymise/sqlBuilder';
@@ -17,9 +17,10 @@ export function explainAnonymiseError(err: unknown): { message: string; descript
 	if (err instanceof PolicyCoverageError) {
 		return { message: err.message, description: `Edit policies/${err.sourceDb}.policy.json (table ${err.table}) and bump its version; the previous intermediate table is unchanged.` };
 	}
+	if (err instanceof PolicyNameError) return { message: err.message, description: 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.' };
 	if (err instanceof PolicyError) return { message: err.message, description: 'Fix the named field in the policy file; nothing was run.' };
 	if (err instanceof SaltMismatchError) return { message: err.message, description: 'Open the DataAcuity Anonymisation Secrets credential and restore the salt value of that version.' };
-	if (err instanceof ParameterLoggingError) return { message: err.message, description: 'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login (docs/anonymise.md, "Server logs").' };
+	if (err instanceof ParameterLoggingError) return { message: err.message, description: 'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").' };
 	if (err instanceof VaultError) return { message: err.message, description: 'Check the vault fields of the DataAcuity Anonymisation Secrets credential.' };
 	return null;
 }

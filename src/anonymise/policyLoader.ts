@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodError } from 'zod';
+import { SQL_IDENTIFIER } from '../config/identifiers';
 import { packageAsset } from '../config/packageAsset';
 import { policySchema, type Policy } from './policy.schema';
 
@@ -89,8 +90,23 @@ export function loadPolicies(dir = defaultPoliciesDir()): Map<string, LoadedPoli
 	return out;
 }
 
-/** The policy for one source, with a message that says where it was looked for. */
+/** A Source Database parameter that is not a source database name: it never becomes part of a file path. */
+export class PolicyNameError extends Error {
+	constructor(readonly sourceDb: string) {
+		super(
+			`sourceDb ${JSON.stringify(sourceDb.slice(0, 100))} is not a source database name: sourceDb must be a lower-case SQL identifier ` +
+				'(letters, digits, underscore; max 63 chars, not starting with a digit), e.g. auth_db. Policies are read only as <policies folder>/<sourceDb>.policy.json.',
+		);
+		this.name = 'PolicyNameError';
+	}
+}
+
+/**
+ * The policy for one source, with a message that says where it was looked for. The name is validated before it
+ * touches the file system, so `../x`, an absolute path or an encoded separator can never load a file outside `dir`.
+ */
 export function loadPolicyFor(sourceDb: string, dir = defaultPoliciesDir()): LoadedPolicy {
+	if (!SQL_IDENTIFIER.test(sourceDb)) throw new PolicyNameError(sourceDb);
 	const file = path.join(dir, `${sourceDb}.policy.json`);
 	try {
 		readFileSync(file);

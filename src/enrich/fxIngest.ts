@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { fxIngestSchema, type FxIngestConfig, type FxIngestInput } from './config.schema';
 import { parseConfig } from './parseConfig';
+import { displayUrl } from '../privacy/redactUserinfo';
 
 const positiveRate = z.number().positive().finite();
 
@@ -32,12 +33,6 @@ export interface FxRateRow {
 	units_per_zar: number;
 }
 
-/** The access key is a query parameter in this API family, so it is masked in everything we print. */
-const redact = (url: URL) => {
-	const u = new URL(url);
-	if (u.searchParams.has('access_key')) u.searchParams.set('access_key', '***');
-	return u.toString();
-};
 
 /** Turns one answer into units of each currency per ZAR, whatever base the server chose to answer in. */
 export function normaliseToZar(body: unknown, currencies: string[], where: string): FxRateRow[] {
@@ -82,7 +77,8 @@ async function fetchRange(cfg: FxIngestConfig, from: string, to: string): Promis
 	url.searchParams.set('base', 'ZAR');
 	url.searchParams.set('symbols', ['ZAR', ...cfg.currencies].join(','));
 	if (cfg.accessKey) url.searchParams.set('access_key', cfg.accessKey);
-	const where = `FX source ${redact(url)}`;
+	// The access key is a query parameter in this API family: displayUrl masks it (and any userinfo).
+	const where = `FX source ${displayUrl(url)}`;
 	let res: Response;
 	try {
 		res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(cfg.timeoutMs) });

@@ -38,6 +38,11 @@ async function readBronzeColumns(db: pg.PoolClient | pg.Pool, table: string): Pr
 	return rows.filter((r) => !(BRONZE_META_COLUMNS as readonly string[]).includes(r.name));
 }
 
+export async function bronzeTableExists(db: pg.PoolClient | pg.Pool, table: string): Promise<boolean> {
+	const { rows } = await db.query<{ exists: boolean }>(`SELECT to_regclass(format('raw.%I', $1::text)) IS NOT NULL AS exists`, [table]);
+	return rows[0].exists;
+}
+
 export interface BronzeSchemaOutcome {
 	created: boolean;
 	addedColumns: string[];

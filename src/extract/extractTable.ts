@@ -6,10 +6,10 @@ import { getRegisteredTable } from '../control/registry';
 import { abandonRun, claimRun, failRun, inFlightRun, markUploaded, recordSkippedRun, type RunRow } from '../control/runs';
 import { tryLockTable, unlockTable } from '../control/tableLock';
 import type { PipelineContext } from '../pipeline/context';
-import { ensureBronzeTable } from './bronzeSchema';
+import { bronzeTableExists, ensureBronzeTable } from './bronzeSchema';
 import { exportCsv } from './csvExport';
 import { assertTimeZone, csvFileName } from './csvFileName';
-import { readSourceColumns } from './sourceColumns';
+import { readSourceColumns, vetSourceColumns } from './sourceColumns';
 import { countRowsWithoutWatermark, resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
 import { chooseUpper, readPreSnapshotBounds } from './window';
 import { safeErrorText } from '../privacy/safeErrorText';
@@ -114,6 +114,7 @@ async function extractClaimedRun(
 ): Promise<Partial<ExtractResult>> {
 	const source = await ctx.sources.get(t.source_db).connect();
 	let sourceBroken = true;
+	let newTableTx = false;
 	try {
 		const appName = (await source.query<{ a: string }>("SELECT current_setting('application_name') AS a")).rows[0].a;
 		const bounds = await readPreSnapshotBounds(source, t.safety_lag, appName);
@@ -129,8 +130,19 @@ async function extractClaimedRun(
 			throw new Error(`Source table ${t.source_db}.${t.source_schema}.${t.source_table} not found (or it has no columns) — check the registry entry`);
 		}
 		// Checked before bronze is created or altered: a refused table leaves no trace.
+		vetSourceColumns(`${t.source_db}.${t.source_schema}.${t.source_table}`, columns);
 		const wmCol = t.mode === 'incremental' ? await resolveWatermarkColumn(source, t, columns) : null;
 		if (wmCol?.note) notes.push(wmCol.note);
+		// A new bronze table is created in a warehouse transaction that commits together with the run's 'uploaded'
+		// mark (its CSV exists by then): a failed first extract rolls the DDL back and leaves no empty table. Only for
+		// a new table — nobody reads it yet, so holding its lock through the export blocks no one; drift on an
+		// existing table (ADD COLUMN) stays autocommit so readers of bronze never wait for an export.
+		if (!(await bronzeTableExists(lockClient, t.table_name))) {
+			await lockClient.query('BEGIN');
+			newTableTx = true;
+			// The session idles in this transaction while the source streams; a server-wide timeout must not end it.
+			await lockClient.query('SET LOCAL idle_in_transaction_session_timeout = 0');
+		}
 		const drift = await ensureBronzeTable(lockClient, t, columns);
 		if (drift.addedColumns.length) notes.push(`bronze gained column(s) ${drift.addedColumns.join(', ')}`);
 		if (drift.missingInSource.length) notes.push(`column(s) ${drift.missingInSource.join(', ')} gone from source; bronze keeps them (NULL for new rows)`);
@@ -190,6 +202,10 @@ async function extractClaimedRun(
 			note,
 			rowsWithoutWatermark,
 		});
+		if (newTableTx) {
+			await lockClient.query('COMMIT');
+			newTableTx = false;
+		}
 		ctx.log?.(`${t.table_name}: run ${run.run_id} extracted ${csv.rows} rows (${windowLower ?? '-'}, ${windowUpper}] to ${csvPath}`);
 		return {
 			window: { lower: windowLower, upper: windowUpper, upperCappedBy: cappedBy },
@@ -200,6 +216,8 @@ async function extractClaimedRun(
 			message: note ?? '',
 		};
 	} finally {
+		// Before the caller fails the run on the same session: the new table goes, the run row stays 'extracting'.
+		if (newTableTx) await lockClient.query('ROLLBACK').catch(() => undefined);
 		if (sourceBroken) await source.query('ROLLBACK').catch(() => undefined);
 		source.release(sourceBroken);
 	}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SQL_IDENTIFIER } from '../config/identifiers';
 
 export interface SourceColumn {
 	name: string;
@@ -39,4 +40,35 @@ const WATERMARK_TYPES = new Set(['timestamp with time zone', 'timestamp without 
 
 export function isTimestampType(type: string): boolean {
 	return WATERMARK_TYPES.has(type.replace(/\(\d\)/, ''));
+}
+
+/** Bronze's own columns start with this (`_dwh_run_id`, `_dwh_loaded_at`); a source column may not. */
+export const RESERVED_COLUMN_PREFIX = '_dwh_';
+
+export class SourceColumnError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'SourceColumnError';
+	}
+}
+
+/**
+ * The live column names are input too: they become bronze DDL, the COPY column list and the CSV header. Each must be
+ * a plain SQL identifier (like every registry name), and none may take a bookkeeping column's name, which would
+ * otherwise fail later as a raw PostgreSQL error ("column specified more than once") or shadow the run id.
+ */
+export function vetSourceColumns(where: string, columns: SourceColumn[]): void {
+	const problems: string[] = [];
+	for (const c of columns) {
+		if (c.name.startsWith(RESERVED_COLUMN_PREFIX)) {
+			problems.push(
+				`column ${c.name} collides with the bookkeeping columns bronze adds (${RESERVED_COLUMN_PREFIX}*): add "${c.name}" to excluded_columns in the registry, or rename it in the source`,
+			);
+		} else if (!SQL_IDENTIFIER.test(c.name)) {
+			problems.push(
+				`column ${JSON.stringify(c.name)} is not a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit): rename it in the source, or register a view that selects it under such a name as source_table`,
+			);
+		}
+	}
+	if (problems.length) throw new SourceColumnError(`Source table ${where} cannot be copied to bronze: ${problems.join('; ')}. Nothing was extracted.`);
 }

@@ -9,15 +9,13 @@ export function redactUserinfo(text: string): string {
 	return text.replace(USERINFO, '$1***@');
 }
 
-/** A URL for a message: userinfo dropped, query string too (keys travel as `?access_key=`). Unparsable input is redacted as text. */
+/** Query parameters that carry credentials in the APIs we call (`?access_key=`, `?api_key=`, `?token=`, signatures). */
+const SECRET_PARAM = /([?&][^=&#\s]*(?:key|token|secret|password|passwd|signature|credential|auth)[^=&#\s]*=)[^&#\s]*/gi;
+
+/**
+ * A URL for a message: userinfo replaced by `***`, credential-like query values masked, and otherwise exactly as
+ * configured, so the message still says where.
+ */
 export function displayUrl(url: string | URL): string {
-	try {
-		const u = new URL(String(url));
-		u.username = '';
-		u.password = '';
-		u.search = '';
-		return u.toString();
-	} catch {
-		return redactUserinfo(String(url));
-	}
+	return redactUserinfo(String(url)).replace(SECRET_PARAM, '$1***');
 }

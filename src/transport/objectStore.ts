@@ -12,6 +12,8 @@ import type { ObjectStoreConfig } from '../config/connection.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import { multipartCopy, SINGLE_COPY_LIMIT } from './multipartCopy';
 import { MIN_PART_SIZE, uploadStream, type StreamUploadResult } from './multipartUpload';
+import { displayUrl } from '../privacy/redactUserinfo';
+import { redactErrorText } from '../privacy/safeErrorText';
 
 /**
  * Memory per upload is UPLOAD_PART_SIZE × (UPLOAD_QUEUE_SIZE + 1) reused buffers, 15 MiB, whatever the table size
@@ -211,12 +213,12 @@ export function isNotFound(err: unknown): boolean {
 export function describeObjectStoreError(err: unknown, cfg: Pick<ObjectStoreConfig, 'bucket' | 'endpoint'>): string {
 	const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
 	const status = e.$metadata?.httpStatusCode;
-	const where = cfg.endpoint ?? 'AWS S3';
+	const where = cfg.endpoint ? displayUrl(cfg.endpoint) : 'AWS S3';
 	if (e.code === 'ECONNREFUSED' || e.name === 'ECONNREFUSED') return `Nothing is listening at ${where} — check Endpoint and that the S3 server is running.`;
 	if (e.code === 'ENOTFOUND') return `Endpoint host of ${where} cannot be resolved — check Endpoint.`;
 	if (status === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket') return `Bucket "${cfg.bucket}" not found at ${where} — create it or fix Bucket.`;
 	if (status === 403 || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch' || e.name === 'AccessDenied') {
 		return `Access to bucket "${cfg.bucket}" denied at ${where} — check Access Key ID and Secret Access Key, and that the key may list the prefix.`;
 	}
-	return `Object store at ${where} failed: ${e.name ?? ''} ${e.message ?? String(err)}`.trim();
+	return `Object store at ${where} failed: ${e.name ?? ''} ${redactErrorText(e.message ?? String(err))}`.trim();
 }

@@ -4,6 +4,7 @@ import { parseRunResults, toNodeResults } from '../runResults.schema';
 import { parseInput } from '../validationError';
 import { cloudStepsOverride, dbtCloudConfigSchema, dbtCloudJobSchema, type DbtCloudConfig, type DbtCloudConfigInput, type DbtCloudJobInput } from './cloudConfig.schema';
 import { redactErrorText } from '../../privacy/safeErrorText';
+import { displayUrl } from '../../privacy/redactUserinfo';
 
 /** dbt Cloud run status codes (API v2). */
 export const CLOUD_STATUS = { queued: 1, starting: 2, running: 3, success: 10, error: 20, cancelled: 30 } as const;
@@ -120,7 +121,7 @@ class CloudApi {
 				signal: this.signal,
 			});
 		} catch (e) {
-			throw new DbtCloudError(`dbt Cloud at ${this.cfg.baseUrl} is unreachable: ${(e as Error).message}`);
+			throw new DbtCloudError(`dbt Cloud at ${displayUrl(this.cfg.baseUrl)} is unreachable: ${redactErrorText((e as Error).message)}`);
 		}
 		if (notFoundIsNull && res.status === 404) return null;
 		const text = await res.text();

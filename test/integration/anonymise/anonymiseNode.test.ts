@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { NodeOperationError, type IDataObject } from 'n8n-workflow';
 import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
 import { anonymisationSecretsTest } from '../../../nodes/Anonymise/secretsCredential';
@@ -106,6 +109,20 @@ test('a broken secrets credential names the field and never echoes the salt', as
 	const test = await anonymisationSecretsTest({ id: 'x', name: 'x', type: 'dataAcuityAnonymisationSecrets', data: secretsCredential() });
 	expect(test.status).toBe('OK');
 	expect(test.message).toContain('is reachable and migrated');
+});
+
+test('a Source Database that is a path is refused naming the parameter; no file outside the policies folder is read', async () => {
+	// A valid policy one level above the folder: exactly what `../x` would have loaded.
+	const root = mkdtempSync(path.join(os.tmpdir(), 'policy-escape-'));
+	mkdirSync(path.join(root, 'policies'));
+	writeFileSync(path.join(root, 'x.policy.json'), readFileSync(w.policy('auth_db').file!, 'utf8').replace('"source_db": "auth_db"', '"source_db": "x"'));
+	for (const sourceDb of ['../x', `${root}/x`, 'auth_db/../../x', '..%2fx', 'AUTH_DB']) {
+		const err = await executeNode({ nodeType: node, parameters: { operation: 'anonymiseRelation', sourceDb, table: 'users', options: { policiesDir: path.join(root, 'policies') } }, credentials: credentials() }).catch((e) => e);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toMatch(/^sourceDb ".*" is not a source database name: sourceDb must be a lower-case SQL identifier/);
+		expect(err.description).toMatch(/^Set Source Database to the name of a registered source database/);
+	}
+	expect((await w.wh.query(`SELECT count(*)::int AS n FROM dwh_control.anonymise_runs WHERE source_db = 'x'`)).rows[0].n).toBe(0);
 });
 
 test('a policy problem is a node error with the fix in the description', async () => {

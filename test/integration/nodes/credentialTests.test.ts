@@ -110,6 +110,17 @@ describe('dataAcuityObjectStore credential test', () => {
 		});
 	});
 
+	test('a user:password@ in the endpoint never reaches the message', async () => {
+		const port = await freePort();
+		const dead = await test_({ ...store, endpoint: `http://minio-admin:leaky-endpoint-secret@127.0.0.1:${port}` });
+		expect(dead).toEqual({ status: 'Error', message: `Nothing is listening at http://***@127.0.0.1:${port} — check Endpoint and that the S3 server is running.` });
+		const live = testEnv().s3.endpoint.replace('://', '://minio-admin:leaky-endpoint-secret@');
+		const missing = await test_({ ...store, endpoint: live, bucket: 'no-such-bucket-here' });
+		expect(missing.status).toBe('Error');
+		expect(JSON.stringify([dead, missing])).not.toContain('leaky-endpoint-secret');
+		expect(missing.message).toContain(`at ${testEnv().s3.endpoint.replace('://', '://***@')}`);
+	});
+
 	test('an invalid bucket name is named as the editor shows it', async () => {
 		expect(await test_({ ...store, bucket: 'Has_Upper' })).toEqual({
 			status: 'Error',

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPolicies, loadPolicyFile, loadPolicyFor, parsePolicyText, PolicyError } from '../../../src/anonymise/policyLoader';
+import { loadPolicies, loadPolicyFile, loadPolicyFor, parsePolicyText, PolicyError, PolicyNameError } from '../../../src/anonymise/policyLoader';
 import { outputColumns } from '../../../src/anonymise/policy.schema';
 import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 
@@ -57,6 +57,17 @@ test('file name must match source_db, and a missing policy says where it was loo
 	writeFileSync(path.join(dir, 'tagme_db.policy.json'), base({ id: 'keep' }));
 	expect(() => loadPolicyFile(path.join(dir, 'tagme_db.policy.json'))).toThrow('Anonymisation policy auth_db (tagme_db.policy.json) is invalid — file must be named auth_db.policy.json');
 	expect(() => loadPolicyFor('ledger_db', dir)).toThrow(`no policy file ${path.join(dir, 'ledger_db.policy.json')}: every source needs one before its data may leave raw.*`);
+});
+
+test('a sourceDb that is not a plain name never reaches the file system', () => {
+	const root = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
+	const dir = path.join(root, 'policies');
+	mkdirSync(dir);
+	writeFileSync(path.join(root, 'x.policy.json'), base({ id: 'keep' }).replace('"auth_db"', '"x"'));
+	for (const name of ['../x', path.join(root, 'x'), 'x/../../x', '..\\x', '', 'X']) {
+		expect(() => loadPolicyFor(name, dir)).toThrow(PolicyNameError);
+		expect(() => loadPolicyFor(name, dir)).toThrow(/^sourceDb ".*" is not a source database name: sourceDb must be a lower-case SQL identifier/);
+	}
 });
 
 test('the repository policies load and cover the sources in full detail', () => {

@@ -67,10 +67,12 @@ describe('redactErrorText: the same value shapes in plain text (dbt output, wrap
 });
 
 describe('URL userinfo', () => {
-	test('every URL in a text loses its userinfo; displayUrl drops the query too', () => {
+	test('every URL in a text loses its userinfo; displayUrl masks credential query values too', () => {
 		expect(redactUserinfo('a postgres://etl:pw@h:5432/db and http://key:sec@h/b')).toBe('a postgres://***@h:5432/db and http://***@h/b');
 		expect(redactUserinfo('http://user:p%40ss@minio:9000')).toBe('http://***@minio:9000');
-		expect(displayUrl('https://u:secret@fx.example/api?access_key=k')).toBe('https://fx.example/api');
-		expect(displayUrl('not a url user:pw@x')).toBe('not a url user:pw@x');
+		expect(displayUrl('https://u:secret@fx.example/api?access_key=k&symbols=USD')).toBe('https://***@fx.example/api?access_key=***&symbols=USD');
+		expect(displayUrl(new URL('https://geo.example/r?apiKey=k1&lat=1'))).toBe('https://geo.example/r?apiKey=***&lat=1');
+		expect(displayUrl('http://minio:s3cr3t@127.0.0.1:9000')).toBe('http://***@127.0.0.1:9000');
+		expect(displayUrl('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
 	});
 });
