@@ -113,7 +113,7 @@ export class Enrich implements INodeType {
 					{ name: 'Enrich Items', value: 'enrichItems', action: 'Enrich the input items', description: 'Small flows: the same families over the input items' },
 					{ name: 'Enrich Relation', value: 'enrichRelation', action: 'Enrich a warehouse relation', description: 'Set-based in the warehouse: writes a new relation with the families\' columns' },
 					{ name: 'Ingest FX Rates', value: 'ingestFxRates', action: 'Ingest daily FX rates', description: 'Daily ZAR/USD/EUR/GBP/BTC rates from an exchangerate.host-compatible API' },
-					{ name: 'Load Holidays', value: 'loadHolidays', action: 'Load public holidays', description: 'Fill marts.dim_holidays from the date-holidays library' },
+					{ name: 'Load Holidays', value: 'loadHolidays', action: 'Load public holidays', description: 'Fill marts.dim_holidays from the packaged date-holidays data (1990-2060)' },
 					{ name: 'Load Places', value: 'loadPlaces', action: 'Load places for reverse geocoding', description: 'Fill marts.dim_places from GeoNames data (bundled or a cities*.txt file)' },
 				],
 				default: 'enrichRelation',

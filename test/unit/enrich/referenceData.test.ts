@@ -2,7 +2,7 @@ import { normaliseToZar } from '../../../src/enrich/fxIngest';
 import { formatPlaceLine, parseAdminLine, parsePlaceLine } from '../../../src/enrich/geonamesFormat';
 import { holidaysFor } from '../../../src/enrich/holidays';
 
-describe('ZA holidays from date-holidays', () => {
+describe('ZA holidays (packaged from date-holidays)', () => {
 	const publicDays = (year: number) => holidaysFor('ZA', year).filter((h) => h.holiday_type === 'public');
 
 	test('2026: Good Friday on 3 April, and Women’s Day (a Sunday) observed on Monday 10 August', () => {
@@ -21,6 +21,10 @@ describe('ZA holidays from date-holidays', () => {
 
 	test('an unknown country is refused by name', () => {
 		expect(() => holidaysFor('XX', 2026)).toThrow(/countries: XX is not a country the holiday library \(date-holidays@[\d.]+\) knows/);
+	});
+
+	test('a year outside the packaged range is refused with the command that extends it', () => {
+		expect(() => holidaysFor('ZA', 2200)).toThrow(/fromYear\/toYear: 2200 is outside the packaged holiday years 1990-2060; regenerate reference-data\/ with npm run reference-data/);
 	});
 });
 
