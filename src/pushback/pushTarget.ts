@@ -12,6 +12,7 @@ import { parsePushTarget, type PushResult, type PushTarget, type PushTargetInput
 import { lockTarget, unlockTarget } from './targetLock';
 import { ensureAppRole, ensureTargetTable, grantAppRead, lockTargetSchema } from './targetTable';
 import { openWarehouseSource, PushSourceError, type WarehouseSource } from './warehouseSource';
+import { safeErrorText } from '../privacy/safeErrorText';
 
 export interface PushContext {
 	/** The warehouse (data_warehouse): source marts and dwh_control.push_runs. */
@@ -40,7 +41,7 @@ export class PushFailedError extends Error {
 		readonly runId: number,
 		cause: unknown,
 	) {
-		super(`Push of ${target} failed (run ${runId}); analytics_db was left unchanged: ${(cause as Error)?.message ?? String(cause)}`);
+		super(`Push of ${target} failed (run ${runId}); analytics_db was left unchanged: ${safeErrorText(cause)}`);
 		this.name = 'PushFailedError';
 		this.cause = cause;
 	}

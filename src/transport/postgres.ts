@@ -1,5 +1,7 @@
 import pg from 'pg';
 import type { PostgresConnection } from '../config/connection.schema';
+import { redactUserinfo } from '../privacy/redactUserinfo';
+import { redactErrorText } from '../privacy/safeErrorText';
 
 /**
  * Types kept as the server's text. timestamptz/timestamp through a JS Date lose microseconds, and a watermark that
@@ -78,13 +80,14 @@ export type ConnectionTestResult =
 /** Turns driver errors into a sentence that names what the user should change in the credential. */
 export function describeConnectionError(err: unknown, conn: Pick<PostgresConnection, 'host' | 'port' | 'user' | 'database'>): string {
 	const e = err as { code?: string; message?: string };
-	const where = `${conn.host}:${conn.port}`;
+	// A host pasted as a URL (postgres://user:pw@h) must not carry its password into the message.
+	const where = redactUserinfo(`${conn.host}:${conn.port}`);
 	switch (e.code) {
 		case 'ECONNREFUSED':
 			return `Nothing is listening on ${where} — check Host and Port, and that the server is running.`;
 		case 'ENOTFOUND':
 		case 'EAI_AGAIN':
-			return `Host ${conn.host} cannot be resolved — check Host.`;
+			return `Host ${redactUserinfo(conn.host)} cannot be resolved — check Host.`;
 		case 'ETIMEDOUT':
 			return `Connecting to ${where} timed out — check Host, Port and the firewall / pg_hba.conf on the server.`;
 		case '28P01':
@@ -94,7 +97,7 @@ export function describeConnectionError(err: unknown, conn: Pick<PostgresConnect
 		case '3D000':
 			return `Database "${conn.database}" does not exist on ${where} — check Database.`;
 		default:
-			return `Could not connect to ${where}: ${e.message ?? String(err)}`;
+			return `Could not connect to ${where}: ${redactErrorText(e.message ?? String(err))}`;
 	}
 }
 

@@ -1,5 +1,7 @@
 import { redactErrorText, safeErrorText, WITHHELD } from '../../../src/privacy/safeErrorText';
 import { displayUrl, redactUserinfo } from '../../../src/privacy/redactUserinfo';
+import { PushFailedError } from '../../../src/pushback/pushTarget';
+import { describeConnectionError } from '../../../src/transport/postgres';
 
 const pgError = (fields: Record<string, string>) => Object.assign(new Error(fields.message), fields);
 
@@ -74,5 +76,19 @@ describe('URL userinfo', () => {
 		expect(displayUrl(new URL('https://geo.example/r?apiKey=k1&lat=1'))).toBe('https://geo.example/r?apiKey=***&lat=1');
 		expect(displayUrl('http://minio:s3cr3t@127.0.0.1:9000')).toBe('http://***@127.0.0.1:9000');
 		expect(displayUrl('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+	});
+});
+
+describe('errors that wrap a driver error carry only the sanitised text', () => {
+	test('a failed push names the constraint, not the key value', () => {
+		const cause = pgError({ message: 'duplicate key value violates unique constraint "t_pkey"', code: '23505', constraint: 't_pkey', detail: 'Key (user_hash)=(ab12cd) already exists.' });
+		const err = new PushFailedError('app.t', 7, cause);
+		expect(err.message).toBe(`Push of app.t failed (run 7); analytics_db was left unchanged: duplicate key value violates unique constraint "t_pkey" [SQLSTATE 23505; constraint t_pkey] | Key (user_hash)=(${WITHHELD}) already exists.`);
+	});
+
+	test('a Postgres host pasted as a URL loses its password in connection errors', () => {
+		const conn = { host: 'postgres://etl:hunter2@db.internal', port: 5432, user: 'etl', database: 'dwh' };
+		expect(describeConnectionError({ code: 'ECONNREFUSED' }, conn)).toBe('Nothing is listening on postgres://***@db.internal:5432 — check Host and Port, and that the server is running.');
+		expect(describeConnectionError({ code: 'XX', message: 'bad url postgres://etl:hunter2@db.internal' }, conn)).not.toContain('hunter2');
 	});
 });
