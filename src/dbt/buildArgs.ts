@@ -21,7 +21,8 @@ export function buildDbtArgs(cmd: DbtCommand, dirs: ProjectDirs, paths: RunPaths
 	const args = [...cmd.command.split(' ')];
 	args.push('--project-dir', dirs.projectDir, '--profiles-dir', dirs.profilesDir);
 	args.push('--target-path', paths.targetPath, '--log-path', paths.logPath);
-	args.push('--log-format', 'json', '--no-use-colors', '--no-send-anonymous-usage-stats', '--no-version-check');
+	// JSON on stdout (parsed by the runner) and in <logPath>/dbt.log, where a log shipper picks it up (docs/operations.md).
+	args.push('--log-format', 'json', '--log-format-file', 'json', '--no-use-colors', '--no-send-anonymous-usage-stats', '--no-version-check');
 	if (cmd.target) args.push('--target', cmd.target);
 	if (cmd.threads) args.push('--threads', String(cmd.threads));
 	if (cmd.selector) args.push('--selector', cmd.selector);

@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import type { DbtCommand } from './command.schema';
-import type { DbtRunSummary } from './runOutcome';
+import type { DbtNodeResult, DbtRunSummary } from './runOutcome';
 
 /**
- * dwh_control.dbt_runs (migration 0051): one row per writing dbt Core run. Written on the session that holds the
- * project lock, so "a row still 'running' while I hold the lock" can only mean its executor died.
+ * dwh_control.dbt_runs (migration 0051): one row per dbt Core run, and dbt_node_results (0095): one row per node of
+ * it. Writing runs are recorded on the session that holds the project lock, 'running' first, so "a row still
+ * 'running' while I hold the lock" can only mean its executor died. Read-only runs (test, source freshness) take no
+ * lock and are recorded once, finished (recordDbtRunCompleted), so no crash can leave one 'running'.
  */
 export interface DbtRunLogEntry {
 	runId: string;
@@ -35,12 +37,55 @@ export async function recordDbtRunStarted(session: pg.ClientBase, e: DbtRunLogEn
 	);
 }
 
-export async function recordDbtRunFinished(session: pg.ClientBase, s: DbtRunSummary): Promise<void> {
+export async function recordDbtRunFinished(session: pg.ClientBase, s: DbtRunSummary, nodes: DbtNodeResult[]): Promise<void> {
 	await session.query(
 		`UPDATE dwh_control.dbt_runs
 		    SET status = $2, exit_code = $3, finished_at = now(), elapsed_s = $4, node_count = $5, counts = $6,
 		        invocation_id = $7, dbt_version = $8, artifacts_dir = $9, error_message = $10
 		  WHERE run_id = $1`,
 		[s.runId, s.status, s.exitCode, s.elapsedS, s.nodeCount, JSON.stringify(s.counts), s.invocationId, s.dbtVersion, s.artifactsDir, s.errorMessage],
+	);
+	await recordNodeResults(session, s.runId, nodes);
+}
+
+/**
+ * A read-only run, recorded after dbt exited: the run row (started at `startedAt`) and its node results. Call inside
+ * one transaction (withTransaction), so a run is never listed without its results.
+ */
+export async function recordDbtRunCompleted(tx: pg.ClientBase, e: DbtRunLogEntry, startedAt: Date, s: DbtRunSummary, nodes: DbtNodeResult[]): Promise<void> {
+	const selection = e.command.selector ? [`selector:${e.command.selector}`] : e.command.select;
+	await tx.query(
+		`INSERT INTO dwh_control.dbt_runs (run_id, project, command, selection, exclusion, full_refresh, retry_of, status, exit_code,
+		   started_at, finished_at, elapsed_s, node_count, counts, invocation_id, dbt_version, artifacts_dir, error_message, n8n_execution_id)
+		 VALUES ($1, $2, $3, $4, $5, false, NULL, $6, $7, $8, now(), $9, $10, $11, $12, $13, $14, $15, $16)`,
+		[e.runId, e.project, e.command.command, selection, e.command.exclude, s.status, s.exitCode, startedAt.toISOString(), s.elapsedS, s.nodeCount,
+			JSON.stringify(s.counts), s.invocationId, s.dbtVersion, s.artifactsDir, s.errorMessage, e.executionId],
+	);
+	await recordNodeResults(tx, e.runId, nodes);
+}
+
+/** One row per node, in one statement (a full test suite is hundreds of nodes). */
+async function recordNodeResults(session: pg.ClientBase, runId: string, nodes: DbtNodeResult[]): Promise<void> {
+	if (!nodes.length) return;
+	await session.query(
+		`INSERT INTO dwh_control.dbt_node_results (run_id, unique_id, resource_type, name, status, execution_time_s, started_at, completed_at,
+		   rows_affected, failures, freshness_age_s, message)
+		 SELECT $1, n.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamptz[], $8::timestamptz[],
+		   $9::bigint[], $10::bigint[], $11::numeric[], $12::text[]) AS n
+		 ON CONFLICT (run_id, unique_id) DO NOTHING`,
+		[
+			runId,
+			nodes.map((n) => n.uniqueId),
+			nodes.map((n) => n.resourceType),
+			nodes.map((n) => n.name),
+			nodes.map((n) => n.status),
+			nodes.map((n) => n.executionTimeS),
+			nodes.map((n) => n.startedAt),
+			nodes.map((n) => n.completedAt),
+			nodes.map((n) => n.rowsAffected),
+			nodes.map((n) => n.failures),
+			nodes.map((n) => n.freshnessAgeS),
+			nodes.map((n) => n.message),
+		],
 	);
 }

@@ -11,7 +11,7 @@ import { resolveDbtBinary, referenceProjectDir } from './dbtBinary';
 import { connectionFromEnv, dbtEnvironment } from './dbtEnvironment';
 import { statusFromExitCode } from './exitStatus';
 import { LineSplitter, parseDbtLogLine, type DbtLogLine } from './jsonLog';
-import { abandonDbtRuns, recordDbtRunFinished, recordDbtRunStarted } from './dbtRunLog';
+import { abandonDbtRuns, recordDbtRunCompleted, recordDbtRunFinished, recordDbtRunStarted } from './dbtRunLog';
 import { acquireProjectLock, type HeldProjectLock } from './projectLock';
 import { readProjectName } from './projectName';
 import { createRunDirs, defaultArtifactsRoot } from './runPaths';
@@ -19,6 +19,7 @@ import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome }
 import { parseRunResults, toNodeResults } from './runResults.schema';
 import { parseInput } from './validationError';
 import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
+import { createPool, withTransaction } from '../transport/postgres';
 
 export interface RunDbtOptions {
 	/** Each of dbt's JSON log lines as it arrives. */
@@ -59,26 +60,45 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 	const [file, ...fileArgs] = prefix.length ? [...prefix, bin, ...args] : [bin, ...args];
 
 	let lock: HeldProjectLock | null = null;
+	const warehouse = () => cfg.warehouse ?? postgresConnectionSchema.parse({ ...connectionFromEnv(process.env) });
 	if (WRITING_COMMANDS.has(cmd.command)) {
-		const conn = cfg.warehouse ?? postgresConnectionSchema.parse({ ...connectionFromEnv(process.env) });
-		lock = await acquireProjectLock(conn, project, { waitMs: cfg.lockWaitMs, holder: opts.holder ?? dirs.runId, signal: opts.signal });
+		lock = await acquireProjectLock(warehouse(), project, { waitMs: cfg.lockWaitMs, holder: opts.holder ?? dirs.runId, signal: opts.signal });
 	}
-	// Best effort: a run log that cannot be written (warehouse not migrated to 0051) must not stop the transformation;
-	// the summary says why it is missing.
+	// Best effort: a run log that cannot be written (warehouse not migrated to 0051/0095) must not stop the
+	// transformation; the summary says why it is missing.
 	let runLogError: string | undefined;
+	const noteLogError = (err: unknown) => {
+		runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${safeErrorText(err)}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
+	};
 	const logRun = async (write: (session: pg.Client) => Promise<unknown>) => {
 		if (!lock || runLogError) return;
 		try {
 			await write(lock.session);
 		} catch (err) {
-			runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${safeErrorText(err)}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
+			noteLogError(err);
 		}
 	};
+	const entry = { runId: dirs.runId, project, command: cmd, executionId: opts.executionId ?? null };
 	await logRun(async (session) => {
 		await abandonDbtRuns(session, project);
-		await recordDbtRunStarted(session, { runId: dirs.runId, project, command: cmd, executionId: opts.executionId ?? null });
+		await recordDbtRunStarted(session, entry);
 	});
-	const started = Date.now();
+	// Read-only commands hold no lock session: their run and node results are written once dbt has exited.
+	const logCompleted = async (startedAt: Date, outcome: DbtRunOutcome) => {
+		if (lock) return;
+		try {
+			const pool = createPool(warehouse(), { role: 'dbt-run-log' });
+			try {
+				await withTransaction(pool, (tx) => recordDbtRunCompleted(tx, entry, startedAt, outcome.summary, outcome.nodes));
+			} finally {
+				await pool.end();
+			}
+		} catch (err) {
+			noteLogError(err);
+		}
+	};
+	const startedAt = new Date();
+	const started = startedAt.getTime();
 	try {
 		const { exitCode, tail, errors, spawnError } = await spawnDbt(file, fileArgs, {
 			cwd: projectDir,
@@ -124,7 +144,8 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 				errorMessage,
 			},
 		};
-		await logRun((session) => recordDbtRunFinished(session, outcome.summary));
+		await logRun((session) => recordDbtRunFinished(session, outcome.summary, outcome.nodes));
+		await logCompleted(startedAt, outcome);
 		if (runLogError) outcome.summary.runLogError = runLogError;
 		return outcome;
 	} catch (err) {

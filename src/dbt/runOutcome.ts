@@ -19,6 +19,8 @@ export interface DbtNodeResult {
 	message: string | null;
 	failures: number | null;
 	relation: string | null;
+	/** Source freshness: seconds since the newest loaded row (dbt's max_loaded_at_time_ago_in_s); null otherwise. */
+	freshnessAgeS: number | null;
 }
 
 export interface DbtRunSummary {

@@ -58,6 +58,11 @@ function messageOf(r: z.output<typeof resultSchema>, resourceType: string): stri
 	return typeof m === 'string' && m ? m : null;
 }
 
+function freshnessAge(r: z.output<typeof resultSchema>): number | null {
+	const ago = (r as Record<string, unknown>).max_loaded_at_time_ago_in_s;
+	return typeof ago === 'number' ? Math.round(ago * 1000) / 1000 : null;
+}
+
 export function toNodeResults(rr: RunResults): DbtNodeResult[] {
 	return rr.results.map((r) => {
 		const { resourceType, name } = splitUniqueId(r.unique_id);
@@ -76,6 +81,7 @@ export function toNodeResults(rr: RunResults): DbtNodeResult[] {
 			message: messageOf(r, resourceType),
 			failures: r.failures ?? null,
 			relation: r.relation_name ?? null,
+			freshnessAgeS: freshnessAge(r),
 		};
 	});
 }

@@ -53,6 +53,10 @@ test('after a load, the models downstream of the loaded tables build and all the
 	expect(out.nodes.find((n) => n.name === 'agg_revenue_daily_app_country_k_fail_below_5')?.status).toBe('pass');
 	expect(out.summary.counts.error ?? 0).toBe(0);
 	expect(logs).toContain('LogModelResult');
+	// Every node's result is logged per run; the k < 10 warning is what the P2 k-anonymity alert reads (issue 15).
+	expect((await nodeResults(out.summary.runId)).length).toBe(out.nodes.length);
+	expect(await nodeMetric('agg_revenue_daily_app_country_k_warn_below_10')).toEqual({ test_kind: 'k_anonymity', failed: 0, warned: 1, passed: 0, failures: 10 });
+	expect(await nodeMetric('fct_ledger_transactions_anon')).toMatchObject({ test_kind: '', passed: 1 });
 
 	// The marts hold what the source says, computed independently from the source database.
 	const src = (await w.src.query(`SELECT count(*)::int AS n, sum(amount_zar) FILTER (WHERE direction = 'debit')::text AS revenue FROM public.transactions`)).rows[0];
@@ -96,6 +100,10 @@ const runLog = async (runId: string) =>
 			[runId],
 		)
 	).rows[0];
+const nodeResults = async (runId: string) =>
+	(await w.wh.query(`SELECT name, resource_type, status, failures::text FROM dwh_control.dbt_node_results WHERE run_id = $1 ORDER BY name`, [runId])).rows;
+const nodeMetric = async (name: string) =>
+	(await w.wh.query(`SELECT test_kind, failed::int, warned::int, passed::int, failures::int FROM dwh_control.metrics_dbt_node WHERE name = $1`, [name])).rows[0];
 const failure = async (runId: string) =>
 	(await w.wh.query(`SELECT status, error_message, recovered FROM dwh_control.v_dbt_recent_failures WHERE run_id = $1`, [runId])).rows[0];
 
@@ -132,6 +140,12 @@ test('the PII-absence test fails an intermediate relation that still holds e-mai
 		expect(out.nodes.filter((n) => n.status !== 'pass').map((n) => n.name)).toEqual(['intermediate_users_pii_absent']);
 		const pii = out.nodes.find((n) => n.name === 'intermediate_users_pii_absent')!;
 		expect(pii).toMatchObject({ status: 'fail', failures: 1, message: 'Got 1 result, configured to fail if != 0' });
+		// A read-only run takes no lock, and is still in the run log, with every test's result (issue 15).
+		expect(await runLog(out.summary.runId)).toMatchObject({ command: 'test', selection: ['source:intermediate.users'], status: 'failed', exit_code: 1, finished: true });
+		expect(await nodeResults(out.summary.runId)).toEqual(
+			out.nodes.map((n) => ({ name: n.name, resource_type: 'test', status: n.status, failures: String(n.failures) })).sort((a, b) => a.name.localeCompare(b.name)),
+		);
+		expect(await nodeMetric('intermediate_users_pii_absent')).toEqual({ test_kind: 'pii_absent', failed: 1, warned: 0, passed: 0, failures: 1 });
 	} finally {
 		await w.wh.query(`ALTER TABLE intermediate.int_auth_db__users DROP COLUMN contact`);
 	}
@@ -156,8 +170,27 @@ test('the run log: a run its executor abandoned is closed by the next run of the
 	try {
 		const unlogged = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['stg_auth_db__users'], vars });
 		expect(unlogged.summary.status).toBe('success');
-		expect(unlogged.summary.runLogError).toMatch(/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \(run npm run dwh:migrate\)$/);
+		expect(unlogged.summary.runLogError).toMatch(/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \[SQLSTATE 42P01\] \(run npm run dwh:migrate\)$/);
 	} finally {
 		await w.wh.query('ALTER TABLE dwh_control.dbt_runs_away RENAME TO dbt_runs');
 	}
+});
+
+test('source freshness is logged per source with its age; dbt writes its log file as JSON lines for a log shipper', async () => {
+	const out = await runDbt(dbtConfig(w.warehouse), { command: 'source freshness', select: ['source:ledger_db.transactions', 'source:auth_db.users'], vars });
+	expect(out.summary.status).toBe('success');
+	expect(await runLog(out.summary.runId)).toMatchObject({ command: 'source freshness', status: 'success', finished: true, node_count: 2 });
+	const rows = (
+		await w.wh.query(
+			`SELECT m.name, m.test_kind, m.revenue_critical, m.passed::int, m.freshness_age_seconds < 7200 AS recent
+			   FROM dwh_control.metrics_dbt_node m WHERE m.resource_type = 'source' ORDER BY m.name`,
+		)
+	).rows;
+	expect(rows).toEqual([
+		{ name: 'auth_db.users', test_kind: 'freshness', revenue_critical: 'false', passed: 1, recent: true },
+		{ name: 'ledger_db.transactions', test_kind: 'freshness', revenue_critical: 'true', passed: 1, recent: true },
+	]);
+	const log = readFileSync(path.join(out.summary.artifactsDir!, 'logs', 'dbt.log'), 'utf8').trim().split('\n');
+	expect(log.length).toBeGreaterThan(3);
+	for (const line of log) expect(JSON.parse(line)).toMatchObject({ info: { name: expect.any(String), level: expect.any(String), invocation_id: expect.any(String) } });
 });

@@ -22,7 +22,7 @@ test('every option becomes its own argv element, flags come only from the builde
 		'build',
 		'--project-dir', '/p', '--profiles-dir', '/prof',
 		'--target-path', '/runs/r1/target', '--log-path', '/runs/r1/logs',
-		'--log-format', 'json', '--no-use-colors', '--no-send-anonymous-usage-stats', '--no-version-check',
+		'--log-format', 'json', '--log-format-file', 'json', '--no-use-colors', '--no-send-anonymous-usage-stats', '--no-version-check',
 		'--target', 'prod', '--threads', '4',
 		'--select', 'source:ledger_db.transactions+', 'tag:x', 'stg_a',
 		'--exclude', 'tag:slow',

@@ -23,7 +23,7 @@ test('run_results.json of a real dbt 1.9 build becomes one item per node', () =>
 
 test('sources.json (source freshness) has the same shape, with what freshness measured as the message', () => {
 	const nodes = toNodeResults(parseRunResults(fixture('sources.freshness.json'), 'sources.json'));
-	expect(nodes[0]).toMatchObject({ resourceType: 'source', name: 'ledger_db.accounts', status: 'pass', rowsAffected: null });
+	expect(nodes[0]).toMatchObject({ resourceType: 'source', name: 'ledger_db.accounts', status: 'pass', rowsAffected: null, freshnessAgeS: 145.54 });
 	expect(nodes[0].message).toMatch(/^last load 146s ago \(max_loaded_at 2026-/);
 });
 
