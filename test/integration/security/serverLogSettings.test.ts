@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { forgetUsers } from '../../../src/anonymise/forget';
 import { anonymiseItems, warehouseLookups } from '../../../src/anonymise/itemMode';
+import { rotateSalt } from '../../../src/anonymise/rotateSalt';
 import { ParameterLoggingError } from '../../../src/anonymise/logSafety';
 import { saltTypesOf } from '../../../src/anonymise/policy.schema';
 import { anonymiseRelation, policyTable } from '../../../src/anonymise/runner';
@@ -35,7 +37,9 @@ const secrets = anonymisationSecretsSchema.parse({
 	hmacKey: hex(),
 	vaultEncryptionKey: hex(),
 });
-const allSecrets = [secrets.hmacKey, secrets.vaultEncryptionKey!, ...Object.values(secrets.salts).flatMap((v) => Object.values(v))];
+// Rotation adds users v2 during the test; it is a secret from the start.
+const rotatedTo = hex();
+const allSecrets = [secrets.hmacKey, secrets.vaultEncryptionKey!, rotatedTo, ...Object.values(secrets.salts).flatMap((v) => Object.values(v))];
 
 beforeAll(async () => {
 	baseDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-serverlog-'));
@@ -92,7 +96,7 @@ test('a login that may not switch parameter logging off is refused, naming each 
 	expect((await w.wh.query(`SELECT status FROM dwh_control.anonymise_runs ORDER BY run_id DESC LIMIT 1`)).rows[0].status).toBe('failed');
 });
 
-test('given SET on those parameters, a build under full logging leaves no salt or key in the server log or pg_stat_statements', async () => {
+test('given SET on those parameters, builds, item mode, Forget Users, salt rotation and a vault reveal under full logging leave no salt or key in the server log or pg_stat_statements', async () => {
 	await w.wh.query(`GRANT SET ON PARAMETER log_parameter_max_length, auto_explain.log_min_duration, auto_explain.log_parameter_max_length TO ${login.user}`);
 	const deps = depsAsEtl();
 	const policy = w.policy('auth_db');
@@ -102,6 +106,11 @@ test('given SET on those parameters, a build under full logging leaves no salt o
 	const table = policyTable(policy.policy, 'users');
 	const { rows: input } = await w.wh.query('SELECT * FROM raw.auth_db__users LIMIT 3');
 	await anonymiseItems({ salts: await resolveActiveSalts(whAsEtl, secrets.salts, saltTypesOf(table)), hmacKey: secrets.hmacKey, lookups: warehouseLookups(whAsEtl), vault: deps.vault }, { policy: policy.policy, table, asOf: '2026-11-25' }, input);
+	await forgetUsers(deps, { requests: [{ userId: '3' }], policies: [...w.policies.values()] });
+	secrets.salts.users['2'] = rotatedTo;
+	await rotateSalt(deps, { saltType: 'users', policies: [policy] });
+	const { rows: tok } = await w.wh.query<{ t: string }>('SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE sa_id_token IS NOT NULL LIMIT 1');
+	await deps.vault.reveal(tok[0].t, 'server log check');
 
 	const log = readFileSync(path.join(baseDir, 'postgres.log'), 'utf8');
 	// Logging was really on: parameters of ordinary statements, auto_explain plans, and this run's own statements.
