@@ -146,7 +146,7 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 				httpCode: status ? String(status) : undefined,
 			};
 		}
-		return { message: `Object store request failed: ${message}`, description: 'Check the DataAcuity Object Store credential and use its Test button.', kind: 'api' };
+		return { message: `Object store request failed: ${redactErrorText(message)}`, description: 'Check the DataAcuity Object Store credential and use its Test button.', kind: 'api' };
 	}
 
 	const connectionFailure = (e.code && (NETWORK_CODES.has(e.code) || POSTGRES_LOGIN_CODES.has(e.code))) || /timeout exceeded when trying to connect|Connection terminated/i.test(message);

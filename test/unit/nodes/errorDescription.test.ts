@@ -166,3 +166,18 @@ describe('toNodeError', () => {
 		expect(toNodeError(node, new Error('plain'), scope)).toBeInstanceOf(NodeOperationError);
 	});
 });
+
+describe('node errors never carry row values', () => {
+	const dataError = () =>
+		Object.assign(new Error('invalid input syntax for type integer: "thandi@example.co.za"'), {
+			code: '22P02',
+			where: 'COPY _dwh_stage, line 4, column age: "thandi@example.co.za"',
+		});
+
+	test('the explained message, the error item and the error n8n stores (with its cause and stack) are sanitised', () => {
+		const x = explainError(dataError());
+		expect(x.message).toBe('Postgres error 22P02: invalid input syntax for type integer: <value withheld> | COPY _dwh_stage, line 4, column age');
+		const nodeErr = toNodeError({ id: 'n', name: 'Load', type: 't', typeVersion: 1, position: [0, 0], parameters: {} } as INode, Object.assign(dataError(), { code: 'XYZ' }));
+		expect(JSON.stringify({ ...nodeErr, message: nodeErr.message, stack: nodeErr.stack, cause: String(nodeErr.cause), causeStack: (nodeErr.cause as Error)?.stack })).not.toContain('thandi');
+	});
+});
