@@ -7,6 +7,7 @@ import { openPipelineContext } from '../../../src/pipeline/context';
 import { withTransaction } from '../../../src/transport/postgres';
 import { createLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
+import { dashboardSchema, expandSqlMacros, fieldsUsed, loadDashboard, provisionedDatasources } from './dashboard';
 import { eventually, parseMetrics, startStack, startWebhook, type Sample, type Stack, type Webhook } from './monitoringStack';
 
 /**
@@ -115,7 +116,7 @@ test('the exporter, logged in as dwh_readonly, reads every dwh_control query wit
 	expect(value('pg_up', {})).toEqual([1]);
 	expect(value('pg_exporter_last_scrape_error', {})).toEqual([0]);
 	expect(value('pg_exporter_user_queries_load_error', {}).every((v) => v === 0)).toBe(true);
-	for (const family of ['dwh_extract_table_enabled', 'dwh_extract_runs_total', 'dwh_anonymise_output_blocked', 'dwh_anonymise_runs_total', 'dwh_push_target_failed',
+	for (const family of ['dwh_extract_table_enabled', 'dwh_extract_table_rows_without_watermark', 'dwh_extract_table_watermark_not_bumped', 'dwh_extract_runs_total', 'dwh_anonymise_output_blocked', 'dwh_anonymise_runs_total', 'dwh_push_target_failed',
 		'dwh_push_rows_inserted_total', 'dwh_dbt_command_last_failed', 'dwh_dbt_runs_total', 'dwh_dbt_node_failed', 'dwh_dbt_node_results_total', 'dwh_rtbf_open_requests',
 		'dwh_pipeline_alerts_open']) {
 		expect([family, value(family, {}).length > 0]).toEqual([family, true]);
@@ -208,5 +209,73 @@ test('Prometheus fires the right alerts; Alertmanager holds each with its severi
 	expect(delivered).toEqual({
 		pager: expected.filter((e) => e.severity === 'P1').map((e) => e.alertname),
 		tickets: expected.filter((e) => e.severity === 'P2').map((e) => e.alertname),
+	});
+});
+
+describe('the "BI Pipeline Health" dashboard (ops/grafana)', () => {
+	const { raw, panels } = loadDashboard();
+	const data = panels.filter((p) => p.type !== 'row');
+
+	test('is a Grafana dashboard JSON model: unique panel ids, panels on the 24-column grid without overlaps, targets on the provisioned data sources', () => {
+		const parsed = dashboardSchema.safeParse(raw);
+		expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+		expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+		const cells = new Set<string>();
+		for (const p of panels) {
+			expect([p.title, p.gridPos.x + p.gridPos.w <= 24]).toEqual([p.title, true]);
+			for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++)
+				for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+					expect([p.title, cells.has(`${x},${y}`)]).toEqual([p.title, false]);
+					cells.add(`${x},${y}`);
+				}
+		}
+		const sources = provisionedDatasources();
+		expect([...sources.entries()]).toEqual([['dwh-prometheus', 'prometheus'], ['dwh-warehouse-ro', 'grafana-postgresql-datasource']]);
+		for (const p of data) for (const t of p.targets!) expect([p.title, sources.get(t.datasource.uid)]).toEqual([p.title, t.datasource.type]);
+		// The manual's three panels and the later stages are all there.
+		expect(data.map((p) => p.title)).toEqual(expect.arrayContaining(['Freshness', 'Failures (last 24 h)', 'Rows loaded per day', 'Watermark lag', 'dbt model run time', 'dbt test results', 'Anonymise: latest build per output', 'Rows pushed to analytics_db per hour', 'Erasure requests open']));
+	});
+
+	test("every Postgres panel's query runs as the read-only role and returns the columns the panel uses", async () => {
+		const sqlPanels = data.filter((p) => p.targets!.some((t) => 'rawSql' in t));
+		expect(sqlPanels.length).toBeGreaterThanOrEqual(8);
+		for (const p of sqlPanels) {
+			for (const t of p.targets!) {
+				if (!('rawSql' in t)) continue;
+				const res = await login.pool.query(expandSqlMacros(t.rawSql)).catch((e: Error) => e);
+				expect([p.title, res instanceof Error ? res.message : 'ok']).toEqual([p.title, 'ok']);
+				const columns = (res as { fields: { name: string }[] }).fields.map((f) => f.name);
+				expect([p.title, fieldsUsed(p).filter((f) => !columns.includes(f))]).toEqual([p.title, []]);
+				if (p.type === 'barchart' || p.type === 'timeseries') expect([p.title, columns[0]]).toEqual([p.title, 'time']);
+			}
+		}
+		// The freshness panel shows the planted states, the failures panel the real failed run.
+		const fresh = await login.pool.query(expandSqlMacros((data.find((p) => p.title === 'Freshness')!.targets![0] as { rawSql: string }).rawSql));
+		expect(Object.fromEntries(fresh.rows.map((r) => [r.table_name, r.freshness_status]))).toEqual({ [t.stale]: 'stale', [t.failing]: 'never_loaded', [t.healthy]: 'ok', [t.held]: 'ok' });
+		const failures = await login.pool.query((data.find((p) => p.title === 'Failures (last 24 h)')!.targets![0] as { rawSql: string }).rawSql);
+		expect(failures.rows.map((r) => [r.table_name, r.recovered])).toEqual([[t.failing, false]]);
+		const daily = await login.pool.query(expandSqlMacros((data.find((p) => p.title === 'Rows loaded per day')!.targets![0] as { rawSql: string }).rawSql));
+		expect(daily.rows.reduce((n, r) => n + Number(r.rows_loaded), 0)).toBe(250 + 7 + 9);
+	});
+
+	test("every Prometheus panel's query is accepted by Prometheus and names only metrics the exporter serves", async () => {
+		const exported = new Set(samples.map((s) => s.name));
+		const promPanels = data.filter((p) => p.targets!.some((x) => 'expr' in x));
+		expect(promPanels.length).toBeGreaterThanOrEqual(10);
+		for (const p of promPanels) {
+			for (const target of p.targets!) {
+				if (!('expr' in target)) continue;
+				for (const m of target.expr.match(/\bdwh_[a-z0-9_]+/g) ?? []) expect([p.title, m, exported.has(m)]).toEqual([p.title, m, true]);
+				const res = (await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(target.expr)}`)).json()) as { status: string; error?: string };
+				expect([p.title, target.refId, res.status, res.error]).toEqual([p.title, target.refId, 'success', undefined]);
+			}
+		}
+		// Values the stat panels show for the planted state (alerts have fired by now: the alert test ran first).
+		const instant = async (expr: string) =>
+			((await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: { value: [number, string] }[] } }).data.result.map((r) => Number(r.value[1]));
+		const statExpr = (title: string) => (data.find((p) => p.title === title)!.targets![0] as { expr: string }).expr;
+		expect(await instant(statExpr('Firing P1 alerts'))).toEqual([3]);
+		expect(await instant(statExpr('PII blocks'))).toEqual([1]);
+		expect(await instant(statExpr('Tables late or stale'))).toEqual([1]);
 	});
 });
