@@ -18,10 +18,10 @@ import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnony
 import { describeFindings, parseRelationName, scanRelationForPii } from '../../src/privacy/piiScan';
 import { createPool } from '../../src/transport/postgres';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ANALYTICS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { mapItems } from '../shared/items';
 import { toNodeError } from '../shared/nodeErrors';
-import { readWarehouseConnection } from '../shared/pipelineContext';
+import { readPostgresConnection, readWarehouseConnection } from '../shared/pipelineContext';
 import { explainAnonymiseError } from './errors';
 import { anonymisationSecretsTest, SECRETS_CREDENTIAL, SECRETS_TEST_METHOD, secretsFromCredential } from './secretsCredential';
 
@@ -51,6 +51,7 @@ export class Anonymise implements INodeType {
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayName: 'Anonymisation Secrets (salts, vault key)', displayOptions: show(...NEEDS_SECRETS) },
+			{ name: ANALYTICS_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db', displayOptions: { show: { operation: ['forgetUsers'], forgetInAnalyticsDb: [true] } } },
 		],
 		properties: [
 			{
@@ -61,7 +62,7 @@ export class Anonymise implements INodeType {
 				options: [
 					{ name: 'Anonymise Items', value: 'anonymiseItems', action: 'Anonymise the input items', description: 'Small flows: apply a policy table to the input items' },
 					{ name: 'Anonymise Relation', value: 'anonymiseRelation', action: 'Anonymise a bronze table into intermediate', description: 'Set-based in the warehouse: build, PII-check, then swap in intermediate.*' },
-					{ name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging and intermediate, purge the vault, write the audit' },
+					{ name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit' },
 					{ name: 'K-Anonymity Report', value: 'kAnonymityReport', action: 'Report or enforce k anonymity', description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups' },
 					{ name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' },
 					{ name: 'Rotate Salt', value: 'rotateSalt', action: 'Rotate a salt and re key', description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction' },
@@ -146,6 +147,14 @@ export class Anonymise implements INodeType {
 				displayOptions: { show: { operation: ['forgetUsers'], userSource: ['flagged'] } },
 			},
 			{ displayName: 'Reason', name: 'reason', type: 'string', default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request', displayOptions: show('forgetUsers') },
+			{
+				displayName: 'Also Forget In Analytics DB',
+				name: 'forgetInAnalyticsDb',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
+				displayOptions: show('forgetUsers'),
+			},
 			{
 				displayName: 'Relation',
 				name: 'relation',
@@ -330,8 +339,13 @@ export class Anonymise implements INodeType {
 									);
 								}
 								// Earlier requests whose vault purge did not happen are finished first (their user ids are gone).
-								const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string, completePartial: true });
-								return outcomes as unknown as IDataObject[];
+								const analytics = fns.getNodeParameter('forgetInAnalyticsDb', i, false) ? createPool(await readPostgresConnection(fns, ANALYTICS_CREDENTIAL), { role: 'anonymise' }) : null;
+								try {
+									const outcomes = await forgetUsers(deps, { requests, policies, reason: fns.getNodeParameter('reason', i, '') as string, completePartial: true, analytics });
+									return outcomes as unknown as IDataObject[];
+								} finally {
+									await analytics?.end().catch(() => undefined);
+								}
 							}
 							default:
 								throw new NodeOperationError(fns.getNode(), `Unknown operation ${String(operation)}`, { itemIndex: i });

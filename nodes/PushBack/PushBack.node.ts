@@ -18,13 +18,12 @@ import { PushTargetError } from '../../src/pushback/targetTable';
 import { PushSourceError } from '../../src/pushback/warehouseSource';
 import { createPool, describeConnectionError } from '../../src/transport/postgres';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ANALYTICS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import type { ErrorScope } from '../shared/errorDescription';
 import { mapItems } from '../shared/items';
 import { readPostgresConnection, readWarehouseConnection } from '../shared/pipelineContext';
 import { targetFromParameters, type PushParameters } from './targetParameters';
 
-export const ANALYTICS_CREDENTIAL = 'dataAcuityPostgresAnalytics';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000']);
 

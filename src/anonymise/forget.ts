@@ -3,19 +3,22 @@ import { SQL_IDENTIFIER } from '../config/identifiers';
 import { completePartialForgets } from './completePartialForgets';
 import { hashSql, subjectHmac } from './hashing';
 import { suppressParameterLogging } from './logSafety';
-import { inputRelation, outputColumns, outputTableName, type PolicyTable } from './policy.schema';
+import { inputRelation, outputColumns, outputTableName, subjectColumn, type LegalHold, type PolicyTable } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
 import { safeErrorText } from '../privacy/safeErrorText';
-import { INTERMEDIATE_SCHEMA, lockOutputs, type AnonymiseDeps } from './runner';
+import { INTERMEDIATE_SCHEMA, lockOutputs, relationColumns, type AnonymiseDeps } from './runner';
 import { resolveActiveSalts } from './saltVersions';
+import { eraseFromCopies, relationsCarrying, subjectHashColumns, subjectHashes, type SubjectHashColumns } from './subjectCopies';
 
 const q = pg.escapeIdentifier;
 
 /**
  * Right-to-be-forgotten (design doc §6.8): for each user id, delete their rows from raw.* and staging.* (and the
- * intermediate rows carrying their hash), purge their vault entries, remember them in dwh_control.rtbf_subjects so
+ * intermediate rows carrying their hash), then from every other relation carrying their hash in the warehouse and
+ * analytics_db (subjectCopies.ts), purge their vault entries, remember them in dwh_control.rtbf_subjects so
  * rebuilds keep them out, and write one audit request with one action per relation for the 30-day SLA.
- * Tables are found through the policies: every table with a `subject` column is searched.
+ * Raw tables are found through the policies (every table with a `subject` column); copies through the catalog.
+ * Legally held records (policy `legal_hold`) are kept in intermediate with the person's hash set to NULL.
  */
 
 export interface ForgetRequest {
@@ -30,13 +33,23 @@ export interface ForgetOptions {
 	reason?: string;
 	/** First finish earlier requests left 'partial' (completePartialForgets); their outcomes come first. */
 	completePartial?: boolean;
+	/**
+	 * analytics_db (the push-back target): every table there carrying the person's hash loses them in the same run.
+	 * Without it the person leaves analytics_db only when each target is next pushed from the rebuilt marts.
+	 */
+	analytics?: pg.Pool | null;
 }
 
 export interface ForgetAction {
 	relation: string;
-	action: 'deleted' | 'view_follows_raw' | 'absent' | 'vault_purged';
+	action: 'deleted' | 'view_follows_raw' | 'absent' | 'vault_purged' | 'unlinked' | 'held_unlinked' | 'view_follows' | 'refreshed';
 	rows: number;
+	/** Why, where it is not obvious: the legal hold's basis, the column unlinked. */
+	note?: string;
 }
+
+/** Schemas the hash search skips in the warehouse: raw/staging hold ids (deleted by id above), the rest is the audit. */
+const NOT_COPIES = ['raw', 'staging', 'dwh_control', 'compliance'];
 
 export interface ForgetOutcome {
 	requestId: string;
@@ -56,7 +69,7 @@ interface Target {
 
 function targetsOf(policies: LoadedPolicy[]): Target[] {
 	const out: Target[] = [];
-	for (const loaded of policies) for (const table of loaded.policy.tables) if (table.subject) out.push({ loaded, table });
+	for (const loaded of policies) for (const table of loaded.policy.tables) if (subjectColumn(table)) out.push({ loaded, table });
 	return out;
 }
 
@@ -83,7 +96,8 @@ function pipelineRelations(t: Target): { schema: string; table: string }[] {
 async function forgetOne(client: pg.PoolClient, deps: AnonymiseDeps, targets: Target[], userId: string): Promise<ForgetAction[]> {
 	const actions: ForgetAction[] = [];
 	for (const t of targets) {
-		const subject = t.table.subject!.column;
+		const subject = subjectColumn(t.table)!;
+		const hold = t.table.legal_hold;
 		for (const rel of pipelineRelations(t)) {
 			const name = `${rel.schema}.${rel.table}`;
 			const kind = await relkind(client, rel.schema, rel.table);
@@ -93,6 +107,7 @@ async function forgetOne(client: pg.PoolClient, deps: AnonymiseDeps, targets: Ta
 				// A view shows raw: deleting there is enough. (A materialised view is refreshed by its dbt run.)
 				actions.push({ relation: name, action: 'view_follows_raw', rows: 0 });
 			} else {
+				if (hold) actions.push(await holdPipelineRows(client, t.table, rel, userId));
 				const res = await client.query(`DELETE FROM ${q(rel.schema)}.${q(rel.table)} WHERE (${q(subject)})::text = $1`, [userId]);
 				actions.push({ relation: name, action: 'deleted', rows: res.rowCount ?? 0 });
 			}
@@ -106,13 +121,58 @@ async function forgetOne(client: pg.PoolClient, deps: AnonymiseDeps, targets: Ta
 		}
 		const salts = await resolveActiveSalts(client, deps.secrets.salts, [spec.salt]);
 		const col = outputColumns(subject, spec)[0];
-		const res = await client.query(`DELETE FROM ${q(INTERMEDIATE_SCHEMA)}.${q(out)} WHERE ${q(col)} = ${hashSql('$1::text', '$2', spec)}`, [
-			userId,
-			salts.get(spec.salt)!.salt,
-		]);
+		const params = [userId, salts.get(spec.salt)!.salt];
+		if (hold) {
+			// The record stays for the law, no longer anyone's: the hash is the only link the anonymised row has.
+			const dated = q(outputColumns(hold.date_column, t.table.columns[hold.date_column])[0]);
+			const kept = await client.query(
+				`UPDATE ${q(INTERMEDIATE_SCHEMA)}.${q(out)} SET ${q(col)} = NULL
+				  WHERE ${q(col)} = ${hashSql('$1::text', '$2', spec)} AND ${dated} >= now() - make_interval(years => $3)`,
+				[...params, hold.years],
+			);
+			actions.push({ relation: name, action: 'held_unlinked', rows: kept.rowCount ?? 0, note: holdNote(hold, [col]) });
+		}
+		const res = await client.query(`DELETE FROM ${q(INTERMEDIATE_SCHEMA)}.${q(out)} WHERE ${q(col)} = ${hashSql('$1::text', '$2', spec)}`, params);
 		actions.push({ relation: name, action: 'deleted', rows: res.rowCount ?? 0 });
 	}
 	return actions;
+}
+
+const holdNote = (hold: LegalHold, cleared: string[]) => `legal hold: ${hold.basis} — kept ${hold.years} years from ${hold.date_column}; set to NULL: ${cleared.join(', ')}`;
+
+/**
+ * A held table's raw/staging rows within the hold stay, so that a full rebuild publishes the kept records again
+ * (unlinked: the subject is NULL, and so is every column the policy does not keep as is — free text, other ids).
+ * Columns the policy hashes with another salt (account_id) stay: they are the record's own link for compliance.
+ */
+async function holdPipelineRows(client: pg.PoolClient, table: PolicyTable, rel: { schema: string; table: string }, userId: string): Promise<ForgetAction> {
+	const hold = table.legal_hold!;
+	const subject = subjectColumn(table)!;
+	const present = new Set((await relationColumns(client, rel))?.map((c) => c.name));
+	const cleared = [subject, ...Object.entries(table.columns).filter(([c, s]) => c !== subject && present.has(c) && (s.strategy === 'suppress' || s.strategy === 'tokenise')).map(([c]) => c)];
+	const res = await client.query(
+		`UPDATE ${q(rel.schema)}.${q(rel.table)} SET ${cleared.map((c) => `${q(c)} = NULL`).join(', ')}
+		  WHERE (${q(subject)})::text = $1 AND (${q(hold.date_column)})::timestamptz >= now() - make_interval(years => $2)`,
+		[userId, hold.years],
+	);
+	return { relation: `${rel.schema}.${rel.table}`, action: 'held_unlinked', rows: res.rowCount ?? 0, note: holdNote(hold, cleared) };
+}
+
+/** The policies' own outputs: forgetOne handles their subject column (and holds); the hash search only unlinks. */
+function policyOutputs(policies: LoadedPolicy[]): Set<string> {
+	return new Set(policies.flatMap((l) => l.policy.tables.map((t) => `${INTERMEDIATE_SCHEMA}.${outputTableName(l.policy.source_db, t)}`)));
+}
+
+/** The person's hashes under the warehouse's active salts (analytics_db has no salt register). */
+async function hashesOf(warehouse: pg.PoolClient, deps: AnonymiseDeps, cols: SubjectHashColumns, userId: string): Promise<string[]> {
+	if (!cols.columns.size) return [];
+	return subjectHashes(cols, await resolveActiveSalts(warehouse, deps.secrets.salts, cols.saltTypes), userId);
+}
+
+async function copiesOf(client: pg.PoolClient, cols: SubjectHashColumns, hashes: string[], opts: { place?: string; skip: string[]; linkOnly?: Set<string> }): Promise<ForgetAction[]> {
+	if (!hashes.length) return [];
+	const relations = await relationsCarrying(client, [...cols.columns.keys()], opts.skip);
+	return eraseFromCopies(client, relations, cols, hashes, opts);
 }
 
 export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Promise<ForgetOutcome[]> {
@@ -123,6 +183,8 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 	const targets = targetsOf(opts.policies);
 	if (!targets.length) throw new Error('No policy table declares a subject column: right-to-be-forgotten would find nothing to delete');
 	const needsVault = opts.policies.some((p) => p.policy.tables.some((t) => Object.values(t.columns).some((c) => c.strategy === 'tokenise')));
+	const hashCols = subjectHashColumns(opts.policies);
+	const outputs = policyOutputs(opts.policies);
 
 	const outcomes: ForgetOutcome[] = opts.completePartial ? await completePartialForgets(deps) : [];
 	for (const r of requests) {
@@ -137,13 +199,26 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 		let status: ForgetOutcome['status'] = 'completed';
 		let error: string | null = null;
 		const client = await deps.warehouse.connect();
+		const an = opts.analytics ? await opts.analytics.connect().catch((err) => err as Error) : null;
+		let analyticsOpen = false;
 		try {
+			if (an instanceof Error) throw an;
 			await client.query('BEGIN');
 			// The builds' locks, in their order: a build in flight publishes first and the person is then deleted from
 			// what it published; a build that starts now waits and then sees this forget (rows gone, subject registered).
 			await lockOutputs(client, targets.map((t) => outputTableName(t.loaded.policy.source_db, t.table)));
 			await suppressParameterLogging(client);
 			actions.push(...(await forgetOne(client, deps, targets, r.userId)));
+			const hashes = await hashesOf(client, deps, hashCols, r.userId);
+			actions.push(...(await copiesOf(client, hashCols, hashes, { skip: NOT_COPIES, linkOnly: outputs })));
+			if (an) {
+				// Its own transaction, committed right after the warehouse's: a failure before then loses nothing (the
+				// user id is still in raw, the next sweep retries).
+				await an.query('BEGIN');
+				analyticsOpen = true;
+				await suppressParameterLogging(an);
+				actions.push(...(await copiesOf(an, hashCols, hashes, { place: 'analytics_db', skip: [] })));
+			}
 			await client.query(
 				`INSERT INTO dwh_control.rtbf_subjects (subject_hmac, first_request) VALUES ($1, $2) ON CONFLICT (subject_hmac) DO NOTHING`,
 				[subject, requestId],
@@ -151,13 +226,27 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 			await client.query('COMMIT');
 		} catch (err) {
 			await client.query('ROLLBACK').catch(() => undefined);
+			if (an && !(an instanceof Error) && analyticsOpen) await an.query('ROLLBACK').catch(() => undefined);
+			analyticsOpen = false;
 			status = 'failed';
 			error = safeErrorText(err);
 			actions.length = 0;
 		} finally {
 			client.release();
 		}
-		if (status === 'completed') {
+		if (an && !(an instanceof Error)) {
+			if (analyticsOpen) {
+				try {
+					await an.query('COMMIT');
+				} catch (err) {
+					status = 'partial';
+					error = `warehouse rows removed; the analytics_db deletes failed at commit (the next push of each target mirrors the rebuilt marts without the person): ${safeErrorText(err)}`;
+					actions.splice(0, actions.length, ...actions.filter((a) => !a.relation.startsWith('analytics_db.')));
+				}
+			}
+			an.release();
+		}
+		if (status !== 'failed') {
 			if (deps.vault) {
 				try {
 					const purged = await deps.vault.purgeSubjects([subject]);
@@ -173,8 +262,8 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 		}
 		for (const a of actions) {
 			await deps.warehouse.query(
-				'INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, $2, $3, $4)',
-				[requestId, a.relation, a.action, a.rows],
+				'INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected, note) VALUES ($1, $2, $3, $4, $5)',
+				[requestId, a.relation, a.action, a.rows, a.note ?? null],
 			);
 		}
 		await deps.warehouse.query(

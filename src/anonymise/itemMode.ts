@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { hashValue, subjectHmac } from './hashing';
 import { addressCity, ageBand, deviceClass, gpsGrid, postcodeArea, timestampHour } from './generalise';
-import { outputColumns, type Policy, type PolicyTable } from './policy.schema';
+import { outputColumns, subjectColumn, type Policy, type PolicyTable } from './policy.schema';
 import type { ResolvedSalt } from './secrets.schema';
 import { planColumns, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
@@ -67,8 +67,8 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 
 	let keep = rows.map((_, i) => i);
 	const dropped: number[] = [];
-	if (table.subject) {
-		const col = table.subject.column;
+	const col = subjectColumn(table);
+	if (col) {
 		const hmacs = rows.map((r) => (r[col] === null || r[col] === undefined ? null : subjectHmac(deps.hmacKey, String(r[col]))));
 		const gone = await deps.lookups.forgotten(hmacs.filter((h): h is string => h !== null));
 		keep = keep.filter((i) => {
@@ -102,7 +102,7 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 			}
 			case 'tokenise': {
 				if (!deps.vault) throw new Error(`Policy ${policy.source_db}, table ${table.table}: column ${p.column} is tokenised, but no vault is configured`);
-				const subj = table.subject?.column;
+				const subj = subjectColumn(table);
 				const entries = keep
 					.map((i) => ({ value: text(rows[i][p.column]), subject: subj && rows[i][subj] != null ? subjectHmac(deps.hmacKey, String(rows[i][subj])) : null }))
 					.filter((e): e is { value: string; subject: string | null } => e.value !== null);

@@ -113,9 +113,33 @@ export type GeneraliseSpec = z.output<typeof generaliseSpec>;
 
 /**
  * Whose row this is, for right-to-be-forgotten (§6.8) and for keeping forgotten users out of rebuilt tables.
- * The subject column holds the TGN-wide user id (users.id, check_ins.user_id, ...).
+ * The subject column holds the TGN-wide user id (users.id, check_ins.user_id, ...). A table that holds no person's
+ * id says so, with the reason ({"none": "…"}), so that "no subject" is a reviewed decision and never an omission.
  */
-export const subjectSpec = z.object({ column: sqlIdentifier('subject.column') }).strict();
+export const subjectSpec = z.union([
+	z.object({ column: sqlIdentifier('subject.column') }).strict(),
+	z.object({ none: z.string().min(10, 'subject.none must say why the table holds no person (at least 10 characters)') }).strict(),
+]);
+
+/** The table's subject column, or null when it declares none (or, outside the policies folder, says nothing). */
+export function subjectColumn(t: Pick<PolicyTable, 'subject'>): string | null {
+	return t.subject && 'column' in t.subject ? t.subject.column : null;
+}
+
+/**
+ * Records the law requires us to keep although the person asked to be forgotten (design doc §6.7: FICA, 5 years of
+ * financial records). Forget Users keeps the table's anonymised rows whose date_column is within `years`, with the
+ * subject's hash set to NULL (unlinked), and deletes the older ones; every other copy of the person goes as usual.
+ */
+export const legalHoldSpec = z
+	.object({
+		basis: z.string().min(3, 'legal_hold.basis must name the law or rule (e.g. "FICA s22/s23: 5-year record keeping")'),
+		years: z.number().int().min(1).max(30),
+		/** An input column kept as is (strategy keep) that dates the record. */
+		date_column: sqlIdentifier('legal_hold.date_column'),
+	})
+	.strict();
+export type LegalHold = z.output<typeof legalHoldSpec>;
 
 export const policyTableSchema = z
 	.object({
@@ -137,6 +161,7 @@ export const policyTableSchema = z
 			}))
 			.optional(),
 		subject: subjectSpec.optional(),
+		legal_hold: legalHoldSpec.optional(),
 		/**
 		 * fail (default): a column the policy does not mention (schema drift) stops the run until someone decides.
 		 * suppress: such columns are dropped. Pipeline columns (_dwh_*) are always dropped unless listed.
@@ -190,13 +215,21 @@ export const policySchema = z
 					produced.set(out, col);
 				}
 			}
-			if (t.subject && !(t.subject.column in t.columns)) {
-				ctx.addIssue({ code: 'custom', path: ['tables', i, 'subject', 'column'], message: `subject column ${t.subject.column} is not listed in columns` });
+			const subject = subjectColumn(t);
+			if (subject && !(subject in t.columns)) {
+				ctx.addIssue({ code: 'custom', path: ['tables', i, 'subject', 'column'], message: `subject column ${subject} is not listed in columns` });
 			}
-			if (t.subject) {
-				const s = t.columns[t.subject.column];
+			if (subject) {
+				const s = t.columns[subject];
 				if (typeof s === 'object' && s !== null && 'strategy' in s && s.strategy !== 'hash') {
-					ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', t.subject.column], message: `the subject column must be hashed (it identifies a person), not ${s.strategy}` });
+					ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', subject], message: `the subject column must be hashed (it identifies a person), not ${s.strategy}` });
+				}
+			}
+			if (t.legal_hold) {
+				const d = t.columns[t.legal_hold.date_column];
+				if (!subject) ctx.addIssue({ code: 'custom', path: ['tables', i, 'legal_hold'], message: 'a legal hold needs a subject column (it unlinks that person)' });
+				if (typeof d !== 'object' || d === null || !('strategy' in d) || d.strategy !== 'keep') {
+					ctx.addIssue({ code: 'custom', path: ['tables', i, 'legal_hold', 'date_column'], message: `legal_hold.date_column ${t.legal_hold.date_column} must be a column the policy keeps` });
 				}
 			}
 		});

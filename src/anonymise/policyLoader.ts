@@ -77,6 +77,9 @@ export function loadPolicyFile(file: string): LoadedPolicy {
 	const loaded = parsePolicyText(text, label, file);
 	const expected = `${loaded.policy.source_db}.policy.json`;
 	if (label !== expected) throw new PolicyError(`${loaded.policy.source_db} (${label})`, [`file must be named ${expected} (one policy file per source_db)`]);
+	// Right-to-be-forgotten finds a person's raw rows only through this: a policy file decides it for every table.
+	const undecided = loaded.policy.tables.filter((t) => !t.subject).map((t) => `table ${t.table}: subject is required — {"column": "<the user id column>"}, or {"none": "<why no person is in this table>"}`);
+	if (undecided.length) throw new PolicyError(`${loaded.policy.source_db} (${label})`, undecided);
 	return loaded;
 }
 

@@ -3,7 +3,7 @@ import { describeFindings, scanRelationForPii, type PiiFinding } from '../privac
 import { safeErrorText } from '../privacy/safeErrorText';
 import { subjectHmacSql, vaultLookupHash } from './hashing';
 import { suppressParameterLogging } from './logSafety';
-import { inputRelation, outputTableName, saltTypesOf, type Policy, type PolicyTable } from './policy.schema';
+import { inputRelation, outputTableName, saltTypesOf, subjectColumn, type Policy, type PolicyTable } from './policy.schema';
 import { PolicyError, type LoadedPolicy } from './policyLoader';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
@@ -138,7 +138,8 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 	}
 	await client.query(`CREATE TEMP TABLE IF NOT EXISTS _dwh_tokens (kind text, lookup_hash bytea, token bigint, PRIMARY KEY (kind, lookup_hash)) ON COMMIT DROP`);
 	const rel = inputRelation(ctx.loaded.policy.source_db, ctx.table);
-	const subject = ctx.table.subject ? `s.${q(ctx.table.subject.column)}` : null;
+	const subjectCol = subjectColumn(ctx.table);
+	const subject = subjectCol ? `s.${q(subjectCol)}` : null;
 	let issued = 0;
 	for (const t of tokenised) {
 		const col = `s.${q(t.column)}`;

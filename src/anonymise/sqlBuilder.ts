@@ -1,6 +1,6 @@
 import { escapeIdentifier as q } from 'pg';
 import { hashSql, subjectHmacSql, vaultLookupHashSql } from './hashing';
-import { inputRelation, outputColumns, type ColumnSpec, type Policy, type PolicyTable } from './policy.schema';
+import { inputRelation, outputColumns, subjectColumn, type ColumnSpec, type Policy, type PolicyTable } from './policy.schema';
 import type { ResolvedSalt } from './secrets.schema';
 
 /**
@@ -173,10 +173,11 @@ export function buildAnonymiseSelect(o: BuildOptions): BuiltSelect {
 
 	const rel = inputRelation(o.policy.source_db, o.table);
 	const where: string[] = [];
-	if (o.table.subject) {
+	const subject = subjectColumn(o.table);
+	if (subject) {
 		// Forgotten people stay forgotten even if a later extract brings their row back (dwh_control.rtbf_subjects).
 		where.push(
-			`NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(`s.${q(o.table.subject.column)}`, hmacKey())})`,
+			`NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(`s.${q(subject)}`, hmacKey())})`,
 		);
 	}
 	if (o.sinceRunId !== undefined) where.push(`s._dwh_run_id > ${params.add(o.sinceRunId)}::bigint`);

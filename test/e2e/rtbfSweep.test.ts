@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +12,9 @@ import { anonymisationCredential, createPipeline, CREDENTIALS, type E2ePipeline 
 
 /**
  * The shipped nightly right-to-be-forgotten sweep (workflows/dwh-rtbf-sweep-nightly.json) headless in real n8n
- * 1.123: a user flagged deleted in raw.auth_db__users is forgotten by the Anonymise node (raw, intermediate and
- * the audit) before the marts are full-refreshed by the real dbt CLI and mirrored; a second night with nobody
- * newly flagged forgets no one and still rebuilds.
+ * 1.123: a user flagged deleted in raw.auth_db__users is forgotten by the Anonymise node (raw, intermediate, every
+ * analytics_db table carrying their hash, and the audit) before the marts are full-refreshed by the real dbt CLI and
+ * mirrored; a second night with nobody newly flagged forgets no one and still rebuilds.
  */
 const TIMEOUT = 10 * 60_000;
 const WORKFLOW_ID = 'dwhRtbfSweep001';
@@ -36,6 +37,8 @@ beforeAll(async () => {
 	inst = newInstance('n8n1', 'rtbf-sweep')!;
 	p = await createPipeline('e2e_rtbf');
 	await seedWarehouseDirect(p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
+	// Bronze as the loader makes it: only the key is NOT NULL (the FICA hold keeps the person's rows with user_id NULL).
+	await p.wh.query(`ALTER TABLE raw.ledger_db__transactions ALTER COLUMN user_id DROP NOT NULL, ALTER COLUMN reference DROP NOT NULL`);
 	// The AuthAPI soft-delete (§6.8) as the extract brings it into bronze.
 	await p.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);
 	await p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = ANY($2::bigint[])`, [DELETED_AT, [FORGOTTEN, ALSO_FORGOTTEN]]);
@@ -50,6 +53,11 @@ beforeAll(async () => {
 	);
 	// The token vault lives in the warehouse database here (its own database in production).
 	await migrateCompliance(p.wh);
+	// An earlier push left the person in a per-user target (tagme.user_summary is not re-pushed by the sweep).
+	const an = new pg.Pool({ ...p.analytics, max: 1 });
+	await an.query(`CREATE SCHEMA tagme; CREATE TABLE tagme.user_summary (user_hash text PRIMARY KEY, checkins_30d integer)`);
+	await an.query(`INSERT INTO tagme.user_summary VALUES ($1, 3), ($2, 5)`, [await userHash(FORGOTTEN), await userHash(1)]);
+	await an.end();
 
 	const creds = [
 		{ id: CREDENTIALS.dbt.id, name: CREDENTIALS.dbt.name, type: CREDENTIALS.dbt.type, data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' } },
@@ -81,21 +89,31 @@ test('a user flagged deleted is forgotten from raw and intermediate with an audi
 	expect(forgotten.map((o) => [o.subjectHmac, o.status]).sort()).toEqual(
 		[[subject, 'completed'], [subjectHmac(HMAC_KEY, String(ALSO_FORGOTTEN)), 'completed']].sort(),
 	);
-	const actions = (forgotten.find((o) => o.subjectHmac === subject)!.actions as Array<{ relation: string; action: string; rows: number }>).filter((a) => a.action === 'deleted');
+	const actions = forgotten.find((o) => o.subjectHmac === subject)!.actions as Array<{ relation: string; action: string; rows: number }>;
+	// The ledger's transactions are a FICA legal hold (policies/ledger_db.policy.json): kept, with the person unlinked.
+	const hold = expect.stringContaining('legal hold: FICA');
 	expect(actions).toEqual(
 		expect.arrayContaining([
 			{ relation: 'raw.auth_db__users', action: 'deleted', rows: 1 },
-			{ relation: 'raw.ledger_db__transactions', action: 'deleted', rows: txOfUser },
+			{ relation: 'raw.ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
+			{ relation: 'raw.ledger_db__transactions', action: 'deleted', rows: 0 },
 			{ relation: 'intermediate.int_auth_db__users', action: 'deleted', rows: 1 },
-			{ relation: 'intermediate.int_ledger_db__transactions', action: 'deleted', rows: txOfUser },
+			{ relation: 'intermediate.int_ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
+			{ relation: 'intermediate.int_ledger_db__transactions', action: 'deleted', rows: 0 },
+			{ relation: 'analytics_db.tagme.user_summary', action: 'deleted', rows: 1 },
 		]),
 	);
+	const an = new pg.Pool({ ...p.analytics, max: 1 });
+	expect((await an.query(`SELECT count(*)::int AS n FROM tagme.user_summary`)).rows[0].n).toBe(1);
+	await an.end();
 
-	// Gone from raw and intermediate; everyone else untouched.
+	// Gone from raw and intermediate (the held transactions stay, belonging to no one); everyone else untouched.
 	expect(await count(`raw.auth_db__users WHERE id = $1`, [FORGOTTEN])).toBe(0);
 	expect(await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN])).toBe(0);
 	expect(await count(`raw.auth_db__users`)).toBe(61);
-	expect(await count(`raw.ledger_db__transactions`)).toBe(600 - 2 * txOfUser);
+	expect(await count(`raw.ledger_db__transactions`)).toBe(600);
+	expect(await count(`raw.ledger_db__transactions WHERE user_id IS NULL`)).toBe(2 * txOfUser);
+	expect(await count(`intermediate.int_ledger_db__transactions WHERE user_hash IS NULL`)).toBe(2 * txOfUser);
 	expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(0);
 
 	// The audit for the 30-day SLA: one completed request from the source's deleted_at, no user id anywhere.
@@ -107,13 +125,14 @@ test('a user flagged deleted is forgotten from raw and intermediate with an audi
 	expect(audit.rows).toEqual([{ status: 'completed', requested_at: new Date(DELETED_AT), completed: true, error_message: null, has_execution: true }]);
 	expect(await count(`dwh_control.rtbf_subjects WHERE subject_hmac = $1`, [subject])).toBe(1);
 	const sla = await p.wh.query(`SELECT sla_breached, rows_removed::int AS rows FROM dwh_control.rtbf_sla WHERE subject_hmac = $1`, [subject]);
-	expect(sla.rows).toEqual([{ sla_breached: false, rows: 2 + 2 * txOfUser }]);
+	expect(sla.rows).toEqual([{ sla_breached: false, rows: 3 + 2 * txOfUser }]);
 
 	// Then, and only once, the full-refresh rebuild of the marts: the person has left the user dimension.
 	const dbt = nodeItems(r.output!, 'Rebuild user marts');
 	expect(dbt.filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ command: 'build', status: 'success', exitCode: 0 })]);
 	expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
 	expect(await count(`marts.dim_user_360_anon WHERE user_hash = $1`, [hash])).toBe(0);
+	// The held records stay in intermediate only: the per-user marts leave unlinked transactions out.
 	expect(await count(`marts.fct_ledger_transactions_anon`)).toBe(600 - 2 * txOfUser);
 	const mirrored = nodeItems(r.output!, 'Mirror user lifecycle');
 	expect(mirrored).toHaveLength(1);

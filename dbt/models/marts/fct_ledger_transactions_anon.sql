@@ -14,6 +14,9 @@ with tx as (
         {{ column_or(tx, 'app_id', "'ledger'") }}::text     as app_id,
         created_at::timestamptz                              as created_at
     from {{ tx }}
+    -- A transaction whose user was forgotten under the FICA legal hold (policy legal_hold) stays in intermediate
+    -- with user_hash NULL, as the kept record; the marts are per-user analytics and leave it out, as before the hold.
+    where {{ column_or(tx, 'user_hash', "'none'") }} is not null
 ),
 local as (
     select tx.*, (created_at at time zone 'Africa/Johannesburg')::date as tx_date_local

@@ -53,6 +53,8 @@ export function anonymisationCredential(warehouse: PostgresConnection, secrets: 
 export interface E2ePipeline {
 	source: PostgresConnection;
 	warehouse: PostgresConnection;
+	/** analytics_db (the DataAcuity Analytics DB credential points here). */
+	analytics: PostgresConnection;
 	store: ObjectStoreConfig;
 	src: pg.Pool;
 	wh: pg.Pool;
@@ -106,6 +108,7 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 	const pipeline: E2ePipeline = {
 		source,
 		warehouse,
+		analytics,
 		store,
 		src,
 		wh,

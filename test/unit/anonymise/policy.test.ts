@@ -100,3 +100,32 @@ test('every table of the source registry (design doc §5) has a policy table; un
 		}
 	}
 });
+
+test('a policy file decides the subject of every table: a column, or none with the reason', () => {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
+	const file = path.join(dir, 'auth_db.policy.json');
+	writeFileSync(file, base({ id: 'keep' }));
+	expect(() => loadPolicyFile(file)).toThrow(
+		'Anonymisation policy auth_db (auth_db.policy.json) is invalid — table users: subject is required — {"column": "<the user id column>"}, or {"none": "<why no person is in this table>"}',
+	);
+	writeFileSync(file, base({ id: 'keep' }, { subject: { none: 'App definitions: no person in it.' } }));
+	expect(loadPolicyFile(file).policy.tables[0].subject).toEqual({ none: 'App definitions: no person in it.' });
+	expect(problems(base({ id: 'keep' }, { subject: { none: 'n/a' } }))).toContain('subject.none must say why the table holds no person');
+});
+
+test('a legal hold needs a subject and a date column the policy keeps', () => {
+	const msg = problems(base({ id: 'keep', created_at: { strategy: 'generalise', rule: 'timestamp_hour' } }, { legal_hold: { basis: 'FICA', years: 5, date_column: 'created_at' } }));
+	expect(msg).toContain('table users, legal_hold: a legal hold needs a subject column (it unlinks that person)');
+	expect(msg).toContain('table users, legal_hold.date_column: legal_hold.date_column created_at must be a column the policy keeps');
+});
+
+test('every repository policy, drafts included, names the subject of every table; ledger transactions are a FICA hold', () => {
+	for (const [db, { policy }] of loadPolicies()) {
+		for (const t of policy.tables) {
+			expect([db, t.table, t.subject === undefined]).toEqual([db, t.table, false]);
+			if (t.subject && 'column' in t.subject) expect(t.columns[t.subject.column]).toMatchObject({ strategy: 'hash', salt: 'users' });
+		}
+	}
+	const tx = loadPolicies().get('ledger_db')!.policy.tables.find((t) => t.table === 'transactions')!;
+	expect(tx.legal_hold).toEqual({ basis: 'FICA s22/s23 (design doc §6.7): transaction records kept for 5 years', years: 5, date_column: 'created_at' });
+});
