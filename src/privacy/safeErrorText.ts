@@ -59,7 +59,11 @@ function pgErrorText(e: PgErrorFields, withCode: boolean): string {
 function redactMessage(message: string, cls: string): string {
 	if (cls === '22') {
 		const cut = message.indexOf(': ');
-		return redactErrorText(cut >= 0 ? `${message.slice(0, cut)}: ${WITHHELD}` : message);
+		const head = cut >= 0 ? message.slice(0, cut) : message;
+		// What is still quoted is a value too (`invalid value "ab" for "YYYY"`, `value "1e12" is out of range…`),
+		// except an encoding or type name.
+		const quoted = head.replace(/(?<!encoding |type )"[^"]*"/g, `"${WITHHELD}"`);
+		return redactErrorText(cut >= 0 ? `${quoted}: ${WITHHELD}` : quoted);
 	}
 	return redactErrorText(message);
 }
@@ -96,7 +100,7 @@ function redactContext(where: string): string | null {
 const TEXT_PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
 	// data errors: "<what>: <value>" — the value always comes last.
 	[/((?:invalid input syntax for(?: type)? [^:\n]+|invalid input value for enum [^:\n]+|malformed (?:array|range|record) literal|date\/time field value out of range|invalid byte sequence for encoding "[^"\n]+"|invalid (?:hexadecimal|base64) (?:data|digit|symbol)[^:\n]*)): .*$/gm, `$1: ${WITHHELD}`],
-	[/value "[^\n]*" is out of range for type/g, `value ${WITHHELD} is out of range for type`],
+	[/value "[^\n]*" is out of range for type/g, `value "${WITHHELD}" is out of range for type`],
 	[/character with byte sequence (?:0x[0-9a-f]{2} ?)+/gi, 'character with byte sequence <bytes withheld> '],
 	[/Key \(([^\n]*?)\)=\([^\n]*/g, (_m, cols) => `Key (${cols})=(${WITHHELD})`],
 	[/Failing row contains \([^\n]*/g, `Failing row contains (${WITHHELD})`],

@@ -32,6 +32,12 @@ describe('safeErrorText: driver errors are rebuilt without row values', () => {
 		expect(plpgsql).toBe('boom [SQLSTATE P0001] | PL/pgSQL function f() line 3 at EXECUTE');
 	});
 
+	test('data errors that quote the value without a colon lose it too', () => {
+		expect(safeErrorText(pgError({ message: 'invalid value "Th" for "YYYY"', code: '22007', detail: 'Value must be an integer.' }))).toBe(`invalid value "${WITHHELD}" for "${WITHHELD}" [SQLSTATE 22007]`);
+		expect(safeErrorText(pgError({ message: 'value "27821234567" is out of range for type integer', code: '22003' }))).toBe(`value "${WITHHELD}" is out of range for type integer [SQLSTATE 22003]`);
+		expect(safeErrorText(pgError({ message: 'value too long for type character varying(3)', code: '22001' }))).toBe('value too long for type character varying(3) [SQLSTATE 22001]');
+	});
+
 	test('encoding errors and JSON errors lose their bytes and tokens', () => {
 		expect(safeErrorText(pgError({ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' }))).toBe(`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`);
 		const json = safeErrorText(pgError({ message: 'invalid input syntax for type json', code: '22P02', detail: 'Token "thandi" is invalid.', where: 'JSON data, line 1: {"email": thandi...' }));
