@@ -14,6 +14,8 @@ const intervalText = (field: string) =>
 export const extractModes = ['incremental', 'snapshot'] as const;
 export const loadStrategies = ['append', 'upsert', 'replace'] as const;
 export const schemaDriftPolicies = ['add_nullable_columns', 'fail'] as const;
+/** What a reconcile repair does with bronze rows whose key is gone from the source (docs/reconcile.md). */
+export const sourceDeletePolicies = ['report', 'mark', 'delete'] as const;
 
 /** One source table as it appears in the versioned registry file (dwh-control-sql/source-registry.json). */
 export const sourceTableSchema = z
@@ -37,6 +39,13 @@ export const sourceTableSchema = z
 		schema_drift_policy: z.enum(schemaDriftPolicies).default('add_nullable_columns'),
 		/** Columns that must never leave the source (design doc §6.5: message content). */
 		excluded_columns: z.array(sqlIdentifier('excluded_columns[]')).default([]),
+		/**
+		 * Rows hard-deleted at the source (an incremental extract never sees a delete): a reconcile repair only reports
+		 * them (default), marks them in bronze (`_dwh_deleted_at`), or deletes them from bronze.
+		 */
+		on_source_delete: z.enum(sourceDeletePolicies, {
+			errorMap: () => ({ message: `on_source_delete must be one of ${sourceDeletePolicies.join(', ')} (default report)` }),
+		}).default('report'),
 		enabled: z.boolean().default(true),
 		description: z.string().default(''),
 	})

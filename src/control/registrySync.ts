@@ -22,6 +22,7 @@ export const SYNCED_FIELDS = [
 	'safety_lag',
 	'schema_drift_policy',
 	'excluded_columns',
+	'on_source_delete',
 	'enabled',
 	'description',
 ] as const satisfies readonly (keyof SourceTable)[];
@@ -226,12 +227,12 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 	await client.query(
 		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column,
 		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version,
-		        watermark_time_zone)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		        watermark_time_zone, on_source_delete)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		 ON CONFLICT (table_name) DO UPDATE SET
 		        source_db = EXCLUDED.source_db, source_schema = EXCLUDED.source_schema, source_table = EXCLUDED.source_table,
 		        mode = EXCLUDED.mode, load_strategy = EXCLUDED.load_strategy, watermark_column = EXCLUDED.watermark_column,
-		        watermark_time_zone = EXCLUDED.watermark_time_zone,
+		        watermark_time_zone = EXCLUDED.watermark_time_zone, on_source_delete = EXCLUDED.on_source_delete,
 		        key_columns = EXCLUDED.key_columns, cadence = EXCLUDED.cadence, lookback = EXCLUDED.lookback,
 		        safety_lag = EXCLUDED.safety_lag, schema_drift_policy = EXCLUDED.schema_drift_policy,
 		        excluded_columns = EXCLUDED.excluded_columns, enabled = EXCLUDED.enabled, description = EXCLUDED.description,
@@ -254,6 +255,7 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 			r.description,
 			version,
 			r.watermark_time_zone,
+			r.on_source_delete,
 		],
 	);
 }

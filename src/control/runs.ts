@@ -4,6 +4,12 @@ import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
 
 type Db = pg.Pool | pg.PoolClient;
 
+/**
+ * extract_runs.mode of a reconcile repair: it re-extracts listed keys, not a window, so its load merges them like any
+ * run (the later run wins) but leaves the watermark, and a snapshot table's other rows, alone.
+ */
+export const REPAIR_RUN_MODE = 'repair';
+
 export interface RunRow {
 	run_id: string;
 	table_name: string;

@@ -3,8 +3,12 @@ import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import { bronzeType, type SourceColumn } from './sourceColumns';
 
-/** Bookkeeping columns every bronze table carries; never part of the CSV. */
-export const BRONZE_META_COLUMNS = ['_dwh_run_id', '_dwh_loaded_at'] as const;
+/**
+ * Bookkeeping columns of bronze; never part of the CSV. Every table carries the first two; `_dwh_deleted_at` is added
+ * by a reconcile repair under the registry policy on_source_delete = 'mark' (src/reconcile/repair.ts).
+ */
+export const BRONZE_META_COLUMNS = ['_dwh_run_id', '_dwh_loaded_at', '_dwh_deleted_at'] as const;
+export const DELETED_AT_COLUMN = '_dwh_deleted_at';
 
 /**
  * The load transaction names its run in this setting (SET LOCAL), so a back-fill can COPY the CSV straight into

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import type { ExtractResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { abandonRun, claimRun, failRun, inFlightRun, markUploaded, recordSkippedRun, type RunRow } from '../control/runs';
+import { abandonRun, claimRun, failRun, inFlightRun, markUploaded, recordSkippedRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
+import { keysInJson } from '../reconcile/keySql';
 import { tryLockTable, unlockTable } from '../control/tableLock';
 import type { PipelineContext } from '../pipeline/context';
 import { bronzeTableExists, ensureBronzeTable } from './bronzeSchema';
@@ -16,6 +17,8 @@ import { safeErrorText } from '../privacy/safeErrorText';
 
 /** Marker in application_name for extract sessions; their READ ONLY transactions never hold a window back. */
 export const EXTRACT_APPLICATION_SUFFIX = ':extract';
+
+const REPAIR_KEYS_SETTING = 'dwh.repair_keys';
 
 function result(table: string, run: RunRow | null, fields: Partial<ExtractResult>): ExtractResult {
 	return {
@@ -56,7 +59,15 @@ async function releaseAbandonedRun(lockClient: pg.PoolClient, t: RegisteredTable
 	return run;
 }
 
-export async function extractTable(ctx: PipelineContext, tableName: string): Promise<ExtractResult> {
+export interface ExtractOptions {
+	/**
+	 * Re-extract exactly these keys (text values in key_columns order) instead of the watermark window: a reconcile
+	 * repair. The run is logged with mode 'repair' and its load leaves the watermark alone (src/reconcile/repair.ts).
+	 */
+	keys?: string[][];
+}
+
+export async function extractTable(ctx: PipelineContext, tableName: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
 	assertTimeZone(ctx.exportTimezone);
 	const t = await getRegisteredTable(ctx.warehouse, tableName);
 	if (!t.enabled) {
@@ -75,19 +86,20 @@ export async function extractTable(ctx: PipelineContext, tableName: string): Pro
 			return result(t.table_name, skipped, { status: 'skipped', message: reason });
 		}
 		const waiting = await releaseAbandonedRun(lockClient, t);
-		if (!waiting) run = await claimRun(lockClient, t.table_name, t.mode, ctx.executionId);
+		const runMode = opts.keys ? REPAIR_RUN_MODE : t.mode;
+		if (!waiting) run = await claimRun(lockClient, t.table_name, runMode, ctx.executionId);
 		if (!run) {
 			const holder = waiting ?? (await inFlightRun(lockClient, t.table_name));
 			const reason = holder
 				? `run ${holder.run_id} (${holder.status}) has not been loaded yet; this table waits for it`
 				: 'another execution claimed this table at the same moment';
-			const skipped = await recordSkippedRun(lockClient, t.table_name, t.mode, reason, ctx.executionId);
+			const skipped = await recordSkippedRun(lockClient, t.table_name, runMode, reason, ctx.executionId);
 			return result(t.table_name, skipped, { status: 'skipped', message: reason });
 		}
 
 		const claimed = run;
 		try {
-			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed);
+			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, opts.keys);
 			return result(t.table_name, claimed, { status: 'uploaded', ...outcome });
 		} catch (err) {
 			try {
@@ -111,6 +123,7 @@ async function extractClaimedRun(
 	lockClient: pg.PoolClient,
 	t: RegisteredTable,
 	run: RunRow,
+	keys?: string[][],
 ): Promise<Partial<ExtractResult>> {
 	const source = await ctx.sources.get(t.source_db).connect();
 	let sourceBroken = true;
@@ -131,7 +144,7 @@ async function extractClaimedRun(
 		}
 		// Checked before bronze is created or altered: a refused table leaves no trace.
 		vetSourceColumns(`${t.source_db}.${t.source_schema}.${t.source_table}`, columns);
-		const wmCol = t.mode === 'incremental' ? await resolveWatermarkColumn(source, t, columns) : null;
+		const wmCol = t.mode === 'incremental' && !keys ? await resolveWatermarkColumn(source, t, columns) : null;
 		if (wmCol?.note) notes.push(wmCol.note);
 		// A new bronze table is created in a warehouse transaction that commits together with the run's 'uploaded'
 		// mark (its CSV exists by then): a failed first extract rolls the DDL back and leaves no empty table. Only for
@@ -150,11 +163,19 @@ async function extractClaimedRun(
 		const selectList = columns.map((c) => q(c.name)).join(', ');
 		const from = `${q(t.source_schema)}.${q(t.source_table)}`;
 		let windowLower: string | null = null;
-		let windowUpper: string;
-		let cappedBy: string;
+		let windowUpper: string | null;
+		let cappedBy: string | null;
 		let selectSql: string;
 		let rowsWithoutWatermark: number | null = null;
-		if (wmCol) {
+		if (keys) {
+			// The keys travel as one transaction-local setting (COPY takes no parameters), never inside the SQL text.
+			await source.query(`SELECT set_config('${REPAIR_KEYS_SETTING}', $1, true)`, [JSON.stringify(keys)]);
+			const keyCols = t.key_columns.map((k) => ({ name: k, type: columns.find((c) => c.name === k)!.type }));
+			windowUpper = null;
+			cappedBy = null;
+			selectSql = `SELECT ${selectList} FROM ${from} WHERE ${keysInJson(keyCols, `current_setting('${REPAIR_KEYS_SETTING}')::json`)}`;
+			notes.push(`repair: re-extracted ${keys.length} key(s) found by a reconcile`);
+		} else if (wmCol) {
 			rowsWithoutWatermark = await countRowsWithoutWatermark(source, from, wmCol);
 			if (rowsWithoutWatermark > 0) {
 				notes.push(

@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { RegisteredTable } from '../config/registry.schema';
 import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { failRun, getRun, type RunRow } from '../control/runs';
+import { failRun, getRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
 import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
@@ -284,10 +284,14 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			inserted = Number(merged.inserted);
 			updated = Number(merged.updated);
 		}
-		// A snapshot written into an empty table has nothing to delete.
-		const deleted = sql.deleteMissing && !backfilled ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
+		// A snapshot written into an empty table has nothing to delete; a repair run holds only the keys it re-read.
+		const repair = run.mode === REPAIR_RUN_MODE;
+		const deleted = sql.deleteMissing && !backfilled && !repair ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
 
-		const wm = await client.query<{ w: string }>(
+		// A repair read keys, not a window: the watermark and the table's last-load bookkeeping stay as they are.
+		const wm = repair
+			? await client.query<{ w: string }>(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [t.table_name])
+			: await client.query<{ w: string }>(
 			`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
 			 VALUES ($1, coalesce($2::timestamptz, '-infinity'), now(), $3, $4, now())
 			 ON CONFLICT (table_name) DO UPDATE SET

@@ -3,7 +3,7 @@ import { sourceRegistrySchema, sourceTableSchema } from '../../src/config/regist
 const base = { source_db: 'auth_db', source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' };
 
 test('defaults fill in the optional fields', () => {
-	expect(sourceTableSchema.parse(base)).toMatchObject({ source_schema: 'public', lookback: '0 seconds', safety_lag: '0 seconds', schema_drift_policy: 'add_nullable_columns', excluded_columns: [], enabled: true });
+	expect(sourceTableSchema.parse(base)).toMatchObject({ source_schema: 'public', lookback: '0 seconds', safety_lag: '0 seconds', schema_drift_policy: 'add_nullable_columns', excluded_columns: [], on_source_delete: 'report', enabled: true });
 });
 
 test.each([
@@ -16,6 +16,7 @@ test.each([
 	[{ ...base, key_columns: [] }, 'key_columns', 'key_columns needs at least one column'],
 	[{ ...base, watermark_time_zone: 'Mars/Olympus' }, 'watermark_time_zone', 'watermark_time_zone "Mars/Olympus" is not an IANA time zone'],
 	[{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, watermark_time_zone: 'UTC' }, 'watermark_time_zone', 'watermark_time_zone only applies to a watermark_column'],
+	[{ ...base, on_source_delete: 'purge' }, 'on_source_delete', 'on_source_delete must be one of report, mark, delete (default report)'],
 ])('rejects a bad entry and names the field (%#)', (entry, field, message) => {
 	const r = sourceTableSchema.safeParse(entry);
 	expect(r.success).toBe(false);

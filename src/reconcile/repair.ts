@@ -1,0 +1,141 @@
+import { escapeIdentifier as q } from 'pg';
+import type { RegisteredTable } from '../config/registry.schema';
+import { lockTable, unlockTable } from '../control/tableLock';
+import { DELETED_AT_COLUMN } from '../extract/bronzeSchema';
+import { extractTable } from '../extract/extractTable';
+import { loadBronze } from '../load/loadBronze';
+import type { PipelineContext } from '../pipeline/context';
+import { safeErrorText } from '../privacy/safeErrorText';
+import { withTransaction } from '../transport/postgres';
+import { classify, type Difference } from './compare';
+import { keysInJson, type KeyColumn, type KeyTuple } from './keySql';
+import type { Finding } from './reconcileRuns';
+import type { Side } from './side';
+
+/** How long a mark/delete waits for an extract or load of the table to finish. */
+const LOCK_WAIT_MS = 120_000;
+
+export interface RepairOutcome {
+	findings: Finding[];
+	repairRunId: number | null;
+	notes: string[];
+}
+
+/**
+ * Repairs confirmed differences by key:
+ * - missing and stale keys are re-extracted through the normal path: one extract run of mode 'repair' (its CSV in
+ *   exports/, its row count and sha256 checked by the load, the later run's version winning in the merge), loaded by
+ *   loadBronze, which leaves the watermark alone for such a run;
+ * - keys deleted at the source follow the table's on_source_delete: report (nothing changes), mark (bronze rows get
+ *   _dwh_deleted_at = now()) or delete — only keys still absent from the source right before, under the table lock;
+ * then every key is looked up on both sides again, and `resolved` says whether it now matches.
+ */
+export async function repairDifferences(
+	ctx: PipelineContext,
+	t: RegisteredTable,
+	differences: Difference[],
+	source: Side,
+	bronze: Side,
+	bronzeKeys: KeyColumn[],
+	bronzeHasDeletedAt: boolean,
+): Promise<RepairOutcome> {
+	const notes: string[] = [];
+	const bronzeTable = `raw.${q(t.table_name)}`;
+	const reread = differences.filter((d) => d.kind !== 'extra_in_bronze').map((d) => d.key);
+	let repairRunId: number | null = null;
+	if (reread.length) {
+		const ex = await extractTable(ctx, t.table_name, { keys: reread });
+		repairRunId = ex.runId;
+		if (ex.status !== 'uploaded') {
+			notes.push(`repair extract ${ex.status}: ${ex.message}`);
+		} else {
+			try {
+				const ld = await loadBronze(ctx, { table: t.table_name, runId: ex.runId!, csvPath: ex.csvPath! });
+				notes.push(`repair run ${ex.runId}: ${ld.rowsInserted} inserted, ${ld.rowsUpdated} updated, ${ld.rowsUnchanged} unchanged`);
+				if (bronzeHasDeletedAt) {
+					// A key back at the source is no longer deleted.
+					await ctx.warehouse.query(
+						`UPDATE ${bronzeTable} SET ${q(DELETED_AT_COLUMN)} = NULL WHERE ${q(DELETED_AT_COLUMN)} IS NOT NULL AND ${keysInJson(bronzeKeys, '$1::json')}`,
+						[JSON.stringify(reread)],
+					);
+				}
+			} catch (err) {
+				notes.push(`repair load of run ${ex.runId} failed: ${safeErrorText(err)}`);
+			}
+		}
+	}
+
+	const deleted = differences.filter((d) => d.kind === 'extra_in_bronze').map((d) => d.key);
+	let gone: KeyTuple[] = [];
+	if (deleted.length && t.on_source_delete !== 'report') {
+		const back = new Set((await source.lookup(deleted)).map((r) => JSON.stringify(r.key)));
+		gone = deleted.filter((k) => !back.has(JSON.stringify(k)));
+		if (gone.length) {
+			const applied = await applyDeletePolicy(ctx, t, bronzeKeys, gone, bronzeHasDeletedAt);
+			notes.push(applied.note);
+			if (!applied.done) gone = [];
+		}
+	}
+	const goneSet = new Set(gone.map((k) => JSON.stringify(k)));
+
+	// Marked rows still exist in bronze; the policy itself settled those keys.
+	const all = differences.map((d) => d.key).filter((k) => !goneSet.has(JSON.stringify(k)));
+	const [s, b] = await Promise.all([source.lookup(all), bronze.lookup(all)]);
+	const open = new Set(classify(s, b).differences.map((d) => JSON.stringify(d.key)));
+	const findings = differences.map((d): Finding => {
+		const id = JSON.stringify(d.key);
+		const action =
+			d.kind !== 'extra_in_bronze' ? (repairRunId ? 'reextracted' : 'reported') : goneSet.has(id) ? (t.on_source_delete === 'mark' ? 'marked_deleted' : 'deleted') : 'reported';
+		return { ...d, action, resolved: !open.has(id) };
+	});
+	if (t.load_strategy === 'append' && findings.some((f) => f.kind === 'stale_in_bronze' && !f.resolved)) {
+		notes.push(`stale rows stay: an append table keeps the first version of a key (register it as upsert if its rows change)`);
+	}
+	return { findings, repairRunId, notes };
+}
+
+async function applyDeletePolicy(
+	ctx: PipelineContext,
+	t: RegisteredTable,
+	keys: KeyColumn[],
+	gone: KeyTuple[],
+	hasDeletedAt: boolean,
+): Promise<{ note: string; done: boolean }> {
+	const bronze = `raw.${q(t.table_name)}`;
+	const lockClient = await ctx.warehouse.connect();
+	let broken = false;
+	let locked = false;
+	try {
+		locked = await lockTable(lockClient, t.table_name, LOCK_WAIT_MS);
+		if (!locked) {
+			return {
+				note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${t.on_source_delete === 'mark' ? 'marked' : 'deleted'}`,
+				done: false,
+			};
+		}
+		const n = await withTransaction(ctx.warehouse, async (c) => {
+			if (t.on_source_delete === 'mark') {
+				if (!hasDeletedAt) {
+					await c.query(`ALTER TABLE ${bronze} ADD COLUMN IF NOT EXISTS ${q(DELETED_AT_COLUMN)} timestamptz`).catch((err: { code?: string }) => {
+						if (err.code !== '42501') throw err;
+						throw new Error(
+							`on_source_delete 'mark' needs the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
+								`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz, or set on_source_delete to report or delete`,
+						);
+					});
+				}
+				return (
+					await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])
+				).rowCount;
+			}
+			return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
+		});
+		return { note: `${n ?? 0} bronze row(s) deleted at the source ${t.on_source_delete === 'mark' ? `marked (${DELETED_AT_COLUMN})` : 'deleted'}`, done: true };
+	} catch (err) {
+		broken = !(typeof (err as { code?: unknown }).code === 'string');
+		throw err;
+	} finally {
+		if (locked && !broken) await unlockTable(lockClient, t.table_name).catch(() => (broken = true));
+		lockClient.release(broken);
+	}
+}
