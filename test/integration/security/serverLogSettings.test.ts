@@ -6,7 +6,7 @@ import pg from 'pg';
 import { forgetUsers } from '../../../src/anonymise/forget';
 import { anonymiseItems, warehouseLookups } from '../../../src/anonymise/itemMode';
 import { rotateSalt } from '../../../src/anonymise/rotateSalt';
-import { ParameterLoggingError } from '../../../src/anonymise/logSafety';
+import { ParameterLoggingError, suppressParameterLogging } from '../../../src/anonymise/logSafety';
 import { saltTypesOf } from '../../../src/anonymise/policy.schema';
 import { anonymiseRelation, policyTable } from '../../../src/anonymise/runner';
 import { resolveActiveSalts } from '../../../src/anonymise/saltVersions';
@@ -15,6 +15,7 @@ import { TokenVault } from '../../../src/anonymise/vault';
 import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { startPostgres, type PostgresServer } from '../../../src/devstack/postgresServer';
 import { createPool } from '../../../src/transport/postgres';
+import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from '../anonymise/world';
 
 /**
@@ -123,4 +124,38 @@ test('given SET on those parameters, builds, item mode, Forget Users, salt rotat
 	const { rows } = await w.wh.query<{ query: string }>('SELECT query FROM pg_stat_statements');
 	expect(rows.some((r) => /intermediate/.test(r.query))).toBe(true);
 	expect(allSecrets.filter((s) => rows.some((r) => r.query.includes(s)))).toEqual([]);
+});
+
+test('auto_explain loaded per session (session_preload_libraries on the login) is found and refused or forced off the same way', async () => {
+	const db = await freshDatabase('serverlog_session_preload');
+	const dba = new pg.Pool({ ...(db as pg.PoolConfig), max: 1 });
+	const who = `etl_preload_${randomBytes(3).toString('hex')}`;
+	const password = randomBytes(18).toString('base64url');
+	const check = async () => {
+		const c = new pg.Client({ host: db.host, port: db.port, database: db.database, user: who, password });
+		await c.connect();
+		try {
+			await c.query('BEGIN');
+			const safety = await suppressParameterLogging(c as unknown as pg.PoolClient);
+			const { rows } = await c.query(`SELECT current_setting('auto_explain.log_min_duration') AS d`);
+			return { ...safety, duration: rows[0].d as string };
+		} finally {
+			await c.end();
+		}
+	};
+	try {
+		await dba.query(`CREATE ROLE ${who} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+		await dba.query(`ALTER ROLE ${who} SET session_preload_libraries = 'auto_explain'`);
+		await dba.query(`ALTER ROLE ${who} SET auto_explain.log_min_duration = 0`);
+		const err = await check().catch((e: Error) => e);
+		expect(err).toBeInstanceOf(ParameterLoggingError);
+		expect((err as Error).message).toContain('auto_explain.log_min_duration = 0 (auto_explain logs plans, which show bound parameters as constants)');
+		await dba.query(`GRANT SET ON PARAMETER auto_explain.log_min_duration, auto_explain.log_parameter_max_length TO ${who}`);
+		// auto_explain is forced off; log_parameter_max_length (not granted) is merely checked: no statement logging here.
+		expect(await check()).toEqual({ suppressed: true, how: 'checked', problems: [], duration: '-1' });
+	} finally {
+		await dba.query(`DROP ROLE IF EXISTS ${who}`).catch(() => undefined);
+		await dba.end();
+		await dropDatabase(db.database);
+	}
 });
