@@ -87,5 +87,5 @@ test('a wrong password fails with exit 1 and is not echoed; no URL at all is a u
 	const none = await cli('registry-sync', []);
 	expect(none.code).toBe(2);
 	expect(none.stderr).toContain('No warehouse: pass --url');
-	expect(none.stderr).toContain('Usage: npm run dwh:registry-sync');
+	expect(none.stderr).toContain('Usage: dwh-registry-sync (in a checkout: npm run dwh:registry-sync --)');
 });

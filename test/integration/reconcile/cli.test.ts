@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
+import { createReconcileWorld, type ReconcileWorld } from './world';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+	const { DWH_WAREHOUSE_URL: _w, DWH_SOURCE_URL: _s, ...rest } = process.env;
+	try {
+		const r = await run(TSX, [path.join(ROOT, 'src/cli/reconcile.ts'), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 120_000 });
+		return { code: 0, stdout: r.stdout, stderr: r.stderr };
+	} catch (err) {
+		const e = err as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+let w: ReconcileWorld;
+let table: string;
+let urls: string[];
+
+beforeAll(async () => {
+	w = await createReconcileWorld('reconcile_cli');
+	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, amount numeric(12,2), updated_at timestamptz NOT NULL DEFAULT now() - interval '1 day')`);
+	await w.src.query(`INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 300) g`);
+	await w.grantReplica();
+	table = await w.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '1 hour', lookback: '5 minutes' });
+	await w.extractAndLoad(table);
+	const url = (c: PostgresConnectionInput, database = c.database) => `postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${database}`;
+	// The replica URL names any database: each table is read from its source_db.
+	urls = ['--url', url(w.etl.connection), '--source-url', url(w.replica.connection, 'postgres')];
+});
+afterAll(() => w?.close());
+
+test('dwh:reconcile as the ETL and replica logins: 0 when bronze matches, 1 with the counts when not, 0 after --repair; no password printed', async () => {
+	const ok = await cli([...urls, '--table', table]);
+	expect(ok.code).toBe(0);
+	expect(ok.stdout).toMatch(new RegExp(`${table} +matched +0 missing, 0 deleted at source, 0 stale, 0 changed meanwhile; rows 300/300`));
+
+	await w.wh.query(`DELETE FROM raw.${table} WHERE id IN (5, 250)`);
+	const diff = await cli([...urls, '--all']);
+	expect(diff.code).toBe(1);
+	expect(diff.stdout).toMatch(new RegExp(`${table} +differences +2 missing, 0 deleted at source, 0 stale`));
+	expect(diff.stdout).toContain('1 table(s) reconciled; differences left or failures: see dwh_control.v_reconcile_status');
+
+	const s3 = w.ctx.store.cfg;
+	const repaired = await cli([...urls, '--table', table, '--repair'], {
+		DWH_S3_ENDPOINT: s3.endpoint!,
+		DWH_S3_REGION: s3.region,
+		DWH_S3_BUCKET: s3.bucket,
+		DWH_S3_PREFIX: s3.prefix,
+		DWH_S3_ACCESS_KEY_ID: s3.accessKeyId,
+		DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+	});
+	expect(repaired.code).toBe(0);
+	expect(repaired.stdout).toMatch(new RegExp(`${table} +repaired +2 missing`));
+	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n).toBe(300);
+	for (const out of [ok, diff, repaired]) {
+		expect(out.stdout + out.stderr).not.toContain(w.etl.password);
+		expect(out.stdout + out.stderr).not.toContain(w.replica.password);
+	}
+});
+
+test('usage errors exit 2 and say what to pass', async () => {
+	const none = await cli([...urls]);
+	expect(none.code).toBe(2);
+	expect(none.stderr).toContain('Name the tables with --table <name> (repeatable), or pass --all.');
+	const noS3 = await cli([...urls, '--table', table, '--repair']);
+	expect(noS3.code).toBe(2);
+	expect(noS3.stderr).toContain('--repair writes the re-extracted keys as a CSV to the object store: set DWH_S3_BUCKET, DWH_S3_ACCESS_KEY_ID, DWH_S3_SECRET_ACCESS_KEY.');
+	const bad = await cli([...urls, '--table', table, '--segment-rows', 'lots']);
+	expect(bad.code).toBe(2);
+	expect(bad.stderr).toContain('--segment-rows must be a whole number, not "lots".');
+});
