@@ -175,6 +175,16 @@ async function currentWatermark(db: pg.PoolClient, table: string): Promise<strin
 	return rows[0]?.w ?? null;
 }
 
+/** The registry's watermark_time_zone when bronze's watermark column is `timestamp without time zone`, else null. */
+async function zonedWatermark(client: pg.PoolClient, t: RegisteredTable): Promise<string | null> {
+	if (!t.watermark_column || !t.watermark_time_zone) return null;
+	const { rows } = await client.query<{ type: string }>(
+		`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`,
+		[`raw.${q(t.table_name)}`, t.watermark_column],
+	);
+	return rows[0]?.type.endsWith('without time zone') ? t.watermark_time_zone : null;
+}
+
 async function bronzeIsEmpty(client: pg.PoolClient, table: string): Promise<boolean> {
 	return (await client.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM raw.${q(table)}) AS empty`)).rows[0].empty;
 }
@@ -268,7 +278,7 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 				await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
 			}
 		}
-		const sql = buildMergeSql(t, columns, run.run_id);
+		const sql = buildMergeSql(t, columns, run.run_id, await zonedWatermark(client, t));
 		let sameStamp = sql.sameStampChanges ? 0 : null;
 		if (!backfilled) {
 			await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM ${bronze} WITH NO DATA`);
@@ -279,7 +289,10 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			distinct = Number(
 				(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
 			);
-			if (sql.sameStampChanges) sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges)).rows[0].n);
+			if (sql.sameStampChanges) {
+				const before = await currentWatermark(client, t.table_name);
+				sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges, [before ?? '-infinity'])).rows[0].n);
+			}
 			const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
 			inserted = Number(merged.inserted);
 			updated = Number(merged.updated);

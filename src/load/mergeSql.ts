@@ -1,4 +1,4 @@
-import { escapeIdentifier as q } from 'pg';
+import { escapeIdentifier as q, escapeLiteral } from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 
 export const STAGE_TABLE = '_dwh_stage';
@@ -11,7 +11,9 @@ export interface MergeSql {
 	/**
 	 * Tables with a watermark: counts re-read rows (run before the merge) whose content differs from bronze under the
 	 * SAME watermark value — the source changed a row without moving its stamp, so changes made after the lookback
-	 * would never be extracted (and an append table keeps the first version). Returns n.
+	 * would never be extracted (and an append table keeps the first version). Returns n. $1 is the table's watermark
+	 * before this load: only rows stamped at or below it can have been loaded before (the lookback overlap), so a
+	 * large window costs probes for its overlap only.
 	 */
 	sameStampChanges: string | null;
 }
@@ -28,7 +30,13 @@ export interface MergeSql {
  * - replace: snapshot; changed rows are updated, vanished rows deleted, all in the load's transaction, so
  *   readers see the old snapshot or the new one and never an empty table.
  */
-export function buildMergeSql(t: RegisteredTable, columns: string[], runId: string | number): MergeSql {
+export function buildMergeSql(
+	t: RegisteredTable,
+	columns: string[],
+	runId: string | number,
+	/** Set when bronze's watermark column is `timestamp without time zone`: the zone its local times are in. */
+	watermarkZone: string | null = null,
+): MergeSql {
 	const target = `raw.${q(t.table_name)}`;
 	const cols = columns.map(q).join(', ');
 	const keys = t.key_columns.map(q).join(', ');
@@ -64,7 +72,8 @@ export function buildMergeSql(t: RegisteredTable, columns: string[], runId: stri
 	const sameStampChanges =
 		wm && nonKey.length
 			? `SELECT count(*)::bigint AS n FROM (${deduped}) s JOIN ${target} b ON ${t.key_columns.map((k) => `b.${q(k)} = s.${q(k)}`).join(' AND ')}
-		 WHERE b.${wm} = s.${wm} AND ${differs('b', 's')}`
+		 WHERE s.${wm} <= ${watermarkZone ? `($1::timestamptz AT TIME ZONE ${escapeLiteral(watermarkZone)})` : '$1::timestamptz'}
+		   AND b.${wm} = s.${wm} AND ${differs('b', 's')}`
 			: null;
 	return { upsert, deleteMissing, sameStampChanges };
 }

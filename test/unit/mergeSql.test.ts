@@ -19,7 +19,11 @@ test('upsert lets the later run win, and only where the row changed', () => {
 		'WHERE EXCLUDED._dwh_run_id > b._dwh_run_id AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (EXCLUDED."email"::text, EXCLUDED."updated_at"::text)',
 	);
 	expect(sql.upsert).toContain('ORDER BY "id", "updated_at" DESC NULLS LAST');
-	expect(sql.sameStampChanges).toContain('WHERE b."updated_at" = s."updated_at" AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (s."email"::text, s."updated_at"::text)');
+	expect(sql.sameStampChanges).toContain('WHERE s."updated_at" <= $1::timestamptz');
+	expect(buildMergeSql(entry({ load_strategy: 'upsert', watermark_column: 'updated_at' }), ['id', 'email', 'updated_at'], 7, 'America/Bogota').sameStampChanges).toContain(
+		`WHERE s."updated_at" <= ($1::timestamptz AT TIME ZONE 'America/Bogota')`,
+	);
+	expect(sql.sameStampChanges).toContain('AND b."updated_at" = s."updated_at" AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (s."email"::text, s."updated_at"::text)');
 	expect(sql.upsert).not.toContain('"id" = EXCLUDED."id"');
 });
 

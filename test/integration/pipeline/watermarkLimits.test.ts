@@ -124,3 +124,20 @@ test('a row rewritten under an identical timestamp is applied when re-read, coun
 		{ alert: 'watermark_not_bumped', detail: '1 re-read row(s) changed without a newer updated_at in the last 24 h (1 run(s)); such changes made after the lookback are never extracted' },
 	]);
 });
+
+test('the same-stamp count also works on a zoned timestamp column ahead of UTC, and only looks at the re-read overlap', async () => {
+	await w.src.query(`CREATE TABLE public.bookings (id bigint PRIMARY KEY, seats int NOT NULL, booked_at timestamp NOT NULL)`);
+	const table = await w.register({
+		source_table: 'bookings', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'booked_at', key_columns: ['id'], cadence: '5 minutes',
+		lookback: '10 minutes', watermark_time_zone: 'Asia/Tokyo',
+	});
+	const tokyoNow = `(now() AT TIME ZONE 'Asia/Tokyo')`;
+	await w.src.query(`INSERT INTO public.bookings VALUES (1, 2, ${tokyoNow} - interval '1 minute'), (2, 4, ${tokyoNow} - interval '1 minute')`);
+	await extractAndLoad(table);
+	await w.src.query(`UPDATE public.bookings SET seats = 3 WHERE id = 1`); // booked_at untouched
+	await w.src.query(`INSERT INTO public.bookings VALUES (3, 1, ${tokyoNow})`);
+	const second = await extractAndLoad(table);
+	expect(second.ex.rows).toBe(3);
+	expect(second.ld).toMatchObject({ rowsInserted: 1, rowsUpdated: 1, rowsUnchanged: 1 });
+	expect(await runLog(second.ex.runId)).toEqual({ without: 0, same_stamp: 1 });
+});
