@@ -73,6 +73,8 @@ export interface RegistryEntry {
 	keyColumns: string[];
 	/** Snapshot / replace tables: rows leave bronze. */
 	replaces: boolean;
+	/** Append (event) tables: rows leave bronze only by retention (expiredHistory.ts). */
+	appends: boolean;
 }
 
 export async function registryKey(client: pg.ClientBase, bronzeTable: string): Promise<RegistryEntry | null> {
@@ -80,7 +82,9 @@ export async function registryKey(client: pg.ClientBase, bronzeTable: string): P
 		'SELECT key_columns, mode, load_strategy FROM dwh_control.source_tables WHERE table_name = $1',
 		[bronzeTable],
 	);
-	return rows.length ? { keyColumns: rows[0].key_columns, replaces: rows[0].mode === 'snapshot' || rows[0].load_strategy === 'replace' } : null;
+	return rows.length
+		? { keyColumns: rows[0].key_columns, replaces: rows[0].mode === 'snapshot' || rows[0].load_strategy === 'replace', appends: rows[0].load_strategy === 'append' }
+		: null;
 }
 
 export async function lastBuild(client: pg.ClientBase, outputRelation: string): Promise<LastBuild | null> {

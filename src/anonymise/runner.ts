@@ -7,7 +7,8 @@ import { inputRelation, outputTableName, saltTypesOf, subjectColumn, type Policy
 import { PolicyError, type LoadedPolicy } from './policyLoader';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
-import { mergeIncrement, planIncremental, publishedKey, readInputState, registryKey } from './incrementalBuild';
+import { lastBuild, mergeIncrement, planIncremental, publishedKey, readInputState, registryKey } from './incrementalBuild';
+import { carryExpiredRows } from './expiredHistory';
 import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
 import { publishTable } from '../transport/publishTable';
@@ -256,6 +257,13 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const build = `${output.slice(0, 40)}__build_${ctx.runId}`;
 	const target = `${q(INTERMEDIATE_SCHEMA)}.${q(build)}`;
 	const created = await client.query(`CREATE TABLE ${target} AS ${built.select}`, built.params);
+	let carried = 0;
+	if (registry?.appends && key && 'keys' in key) {
+		const last = await lastBuild(client, `${INTERMEDIATE_SCHEMA}.${output}`);
+		const rekeyed = !!last && (last.policySha256 !== ctx.loaded.sha256 || !sameSaltVersions(last.saltVersions, saltVersionsJson(salts)));
+		carried = await carryExpiredRows(client, { schema: INTERMEDIATE_SCHEMA, published: output, build, keys: key.keys, columns: built.outputColumns, table: ctx.table, rekeyed, bronzeTable });
+		if (carried) buildNote = `${buildNote ? `${buildNote}; ` : ''}${carried} published rows kept whose raw rows expired (retention)`;
+	}
 	const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)}`);
 	await client.query(`ANALYZE ${target}`);
 	await piiCheck(build);
@@ -265,7 +273,12 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	if (recreated.length) ctx.deps.log?.(`anonymise: ${INTERMEDIATE_SCHEMA}.${output} — recreated the views that read it: ${recreated.join(', ')}`);
 	if (keyIndex) await client.query(`ALTER INDEX ${q(INTERMEDIATE_SCHEMA)}.${q(keyIndex)} RENAME TO ${q(`${output.slice(0, 58)}_key`)}`);
 	await comment('full');
-	return { rowsIn: Number(cnt[0].n), rowsOut: created.rowCount ?? 0, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark, inputLoadedRuns: state.loadedRuns };
+	return { rowsIn: Number(cnt[0].n), rowsOut: (created.rowCount ?? 0) + carried, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark, inputLoadedRuns: state.loadedRuns };
+}
+
+function sameSaltVersions(a: Record<string, number>, b: Record<string, number>): boolean {
+	const norm = (x: Record<string, number>) => JSON.stringify(Object.entries(x).sort(([p], [r]) => p.localeCompare(r)));
+	return norm(a) === norm(b);
 }
 
 /**

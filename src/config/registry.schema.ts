@@ -46,6 +46,11 @@ export const sourceTableSchema = z
 		on_source_delete: z.enum(sourceDeletePolicies, {
 			errorMap: () => ({ message: `on_source_delete must be one of ${sourceDeletePolicies.join(', ')} (default report)` }),
 		}).default('report'),
+		/**
+		 * Days a row stays in raw.* after its load (design doc §8.1). Omitted: the registry's retention.raw_days for
+		 * append tables, none for the others; null: kept for good. Only append (event) tables expire.
+		 */
+		raw_retention_days: z.number().int().min(1).max(36500).nullable().optional(),
 		enabled: z.boolean().default(true),
 		description: z.string().default(''),
 	})
@@ -79,14 +84,29 @@ export const sourceTableSchema = z
 		if (t.watermark_column && t.excluded_columns.includes(t.watermark_column)) {
 			ctx.addIssue({ code: 'custom', path: ['excluded_columns'], message: `${where}: watermark column cannot be excluded` });
 		}
+		if (typeof t.raw_retention_days === 'number' && t.load_strategy !== 'append') {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['raw_retention_days'],
+				message: `${where}: raw_retention_days applies to append (event) tables only — an ${t.load_strategy} table's row is the current state of its key, not history; remove it or set null`,
+			});
+		}
 	});
 
 export type SourceTableInput = z.input<typeof sourceTableSchema>;
 export type SourceTable = z.output<typeof sourceTableSchema>;
 
+/** Design doc §8.1: raw is kept 90 days; after that only the anonymised layers remain. */
+export const DEFAULT_RAW_RETENTION_DAYS = 90;
+
 export const sourceRegistrySchema = z
 	.object({
 		version: z.string().min(1, 'version is required (bump it on every change)'),
+		/** Retention per layer. Only raw expires; staging follows raw, intermediate and marts keep their history. */
+		retention: z
+			.object({ raw_days: z.number().int().min(1).max(36500).default(DEFAULT_RAW_RETENTION_DAYS) })
+			.strict()
+			.default({}),
 		tables: z.array(sourceTableSchema).min(1),
 	})
 	.strict()
@@ -97,7 +117,12 @@ export const sourceRegistrySchema = z
 			if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['tables', i], message: `duplicate table ${name}` });
 			seen.add(name);
 		});
-	});
+	})
+	// Each table carries its effective retention, so the sync writes one number per table.
+	.transform((r) => ({
+		...r,
+		tables: r.tables.map((t) => ({ ...t, raw_retention_days: t.raw_retention_days !== undefined ? t.raw_retention_days : t.load_strategy === 'append' ? r.retention.raw_days : null })),
+	}));
 
 export type SourceRegistry = z.output<typeof sourceRegistrySchema>;
 

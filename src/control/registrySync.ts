@@ -23,6 +23,7 @@ export const SYNCED_FIELDS = [
 	'schema_drift_policy',
 	'excluded_columns',
 	'on_source_delete',
+	'raw_retention_days',
 	'enabled',
 	'description',
 ] as const satisfies readonly (keyof SourceTable)[];
@@ -227,12 +228,13 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 	await client.query(
 		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column,
 		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version,
-		        watermark_time_zone, on_source_delete)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		        watermark_time_zone, on_source_delete, raw_retention_days)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		 ON CONFLICT (table_name) DO UPDATE SET
 		        source_db = EXCLUDED.source_db, source_schema = EXCLUDED.source_schema, source_table = EXCLUDED.source_table,
 		        mode = EXCLUDED.mode, load_strategy = EXCLUDED.load_strategy, watermark_column = EXCLUDED.watermark_column,
 		        watermark_time_zone = EXCLUDED.watermark_time_zone, on_source_delete = EXCLUDED.on_source_delete,
+		        raw_retention_days = EXCLUDED.raw_retention_days,
 		        key_columns = EXCLUDED.key_columns, cadence = EXCLUDED.cadence, lookback = EXCLUDED.lookback,
 		        safety_lag = EXCLUDED.safety_lag, schema_drift_policy = EXCLUDED.schema_drift_policy,
 		        excluded_columns = EXCLUDED.excluded_columns, enabled = EXCLUDED.enabled, description = EXCLUDED.description,
@@ -256,6 +258,7 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 			version,
 			r.watermark_time_zone,
 			r.on_source_delete,
+			r.raw_retention_days ?? null,
 		],
 	);
 }

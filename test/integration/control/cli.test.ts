@@ -16,7 +16,7 @@ interface Result {
 	stderr: string;
 }
 
-async function cli(script: 'migrate' | 'registry-sync', args: string[], env: Record<string, string> = {}): Promise<Result> {
+async function cli(script: 'migrate' | 'registry-sync' | 'expire-raw', args: string[], env: Record<string, string> = {}): Promise<Result> {
 	const { DWH_WAREHOUSE_URL: _ignored, ...rest } = process.env;
 	try {
 		const r = await run(TSX, [path.join(ROOT, `src/cli/${script}.ts`), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 60_000 });
@@ -76,6 +76,23 @@ test('dwh:registry-sync adds the shipped registry, then reports it unchanged', a
 	await wh.end();
 	expect(rows[0].n).toBe(n);
 	expect(first.stdout + first.stderr).not.toContain(password);
+});
+
+test('dwh:expire-raw goes through every append table of the synced registry (no bronze yet: each skipped) and audits it', async () => {
+	const appends = loadRegistryFile().tables.filter((t) => t.load_strategy === 'append').length;
+	const r = await cli('expire-raw', ['--url', url, '--batch-size', '500']);
+	expect(r.code).toBe(0);
+	expect(r.stdout).toMatch(/skipped {3}apps_db__app_events: 0 rows removed in 0 batch\(es\), loaded before .+ \(90 days\) — raw\.apps_db__app_events does not exist \(never loaded\)\n/);
+	expect(r.stdout).toContain(`${appends} table(s), 0 rows removed, 0 failed\n`);
+	expect(r.stdout + r.stderr).not.toContain(password);
+	const bad = await cli('expire-raw', ['--url', url, '--batch-size', 'lots']);
+	expect(bad.code).toBe(2);
+	expect(bad.stderr).toContain('--batch-size must be a positive integer, got lots');
+	const wh = new pg.Client({ connectionString: url });
+	await wh.connect();
+	const { rows } = await wh.query(`SELECT count(*)::int AS n FROM dwh_control.retention_runs WHERE status = 'skipped'`);
+	await wh.end();
+	expect(rows[0].n).toBe(appends);
 });
 
 test('a wrong password fails with exit 1 and is not echoed; no URL at all is a usage error (exit 2)', async () => {

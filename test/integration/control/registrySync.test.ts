@@ -54,7 +54,7 @@ test('an equivalent interval spelling is not a change (Postgres normalises both 
 
 describe('an edited file', () => {
 	const edited = (): SourceRegistryInput => {
-		const tables = shipped.tables
+		const tables: SourceRegistryInput['tables'] = shipped.tables
 			.filter((t) => !(t.source_db === 'wolverine_db' && t.source_table === 'deploys'))
 			.map((t) => {
 				if (t.source_db === 'auth_db' && t.source_table === 'users') return { ...t, cadence: '30 minutes', excluded_columns: ['password_hash'] };
