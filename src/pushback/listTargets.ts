@@ -11,6 +11,8 @@ export interface TargetListing {
 	k: number | null;
 	groupSizeColumn: string | null;
 	reads: string[];
+	/** Relations in `reads` that do not exist in the warehouse yet (dbt has not built them): pushing would fail. */
+	missingReads: string[];
 	description: string;
 	lastRunId: number | null;
 	lastStatus: string | null;
@@ -32,6 +34,10 @@ interface StatusRow {
 /** The ready-made targets with their last run from dwh_control.push_runs; custom targets that have run are listed too. */
 export async function listTargets(warehouse: pg.Pool | pg.PoolClient): Promise<TargetListing[]> {
 	const { rows } = await warehouse.query<StatusRow>('SELECT * FROM dwh_control.push_target_statuses()');
+	const reads = [...new Set(READY_TARGETS.flatMap((r) => Object.keys(r.reads)))];
+	// to_regclass answers NULL for a relation that does not exist, without raising.
+	const existing = await warehouse.query<{ relation: string }>('SELECT r AS relation FROM unnest($1::text[]) AS r WHERE to_regclass(r) IS NOT NULL', [reads]);
+	const exists = new Set(existing.rows.map((r) => r.relation));
 	const status = new Map(rows.map((r) => [r.target_name, r]));
 	const last = (name: string) => {
 		const s = status.get(name);
@@ -53,6 +59,7 @@ export async function listTargets(warehouse: pg.Pool | pg.PoolClient): Promise<T
 		k: r.config.kAnonymity?.k ?? null,
 		groupSizeColumn: r.config.kAnonymity?.groupSizeColumn ?? null,
 		reads: Object.keys(r.reads),
+		missingReads: Object.keys(r.reads).filter((rel) => !exists.has(rel)),
 		description: r.config.description,
 		...last(r.config.name),
 	}));
@@ -69,6 +76,7 @@ export async function listTargets(warehouse: pg.Pool | pg.PoolClient): Promise<T
 			k: null,
 			groupSizeColumn: null,
 			reads: [],
+			missingReads: [],
 			description: 'custom target (seen in the run log)',
 			...last(r.target_name),
 		}));

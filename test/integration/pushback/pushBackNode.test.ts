@@ -63,6 +63,17 @@ describe('Push Back node', () => {
 		const byName = new Map(items.map((i) => [i.json.name, i.json]));
 		expect(byName.get('tagme.poi_popularity')).toMatchObject({ app: 'tagme', lastStatus: 'pushed', k: 5, groupSizeColumn: 'users_30d', reads: ['marts.fct_tagme_checkins'] });
 		expect(byName.get('sdpkt.user_summary')).toMatchObject({ lastStatus: null, lastRunId: null });
+		expect(byName.get('tagme.poi_popularity')).toMatchObject({ missingReads: [] });
+		// A mart dbt has not built yet is named, so a schedule can skip its target instead of failing on it.
+		await w.wh.query('ALTER TABLE marts.fct_sdpkt_payments RENAME TO fct_sdpkt_payments_hidden');
+		try {
+			const [again] = await executeNode({ nodeType: node, parameters: { operation: 'listTargets' }, credentials });
+			const missing = new Map(again.map((i) => [i.json.name, i.json.missingReads]));
+			expect(missing.get('sdpkt.user_summary')).toEqual(['marts.fct_sdpkt_payments']);
+			expect(missing.get('tagme.user_summary')).toEqual([]);
+		} finally {
+			await w.wh.query('ALTER TABLE marts.fct_sdpkt_payments_hidden RENAME TO fct_sdpkt_payments');
+		}
 		expect(byName.get('nodetest.city_users')).toMatchObject({ app: 'custom', lastStatus: 'pushed' });
 	});
 
