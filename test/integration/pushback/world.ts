@@ -17,6 +17,8 @@ export interface PushWorld {
 	/** The warehouse as the Push Back node sees it: its documented login, a member of dwh_pushback (reads marts.* only). */
 	warehouse: PostgresConnection;
 	analytics: PostgresConnection;
+	/** The warehouse as its DBA: builds fixtures (and, for the dbt contract test, runs dbt until dbt has its own login here). */
+	admin: PostgresConnection;
 	/** Superuser pool that builds fixtures and checks results. */
 	wh: pg.Pool;
 	an: pg.Pool;
@@ -38,6 +40,7 @@ export async function createPushWorld(name: string): Promise<PushWorld> {
 	return {
 		warehouse,
 		analytics,
+		admin,
 		wh,
 		an,
 		push: (target, opts) => pushTarget({ warehouse: whPush, analytics: an }, target, opts),
