@@ -101,7 +101,13 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 	const s3 = new S3Client({ endpoint: st.s3.endpoint, region: st.s3.region, forcePathStyle: true, credentials: { accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey } });
 	await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 	const store = objectStoreSchema.parse({ endpoint: st.s3.endpoint, region: st.s3.region, accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey, bucket, prefix: 'dataacuity', forcePathStyle: true });
-	const pool = (c: PostgresConnection, max: number) => new pg.Pool({ host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, max });
+	// An idle client whose server goes away (the dev stack stopping at teardown after an afterAll that timed out on a
+	// busy machine) emits 'error'; without a listener that crashes the whole jest process after every test passed.
+	const pool = (c: PostgresConnection, max: number) => {
+		const p = new pg.Pool({ host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, max });
+		p.on('error', () => undefined);
+		return p;
+	};
 	const wh = pool(warehouse, 3);
 	const src = pool(source, 4);
 	await migrateWarehouse(wh);
