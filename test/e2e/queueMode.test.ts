@@ -119,7 +119,16 @@ async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
 async function waitForExecutions(count: number, timeoutMs: number): Promise<ExecutionSummary[]> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		const ex = await executionsOf(WEBHOOK_WORKFLOW_ID);
+		// n8n's main answers 503 "Database is not ready!" while its own database connection is busy or reconnecting
+		// (seen on a loaded 2-core machine): that is "ask again", not a result.
+		const ex = await executionsOf(WEBHOOK_WORKFLOW_ID).catch((err: Error) => {
+			if (/HTTP 503/.test(err.message) && Date.now() < deadline) return null;
+			throw err;
+		});
+		if (!ex) {
+			await new Promise((r) => setTimeout(r, 2000));
+			continue;
+		}
 		const done = ex.filter((e) => !['new', 'running', 'waiting'].includes(e.status));
 		if (done.length >= count) return ex;
 		if (Date.now() > deadline) throw new Error(`only ${done.length} of ${count} executions finished in ${timeoutMs} ms: ${JSON.stringify(ex.map((e) => e.status))}`);
