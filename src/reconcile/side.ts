@@ -59,20 +59,26 @@ export class Side {
 	}
 
 	/**
-	 * The key that starts the next segment of about `step` rows after `from` (keyset walk in key order, on all present
-	 * rows so an index-only scan can serve it); null when fewer rows remain.
+	 * The key that starts the next segment of `step` rows after `from` (keyset walk in key order, on all present rows so
+	 * the key index serves it); null when no more than `step` rows remain.
 	 */
 	async nextBoundary(from: KeyTuple | null, step: number): Promise<KeyTuple | null> {
 		const p = new Params();
-		const where = rangePredicate(this.keys, { lo: from, hi: null }, p);
+		const where = (params: Params) => `${this.presentRows} AND ${rangePredicate(this.keys, { lo: from, hi: null }, params)}`;
 		const rows = await this.query<{ k: KeyTuple }>(
 			`SELECT ARRAY[${this.keys.map((k) => `${sortExpression(k)}::text`).join(', ')}] AS k
-			   FROM ${this.from} WHERE ${this.presentRows} AND ${where}
-			  ORDER BY ${this.keys.map(sortExpression).join(', ')} OFFSET ${p.add(step)} LIMIT 1`,
+			   FROM ${this.from} WHERE ${where(p)} ORDER BY ${this.keys.map(sortExpression).join(', ')} OFFSET ${p.add(step)} LIMIT 1`,
 			p.values,
 		);
-		this.rowsRead += rows.length ? step + 1 : step;
-		return rows[0]?.k ?? null;
+		if (rows.length) {
+			this.rowsRead += step + 1;
+			return rows[0].k;
+		}
+		// The last segment: count what the walk passed, for the rows-read figure.
+		const c = new Params();
+		const { n } = (await this.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${this.from} WHERE ${where(c)} LIMIT ${c.add(step)}) s`, c.values))[0];
+		this.rowsRead += Number(n);
+		return null;
 	}
 
 	/** Up to `parts - 1` keys that cut `range` (holding about `rows` compared rows) into parts of equal row counts. */
