@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/reconcile.bench.ts --rows 1000000 [--differences 100] [--s3 auto|minio|s3rver]`
+ * `npx tsx bench/reconcile.bench.ts --rows 1000000 [--differences 100] [--s3 auto|minio|s3rver] [--segment-rows N --leaf-rows N --fanout N]`
  *
  * Cost of reconciling one N-row table (src/reconcile) on the dev stack's real PostgreSQL: a table that matches, the
  * same table with `--differences` scattered differences (a third lost from bronze, a third hard-deleted at the source,
@@ -81,8 +81,20 @@ function line(what: string, r: ReconcileResult, s: number): string {
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({
-		options: { rows: { type: 'string', default: '1000000' }, differences: { type: 'string', default: '100' }, s3: { type: 'string', default: 'auto' } },
+		options: {
+			rows: { type: 'string', default: '1000000' },
+			differences: { type: 'string', default: '100' },
+			s3: { type: 'string', default: 'auto' },
+			'segment-rows': { type: 'string' },
+			'leaf-rows': { type: 'string' },
+			fanout: { type: 'string' },
+		},
 	});
+	const tuning = {
+		...(values['segment-rows'] ? { segmentRows: Number(values['segment-rows']) } : {}),
+		...(values['leaf-rows'] ? { leafRows: Number(values['leaf-rows']) } : {}),
+		...(values.fanout ? { fanout: Number(values.fanout) } : {}),
+	};
 	const rows = Number(values.rows);
 	const differences = Number(values.differences);
 	const stack = await startDevStack({ s3: values.s3 as S3ServerKind | 'auto' });
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
 			console.log(`${'COPY out of (key, watermark)'.padEnd(30)} ${fmt(copyKeys.s).padStart(7)} s  ${copyKeys.rows} rows, ${fmt(copyKeys.mb, 1)} MB`);
 
 			t0 = process.hrtime.bigint();
-			const matched = await reconcileTable(ctx, TABLE);
+			const matched = await reconcileTable(ctx, TABLE, tuning);
 			const matchedS = secs(t0);
 			console.log(line('reconcile, table matches', matched, matchedS));
 			if (matched.status !== 'matched') throw new Error(`expected a match, got ${matched.status}`);
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
 			await src.query(`UPDATE accounts SET status = 'frozen', updated_at = updated_at + interval '1 second' WHERE id = ANY($1::bigint[])`, [stale]);
 
 			t0 = process.hrtime.bigint();
-			const found = await reconcileTable(ctx, TABLE);
+			const found = await reconcileTable(ctx, TABLE, tuning);
 			const foundS = secs(t0);
 			console.log(line(`reconcile, ${differences} differences`, found, foundS));
 			if (found.missingInBronze !== lost.length || found.extraInBronze !== deleted.length || found.staleInBronze !== stale.length) {
@@ -160,7 +172,7 @@ async function main(): Promise<void> {
 			}
 			await wh.query(`UPDATE dwh_control.source_tables SET on_source_delete = 'delete' WHERE table_name = $1`, [TABLE]);
 			t0 = process.hrtime.bigint();
-			const repaired = await reconcileTable(ctx, TABLE, { repair: true });
+			const repaired = await reconcileTable(ctx, TABLE, { ...tuning, repair: true });
 			const repairedS = secs(t0);
 			console.log(line('reconcile --repair', repaired, repairedS));
 			if (repaired.status !== 'repaired') throw new Error(`expected repaired, got ${repaired.status}: ${repaired.message}`);
@@ -169,6 +181,7 @@ async function main(): Promise<void> {
 					date: new Date().toISOString(),
 					rows,
 					differences,
+					tuning,
 					postgres: serverVersion,
 					machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${fmt(os.totalmem() / 1024 ** 3, 1)} GB`,
 					pipelineFillS: pipelineS,

@@ -92,14 +92,7 @@ export async function compareSides(source: Side, bronze: Side, o: CompareOptions
 		for (let i = 0; i < parts.length; i++) await settle(parts[i], sa[i], ba[i]);
 	};
 
-	const boundaries: KeyTuple[] = [];
-	for (let from: KeyTuple | null = null; ; ) {
-		const next = await source.nextBoundary(from, o.segmentRows);
-		if (!next) break;
-		boundaries.push(next);
-		from = next;
-	}
-	const segments = cut({ lo: null, hi: null }, boundaries);
+	const segments = cut({ lo: null, hi: null }, await segmentBoundaries(source, bronze, o.segmentRows));
 	let nextSegment = 0;
 	const worker = async () => {
 		while (nextSegment < segments.length) {
@@ -114,4 +107,32 @@ export async function compareSides(source: Side, bronze: Side, o: CompareOptions
 	await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, segments.length)) }, worker));
 	if (out.differences.length > o.maxFindings) out.differences.length = o.maxFindings;
 	return out;
+}
+
+/**
+ * Keys that cut the table into segments of about `segmentRows` rows. A single integer key is cut arithmetically over
+ * the span of both sides (index probes and the planner's row estimate: no pass over the table); any other key by a
+ * keyset walk of the source's key index. The first and last segments are open-ended, so keys outside the span (a side
+ * with extra rows) are compared too.
+ */
+async function segmentBoundaries(source: Side, bronze: Side, segmentRows: number): Promise<KeyTuple[]> {
+	const [s, b] = await Promise.all([source.integerSpan(), bronze.integerSpan()]);
+	if (s && b) {
+		const min = s.min < b.min ? s.min : b.min;
+		const max = s.max > b.max ? s.max : b.max;
+		const span = max - min + 1n;
+		const segments = BigInt(Math.max(1, Math.ceil(Math.max(s.rows, b.rows) / segmentRows)));
+		const width = span / segments + (span % segments ? 1n : 0n);
+		const out: KeyTuple[] = [];
+		for (let k = min + width; k <= max; k += width) out.push([k.toString()]);
+		return out;
+	}
+	const boundaries: KeyTuple[] = [];
+	for (let from: KeyTuple | null = null; ; ) {
+		const next = await source.nextBoundary(from, segmentRows);
+		if (!next) break;
+		boundaries.push(next);
+		from = next;
+	}
+	return boundaries;
 }

@@ -81,6 +81,22 @@ export class Side {
 		return null;
 	}
 
+	/**
+	 * For a single integer key: its smallest and largest value (two index probes) and the planner's row estimate, so
+	 * segments can be cut arithmetically instead of walking the key index. Null for other keys or an unanalysed table.
+	 */
+	async integerSpan(): Promise<{ min: bigint; max: bigint; rows: number } | null> {
+		if (this.keys.length !== 1 || !/^(smallint|integer|bigint)$/.test(this.keys[0].type)) return null;
+		const k = sortExpression(this.keys[0]);
+		const [r] = await this.query<{ min: string | null; max: string | null; est: number | null }>(
+			`SELECT (SELECT min(${k}) FROM ${this.from} WHERE ${this.presentRows})::text AS min, (SELECT max(${k}) FROM ${this.from} WHERE ${this.presentRows})::text AS max,
+			        (SELECT reltuples FROM pg_class WHERE oid = '${this.from.replace(/'/g, "''")}'::regclass)::float8 AS est`,
+			[],
+		);
+		if (r.min === null || r.max === null || r.est === null || r.est <= 0) return null;
+		return { min: BigInt(r.min), max: BigInt(r.max), rows: r.est };
+	}
+
 	/** Up to `parts - 1` keys that cut `range` (holding about `rows` compared rows) into parts of equal row counts. */
 	async splitPoints(range: KeyRange, rows: number, parts: number): Promise<KeyTuple[]> {
 		const p = new Params();

@@ -1,3 +1,5 @@
+import { postgresConnectionSchema } from '../../../src/config/connection.schema';
+import { openPipelineContext } from '../../../src/pipeline/context';
 import { reconcileTable } from '../../../src/reconcile/reconcileTable';
 import { createLogin, type Login } from '../../harness/loginRole';
 import { createReconcileWorld, type ReconcileWorld } from './world';
@@ -25,6 +27,9 @@ beforeAll(async () => {
 	await w.grantReplica();
 	users = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes', lookback: '5 minutes' });
 	await w.extractAndLoad(users);
+	// Planner estimates on both sides: the integer key is cut into segments arithmetically (the text key below is walked).
+	await w.src.query(`ANALYZE public.users`);
+	await w.wh.query(`ANALYZE raw.${users}`);
 	dashboard = await createLogin(w.warehouse.database, ['dwh_readonly'], 'dashboard');
 });
 afterAll(async () => {
@@ -38,9 +43,10 @@ const reconcileAlerts = async () =>
 test('a table that matches reports zero differences, reading each side about once', async () => {
 	const r = await reconcileTable(w.as, users, opts);
 	expect(r).toMatchObject({ status: 'matched', sourceRows: 5000, bronzeRows: 5000, missingInBronze: 0, extraInBronze: 0, staleInBronze: 0, unresolved: 0, findings: [] });
-	// One aggregate pass per side, plus the key walk on the source that cuts the segments.
+	// One aggregate pass per side: the segments of an integer key are cut without reading the table.
 	expect(r.bronzeRowsRead).toBe(5000);
-	expect(r.sourceRowsRead).toBeLessThanOrEqual(2 * 5000 + 10);
+	expect(r.sourceRowsRead).toBe(5000);
+	expect(r.rangesCompared).toBe(5);
 	const run = (await w.wh.query(`SELECT status, source_rows::int, unresolved::int, compared_up_to = watermark - interval '5 minutes' AS bounded FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [r.reconcileRunId])).rows[0];
 	expect(run).toEqual({ status: 'matched', source_rows: 5000, unresolved: 0, bounded: true });
 });
@@ -183,7 +189,9 @@ test('a composite text key is compared in one order on both servers', async () =
 	await w.grantReplica();
 	const codes = await w.register({ source_table: 'codes', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['tenant', 'code'], cadence: '1 hour' });
 	await w.extractAndLoad(codes);
-	expect((await reconcileTable(w.as, codes, { segmentRows: 200, leafRows: 20, fanout: 4 })).status).toBe('matched');
+	const matched = await reconcileTable(w.as, codes, { segmentRows: 200, leafRows: 20, fanout: 4 });
+	// Walked into segments of 200 keys (5 × 201 index entries, then the last 200 counted), 1,200 rows per side aggregated.
+	expect(matched).toMatchObject({ status: 'matched', rangesCompared: 6, sourceRowsRead: 1205 + 1200, bronzeRowsRead: 1200 });
 
 	await w.wh.query(`DELETE FROM raw.${codes} WHERE (tenant, code) IN (('Émile', 'c7'), ('beta|x', 'c300'))`);
 	await w.src.query(`DELETE FROM public.codes WHERE (tenant, code) = ('Zulu', 'c150')`);
@@ -199,4 +207,33 @@ test('snapshot tables and never-loaded tables are refused with the reason', asyn
 	const fresh = await w.register({ source_table: 'fresh', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '1 hour' });
 	await expect(reconcileTable(w.as, fresh)).rejects.toThrow(`${fresh} has not been loaded yet (no watermark): extract and load it first, then reconcile`);
 	await expect(reconcileTable(w.as, users, { fanout: 1 })).rejects.toThrow('fanout must be at least 2');
+});
+
+test('the credentials bound it: one source connection is enough, and a statement timeout fails the run cleanly and alerts', async () => {
+	const narrow = openPipelineContext({
+		source: postgresConnectionSchema.parse({ ...w.replica.connection, maxConnections: 1 }),
+		warehouse: postgresConnectionSchema.parse({ ...w.etl.connection, maxConnections: 2 }),
+		store: w.ctx.store.cfg,
+	});
+	try {
+		expect((await reconcileTable(narrow, users, { ...opts, parallel: 8 })).status).toBe('matched');
+	} finally {
+		await narrow.close();
+	}
+
+	const hurried = openPipelineContext({
+		source: postgresConnectionSchema.parse({ ...w.replica.connection, statementTimeoutMs: 1 }),
+		warehouse: postgresConnectionSchema.parse(w.etl.connection),
+		store: w.ctx.store.cfg,
+	});
+	try {
+		// One segment of all 5,000 rows: its aggregate (an md5 per row) takes well over the 1 ms allowed.
+		await expect(reconcileTable(hurried, users, { ...opts, segmentRows: 100_000 })).rejects.toThrow(/^Reconcile \d+ of .+ failed: canceling statement due to statement timeout \[SQLSTATE 57014\]$/);
+	} finally {
+		await hurried.close();
+	}
+	const [alert] = (await dashboard.pool.query(`SELECT alert, detail FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users])).rows;
+	expect(alert).toEqual({ alert: 'reconcile_failed', detail: 'canceling statement due to statement timeout [SQLSTATE 57014]' });
+	expect((await reconcileTable(w.as, users, opts)).status).toBe('matched');
+	expect((await dashboard.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users])).rows[0].n).toBe(0);
 });
