@@ -92,6 +92,10 @@ export async function compareSides(source: Side, bronze: Side, o: CompareOptions
 		for (let i = 0; i < parts.length; i++) await settle(parts[i], sa[i], ba[i]);
 	};
 
+	const [sh, bh] = await Promise.all([source.hashProbe(), bronze.hashProbe()]);
+	if (sh !== bh) {
+		throw new Error(`the source and the warehouse hash text differently (different byte order or encoding), so their range checksums cannot be compared`);
+	}
 	const segments = cut({ lo: null, hi: null }, await segmentBoundaries(source, bronze, o.segmentRows));
 	let nextSegment = 0;
 	const worker = async () => {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { keysInJson, keyText, Params, rangePredicate, rowHash, sortExpression, watermarkText, type KeyColumn, type KeyRange, type KeyTuple } from './keySql';
+import { HASH_PROBE, keysInJson, keyText, Params, rangePredicate, rowHash, sortExpression, watermarkText, type KeyColumn, type KeyRange, type KeyTuple } from './keySql';
 
 export interface RangeAggregate {
 	rows: number;
@@ -41,6 +41,11 @@ export class Side {
 	private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<R[]> {
 		this.statements++;
 		return (await this.pool.query<R>(sql, values)).rows;
+	}
+
+	/** This server's value of HASH_PROBE. */
+	async hashProbe(): Promise<string> {
+		return (await this.query<{ h: string }>(HASH_PROBE, []))[0].h;
 	}
 
 	/** Count and checksum of each range, one statement (one UNION ALL branch per range, each planned on its own). */

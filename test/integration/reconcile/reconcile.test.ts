@@ -227,7 +227,7 @@ test('the credentials bound it: one source connection is enough, and a statement
 		store: w.ctx.store.cfg,
 	});
 	try {
-		// One segment of all 5,000 rows: its aggregate (an md5 per row) takes well over the 1 ms allowed.
+		// One segment of all 5,000 rows: its aggregate (a hash per row) takes well over the 1 ms allowed.
 		await expect(reconcileTable(hurried, users, { ...opts, segmentRows: 100_000 })).rejects.toThrow(/^Reconcile \d+ of .+ failed: canceling statement due to statement timeout \[SQLSTATE 57014\]$/);
 	} finally {
 		await hurried.close();
