@@ -68,11 +68,9 @@ export async function recordDbtRunCompleted(tx: pg.ClientBase, e: DbtRunLogEntry
 async function recordNodeResults(session: pg.ClientBase, runId: string, nodes: DbtNodeResult[]): Promise<void> {
 	if (!nodes.length) return;
 	await session.query(
-		`INSERT INTO dwh_control.dbt_node_results (run_id, unique_id, resource_type, name, status, execution_time_s, started_at, completed_at,
-		   rows_affected, failures, freshness_age_s, message)
-		 SELECT $1, n.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamptz[], $8::timestamptz[],
-		   $9::bigint[], $10::bigint[], $11::numeric[], $12::text[]) AS n
-		 ON CONFLICT (run_id, unique_id) DO NOTHING`,
+		// Through a function (migration 0090): dbt's login (dwh_transform) has no privilege on the table itself.
+		`SELECT dwh_control.record_dbt_node_results($1, $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamptz[],
+		   $8::timestamptz[], $9::bigint[], $10::bigint[], $11::numeric[], $12::text[])`,
 		[
 			runId,
 			nodes.map((n) => n.uniqueId),

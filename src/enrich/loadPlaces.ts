@@ -102,10 +102,11 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 		const columns = 'geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, pt, source';
 		const select = `SELECT DISTINCT ON (geoname_id) geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, ll_to_earth(lat, lng), source FROM __places_in ORDER BY geoname_id`;
 		if (cfg.replace) {
+			// The Enrich login owns dim_places but may not create objects in marts (that would let it plant a relation
+			// Push Back reads), so the index is kept and rebuilt in place rather than dropped and created.
 			await tx.query(`TRUNCATE marts.dim_places`);
-			await tx.query(`DROP INDEX IF EXISTS marts.dim_places_pt_gist`);
 			await tx.query(`INSERT INTO marts.dim_places (${columns}) ${select}`);
-			await tx.query(`CREATE INDEX dim_places_pt_gist ON marts.dim_places USING gist (pt)`);
+			await tx.query(`REINDEX INDEX marts.dim_places_pt_gist`);
 		} else {
 			await tx.query(
 				`INSERT INTO marts.dim_places (${columns}) ${select}

@@ -1,4 +1,3 @@
-import { escapeIdentifier as q, escapeLiteral } from 'pg';
 import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import { bronzeType, type SourceColumn } from './sourceColumns';
@@ -15,6 +14,7 @@ export const DELETED_AT_COLUMN = '_dwh_deleted_at';
  * bronze and let the column default stamp every row with the run id. Outside a load the setting is unset or empty
  * and the default fails, so a writer that forgets the run id is refused rather than given a wrong one.
  */
+// dwh_control.create_bronze_table (migration 0090) writes the same default for the tables it creates.
 export const LOAD_RUN_ID_SETTING = 'dwh.load_run_id';
 export const RUN_ID_DEFAULT = `current_setting('${LOAD_RUN_ID_SETTING}')::bigint`;
 
@@ -61,18 +61,10 @@ export interface BronzeSchemaOutcome {
  */
 export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, source: SourceColumn[]): Promise<BronzeSchemaOutcome> {
 	const bronze = await readBronzeColumns(db, t.table_name);
-	const target = `raw.${q(t.table_name)}`;
 	if (!bronze) {
-		const cols = source.map((c) => `${q(c.name)} ${bronzeType(c)}${t.key_columns.includes(c.name) ? ' NOT NULL' : ''}`);
-		await db.query(
-			`CREATE TABLE IF NOT EXISTS ${target} (
-				${cols.join(',\n\t\t\t\t')},
-				_dwh_run_id bigint NOT NULL DEFAULT ${RUN_ID_DEFAULT},
-				_dwh_loaded_at timestamptz NOT NULL DEFAULT now(),
-				CONSTRAINT ${q(`${t.table_name}_pkey`.slice(0, 63))} PRIMARY KEY (${t.key_columns.map(q).join(', ')})
-			)`,
-		);
-		await db.query(`COMMENT ON TABLE ${target} IS ${escapeLiteral(`bronze copy of ${t.source_db}.${t.source_schema}.${t.source_table}; loaded by n8n-nodes-dataacuity, never edit by hand`)}`);
+		// The extract login does not own raw: dwh_control.create_bronze_table (migration 0090, SECURITY DEFINER) creates
+		// the table for a registered name, with the key from the registry, owned by dwh_owner.
+		await db.query('SELECT dwh_control.create_bronze_table($1, $2::text[], $3::text[])', [t.table_name, source.map((c) => c.name), source.map(bronzeType)]);
 		return { created: true, addedColumns: [], missingInSource: [] };
 	}
 
@@ -104,7 +96,7 @@ export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, s
 		);
 	}
 	for (const c of added) {
-		await db.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${q(c.name)} ${bronzeType(c)}`);
+		await db.query('SELECT dwh_control.add_bronze_column($1, $2, $3)', [t.table_name, c.name, bronzeType(c)]);
 	}
 	return { created: false, addedColumns: added.map((c) => c.name), missingInSource: missing };
 }

@@ -7,7 +7,7 @@ import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/
 import { getRegisteredTable } from '../control/registry';
 import { failRun, getRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
-import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
+import { LOAD_RUN_ID_SETTING } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
@@ -205,7 +205,8 @@ async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise
 	if (rows[0]?.def?.includes(LOAD_RUN_ID_SETTING)) return true;
 	await client.query('SAVEPOINT dwh_run_id_default');
 	try {
-		await client.query(`ALTER TABLE raw.${q(table)} ALTER COLUMN _dwh_run_id SET DEFAULT ${RUN_ID_DEFAULT}`);
+		// The load login does not own bronze: the SECURITY DEFINER function (migration 0090) sets exactly this default.
+		await client.query('SELECT dwh_control.set_bronze_run_id_default($1)', [table]);
 		await client.query('RELEASE SAVEPOINT dwh_run_id_default');
 		return true;
 	} catch {

@@ -116,7 +116,8 @@ async function applyDeletePolicy(
 		const n = await withTransaction(ctx.warehouse, async (c) => {
 			if (t.on_source_delete === 'mark') {
 				if (!hasDeletedAt) {
-					await c.query(`ALTER TABLE ${bronze} ADD COLUMN IF NOT EXISTS ${q(DELETED_AT_COLUMN)} timestamptz`).catch((err: { code?: string }) => {
+					// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
+					await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
 						if (err.code !== '42501') throw err;
 						throw new Error(
 							`on_source_delete 'mark' needs the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +

@@ -165,8 +165,9 @@ async function recreate(client: pg.ClientBase, d: Dependent): Promise<void> {
 		[rel],
 	);
 	if (d.owner !== rows[0].login) await client.query(`ALTER ${kindWord(d)} ${rel} OWNER TO ${q(d.owner)}`);
-	// Default privileges of the creating role may have granted more than the old view had: start from none.
-	for (const g of rows[0].granted) await client.query(`REVOKE ALL ON ${rel} FROM ${grantee(g)}`);
+	// Default privileges of the creating role may have granted more than the old view had: start from none. Not from
+	// the owner it was just given back to (those default privileges can name it): that would revoke its own access.
+	for (const g of rows[0].granted) if (g !== d.owner) await client.query(`REVOKE ALL ON ${rel} FROM ${grantee(g)}`);
 	await grant(client, rel, d.acl);
 	await grant(client, rel, d.columnAcl);
 	if (d.comment !== null) await client.query(`COMMENT ON ${kindWord(d)} ${rel} IS ${pg.escapeLiteral(d.comment)}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { PostgresConnectionInput } from '../../src/config/connection.schema';
+import { postgresConnectionSchema, type PostgresConnection } from '../../src/config/connection.schema';
 import { adminConnection } from './testEnv';
 
 export interface Login {
@@ -8,7 +8,7 @@ export interface Login {
 	login: string;
 	password: string;
 	/** The same login as a connection config, for the node, pipeline context or dbt under test. */
-	connection: PostgresConnectionInput;
+	connection: PostgresConnection;
 	drop(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export async function createLogin(database: string, memberOf: string[], prefix =
 		pool,
 		login,
 		password,
-		connection: { ...a, user: login, password, applicationName: prefix },
+		connection: postgresConnectionSchema.parse({ ...a, user: login, password, applicationName: prefix }),
 		async drop() {
 			await pool.end();
 			const c = new pg.Client(adminConnection(database) as pg.ClientConfig);
@@ -51,4 +51,12 @@ export async function createLogin(database: string, memberOf: string[], prefix =
 			}
 		},
 	};
+}
+
+/** The stage roles of docs/security.md: each node logs in as one. */
+export type StageRole = 'dwh_etl' | 'dwh_transform' | 'dwh_pushback' | 'dwh_compliance' | 'dwh_readonly';
+
+/** A node's documented login: member of the stage role, every session running as it (objects it creates belong to the role). */
+export function stageLogin(database: string, role: StageRole): Promise<Login> {
+	return createLogin(database, [role], `${role.replace(/^dwh_/, '')}_login`, { sessionRole: role });
 }

@@ -27,7 +27,7 @@ function secretsCredential(over: Record<string, unknown> = {}) {
 		...over,
 	};
 }
-const credentials = (over: Record<string, unknown> = {}) => ({ dataAcuityPostgres: postgresCredential(w.whConn), dataAcuityAnonymisationSecrets: secretsCredential(over) });
+const credentials = (over: Record<string, unknown> = {}) => ({ dataAcuityPostgres: postgresCredential(w.loginConn), dataAcuityAnonymisationSecrets: secretsCredential(over) });
 
 beforeAll(async () => {
 	w = await createAnonWorld('anon_node');

@@ -1,14 +1,14 @@
 import { parsePolicyText } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, type AnonymiseDeps } from '../../../src/anonymise/runner';
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { stageLogin, type Login } from '../../harness/loginRole';
 import { testEnv } from '../../harness/testEnv';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
  * Publishing a rebuilt table (full Anonymise builds, Enrich Relation) replaces the relation; views that read it —
- * the demo's Enrich step creates one — must survive. Everything runs logged in as a member of n8n_etl, the
- * documented login of the warehouse nodes.
+ * the demo's Enrich step creates one — must survive. Anonymise runs as its documented login (dwh_compliance),
+ * Enrich and the views as Enrich's (dwh_etl), as in production (docs/security.md).
  */
 let w: AnonWorld;
 let etl: Login;
@@ -22,8 +22,8 @@ beforeAll(async () => {
 	// Bronze tables are created by the ETL login in production.
 	const { rows } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'raw'`);
 	for (const { t } of rows) await w.wh.query(`ALTER TABLE raw.${t} OWNER TO dwh_owner`);
-	etl = await createLogin(w.whConn.database, ['n8n_etl'], 'etl_views');
-	deps = { ...w.deps, warehouse: etl.pool };
+	etl = await stageLogin(w.whConn.database, 'dwh_etl');
+	deps = w.deps;
 	await anonymiseRelation(deps, { policy: w.policy('tagme_db'), table: 'check_ins', asOf: '2026-11-25' });
 	await anonymiseRelation(deps, { policy: w.policy('auth_db'), table: 'users', asOf: '2026-11-25' });
 });
@@ -61,8 +61,6 @@ describe('a full rebuild keeps the views that read the published table', () => {
 			  SELECT age_band, sum(check_ins)::bigint AS check_ins FROM intermediate.v_checkins_per_user GROUP BY 1;
 			CREATE MATERIALIZED VIEW intermediate.mv_checkins_by_band AS SELECT * FROM intermediate.v_checkins_by_band;
 			CREATE UNIQUE INDEX mv_checkins_by_band_key ON intermediate.mv_checkins_by_band (age_band);
-			GRANT SELECT ON ${CHECK_INS}, intermediate.int_auth_db__users TO dwh_owner;
-			ALTER VIEW intermediate.v_checkins_per_user OWNER TO dwh_owner;
 			GRANT SELECT ON intermediate.v_checkins_by_band TO dwh_readonly;
 			GRANT SELECT (age_band) ON intermediate.mv_checkins_by_band TO dwh_readonly;
 			COMMENT ON VIEW intermediate.v_checkins_by_band IS 'check-ins per age band, for the dashboards';
@@ -72,10 +70,10 @@ describe('a full rebuild keeps the views that read the published table', () => {
 	test('rows deleted from bronze leave the view on a view and the materialized view; definitions, owner, grants and comments are unchanged', async () => {
 		const before = await catalogOf([...names, 'int_tagme_db__check_ins']);
 		expect(before.map((r) => [r.relname, r.owner])).toEqual([
-			['int_tagme_db__check_ins', etl.login],
-			['mv_checkins_by_band', etl.login],
-			['v_checkins_by_band', etl.login],
-			['v_checkins_per_user', 'dwh_owner'],
+			['int_tagme_db__check_ins', 'dwh_compliance'],
+			['mv_checkins_by_band', 'dwh_etl'],
+			['v_checkins_by_band', 'dwh_etl'],
+			['v_checkins_per_user', 'dwh_etl'],
 		]);
 		expect(await count(`SELECT sum(check_ins) AS n FROM intermediate.v_checkins_by_band`)).toBe(80);
 
@@ -126,13 +124,13 @@ describe('a full rebuild keeps the views that read the published table', () => {
 		await w.wh.query(`CREATE VIEW intermediate.v_admin AS SELECT count(*) AS n FROM ${CHECK_INS}`);
 		const err = await rebuildCheckIns().catch((e) => e);
 		expect(err.message).toBe(
-			`Cannot publish ${CHECK_INS}: intermediate.v_admin is owned by ${su}, which ${etl.login} is not a member of — have it owned by a role ${etl.login} belongs to (ALTER VIEW … OWNER TO), or GRANT ${su} TO ${etl.login}. The previous table is still published.`,
+			`Cannot publish ${CHECK_INS}: intermediate.v_admin is owned by ${su}, which dwh_compliance is not a member of — have it owned by a role dwh_compliance belongs to (ALTER VIEW … OWNER TO), or GRANT ${su} TO dwh_compliance. The previous table is still published.`,
 		);
 		expect(await count(`SELECT n FROM intermediate.v_admin`)).toBe(78);
-		await w.wh.query(`ALTER VIEW intermediate.v_admin OWNER TO dwh_owner`);
+		await w.wh.query(`ALTER VIEW intermediate.v_admin OWNER TO dwh_etl`);
 		await rebuildCheckIns();
 		expect(await count(`SELECT n FROM intermediate.v_admin`)).toBe(78);
-		expect((await catalogOf(['v_admin']))[0].owner).toBe('dwh_owner');
+		expect((await catalogOf(['v_admin']))[0].owner).toBe('dwh_etl');
 		await w.wh.query(`DROP VIEW intermediate.v_admin`);
 	});
 });

@@ -3,12 +3,12 @@ import { anonymiseRelation, type AnonymiseDeps } from '../../../src/anonymise/ru
 import { loadRegistryFile, syncRegistry } from '../../../src/control/registrySync';
 import { expireRawRows } from '../../../src/control/expireRaw';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { stageLogin, type Login } from '../../harness/loginRole';
 import { registerTable } from '../../harness/registerTable';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
- * Raw retention (design doc §8.1) against real Postgres, logged in as an n8n_etl member: expired rows of an append
+ * Raw retention (design doc §8.1) against real Postgres, logged in as a dwh_compliance login (docs/security.md): expired rows of an append
  * table leave raw in batches once anonymised, a running load makes the table wait, every run is audited per table,
  * and neither an incremental nor a full Anonymise build reads the expiry as deletion.
  */
@@ -26,7 +26,7 @@ beforeAll(async () => {
 	// Check-ins 1..50 were loaded 100 days ago (run 1), 51..80 ten days ago (run 2).
 	await w.wh.query(`UPDATE raw.${TABLE} SET _dwh_run_id = CASE WHEN id <= 50 THEN 1 ELSE 2 END,
 		_dwh_loaded_at = now() - CASE WHEN id <= 50 THEN interval '100 days' ELSE interval '10 days' END`);
-	etl = await createLogin(w.whConn.database, ['n8n_etl'], 'etl_retention');
+	etl = await stageLogin(w.whConn.database, 'dwh_compliance'); // retention removes PII from raw: compliance's job
 	deps = { ...w.deps, warehouse: etl.pool };
 	await anonymiseRelation(deps, { policy: w.policy('tagme_db'), table: 'check_ins', asOf: '2026-11-25' });
 	// A late, old-stamped load that no build has published yet (run 3): it must wait for one.

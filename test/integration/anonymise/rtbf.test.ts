@@ -17,7 +17,7 @@ beforeAll(async () => {
 	w = await createAnonWorld('anon_rtbf');
 	data = await loadSyntheticPii(w.wh, 30);
 	// dbt's staging layer: one model materialised as a table, one as a view over raw.
-	await w.wh.query(`CREATE SCHEMA staging;
+	await w.wh.query(`CREATE SCHEMA IF NOT EXISTS staging;
 		CREATE TABLE staging.stg_auth_db__users AS SELECT * FROM raw.auth_db__users;
 		CREATE VIEW staging.stg_auth_db__sessions AS SELECT * FROM raw.auth_db__sessions`);
 	await w.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);

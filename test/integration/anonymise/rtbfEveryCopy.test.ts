@@ -6,18 +6,22 @@ import { anonymiseRelation, type AnonymiseDeps } from '../../../src/anonymise/ru
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { readyTarget } from '../../../src/pushback/readyTargets';
 import { pushTarget } from '../../../src/pushback/pushTarget';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
 import { adminConnection, dropDatabase, freshDatabase } from '../../harness/testEnv';
 import { createAnonWorld, loadRaw, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
  * Forgetting reaches every copy: a user who is in raw, the Anonymise outputs, Enrich's enr_* tables, marts (tables,
  * a view, a materialized view) and analytics_db (a ready-made push target and a hand-made table) is gone from all of
- * them after one Forget Users run, except the legally held ledger records, which stay unlinked. Warehouse work runs
- * logged in as an n8n_etl member, analytics_db work as a push-back login (CREATE on the database, owner of its targets).
+ * them after one Forget Users run, except the legally held ledger records, which stay unlinked. Each stage runs as its
+ * documented login (docs/security.md): Anonymise and Forget Users as dwh_compliance, Enrich as dwh_etl, the marts as
+ * dbt's dwh_transform, the push as dwh_pushback; analytics_db work as a push-back login (CREATE on the database, owner
+ * of its targets).
  */
 let w: AnonWorld;
 let etl: Login;
+let dbt: Login;
+let pushWh: Login;
 let push: Login;
 let analyticsDb: string;
 let admin: pg.Pool;
@@ -42,8 +46,10 @@ beforeAll(async () => {
 	await loadRaw(w.wh, 'ledger_db', 'transactions', TRANSACTIONS, tx);
 	const { rows } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'raw'`);
 	for (const { t } of rows) await w.wh.query(`ALTER TABLE raw.${t} OWNER TO dwh_owner`);
-	etl = await createLogin(w.whConn.database, ['n8n_etl'], 'etl_rtbf');
-	deps = { ...w.deps, warehouse: etl.pool };
+	etl = await stageLogin(w.whConn.database, 'dwh_etl');
+	dbt = await stageLogin(w.whConn.database, 'dwh_transform');
+	pushWh = await stageLogin(w.whConn.database, 'dwh_pushback');
+	deps = w.deps;
 	h7 = hashValue(w.secrets.salts.users['1'], USER)!;
 
 	await anonymiseRelation(deps, { policy: w.policy('auth_db'), table: 'users', asOf: '2026-11-25' });
@@ -57,7 +63,7 @@ beforeAll(async () => {
 		UNION ALL SELECT user_hash, created_at FROM intermediate.int_ledger_db__transactions`);
 	await enrichRelation(etl.pool, { source: 'intermediate.enr_app_events_src', target: 'intermediate.enr_app_events', families: { temporal: { timestampColumn: 'event_time' } } });
 	// Marts as dbt would leave them; each user pays the next one twice (user 7 sends two and receives two).
-	await etl.pool.query(`
+	await dbt.pool.query(`
 		CREATE TABLE marts.fct_tagme_checkins AS
 		  SELECT user_hash, poi_id, 'food'::text AS category, 'Johannesburg'::text AS city, now() - interval '1 day' AS checked_in_at FROM intermediate.int_tagme_db__check_ins;
 		CREATE MATERIALIZED VIEW marts.mv_user_checkins AS SELECT user_hash, count(*) AS n FROM marts.fct_tagme_checkins GROUP BY 1;
@@ -65,7 +71,7 @@ beforeAll(async () => {
 		CREATE VIEW marts.v_payments AS SELECT * FROM marts.fct_sdpkt_payments;`);
 	const salt = w.secrets.salts.users['1'];
 	for (let u = 1; u <= 40; u++) {
-		await etl.pool.query(`INSERT INTO marts.fct_sdpkt_payments SELECT $1, $2, 10 FROM generate_series(1, 2)`, [hashValue(salt, u), hashValue(salt, (u % 40) + 1)]);
+		await dbt.pool.query(`INSERT INTO marts.fct_sdpkt_payments SELECT $1, $2, 10 FROM generate_series(1, 2)`, [hashValue(salt, u), hashValue(salt, (u % 40) + 1)]);
 	}
 
 	// analytics_db: the push-back login owns what it creates; the app role exists (a DBA made it).
@@ -74,7 +80,7 @@ beforeAll(async () => {
 	await admin.query(`CREATE ROLE ${appRole} NOLOGIN`);
 	push = await createLogin(analyticsDb, [], 'pushback');
 	await admin.query(`GRANT CREATE ON DATABASE ${pg.escapeIdentifier(analyticsDb)} TO ${pg.escapeIdentifier(push.login)}`);
-	const pushed = await pushTarget({ warehouse: etl.pool, analytics: push.pool }, { ...readyTarget('tagme.user_summary').config, appRole });
+	const pushed = await pushTarget({ warehouse: pushWh.pool, analytics: push.pool }, { ...readyTarget('tagme.user_summary').config, appRole });
 	expect([pushed.status, pushed.inserted]).toEqual(['pushed', 40]);
 	await push.pool.query(`CREATE SCHEMA app_cache; CREATE TABLE app_cache.recent_users AS SELECT user_hash FROM tagme.user_summary`);
 }, 120_000);
@@ -85,7 +91,7 @@ afterAll(async () => {
 	await admin?.end();
 	await dropDatabase(analyticsDb).catch(() => undefined);
 	await new pg.Pool(adminConnection() as pg.PoolConfig).query(`DROP ROLE IF EXISTS ${appRole}`).catch(() => undefined);
-	await etl?.drop();
+	for (const l of [etl, dbt, pushWh]) await l?.drop();
 	await w?.close();
 });
 

@@ -9,6 +9,7 @@ import type { AnonymisationSecrets } from '../../../src/anonymise/secrets.schema
 import { TokenVault } from '../../../src/anonymise/vault';
 import { luhnValid } from '../../../src/privacy/detectors';
 import { createPool } from '../../../src/transport/postgres';
+import { stageLogin, type Login } from '../../harness/loginRole';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 
 /**
@@ -16,7 +17,10 @@ import { dropDatabase, freshDatabase } from '../../harness/testEnv';
  * a synthetic South African PII source loaded into raw.* in the shape the bronze loader gives it.
  */
 export interface AnonWorld {
+	/** Superuser connection to the warehouse (fixtures, checks). */
 	whConn: PostgresConnection;
+	/** The Anonymise node's documented login (member of dwh_compliance, sessions run as it); deps.warehouse uses it. */
+	loginConn: PostgresConnection;
 	vaultConn: PostgresConnection;
 	wh: pg.Pool;
 	vaultDb: pg.Pool;
@@ -51,14 +55,19 @@ export async function createAnonWorld(name: string, secrets: AnonymisationSecret
 	await migrateCompliance(vaultDb);
 	const vault = new TokenVault(vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! });
 	const policies = loadPolicies();
+	// On a cluster of its own (server) the test sets up its login itself; the shared one gets the stage login.
+	const login: Login | null = server ? null : await stageLogin(whConn.database, 'dwh_compliance');
+	const loginConn = login ? postgresConnectionSchema.parse(login.connection) : whConn;
+	const asLogin = login ? createPool(loginConn) : wh;
 	return {
 		whConn,
+		loginConn,
 		vaultConn,
 		wh,
 		vaultDb,
 		vault,
 		secrets,
-		deps: { warehouse: wh, secrets, vault },
+		deps: { warehouse: asLogin, secrets, vault },
 		policies,
 		policy(db) {
 			const p = policies.get(db);
@@ -66,6 +75,10 @@ export async function createAnonWorld(name: string, secrets: AnonymisationSecret
 			return p;
 		},
 		async close() {
+			if (login) {
+				await asLogin.end();
+				await login.drop().catch(() => undefined);
+			}
 			await wh.end();
 			await vaultDb.end();
 			await dropDatabase(whConn.database, server).catch(() => undefined);

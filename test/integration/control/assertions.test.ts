@@ -21,14 +21,15 @@ async function register(table: string, keys: string[]): Promise<void> {
 }
 
 test('roles exist after migrating, and assert_all passes on an empty raw schema', async () => {
-	const { rows } = await wh.query(`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('dwh_owner', 'dwh_readonly', 'n8n_etl') ORDER BY 1`);
-	expect(rows).toEqual([
-		{ rolname: 'dwh_owner', rolcanlogin: false },
-		{ rolname: 'dwh_readonly', rolcanlogin: false },
-		{ rolname: 'n8n_etl', rolcanlogin: false },
-	]);
-	const member = await wh.query(`SELECT pg_has_role('n8n_etl', 'dwh_owner', 'MEMBER') AS m`);
-	expect(member.rows[0].m).toBe(true);
+	const { rows } = await wh.query(
+		`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('dwh_owner', 'dwh_readonly', 'dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance') ORDER BY 1`,
+	);
+	expect(rows).toEqual(['dwh_compliance', 'dwh_etl', 'dwh_owner', 'dwh_pushback', 'dwh_readonly', 'dwh_transform'].map((rolname) => ({ rolname, rolcanlogin: false })));
+	// No stage role is a member of the owner role (0090 took n8n_etl's membership back too).
+	const members = await wh.query(
+		`SELECT r FROM unnest(ARRAY['dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance', 'dwh_readonly']) r WHERE pg_has_role(r, 'dwh_owner', 'MEMBER')`,
+	);
+	expect(members.rows).toEqual([]);
 	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
 	const all = await wh.query('SELECT dwh_control.assert_all() AS checked');
 	expect(all.rows[0].checked).toBe(0);

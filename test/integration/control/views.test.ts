@@ -114,11 +114,15 @@ describe('roles', () => {
 		await client.query('ROLLBACK TO SAVEPOINT ro');
 	});
 
-	test('n8n_etl (the ETL template) works without superuser: creates bronze, writes the run log; what it creates is readable by dwh_raw_reader only', async () => {
+	test('dwh_etl (the ETL stage role) works without superuser: creates bronze through create_bronze_table, writes the run log; what it creates is readable by dwh_raw_reader only', async () => {
 		await client.query('SAVEPOINT etl');
-		await client.query('SET LOCAL ROLE n8n_etl');
-		await client.query(`CREATE TABLE raw.x_db__t_late (id bigint PRIMARY KEY, created_at timestamptz)`);
-		await client.query(`INSERT INTO raw.x_db__t_late VALUES (1, now()), (2, now())`);
+		await client.query('SET LOCAL ROLE dwh_etl');
+		await client.query('SAVEPOINT direct');
+		await expect(client.query(`CREATE TABLE raw.x_db__t_late (id bigint PRIMARY KEY, created_at timestamptz)`)).rejects.toThrow('permission denied for schema raw');
+		await client.query('ROLLBACK TO SAVEPOINT direct');
+		await client.query(`SELECT dwh_control.create_bronze_table('x_db__t_late', '{id,created_at}', '{bigint,timestamp with time zone}')`);
+		await client.query(`SELECT set_config('dwh.load_run_id', '5', true)`);
+		await client.query(`INSERT INTO raw.x_db__t_late (id, created_at) VALUES (1, now()), (2, now())`);
 		await client.query(`UPDATE dwh_control.extract_runs SET status = 'uploaded' WHERE run_id = 5`);
 		await client.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('x_db__t_never', 'extracting', 'incremental')`);
 		await client.query('SET LOCAL ROLE dwh_raw_reader');

@@ -1,3 +1,4 @@
+import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runDbt } from '../../../src/dbt/runDbt';
@@ -8,6 +9,8 @@ import { createWorld, type World } from '../pipeline/world';
 import { dbtConfig, seedFx, SOURCE_DDL, SOURCE_ROWS, writeIntermediate } from './dbtFixtures';
 
 let w: World;
+/** dbt Run's documented login (dwh_transform); the extract and load before it run as dwh_etl (the world's). */
+let dbtLogin: PostgresConnection;
 let vars: Record<string, unknown>;
 let txTable: string;
 let usersTable: string;
@@ -17,6 +20,7 @@ const bad = (o: DbtRunOutcome) => o.nodes.filter((n) => ['error', 'fail', 'runti
 
 beforeAll(async () => {
 	w = await createWorld('dbt_after_load');
+	dbtLogin = await w.login('dwh_transform');
 	await w.src.query(SOURCE_DDL);
 	await w.src.query(SOURCE_ROWS);
 	txTable = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
@@ -35,7 +39,7 @@ afterAll(() => w?.close());
 
 test('after a load, the models downstream of the loaded tables build and all their tests pass', async () => {
 	const logs: string[] = [];
-	const out = await runDbt(dbtConfig(w.warehouse), { command: 'build', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars }, { onLog: (l) => logs.push(l.event) });
+	const out = await runDbt(dbtConfig(dbtLogin), { command: 'build', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars }, { onLog: (l) => logs.push(l.event) });
 
 	expect(bad(out)).toEqual([]);
 	expect(out.summary).toMatchObject({ backend: 'core', command: 'build', status: 'success', exitCode: 0, errorMessage: null, dbtVersion: '1.9.8' });
@@ -110,7 +114,7 @@ const failure = async (runId: string) =>
 test('a failing model gives a failed run with dbt\'s database message, and its dependants are skipped', async () => {
 	await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_moved`);
 	try {
-		const out = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['fct_ledger_transactions_anon+'], vars });
+		const out = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['fct_ledger_transactions_anon+'], vars });
 		expect(out.summary).toMatchObject({ status: 'failed', exitCode: 1 });
 		const fct = byName(out, 'fct_ledger_transactions_anon')!;
 		expect(fct.status).toBe('error');
@@ -121,7 +125,7 @@ test('a failing model gives a failed run with dbt\'s database message, and its d
 
 		// retry reruns only what failed or was skipped, once the cause is fixed.
 		await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
-		const retry = await runDbt(dbtConfig(w.warehouse), { command: 'retry', retryOf: out.summary.artifactsDir!, vars });
+		const retry = await runDbt(dbtConfig(dbtLogin), { command: 'retry', retryOf: out.summary.artifactsDir!, vars });
 		expect(retry.summary.status).toBe('success');
 		expect(retry.nodes.map((n) => n.name).sort()).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon']);
 		// The successful retry of this very run recovers it in the failures view.
@@ -135,7 +139,7 @@ test('the PII-absence test fails an intermediate relation that still holds e-mai
 	await w.wh.query(`ALTER TABLE intermediate.int_auth_db__users ADD COLUMN contact text`);
 	await w.wh.query(`UPDATE intermediate.int_auth_db__users SET contact = 'someone.' || left(user_hash, 8) || '@example.co.za'`);
 	try {
-		const out = await runDbt(dbtConfig(w.warehouse), { command: 'test', select: ['source:intermediate.users'], vars });
+		const out = await runDbt(dbtConfig(dbtLogin), { command: 'test', select: ['source:intermediate.users'], vars });
 		expect(out.summary).toMatchObject({ status: 'failed', exitCode: 1 });
 		expect(out.nodes.filter((n) => n.status !== 'pass').map((n) => n.name)).toEqual(['intermediate_users_pii_absent']);
 		const pii = out.nodes.find((n) => n.name === 'intermediate_users_pii_absent')!;
@@ -152,7 +156,7 @@ test('the PII-absence test fails an intermediate relation that still holds e-mai
 });
 
 test('the k-anonymity test fails a user mart published with groups below 5', async () => {
-	const out = await runDbt(dbtConfig(w.warehouse), { command: 'build', select: ['dim_user_360_anon'], vars: { ...vars, k_min: 1 } });
+	const out = await runDbt(dbtConfig(dbtLogin), { command: 'build', select: ['dim_user_360_anon'], vars: { ...vars, k_min: 1 } });
 	expect(out.summary.status).toBe('failed');
 	// Polokwane's users 61..63 fall in two age bands: groups of 2 and 1.
 	expect(out.nodes.find((n) => n.name === 'dim_user_360_anon_k_fail_below_5')).toMatchObject({ status: 'fail', failures: 2 });
@@ -161,14 +165,14 @@ test('the k-anonymity test fails a user mart published with groups below 5', asy
 
 test('the run log: a run its executor abandoned is closed by the next run of the project; a warehouse without the log still runs dbt', async () => {
 	await w.wh.query(`INSERT INTO dwh_control.dbt_runs (run_id, project, command, status, started_at) VALUES ('dead-run', 'dataacuity', 'build', 'running', now() - interval '2 hours')`);
-	const out = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['stg_auth_db__users'], vars }, { executionId: '4711' });
+	const out = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['stg_auth_db__users'], vars }, { executionId: '4711' });
 	expect(out.summary.status).toBe('success');
 	expect(await runLog(out.summary.runId)).toMatchObject({ command: 'run', selection: ['stg_auth_db__users'], status: 'success', n8n_execution_id: '4711' });
 	expect(await failure('dead-run')).toEqual({ status: 'error', error_message: expect.stringMatching(/^abandoned: /), recovered: false });
 
 	await w.wh.query('ALTER TABLE dwh_control.dbt_runs RENAME TO dbt_runs_away');
 	try {
-		const unlogged = await runDbt(dbtConfig(w.warehouse), { command: 'run', select: ['stg_auth_db__users'], vars });
+		const unlogged = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['stg_auth_db__users'], vars });
 		expect(unlogged.summary.status).toBe('success');
 		expect(unlogged.summary.runLogError).toMatch(/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \[SQLSTATE 42P01\] \(run npm run dwh:migrate\)$/);
 	} finally {
@@ -177,7 +181,7 @@ test('the run log: a run its executor abandoned is closed by the next run of the
 });
 
 test('source freshness is logged per source with its age; dbt writes its log file as JSON lines for a log shipper', async () => {
-	const out = await runDbt(dbtConfig(w.warehouse), { command: 'source freshness', select: ['source:ledger_db.transactions', 'source:auth_db.users'], vars });
+	const out = await runDbt(dbtConfig(dbtLogin), { command: 'source freshness', select: ['source:ledger_db.transactions', 'source:auth_db.users'], vars });
 	expect(out.summary.status).toBe('success');
 	expect(await runLog(out.summary.runId)).toMatchObject({ command: 'source freshness', status: 'success', finished: true, node_count: 2 });
 	const rows = (

@@ -92,6 +92,8 @@ export async function seedWarehouseDirect(wh: pg.Pool, db: { ledger: string; aut
 		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} ADD COLUMN _dwh_run_id bigint NOT NULL DEFAULT 1, ADD COLUMN _dwh_loaded_at timestamptz NOT NULL DEFAULT now()`);
 		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} RENAME TO ${bronze}`);
 		await wh.query(`ALTER TABLE dbt_seed_tmp.${bronze} SET SCHEMA raw`);
+		// Default privileges apply to tables created in raw, not moved there: dbt's role reads bronze as it would.
+		await wh.query(`GRANT SELECT ON raw.${bronze} TO dwh_transform`);
 	}
 	await wh.query(`DROP SCHEMA dbt_seed_tmp`);
 	await writeIntermediate(wh, targets.transactions, targets.users);

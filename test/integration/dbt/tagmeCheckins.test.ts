@@ -1,6 +1,7 @@
 import { runDbt } from '../../../src/dbt/runDbt';
 import { readyTarget } from '../../../src/pushback/readyTargets';
 import { createPushWorld, uniqueName, type PushWorld } from '../pushback/world';
+import { stageLogin, type Login } from '../../harness/loginRole';
 import { dbtConfig } from './dbtFixtures';
 
 /**
@@ -8,17 +9,23 @@ import { dbtConfig } from './dbtFixtures';
  * the ready-made tagme push-back targets: the contract between dbt and Push Back, checked with both real.
  */
 let w: PushWorld;
+/** dbt Run's documented login (dwh_transform); the push world's own login reads marts only. */
+let dbtLogin: Login;
 const H = (u: string) => `hash_${u}`.padEnd(64, '0');
-const build = (select: string[]) => runDbt(dbtConfig(w.admin), { command: 'build', select });
+const build = (select: string[]) => runDbt(dbtConfig(dbtLogin.connection), { command: 'build', select });
 
 beforeAll(async () => {
 	w = await createPushWorld('dbt_tagme');
+	dbtLogin = await stageLogin(w.warehouse.database, 'dwh_transform');
 });
-afterAll(() => w?.close());
+afterAll(async () => {
+	await dbtLogin?.drop();
+	await w?.close();
+});
 
 test('before Anonymise has written tagme check-ins the mart is built empty with a warning, and its tests pass', async () => {
 	const warnings: string[] = [];
-	const out = await runDbt(dbtConfig(w.admin), { command: 'build', select: ['fct_tagme_checkins'] }, { onLog: (l) => l.level === 'warn' && warnings.push(l.message) });
+	const out = await runDbt(dbtConfig(dbtLogin.connection), { command: 'build', select: ['fct_tagme_checkins'] }, { onLog: (l) => l.level === 'warn' && warnings.push(l.message) });
 	expect(out.summary.status).toBe('success');
 	expect(warnings.join('\n')).toMatch(/fct_tagme_checkins: .*int_tagme_db__check_ins.* does not exist yet/);
 	expect((await w.wh.query('SELECT count(*)::int AS n FROM marts.fct_tagme_checkins')).rows[0].n).toBe(0);
@@ -68,7 +75,7 @@ test('from the anonymised check-ins and places: one row per check-in with the pl
 test('the places PII test allows only the coordinates the policy publishes: an e-mail column still fails it', async () => {
 	await w.wh.query(`ALTER TABLE intermediate.int_tagme_db__points_of_interest ADD COLUMN owner_email text; UPDATE intermediate.int_tagme_db__points_of_interest SET owner_email = 'owner@example.co.za'`);
 	try {
-		const out = await runDbt(dbtConfig(w.admin), { command: 'test', select: ['source:intermediate.tagme_points_of_interest'] });
+		const out = await runDbt(dbtConfig(dbtLogin.connection), { command: 'test', select: ['source:intermediate.tagme_points_of_interest'] });
 		expect(out.summary.status).toBe('failed');
 		expect(out.nodes.find((n) => n.name === 'intermediate_tagme_points_of_interest_pii_absent')).toMatchObject({ status: 'fail', failures: 2 });
 	} finally {

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 test('ingest upserts daily rates idempotently, in chunks, and a corrected rate replaces the old one', async () => {
-	const first = await ingestFxRates(wh.pool, { baseUrl: api.url, from: '2026-03-01', to: '2026-03-05', chunkDays: 2 });
+	const first = await ingestFxRates(wh.etl, { baseUrl: api.url, from: '2026-03-01', to: '2026-03-05', chunkDays: 2 });
 	expect(first).toMatchObject({ requests: 3, rates: 12, inserted: 12, updated: 0, unchanged: 0 });
 	expect(api.requests.map((u) => `${u.searchParams.get('start_date')}..${u.searchParams.get('end_date')}`)).toEqual([
 		'2026-03-01..2026-03-02',
@@ -48,11 +48,11 @@ test('ingest upserts daily rates idempotently, in chunks, and a corrected rate r
 	]);
 	expect(api.requests[0].searchParams.get('base')).toBe('ZAR');
 
-	const again = await ingestFxRates(wh.pool, { baseUrl: api.url, from: '2026-03-01', to: '2026-03-05' });
+	const again = await ingestFxRates(wh.etl, { baseUrl: api.url, from: '2026-03-01', to: '2026-03-05' });
 	expect(again).toMatchObject({ requests: 1, rates: 12, inserted: 0, updated: 0, unchanged: 12 });
 
 	book['2026-03-05'].USD = 0.0561;
-	const corrected = await ingestFxRates(wh.pool, { baseUrl: api.url, from: '2026-03-05', to: '2026-03-05' });
+	const corrected = await ingestFxRates(wh.etl, { baseUrl: api.url, from: '2026-03-05', to: '2026-03-05' });
 	expect(corrected).toMatchObject({ inserted: 0, updated: 1, unchanged: 3 });
 	const { rows } = await wh.pool.query(`SELECT currency, rate_date, units_per_zar FROM marts.dim_fx_rates_daily WHERE rate_date = '2026-03-05' ORDER BY currency`);
 	expect(rows).toEqual([
@@ -66,12 +66,12 @@ test('ingest upserts daily rates idempotently, in chunks, and a corrected rate r
 test('the source refusing the key is an error that names the problem and never prints the key', async () => {
 	keyRequired = true;
 	try {
-		const err = await ingestFxRates(wh.pool, { baseUrl: api.url, accessKey: 's3cret-wrong', from: '2026-03-01', to: '2026-03-01' }).catch((e: Error) => e);
+		const err = await ingestFxRates(wh.etl, { baseUrl: api.url, accessKey: 's3cret-wrong', from: '2026-03-01', to: '2026-03-01' }).catch((e: Error) => e);
 		expect(err).toBeInstanceOf(Error);
 		expect((err as Error).message).toContain('You have not supplied a valid API Access Key.');
 		expect((err as Error).message).toContain('access_key=***');
 		expect((err as Error).message).not.toContain('s3cret-wrong');
-		const ok = await ingestFxRates(wh.pool, { baseUrl: api.url, accessKey: 'right-key', from: '2026-03-01', to: '2026-03-01' });
+		const ok = await ingestFxRates(wh.etl, { baseUrl: api.url, accessKey: 'right-key', from: '2026-03-01', to: '2026-03-01' });
 		expect(ok.rates).toBe(4);
 	} finally {
 		keyRequired = false;
@@ -105,7 +105,7 @@ test('amounts convert with the rate of the local day, fall back to the latest ea
 		(6, '2026-02-27T12:00:00+02:00', 100.00, 'ZAR'),
 		(7, '2026-03-05T08:00:00+02:00', 20.00, 'JPY'),
 		(8, '2026-03-05T08:00:00+02:00', NULL, 'ZAR')`);
-	const report = await enrichRelation(wh.pool, {
+	const report = await enrichRelation(wh.etl, {
 		source: 'intermediate.payments',
 		target: 'intermediate.enr_payments_fx',
 		families: { fx: { amountColumn: 'amount', timestampColumn: 'paid_at', currencyColumn: 'currency' } },
@@ -131,7 +131,7 @@ test('amounts convert with the rate of the local day, fall back to the latest ea
 
 test('a ZAR-native relation keeps its amount_zar and gains only the USD and BTC amounts', async () => {
 	await wh.pool.query(`CREATE TABLE intermediate.ledger AS SELECT 1 AS id, timestamptz '2026-03-02T10:00:00+02:00' AS created_at, 100.00::numeric(18,2) AS amount_zar`);
-	const report = await enrichRelation(wh.pool, {
+	const report = await enrichRelation(wh.etl, {
 		source: 'intermediate.ledger',
 		target: 'intermediate.enr_ledger_fx',
 		families: { fx: { amountColumn: 'amount_zar', timestampColumn: 'created_at' } },

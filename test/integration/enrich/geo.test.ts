@@ -24,7 +24,7 @@ afterAll(async () => wh?.close());
 const geo = { latitudeColumn: 'gps_lat', longitudeColumn: 'gps_lng' };
 
 async function reverseGeocoded() {
-	await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_geo', families: { geo } });
+	await enrichRelation(wh.etl, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_geo', families: { geo } });
 	const { rows } = await wh.pool.query(
 		`SELECT id, city, admin1, admin2, country, urban_rural, population_centre, nearest_place_km, population_centre_km FROM intermediate.enr_checkins_geo ORDER BY id`,
 	);
@@ -32,7 +32,7 @@ async function reverseGeocoded() {
 }
 
 test('reverse geocoding of Johannesburg, Cape Town, Durban and a rural Karoo point (South African subset of the bundled data set)', async () => {
-	const report = await loadPlaces(wh.pool, { source: 'bundled', countries: ['ZA'] });
+	const report = await loadPlaces(wh.etl, { source: 'bundled', countries: ['ZA'] });
 	expect(report.places).toBe(341);
 	expect(report.admin1).toBe(9);
 	const rows = await reverseGeocoded();
@@ -68,7 +68,7 @@ test('a GeoNames-format file loads through the same path; a bad line is reported
 	writeFileSync(cities, [line(1, 'Testburg', -26.2, 28.05, '06', 'JHB', 2_000_000), line(2, 'Veldhoek', -31.0, 22.01, '08', 'NC074', 1200)].join('\n') + '\n');
 	const admin1 = path.join(dir, 'admin1CodesASCII.txt');
 	writeFileSync(admin1, 'ZA.06\tGauteng Province\tGauteng Province\t1085594\nZA.08\tNorthern Cape\tNorthern Cape\t1085595\n');
-	const report = await loadPlaces(wh.pool, { source: 'file', citiesFile: cities, admin1File: admin1 });
+	const report = await loadPlaces(wh.etl, { source: 'file', citiesFile: cities, admin1File: admin1 });
 	expect(report).toMatchObject({ places: 2, admin1: 2, admin2: 0, source: 'file:cities1000.txt' });
 	const rows = await reverseGeocoded();
 	expect(rows.slice(0, 4).map((r) => [r.city, r.admin1, r.urban_rural])).toEqual([
@@ -80,7 +80,7 @@ test('a GeoNames-format file loads through the same path; a bad line is reported
 
 	const broken = path.join(dir, 'broken.txt');
 	writeFileSync(broken, [line(3, 'Fine', -30, 25, '08', '', 5000), '4\tNo coordinates\tx\t\t\t\tP\tPPL\tZA\t\t08\t\t\t\t100'].join('\n'));
-	await expect(loadPlaces(wh.pool, { source: 'file', citiesFile: broken })).rejects.toThrow(
+	await expect(loadPlaces(wh.etl, { source: 'file', citiesFile: broken })).rejects.toThrow(
 		`${broken} line 2: latitude "" is not between -90 and 90`,
 	);
 	const { rows: left } = await wh.pool.query(`SELECT name FROM marts.dim_places ORDER BY name`);
@@ -103,18 +103,18 @@ describe('geo HTTP service backend (geo_mcp)', () => {
 	const serviceGeo = (apiKey: string) => ({ ...geo, backend: 'service' as const, service: { baseUrl: svc.url, apiKey, ttlHours: 1 } });
 
 	test('asks once per distinct point, then answers from the cache until the TTL passes', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.etl, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		// 5 valid rows, 4 distinct points (rows 1 and 5 share a cell); NULL and lat 95 are never sent
 		expect(svc.requests).toHaveLength(4);
 		const { rows } = await wh.pool.query(`SELECT id, city, admin1, country FROM intermediate.enr_checkins_svc ORDER BY id`);
 		expect(rows.map((r) => r.city)).toEqual(['Elsewhere', 'Cape Town', 'Elsewhere', 'Elsewhere', 'Elsewhere', null, null]);
 		expect(rows[1]).toEqual({ id: 2, city: 'Cape Town', admin1: 'Western Cape', country: 'ZA' });
 
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.etl, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		expect(svc.requests).toHaveLength(4);
 
 		await wh.pool.query(`UPDATE dwh_enrich.geo_service_cache SET fetched_at = now() - interval '2 hours' WHERE lat < -33`);
-		await enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
+		await enrichRelation(wh.etl, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('geo-key') } });
 		expect(svc.requests).toHaveLength(5);
 		expect(svc.requests[4].searchParams.get('lat')).toBe('-33.93');
 	});
@@ -122,7 +122,7 @@ describe('geo HTTP service backend (geo_mcp)', () => {
 	test('a refused key fails the run with a message that says so, and the previous output stays', async () => {
 		await wh.pool.query(`TRUNCATE dwh_enrich.geo_service_cache`);
 		await expect(
-			enrichRelation(wh.pool, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('wrong') } }),
+			enrichRelation(wh.etl, { source: 'intermediate.checkins', target: 'intermediate.enr_checkins_svc', families: { geo: serviceGeo('wrong') } }),
 		).rejects.toThrow(/answered HTTP 401 for .* — check the API key/);
 		const { rows } = await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.enr_checkins_svc`);
 		expect(rows[0].n).toBe(7);

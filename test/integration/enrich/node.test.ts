@@ -1,7 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { Enrich } from '../../../nodes/Enrich/Enrich.node';
 import { enrichWarehouse, type EnrichWarehouse } from './warehouse';
-import { adminConnection } from '../../harness/testEnv';
 
 /**
  * The node adapter against the real warehouse: parameters as the editor stores them (hidden ones absent), the
@@ -14,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => wh?.close());
 
 function run(parameters: Record<string, unknown>, items: INodeExecutionData[] = [{ json: {} }]): Promise<INodeExecutionData[][]> {
-	const conn = adminConnection(wh.database);
+	const conn = wh.connection;
 	const fns = {
 		getInputData: () => items,
 		getNodeParameter: (name: string, _i: number, fallback?: unknown) => {

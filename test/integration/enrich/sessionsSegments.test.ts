@@ -39,7 +39,7 @@ describe('cross-app sessions and funnel position', () => {
 	};
 
 	test('a gap of exactly 30 minutes stays in the session, 30 minutes and 1 second splits it', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.app_events', target: 'intermediate.enr_app_events_sessions', families });
+		await enrichRelation(wh.etl, { source: 'intermediate.app_events', target: 'intermediate.enr_app_events_sessions', families });
 		const { rows } = await wh.pool.query(`SELECT id, cross_app_session_id AS s, funnel_position AS f FROM intermediate.enr_app_events_sessions ORDER BY id`);
 		const first = sessionId('u1', '2026-05-04T10:00:00.000000');
 		const second = sessionId('u1', '2026-05-04T11:00:01.000000');
@@ -58,7 +58,7 @@ describe('cross-app sessions and funnel position', () => {
 	});
 
 	test('re-running gives the same session ids; funnel scope user carries the position across sessions', async () => {
-		await enrichRelation(wh.pool, {
+		await enrichRelation(wh.etl, {
 			source: 'intermediate.app_events',
 			target: 'intermediate.enr_app_events_sessions',
 			families: { sessions: { ...families.sessions, funnel: { ...families.sessions.funnel, scope: 'user' as const } } },
@@ -75,14 +75,14 @@ describe('cross-app sessions and funnel position', () => {
 			{ id: 'b', user_hash: 'u9', event_time: '2026-05-04T10:30:00Z', app: 'bidbaas', event: 'bid' },
 			{ id: 'c', user_hash: 'u9', event_time: '2026-05-04T11:00:01Z', app: 'sdpkt', event: 'pay' },
 		];
-		const out = await enrichItems(wh.pool, items, { families });
+		const out = await enrichItems(wh.etl, items, { families });
 		expect(out.map((o) => [o.id, o.cross_app_session_id, o.funnel_position])).toEqual([
 			['a', sessionId('u9', '2026-05-04T10:00:00.000000'), 1],
 			['b', sessionId('u9', '2026-05-04T10:00:00.000000'), 2],
 			['c', sessionId('u9', '2026-05-04T11:00:01.000000'), 0],
 		]);
 		expect(out[0].keep).toEqual({ nested: true });
-		await expect(enrichItems(wh.pool, [{ user_hash: 'u9', event_time: 'yesterday-ish', app: 'tagme' }], { families })).rejects.toThrow(
+		await expect(enrichItems(wh.etl, [{ user_hash: 'u9', event_time: 'yesterday-ish', app: 'tagme' }], { families })).rejects.toThrow(
 			/Items do not fit the configured columns \(user_hash: text, event_time: timestamptz, app: text, event: text\)/,
 		);
 	});
@@ -117,7 +117,7 @@ describe('user segments as of 2026-06-30T00:00:00Z', () => {
 	});
 
 	async function segments() {
-		await enrichRelation(wh.pool, {
+		await enrichRelation(wh.etl, {
 			source: 'intermediate.users',
 			target: 'intermediate.enr_user_segments',
 			families: {
@@ -190,7 +190,7 @@ describe('attribution chain on revenue events', () => {
 	const families = { sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', attribution: { revenueColumn: 'amount' } } };
 
 	test('a revenue event carries the same user\'s touchpoints of the 24 hours strictly before it, oldest first', async () => {
-		await enrichRelation(wh.pool, { source: 'intermediate.pay_events', target: 'intermediate.enr_pay_events_attributed', families });
+		await enrichRelation(wh.etl, { source: 'intermediate.pay_events', target: 'intermediate.enr_pay_events_attributed', families });
 		const { rows } = await wh.pool.query(`SELECT id, attribution_chain AS chain FROM intermediate.enr_pay_events_attributed ORDER BY id`);
 		expect(rows).toEqual([
 			{ id: 1, chain: null },
@@ -216,7 +216,7 @@ describe('attribution chain on revenue events', () => {
 			{ id: 'b', user_hash: 'u7', event_time: '2026-05-04T09:30:00Z', app: 'bidbaas', event: 'bid', amount: 0 },
 			{ id: 'c', user_hash: 'u7', event_time: '2026-05-04T10:00:00Z', app: 'sdpkt', event: 'pay', amount: 99.5 },
 		];
-		const out = await enrichItems(wh.pool, items, { families: { sessions: { ...families.sessions, attribution: { revenueColumn: 'amount', windowHours: 1 } } } });
+		const out = await enrichItems(wh.etl, items, { families: { sessions: { ...families.sessions, attribution: { revenueColumn: 'amount', windowHours: 1 } } } });
 		expect(out.map((o) => [o.id, o.attribution_chain])).toEqual([
 			['a', null],
 			['b', null],

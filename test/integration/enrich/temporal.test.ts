@@ -5,7 +5,7 @@ let wh: EnrichWarehouse;
 
 beforeAll(async () => {
 	wh = await enrichWarehouse('enrich_temporal');
-	await loadHolidays(wh.pool, { countries: ['ZA'], fromYear: 2026, toYear: 2026 });
+	await loadHolidays(wh.etl, { countries: ['ZA'], fromYear: 2026, toYear: 2026 });
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate;
 		CREATE TABLE intermediate.events (id integer, event_time timestamptz, tz text, lat double precision)`);
 });
@@ -14,7 +14,7 @@ afterAll(async () => wh?.close());
 async function enrich(rows: Array<[number, string, string | null, number | null]>) {
 	await wh.pool.query('TRUNCATE intermediate.events');
 	for (const r of rows) await wh.pool.query('INSERT INTO intermediate.events VALUES ($1, $2, $3, $4)', r);
-	await enrichRelation(wh.pool, {
+	await enrichRelation(wh.etl, {
 		source: 'intermediate.events',
 		target: 'intermediate.enr_events_temporal',
 		families: { temporal: { timestampColumn: 'event_time', timeZoneColumn: 'tz', latitudeColumn: 'lat' } },
@@ -51,7 +51,7 @@ test('ZA public holidays: Good Friday, a Sunday holiday and its Monday substitut
 });
 
 test('loading holidays again replaces the year instead of duplicating it', async () => {
-	const again = await loadHolidays(wh.pool, { countries: ['ZA'], fromYear: 2026, toYear: 2026 });
+	const again = await loadHolidays(wh.etl, { countries: ['ZA'], fromYear: 2026, toYear: 2026 });
 	expect(again.publicHolidays).toBe(13);
 	const { rows } = await wh.pool.query(`SELECT count(*)::int AS n FROM marts.dim_holidays WHERE country_code = 'ZA' AND holiday_type = 'public'`);
 	expect(rows[0].n).toBe(13);
@@ -86,12 +86,12 @@ test('seasons follow the row’s hemisphere, south by default', async () => {
 
 test('a missing column is reported with the config field that named it', async () => {
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'created_at' } } }),
+		enrichRelation(wh.etl, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'created_at' } } }),
 	).rejects.toThrow('temporal.timestampColumn: column "created_at" is not in intermediate.events (it has: id, event_time, tz, lat)');
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.nope', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time' } } }),
+		enrichRelation(wh.etl, { source: 'intermediate.nope', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time' } } }),
 	).rejects.toThrow('Relation intermediate.nope does not exist');
 	await expect(
-		enrichRelation(wh.pool, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } } }),
+		enrichRelation(wh.etl, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } } }),
 	).rejects.toThrow('families.temporal.timeZone: temporal.timeZone must be an IANA time zone such as Africa/Johannesburg');
 });

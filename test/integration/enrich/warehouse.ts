@@ -4,27 +4,38 @@ import type pg from 'pg';
 import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { createPool } from '../../../src/transport/postgres';
+import { stageLogin } from '../../harness/loginRole';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 
 export interface EnrichWarehouse {
+	/** Superuser: builds fixtures and checks results. */
 	pool: pg.Pool;
+	/** The Enrich node's documented login (member of dwh_etl, sessions run as it): every enrich call goes through it. */
+	etl: pg.Pool;
 	database: string;
+	/** The login as a credential, for the node tests. */
 	connection: PostgresConnection;
 	close(): Promise<void>;
 }
 
 /** A fresh warehouse database with every migration applied (the enrich ones included). */
 export async function enrichWarehouse(name: string): Promise<EnrichWarehouse> {
-	const conn = postgresConnectionSchema.parse(await freshDatabase(name));
-	const pool = createPool(conn);
+	const admin = postgresConnectionSchema.parse(await freshDatabase(name));
+	const pool = createPool(admin);
 	await migrateWarehouse(pool);
+	const login = await stageLogin(admin.database, 'dwh_etl');
+	const connection = postgresConnectionSchema.parse(login.connection);
+	const etl = createPool(connection);
 	return {
 		pool,
-		database: conn.database,
-		connection: conn,
+		etl,
+		database: admin.database,
+		connection,
 		async close() {
+			await etl.end();
+			await login.drop();
 			await pool.end();
-			await dropDatabase(conn.database);
+			await dropDatabase(admin.database);
 		},
 	};
 }

@@ -5,30 +5,37 @@ import { postgresConnectionSchema } from '../../../src/config/connection.schema'
 import { migrateWarehouse as migrateControlSchema } from '../../../src/control/migrate';
 import type { SourceTableInput } from '../../../src/config/registry.schema';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
+import { stageLogin, type Login, type StageRole } from '../../harness/loginRole';
 import { freshBucket, freshDatabase } from '../../harness/testEnv';
 import { registerTable } from '../../harness/registerTable';
 
 /**
  * One isolated pipeline per test file: its own source database, warehouse database (migrated) and bucket,
- * so tests never see each other's rows or watermarks.
+ * so tests never see each other's rows or watermarks. The pipeline runs as the ETL nodes' documented login (a
+ * member of dwh_etl whose sessions run as it, docs/security.md); `wh` is the superuser that builds fixtures.
  */
 export interface World {
 	source: PostgresConnection;
+	/** The warehouse as Watermark Extract / Blob Load Bronze log in: dwh_etl. */
 	warehouse: PostgresConnection;
 	ctx: PipelineContext & { close(): Promise<void> };
 	src: pg.Pool;
 	wh: pg.Pool;
 	register(entry: Omit<SourceTableInput, 'source_db'>): Promise<string>;
+	/** Another stage's login to this warehouse (e.g. dwh_transform for dbt); dropped by close(). */
+	login(role: StageRole): Promise<PostgresConnection>;
 	close(): Promise<void>;
 }
 
 export async function createWorld(name: string): Promise<World> {
 	const source = postgresConnectionSchema.parse(await freshDatabase(`${name}_src`));
-	const warehouse = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`));
+	const admin = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`));
 	const store = await freshBucket(name.replace(/_/g, '-'));
-	const wh = new pg.Pool({ ...connOf(warehouse), max: 3 });
+	const wh = new pg.Pool({ ...connOf(admin), max: 3 });
 	const src = new pg.Pool({ ...connOf(source), max: 6 });
 	await migrateWarehouse(wh);
+	const logins: Login[] = [await stageLogin(admin.database, 'dwh_etl')];
+	const warehouse = postgresConnectionSchema.parse(logins[0].connection);
 	const ctx = openPipelineContext({ source, warehouse, store, exportTimezone: 'Africa/Johannesburg' });
 	return {
 		source,
@@ -37,8 +44,14 @@ export async function createWorld(name: string): Promise<World> {
 		src,
 		wh,
 		register: (entry) => registerTable(wh, source.database, entry),
+		async login(role) {
+			const l = await stageLogin(admin.database, role);
+			logins.push(l);
+			return postgresConnectionSchema.parse(l.connection);
+		},
 		async close() {
 			await ctx.close();
+			for (const l of logins) await l.drop().catch(() => undefined);
 			await wh.end();
 			await src.end();
 		},

@@ -5,7 +5,7 @@ import { migrateWarehouse } from '../../../src/control/migrate';
 import { pushTarget, type PushOptions } from '../../../src/pushback/pushTarget';
 import type { PushResult, PushTargetInput } from '../../../src/pushback/target.schema';
 import { createPool } from '../../../src/transport/postgres';
-import { createLogin } from '../../harness/loginRole';
+import { createLogin, stageLogin } from '../../harness/loginRole';
 import { freshDatabase } from '../../harness/testEnv';
 
 /**
@@ -34,7 +34,7 @@ export async function createPushWorld(name: string): Promise<PushWorld> {
 	const wh = createPool(admin, { role: 'warehouse' });
 	const an = createPool(analytics, { role: 'pushback' });
 	await migrateWarehouse(wh);
-	const pushLogin = await createLogin(admin.database, ['dwh_pushback'], 'pushback_login', { sessionRole: 'dwh_pushback' });
+	const pushLogin = await stageLogin(admin.database, 'dwh_pushback');
 	const warehouse = postgresConnectionSchema.parse(pushLogin.connection);
 	const whPush = createPool(warehouse, { role: 'warehouse' });
 	return {

@@ -2,13 +2,13 @@ import { postgresConnectionSchema } from '../../../src/config/connection.schema'
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
 
 /**
  * The pipeline world of test/integration/pipeline, driven the way production runs it: the source read through a
  * replica login (SELECT on the tables + pg_read_all_stats, docs/nodes.md) and the warehouse written through a login
- * of n8n_etl. The superuser pools of the world only stage the scenario (rows lost, deleted, changed).
+ * of dwh_etl (docs/security.md). The superuser pools of the world only stage the scenario (rows lost, deleted, changed).
  */
 export interface ReconcileWorld extends World {
 	replica: Login;
@@ -22,7 +22,7 @@ export interface ReconcileWorld extends World {
 export async function createReconcileWorld(name: string): Promise<ReconcileWorld> {
 	const w = await createWorld(name);
 	const replica = await createLogin(w.source.database, ['pg_read_all_stats'], 'replica');
-	const etl = await createLogin(w.warehouse.database, ['n8n_etl'], 'etl');
+	const etl = await stageLogin(w.warehouse.database, 'dwh_etl');
 	const as = openPipelineContext({
 		source: postgresConnectionSchema.parse(replica.connection),
 		warehouse: postgresConnectionSchema.parse(etl.connection),

@@ -2,7 +2,7 @@ import { postgresConnectionSchema } from '../../../src/config/connection.schema'
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { stageLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
 
 /**
@@ -19,7 +19,7 @@ const runOf = async (runId: number | null) => (await w.wh.query(`SELECT status, 
 
 beforeAll(async () => {
 	w = await createWorld('bronze_names');
-	etl = await createLogin(w.warehouse.database, ['n8n_etl'], 'etl_names');
+	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
 	ctx = openPipelineContext({ source: w.source, warehouse: postgresConnectionSchema.parse(etl.connection), store: w.ctx.store.cfg, exportTimezone: 'Africa/Johannesburg' });
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { anonymiseRelation } from '../../../src/anonymise/runner';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
 import { createAnonWorld, loadRaw } from '../anonymise/world';
 import { createWorld, type World } from '../pipeline/world';
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
 	table = await w.register({ source_table: 'members', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
 	reader = await createLogin(w.warehouse.database, ['dwh_readonly'], 'dashboard');
 	// Extract and load run as the ETL login, as the nodes do.
-	etl = await createLogin(w.warehouse.database, ['n8n_etl'], 'etl_runlog');
+	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
 	ctx = openPipelineContext({ source: w.source, warehouse: postgresConnectionSchema.parse(etl.connection), store: w.ctx.store.cfg, exportTimezone: 'Africa/Johannesburg' });
 });
 afterAll(async () => {

@@ -21,11 +21,11 @@ import { createAnonWorld, loadSyntheticPii, type AnonWorld } from '../anonymise/
 /**
  * A cluster of its own, configured the way a careless DBA might: auto_explain (shared_preload_libraries) logging
  * every plan with ANALYZE, VERBOSE, nested statements and all parameters; every statement logged with all its
- * parameters; pg_stat_statements tracking everything. Anonymise runs as a login of the ETL role (n8n_etl). Without
+ * parameters; pg_stat_statements tracking everything. Anonymise runs as its documented login (member of dwh_compliance, sessions running as it). Without
  * the privilege to switch those off it refuses, naming the settings; given it (GRANT SET ON PARAMETER), a build
  * leaves no salt or key in the server log or in pg_stat_statements.
  */
-const ETL_ROLE = 'n8n_etl';
+const ETL_ROLE = 'dwh_compliance';
 let server: PostgresServer;
 let baseDir: string;
 let admin: PostgresConnectionInput;
@@ -73,7 +73,7 @@ beforeAll(async () => {
 	login = { user: `etl_login_${randomBytes(3).toString('hex')}`, password: randomBytes(18).toString('base64url') };
 	await w.wh.query(`CREATE ROLE ${login.user} LOGIN PASSWORD ${pg.escapeLiteral(login.password)} IN ROLE ${ETL_ROLE}`);
 	await w.wh.query(`ALTER ROLE ${login.user} SET debug_print_plan = on`);
-	await w.wh.query(`GRANT SELECT ON ALL TABLES IN SCHEMA raw TO ${ETL_ROLE}`);
+	await w.wh.query(`ALTER ROLE ${login.user} SET role = ${ETL_ROLE}`);
 	whAsEtl = createPool({ ...w.whConn, user: login.user, password: login.password });
 }, 180_000);
 afterAll(async () => {
@@ -98,7 +98,7 @@ test('a login that may not switch parameter logging off is refused, naming each 
 });
 
 test('given SET on those parameters, builds, item mode, Forget Users, salt rotation and a vault reveal under full logging leave no salt or key in the server log or pg_stat_statements', async () => {
-	await w.wh.query(`GRANT SET ON PARAMETER log_parameter_max_length, auto_explain.log_min_duration, auto_explain.log_parameter_max_length TO ${login.user}`);
+	await w.wh.query(`GRANT SET ON PARAMETER log_parameter_max_length, auto_explain.log_min_duration, auto_explain.log_parameter_max_length TO ${ETL_ROLE}`);
 	const deps = depsAsEtl();
 	const policy = w.policy('auth_db');
 	for (const t of ['users', 'sessions', 'kyc_records']) {

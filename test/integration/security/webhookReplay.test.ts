@@ -3,7 +3,7 @@ import { postgresConnectionSchema, type PostgresConnection } from '../../../src/
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { signIncidentBody } from '../../../src/webhook/signature';
 import { verifyIncident } from '../../../src/webhook/verifyIncident';
-import { createLogin, type Login } from '../../harness/loginRole';
+import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 
 /**
@@ -20,7 +20,7 @@ beforeAll(async () => {
 	warehouse = postgresConnectionSchema.parse(await freshDatabase('webhook_replay'));
 	admin = new pg.Pool({ host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, max: 2 });
 	await migrateWarehouse(admin);
-	etl = await createLogin(warehouse.database, ['n8n_etl'], 'webhook_login');
+	etl = await stageLogin(warehouse.database, 'dwh_transform'); // dbt Run's documented login verifies the webhook
 });
 afterAll(async () => {
 	await etl?.drop();
