@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { forgetUsers } from '../../../src/anonymise/forget';
+import { hashValue } from '../../../src/anonymise/hashing';
+import { scanResidue, type ResidueDeps, type ResidueFinding } from '../../../src/anonymise/residueScan';
+import { anonymiseRelation } from '../../../src/anonymise/runner';
+import { ObjectStore } from '../../../src/transport/objectStore';
+import { freshBucket } from '../../harness/testEnv';
+import { createAnonWorld, loadRaw, loadSyntheticPii, type AnonWorld } from './world';
+
+/**
+ * The residue verifier against real Postgres and S3: after Forget Users the only place left is the processed/ CSV
+ * (forget does not rewrite the archive) plus the documented FICA hold; a person never forgotten is found in every
+ * table and object they are in. Counts and places only: the searched values never appear in the report.
+ */
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+let w: AnonWorld;
+let store: ObjectStore;
+let deps: ResidueDeps;
+let users: Record<string, unknown>[];
+const FORGOTTEN = 7;
+const KEPT = 8;
+const CSV_KEY = 'dataacuity/processed/auth_db__users/20261120T000000Z_1.csv';
+
+const TRANSACTIONS = `id bigint PRIMARY KEY, account_id bigint NOT NULL, user_id bigint, direction text NOT NULL, amount_zar numeric(14,2) NOT NULL,
+	category text, merchant_name text, reference text, channel text, created_at timestamptz NOT NULL`;
+
+const csvQuote = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+const places = (fs: ResidueFinding[]) => Object.fromEntries(fs.map((f) => [`${f.place} ${f.location}`, `${f.count} ${f.matched.join('+')}`]));
+
+beforeAll(async () => {
+	w = await createAnonWorld('anon_residue');
+	({ users } = await loadSyntheticPii(w.wh, 20));
+	const tx = [];
+	for (let u = 1; u <= 20; u++) {
+		tx.push({ id: u * 10, account_id: 1000 + u, user_id: u, direction: 'debit', amount_zar: '10.00', category: 'groceries', merchant_name: 'Spar', reference: `to user ${u}`, channel: 'app', created_at: '2026-03-15T10:00:00Z' });
+		tx.push({ id: u * 10 + 1, account_id: 1000 + u, user_id: u, direction: 'debit', amount_zar: '20.00', category: 'groceries', merchant_name: 'Spar', reference: `to user ${u}`, channel: 'app', created_at: '2019-06-01T10:00:00Z' });
+	}
+	await loadRaw(w.wh, 'ledger_db', 'transactions', TRANSACTIONS, tx);
+	for (const [db, t] of [['auth_db', 'users'], ['tagme_db', 'check_ins'], ['ledger_db', 'transactions']]) {
+		await anonymiseRelation(w.deps, { policy: w.policy(db), table: t, asOf: '2026-11-25' });
+	}
+	// The archive as the loader leaves it: the users extract moved to processed/, one record with a quoted newline.
+	store = new ObjectStore(await freshBucket('anon-residue'));
+	const cols = ['id', 'first_name', 'email', 'phone_e164', 'home_city'];
+	const rows = [6, 7, 8].map((id) => users[id - 1]);
+	const body = [cols.join(','), ...rows.map((u, i) => cols.map((c) => csvQuote(i === 0 && c === 'home_city' ? 'two\nlines' : u[c])).join(','))].join('\n') + '\n';
+	await store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: CSV_KEY, Body: body }));
+	// An extract not yet loaded, without either person (an id column that is not the subject must not match).
+	await store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: 'dataacuity/exports/tagme_db__pois/20261121T000000Z_2.csv', Body: 'id,name\n7,Park\n8,Mall\n' }));
+	deps = { warehouse: w.wh, vault: w.vaultDb, store, secrets: w.secrets, policies: [...w.policies.values()] };
+}, 120_000);
+
+afterAll(async () => {
+	store?.client.destroy();
+	await w?.close();
+});
+
+const subject = (id: number) => ({ userId: String(id), sourceDb: 'auth_db', email: String(users[id - 1].email).toUpperCase(), phone: String(users[id - 1].phone_e164) });
+
+test('a person never forgotten is found in every table and object they are in, by id, hash, e-mail and phone', async () => {
+	const r = await scanResidue(deps, subject(KEPT));
+	expect(places(r.residue)).toEqual({
+		'warehouse raw.auth_db__users.id': '1 id',
+		'warehouse raw.auth_db__users.email': '1 email',
+		'warehouse raw.auth_db__users.phone_e164': '1 phone',
+		'warehouse raw.auth_db__sessions.user_id': '2 id',
+		'warehouse raw.auth_db__phone_pins.user_id': '1 id',
+		'warehouse raw.tagme_db__check_ins.user_id': '2 id',
+		'warehouse raw.tagme_db__check_ins.note': expect.stringMatching(/^1 email$/),
+		'warehouse raw.messaging_db__messages.sender_id': expect.stringMatching(/^\d+ id$/),
+		'warehouse raw.ledger_db__transactions.user_id': '2 id',
+		'warehouse intermediate.int_auth_db__users.user_hash': '1 hash',
+		'warehouse intermediate.int_tagme_db__check_ins.user_hash': '2 hash',
+		'warehouse intermediate.int_ledger_db__transactions.user_hash': '2 hash',
+		'vault compliance.token_subjects.subject_hmac': '1 subject_hmac',
+		'vault compliance.token_vault': '1 token',
+		[`object_store ${CSV_KEY}:5`]: '1 id+email+phone',
+	});
+	expect(r.holds).toEqual([]);
+	expect(r.searched).toMatchObject({ objects: 2, objectStore: true, vault: true, analytics: false });
+	expect(JSON.stringify(r)).not.toContain(hashValue(w.secrets.salts.users['1'], KEPT));
+	expect(JSON.stringify(r).toLowerCase()).not.toContain(String(users[KEPT - 1].email));
+});
+
+test('after Forget Users only the processed/ CSV is left, and the FICA records are reported as a hold', async () => {
+	const [o] = await forgetUsers(w.deps, { requests: [{ userId: String(FORGOTTEN) }], policies: [...w.policies.values()] });
+	expect(o.status).toBe('completed');
+	const r = await scanResidue(deps, subject(FORGOTTEN));
+	// The quoted newline in the record before makes the person's record start on line 4, not 3.
+	expect(places(r.residue)).toEqual({ [`object_store ${CSV_KEY}:4`]: '1 id+email+phone' });
+	expect(r.holds.map((h) => [h.location, h.count, h.kind])).toEqual([
+		['intermediate.int_ledger_db__transactions', 1, 'hold'],
+		['raw.ledger_db__transactions', 1, 'hold'],
+	]);
+	expect(r.holds[0].note).toContain('FICA');
+});
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+	const { DWH_WAREHOUSE_URL: _w, DWH_ANONYMISATION_SECRETS: _s, DWH_S3_BUCKET: _b, ...rest } = process.env;
+	try {
+		const r = await run(TSX, [path.join(ROOT, 'src/cli/residue-scan.ts'), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 120_000 });
+		return { code: 0, stdout: r.stdout, stderr: r.stderr };
+	} catch (err) {
+		const e = err as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 on bad usage; no value or secret printed', async () => {
+	const c = w.whConn;
+	const url = `postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${c.database}`;
+	const vaultUrl = `postgres://${w.vaultConn.user}:${encodeURIComponent(w.vaultConn.password ?? '')}@${w.vaultConn.host}:${w.vaultConn.port}/${w.vaultConn.database}`;
+	const env = { DWH_ANONYMISATION_SECRETS: JSON.stringify({ salts: w.secrets.salts, hmacKey: w.secrets.hmacKey }) };
+	const s3 = store.cfg;
+	const s3env = { DWH_S3_ENDPOINT: s3.endpoint!, DWH_S3_REGION: s3.region, DWH_S3_BUCKET: s3.bucket, DWH_S3_PREFIX: s3.prefix!, DWH_S3_ACCESS_KEY_ID: s3.accessKeyId, DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey };
+	const email = String(users[FORGOTTEN - 1].email);
+	const left = await cli(['--url', url, '--vault-url', vaultUrl, '--user-id', String(FORGOTTEN), '--source-db', 'auth_db', '--email', email], { ...env, ...s3env });
+	expect(left.code).toBe(1);
+	expect(left.stdout).toContain(`RESIDUE object_store ${CSV_KEY}:4: 1 (id, email)`);
+	expect(left.stdout).toContain('HOLD    warehouse raw.ledger_db__transactions: 1 kept unlinked — legal hold: FICA');
+	expect(left.stdout).toContain('1 place(s) with residue, 2 legal hold(s); searched');
+	expect(left.stdout + left.stderr).not.toContain(email);
+	expect(left.stdout + left.stderr).not.toContain(w.secrets.hmacKey);
+
+	const clean = await cli(['--url', url, '--user-id', String(FORGOTTEN), '--source-db', 'auth_db'], env);
+	expect(clean.code).toBe(0);
+	expect(clean.stdout).toContain('no residue, 2 legal hold(s); searched');
+	expect(clean.stdout).toContain('no object store (not configured), vault not configured');
+
+	const bad = await cli(['--url', url, '--user-id', '7', '--source-db', 'nope_db'], env);
+	expect(bad.code).toBe(2);
+	expect(bad.stderr).toContain('--source-db nope_db has no anonymisation policy; use one of: ');
+	const noSecrets = await cli(['--url', url, '--user-id', '7', '--source-db', 'auth_db']);
+	expect(noSecrets.code).toBe(2);
+	expect(noSecrets.stderr).toContain('No salts: pass --secrets-file <json> or set DWH_ANONYMISATION_SECRETS');
+}, 120_000);
