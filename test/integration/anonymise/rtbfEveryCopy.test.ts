@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { forgetUsers } from '../../../src/anonymise/forget';
 import { hashValue, subjectHmac } from '../../../src/anonymise/hashing';
+import { scanResidue } from '../../../src/anonymise/residueScan';
 import { anonymiseRelation, type AnonymiseDeps } from '../../../src/anonymise/runner';
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { readyTarget } from '../../../src/pushback/readyTargets';
@@ -98,28 +99,17 @@ afterAll(async () => {
 const whCount = async (sql: string, params: unknown[] = []) => Number((await w.wh.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params)).rows[0].n);
 const anCount = async (sql: string, params: unknown[] = []) => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params)).rows[0].n);
 
-/** Every table and materialized view outside raw/staging/the audit whose text columns contain `value`. */
-async function residue(db: pg.Pool, value: string, skip: string[]): Promise<string[]> {
-	const { rows: cols } = await db.query<{ s: string; t: string; c: string }>(
-		`SELECT n.nspname AS s, c.relname AS t, a.attname AS c FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		  WHERE c.relkind IN ('r', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
-		    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname <> ALL($1::text[])`,
-		[skip],
-	);
-	const found: string[] = [];
-	for (const { s, t, c } of cols) {
-		const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(s)}.${pg.escapeIdentifier(t)} WHERE ${pg.escapeIdentifier(c)} = $1`, [value]);
-		if (rows[0].n) found.push(`${s}.${t}.${c}: ${rows[0].n}`);
-	}
-	return found;
-}
+/** The product's residue verifier over both databases and the vault (residueScan.ts). */
+const scan = () => scanResidue({ warehouse: w.wh, analytics: admin, vault: w.vaultDb, secrets: w.secrets, policies: [...w.policies.values()] }, { userId: String(USER), sourceDb: 'auth_db' });
 
 test('before: the user is in every copy', async () => {
 	expect(await whCount(`intermediate.enr_tagme_check_ins WHERE user_hash = $1`, [h7])).toBe(2);
 	expect(await whCount(`intermediate.enr_ledger_transactions WHERE user_hash = $1`, [h7])).toBe(4);
 	expect(await whCount(`intermediate.enr_app_events WHERE user_hash = $1`, [h7])).toBe(6);
 	expect(await anCount(`tagme.user_summary WHERE user_hash = $1`, [h7])).toBe(1);
-	expect((await residue(w.wh, h7, ['raw', 'staging', 'dwh_control', 'compliance'])).length).toBe(10);
+	const copies = (await scan()).residue.filter((f) => f.matched.includes('hash'));
+	expect(copies.filter((f) => f.place === 'warehouse').length).toBe(10);
+	expect(copies.filter((f) => f.place === 'analytics_db').map((f) => f.location)).toEqual(['app_cache.recent_users.user_hash', 'tagme.user_summary.user_hash']);
 });
 
 test('an analytics_db copy the login may not delete from fails the whole request: nothing is lost, the next run retries', async () => {
@@ -168,9 +158,10 @@ test('one run removes the user from raw, intermediate (enr_* included), marts an
 	});
 	expect(o.actions.find((a) => a.relation === 'compliance.token_vault')?.action).toBe('vault_purged');
 
-	// Nothing of the person is left anywhere a hash can be, in either database.
-	expect(await residue(w.wh, h7, ['raw', 'staging', 'dwh_control', 'compliance'])).toEqual([]);
-	expect(await residue(admin, h7, [])).toEqual([]);
+	// Nothing of the person is left in either database or the vault, by id, hash or subject HMAC, except the hold.
+	const after = await scan();
+	expect(after.residue).toEqual([]);
+	expect(after.holds.map((h) => `${h.location}: ${h.count}`)).toEqual(['intermediate.int_ledger_db__transactions: 3', 'raw.ledger_db__transactions: 3']);
 	for (const t of ['auth_db__users', 'auth_db__sessions', 'tagme_db__check_ins', 'ledger_db__transactions']) {
 		expect(await whCount(`raw.${t} WHERE ${t === 'auth_db__users' ? 'id' : 'user_id'} = $1`, [USER])).toBe(0);
 	}
