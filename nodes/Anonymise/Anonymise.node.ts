@@ -8,6 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
+import { ItemsPiiBlockedError } from '../../src/anonymise/itemGate';
 import { anonymiseItemsWithRunLog } from '../../src/anonymise/itemRun';
 import { defaultPoliciesDir, loadPolicies, loadPolicyFor } from '../../src/anonymise/policyLoader';
 import { rotateSalt } from '../../src/anonymise/rotateSalt';
@@ -296,12 +297,15 @@ export class Anonymise implements INodeType {
 					const loaded = loadPolicyFor(String(fns.getNodeParameter('sourceDb', 0)).trim(), policiesDir(0));
 					const table = policyTable(loaded.policy, String(fns.getNodeParameter('table', 0)).trim());
 					const items = fns.getInputData();
-					const out = await anonymiseItemsWithRunLog(deps, loaded, table, asOf(0), items.map((it) => it.json));
-					const dropped = new Set(out.dropped);
-					const kept = items.map((_, i) => i).filter((i) => !dropped.has(i));
-					return [out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: kept[j] } }))];
+					const out = await anonymiseItemsWithRunLog(deps, loaded, table, asOf(0), items.map((it) => it.json), { continueOnFail: fns.continueOnFail() });
+					// Continue On Fail: items the PII gate held back become error items in input order, naming field and detector.
+					const rows: INodeExecutionData[] = [
+						...out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: out.positions[j] } })),
+						...out.blocked.map(({ item, error }) => ({ json: { error: error.message, description: explainAnonymiseError(error)!.description }, pairedItem: { item } })),
+					];
+					return [rows.sort((a, b) => (a.pairedItem as { item: number }).item - (b.pairedItem as { item: number }).item)];
 				} catch (err) {
-					throw fail(err);
+					throw fail(err, err instanceof ItemsPiiBlockedError ? err.findings[0]?.items[0] : undefined);
 				}
 			}
 

@@ -1,3 +1,4 @@
+import { ItemsPiiBlockedError } from '../../src/anonymise/itemGate';
 import { ParameterLoggingError } from '../../src/anonymise/logSafety';
 import { PolicyError, PolicyNameError } from '../../src/anonymise/policyLoader';
 import { PiiCheckFailedError } from '../../src/anonymise/runner';
@@ -12,6 +13,13 @@ export function explainAnonymiseError(err: unknown): { message: string; descript
 			message: err.message,
 			description:
 				'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
+		};
+	}
+	if (err instanceof ItemsPiiBlockedError) {
+		return {
+			message: err.message,
+			description:
+				'A kept field holds what looks like personal data. Hash, generalise or suppress that field in the policy (and bump its version), or clean the input. If the field is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
 		};
 	}
 	if (err instanceof PolicyCoverageError) {

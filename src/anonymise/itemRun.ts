@@ -1,3 +1,4 @@
+import { checkItemsForPii, ItemsPiiBlockedError, type ItemPiiFinding } from './itemGate';
 import { anonymiseItems, warehouseLookups } from './itemMode';
 import { type PolicyTable, saltTypesOf } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
@@ -14,14 +15,34 @@ export interface ItemRunResult {
 	rows: Row[];
 	/** Input positions dropped because their subject was forgotten. */
 	dropped: number[];
+	/** Input position of each output row. */
+	positions: number[];
+	/** Items the PII gate held back (only with continueOnFail; otherwise the whole call throws). */
+	blocked: { item: number; error: ItemsPiiBlockedError }[];
 	tokensIssued: number;
+}
+
+export interface ItemRunOptions {
+	/** n8n's Continue On Fail: a blocked item becomes an error, the clean items still go out. */
+	continueOnFail?: boolean;
 }
 
 /**
  * Anonymise Items with its audit row: dwh_control.anonymise_runs, mode 'items' (migration 0023), written before the
  * rows are touched so a failure is logged too. Rows themselves are never logged.
+ *
+ * The output passes the same PII gate as set mode (itemGate.ts) before it is returned: a finding blocks the batch
+ * (run 'blocked', ItemsPiiBlockedError), or with continueOnFail only the items it was found in (run 'published' with
+ * the findings recorded). pii_check.allow_columns of the policy table applies as in set mode.
  */
-export async function anonymiseItemsWithRunLog(deps: AnonymiseDeps, loaded: LoadedPolicy, table: PolicyTable, asOf: string, rows: Row[]): Promise<ItemRunResult> {
+export async function anonymiseItemsWithRunLog(
+	deps: AnonymiseDeps,
+	loaded: LoadedPolicy,
+	table: PolicyTable,
+	asOf: string,
+	rows: Row[],
+	opts: ItemRunOptions = {},
+): Promise<ItemRunResult> {
 	const { policy } = loaded;
 	const { rows: started } = await deps.warehouse.query<{ run_id: string }>(
 		`INSERT INTO dwh_control.anonymise_runs (source_db, source_table, input_relation, output_relation, mode, status, policy_version, policy_sha256, as_of_date, rows_in, n8n_execution_id)
@@ -32,12 +53,29 @@ export async function anonymiseItemsWithRunLog(deps: AnonymiseDeps, loaded: Load
 	try {
 		const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, saltTypesOf(table));
 		const out = await anonymiseItems({ salts, hmacKey: deps.secrets.hmacKey, lookups: warehouseLookups(deps.warehouse), vault: deps.vault }, { policy, table, asOf }, rows);
+		const dropped = new Set(out.dropped);
+		const positions = rows.map((_, i) => i).filter((i) => !dropped.has(i));
+		const source = `${policy.source_db}.${table.table}`;
+		const findings = checkItemsForPii(out.rows, positions, ITEMS_RELATION, table.pii_check.allow_columns);
+		if (findings.length && !opts.continueOnFail) {
+			const error = new ItemsPiiBlockedError(source, findings);
+			await deps.warehouse.query(
+				`UPDATE dwh_control.anonymise_runs SET status = 'blocked', salt_versions = $2::jsonb, rows_out = 0, tokens_issued = $3, pii_findings = $4::jsonb, error_message = $5, run_finished_at = now() WHERE run_id = $1`,
+				[runId, JSON.stringify(saltVersionsJson(salts)), out.tokensIssued, JSON.stringify(findings), error.message],
+			);
+			throw error;
+		}
+		const blockedAt = new Map<number, ItemPiiFinding[]>();
+		for (const f of findings) for (const i of f.items) blockedAt.set(i, [...(blockedAt.get(i) ?? []), { ...f, items: [i] }]);
+		const keep = positions.map((_, j) => j).filter((j) => !blockedAt.has(positions[j]));
+		const blocked = [...blockedAt].sort(([a], [b]) => a - b).map(([item, fs]) => ({ item, error: new ItemsPiiBlockedError(source, fs, item) }));
 		await deps.warehouse.query(
-			`UPDATE dwh_control.anonymise_runs SET status = 'published', salt_versions = $2::jsonb, rows_out = $3, tokens_issued = $4, run_finished_at = now() WHERE run_id = $1`,
-			[runId, JSON.stringify(saltVersionsJson(salts)), out.rows.length, out.tokensIssued],
+			`UPDATE dwh_control.anonymise_runs SET status = 'published', salt_versions = $2::jsonb, rows_out = $3, tokens_issued = $4, pii_findings = $5::jsonb, run_finished_at = now() WHERE run_id = $1`,
+			[runId, JSON.stringify(saltVersionsJson(salts)), keep.length, out.tokensIssued, findings.length ? JSON.stringify(findings) : null],
 		);
-		return { runId, ...out };
+		return { runId, rows: keep.map((j) => out.rows[j]), dropped: out.dropped, positions: keep.map((j) => positions[j]), blocked, tokensIssued: out.tokensIssued };
 	} catch (err) {
+		if (err instanceof ItemsPiiBlockedError) throw err;
 		await deps.warehouse
 			.query(`UPDATE dwh_control.anonymise_runs SET status = 'failed', error_message = $2, run_finished_at = now() WHERE run_id = $1`, [runId, safeErrorText(err)])
 			.catch(() => undefined);

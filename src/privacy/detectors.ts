@@ -1,4 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { hasBankAccount } from './bankAccount';
+import { hasPersonName } from './personName';
+import { hasStreetAddress } from './streetAddress';
 
 /**
  * Content detectors for the PII gate (design doc §6.1, §8.3). They run over text, so every rule anchors its
@@ -16,6 +19,9 @@ export const detectorNames = [
 	'ipv4',
 	'ipv6',
 	'gps_precise',
+	'person_name',
+	'street_address',
+	'bank_account',
 ] as const;
 export type DetectorName = (typeof detectorNames)[number];
 
@@ -152,11 +158,16 @@ function hasPreciseGps(text: string): boolean {
 	return false;
 }
 
+export interface DetectContext {
+	/** The column or item field the value came from: a bare 9–11 digit value is a bank account only in an account column. */
+	column?: string;
+}
+
 /**
  * Every detector that fires on `value`. A 13-digit number that is a valid SA ID is reported as sa_id_number
  * only (it is usually Luhn-valid as a PAN too, and one finding per value is what a reviewer wants to read).
  */
-export function detectPii(value: string): DetectorName[] {
+export function detectPii(value: string, context: DetectContext = {}): DetectorName[] {
 	if (value.length < 6) return [];
 	const found: DetectorName[] = [];
 	if (value.includes('@') && EMAIL.test(value)) found.push('email');
@@ -178,5 +189,8 @@ export function detectPii(value: string): DetectorName[] {
 	if (anyMatch(IPV4_CANDIDATE, value, (c) => isIPv4(c))) found.push('ipv4');
 	if (value.includes(':') && anyMatch(IPV6_CANDIDATE, value, (c) => /[0-9A-Fa-f]/.test(c) && isIPv6(c))) found.push('ipv6');
 	if (value.includes('.') && hasPreciseGps(value)) found.push('gps_precise');
+	if (hasBankAccount(value, context.column)) found.push('bank_account');
+	if (hasStreetAddress(value)) found.push('street_address');
+	if (hasPersonName(value)) found.push('person_name');
 	return found;
 }

@@ -24,6 +24,10 @@ export interface PiiFinding {
 	kind: 'column_name' | 'content';
 	/** Sampled values the detector fired on (0 for column-name findings). */
 	sampleCount: number;
+	/** Rows the content check read. */
+	rowsSampled?: number;
+	/** Rows in the relation: exact when the check read them all, else PostgreSQL's estimate (null when never analysed). */
+	rowsTotal?: number | null;
 }
 
 export interface PiiScanOptions {
@@ -35,15 +39,24 @@ export interface PiiScanOptions {
 
 export const DEFAULT_SAMPLE_ROWS = 5000;
 
-/** One line per finding, for error messages: `intermediate.int_users.email: email in 12 sampled values`. */
+/**
+ * One line per finding, for error messages: `intermediate.int_users.email: email in 12 sampled values (read 5000 of
+ * ~1200000 rows)`. A sampled scan says how much it read, so a reviewer knows a clean result is a sample's.
+ */
 export function describeFindings(findings: PiiFinding[]): string {
 	return findings
 		.map((f) =>
 			f.kind === 'column_name'
 				? `${f.table}.${f.column}: column name looks like ${f.detector}`
-				: `${f.table}.${f.column}: ${f.detector} in ${f.sampleCount} sampled value${f.sampleCount === 1 ? '' : 's'}`,
+				: `${f.table}.${f.column}: ${f.detector} in ${f.sampleCount} sampled value${f.sampleCount === 1 ? '' : 's'}${describeSample(f)}`,
 		)
 		.join('; ');
+}
+
+function describeSample(f: PiiFinding): string {
+	if (f.rowsSampled === undefined) return '';
+	if (f.rowsTotal === f.rowsSampled) return ` (read all ${f.rowsSampled} rows)`;
+	return ` (read ${f.rowsSampled} of ${f.rowsTotal === null || f.rowsTotal === undefined ? 'an unknown number of' : `~${f.rowsTotal}`} rows)`;
 }
 
 /**
@@ -86,12 +99,15 @@ export async function scanRelationForPii(db: Db, relation: Relation, opts: PiiSc
 		rowMode: 'array',
 	});
 
+	// Fewer rows than asked for, read without TABLESAMPLE, is the whole table.
+	const readAll = !sampling && rows.length < Math.floor(sampleRows);
+	const rowsTotal = readAll ? rows.length : reltuples >= 0 ? Math.max(Math.round(reltuples), rows.length) : null;
 	const counts = new Map<string, number>();
 	for (const row of rows) {
 		for (let i = 0; i < columns.length; i++) {
 			const v = row[i];
 			if (typeof v !== 'string') continue;
-			for (const d of detectPii(v)) {
+			for (const d of detectPii(v, { column: columns[i] })) {
 				const key = `${i}\u0000${d}`;
 				counts.set(key, (counts.get(key) ?? 0) + 1);
 			}
@@ -99,7 +115,7 @@ export async function scanRelationForPii(db: Db, relation: Relation, opts: PiiSc
 	}
 	for (const [key, n] of counts) {
 		const [i, d] = key.split('\u0000');
-		findings.push({ table: name, column: columns[Number(i)], detector: d as DetectorName, kind: 'content', sampleCount: n });
+		findings.push({ table: name, column: columns[Number(i)], detector: d as DetectorName, kind: 'content', sampleCount: n, rowsSampled: rows.length, rowsTotal });
 	}
 	return findings;
 }

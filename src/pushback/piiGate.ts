@@ -17,6 +17,7 @@ const DIRECT_IDENTIFIERS = new Set<string>([
 	'card_pan',
 	'iban',
 	'financial_account',
+	'bank_account',
 	'device_id',
 	'biometric',
 	'secret',

@@ -77,6 +77,46 @@ test('Anonymise Items turns input items into anonymised items paired with their 
 	expect(String(items[0].json.sa_id_token)).toMatch(/^\d+$/);
 });
 
+describe('Anonymise Items runs the PII gate on what it outputs', () => {
+	// Issue 12: a kept field holding a phone number or a street address must not go out of item mode.
+	const planted = () =>
+		data.users.slice(0, 3).map((u, i) => ({ json: { ...u, home_city: ['Johannesburg', 'Soweto 082 765 4321', '12 Vilakazi Street, Orlando West'][i] } as IDataObject }));
+	const params = { operation: 'anonymiseItems', sourceDb: 'auth_db', table: 'users', options: { asOf: '2026-11-25' } };
+	const runOf = async (executionId: string) =>
+		(
+			await w.wh.query(`SELECT status, rows_in::int, rows_out::int, error_message, pii_findings FROM dwh_control.anonymise_runs WHERE n8n_execution_id = $1`, [executionId])
+		).rows;
+
+	test('a finding fails the batch naming field, detector and item, never the value; nothing is output', async () => {
+		const err = await executeNode({ nodeType: node, parameters: params, credentials: credentials(), input: planted(), executionId: '7010' }).then(
+			() => null,
+			(e: unknown) => e as NodeOperationError,
+		);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err!.message).toBe(
+			'PII check blocked Anonymise Items for auth_db.users: field home_city: phone_za in 1 of 3 items (item 1); field home_city: street_address in 1 of 3 items (item 2). Nothing was output.',
+		);
+		expect(err!.description).toContain('pii_check.allow_columns');
+		const [run] = await runOf('7010');
+		expect(run).toMatchObject({ status: 'blocked', rows_in: 3, rows_out: 0 });
+		expect(run.pii_findings).toEqual(
+			expect.arrayContaining([expect.objectContaining({ column: 'home_city', detector: 'phone_za', kind: 'content', sampleCount: 1, rowsSampled: 3, rowsTotal: 3, items: [1] })]),
+		);
+		expect(JSON.stringify(run)).not.toMatch(/082|765|Vilakazi|Orlando/);
+	});
+
+	test('with Continue On Fail the clean item goes out and each leaky item becomes an error item', async () => {
+		const [items] = await executeNode({ nodeType: node, parameters: params, credentials: credentials(), input: planted(), executionId: '7011', continueOnFail: true });
+		expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(items[0].json).toMatchObject({ home_city: 'Johannesburg', user_hash: hashValue(TEST_SECRETS.salts.users['1'], data.users[0].id) });
+		expect(items[1].json.error).toBe('PII check blocked Anonymise Items for auth_db.users (item 1): field home_city: phone_za in 1 of 3 items (item 1). This item was not output.');
+		expect(items[2].json.error).toBe('PII check blocked Anonymise Items for auth_db.users (item 2): field home_city: street_address in 1 of 3 items (item 2). This item was not output.');
+		expect(JSON.stringify(items.slice(1))).not.toMatch(/082|Vilakazi/);
+		const [run] = await runOf('7011');
+		expect(run).toMatchObject({ status: 'published', rows_in: 3, rows_out: 1 });
+	});
+});
+
 test('PII Check passes on intermediate and fails on raw, naming columns and detectors only', async () => {
 	const [ok] = await executeNode({ nodeType: node, parameters: { operation: 'piiCheck', relation: 'intermediate.int_auth_db__users' }, credentials: credentials() });
 	expect(ok[0].json).toEqual({ relation: 'intermediate.int_auth_db__users', passed: true, findings: [] });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
-import { anonymiseTablesAtomically } from '../../../src/anonymise/runner';
+import { anonymiseTablesAtomically, PiiCheckFailedError } from '../../../src/anonymise/runner';
 import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 import { detectPii } from '../../../src/privacy/detectors';
 import { SYNTHETIC_SOURCES } from '../../../scripts/demo/synthetic';
@@ -63,4 +63,52 @@ test.each(SYNTHETIC_SOURCES.map((s) => s.db))('the %s policy covers every table 
 		}
 		expect([...new Set(hits)]).toEqual([]);
 	}
+});
+
+/**
+ * Issue 12: a name and a street address planted in columns the demo policies keep as they are (home_city, a POI's
+ * name, merchant_name, user_locations.source, account_type) must stop the build — run as Anonymise's documented
+ * login (w.deps: a member of dwh_compliance), not a superuser — with the finding naming table, column and detector,
+ * and the previously published table unchanged.
+ */
+describe('a name and a street address planted in kept columns', () => {
+	const PLANTED = 'Thabo Mokoena, 12 Vilakazi Street, Orlando West';
+
+	test.each([
+		['auth_db', 'users', 'home_city'],
+		['tagme_db', 'points_of_interest', 'name'],
+		['ledger_db', 'transactions', 'merchant_name'],
+		['tagme_db', 'user_locations', 'source'],
+		['ledger_db', 'accounts', 'account_type'],
+	])('%s.%s.%s: the build is blocked and nothing is published', async (db, table, column) => {
+		const loaded = w.policy(db);
+		const job = { loaded, table: loaded.policy.tables.find((t) => t.table === table)! };
+		await anonymiseTablesAtomically(w.deps, [job], { mode: 'set' });
+		const output = `intermediate.int_${db}__${table}`;
+		const before = (await w.wh.query(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS h, count(*)::int AS n FROM ${output} t`)).rows[0];
+
+		const raw = `raw.${db}__${table}`;
+		await w.wh.query(`UPDATE ${raw} SET ${pg.escapeIdentifier(column)} = $1 WHERE ctid IN (SELECT ctid FROM ${raw} LIMIT 2)`, [PLANTED]);
+		const err = await anonymiseTablesAtomically(w.deps, [job], { mode: 'set' }).then(
+			() => null,
+			(e: unknown) => e,
+		);
+		expect(err).toBeInstanceOf(PiiCheckFailedError);
+		const message = (err as Error).message;
+		expect(message).toContain(`${output}.${column}: person_name in 2 sampled values`);
+		expect(message).toContain(`${output}.${column}: street_address in 2 sampled values`);
+		expect(message).toMatch(/\(read all \d+ rows\)/);
+		expect(message).not.toContain('Mokoena');
+		expect(message).not.toContain('Vilakazi');
+
+		const after = (await w.wh.query(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS h, count(*)::int AS n FROM ${output} t`)).rows[0];
+		expect(after).toEqual(before);
+		const { rows: run } = await w.wh.query(
+			`SELECT status, error_message, pii_findings::text AS f FROM dwh_control.anonymise_runs WHERE source_db = $1 AND source_table = $2 ORDER BY run_id DESC LIMIT 1`,
+			[db, table],
+		);
+		expect(run[0].status).toBe('blocked');
+		expect(run[0].f).toContain('"detector": "person_name"');
+		expect(`${run[0].error_message ?? ''}${run[0].f}`).not.toContain('Mokoena');
+	});
 });

@@ -32,22 +32,23 @@ describe('scanRelationForPii', () => {
 		const f = await scanRelationForPii(db, { schema: 'm', table: 'people' });
 		expect(f).toEqual(
 			expect.arrayContaining([
-				{ table: 'm.people', column: 'contact', detector: 'email', kind: 'content', sampleCount: 5 },
-				{ table: 'm.people', column: 'note', detector: 'sa_id_number', kind: 'content', sampleCount: 1 },
+				{ table: 'm.people', column: 'contact', detector: 'email', kind: 'content', sampleCount: 5, rowsSampled: 50, rowsTotal: 50 },
+				{ table: 'm.people', column: 'note', detector: 'sa_id_number', kind: 'content', sampleCount: 1, rowsSampled: 50, rowsTotal: 50 },
 				{ table: 'm.people', column: 'note', detector: 'free_text', kind: 'column_name', sampleCount: 0 },
 				{ table: 'm.people', column: 'lat', detector: 'gps', kind: 'column_name', sampleCount: 0 },
-				{ table: 'm.people', column: 'fx_rate', detector: 'gps_precise', kind: 'content', sampleCount: 50 },
+				{ table: 'm.people', column: 'fx_rate', detector: 'gps_precise', kind: 'content', sampleCount: 50, rowsSampled: 50, rowsTotal: 50 },
 			]),
 		);
 		expect(f).toHaveLength(5);
 		expect(describeFindings(f)).not.toContain('@example');
 		expect(describeFindings(f)).not.toContain('8001015009087');
+		expect(describeFindings(f)).toContain('m.people.contact: email in 5 sampled values (read all 50 rows)');
 	});
 
 	test('allowColumns and a bounded sample', async () => {
 		expect(await scanRelationForPii(db, { schema: 'm', table: 'people' }, { allowColumns: ['contact', 'note', 'lat', 'fx_rate'] })).toEqual([]);
 		const few = await scanRelationForPii(db, { schema: 'm', table: 'people' }, { sampleRows: 5, allowColumns: ['lat', 'note'] });
-		expect(few.find((x) => x.column === 'fx_rate')?.sampleCount).toBe(5);
+		expect(few.find((x) => x.column === 'fx_rate')).toMatchObject({ sampleCount: 5, rowsSampled: 5 });
 		await expect(scanRelationForPii(db, { schema: 'm', table: 'nope' })).rejects.toThrow('PII check: relation m.nope does not exist');
 	});
 
@@ -57,6 +58,10 @@ describe('scanRelationForPii', () => {
 		const hit = f.find((x) => x.detector === 'email' && x.kind === 'content')!;
 		expect(hit.sampleCount).toBeGreaterThan(0);
 		expect(hit.sampleCount).toBeLessThanOrEqual(1000);
+		// The finding says it was a sample, and of how much.
+		expect(hit.rowsTotal).toBe(60000);
+		expect(hit.rowsSampled).toBeLessThanOrEqual(1000);
+		expect(describeFindings([hit])).toMatch(/^m\.big\.contact: email in \d+ sampled values \(read \d+ of ~60000 rows\)$/);
 	});
 });
 
