@@ -24,7 +24,16 @@ export const CREDENTIALS = {
 	anonymisation: { id: 'dwhTestAnonSecrt', name: 'DataAcuity Anonymisation Secrets', type: 'dataAcuityAnonymisationSecrets' },
 	/** n8n's own Postgres credential, for stock Postgres nodes that read the observability views. */
 	warehouseReadOnly: { id: 'dwhTestWhReadOnl', name: 'DataAcuity Warehouse (read-only)', type: 'postgres' },
+	/** n8n's own notification credentials the alert and error workflows route to (issue 15). */
+	alertsSlack: { id: 'dwhTestSlack0001', name: 'DataAcuity Alerts Slack', type: 'slackApi' },
+	alertsSmtp: { id: 'dwhTestSmtp00001', name: 'DataAcuity Alerts SMTP', type: 'smtp' },
+	pagerDuty: { id: 'dwhTestPagerDuty', name: 'DataAcuity PagerDuty', type: 'pagerDutyApi' },
 } as const;
+
+/** The alerts e-mail credential pointed at a loopback SMTP server (a test's own, or nothing listening). */
+export function smtpCredential(port: number) {
+	return { ...CREDENTIALS.alertsSmtp, data: { host: '127.0.0.1', port, secure: false, disableStartTls: true, user: '', password: '' } };
+}
 
 /**
  * The anonymisation-secrets credential (test values only), with the token vault in the e2e warehouse database; in
@@ -156,6 +165,11 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 				// Placeholder secrets so workflows resolve; tests that anonymise import their own over it.
 				anonymisationCredential(warehouse, { salts: { default: { '1': randomBytes(16).toString('hex') } }, hmacKey: randomBytes(32).toString('hex'), vaultEncryptionKey: randomBytes(32).toString('hex') }),
 				{ ...c.warehouseReadOnly, data: { host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, ssl: 'disable' } },
+				// Notification channels: placeholders that reach nothing (no workflow sends in these tests unless it
+				// imports its own, as pipelineAlerts.test.ts does with a loopback SMTP server).
+				{ ...c.alertsSlack, data: { accessToken: 'xoxb-e2e-placeholder' } },
+				{ ...c.pagerDuty, data: { apiToken: 'e2e-placeholder' } },
+				smtpCredential(9),
 			];
 			mkdirSync(dir, { recursive: true });
 			const file = path.join(dir, `credentials-${randomBytes(4).toString('hex')}.json`);

@@ -69,7 +69,8 @@ export function resolveProblems(ctx: ResolveContext, wf: WorkflowJson): string[]
 				const fields = new Set(collections.flatMap((c) => ((c.options ?? []) as Array<{ name: string }>).map((o) => o.name)));
 				for (const f of Object.keys(value)) if (!fields.has(f)) problems.push(`${at}: "${key}" has no field "${f}"`);
 			}
-			if (props.some((p) => p.type === 'workflowSelector' || p.type === 'resourceLocator')) {
+			// Sub-workflow references (a Slack channel is a resource locator too, but no workflow).
+			if (props.some((p) => p.type === 'workflowSelector' || (p.type === 'resourceLocator' && key === 'workflowId'))) {
 				const id = (value as { value?: unknown }).value;
 				if (typeof id !== 'string' || !ctx.workflows.has(id)) problems.push(`${at}: "${key}" points at workflow ${JSON.stringify(id)}, which was not imported`);
 			}

@@ -96,3 +96,27 @@ test('the read-only role (dashboards) can read it', async () => {
 	expect(rows[0].n).toBe(9);
 	await client.query('ROLLBACK TO SAVEPOINT ro');
 });
+
+test('v_pipeline_alerts_by_severity: the PII block and the stale table page (P1), everything else is a ticket (P2); dwh_readonly reads it', async () => {
+	await client.query('SAVEPOINT ro');
+	await client.query('SET LOCAL ROLE dwh_readonly');
+	const { rows } = await client.query(`SELECT severity, alert, subject FROM dwh_control.v_pipeline_alerts_by_severity ORDER BY severity, alert, subject`);
+	await client.query('ROLLBACK TO SAVEPOINT ro');
+	expect(rows).toEqual([
+		{ severity: 'P1', alert: 'anonymise_blocked', subject: 'intermediate.int_auth_db__users' },
+		{ severity: 'P1', alert: 'freshness_stale', subject: 'x_db__stale' },
+		{ severity: 'P2', alert: 'anonymise_stale', subject: 'intermediate.int_x_db__stale' },
+		{ severity: 'P2', alert: 'dbt_failed', subject: 'build tag:hourly' },
+		{ severity: 'P2', alert: 'extract_failed', subject: 'x_db__fresh' },
+		{ severity: 'P2', alert: 'push_failed', subject: 'tagme.user_summary' },
+		{ severity: 'P2', alert: 'rtbf_partial', subject: 'request 1' },
+		{ severity: 'P2', alert: 'rtbf_sla_at_risk', subject: 'request 4' },
+		{ severity: 'P2', alert: 'watermark_held_back', subject: 'x_db__held' },
+	]);
+	// A forget request past the 30-day SLA pages.
+	await client.query('SAVEPOINT late');
+	await client.query(`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '31 days' WHERE request_id = 4`);
+	const late = await client.query(`SELECT severity FROM dwh_control.v_pipeline_alerts_by_severity WHERE subject = 'request 4'`);
+	await client.query('ROLLBACK TO SAVEPOINT late');
+	expect(late.rows).toEqual([{ severity: 'P1' }]);
+});

@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** What every shipped workflow promises (issue 15): an error workflow, severity routing, no secrets in the JSON. */
+interface Wf {
+	id: string;
+	name: string;
+	nodes: { name: string; type: string; parameters: Record<string, unknown>; credentials?: Record<string, { id: unknown; name: string }> }[];
+	connections: Record<string, { main: { node: string }[][] }>;
+	settings: Record<string, unknown>;
+}
+const dir = path.join(__dirname, '../../workflows');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const wfs = new Map(files.map((f) => [f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Wf]));
+const handler = [...wfs.values()].find((w) => w.nodes.some((n) => n.type === 'n8n-nodes-base.errorTrigger'))!;
+
+test('one shipped error workflow, and every shipped workflow names it (itself included: n8n never re-runs it for its own failure)', () => {
+	expect(handler.id).toBe('dwhErrorHandler1');
+	expect(files.map((f) => [f, wfs.get(f)!.settings.errorWorkflow])).toEqual(files.map((f) => [f, 'dwhErrorHandler1']));
+});
+
+test('credentials are referenced by name only, and no parameter carries a secret', () => {
+	for (const [f, w] of wfs) {
+		for (const n of w.nodes) for (const ref of Object.values(n.credentials ?? {})) expect([f, n.name, ref.id]).toEqual([f, n.name, null]);
+		const text = JSON.stringify(w.nodes.map((n) => n.parameters));
+		expect([f, text.match(/"(password|secret|token|apiKey|accessToken|routingKey|webhookUrl)":\s*"[^"=]/i)]).toEqual([f, null]);
+		expect([f, text.match(/xox[abp]-|hooks\.slack\.com|events\.pagerduty\.com/)]).toEqual([f, null]);
+	}
+});
+
+const downstream = (w: Wf, from: string): string[] => (w.connections[from]?.main ?? []).flat().map((c) => c.node);
+
+test('the alerts workflow routes P1 to PagerDuty and the on-call Slack channel, P2 to e-mail and the pipeline channel', () => {
+	const w = wfs.get('dwh-pipeline-alerts.json')!;
+	const query = w.nodes.find((n) => n.name === 'Open pipeline alerts')!;
+	expect(query.parameters.query).toContain('FROM dwh_control.v_pipeline_alerts_by_severity');
+	expect(downstream(w, 'Open pipeline alerts').sort()).toEqual(['P1: page on-call', 'P2: open a ticket']);
+	const severityOf = (filter: string) => JSON.stringify(w.nodes.find((n) => n.name === filter)!.parameters.conditions);
+	expect(severityOf('P1: page on-call')).toContain('"rightValue":"P1"');
+	expect(severityOf('P2: open a ticket')).toContain('"rightValue":"P2"');
+	const typeOf = (name: string) => w.nodes.find((n) => n.name === name)!.type;
+	expect(downstream(w, 'All P1 alerts').map(typeOf).sort()).toEqual(['n8n-nodes-base.pagerDuty', 'n8n-nodes-base.slack']);
+	expect(downstream(w, 'All P2 alerts').map(typeOf).sort()).toEqual(['n8n-nodes-base.emailSend', 'n8n-nodes-base.slack']);
+	expect(downstream(w, 'P1: page on-call')).toEqual(['All P1 alerts']);
+	expect(downstream(w, 'P2: open a ticket')).toEqual(['All P2 alerts']);
+});
+
+test('the error workflow opens a P2 ticket by e-mail and Slack', () => {
+	const trigger = handler.nodes.find((n) => n.type === 'n8n-nodes-base.errorTrigger')!;
+	const targets = downstream(handler, trigger.name).map((name) => handler.nodes.find((n) => n.name === name)!);
+	expect(targets.map((n) => n.type).sort()).toEqual(['n8n-nodes-base.emailSend', 'n8n-nodes-base.slack']);
+	expect(String(targets.find((n) => n.type === 'n8n-nodes-base.emailSend')!.parameters.subject)).toMatch(/^=\[P2\] /);
+});
