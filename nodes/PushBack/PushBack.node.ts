@@ -65,7 +65,10 @@ export class PushBack implements INodeType {
 		icon: 'file:pushBack.svg',
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] === "listTargets" ? "List targets" : ($parameter["targetSource"] === "ready" ? $parameter["readyTarget"] : $parameter["targetSchema"] + "." + $parameter["targetTable"]) }}',
+		// A fixed text per operation: the target is often an expression on the incoming item (the hourly workflow pushes
+		// one ready-made target per item), which the editor cannot resolve without input data, and a subtitle that
+		// fails to resolve renders blank. The node's name says which target it pushes.
+		subtitle: '={{ $parameter["operation"] === "listTargets" ? "List targets" : "Push to analytics_db" }}',
 		description: 'Sync k-anonymous aggregates from warehouse marts into the apps\' analytics_db',
 		defaults: { name: 'Push Back' },
 		inputs: ['main'],

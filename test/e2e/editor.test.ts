@@ -135,7 +135,9 @@ test('every pack node is found in the node panel by name and opens with its para
 		if (!(await ndv.isVisible())) await shot(`${short}-2-FAILED-to-open`);
 		await ndv.waitFor();
 		for (const param of alwaysShownParameters(d)) {
-			await expect(page.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`).count()).resolves.toBeGreaterThan(0);
+			// The panel renders its inputs after it opens; on a loaded machine that takes seconds. A missing input still
+			// fails here, after the wait.
+			await page.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`).first().waitFor({ timeout: 30_000 });
 		}
 		// Every credential slot the node always needs is offered (slots tied to an operation may add more).
 		const credentialSlots = await page.locator('[data-test-id="ndv"] [data-test-id="node-credentials-select"]').count();
