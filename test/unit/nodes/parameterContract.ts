@@ -1,0 +1,39 @@
+import type { INodeProperties, INodePropertyCollection, INodePropertyOptions, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+type Option = INodePropertyOptions | INodeProperties | INodePropertyCollection;
+
+/**
+ * What a saved workflow depends on in a node's description: each parameter's name, type, default, required flag,
+ * option values, type options and when it is shown. Labels and help texts are free to change; these are not.
+ */
+export function parameterContract(description: INodeTypeDescription) {
+	return {
+		name: description.name,
+		version: description.version,
+		credentials: (description.credentials ?? []).map((c) => ({ name: c.name, required: c.required ?? false, displayOptions: c.displayOptions ?? null })),
+		properties: description.properties.map(property),
+	};
+}
+
+function property(p: INodeProperties): Record<string, unknown> {
+	return {
+		name: p.name,
+		type: p.type,
+		default: p.default,
+		required: p.required ?? false,
+		noDataExpression: p.noDataExpression ?? false,
+		displayOptions: p.displayOptions ?? null,
+		typeOptions: p.typeOptions ?? null,
+		options: (p.options ?? []).map(option),
+	};
+}
+
+function option(o: Option): unknown {
+	if ('value' in o) return o.value;
+	if ('type' in o) return property(o);
+	return { name: o.name, values: o.values.map(property) };
+}
+
+export function contractsOf(nodes: Record<string, new () => INodeType>) {
+	return Object.fromEntries(Object.entries(nodes).map(([name, Node]) => [name, parameterContract(new Node().description)]));
+}
