@@ -4,7 +4,8 @@ import { loadBronze } from '../../src/load/loadBronze';
 import { checkCsvReachable } from '../shared/loadPreflight';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
-import { executePipelineItems } from '../shared/items';
+import { executeItems } from '../shared/items';
+import { pipelineResources } from '../shared/pipelineContext';
 
 /** Extract statuses that come without a CSV to load. */
 const NOT_LOADABLE = new Set(['skipped', 'failed']);
@@ -108,9 +109,9 @@ export class BlobLoadBronze implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const fns = this;
 		const param = (name: string, itemIndex: number): unknown => fns.getNodeParameter(name, itemIndex, null);
-		const output = await executePipelineItems(
+		const output = await executeItems(
 			fns,
-			{},
+			pipelineResources(fns, {}),
 			async (ctx, itemIndex, item) => {
 				const extractStatus = String(param('extractStatus', itemIndex) ?? '').trim();
 				if (NOT_LOADABLE.has(extractStatus)) {
@@ -125,7 +126,7 @@ export class BlobLoadBronze implements INodeType {
 				await checkCsvReachable(ctx, req);
 				return toJson(await loadBronze(ctx, req));
 			},
-			(itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' })
+			{ errorFields: (itemIndex) => ({ table: param('table', itemIndex) as string, runId: runIdOf(param('runId', itemIndex)) ?? null, status: 'failed' }) },
 		);
 		return [output];
 	}

@@ -19,7 +19,8 @@ import {
 	SOURCE_CREDENTIAL,
 	WAREHOUSE_CREDENTIAL,
 } from '../shared/credentialTypes';
-import { executePipelineItems } from '../shared/items';
+import { executeItems } from '../shared/items';
+import { pipelineResources } from '../shared/pipelineContext';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
 
 /** The item shape (never row data): JSON-safe copy of the core's ExtractResult. */
@@ -146,7 +147,7 @@ export class WatermarkExtract implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const fns = this;
-		const output = await executePipelineItems(fns, { source: true }, async (ctx, itemIndex) => {
+		const output = await executeItems(fns, pipelineResources(fns, { source: true }), async (ctx, itemIndex) => {
 			const selection = fns.getNodeParameter('selection', itemIndex) as 'table' | 'due';
 			const options = fns.getNodeParameter('options', itemIndex, {}) as { exportTimezone?: string; failOnTableFailure?: boolean };
 			const timeZone = (options.exportTimezone ?? DEFAULT_EXPORT_TIMEZONE).trim() || DEFAULT_EXPORT_TIMEZONE;

@@ -6,6 +6,7 @@ import { CsvPathError, describeObjectStoreError } from '../../src/transport/obje
 import { describeConnectionError } from '../../src/transport/postgres';
 import { redactErrorText, safeErrorText } from '../../src/privacy/safeErrorText';
 import { CredentialConfigError } from './credentialConfig';
+import { coreErrorHint } from './errorHints';
 
 /** What the node shows: a headline, and a description that tells the user what to change. */
 export interface ErrorExplanation {
@@ -20,6 +21,8 @@ export interface ErrorExplanation {
 export interface ErrorScope {
 	warehouse?: PostgresConnection;
 	source?: PostgresConnection;
+	/** The apps' analytics_db (Push Back). */
+	analytics?: PostgresConnection;
 	store?: ObjectStoreConfig;
 }
 
@@ -111,6 +114,8 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 		const unreachable = NETWORK_CODE_IN_TEXT.test(err.message) ? ' Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.' : '';
 		return { message: err.message, description: `${err.hint}${unreachable}`, kind: 'operation' };
 	}
+	const hint = coreErrorHint(err);
+	if (hint) return { message: redactErrorText((err as Error).message), ...hint };
 	if (err instanceof CredentialConfigError) {
 		return { message: err.message, description: `Open the ${err.credential} credential and fix: ${err.fields.join(', ')}.`, kind: 'operation' };
 	}
@@ -151,9 +156,15 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 
 	const connectionFailure = (e.code && (NETWORK_CODES.has(e.code) || POSTGRES_LOGIN_CODES.has(e.code))) || /timeout exceeded when trying to connect|Connection terminated/i.test(message);
 	if (connectionFailure) {
-		const onSource = scope.source && e.port !== undefined && e.port === scope.source.port && e.port !== scope.warehouse?.port;
-		const conn = onSource ? scope.source : (scope.warehouse ?? scope.source);
-		const credential = onSource ? 'DataAcuity Postgres Source Replica' : 'DataAcuity Postgres';
+		// The port tells which server refused; the warehouse is assumed when it is ambiguous.
+		const other = (
+			[
+				[scope.source, 'DataAcuity Postgres Source Replica'],
+				[scope.analytics, 'DataAcuity Postgres Analytics DB'],
+			] as const
+		).find(([c]) => c && e.port !== undefined && e.port === c.port && e.port !== scope.warehouse?.port);
+		const conn = other ? other[0] : (scope.warehouse ?? scope.source ?? scope.analytics);
+		const credential = other ? other[1] : 'DataAcuity Postgres';
 		return {
 			message: conn ? describeConnectionError(e, conn) : `Could not connect to Postgres: ${message}`,
 			description: `Check the ${credential} credential (Host, Port, User, Password, SSL Mode) and use its Test button.`,

@@ -4,7 +4,7 @@ import { openPipelineContext, type PipelineContext } from '../../src/pipeline/co
 import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';
 import { OBJECT_STORE_CREDENTIAL, POSTGRES_CREDENTIAL_LABELS, SOURCE_CREDENTIAL, WAREHOUSE_CREDENTIAL } from './credentialTypes';
 import type { ErrorScope } from './errorDescription';
-import { toNodeError } from './nodeErrors';
+import type { Resources } from './items';
 
 type CredentialReader = Pick<IExecuteFunctions | ILoadOptionsFunctions, 'getCredentials' | 'getNode'>;
 
@@ -26,39 +26,31 @@ export interface PipelineOptions {
 	exportTimezone?: string;
 }
 
-export type NodePipelineContext = PipelineContext & { scope: ErrorScope };
+export type NodePipelineContext = PipelineContext & { scope: ErrorScope; close(): Promise<void> };
 
 /**
- * One PipelineContext per execution: pools are opened once for all items and always closed, even when the node
- * fails, so a failing workflow never leaks connections into PgBouncer. Errors that escape `run` come out as
- * NodeOperationError/NodeApiError with a description naming the credential or field to fix.
+ * One PipelineContext per execution, opened once for all items; the extract/load nodes run through executeItems
+ * with it. Closing also destroys the S3 client, whose sockets would otherwise keep the worker busy.
  */
-export async function withPipelineContext<T>(
-	fns: IExecuteFunctions,
-	opts: PipelineOptions,
-	run: (ctx: NodePipelineContext) => Promise<T>,
-): Promise<T> {
-	const scope: ErrorScope = {};
-	let ctx: (PipelineContext & { close(): Promise<void> }) | undefined;
-	try {
-		scope.warehouse = await readWarehouseConnection(fns);
-		scope.store = await readObjectStoreConfig(fns);
-		if (opts.source) scope.source = await readSourceConnection(fns);
-		ctx = openPipelineContext({
-			warehouse: scope.warehouse,
-			source: scope.source,
-			store: scope.store,
-			exportTimezone: opts.exportTimezone,
-			executionId: fns.getExecutionId(),
-			log: (message) => fns.logger.info(message),
-		});
-		return await run(Object.assign(ctx, { scope }));
-	} catch (err) {
-		throw toNodeError(fns.getNode(), err, scope);
-	} finally {
-		if (ctx) {
+export function pipelineResources(fns: IExecuteFunctions, opts: PipelineOptions): Resources<NodePipelineContext> {
+	return {
+		async open(scope) {
+			scope.warehouse = await readWarehouseConnection(fns);
+			scope.store = await readObjectStoreConfig(fns);
+			if (opts.source) scope.source = await readSourceConnection(fns);
+			const ctx = openPipelineContext({
+				warehouse: scope.warehouse,
+				source: scope.source,
+				store: scope.store,
+				exportTimezone: opts.exportTimezone,
+				executionId: fns.getExecutionId(),
+				log: (message) => fns.logger.info(message),
+			});
+			return Object.assign(ctx, { scope });
+		},
+		async close(ctx) {
 			await ctx.close();
 			ctx.store.client.destroy();
-		}
-	}
+		},
+	};
 }

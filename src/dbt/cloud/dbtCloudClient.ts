@@ -5,6 +5,7 @@ import { parseInput } from '../validationError';
 import { cloudStepsOverride, dbtCloudConfigSchema, dbtCloudJobSchema, type DbtCloudConfig, type DbtCloudConfigInput, type DbtCloudJobInput } from './cloudConfig.schema';
 import { redactErrorText } from '../../privacy/safeErrorText';
 import { displayUrl } from '../../privacy/redactUserinfo';
+import { globalFetch, type FetchLike, type FetchLikeResponse } from '../../transport/fetchLike';
 
 /** dbt Cloud run status codes (API v2). */
 export const CLOUD_STATUS = { queued: 1, starting: 2, running: 3, success: 10, error: 20, cancelled: 30 } as const;
@@ -34,7 +35,8 @@ export interface CloudRunOptions {
 	signal?: AbortSignal;
 	/** Called on every poll, e.g. to log "Running (3m)". */
 	onPoll?: (run: z.output<typeof runSchema>) => void;
-	fetchImpl?: typeof fetch;
+	/** n8n's request helper from the node (proxies); the global fetch otherwise. */
+	fetchImpl?: FetchLike;
 }
 
 /**
@@ -44,7 +46,7 @@ export interface CloudRunOptions {
 export async function runDbtCloudJob(cfgInput: DbtCloudConfigInput, jobInput: DbtCloudJobInput, opts: CloudRunOptions = {}): Promise<DbtRunOutcome> {
 	const cfg = parseInput(dbtCloudConfigSchema, cfgInput, 'dbt Cloud settings');
 	const job = parseInput(dbtCloudJobSchema, jobInput, 'dbt Cloud job');
-	const api = new CloudApi(cfg, opts.fetchImpl ?? fetch, opts.signal);
+	const api = new CloudApi(cfg, opts.fetchImpl ?? globalFetch, opts.signal);
 	const started = Date.now();
 	const body: Record<string, unknown> = { cause: job.cause };
 	if (job.gitBranch) body.git_branch = job.gitBranch;
@@ -106,13 +108,13 @@ function isComplete(run: z.output<typeof runSchema>): boolean {
 class CloudApi {
 	constructor(
 		private readonly cfg: DbtCloudConfig,
-		private readonly fetchImpl: typeof fetch,
+		private readonly fetchImpl: FetchLike,
 		private readonly signal?: AbortSignal,
 	) {}
 
 	async request(method: 'GET' | 'POST', path: string, body?: unknown, notFoundIsNull = false): Promise<unknown> {
 		const url = `${this.cfg.baseUrl}/api/v2/accounts/${this.cfg.accountId}${path}`;
-		let res: Response;
+		let res: FetchLikeResponse;
 		try {
 			res = await this.fetchImpl(url, {
 				method,

@@ -4,6 +4,7 @@ import {
 	Workflow,
 	type ICredentialDataDecryptedObject,
 	type IExecuteFunctions,
+	type IHttpRequestOptions,
 	type ILoadOptionsFunctions,
 	type INode,
 	type INodeExecutionData,
@@ -80,6 +81,18 @@ export function prepareNode(run: NodeRun): PreparedNode {
 			}
 			const value = workflow.expression.getParameterValue(raw as never, null, 0, itemIndex, wfNode.name, input, 'manual', {});
 			return value === undefined && arguments.length >= 3 ? fallback : value;
+		},
+		helpers: {
+			/**
+			 * n8n's request helper for the options nodes/shared/httpRequest.ts passes: statuses are not thrown, the
+			 * full response is returned, the body as text. Real n8n (axios, proxies) is covered by test/e2e.
+			 */
+			async httpRequest(o: IHttpRequestOptions) {
+				const res = await fetch(o.url, { method: o.method, headers: o.headers as Record<string, string>, body: o.body as string | undefined, signal: o.abortSignal });
+				const body = o.encoding === 'text' ? await res.text() : await res.json();
+				if (!o.ignoreHttpStatusErrors && !res.ok) throw new Error(`Request failed with status code ${res.status}`);
+				return o.returnFullResponse ? { statusCode: res.status, statusMessage: res.statusText, headers: Object.fromEntries(res.headers), body } : body;
+			},
 		},
 		getCurrentNodeParameter: (name: string) => NodeHelpers.getParameterValueByPath(wfNode.parameters, name, ''),
 		async getCredentials(type: string) {

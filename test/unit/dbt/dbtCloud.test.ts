@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cloudStepsOverride, dbtCloudJobSchema } from '../../../src/dbt/cloud/cloudConfig.schema';
 import { runDbtCloudJob } from '../../../src/dbt/cloud/dbtCloudClient';
+import { NodeApiError } from 'n8n-workflow';
+import { DbtRun } from '../../../nodes/DbtRun/DbtRun.node';
+import { prepareNode } from '../../integration/nodes/nodeHarness';
 
 /** A local stand-in for the dbt Cloud API v2 on 127.0.0.1: records requests, walks a run through its statuses. */
 function fixtureServer(script: { statuses: number[]; artifacts: boolean; token?: string }) {
@@ -84,4 +87,43 @@ test('steps_override is built from validated parts only', () => {
 	expect(dbtCloudJobSchema.safeParse({ jobId: 1, select: ['x; rm -rf /'] }).success).toBe(false);
 	expect(() => cloudStepsOverride(dbtCloudJobSchema.parse({ jobId: 1, vars: { q: "it's" } }))).toThrow(/single quote/);
 	expect(cloudStepsOverride(dbtCloudJobSchema.parse({ jobId: 1, command: 'source freshness', selector: 'nightly' }))).toEqual(['dbt source freshness --selector nightly']);
+});
+
+describe('the dbt Run node', () => {
+	const cloudRun = (url: string, token = 'tok') =>
+		prepareNode({
+			nodeType: new DbtRun(),
+			parameters: { operation: 'triggerCloudJob', jobId: 5, cloudOptions: { pollIntervalSeconds: 1 } },
+			credentials: { dataAcuityDbt: { cloudAccountId: '77', cloudToken: token, cloudBaseUrl: url } },
+		});
+
+	test("calls dbt Cloud through n8n's request helper, so n8n's proxy settings apply", async () => {
+		const srv = await fixtureServer({ statuses: [10], artifacts: true });
+		try {
+			const { fns } = cloudRun(srv.url);
+			const calls: string[] = [];
+			const httpRequest = fns.helpers.httpRequest;
+			fns.helpers.httpRequest = async (o) => (calls.push(`${o.method} ${o.url.slice(srv.url.length)}`), httpRequest(o));
+			const [items] = await new DbtRun().execute.call(fns);
+			expect(items.at(-1)?.json).toMatchObject({ kind: 'summary', backend: 'cloud', runId: '9001', status: 'success', nodeCount: 4 });
+			expect(items.map((i) => i.pairedItem)).toEqual(Array(5).fill({ item: 0 }));
+			expect(calls).toEqual(['POST /api/v2/accounts/77/jobs/5/run/', 'GET /api/v2/accounts/77/runs/9001/', 'GET /api/v2/accounts/77/runs/9001/artifacts/run_results.json']);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	test('a refused token fails the node with what to check; with Continue On Fail it is an error item', async () => {
+		const srv = await fixtureServer({ statuses: [10], artifacts: true, token: 'right' });
+		try {
+			const err = await new DbtRun().execute.call(cloudRun(srv.url, 'wrong').fns).then(() => null, (e: NodeApiError) => e);
+			expect(err).toBeInstanceOf(NodeApiError);
+			expect(err).toMatchObject({ message: expect.stringContaining('answered 401: Invalid token.'), description: expect.stringContaining('Check the DataAcuity Dbt credential'), httpCode: '401' });
+			const { fns } = prepareNode({ ...cloudRun(srv.url, 'wrong'), nodeType: new DbtRun(), continueOnFail: true, parameters: { operation: 'triggerCloudJob', jobId: 5 }, credentials: { dataAcuityDbt: { cloudAccountId: '77', cloudToken: 'wrong', cloudBaseUrl: srv.url } } });
+			const [items] = await new DbtRun().execute.call(fns);
+			expect(items).toEqual([{ json: { error: expect.stringContaining('answered 401'), description: expect.stringContaining('API Token') }, pairedItem: { item: 0 } }]);
+		} finally {
+			await srv.close();
+		}
+	});
 });

@@ -8,6 +8,15 @@ import { loadRequestSchema } from '../../../src/config/run.schema';
 import { UnknownTableError } from '../../../src/control/registry';
 import { LoadError } from '../../../src/load/loadBronze';
 import { CsvPathError } from '../../../src/transport/objectStore';
+import { PolicyError } from '../../../src/anonymise/policyLoader';
+import { DbtCloudError } from '../../../src/dbt/cloud/dbtCloudClient';
+import { DbtProjectBusyError } from '../../../src/dbt/projectLock';
+import { DbtInputError } from '../../../src/dbt/validationError';
+import { FxSourceError } from '../../../src/enrich/fxIngest';
+import { GeoServiceError } from '../../../src/enrich/geoService';
+import { EnrichConfigError } from '../../../src/enrich/parseConfig';
+import { PushTargetConfigError } from '../../../src/pushback/target.schema';
+import { IncidentGateError } from '../../../src/webhook/gate.schema';
 
 const warehouse = postgresConnectionSchema.parse({ host: '10.0.0.5', port: 6432, database: 'dwh', user: 'dwh_owner' });
 const source = postgresConnectionSchema.parse({ host: '10.0.0.6', port: 5433, database: 'auth_db', user: 'replicator' });
@@ -117,6 +126,26 @@ describe('explainError', () => {
 			kind: 'operation',
 			httpCode: undefined,
 		});
+	});
+
+	test('the errors of every node area carry their own fix, none falls to "Unexpected error"', () => {
+		const cases: [Error, RegExp, 'api' | 'operation'][] = [
+			[new DbtProjectBusyError('dataacuity', 'n8n-execution-7', 0), /Lock Wait \(Seconds\)/, 'operation'],
+			[new DbtInputError('dbt command', [{ path: 'select.0', message: 'not a selector' }]), /dbt was not started/, 'operation'],
+			[new DbtCloudError('dbt Cloud POST /jobs/5/run/ answered 401: Invalid token.', 401), /API Token/, 'api'],
+			[new IncidentGateError(['dedupWindowSeconds must be at least twice toleranceSeconds']), /Duplicate Window/, 'operation'],
+			[new EnrichConfigError(['fx.amountColumn: Required'], 'Enrich config'), /named parameter/, 'operation'],
+			[new FxSourceError('FX source http://127.0.0.1:1/timeseries answered HTTP 401'), /FX access key/, 'api'],
+			[new GeoServiceError('Geo service http://127.0.0.1:1 answered HTTP 500'), /Geo Service URL/, 'api'],
+			[new PolicyError('auth_db.policy.json', ['version is required']), /policy file/, 'operation'],
+			[new PushTargetConfigError([{ path: 'key', message: 'Required' }]), /custom target/, 'operation'],
+		];
+		for (const [err, hint, kind] of cases) {
+			const x = explainError(err);
+			expect({ message: x.message, kind: x.kind }).toEqual({ message: err.message, kind });
+			expect(x.description).toMatch(hint);
+		}
+		expect(explainError(new DbtCloudError('answered 403', 403)).httpCode).toBe('403');
 	});
 
 	test('anything else keeps its message', () => {

@@ -11,8 +11,24 @@ export function parameterContract(description: INodeTypeDescription) {
 		name: description.name,
 		version: description.version,
 		credentials: (description.credentials ?? []).map((c) => ({ name: c.name, required: c.required ?? false, displayOptions: c.displayOptions ?? null })),
-		properties: description.properties.map(property),
+		// Sorted: saved workflows find parameters by name; only the order within one operation shows, and each
+		// operation's parameters are listed by its own file.
+		properties: description.properties.map(property).sort((a, b) => key(a).localeCompare(key(b))),
 	};
+}
+
+const key = (p: Record<string, unknown>) => `${p.name} ${stable(p.displayOptions)}`;
+
+/** JSON with object keys sorted, so two equal display rules give one sort key whatever order they were built in. */
+function stable(v: unknown): string {
+	if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+	if (v && typeof v === 'object') {
+		return `{${Object.entries(v as Record<string, unknown>)
+			.sort(([a], [b]) => a.localeCompare(b))
+			.map(([k, x]) => `${JSON.stringify(k)}:${stable(x)}`)
+			.join(',')}}`;
+	}
+	return JSON.stringify(v);
 }
 
 function property(p: INodeProperties): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { splitCommandPrefix } from '../../src/dbt/commandPrefix';
-import { resolveDbtBinary } from '../../src/dbt/dbtBinary';
+import { splitCommandPrefix } from '../../../src/dbt/commandPrefix';
+import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
 
 /** Starts `dbt --version` exactly as a run would (prefix, executable), so a wrong path or container fails here. */
 export async function dataAcuityDbtTest(this: ICredentialTestFunctions | void, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {

@@ -1,0 +1,142 @@
+import { NodeOperationError, updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import type { DbtCommandInput } from '../../../src/dbt/command.schema';
+import { runDbt } from '../../../src/dbt/runDbt';
+import { redactErrorText } from '../../../src/privacy/safeErrorText';
+import type { ErrorScope } from '../../shared/errorDescription';
+import { executeItems } from '../../shared/items';
+import { readWarehouseConnection } from '../../shared/pipelineContext';
+import { coreConfigFromCredential, DBT_CREDENTIAL } from '../dbtCredential';
+import { selectionFields, selectionOf } from './common.descriptions';
+import { outcomeItems } from './outcome';
+
+const fromParameters = { show: { commandSource: ['parameters'] } };
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Command From',
+		name: 'commandSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'Node Parameters', value: 'parameters' },
+			{ name: 'Input Item (dbtCommand Field)', value: 'input', description: 'Use the dbtCommand that "Verify Incident Webhook" output' },
+		],
+		default: 'parameters',
+	},
+	{
+		displayName: 'Command',
+		name: 'command',
+		type: 'options',
+		options: [
+			{ name: 'Build', value: 'build', description: 'Run models, tests, seeds and snapshots in DAG order' },
+			{ name: 'Retry', value: 'retry', description: 'Rerun only what failed or was skipped in an earlier run (set Retry Of)' },
+			{ name: 'Run', value: 'run', description: 'Build models only' },
+			{ name: 'Seed', value: 'seed', description: 'Load CSV seeds' },
+			{ name: 'Source Freshness', value: 'source freshness', description: 'Check when bronze was last loaded' },
+			{ name: 'Test', value: 'test', description: 'Run data tests only' },
+		],
+		default: 'build',
+		displayOptions: fromParameters,
+	},
+	...selectionFields(fromParameters),
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options: [
+			{ displayName: 'Fail Fast', name: 'failFast', type: 'boolean', default: false, description: 'Whether dbt stops at the first failure (--fail-fast)' },
+			{
+				displayName: 'Lock Wait (Seconds)',
+				name: 'lockWaitSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description: 'Only one build/run/seed/retry per project runs at a time. 0: fail at once when another is running; otherwise wait up to this long for it.',
+			},
+			{
+				displayName: 'Retry Of (Artifacts Directory)',
+				name: 'retryOf',
+				type: 'string',
+				default: '',
+				placeholder: '={{ $json.artifactsDir }}',
+				description: 'For Retry: the artifactsDir from the summary item of the run to retry',
+			},
+			{ displayName: 'Selector', name: 'selector', type: 'string', default: '', description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude' },
+			{ displayName: 'Target', name: 'target', type: 'string', default: '', description: 'Profile target (--target); empty uses the profile default' },
+			{
+				displayName: 'Threads',
+				name: 'threads',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 64 },
+				default: 4,
+				description: 'Parallel models (--threads); keep at most 4 behind PgBouncer (design doc §10.3)',
+			},
+			{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Stop dbt after this long; 0 means no limit' },
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['runCommand'] } }, properties);
+
+interface Options {
+	failFast?: boolean;
+	lockWaitSeconds?: number;
+	retryOf?: string;
+	selector?: string;
+	target?: string;
+	threads?: number;
+	timeoutMinutes?: number;
+}
+
+/** Runs dbt Core once per item, with the command from the parameters or from the item's dbtCommand. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const resources = {
+		open: async (scope: ErrorScope) => {
+			const dbt = await this.getCredentials(DBT_CREDENTIAL);
+			const warehouse = await readWarehouseConnection(this);
+			scope.warehouse = warehouse;
+			return { dbt, warehouse };
+		},
+		close: async () => undefined,
+	};
+	return executeItems(this, resources, async ({ dbt, warehouse }, i, item) => {
+		const options = this.getNodeParameter('options', i, {}) as Options;
+		const cfg = coreConfigFromCredential(dbt, warehouse, {
+			lockWaitMs: Math.round((options.lockWaitSeconds ?? 0) * 1000),
+			timeoutMs: Math.round((options.timeoutMinutes ?? 0) * 60_000),
+		});
+		const outcome = await runDbt(cfg, commandOf(this, i, item, options), {
+			holder: `n8n-execution-${this.getExecutionId()}`,
+			executionId: this.getExecutionId(),
+			signal: this.getExecutionCancelSignal?.(),
+			onLog: (l) => {
+				if (l.event === 'text' || l.message) this.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${redactErrorText(l.message)}`);
+			},
+		});
+		return outcomeItems(this, i, outcome);
+	});
+}
+
+function commandOf(fns: IExecuteFunctions, i: number, item: INodeExecutionData, options: Options): DbtCommandInput {
+	let cmd: DbtCommandInput;
+	if (fns.getNodeParameter('commandSource', i, 'parameters') === 'input') {
+		const fromInput = item.json.dbtCommand;
+		if (!fromInput || typeof fromInput !== 'object') {
+			throw new NodeOperationError(fns.getNode(), 'The input item has no dbtCommand field', {
+				itemIndex: i,
+				description: 'Connect this node after DbtRun "Verify Incident Webhook" (accepted items carry dbtCommand), or set Command From to Node Parameters.',
+			});
+		}
+		cmd = fromInput as unknown as DbtCommandInput;
+	} else {
+		cmd = selectionOf(fns, i, fns.getNodeParameter('command', i) as DbtCommandInput['command']);
+		if (options.selector?.trim()) cmd.selector = options.selector.trim();
+		if (options.retryOf?.trim()) cmd.retryOf = options.retryOf.trim();
+	}
+	if (options.target?.trim()) cmd = { ...cmd, target: options.target.trim() };
+	if (options.threads) cmd = { ...cmd, threads: options.threads };
+	if (options.failFast) cmd = { ...cmd, failFast: true };
+	return cmd;
+}
