@@ -1,5 +1,5 @@
 import { ParameterLoggingError } from '../../src/anonymise/logSafety';
-import { PolicyError } from '../../src/anonymise/policyLoader';
+import { PolicyError, PolicyNameError } from '../../src/anonymise/policyLoader';
 import { PiiCheckFailedError } from '../../src/anonymise/runner';
 import { SaltMismatchError } from '../../src/anonymise/saltVersions';
 import { PolicyCoverageError } from '../../src/anonymise/sqlBuilder';
@@ -34,9 +34,10 @@ const rule = <E extends Error>(cls: ErrorClass<E>, hint: (err: E) => string, kin
 const ANONYMISE: Rule[] = [
 	rule(PiiCheckFailedError, () => 'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.'),
 	rule(PolicyCoverageError, (e) => `Edit policies/${e.sourceDb}.policy.json (table ${e.table}) and bump its version; the previous intermediate table is unchanged.`),
+	rule(PolicyNameError, () => 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.'),
 	rule(PolicyError, () => 'Fix the named field in the policy file; nothing was run.'),
 	rule(SaltMismatchError, () => 'Open the DataAcuity Anonymisation Secrets credential and restore the salt value of that version.'),
-	rule(ParameterLoggingError, () => 'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login (docs/anonymise.md, "Server logs").'),
+	rule(ParameterLoggingError, () => 'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").'),
 	rule(VaultError, () => 'Check the vault fields of the DataAcuity Anonymisation Secrets credential.'),
 ];
 
