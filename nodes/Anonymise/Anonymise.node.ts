@@ -52,7 +52,9 @@ export class Anonymise implements INodeType {
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayName: 'Anonymisation Secrets (salts, vault key)', displayOptions: show(...NEEDS_SECRETS) },
-			{ name: ANALYTICS_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db', displayOptions: { show: { operation: ['forgetUsers'], forgetInAnalyticsDb: [true] } } },
+			// Shown for Forget Users and read only with Also Forget In Analytics DB (which then fails naming this slot when it is
+			// empty). A slot whose display rule reads that boolean parameter kept n8n 1.123's editor from rendering the node.
+			{ name: ANALYTICS_CREDENTIAL, required: false, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db (Also Forget In Analytics DB)', displayOptions: show('forgetUsers') },
 		],
 		properties: [
 			{

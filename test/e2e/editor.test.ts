@@ -137,7 +137,14 @@ test('every pack node is found in the node panel by name and opens with its para
 		for (const param of alwaysShownParameters(d)) {
 			// The panel renders its inputs after it opens; on a loaded machine that takes seconds. A missing input still
 			// fails here, after the wait.
-			await page.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`).first().waitFor({ timeout: 30_000 });
+			await page
+				.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`)
+				.first()
+				.waitFor({ timeout: 30_000 })
+				.catch(async (err: Error) => {
+					await shot(`${short}-2-FAILED-parameter-${param}`);
+					throw err;
+				});
 		}
 		// Every credential slot the node always needs is offered (slots tied to an operation may add more).
 		const credentialSlots = await page.locator('[data-test-id="ndv"] [data-test-id="node-credentials-select"]').count();
