@@ -5,8 +5,7 @@ import pg from 'pg';
 import { loadPolicies } from '../anonymise/policyLoader';
 import { formatResidueReport, scanResidue } from '../anonymise/residueScan';
 import { anonymisationSecretsSchema } from '../anonymise/secrets.schema';
-import { objectStoreSchema } from '../config/connection.schema';
-import { ObjectStore } from '../transport/objectStore';
+import { objectStoreFromEnv } from './objectStoreEnv';
 import { runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
@@ -46,23 +45,6 @@ function secretsFrom(file: string | undefined) {
 	return parsed.data;
 }
 
-function storeFromEnv(): ObjectStore | null {
-	const env = process.env;
-	if (!env.DWH_S3_BUCKET) return null;
-	const missing = ['DWH_S3_ACCESS_KEY_ID', 'DWH_S3_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
-	if (missing.length) throw new UsageError(`DWH_S3_BUCKET is set, so the object store is searched: set ${missing.join(', ')} too.`);
-	return new ObjectStore(
-		objectStoreSchema.parse({
-			endpoint: env.DWH_S3_ENDPOINT ?? '',
-			region: env.DWH_S3_REGION || undefined,
-			bucket: env.DWH_S3_BUCKET,
-			prefix: env.DWH_S3_PREFIX || undefined,
-			accessKeyId: env.DWH_S3_ACCESS_KEY_ID,
-			secretAccessKey: env.DWH_S3_SECRET_ACCESS_KEY,
-		}),
-	);
-}
-
 function optionalPool(url: string | undefined, name: string): { pool: pg.Pool; redact: (t: string) => string } | null {
 	if (!url) return null;
 	const t = warehouseTarget(url, name);
@@ -98,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
 	const policies = [...loadPolicies(values.policies).values()];
 	const dbs = policies.map((p) => p.policy.source_db).sort();
 	if (!dbs.includes(values['source-db'].trim())) throw new UsageError(`--source-db ${values['source-db']} has no anonymisation policy; use one of: ${dbs.join(', ')}.`);
-	const store = storeFromEnv();
+	const store = objectStoreFromEnv();
 	const target = warehouseTarget(values.url, 'dwh-residue-scan');
 	const analytics = optionalPool(values['analytics-url'] ?? process.env.DWH_ANALYTICS_URL, 'dwh-residue-scan');
 	const vault = optionalPool(values['vault-url'] ?? process.env.DWH_VAULT_URL, 'dwh-residue-scan');

@@ -99,12 +99,30 @@ export type SourceTable = z.output<typeof sourceTableSchema>;
 /** Design doc §8.1: raw is kept 90 days; after that only the anonymised layers remain. */
 export const DEFAULT_RAW_RETENTION_DAYS = 90;
 
+/**
+ * Design doc §6.8: the last trace of a forgotten person goes within 30 days. Forget Users does not rewrite archived
+ * CSVs, so the object store may keep a CSV (exports/ and processed/) no longer than that.
+ */
+export const ERASURE_SLA_DAYS = 30;
+
 export const sourceRegistrySchema = z
 	.object({
 		version: z.string().min(1, 'version is required (bump it on every change)'),
 		/** Retention per layer. Only raw expires; staging follows raw, intermediate and marts keep their history. */
 		retention: z
-			.object({ raw_days: z.number().int().min(1).max(36500).default(DEFAULT_RAW_RETENTION_DAYS) })
+			.object({
+				raw_days: z.number().int().min(1).max(36500).default(DEFAULT_RAW_RETENTION_DAYS),
+				/** Days a CSV stays under exports/ and processed/ (lifecycle rules, or the archive sweep where a server has none). */
+				archive_days: z
+					.number()
+					.int()
+					.min(1)
+					.max(
+						ERASURE_SLA_DAYS,
+						`retention.archive_days must be at most ${ERASURE_SLA_DAYS}: the archived CSVs carry the people Forget Users removes, and it does not rewrite them, so they must expire within the ${ERASURE_SLA_DAYS}-day erasure SLA`,
+					)
+					.default(ERASURE_SLA_DAYS),
+			})
 			.strict()
 			.default({}),
 		tables: z.array(sourceTableSchema).min(1),

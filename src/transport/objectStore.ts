@@ -37,6 +37,12 @@ export class CsvPathError extends Error {
 	}
 }
 
+export interface StoredObject {
+	key: string;
+	size: number;
+	lastModified: Date;
+}
+
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.csv$/;
 
 export class ObjectStore {
@@ -181,16 +187,25 @@ export class ObjectStore {
 	}
 
 	async list(prefix: string): Promise<string[]> {
-		const keys: string[] = [];
+		return (await this.listObjects(prefix)).map((o) => o.key);
+	}
+
+	/** Every object under `prefix` with its size and last-modified time (what lifecycle expiry goes by). */
+	async listObjects(prefix: string): Promise<StoredObject[]> {
+		const out: StoredObject[] = [];
 		let token: string | undefined;
 		do {
 			const res = await this.client.send(
 				new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }),
 			);
-			for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
+			for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
 			token = res.IsTruncated ? res.NextContinuationToken : undefined;
 		} while (token);
-		return keys;
+		return out;
+	}
+
+	async delete(key: string): Promise<void> {
+		await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
 	}
 
 	/** Credential test: the bucket exists and the prefix can be listed with these keys. */

@@ -43,7 +43,7 @@ const published = async () => (await w.wh.query(`SELECT * FROM ${OUT} ORDER BY c
 
 test('the shipped registry declares 90 days for every append table and nothing for state or snapshot tables', async () => {
 	const registry = loadRegistryFile();
-	expect(registry.retention).toEqual({ raw_days: 90 });
+	expect(registry.retention).toEqual({ raw_days: 90, archive_days: 30 });
 	for (const t of registry.tables) expect([t.source_table, t.raw_retention_days]).toEqual([t.source_table, t.load_strategy === 'append' ? 90 : null]);
 });
 
