@@ -18,15 +18,18 @@ import { inputRelation } from '../../src/anonymise/policy.schema';
 import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../src/privacy/kAnonymity';
 import { describeFindings, parseRelationName, scanRelationForPii } from '../../src/privacy/piiScan';
 import { createPool } from '../../src/transport/postgres';
+import { runRetention } from '../../src/control/applyRetention';
+import { loadRegistryFile } from '../../src/control/registryFile';
+import { ObjectStore } from '../../src/transport/objectStore';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { ANALYTICS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ANALYTICS_CREDENTIAL, OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { mapItems } from '../shared/items';
 import { toNodeError } from '../shared/nodeErrors';
-import { readPostgresConnection, readWarehouseConnection } from '../shared/pipelineContext';
+import { readObjectStoreConfig, readPostgresConnection, readWarehouseConnection } from '../shared/pipelineContext';
 import { explainAnonymiseError } from './errors';
 import { anonymisationSecretsTest, SECRETS_CREDENTIAL, SECRETS_TEST_METHOD, secretsFromCredential } from './secretsCredential';
 
-type Operation = 'anonymiseRelation' | 'anonymiseItems' | 'rotateSalt' | 'forgetUsers' | 'piiCheck' | 'kAnonymityReport';
+type Operation = 'anonymiseRelation' | 'anonymiseItems' | 'rotateSalt' | 'forgetUsers' | 'piiCheck' | 'kAnonymityReport' | 'applyRetention';
 const NEEDS_SECRETS: Operation[] = ['anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers'];
 
 const list = (s: unknown) =>
@@ -55,6 +58,7 @@ export class Anonymise implements INodeType {
 			// Shown for Forget Users and read only with Also Forget In Analytics DB (which then fails naming this slot when it is
 			// empty). A slot whose display rule reads that boolean parameter kept n8n 1.123's editor from rendering the node.
 			{ name: ANALYTICS_CREDENTIAL, required: false, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db (Also Forget In Analytics DB)', displayOptions: show('forgetUsers') },
+			{ name: OBJECT_STORE_CREDENTIAL, required: false, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (the CSV archive)', displayOptions: show('applyRetention') },
 		],
 		properties: [
 			{
@@ -65,6 +69,12 @@ export class Anonymise implements INodeType {
 				options: [
 					{ name: 'Anonymise Items', value: 'anonymiseItems', action: 'Anonymise the input items', description: 'Small flows: apply a policy table to the input items' },
 					{ name: 'Anonymise Relation', value: 'anonymiseRelation', action: 'Anonymise a bronze table into intermediate', description: 'Set-based in the warehouse: build, PII-check, then swap in intermediate.*' },
+					{
+						name: 'Apply Retention',
+						value: 'applyRetention',
+						action: 'Expire raw rows and archived csvs past their retention',
+						description: 'Raw rows past the registry retention (once anonymised) and CSVs under exports/ and processed/ past archive_days, per table under its lock, audited in retention_runs',
+					},
 					{ name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit' },
 					{ name: 'K-Anonymity Report', value: 'kAnonymityReport', action: 'Report or enforce k anonymity', description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups' },
 					{ name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' },
@@ -159,6 +169,22 @@ export class Anonymise implements INodeType {
 				displayOptions: show('forgetUsers'),
 			},
 			{
+				displayName: 'Sweep the CSV Archive',
+				name: 'sweepArchive',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to also delete CSVs under exports/ and processed/ older than the registry\'s retention.archive_days (needs the Object Store credential). Keep it on where the server has no lifecycle rules (s3rver); where it has them it is a backstop.',
+				displayOptions: show('applyRetention'),
+			},
+			{
+				displayName: 'Registry File',
+				name: 'registryFile',
+				type: 'string',
+				default: '',
+				description: 'Source registry on the n8n host whose retention.archive_days applies; empty uses the one shipped in this package',
+				displayOptions: show('applyRetention'),
+			},
+			{
 				displayName: 'Relation',
 				name: 'relation',
 				type: 'string',
@@ -242,6 +268,39 @@ export class Anonymise implements INodeType {
 			if (mine) return new NodeOperationError(fns.getNode(), mine.message, { description: mine.description, itemIndex });
 			return toNodeError(fns.getNode(), err, scope, itemIndex);
 		};
+
+		if (operation === 'applyRetention') {
+			const pool = createPool(warehouse, { role: 'anonymise' });
+			try {
+				return [
+					await mapItems(fns, scope, async (i) => {
+						try {
+							const archiveDays = loadRegistryFile(String(fns.getNodeParameter('registryFile', i, '')).trim() || undefined).retention.archive_days;
+							let store: ObjectStore | null = null;
+							if (fns.getNodeParameter('sweepArchive', i, true)) {
+								try {
+									store = new ObjectStore(await readObjectStoreConfig(fns));
+								} catch (err) {
+									throw new NodeOperationError(fns.getNode(), 'Sweep the CSV Archive is on but the Object Store credential is missing or invalid', {
+										description: `Select a DataAcuity Object Store credential in "Object Store (the CSV archive)", or turn Sweep the CSV Archive off. ${(err as Error).message}`,
+										itemIndex: i,
+									});
+								}
+							}
+							try {
+								return (await runRetention(pool, store, { archiveDays, executionId: fns.getExecutionId() })) as unknown as IDataObject[];
+							} finally {
+								store?.client.destroy();
+							}
+						} catch (err) {
+							throw err instanceof NodeOperationError ? err : fail(err, i);
+						}
+					}),
+				];
+			} finally {
+				await pool.end().catch(() => undefined);
+			}
+		}
 
 		if (!NEEDS_SECRETS.includes(operation)) {
 			const pool = createPool(warehouse, { role: 'anonymise' });

@@ -51,3 +51,17 @@ test('the error workflow opens a P2 ticket by e-mail and Slack', () => {
 	expect(targets.map((n) => n.type).sort()).toEqual(['n8n-nodes-base.emailSend', 'n8n-nodes-base.slack']);
 	expect(String(targets.find((n) => n.type === 'n8n-nodes-base.emailSend')!.parameters.subject)).toMatch(/^=\[P2\] /);
 });
+
+test('the retention workflow runs raw expiry and the archive sweep daily, with the warehouse and object store credentials', () => {
+	const w = wfs.get('dwh-retention-daily.json')!;
+	const apply = w.nodes.find((n) => n.name === 'Apply retention')!;
+	expect([apply.type, apply.parameters]).toEqual(['n8n-nodes-dataacuity.anonymise', { operation: 'applyRetention', sweepArchive: true }]);
+	expect(Object.entries(apply.credentials!).map(([k, v]) => [k, v.name])).toEqual([
+		['dataAcuityPostgres', 'DataAcuity Warehouse'],
+		['dataAcuityObjectStore', 'DataAcuity Object Store'],
+	]);
+	const trigger = w.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger')!;
+	expect(trigger.parameters.rule).toEqual({ interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 2, triggerAtMinute: 30 }] });
+	expect(downstream(w, trigger.name)).toEqual(['Apply retention']);
+	expect(w.settings.timezone).toBe('Africa/Johannesburg');
+});

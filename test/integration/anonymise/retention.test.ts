@@ -1,3 +1,5 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
 import { parsePolicyText } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, type AnonymiseDeps } from '../../../src/anonymise/runner';
 import { loadRegistryFile, syncRegistry } from '../../../src/control/registrySync';
@@ -5,6 +7,9 @@ import { expireRawRows } from '../../../src/control/expireRaw';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
 import { stageLogin, type Login } from '../../harness/loginRole';
 import { registerTable } from '../../harness/registerTable';
+import { ObjectStore } from '../../../src/transport/objectStore';
+import { freshBucket } from '../../harness/testEnv';
+import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
@@ -129,5 +134,65 @@ test('the shipped registry syncs its retention into dwh_control', async () => {
 		]);
 	} finally {
 		await fresh.close();
+	}
+});
+
+test('the Anonymise node\'s Apply Retention (the dwh-retention-daily workflow) expires raw rows and sweeps the archive as the compliance login, one item per table and layer', async () => {
+	// Five more rows loaded 120 days ago by a published run, and a CSV written just now.
+	await w.wh.query(`INSERT INTO raw.${TABLE} (id, user_id, poi_id, lat, lng, accuracy_m, device_id, note, created_at, _dwh_run_id, _dwh_loaded_at)
+		SELECT 3000 + g, g, 1, -26.2, 28.04, 5, 'dev' || g, NULL, '2026-07-01T10:00:00Z', 1, now() - interval '120 days' FROM generate_series(1, 5) g`);
+	const store = await freshBucket('anon-retention-node');
+	const fresh = `${store.prefix}/processed/${TABLE}/20261205_0900_SAST_9.csv`;
+	const s3 = new ObjectStore(store);
+	await s3.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: fresh, Body: 'id\n1\n' }));
+	const credentials = { dataAcuityPostgres: postgresCredential(etl.connection), dataAcuityObjectStore: objectStoreCredential(store) };
+	const [items] = await executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: true }, credentials, executionId: '8001' });
+	expect(items.map((i) => [i.json.layer, i.json.table, i.json.status, i.json.rowsRemoved, i.json.objectsRemoved, i.json.objectsKept, i.json.retentionDays])).toEqual([
+		['raw', TABLE, 'completed', 5, 0, 0, 90],
+		['processed', TABLE, 'completed', 0, 0, 1, 30],
+	]);
+	expect(await s3.list('')).toEqual([fresh]);
+	expect(await count(`raw.${TABLE} WHERE id > 3000`)).toBe(0);
+	const { rows } = await w.wh.query(`SELECT layer, rows_removed::int AS r, objects_removed::int AS o FROM dwh_control.retention_runs WHERE n8n_execution_id = '8001' ORDER BY retention_run_id`);
+	expect(rows).toEqual([{ layer: 'raw', r: 5, o: 0 }, { layer: 'processed', r: 0, o: 0 }]);
+
+	// Sweep on but no object store: the node says which slot to fill, before removing anything.
+	const before = await count('dwh_control.retention_runs');
+	await expect(executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: true }, credentials: { dataAcuityPostgres: postgresCredential(etl.connection) } })).rejects.toThrow(
+		'Sweep the CSV Archive is on but the Object Store credential is missing or invalid',
+	);
+	expect(await count('dwh_control.retention_runs')).toBe(before);
+	const [rawOnly] = await executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: false }, credentials: { dataAcuityPostgres: postgresCredential(etl.connection) } });
+	expect(rawOnly.map((i) => i.json.layer)).toEqual(['raw']);
+	s3.client.destroy();
+});
+
+test('v_pipeline_alerts raises a failed retention run and an overdue raw retention, with counts and names only', async () => {
+	const alerts = async () =>
+		(await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'retention' ORDER BY alert, subject`)).rows;
+	expect(await alerts()).toEqual([]);
+	await w.wh.query(`INSERT INTO dwh_control.retention_runs (table_name, layer, retention_days, cutoff, status, message, started_at, finished_at)
+		VALUES ('${TABLE}', 'processed', 30, now() - interval '30 days', 'failed', 'Object store at http://127.0.0.1:1 failed: ECONNREFUSED', now(), now())`);
+	// A second append table, loaded 100 days ago, that no retention run has reached for two days.
+	await registerTable(w.wh, 'tagme_db', { source_table: 'poi_visits', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 hour', raw_retention_days: 90 });
+	await w.wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode, run_started_at, run_finished_at)
+		VALUES ('tagme_db__poi_visits', 'loaded', 'incremental', now() - interval '100 days', now() - interval '100 days')`);
+	expect(await alerts()).toEqual([
+		{ severity: 'P2', alert: 'retention_failed', subject: `processed:${TABLE}`, detail: 'Object store at http://127.0.0.1:1 failed: ECONNREFUSED' },
+		{ severity: 'P2', alert: 'retention_overdue', subject: 'raw:tagme_db__poi_visits', detail: 'retention 90 days; last finished raw retention run never' },
+	]);
+	// The next successful sweep of that folder clears the failure; a raw run of the table clears the overdue one.
+	await w.wh.query(`INSERT INTO dwh_control.retention_runs (table_name, layer, retention_days, cutoff, status, started_at, finished_at)
+		VALUES ('${TABLE}', 'processed', 30, now() - interval '30 days', 'completed', now() + interval '1 second', now() + interval '1 second'),
+		       ('tagme_db__poi_visits', 'raw', 90, now() - interval '90 days', 'skipped', now(), now())`);
+	expect(await alerts()).toEqual([]);
+	// dwh_readonly (dashboards, the alerts workflow) reads it
+	const c = await w.wh.connect();
+	try {
+		await c.query('BEGIN; SET LOCAL ROLE dwh_readonly');
+		expect((await c.query(`SELECT count(*)::int AS n FROM dwh_control.v_retention_alerts`)).rows[0].n).toBe(0);
+	} finally {
+		await c.query('ROLLBACK');
+		c.release();
 	}
 });
