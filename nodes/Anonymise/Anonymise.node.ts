@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import {
 	NodeOperationError,
 	type ICredentialDataDecryptedObject,
@@ -10,9 +11,12 @@ import {
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../src/anonymise/forget';
 import { ItemsPiiBlockedError } from '../../src/anonymise/itemGate';
 import { anonymiseItemsWithRunLog } from '../../src/anonymise/itemRun';
-import { defaultPoliciesDir, loadPolicies, loadPolicyFor } from '../../src/anonymise/policyLoader';
+import { defaultPoliciesDir, loadPolicies, loadPolicyFor, type LoadedPolicy } from '../../src/anonymise/policyLoader';
 import { rotateSalt } from '../../src/anonymise/rotateSalt';
-import { anonymiseRelation, anonymiseTablesAtomically, policyTable, relationColumns, todayUtc } from '../../src/anonymise/runner';
+import { recordResidueCheck } from '../../src/anonymise/residueChecks';
+import { formatResidueReport, scanResidue, type ResidueSubject } from '../../src/anonymise/residueScan';
+import { openVerificationToken } from '../../src/anonymise/verificationToken';
+import { anonymiseRelation, anonymiseTablesAtomically, policyTable, relationColumns, todayUtc, type AnonymiseDeps } from '../../src/anonymise/runner';
 import { openAnonymiseSession, type AnonymiseSession } from '../../src/anonymise/session';
 import { inputRelation } from '../../src/anonymise/policy.schema';
 import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../src/privacy/kAnonymity';
@@ -29,8 +33,8 @@ import { readObjectStoreConfig, readPostgresConnection, readWarehouseConnection 
 import { explainAnonymiseError } from './errors';
 import { anonymisationSecretsTest, SECRETS_CREDENTIAL, SECRETS_TEST_METHOD, secretsFromCredential } from './secretsCredential';
 
-type Operation = 'anonymiseRelation' | 'anonymiseItems' | 'rotateSalt' | 'forgetUsers' | 'piiCheck' | 'kAnonymityReport' | 'applyRetention';
-const NEEDS_SECRETS: Operation[] = ['anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers'];
+type Operation = 'anonymiseRelation' | 'anonymiseItems' | 'rotateSalt' | 'forgetUsers' | 'piiCheck' | 'kAnonymityReport' | 'applyRetention' | 'verifyResidue';
+const NEEDS_SECRETS: Operation[] = ['anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers', 'verifyResidue'];
 
 const list = (s: unknown) =>
 	String(s ?? '')
@@ -57,8 +61,8 @@ export class Anonymise implements INodeType {
 			{ name: SECRETS_CREDENTIAL, required: true, testedBy: SECRETS_TEST_METHOD, displayName: 'Anonymisation Secrets (salts, vault key)', displayOptions: show(...NEEDS_SECRETS) },
 			// Shown for Forget Users and read only with Also Forget In Analytics DB (which then fails naming this slot when it is
 			// empty). A slot whose display rule reads that boolean parameter kept n8n 1.123's editor from rendering the node.
-			{ name: ANALYTICS_CREDENTIAL, required: false, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db (Also Forget In Analytics DB)', displayOptions: show('forgetUsers') },
-			{ name: OBJECT_STORE_CREDENTIAL, required: false, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (the CSV archive)', displayOptions: show('applyRetention') },
+			{ name: ANALYTICS_CREDENTIAL, required: false, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db (Also Forget In Analytics DB, Search Analytics DB)', displayOptions: show('forgetUsers', 'verifyResidue') },
+			{ name: OBJECT_STORE_CREDENTIAL, required: false, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (the CSV archive)', displayOptions: show('applyRetention', 'verifyResidue') },
 		],
 		properties: [
 			{
@@ -79,6 +83,12 @@ export class Anonymise implements INodeType {
 					{ name: 'K-Anonymity Report', value: 'kAnonymityReport', action: 'Report or enforce k anonymity', description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups' },
 					{ name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' },
 					{ name: 'Rotate Salt', value: 'rotateSalt', action: 'Rotate a salt and re key', description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction' },
+					{
+						name: 'Verify Residue',
+						value: 'verifyResidue',
+						action: 'Verify nothing of a forgotten user is left',
+						description: 'Search the warehouse, analytics_db, the vault and the CSV archive for a forgotten person; places and counts, never values; recorded for v_residue_alerts',
+					},
 				],
 				default: 'anonymiseRelation',
 			},
@@ -169,6 +179,68 @@ export class Anonymise implements INodeType {
 				displayOptions: show('forgetUsers'),
 			},
 			{
+				displayName: 'Users',
+				name: 'residueUsers',
+				type: 'options',
+				options: [
+					{ name: 'From Forget Users Output', value: 'token', description: 'The verificationToken of each Forget Users item (the user ID sealed under the credential\'s key)' },
+					{ name: 'Given User ID', value: 'ids', description: 'One user ID per item, with its e-mail and phone if known' },
+				],
+				default: 'token',
+				displayOptions: show('verifyResidue'),
+			},
+			{
+				displayName: 'Verification Token',
+				name: 'verificationToken',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '={{ $json.verificationToken }}',
+				description: 'Items without one (nobody was forgotten, or a retried partial request) are skipped',
+				displayOptions: { show: { operation: ['verifyResidue'], residueUsers: ['token'] } },
+			},
+			{
+				displayName: 'User ID',
+				name: 'residueUserId',
+				type: 'string',
+				default: '={{ $json.user_id }}',
+				required: true,
+				displayOptions: { show: { operation: ['verifyResidue'], residueUsers: ['ids'] } },
+			},
+			{ displayName: 'E-Mail', name: 'residueEmail', type: 'string', placeholder: 'name@email.com', default: '', description: 'Also search for this address (free text and CSVs quote it)', displayOptions: { show: { operation: ['verifyResidue'], residueUsers: ['ids'] } } },
+			{ displayName: 'Phone', name: 'residuePhone', type: 'string', default: '', description: 'Also search for this number (as given, and 0… / 27… for a +27 number)', displayOptions: { show: { operation: ['verifyResidue'], residueUsers: ['ids'] } } },
+			{
+				displayName: 'Source Database of the IDs',
+				name: 'residueSourceDb',
+				type: 'string',
+				default: 'auth_db',
+				description: 'A source database whose policy declares a subject column (the user IDs are its IDs)',
+				displayOptions: show('verifyResidue'),
+			},
+			{
+				displayName: 'Search Analytics DB',
+				name: 'searchAnalyticsDb',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to search every analytics_db table too (needs the analytics_db credential)',
+				displayOptions: show('verifyResidue'),
+			},
+			{
+				displayName: 'Search the CSV Archive',
+				name: 'searchArchive',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to search every CSV under exports/ and processed/ too (needs the Object Store credential)',
+				displayOptions: show('verifyResidue'),
+			},
+			{
+				displayName: 'Fail on Residue',
+				name: 'failOnResidue',
+				type: 'boolean',
+				default: false,
+				description: 'Whether residue fails the node. Off: CSVs the archive retention removes before the deadline are expected right after forgetting, and v_residue_alerts raises what outlives the SLA.',
+				displayOptions: show('verifyResidue'),
+			},
+			{
 				displayName: 'Sweep the CSV Archive',
 				name: 'sweepArchive',
 				type: 'boolean',
@@ -182,7 +254,7 @@ export class Anonymise implements INodeType {
 				type: 'string',
 				default: '',
 				description: 'Source registry on the n8n host whose retention.archive_days applies; empty uses the one shipped in this package',
-				displayOptions: show('applyRetention'),
+				displayOptions: show('applyRetention', 'verifyResidue'),
 			},
 			{
 				displayName: 'Relation',
@@ -245,7 +317,7 @@ export class Anonymise implements INodeType {
 				type: 'collection',
 				placeholder: 'Add option',
 				default: {},
-				displayOptions: show('anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers'),
+				displayOptions: show('anonymiseRelation', 'anonymiseItems', 'rotateSalt', 'forgetUsers', 'verifyResidue'),
 				options: [
 					{ displayName: 'Policies Folder', name: 'policiesDir', type: 'string', default: '', description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package' },
 					{ displayName: 'As-of Date', name: 'asOf', type: 'string', default: '', placeholder: '2026-11-25', description: 'Date age bands are computed at; empty is today (UTC)' },
@@ -412,6 +484,8 @@ export class Anonymise implements INodeType {
 									await analytics?.end().catch(() => undefined);
 								}
 							}
+							case 'verifyResidue':
+								return await verifyResidueItem(fns, i, deps, session.vaultPool, [...loadPolicies(policiesDir(i)).values()]);
 							default:
 								throw new NodeOperationError(fns.getNode(), `Unknown operation ${String(operation)}`, { itemIndex: i });
 						}
@@ -423,5 +497,61 @@ export class Anonymise implements INodeType {
 		} finally {
 			await session.close();
 		}
+	}
+}
+
+/** Verify Residue for one item: a thin adapter over scanResidue + recordResidueCheck. */
+async function verifyResidueItem(fns: IExecuteFunctions, i: number, deps: AnonymiseDeps, vault: pg.Pool | null, policies: LoadedPolicy[]): Promise<IDataObject[]> {
+	let subject: ResidueSubject;
+	const sourceDb = String(fns.getNodeParameter('residueSourceDb', i, 'auth_db')).trim();
+	if (fns.getNodeParameter('residueUsers', i, 'token') === 'token') {
+		const token = String(fns.getNodeParameter('verificationToken', i, '') ?? '').trim();
+		if (!token) return [];
+		subject = { userId: openVerificationToken(deps.secrets.hmacKey, token), sourceDb };
+	} else {
+		subject = {
+			userId: String(fns.getNodeParameter('residueUserId', i)).trim(),
+			sourceDb,
+			email: String(fns.getNodeParameter('residueEmail', i, '')).trim() || null,
+			phone: String(fns.getNodeParameter('residuePhone', i, '')).trim() || null,
+		};
+	}
+	const slot = async <T>(enabled: boolean, label: string, open: () => Promise<T>): Promise<T | null> => {
+		if (!enabled) return null;
+		try {
+			return await open();
+		} catch (err) {
+			throw new NodeOperationError(fns.getNode(), `${label} is on but its credential is missing or invalid`, {
+				description: `Select the credential in the node, or turn ${label} off. ${(err as Error).message}`,
+				itemIndex: i,
+			});
+		}
+	};
+	const analytics = await slot(Boolean(fns.getNodeParameter('searchAnalyticsDb', i, true)), 'Search Analytics DB', async () =>
+		createPool(await readPostgresConnection(fns, ANALYTICS_CREDENTIAL), { role: 'anonymise' }),
+	);
+	const store = await slot(Boolean(fns.getNodeParameter('searchArchive', i, true)), 'Search the CSV Archive', async () => new ObjectStore(await readObjectStoreConfig(fns)));
+	try {
+		const archiveDays = loadRegistryFile(String(fns.getNodeParameter('registryFile', i, '')).trim() || undefined).retention.archive_days;
+		const report = await scanResidue({ warehouse: deps.warehouse, analytics, vault, store, secrets: deps.secrets, policies, archiveDays }, subject);
+		const checkId = await recordResidueCheck(deps.warehouse, report, fns.getExecutionId());
+		if (report.residue.length && fns.getNodeParameter('failOnResidue', i, false)) {
+			throw new NodeOperationError(fns.getNode(), `Residue left in ${report.residue.length} place(s)`, { description: formatResidueReport(report).join('\n'), itemIndex: i });
+		}
+		return [
+			{
+				subjectHmac: report.subjectHmac,
+				checkId,
+				clean: report.residue.length === 0,
+				residuePlaces: report.residue.length,
+				holdPlaces: report.holds.length,
+				residue: report.residue as unknown as IDataObject[],
+				holds: report.holds as unknown as IDataObject[],
+				searched: report.searched as unknown as IDataObject,
+			},
+		];
+	} finally {
+		await analytics?.end().catch(() => undefined);
+		store?.client.destroy();
 	}
 }

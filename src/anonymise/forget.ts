@@ -8,6 +8,7 @@ import type { LoadedPolicy } from './policyLoader';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { INTERMEDIATE_SCHEMA, lockOutputs, relationColumns, type AnonymiseDeps } from './runner';
 import { resolveActiveSalts } from './saltVersions';
+import { sealVerificationToken } from './verificationToken';
 import { eraseFromCopies, relationsCarrying, subjectHashColumns, subjectHashes, type SubjectHashColumns } from './subjectCopies';
 
 const q = pg.escapeIdentifier;
@@ -60,6 +61,8 @@ export interface ForgetOutcome {
 	rowsRemoved: number;
 	/** Set on the outcome of an earlier 'partial' request that this run retried (completePartialForgets). */
 	completedPartial?: boolean;
+	/** The user id sealed for Verify Residue (verificationToken.ts); absent on retried 'partial' requests (no id is known). */
+	verificationToken?: string;
 }
 
 interface Target {
@@ -270,7 +273,14 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 			`UPDATE dwh_control.rtbf_requests SET status = $2, error_message = $3, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE request_id = $1`,
 			[requestId, status, error],
 		);
-		outcomes.push({ requestId, subjectHmac: subject, status, actions, rowsRemoved: actions.reduce((n, a) => n + a.rows, 0) });
+		outcomes.push({
+			requestId,
+			subjectHmac: subject,
+			status,
+			actions,
+			rowsRemoved: actions.reduce((n, a) => n + a.rows, 0),
+			verificationToken: sealVerificationToken(deps.secrets.hmacKey, r.userId),
+		});
 	}
 	return outcomes;
 }

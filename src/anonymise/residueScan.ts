@@ -44,6 +44,8 @@ export interface ResidueDeps {
 	store?: ObjectStore | null;
 	secrets: Pick<AnonymisationSecrets, 'salts' | 'hmacKey'>;
 	policies: LoadedPolicy[];
+	/** The registry's retention.archive_days: a CSV finding then says when the archive retention removes it. */
+	archiveDays?: number | null;
 }
 
 export type ResidueMatch = 'id' | 'hash' | 'subject_hmac' | 'email' | 'phone' | 'token';
@@ -57,6 +59,8 @@ export interface ResidueFinding {
 	matched: ResidueMatch[];
 	kind: 'residue' | 'hold';
 	note?: string;
+	/** A CSV: when the archive retention removes it (written + archive_days); absent where nothing removes it by itself. */
+	expiresAt?: string;
 }
 
 export interface ResidueReport {
@@ -64,13 +68,13 @@ export interface ResidueReport {
 	residue: ResidueFinding[];
 	holds: ResidueFinding[];
 	/** What was searched, so a clean report says how much it covered. */
-	searched: { relations: number; objects: number; objectStore: boolean; vault: boolean; analytics: boolean };
+	searched: { relations: number; objects: number; objectStore: boolean; vault: boolean; analytics: boolean; unreadable: string[] };
 }
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
 const TEXT_TYPES = ['text', 'character varying', 'character'];
-/** The audit keeps the subject HMAC on purpose (design §6.8): it proves the request was honoured. */
-const AUDIT_HMAC = new Set(['dwh_control.rtbf_requests.subject_hmac', 'dwh_control.rtbf_subjects.subject_hmac']);
+/** The audit keeps the subject HMAC on purpose (design §6.8): it proves the request was honoured (and was verified). */
+const AUDIT_HMAC = new Set(['dwh_control.rtbf_requests.subject_hmac', 'dwh_control.rtbf_subjects.subject_hmac', 'dwh_control.residue_checks.subject_hmac']);
 
 /** Phone spellings a source may hold: as given, and the national 0… form of a +27 number. */
 export function phoneVariants(phone: string): string[] {
@@ -109,25 +113,33 @@ interface Column {
 	rel: string;
 	column: string;
 	text: boolean;
+	/** The login may read it; a relation it may not is reported as not searched, never skipped silently. */
+	readable: boolean;
 }
 
 async function columnsOf(db: pg.ClientBase): Promise<Column[]> {
-	const { rows } = await db.query<{ schema: string; rel: string; column: string; type: string }>(
-		`SELECT n.nspname AS schema, c.relname AS rel, a.attname AS column, format_type(a.atttypid, NULL) AS type
+	const { rows } = await db.query<{ schema: string; rel: string; column: string; type: string; readable: boolean }>(
+		`SELECT n.nspname AS schema, c.relname AS rel, a.attname AS column, format_type(a.atttypid, NULL) AS type,
+		        has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') AS readable
 		   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		  WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped
 		    AND n.nspname <> ALL($1::text[]) AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
 		  ORDER BY 1, 2, a.attnum`,
 		[SYSTEM_SCHEMAS],
 	);
-	return rows.map((r) => ({ schema: r.schema, rel: r.rel, column: r.column, text: TEXT_TYPES.includes(r.type) }));
+	return rows.map((r) => ({ schema: r.schema, rel: r.rel, column: r.column, text: TEXT_TYPES.includes(r.type), readable: r.readable }));
 }
 
 /**
  * One scan per relation: a count per (column, kind of value). Values are bound parameters ($1 id, $2 hashes,
  * $3 hmac, $4 e-mail, $5 phones), and parameter logging is off, so the server log never sees them.
  */
-async function scanDatabase(db: pg.Pool, place: 'warehouse' | 'analytics_db', n: Needles, idColumns: Map<string, string>): Promise<{ findings: ResidueFinding[]; relations: number }> {
+async function scanDatabase(
+	db: pg.Pool,
+	place: 'warehouse' | 'analytics_db',
+	n: Needles,
+	idColumns: Map<string, string>,
+): Promise<{ findings: ResidueFinding[]; relations: number; unreadable: string[] }> {
 	const client = await db.connect();
 	try {
 		await client.query('BEGIN READ ONLY');
@@ -138,7 +150,12 @@ async function scanDatabase(db: pg.Pool, place: 'warehouse' | 'analytics_db', n:
 			byRel.set(key, [...(byRel.get(key) ?? []), c]);
 		}
 		const findings: ResidueFinding[] = [];
+		const unreadable: string[] = [];
 		for (const [rel, cols] of byRel) {
+			if (!cols[0].readable) {
+				unreadable.push(place === 'warehouse' ? rel : `analytics_db.${rel}`);
+				continue;
+			}
 			const probes: { column: string; match: ResidueMatch; sql: string }[] = [];
 			const idCol = place === 'warehouse' ? idColumns.get(rel) : undefined;
 			for (const c of cols) {
@@ -170,7 +187,7 @@ async function scanDatabase(db: pg.Pool, place: 'warehouse' | 'analytics_db', n:
 			for (const [column, f] of perColumn) findings.push({ place, location: `${rel}.${column}`, count: f.count, matched: f.matched, kind: 'residue' });
 		}
 		await client.query('COMMIT');
-		return { findings, relations: byRel.size };
+		return { findings, relations: byRel.size - unreadable.length, unreadable };
 	} finally {
 		await client.query('ROLLBACK').catch(() => undefined);
 		client.release();
@@ -245,7 +262,7 @@ async function scanObject(store: ObjectStore, key: string, idColumn: string | un
 	return findings;
 }
 
-async function scanObjects(store: ObjectStore, n: Needles, policies: LoadedPolicy[]): Promise<{ findings: ResidueFinding[]; objects: number }> {
+async function scanObjects(store: ObjectStore, n: Needles, policies: LoadedPolicy[], archiveDays: number | null): Promise<{ findings: ResidueFinding[]; objects: number }> {
 	const subjectOf = new Map<string, string>();
 	for (const { policy } of policies) for (const t of policy.tables) if (subjectColumn(t)) subjectOf.set(`${policy.source_db}__${t.table}`, subjectColumn(t)!);
 	const base = store.cfg.prefix ? `${store.cfg.prefix}/` : '';
@@ -253,10 +270,12 @@ async function scanObjects(store: ObjectStore, n: Needles, policies: LoadedPolic
 	let objects = 0;
 	for (const area of ['exports/', 'processed/']) {
 		const root = `${base}${area}`;
-		for (const key of await store.list(root)) {
+		for (const { key, lastModified } of await store.listObjects(root)) {
 			if (!key.endsWith('.csv')) continue;
 			objects++;
-			findings.push(...(await scanObject(store, key, subjectOf.get(tableOfKey(key, root) ?? ''), n)));
+			const found = await scanObject(store, key, subjectOf.get(tableOfKey(key, root) ?? ''), n);
+			const expiresAt = archiveDays ? new Date(lastModified.getTime() + archiveDays * 86_400_000).toISOString() : undefined;
+			findings.push(...found.map((f) => (expiresAt ? { ...f, expiresAt } : f)));
 		}
 	}
 	return { findings, objects };
@@ -294,15 +313,17 @@ export async function scanResidue(deps: ResidueDeps, subject: ResidueSubject): P
 	const wh = await scanDatabase(deps.warehouse, 'warehouse', n, idColumns);
 	const residue = [...wh.findings];
 	let relations = wh.relations;
+	const unreadable = [...wh.unreadable];
 	if (deps.analytics) {
 		const an = await scanDatabase(deps.analytics, 'analytics_db', n, idColumns);
 		residue.push(...an.findings);
 		relations += an.relations;
+		unreadable.push(...an.unreadable);
 	}
 	if (deps.vault) residue.push(...(await scanVault(deps.vault, n, deps.secrets.hmacKey, subject.email?.trim() || null, phone)));
 	let objects = 0;
 	if (deps.store) {
-		const o = await scanObjects(deps.store, n, deps.policies);
+		const o = await scanObjects(deps.store, n, deps.policies, deps.archiveDays ?? null);
 		residue.push(...o.findings);
 		objects = o.objects;
 	}
@@ -310,20 +331,21 @@ export async function scanResidue(deps: ResidueDeps, subject: ResidueSubject): P
 		subjectHmac: n.hmac,
 		residue,
 		holds: await holdsOf(deps.warehouse, n.hmac),
-		searched: { relations, objects, objectStore: Boolean(deps.store), vault: Boolean(deps.vault), analytics: Boolean(deps.analytics) },
+		searched: { relations, objects, objectStore: Boolean(deps.store), vault: Boolean(deps.vault), analytics: Boolean(deps.analytics), unreadable },
 	};
 }
 
 /** One line per place, values never included: safe for logs and run output. */
 export function formatResidueReport(r: ResidueReport): string[] {
 	const lines = [
-		...r.residue.map((f) => `RESIDUE ${f.place} ${f.location}: ${f.count} (${f.matched.join(', ')})`),
+		...r.residue.map((f) => `RESIDUE ${f.place} ${f.location}: ${f.count} (${f.matched.join(', ')})${f.expiresAt ? ` — expires ${f.expiresAt} (archive retention)` : ''}`),
 		...r.holds.map((f) => `HOLD    ${f.place} ${f.location}: ${f.count} kept unlinked${f.note ? ` — ${f.note}` : ''}`),
 	];
 	const s = r.searched;
 	lines.push(
 		`${r.residue.length ? `${r.residue.length} place(s) with residue` : 'no residue'}, ${r.holds.length} legal hold(s); searched ${s.relations} relation(s)${s.analytics ? ' incl. analytics_db' : ''}, ` +
-			`${s.objectStore ? `${s.objects} CSV object(s)` : 'no object store (not configured)'}, vault ${s.vault ? 'searched' : 'not configured'}`,
+			`${s.objectStore ? `${s.objects} CSV object(s)` : 'no object store (not configured)'}, vault ${s.vault ? 'searched' : 'not configured'}` +
+			(s.unreadable.length ? `; NOT searched (this login may not read them): ${s.unreadable.join(', ')}` : ''),
 	);
 	return lines;
 }

@@ -65,3 +65,15 @@ test('the retention workflow runs raw expiry and the archive sweep daily, with t
 	expect(downstream(w, trigger.name)).toEqual(['Apply retention']);
 	expect(w.settings.timezone).toBe('Africa/Johannesburg');
 });
+
+test('the nightly RTBF sweep verifies each person it forgot, after the marts are rebuilt and mirrored, and never fails on residue', () => {
+	const w = wfs.get('dwh-rtbf-sweep-nightly.json')!;
+	// executionOrder v1 runs the top branch (rebuild, mirror) to its end before the lower one (verify).
+	expect(w.settings.executionOrder).toBe('v1');
+	expect(downstream(w, 'Forget flagged users')).toEqual(['Rebuild user marts', 'Verify residue']);
+	const position = (name: string) => (w.nodes.find((n) => n.name === name) as unknown as { position: [number, number] }).position;
+	expect(position('Verify residue')[1]).toBeGreaterThan(position('Rebuild user marts')[1]);
+	const verify = w.nodes.find((n) => n.name === 'Verify residue')!;
+	expect(verify.parameters).toMatchObject({ operation: 'verifyResidue', residueUsers: 'token', verificationToken: '={{ $json.verificationToken }}', failOnResidue: false });
+	expect(Object.values(verify.credentials!).map((c) => c.name).sort()).toEqual(['DataAcuity Analytics DB', 'DataAcuity Anonymisation Secrets', 'DataAcuity Object Store', 'DataAcuity Warehouse']);
+});

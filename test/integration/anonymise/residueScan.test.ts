@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
 import { forgetUsers } from '../../../src/anonymise/forget';
 import { hashValue } from '../../../src/anonymise/hashing';
 import { scanResidue, type ResidueDeps, type ResidueFinding } from '../../../src/anonymise/residueScan';
 import { anonymiseRelation } from '../../../src/anonymise/runner';
 import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
+import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
 import { createAnonWorld, loadRaw, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
@@ -140,3 +142,77 @@ test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 
 	expect(noSecrets.code).toBe(2);
 	expect(noSecrets.stderr).toContain('No salts: pass --secrets-file <json> or set DWH_ANONYMISATION_SECRETS');
 }, 120_000);
+
+describe('the Anonymise node\'s Verify Residue, as the compliance login', () => {
+	const node = new Anonymise();
+	const credentials = (hmacKey = w.secrets.hmacKey) => ({
+		dataAcuityPostgres: postgresCredential(w.loginConn),
+		dataAcuityObjectStore: objectStoreCredential(store.cfg),
+		dataAcuityAnonymisationSecrets: {
+			salts: JSON.stringify(w.secrets.salts),
+			hmacKey,
+			vaultEncryptionKey: w.secrets.vaultEncryptionKey ?? '',
+			vaultHost: w.vaultConn.host,
+			vaultPort: w.vaultConn.port,
+			vaultDatabase: w.vaultConn.database,
+			vaultUser: w.vaultConn.user,
+			vaultPassword: w.vaultConn.password,
+			vaultSslMode: 'disable',
+		},
+	});
+	const verify = (parameters: Record<string, unknown>, input?: { json: Record<string, unknown> }[], executionId = '9100') =>
+		executeNode({ nodeType: node, parameters: { operation: 'verifyResidue', searchAnalyticsDb: false, ...parameters }, credentials: credentials(), input: input as never, executionId });
+	const alerts = async () => (await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'residue'`)).rows;
+
+	test('Forget Users hands each person to Verify Residue as a sealed token: clean, recorded, the user id nowhere in the items', async () => {
+		const [forgotten] = await executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '9' }, credentials: credentials(), executionId: '9001' });
+		expect(forgotten.map((i) => i.json.status)).toEqual(['completed']);
+		const token = String(forgotten[0].json.verificationToken);
+		expect(token).toMatch(/^v1\./);
+		// The empty item a night with nobody flagged outputs is skipped.
+		const [items] = await verify({}, [...forgotten.map((i) => ({ json: i.json as Record<string, unknown> })), { json: {} }]);
+		expect(items).toHaveLength(1);
+		expect(items[0].json).toMatchObject({ subjectHmac: forgotten[0].json.subjectHmac, clean: true, residuePlaces: 0, holdPlaces: 2 });
+		const searched = items[0].json.searched as { objects: number; vault: boolean; unreadable: string[] };
+		expect(searched).toMatchObject({ objects: 2, vault: true });
+		// The compliance login reads every data schema; other stages' run logs are listed as not searched, never skipped silently.
+		expect(searched.unreadable.filter((r) => !r.startsWith('dwh_control.'))).toEqual([]);
+		expect(searched.unreadable).toContain('dwh_control.dbt_runs');
+		expect(JSON.stringify([forgotten, items])).not.toContain(hashValue(w.secrets.salts.users['1'], 9));
+		const { rows } = await w.wh.query(`SELECT residue_places, holds, residue, n8n_execution_id, request_id IS NOT NULL AS has_request FROM dwh_control.residue_checks`);
+		expect(rows).toEqual([{ residue_places: 0, holds: 2, residue: [], n8n_execution_id: '9100', has_request: true }]);
+		expect(await alerts()).toEqual([]);
+	});
+
+	test('a token sealed under another HMAC key is refused, naming the fix', async () => {
+		const [forgotten] = await executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '10' }, credentials: credentials(), executionId: '9002' });
+		await expect(
+			executeNode({ nodeType: node, parameters: { operation: 'verifyResidue', searchAnalyticsDb: false }, credentials: credentials('another-hmac-key-0123456789abcdef0123456789'), input: [{ json: forgotten[0].json }] as never }),
+		).rejects.toThrow('verificationToken cannot be opened with this credential');
+	});
+
+	test('CSV residue the archive retention removes before the deadline is expected; past the deadline it is a P1 alert with counts only', async () => {
+		const email = String(users[FORGOTTEN - 1].email);
+		const [items] = await verify({ residueUsers: 'ids', residueUserId: String(FORGOTTEN), residueEmail: email }, [{ json: {} }], '9101');
+		expect(items[0].json).toMatchObject({ clean: false, residuePlaces: 1 });
+		const [finding] = items[0].json.residue as { location: string; expiresAt: string }[];
+		expect(finding.location).toBe(`${CSV_KEY}:4`);
+		expect(new Date(finding.expiresAt).getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+		expect(await alerts()).toEqual([]);
+
+		// The same check for a request made 10 days before the CSV was written: it outlives the deadline.
+		await w.wh.query(`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '10 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`);
+		const [left] = await alerts();
+		expect(left).toMatchObject({ severity: 'P2', alert: 'residue_left', subject: expect.stringMatching(/^request \d+$/) });
+		expect(left.detail).toMatch(/^1 place\(s\), 1 row\(s\)\/record\(s\): object_store 1; SLA deadline \d{4}-\d{2}-\d{2}$/);
+		await w.wh.query(`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '40 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`);
+		expect((await alerts()).map((a) => [a.severity, a.alert])).toEqual([['P1', 'residue_past_sla']]);
+		expect(JSON.stringify(await alerts())).not.toContain(CSV_KEY);
+
+		// A person never forgotten has no request: checking them raises nothing.
+		await verify({ residueUsers: 'ids', residueUserId: String(KEPT) }, [{ json: {} }], '9102');
+		expect((await alerts()).map((a) => a.alert)).toEqual(['residue_past_sla']);
+		// Fail on Residue turns residue into a node error listing places, not values.
+		await expect(verify({ residueUsers: 'ids', residueUserId: String(FORGOTTEN), failOnResidue: true }, [{ json: {} }])).rejects.toThrow('Residue left in 1 place(s)');
+	});
+});
