@@ -148,11 +148,14 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 			? ` AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(subject, '$1')})`
 			: '';
 		const subjectExpr = subject ? subjectHmacSql(subject, '$1') : 'NULL::text';
-		const since = sinceRunId !== undefined ? ' AND s._dwh_run_id > $2::bigint' : '';
+		// A table without a subject column (a merchant's settlements) binds no HMAC key: only what the SQL names.
+		const params: unknown[] = subject ? [ctx.deps.secrets.hmacKey] : [];
+		if (sinceRunId !== undefined) params.push(sinceRunId);
+		const since = sinceRunId !== undefined ? ` AND s._dwh_run_id > $${params.length}::bigint` : '';
 		await client.query(
 			`DECLARE _dwh_tok NO SCROLL CURSOR FOR
 			   SELECT DISTINCT (${col})::text AS v, ${subjectExpr} AS s FROM ${q(rel.schema)}.${q(rel.table)} s WHERE ${col} IS NOT NULL${forget}${since}`,
-			sinceRunId !== undefined ? [ctx.deps.secrets.hmacKey, sinceRunId] : [ctx.deps.secrets.hmacKey],
+			params,
 		);
 		for (;;) {
 			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 10000 FROM _dwh_tok');

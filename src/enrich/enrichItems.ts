@@ -41,6 +41,8 @@ function columnTypes(f: Families): Map<string, string> {
 function toJson(value: unknown, kind: OutputKind): unknown {
 	if (value === null || value === undefined) return null;
 	if (kind === 'number' || kind === 'integer') return Number(value);
+	// node-postgres parses a date as local midnight: its local parts are the calendar day.
+	if (kind === 'date' && value instanceof Date) return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
 	return value;
 }
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { RelationColumns } from './relation';
 
 /** How item mode turns the column's value back into JSON. */
-export type OutputKind = 'text' | 'integer' | 'number' | 'boolean' | 'textArray' | 'json';
+export type OutputKind = 'text' | 'date' | 'integer' | 'number' | 'boolean' | 'textArray' | 'json';
 
 export interface OutputColumn {
 	name: string;

@@ -4,6 +4,7 @@ import type { EnrichStage } from './stage';
 
 /**
  * §7.2 in SQL. The local time is the row's instant in its zone (row zone column, else the configured zone).
+ * local_date is that local calendar day: the day marts group by (revenue per day), so no mart re-derives it.
  *
  * is_payday_week: the local date is one of the last 7 days of its month or one of the first 5 days of a month
  * (SA salaries land around the 25th; spending stays high into the next month's first days). For January that is
@@ -19,6 +20,7 @@ export function temporalStage(cfg: TemporalFamily): EnrichStage {
 	return {
 		family: 'temporal',
 		columns: [
+			{ name: 'local_date', kind: 'date' },
 			{ name: 'day_of_week', kind: 'text' },
 			{ name: 'hour_of_day', kind: 'integer' },
 			{ name: 'is_weekend', kind: 'boolean' },
@@ -45,6 +47,7 @@ export function temporalStage(cfg: TemporalFamily): EnrichStage {
 				: literal(cfg.hemisphere);
 			return `
 SELECT i.*,
+       l.local_ts::date AS local_date,
        to_char(l.local_ts, 'Dy') AS day_of_week,
        extract(hour FROM l.local_ts)::integer AS hour_of_day,
        extract(isodow FROM l.local_ts) IN (6, 7) AS is_weekend,

@@ -10,7 +10,7 @@ import { pushTargetSchema, type PushTarget, type PushTargetInput } from './targe
  * them as percentages, and a long decimal looks like a GPS degree to the PII content check.
  */
 export interface ReadyTarget {
-	app: 'tagme' | 'bidbaas' | 'sdpkt' | 'shared';
+	app: 'tagme' | 'bidbaas' | 'sdpkt' | 'txtme' | 'takemehome' | 'whatwewant' | 'shared';
 	/** Marts relation → columns this feed needs. */
 	reads: Record<string, string[]>;
 	config: PushTarget;
@@ -25,6 +25,10 @@ const define = (app: ReadyTarget['app'], reads: ReadyTarget['reads'], config: Pu
 const CHECKINS = { 'marts.fct_tagme_checkins': ['user_hash', 'poi_id', 'category', 'city', 'checked_in_at'] };
 const BIDS = { 'marts.fct_bidbaas_bids': ['auction_id', 'user_hash', 'category', 'amount_zar', 'is_winning', 'bid_at'] };
 const PAYMENTS = { 'marts.fct_sdpkt_payments': ['sender_hash', 'receiver_hash', 'merchant_category', 'paid_at'] };
+const MESSAGES = { 'marts.fct_txtme_messages': ['user_hash', 'conversation_hash', 'language', 'sent_at', 'response_time_min'] };
+const TRAVEL = { 'marts.fct_takemehome_activity': ['kind', 'user_hash', 'destination_city', 'event_at'] };
+const LISTS = { 'marts.fct_whatwewant_lists': ['user_hash', 'category', 'created_at', 'items_added_at', 'items_fulfilled_at'] };
+const FUNNEL = { 'marts.fct_cross_app_funnel': ['funnel_id', 'user_hash', 'step', 'entered_at', 'completed'] };
 
 export const READY_TARGETS: ReadyTarget[] = [
 	define('tagme', CHECKINS, {
@@ -70,11 +74,11 @@ export const READY_TARGETS: ReadyTarget[] = [
 	}),
 	define('bidbaas', BIDS, {
 		name: 'bidbaas.user_summary',
-		description: "Per-user bids, wins and spend for BidBaas' 'your bids this week' surface",
+		description: "Per-user bids, wins and spend for BidBaas' 'your bids this week' surface (bids_7d)",
 		source: {
 			kind: 'query',
 			sql: `WITH b AS (
-    SELECT user_hash, category, amount_zar, is_winning
+    SELECT user_hash, category, amount_zar, is_winning, bid_at
       FROM marts.fct_bidbaas_bids
      WHERE bid_at >= now() - interval '30 days' AND user_hash IS NOT NULL
 ), mix AS (
@@ -86,7 +90,8 @@ SELECT b.user_hash,
        count(*)::integer AS bids_30d,
        count(*) FILTER (WHERE b.is_winning)::integer AS wins_30d,
        coalesce(sum(b.amount_zar) FILTER (WHERE b.is_winning), 0)::numeric(18, 2) AS total_spend_zar_30d,
-       mix.category_mix
+       mix.category_mix,
+       count(*) FILTER (WHERE b.bid_at >= now() - interval '7 days')::integer AS bids_7d
   FROM b JOIN mix USING (user_hash)
  GROUP BY b.user_hash, mix.category_mix`,
 		},
@@ -136,29 +141,82 @@ SELECT user_hash, coalesce(s.sends, 0)::integer AS sends_30d, coalesce(r.receive
 		mode: 'mirror',
 		appRole: 'sdpkt_app',
 	}),
+	define('txtme', MESSAGES, {
+		name: 'txtme.user_summary',
+		description: 'Per-user conversations, messages, language and reply time for TxTMe! (metadata only, §6.5)',
+		source: {
+			kind: 'query',
+			sql: `SELECT user_hash,
+       count(DISTINCT conversation_hash)::integer AS convs_30d,
+       count(*)::integer AS messages_30d,
+       mode() WITHIN GROUP (ORDER BY language) AS top_lang,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_min))::numeric, 1) AS response_time_p50_min
+  FROM marts.fct_txtme_messages
+ WHERE sent_at >= now() - interval '30 days' AND user_hash IS NOT NULL
+ GROUP BY user_hash`,
+		},
+		target: { schema: 'txtme', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'txtme_app',
+	}),
+	define('takemehome', TRAVEL, {
+		name: 'takemehome.user_summary',
+		description: 'Per-user searches, clicks and most-searched destination for Takemehome',
+		source: {
+			kind: 'query',
+			sql: `SELECT user_hash,
+       count(*) FILTER (WHERE kind = 'search')::integer AS searches_30d,
+       count(*) FILTER (WHERE kind = 'click')::integer AS clicks_30d,
+       mode() WITHIN GROUP (ORDER BY destination_city) FILTER (WHERE kind = 'search') AS top_destination_city
+  FROM marts.fct_takemehome_activity
+ WHERE event_at >= now() - interval '30 days' AND user_hash IS NOT NULL
+ GROUP BY user_hash`,
+		},
+		target: { schema: 'takemehome', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'takemehome_app',
+	}),
+	define('whatwewant', LISTS, {
+		name: 'whatwewant.user_summary',
+		description: 'Per-user lists, items added and fulfilled, and favourite category for WhatWeWant',
+		source: {
+			kind: 'query',
+			sql: `WITH l AS (
+    SELECT user_hash, category, created_at,
+           (SELECT count(*) FROM unnest(items_added_at) t WHERE t >= now() - interval '30 days') AS added,
+           (SELECT count(*) FROM unnest(items_fulfilled_at) t WHERE t >= now() - interval '30 days') AS fulfilled
+      FROM marts.fct_whatwewant_lists WHERE user_hash IS NOT NULL
+)
+SELECT user_hash,
+       count(*) FILTER (WHERE created_at >= now() - interval '30 days')::integer AS lists_30d,
+       sum(added)::integer AS items_30d,
+       sum(fulfilled)::integer AS fulfilled_30d,
+       mode() WITHIN GROUP (ORDER BY category) AS top_category
+  FROM l
+ GROUP BY user_hash
+HAVING count(*) FILTER (WHERE created_at >= now() - interval '30 days') > 0 OR sum(added) > 0 OR sum(fulfilled) > 0`,
+		},
+		target: { schema: 'whatwewant', table: 'user_summary' },
+		key: ['user_hash'],
+		mode: 'mirror',
+		appRole: 'whatwewant_app',
+	}),
 	define(
 		'shared',
-		{
-			'marts.dim_user_360_anon': ['user_hash', 'lifecycle_stage', 'signed_up_at'],
-			'marts.fct_ledger_transactions_anon': ['user_hash', 'app_id', 'created_at'],
-		},
+		{ 'marts.dim_user_360_anon': ['user_hash', 'lifecycle_stage', 'signed_up_at', 'apps_used_30d'] },
 		{
 			name: 'shared.user_lifecycle',
 			description: 'Lifecycle stage (§7.4) and apps used in the last 30 days, per user, for every app',
 			source: {
 				kind: 'query',
-				sql: `SELECT u.user_hash,
-       u.lifecycle_stage AS stage,
-       ((now() AT TIME ZONE 'Africa/Johannesburg')::date - (u.signed_up_at AT TIME ZONE 'Africa/Johannesburg')::date)::integer AS days_since_signup,
-       coalesce(a.apps, '{}'::text[]) AS apps_30d_array
-  FROM marts.dim_user_360_anon u
-  LEFT JOIN (
-        SELECT user_hash, array_agg(DISTINCT app_id ORDER BY app_id) AS apps
-          FROM marts.fct_ledger_transactions_anon
-         WHERE created_at >= now() - interval '30 days' AND app_id IS NOT NULL
-         GROUP BY user_hash
-       ) a ON a.user_hash = u.user_hash
- WHERE u.user_hash IS NOT NULL`,
+				sql: `SELECT user_hash,
+       lifecycle_stage AS stage,
+       ((now() AT TIME ZONE 'Africa/Johannesburg')::date - (signed_up_at AT TIME ZONE 'Africa/Johannesburg')::date)::integer AS days_since_signup,
+       coalesce(apps_used_30d, '{}'::text[]) AS apps_30d_array
+  FROM marts.dim_user_360_anon
+ WHERE user_hash IS NOT NULL`,
 			},
 			target: { schema: 'shared', table: 'user_lifecycle' },
 			key: ['user_hash'],
@@ -166,6 +224,18 @@ SELECT user_hash, coalesce(s.sends, 0)::integer AS sends_30d, coalesce(r.receive
 			appRole: 'analytics_shared_reader',
 		},
 	),
+	define('shared', FUNNEL, {
+		name: 'shared.cross_app_funnel',
+		description: 'Per user, the furthest step of the cross-app funnel (TagMe check-in → BidBaas bid → SDPKT payment, §7.5)',
+		source: {
+			kind: 'query',
+			sql: `SELECT funnel_id, user_hash, step, entered_at, completed FROM marts.fct_cross_app_funnel WHERE user_hash IS NOT NULL`,
+		},
+		target: { schema: 'shared', table: 'cross_app_funnel' },
+		key: ['funnel_id', 'user_hash'],
+		mode: 'mirror',
+		appRole: 'analytics_shared_reader',
+	}),
 	define('shared', { 'marts.dim_fx_rates_daily': ['currency', 'rate_date', 'units_per_zar'] }, {
 		name: 'shared.fx_rates_daily',
 		description: 'Daily closing rates as <currency>/ZAR (rand per unit), for FX-aware app screens',

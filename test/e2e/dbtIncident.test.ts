@@ -200,15 +200,15 @@ test('headless: dbt build of everything downstream of a loaded table builds the 
 }, TIMEOUT);
 
 test('headless: a failing model fails the node with dbt\'s database message', async () => {
-	await p.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_gone`);
+	await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_gone`);
 	try {
 		const r = await runDbtHeadless('dbt failing model', { operation: 'runCommand', command: 'run', select: 'fct_ledger_transactions_anon' });
 		expect(r.ok).toBe(false);
 		expect(r.code).toBe(1);
 		const error = JSON.stringify(r.output?.data.resultData.error ?? r.output?.data.resultData.runData.DbtRun?.[0]?.error ?? r.stdout);
 		expect(error).toContain('dbt run failed: model.dataacuity.fct_ledger_transactions_anon: Database Error in model fct_ledger_transactions_anon');
-		expect(error).toMatch(/relation \\?"intermediate\.int_ledger_db__transactions\\?" does not exist/);
+		expect(error).toMatch(/relation \\?"intermediate\.enr_ledger_transactions\\?" does not exist/);
 	} finally {
-		await p.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_gone RENAME TO int_ledger_db__transactions`);
+		await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_gone RENAME TO enr_ledger_transactions`);
 	}
 }, TIMEOUT);

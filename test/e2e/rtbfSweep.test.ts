@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateCompliance } from '../../src/anonymise/complianceMigrate';
 import { subjectHmac } from '../../src/anonymise/hashing';
+import { enrichMartInputs } from '../../src/enrich/martInputs';
 import { HASH_SALT, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
 import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
@@ -51,6 +52,9 @@ beforeAll(async () => {
 		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey.replace('%s', 'user_id').replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
 		[SALT],
 	);
+	await p.wh.query(`UPDATE intermediate.int_auth_db__kyc_records i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace('%s', 'id')}`, [HASH_SALT, SALT]);
+	// Enrich again over the re-keyed rows, as the chain does after Anonymise: the marts read intermediate.enr_*.
+	await enrichMartInputs(p.wh);
 	// The token vault lives in the warehouse database here (its own database in production).
 	await migrateCompliance(p.wh);
 	// An earlier push left the person in a per-user target (tagme.user_summary is not re-pushed by the sweep).
@@ -125,7 +129,9 @@ test('a user flagged deleted is forgotten from raw and intermediate with an audi
 	expect(audit.rows).toEqual([{ status: 'completed', requested_at: new Date(DELETED_AT), completed: true, error_message: null, has_execution: true }]);
 	expect(await count(`dwh_control.rtbf_subjects WHERE subject_hmac = $1`, [subject])).toBe(1);
 	const sla = await p.wh.query(`SELECT sla_breached, rows_removed::int AS rows FROM dwh_control.rtbf_sla WHERE subject_hmac = $1`, [subject]);
-	expect(sla.rows).toEqual([{ sla_breached: false, rows: 3 + 2 * txOfUser }]);
+	// raw + intermediate user, the pushed summary, the held ledger rows in raw and intermediate; Enrich's copies:
+	// enr_ledger_transactions, enr_app_events (the transactions and the sign-up) and enr_users.
+	expect(sla.rows).toEqual([{ sla_breached: false, rows: 3 + 2 * txOfUser + txOfUser + (txOfUser + 1) + 1 }]);
 
 	// Then, and only once, the full-refresh rebuild of the marts: the person has left the user dimension.
 	const dbt = nodeItems(r.output!, 'Rebuild user marts');

@@ -13,7 +13,7 @@ select
     lower(trim(category::text))                  as category,
     nullif(trim({{ column_or(src, 'merchant_name', 'null') }}::text), '') as merchant_name,
     lower(trim({{ column_or(src, 'channel', "'unknown'") }}::text)) as channel,
-    {{ column_or(src, 'app_id', "'ledger'") }}::text as app_id,
+    {{ column_or(src, 'app_id', "'wallet'") }}::text as app_id,
     created_at::timestamptz                      as created_at,
     _dwh_run_id                                  as dwh_run_id,
     _dwh_loaded_at                               as dwh_loaded_at

@@ -6,13 +6,13 @@ import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { ingestFxRates } from '../../../src/enrich/fxIngest';
 import { loadHolidays } from '../../../src/enrich/holidays';
 import { loadPlaces } from '../../../src/enrich/loadPlaces';
+import { CROSS_APP_FUNNEL, enrichMartInputs } from '../../../src/enrich/martInputs';
 import { describeRelation } from '../../../src/enrich/relation';
 import { createPool } from '../../../src/transport/postgres';
 import type { DemoContext } from '../context';
 
 const CHECK_INS = 'intermediate.int_tagme_db__check_ins';
 const TRANSACTIONS = 'intermediate.int_ledger_db__transactions';
-const APP_EVENTS = 'intermediate.enr_app_events_src';
 
 /**
  * Step 30 — Enrich (design doc §7): reference data first (ZA holidays from date-holidays, daily FX rates from an
@@ -73,29 +73,11 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 				families: { temporal: { timestampColumn: 'created_at', latitudeColumn: 'lat_grid' }, geo: { latitudeColumn: 'lat_grid', longitudeColumn: 'lng_grid' } },
 			})));
 		} else if (present.has(CHECK_INS)) demo.log(`${CHECK_INS} lacks user_hash/created_at/lat_grid/lng_grid: skipped`);
-		if (await has(TRANSACTIONS, ['user_hash', 'created_at', 'amount_zar'])) {
-			results.push(summary(await enrichRelation(wh, {
-				source: TRANSACTIONS,
-				target: 'intermediate.enr_ledger_transactions',
-				families: { temporal: { timestampColumn: 'created_at' }, fx: { timestampColumn: 'created_at', amountColumn: 'amount_zar' } },
-			})));
-		} else if (present.has(TRANSACTIONS)) demo.log(`${TRANSACTIONS} lacks user_hash/created_at/amount_zar: skipped`);
-
-		// Cross-app context needs every app's events in one relation: check-ins and ledger payments, hashed users only.
-		const parts: string[] = [];
-		if (await has(CHECK_INS, ['user_hash', 'created_at'])) parts.push(`SELECT user_hash, created_at AS event_time, 'tagme' AS app, 'checkin' AS event, 0::numeric AS amount_zar FROM ${CHECK_INS}`);
-		if (await has(TRANSACTIONS, ['user_hash', 'created_at', 'amount_zar'])) parts.push(`SELECT user_hash, created_at, 'ledger', 'pay', amount_zar FROM ${TRANSACTIONS}`);
-		if (parts.length) {
-			await wh.query(`CREATE OR REPLACE VIEW ${APP_EVENTS} AS ${parts.join(' UNION ALL ')}`);
-			results.push(summary(await enrichRelation(wh, {
-				source: APP_EVENTS,
-				target: 'intermediate.enr_app_events',
-				families: {
-					sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', funnel: { steps: [{ app: 'tagme', event: 'checkin' }, { app: 'ledger', event: 'pay' }] } },
-					segments: { activityTimestampColumn: 'event_time', activityAppColumn: 'app', revenueColumn: 'amount_zar' },
-				},
-			})));
-		}
+		// What the marts read: FX and local day on every money movement, every app's events in one relation with
+		// cross-app sessions, the funnel and attribution, user segments with the KYC tier (src/enrich/martInputs.ts).
+		const inputs = await enrichMartInputs(wh);
+		results.push(...inputs.built.map(summary));
+		for (const [target, why] of Object.entries(inputs.skipped)) demo.log(`${target}: skipped (${why})`);
 		demo.table(results);
 
 		if (present.has(CHECK_INS) && (await has(CHECK_INS, ['lat_grid']))) {
@@ -103,10 +85,18 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 			demo.log('Check-ins by reverse-geocoded city:');
 			demo.table(rows);
 		}
-		if (parts.length) {
-			const { rows } = await wh.query(`SELECT lifecycle_stage, revenue_band_zar_30d, count(DISTINCT user_hash)::int AS users, count(DISTINCT cross_app_session_id)::int AS sessions, max(funnel_position) AS deepest_funnel_step FROM intermediate.enr_app_events GROUP BY 1, 2 ORDER BY 1, 2`);
-			demo.log('Users by lifecycle stage and 30-day revenue band (cross-app sessions, funnel tagme checkin → ledger pay):');
+		if (inputs.built.some((b) => b.target === 'intermediate.enr_users')) {
+			const { rows } = await wh.query(
+				`SELECT kyc_tier, lifecycle_stage, count(*)::int AS users, count(*) FILTER (WHERE revenue_band_zar_30d <> 'none')::int AS paying_30d
+				   FROM intermediate.enr_users GROUP BY 1, 2 ORDER BY 1, 2`,
+			);
+			demo.log('Users by KYC tier (auth_db.kyc_records) and lifecycle stage (activity across every app):');
 			demo.table(rows);
+			const { rows: funnel } = await wh.query(
+				`SELECT step, count(*)::int AS users FROM (SELECT user_hash, max(funnel_position) AS step FROM intermediate.enr_app_events GROUP BY 1) u GROUP BY 1 ORDER BY 1`,
+			);
+			demo.log(`Cross-app funnel ${CROSS_APP_FUNNEL.steps.map((st) => `${st.app} ${st.event}`).join(' → ')}: users by furthest step`);
+			demo.table(funnel);
 		}
 	} finally {
 		await new Promise<void>((resolve) => fx.server.close(() => resolve()));

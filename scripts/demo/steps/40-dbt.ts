@@ -47,14 +47,20 @@ export default async function dbtStep(demo: DemoContext): Promise<void> {
 		const { rows: marts } = await wh.query<{ relation: string; rows: string }>(
 			`SELECT n.nspname || '.' || c.relname AS relation, c.reltuples::bigint::text AS rows
 			   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			  WHERE n.nspname IN ('staging', 'marts') AND c.relkind IN ('r', 'v') AND (c.relname LIKE 'stg_%' OR c.relname IN ('fct_ledger_transactions_anon', 'dim_user_360_anon', 'agg_revenue_daily_app_country'))
+			  WHERE n.nspname IN ('staging', 'marts') AND c.relkind IN ('r', 'v') AND (c.relname LIKE 'stg_%' OR (n.nspname = 'marts' AND c.relname !~ '^dim_(fx_rates_daily|holidays|places|admin_divisions)$'))
 			  ORDER BY 1`,
 		);
-		demo.table(marts.map((m) => ({ relation: m.relation, kind: m.relation.startsWith('staging.') ? 'view' : 'table' })));
+		demo.table(marts.map((m) => ({ relation: m.relation, kind: m.relation.startsWith('staging.') ? 'view' : 'table', rows: m.rows })));
 		if (anonymised) {
-			const { rows } = await wh.query(`SELECT app_id, country, revenue_date::text, user_count, tx_count, revenue_zar::text, revenue_usd::text FROM marts.agg_revenue_daily_app_country ORDER BY revenue_date DESC LIMIT 5`);
-			demo.log('marts.agg_revenue_daily_app_country (groups under 5 users are suppressed):');
+			const { rows } = await wh.query(
+				`SELECT DISTINCT ON (app_id, country) app_id, country, revenue_date::text, user_count, tx_count, revenue_zar::text, revenue_usd::text
+				   FROM marts.agg_revenue_daily_app_country ORDER BY app_id, country, revenue_date DESC`,
+			);
+			demo.log('marts.agg_revenue_daily_app_country, latest day per (app, country) (groups under 5 users are suppressed):');
 			demo.table(rows);
+			const { rows: kyc } = await wh.query(`SELECT kyc_tier, lifecycle_stage, count(*)::int AS users FROM marts.dim_user_360_anon GROUP BY 1, 2 ORDER BY 1, 2`);
+			demo.log('marts.dim_user_360_anon by KYC tier and lifecycle stage:');
+			demo.table(kyc);
 		}
 
 		demo.section('dbt source freshness (bronze load times, §11.1)');

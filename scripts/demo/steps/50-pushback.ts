@@ -10,9 +10,8 @@ import type { DemoContext } from '../context';
 /**
  * Step 50 — push-back (design doc §9): every ready-made target is synced from the warehouse marts into
  * analytics_db, then the demo logs in AS the app (a LOGIN member of the app role) and reads what the app would.
- * Marts the earlier steps did not build (dbt builds the ledger, auth and TagMe marts; the BidBaas and SDPKT facts wait
- * for their Anonymise policies to be reviewed) get a small labelled stand-in with the contract columns, so every
- * target can be shown.
+ * dbt builds every mart the targets read (step 40); only when an earlier step did not run does a mart get a small
+ * labelled stand-in with the contract columns, so every target can still be shown.
  */
 export default async function pushback(demo: DemoContext): Promise<void> {
 	const wh = createPool(demo.warehouse, { role: 'demo-pushback' });
@@ -56,6 +55,15 @@ export default async function pushback(demo: DemoContext): Promise<void> {
 				);
 				demo.log(`tagme_app reading ${other}: ${denied}`);
 			}
+		});
+
+		demo.section("What the BidBaas API reads: 'your bids this week' (logged in as a member of bidbaas_app)");
+		await asApp(demo, 'bidbaas_app', async (app) => {
+			const { rows } = await app.query(
+				`SELECT user_hash, bids_7d, bids_30d, wins_30d, total_spend_zar_30d::text, category_mix FROM bidbaas.user_summary ORDER BY bids_7d DESC, user_hash LIMIT 3`,
+			);
+			demo.table(rows.map((r) => ({ ...r, user_hash: `${String(r.user_hash).slice(0, 12)}…`, category_mix: JSON.stringify(r.category_mix) })));
+			if (!rows.some((r) => Number(r.bids_7d) > 0)) throw new Error('bidbaas.user_summary has no bids this week: the BidBaas chain did not reach analytics_db');
 		});
 
 		demo.section('dwh_control.push_target_status (List Targets)');

@@ -15,6 +15,7 @@ CREATE TABLE users (
     gender           text,
     home_city        text,
     province         text,
+    country          char(2) NOT NULL DEFAULT 'ZA',
     marketing_opt_in boolean NOT NULL DEFAULT false,
     status           text NOT NULL DEFAULT 'active',
     created_at       timestamptz NOT NULL DEFAULT now(),

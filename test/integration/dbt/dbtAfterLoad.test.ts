@@ -30,8 +30,8 @@ beforeAll(async () => {
 		const ld = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! });
 		expect(ld.status).toBe('loaded');
 	}
-	await writeIntermediate(w.wh, txTable, usersTable);
 	await seedFx(w.wh);
+	await writeIntermediate(w.wh, txTable, usersTable);
 	// Bronze is raw.<source db>__<table>; this cluster's source database has a test name.
 	vars = { source_dbs: { ledger_db: w.source.database, auth_db: w.source.database } };
 });
@@ -112,26 +112,26 @@ const failure = async (runId: string) =>
 	(await w.wh.query(`SELECT status, error_message, recovered FROM dwh_control.v_dbt_recent_failures WHERE run_id = $1`, [runId])).rows[0];
 
 test('a failing model gives a failed run with dbt\'s database message, and its dependants are skipped', async () => {
-	await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions RENAME TO int_ledger_db__transactions_moved`);
+	await w.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_moved`);
 	try {
 		const out = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['fct_ledger_transactions_anon+'], vars });
 		expect(out.summary).toMatchObject({ status: 'failed', exitCode: 1 });
 		const fct = byName(out, 'fct_ledger_transactions_anon')!;
 		expect(fct.status).toBe('error');
-		expect(fct.message).toMatch(/relation "intermediate.int_ledger_db__transactions" does not exist/);
+		expect(fct.message).toMatch(/relation "intermediate.enr_ledger_transactions" does not exist/);
 		expect(out.summary.errorMessage).toBe(`model.dataacuity.fct_ledger_transactions_anon: ${fct.message}`);
-		expect(byName(out, 'dim_user_360_anon')?.status).toBe('skipped');
+		expect(byName(out, 'agg_revenue_daily_app_country')?.status).toBe('skipped');
 		expect(await failure(out.summary.runId)).toEqual({ status: 'failed', error_message: out.summary.errorMessage, recovered: false });
 
 		// retry reruns only what failed or was skipped, once the cause is fixed.
-		await w.wh.query(`ALTER TABLE intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
+		await w.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_moved RENAME TO enr_ledger_transactions`);
 		const retry = await runDbt(dbtConfig(dbtLogin), { command: 'retry', retryOf: out.summary.artifactsDir!, vars });
 		expect(retry.summary.status).toBe('success');
-		expect(retry.nodes.map((n) => n.name).sort()).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon']);
+		expect(retry.nodes.map((n) => n.name).sort()).toEqual(['agg_revenue_daily_app_country', 'fct_ledger_transactions_anon']);
 		// The successful retry of this very run recovers it in the failures view.
 		expect(await failure(out.summary.runId)).toMatchObject({ status: 'failed', recovered: true });
 	} finally {
-		await w.wh.query(`ALTER TABLE IF EXISTS intermediate.int_ledger_db__transactions_moved RENAME TO int_ledger_db__transactions`);
+		await w.wh.query(`ALTER TABLE IF EXISTS intermediate.enr_ledger_transactions_moved RENAME TO enr_ledger_transactions`);
 	}
 });
 

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
 import type { DbtCoreConfigInput } from '../../../src/dbt/coreConfig.schema';
+import { enrichMartInputs } from '../../../src/enrich/martInputs';
 
 /** The real dbt CLI from .venv (or DWH_DBT_BIN). Missing dbt fails the suite: it is a required component. */
 export function requireDbt(): string {
@@ -23,11 +24,13 @@ export const HASH_SALT = 'test-salt-users';
 
 /**
  * Stands in for the Anonymise node's output (issue 4): intermediate relations in the shape the marts read, built
- * from bronze with the §6.2 hash. `extraUsers` adds users in a small city (to exercise k-anonymity).
+ * from bronze with the §6.2 hash (users with an even id have a basic KYC record, every third a verified one); then
+ * the real Enrich writes the enriched relations the marts read (src/enrich/martInputs.ts). FX rates must be there
+ * first (seedFx).
  */
-export async function writeIntermediate(wh: pg.Pool | pg.PoolClient, rawTx: string, rawUsers: string): Promise<void> {
+export async function writeIntermediate(wh: pg.Pool, rawTx: string, rawUsers: string): Promise<void> {
 	await wh.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE SCHEMA IF NOT EXISTS intermediate`);
-	await wh.query(`DROP TABLE IF EXISTS intermediate.int_ledger_db__transactions, intermediate.int_auth_db__users`);
+	await wh.query(`DROP TABLE IF EXISTS intermediate.int_ledger_db__transactions, intermediate.int_auth_db__users, intermediate.int_auth_db__kyc_records CASCADE`);
 	await wh.query(
 		`CREATE TABLE intermediate.int_ledger_db__transactions AS
 		 SELECT id AS transaction_id, encode(digest($1 || ':' || user_id::text, 'sha256'), 'hex') AS user_hash,
@@ -39,10 +42,18 @@ export async function writeIntermediate(wh: pg.Pool | pg.PoolClient, rawTx: stri
 		`CREATE TABLE intermediate.int_auth_db__users AS
 		 SELECT encode(digest($1 || ':' || id::text, 'sha256'), 'hex') AS user_hash,
 		        CASE WHEN id % 2 = 0 THEN '25-34' ELSE '35-44' END AS age_band,
-		        home_city, province, 'ZA'::text AS country, 'basic'::text AS kyc_tier, created_at
+		        home_city, province, 'ZA'::text AS country, created_at
 		   FROM raw.${rawUsers}`,
 		[HASH_SALT],
 	);
+	await wh.query(
+		`CREATE TABLE intermediate.int_auth_db__kyc_records AS
+		 SELECT id, encode(digest($1 || ':' || id::text, 'sha256'), 'hex') AS user_hash, 'sa_id'::text AS document_type,
+		        CASE WHEN id % 3 = 0 THEN 'verified' ELSE 'basic' END AS kyc_tier, 'approved'::text AS status, created_at AS verified_at
+		   FROM raw.${rawUsers} WHERE id % 2 = 0 OR id % 3 = 0`,
+		[HASH_SALT],
+	);
+	await enrichMartInputs(wh);
 }
 
 export async function seedFx(wh: pg.Pool | pg.PoolClient): Promise<void> {
@@ -96,6 +107,6 @@ export async function seedWarehouseDirect(wh: pg.Pool, db: { ledger: string; aut
 		await wh.query(`GRANT SELECT ON raw.${bronze} TO dwh_transform`);
 	}
 	await wh.query(`DROP SCHEMA dbt_seed_tmp`);
-	await writeIntermediate(wh, targets.transactions, targets.users);
 	await seedFx(wh);
+	await writeIntermediate(wh, targets.transactions, targets.users);
 }

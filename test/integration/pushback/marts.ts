@@ -12,7 +12,7 @@ export async function createMartsFixtures(wh: pg.Pool): Promise<void> {
 		CREATE TABLE marts.fct_tagme_checkins (checkin_id bigserial PRIMARY KEY, user_hash text, poi_id bigint, category text, city text, checked_in_at timestamptz);
 		CREATE TABLE marts.fct_bidbaas_bids (bid_id bigserial PRIMARY KEY, auction_id bigint, user_hash text, category text, amount_zar numeric(18,2), is_winning boolean, bid_at timestamptz);
 		CREATE TABLE marts.fct_sdpkt_payments (payment_id bigserial PRIMARY KEY, sender_hash text, receiver_hash text, merchant_category text, amount_zar numeric(18,2), paid_at timestamptz);
-		CREATE TABLE marts.dim_user_360_anon (user_hash text PRIMARY KEY, age_band text, city text, lifecycle_stage text, signed_up_at timestamptz);
+		CREATE TABLE marts.dim_user_360_anon (user_hash text PRIMARY KEY, age_band text, city text, lifecycle_stage text, signed_up_at timestamptz, apps_used_30d text[]);
 		CREATE TABLE marts.fct_ledger_transactions_anon (transaction_id bigserial PRIMARY KEY, user_hash text, app_id text, amount_zar numeric(18,2), created_at timestamptz);
 		CREATE TABLE IF NOT EXISTS marts.dim_fx_rates_daily (currency text NOT NULL, rate_date date NOT NULL, units_per_zar numeric NOT NULL, source text NOT NULL, PRIMARY KEY (currency, rate_date));`);
 
@@ -46,7 +46,10 @@ export async function createMartsFixtures(wh: pg.Pool): Promise<void> {
 		await wh.query(`INSERT INTO marts.fct_sdpkt_payments (sender_hash, receiver_hash, merchant_category, amount_zar, paid_at) VALUES ($1, $2, $3, 10, now() - make_interval(days => $4))`, [H(s), H(r), cat, days]);
 	}
 
-	await wh.query(`INSERT INTO marts.dim_user_360_anon VALUES ($1, '25-34', 'Durban', 'active', now() - interval '100 days'), ($2, '18-24', 'other', 'new', now() - interval '3 days')`, [H('d1'), H('d2')]);
+	await wh.query(
+		`INSERT INTO marts.dim_user_360_anon VALUES ($1, '25-34', 'Durban', 'active', now() - interval '100 days', '{bidbaas,tagme}'), ($2, '18-24', 'other', 'new', now() - interval '3 days', '{}')`,
+		[H('d1'), H('d2')],
+	);
 	await wh.query(
 		`INSERT INTO marts.fct_ledger_transactions_anon (user_hash, app_id, amount_zar, created_at) VALUES
 		 ($1, 'tagme', 10, now() - interval '1 day'), ($1, 'bidbaas', 10, now() - interval '5 days'), ($1, 'tagme', 10, now() - interval '6 days'), ($1, 'ledger', 10, now() - interval '45 days')`,
