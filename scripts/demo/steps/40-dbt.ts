@@ -50,7 +50,7 @@ export default async function dbtStep(demo: DemoContext): Promise<void> {
 			  WHERE n.nspname IN ('staging', 'marts') AND c.relkind IN ('r', 'v') AND (c.relname LIKE 'stg_%' OR (n.nspname = 'marts' AND c.relname !~ '^dim_(fx_rates_daily|holidays|places|admin_divisions)$'))
 			  ORDER BY 1`,
 		);
-		demo.table(marts.map((m) => ({ relation: m.relation, kind: m.relation.startsWith('staging.') ? 'view' : 'table', rows: m.rows })));
+		demo.table(marts.map((m) => ({ relation: m.relation, kind: m.relation.startsWith('staging.') ? 'view' : 'table' })));
 		if (anonymised) {
 			const { rows } = await wh.query(
 				`SELECT DISTINCT ON (app_id, country) app_id, country, revenue_date::text, user_count, tx_count, revenue_zar::text, revenue_usd::text
