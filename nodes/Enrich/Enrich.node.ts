@@ -4,6 +4,7 @@ import { enrichRelation } from '../../src/enrich/enrichRelation';
 import { ingestFxRates } from '../../src/enrich/fxIngest';
 import { loadHolidays } from '../../src/enrich/holidays';
 import { loadPlaces } from '../../src/enrich/loadPlaces';
+import { enrichMartInputs } from '../../src/enrich/martInputs';
 import { createPool } from '../../src/transport/postgres';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { ENRICHMENT_APIS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
@@ -13,7 +14,7 @@ import { toNodeError } from '../shared/nodeErrors';
 import { readWarehouseConnection } from '../shared/pipelineContext';
 import { familiesFromParameters, type EnrichmentApiKeys, type FamilyParameters } from './familyParameters';
 
-type Operation = 'enrichRelation' | 'enrichItems' | 'ingestFxRates' | 'loadHolidays' | 'loadPlaces';
+type Operation = 'enrichRelation' | 'enrichItems' | 'enrichMartInputs' | 'ingestFxRates' | 'loadHolidays' | 'loadPlaces';
 
 const ENRICH_OPS = ['enrichRelation', 'enrichItems'];
 const forFamilies = (...families: string[]) => ({ show: { operation: ENRICH_OPS, families } });
@@ -110,6 +111,7 @@ export class Enrich implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
+					{ name: 'Build Mart Inputs', value: 'enrichMartInputs', action: 'Build the enriched relations the marts read', description: 'The intermediate.enr_* relations dbt\'s marts read (FX, local day, cross-app events, user segments), in order; after Anonymise, before dbt' },
 					{ name: 'Enrich Items', value: 'enrichItems', action: 'Enrich the input items', description: 'Small flows: the same families over the input items' },
 					{ name: 'Enrich Relation', value: 'enrichRelation', action: 'Enrich a warehouse relation', description: 'Set-based in the warehouse: writes a new relation with the families\' columns' },
 					{ name: 'Ingest FX Rates', value: 'ingestFxRates', action: 'Ingest daily FX rates', description: 'Daily ZAR/USD/EUR/GBP/BTC rates from an exchangerate.host-compatible API' },
@@ -118,6 +120,8 @@ export class Enrich implements INodeType {
 				],
 				default: 'enrichRelation',
 			},
+			{ displayName: 'Only', name: 'martInputsOnly', type: 'string', default: '', placeholder: 'intermediate.enr_ledger_transactions', description: 'Comma-separated mart inputs to rebuild (the cross-app events and users follow); empty builds all', displayOptions: { show: { operation: ['enrichMartInputs'] } } },
+			{ displayName: 'As Of', name: 'martInputsAsOf', type: 'string', default: '', placeholder: '2026-06-30T22:00:00Z', description: 'End of the segments\' 30-day window; empty: now', displayOptions: { show: { operation: ['enrichMartInputs'] } } },
 			{ displayName: 'Source Relation', name: 'source', type: 'string', default: '', required: true, placeholder: 'intermediate.ledger_transactions', displayOptions: { show: { operation: ['enrichRelation'] } } },
 			{ displayName: 'Target Relation', name: 'target', type: 'string', default: '', required: true, placeholder: 'intermediate.enr_ledger_transactions', description: 'Must be intermediate.enr_&lt;name&gt;; replaced atomically on every run', displayOptions: { show: { operation: ['enrichRelation'] } } },
 			...familyProperties,
@@ -184,6 +188,11 @@ export class Enrich implements INodeType {
 					switch (operation) {
 						case 'enrichRelation':
 							return { ...(await enrichRelation(pool, { source: fns.getNodeParameter('source', i) as string, target: fns.getNodeParameter('target', i) as string, families: families(i) }, (m) => fns.logger.info(m))) } as unknown as IDataObject;
+						case 'enrichMartInputs': {
+							const asOf = (fns.getNodeParameter('martInputsAsOf', i, '') as string).trim();
+							const r = await enrichMartInputs(pool, { only: list(fns.getNodeParameter('martInputsOnly', i, '') as string), asOf: asOf || undefined, log: (m) => fns.logger.info(m) });
+							return { built: r.built.map((b) => ({ target: b.target, rows: b.rows, families: b.families, durationMs: b.durationMs })), skipped: r.skipped } as unknown as IDataObject;
+						}
 						case 'ingestFxRates':
 							return {
 								...(await ingestFxRates(pool, {

@@ -111,11 +111,14 @@ const exists = async (db: pg.Pool, relation: string) => (await db.query<{ r: str
  * optional: without it kyc_tier is NULL rather than everyone 'no-kyc'.
  */
 export async function enrichMartInputs(db: pg.Pool, opts: { asOf?: string; only?: string[]; log?: (m: string) => void } = {}): Promise<MartInputsReport> {
+	const steps = martInputs(opts);
+	const unknown = (opts.only ?? []).filter((t) => !steps.some((s) => s.target === t));
+	if (unknown.length) throw new Error(`only: ${unknown.join(', ')} is not a mart input — one of: ${steps.map((s) => s.target).join(', ')}`);
 	const built: EnrichRelationReport[] = [];
 	const skipped: Record<string, string> = {};
-	for (const step of martInputs(opts)) {
+	for (const step of steps) {
 		const crossApp = step.target === 'intermediate.enr_app_events' || step.target === 'intermediate.enr_users';
-		if (opts.only && !opts.only.includes(step.target) && !(crossApp && built.length > 0)) continue;
+		if (opts.only?.length && !opts.only.includes(step.target) && !(crossApp && built.length > 0)) continue;
 		const absent: string[] = [];
 		for (const r of step.needs) if (!(await exists(db, r))) absent.push(r);
 		if (absent.length) {

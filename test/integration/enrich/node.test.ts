@@ -66,3 +66,24 @@ test('Enrich Relation never replaces a bronze table, the control schema or a mar
 	expect(Number((await wh.pool.query(`SELECT count(*) AS n FROM dwh_control.schema_migrations`)).rows[0].n)).toBe(migrations);
 	expect((await wh.pool.query(`SELECT to_regclass('intermediate.t')::text AS t`)).rows[0].t).toBe('intermediate.t');
 });
+
+test('Build Mart Inputs: the enriched relations of the apps whose anonymised tables exist, the others reported as skipped', async () => {
+	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate;
+		CREATE TABLE intermediate.int_auth_db__users AS SELECT 'u' || g AS user_hash, 'ZA'::text AS country, now() - interval '100 days' AS created_at FROM generate_series(1, 3) g;
+		CREATE TABLE intermediate.int_ledger_db__transactions AS
+		SELECT g::bigint AS transaction_id, 'u' || (g % 3 + 1) AS user_hash, 'debit'::text AS direction, 10.00::numeric(18,2) AS amount_zar, now() - make_interval(days => g) AS created_at
+		  FROM generate_series(1, 6) g`);
+	const [out] = await run({ operation: 'enrichMartInputs' });
+	expect(out[0].json.built).toEqual([
+		expect.objectContaining({ target: 'intermediate.enr_ledger_transactions', rows: 6, families: ['temporal', 'fx'] }),
+		expect.objectContaining({ target: 'intermediate.enr_app_events', rows: 9, families: ['temporal', 'sessions'] }),
+		expect.objectContaining({ target: 'intermediate.enr_users', rows: 3, families: ['segments'] }),
+	]);
+	expect(out[0].json.skipped).toEqual({
+		'intermediate.enr_bidbaas_bids': 'intermediate.int_bidbaas_db__bids does not exist yet',
+		'intermediate.enr_sdpkt_payments': 'intermediate.int_sdpkt_db__payments does not exist yet',
+	});
+	// Without auth_db.kyc_records the tier is unknown (NULL), not everyone 'no-kyc'.
+	expect((await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.enr_users WHERE kyc_tier IS NULL AND lifecycle_stage = 'engaged'`)).rows[0].n).toBe(3);
+	await expect(run({ operation: 'enrichMartInputs', martInputsOnly: 'intermediate.enr_tx' })).rejects.toThrow('only: intermediate.enr_tx is not a mart input — one of: intermediate.enr_ledger_transactions');
+});
