@@ -2,7 +2,8 @@ import { runDbt } from '../../../src/dbt/runDbt';
 import type { DbtRunOutcome } from '../../../src/dbt/runOutcome';
 import { enrichMartInputs } from '../../../src/enrich/martInputs';
 import { createPool } from '../../../src/transport/postgres';
-import { readyTarget } from '../../../src/pushback/readyTargets';
+import { listTargets } from '../../../src/pushback/listTargets';
+import { READY_TARGETS, readyTarget } from '../../../src/pushback/readyTargets';
 import { stageLogin, type Login } from '../../harness/loginRole';
 import { appLogin, createPushWorld, uniqueName, type PushWorld } from '../pushback/world';
 import { dbtConfig } from './dbtFixtures';
@@ -193,6 +194,18 @@ test('fct_bidbaas_bids / fct_bidbaas_auctions / fct_sdpkt_payments / fct_cross_a
 		{ user_hash: H('u2'), step: 3, completed: true, at_pay: true, at_checkin: false },
 		{ user_hash: H('u4'), step: 1, completed: false, at_pay: false, at_checkin: true },
 	]);
+});
+
+test('once dbt has built the marts, List Targets (what the hourly push workflow sends) has every §9.2 target ready', async () => {
+	const pool = createPool(w.warehouse, { role: 'list' });
+	try {
+		const listed = await listTargets(pool);
+		const ready = listed.filter((t) => t.app !== 'custom' && t.missingReads.length === 0).map((t) => t.name);
+		expect(ready.sort()).toEqual(READY_TARGETS.map((t) => t.config.name).sort());
+		expect(ready).toHaveLength(11);
+	} finally {
+		await pool.end();
+	}
 });
 
 test('every §9.2 target is pushed as the dwh_pushback login and reads as the app; BidBaas shows "your bids this week"', async () => {
