@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { selectionProblem } from '../../src/dbt/selection.schema';
+import { martInputs } from '../../src/enrich/martInputs';
 
 /** What every shipped workflow promises (issue 15): an error workflow, severity routing, no secrets in the JSON. */
 interface Wf {
@@ -76,4 +78,14 @@ test('the nightly RTBF sweep verifies each person it forgot, after the marts are
 	const verify = w.nodes.find((n) => n.name === 'Verify residue')!;
 	expect(verify.parameters).toMatchObject({ operation: 'verifyResidue', residueUsers: 'token', verificationToken: '={{ $json.verificationToken }}', failOnResidue: false });
 	expect(Object.values(verify.credentials!).map((c) => c.name).sort()).toEqual(['DataAcuity Analytics DB', 'DataAcuity Anonymisation Secrets', 'DataAcuity Object Store', 'DataAcuity Warehouse']);
+});
+
+test('the daily FX ingest re-enriches the mart inputs at the new rates before rebuilding what reads them', () => {
+	const w = wfs.get('dwh-fx-ingest-daily.json')!;
+	expect(downstream(w, 'Ingest FX rates')).toEqual(['Re-enrich at the new rates']);
+	expect(w.nodes.find((n) => n.name === 'Re-enrich at the new rates')!.parameters).toEqual({ operation: 'enrichMartInputs' });
+	expect(downstream(w, 'Re-enrich at the new rates')).toEqual(['Rebuild FX-normalised marts']);
+	const select = String(w.nodes.find((n) => n.name === 'Rebuild FX-normalised marts')!.parameters.select);
+	expect(selectionProblem(select)).toBeNull();
+	expect(select.split(' ').sort()).toEqual(martInputs().map((m) => `source:intermediate.${m.target.replace('intermediate.', '')}+`).sort());
 });
