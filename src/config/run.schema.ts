@@ -21,20 +21,6 @@ export const extractWindowSchema = z.object({
 });
 export type ExtractWindow = z.output<typeof extractWindowSchema>;
 
-/** What WatermarkExtract emits per table, and what BlobLoadBronze (and the load sub-workflow) takes. Never row data. */
-export const extractResultSchema = z.object({
-	table: sqlIdentifier('table'),
-	runId: z.coerce.number().int().positive().nullable(),
-	status: z.enum(runStatuses),
-	window: extractWindowSchema,
-	rows: z.number().int().min(0),
-	csvPath: z.string().nullable(),
-	bytes: z.number().int().min(0),
-	sha256: z.string().nullable(),
-	message: z.string().default(''),
-});
-export type ExtractResult = z.output<typeof extractResultSchema>;
-
 export const loadRequestSchema = z.object({
 	table: sqlIdentifier('table'),
 	runId: z.coerce.number({ invalid_type_error: 'runId must be the extract run id (a number)' }).int().positive(),
@@ -57,3 +43,21 @@ export const loadResultSchema = z.object({
 	message: z.string().default(''),
 });
 export type LoadResult = z.output<typeof loadResultSchema>;
+
+/** What WatermarkExtract emits per table, and what BlobLoadBronze (and the load sub-workflow) takes. Never row data. */
+export const extractResultSchema = z.object({
+	table: sqlIdentifier('table'),
+	runId: z.coerce.number().int().positive().nullable(),
+	status: z.enum(runStatuses),
+	window: extractWindowSchema,
+	rows: z.number().int().min(0),
+	csvPath: z.string().nullable(),
+	bytes: z.number().int().min(0),
+	sha256: z.string().nullable(),
+	message: z.string().default(''),
+	/** Set when the table was loaded while it was extracted (Watermark Extract's Load While Extracting). */
+	load: loadResultSchema.optional(),
+});
+export type ExtractResult = z.output<typeof extractResultSchema>;
+
+

@@ -5,6 +5,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 export class CsvDigest extends Transform {
 	bytes = 0;
 	private readonly hash = createHash('sha256');
+	private hexDigest: string | null = null;
 
 	override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
 		this.bytes += chunk.length;
@@ -12,7 +13,9 @@ export class CsvDigest extends Transform {
 		done(null, chunk);
 	}
 
+	/** The sha256 of everything that passed; call once the stream ended (later calls give the same value). */
 	hex(): string {
-		return this.hash.digest('hex');
+		this.hexDigest ??= this.hash.digest('hex');
+		return this.hexDigest;
 	}
 }

@@ -17,7 +17,7 @@ export interface CsvExportResult {
  * COPY error aborts the upload.
  */
 export async function exportCsv(client: pg.PoolClient, selectSql: string, store: ObjectStore, key: string): Promise<CsvExportResult> {
-	const copy = client.query(new CopyOutStream(`COPY (${selectSql}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`));
+	const copy = client.query(new CopyOutStream(copyOutSql(selectSql)));
 	const digest = new CsvDigest();
 	const copied = pipeline(copy, digest);
 	const uploaded = store.upload(key, digest);
@@ -30,8 +30,13 @@ export async function exportCsv(client: pg.PoolClient, selectSql: string, store:
 	return { rows: copy.rowCount, bytes: digest.bytes, sha256: digest.hex() };
 }
 
+/** The extract's COPY: CSV with a header line, UTF-8, whatever the server's encoding. */
+export function copyOutSql(selectSql: string): string {
+	return `COPY (${selectSql}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`;
+}
+
 /** The COPY side's error when it was only torn down because the upload failed first: the upload's error is the cause. */
-function isStreamTeardown(err: unknown): boolean {
+export function isStreamTeardown(err: unknown): boolean {
 	const code = (err as { code?: string } | null)?.code;
 	return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR';
 }

@@ -3,12 +3,12 @@ import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import type { ExtractResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { abandonRun, claimRun, failRun, inFlightRun, markUploaded, recordSkippedRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
+import { abandonRun, claimRun, failRun, inFlightRun, recordSkippedRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { keysInJson } from '../reconcile/keySql';
 import { tryLockTable, unlockTable } from '../control/tableLock';
 import type { PipelineContext } from '../pipeline/context';
 import { bronzeTableExists, ensureBronzeTable } from './bronzeSchema';
-import { exportCsv } from './csvExport';
+import { uploadForLoad, type CsvExporter } from './csvExporter';
 import { assertTimeZone, csvFileName } from './csvFileName';
 import { readSourceColumns, vetSourceColumns } from './sourceColumns';
 import { countRowsWithoutWatermark, resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
@@ -40,11 +40,12 @@ function result(table: string, run: RunRow | null, fields: Partial<ExtractResult
  * 'extracting' or 'loading' has no live worker. A run in 'uploaded' is waiting for its load; it only counts as
  * abandoned once it has waited longer than twice the cadence (and at least 15 minutes).
  */
-async function releaseAbandonedRun(lockClient: pg.PoolClient, t: RegisteredTable): Promise<RunRow | null> {
+async function releaseAbandonedRun(ctx: PipelineContext, lockClient: pg.PoolClient, t: RegisteredTable): Promise<RunRow | null> {
 	const run = await inFlightRun(lockClient, t.table_name);
 	if (!run) return null;
 	if (run.status === 'extracting' || run.status === 'loading') {
-		await abandonRun(lockClient, run.run_id, `abandoned: the execution that was ${run.status} this run stopped without finishing`);
+		const removed = run.status === 'extracting' ? await removeUncommittedCsv(ctx, run) : '';
+		await abandonRun(lockClient, run.run_id, `abandoned: the execution that was ${run.status} this run stopped without finishing${removed}`);
 		return null;
 	}
 	const { rows } = await lockClient.query<{ stale: boolean }>(
@@ -59,12 +60,33 @@ async function releaseAbandonedRun(lockClient: pg.PoolClient, t: RegisteredTable
 	return run;
 }
 
+/**
+ * A run that died while 'extracting' never committed a load, so a CSV it wrote to processed/ (the overlapped load
+ * writes there and records the key first) is not a loaded CSV: remove it, so processed/ keeps meaning "loaded".
+ * Its window is re-read by the next run.
+ */
+async function removeUncommittedCsv(ctx: PipelineContext, run: RunRow): Promise<string> {
+	if (!run.csv_path) return '';
+	const prefix = ctx.store.uri('');
+	const key = run.csv_path.startsWith(prefix) ? run.csv_path.slice(prefix.length) : null;
+	if (!key || !key.startsWith(ctx.store.processedKeyFor(ctx.store.exportKey(run.table_name, '')))) return '';
+	try {
+		if ((await ctx.store.size(key)) === null) return '';
+		await ctx.store.delete(key);
+		return `; its never-loaded CSV ${run.csv_path} was removed from processed/`;
+	} catch (err) {
+		return `; removing its never-loaded CSV ${run.csv_path} failed: ${safeErrorText(err)}`;
+	}
+}
+
 export interface ExtractOptions {
 	/**
 	 * Re-extract exactly these keys (text values in key_columns order) instead of the watermark window: a reconcile
 	 * repair. The run is logged with mode 'repair' and its load leaves the watermark alone (src/reconcile/repair.ts).
 	 */
 	keys?: string[][];
+	/** How the CSV is written: by default to exports/ for Blob Load Bronze; `loadWhileExtracting` loads it in the same go. */
+	exporter?: CsvExporter;
 }
 
 export async function extractTable(ctx: PipelineContext, tableName: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
@@ -85,7 +107,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 			const skipped = await recordSkippedRun(lockClient, t.table_name, t.mode, reason, ctx.executionId);
 			return result(t.table_name, skipped, { status: 'skipped', message: reason });
 		}
-		const waiting = await releaseAbandonedRun(lockClient, t);
+		const waiting = await releaseAbandonedRun(ctx, lockClient, t);
 		const runMode = opts.keys ? REPAIR_RUN_MODE : t.mode;
 		if (!waiting) run = await claimRun(lockClient, t.table_name, runMode, ctx.executionId);
 		if (!run) {
@@ -98,16 +120,23 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 		}
 
 		const claimed = run;
+		const exporter = opts.exporter ?? uploadForLoad;
+		const key = exporter.keyFor(ctx, t.table_name, csvFileName(new Date(claimed.run_started_at), ctx.exportTimezone, claimed.run_id));
 		try {
-			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, opts.keys);
-			return result(t.table_name, claimed, { status: 'uploaded', ...outcome });
+			if (exporter.recordKeyEarly) {
+				await lockClient.query(`UPDATE dwh_control.extract_runs SET csv_path = $2 WHERE run_id = $1 AND status = 'extracting'`, [claimed.run_id, ctx.store.uri(key)]);
+			}
+			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, key, exporter, opts.keys);
+			return result(t.table_name, claimed, outcome);
 		} catch (err) {
 			try {
 				await failRun(lockClient, claimed.run_id, err, ['extracting']);
 			} catch {
 				lockClientBroken = true; // warehouse unreachable: the run stays 'extracting' and is abandoned next time
 			}
-			return result(t.table_name, claimed, { status: 'failed', message: safeErrorText(err) });
+			// A CSV kept for replay after a failed overlapped load (its run is 'failed' with this path).
+			const kept = (err as { keptCsvPath?: string } | null)?.keptCsvPath ?? null;
+			return result(t.table_name, claimed, { status: 'failed', csvPath: kept, message: safeErrorText(err) });
 		}
 	} catch (err) {
 		lockClientBroken = true;
@@ -123,6 +152,8 @@ async function extractClaimedRun(
 	lockClient: pg.PoolClient,
 	t: RegisteredTable,
 	run: RunRow,
+	key: string,
+	exporter: CsvExporter,
 	keys?: string[][],
 ): Promise<Partial<ExtractResult>> {
 	const source = await ctx.sources.get(t.source_db).connect();
@@ -204,31 +235,26 @@ async function extractClaimedRun(
 			selectSql = `SELECT ${selectList} FROM ${from}`;
 		}
 
-		const key = ctx.store.exportKey(t.table_name, csvFileName(new Date(run.run_started_at), ctx.exportTimezone, run.run_id));
-		const csv = await exportCsv(source, selectSql, ctx.store, key);
-		await source.query('COMMIT');
-		sourceBroken = false;
-
-		const csvPath = ctx.store.uri(key);
 		const note = notes.length ? notes.join('; ') : null;
-		await markUploaded(lockClient, run.run_id, {
-			windowLower,
-			windowUpper,
-			upperCappedBy: cappedBy,
-			columns: columns.map((c) => c.name),
-			rows: csv.rows,
-			csvPath,
-			bytes: csv.bytes,
-			sha256: csv.sha256,
-			note,
-			rowsWithoutWatermark,
+		const csv = await exporter.run({
+			ctx,
+			lockClient,
+			source,
+			table: t,
+			run,
+			selectSql,
+			key,
+			inTransaction: newTableTx,
+			record: { windowLower, windowUpper, upperCappedBy: cappedBy, columns: columns.map((c) => c.name), note, rowsWithoutWatermark },
 		});
-		if (newTableTx) {
-			await lockClient.query('COMMIT');
-			newTableTx = false;
-		}
+		// The exporter committed both sessions.
+		sourceBroken = false;
+		newTableTx = false;
+		const csvPath = csv.csvPath;
 		ctx.log?.(`${t.table_name}: run ${run.run_id} extracted ${csv.rows} rows (${windowLower ?? '-'}, ${windowUpper}] to ${csvPath}`);
 		return {
+			status: csv.status,
+			...(csv.load ? { load: csv.load } : {}),
 			window: { lower: windowLower, upper: windowUpper, upperCappedBy: cappedBy },
 			rows: csv.rows,
 			csvPath,

@@ -67,7 +67,7 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 		const pendingMoveProblems = await movePendingCsvs(client, ctx.store, t.table_name);
 
 		const run = await getRun(client, req.runId);
-		checkRunMatches(run, t, req, csvUri);
+		checkRunMatches(run, t, req, csvUri, ctx.store.uri(ctx.store.processedKeyFor(key)));
 		const result = baseResult(t.table_name, req.runId);
 		if (run!.status === 'loaded') {
 			const problems = await movePendingCsvs(client, ctx.store, t.table_name);
@@ -122,12 +122,14 @@ function isPgError(err: unknown): boolean {
 	return typeof (err as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
 }
 
-function checkRunMatches(run: RunRow | null, t: RegisteredTable, req: LoadRequest, csvUri: string): void {
+function checkRunMatches(run: RunRow | null, t: RegisteredTable, req: LoadRequest, csvUri: string, processedUri: string): void {
 	if (!run) throw new LoadError(`Run ${req.runId} does not exist in dwh_control.extract_runs`, req.runId, 'Use the runId output by WatermarkExtract.');
 	if (run.table_name !== t.table_name) {
 		throw new LoadError(`Run ${req.runId} belongs to ${run.table_name}, not ${t.table_name}`, req.runId, 'Pass the table and runId from the same extract item.');
 	}
-	if (run.csv_path !== csvUri) {
+	// A run loaded while it was extracted wrote its CSV straight to processed/; its exports/ name still identifies it.
+	const loadedInPlace = run.status === 'loaded' && run.csv_path === processedUri;
+	if (run.csv_path !== csvUri && !loadedInPlace) {
 		throw new LoadError(`csvPath ${csvUri} is not the CSV of run ${req.runId} (${run.csv_path ?? 'none yet'})`, req.runId, 'Pass the csvPath from the same extract item.');
 	}
 	if (run.status === 'extracting' || run.status === 'skipped') {
@@ -150,7 +152,7 @@ async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTab
 	}
 }
 
-async function startLoading(client: pg.PoolClient, run: RunRow, executionId: string | undefined): Promise<void> {
+export async function startLoading(client: pg.PoolClient, run: RunRow, executionId: string | undefined): Promise<void> {
 	try {
 		const res = await client.query(
 			`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL, load_execution_id = $2
@@ -170,7 +172,7 @@ async function startLoading(client: pg.PoolClient, run: RunRow, executionId: str
 	}
 }
 
-async function currentWatermark(db: pg.PoolClient, table: string): Promise<string | null> {
+export async function currentWatermark(db: pg.PoolClient, table: string): Promise<string | null> {
 	const { rows } = await db.query<{ w: string }>(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table]);
 	return rows[0]?.w ?? null;
 }
@@ -215,126 +217,175 @@ async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise
 	}
 }
 
+/** `COPY … FROM STDIN` of a run's CSV into `target` (bronze or the stage), columns in the run's order. */
+export function copyInSql(target: LoadTarget): string {
+	return `COPY ${target.relation} (${target.columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${target.header}, ENCODING 'UTF8')`;
+}
+
+/** Refuses a CSV whose row count or sha256 differs from what the extract recorded. */
+export function checkCsvMatches(rows: number, sha256: string, expectedRows: number, expectedSha256: string | null): void {
+	if (rows !== expectedRows) {
+		throw new Error(`CSV has ${rows} rows but the extract recorded ${expectedRows}; refusing to load a partial or altered file`);
+	}
+	if (expectedSha256 && sha256 !== expectedSha256) {
+		throw new Error(`CSV sha256 ${sha256} differs from the ${expectedSha256} recorded at extract; the object was changed after upload`);
+	}
+}
+
 /**
  * Streams the run's CSV from the object store into `target` with COPY, hashing it on the way, and refuses it unless
  * its row count and sha256 match what the extract recorded. The caller's transaction makes the refusal a rollback.
  */
-async function copyVerifiedCsv(ctx: PipelineContext, client: pg.PoolClient, run: RunRow, key: string, target: string, columns: string[], header: string): Promise<number> {
+async function copyVerifiedCsv(ctx: PipelineContext, client: pg.PoolClient, run: RunRow, key: string, target: LoadTarget): Promise<number> {
 	// Open the object BEFORE starting COPY: a GetObject that fails after COPY began would leave the connection in
 	// COPY mode, where ROLLBACK never returns and the table lock is held for ever.
 	const body = await ctx.store.download(key);
-	const copy = client.query(copyFrom(`COPY ${target} (${columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER ${header}, ENCODING 'UTF8')`));
+	const copy = client.query(copyFrom(copyInSql(target)));
 	const digest = new CsvDigest();
 	await pipeline(body, digest, copy);
-
-	const expectedRows = Number(run.rows_extracted);
-	if (copy.rowCount !== expectedRows) {
-		throw new Error(`CSV has ${copy.rowCount} rows but the extract recorded ${expectedRows}; refusing to load a partial or altered file`);
-	}
-	const sha = digest.hex();
-	if (run.csv_sha256 && sha !== run.csv_sha256) {
-		throw new Error(`CSV sha256 ${sha} differs from the ${run.csv_sha256} recorded at extract; the object was changed after upload`);
-	}
+	checkCsvMatches(copy.rowCount, digest.hex(), Number(run.rows_extracted), run.csv_sha256);
 	return copy.rowCount;
 }
 
-async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t: RegisteredTable, run: RunRow, key: string): Promise<Partial<LoadResult>> {
-	const columns = run.columns ?? [];
-	if (columns.length === 0) throw new Error(`run ${run.run_id} has no column list`);
-	await client.query('BEGIN');
-	try {
-		// The de-duplication (count of distinct keys, DISTINCT ON) sorts or hashes the whole CSV; the default 4MB
-		// sends a 1M-row back-fill to disk twice. Scoped to this transaction; incremental windows never need that much.
-		await client.query(`SET LOCAL work_mem = '128MB'`);
-		const locked = await getRun(client, Number(run.run_id), true);
-		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
+/** Where a load COPYs the CSV: bronze itself (a back-fill into an empty table, under a savepoint) or the stage. */
+export interface LoadTarget {
+	relation: string;
+	columns: string[];
+	/** 'MATCH' (PG 15+: the header must name the run's columns) or 'true'. */
+	header: string;
+	backfill: boolean;
+}
 
-		const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
-		// HEADER MATCH (PG 15+) refuses a CSV whose header names other columns than the run recorded.
-		const header = version >= 150000 ? 'MATCH' : 'true';
-		const bronze = `raw.${q(t.table_name)}`;
-		let rowsInCsv = 0;
-		let inserted = 0;
-		let updated = 0;
-		let distinct = 0;
-		let backfilled = false;
-		if ((await bronzeIsEmpty(client, t.table_name)) && (await ensureRunIdDefault(client, t.table_name))) {
-			// Back-fill into an empty bronze table: nothing can conflict, so the verified CSV is COPYed straight into
-			// bronze — one write instead of stage + INSERT … SELECT, and COPY batches rows where INSERT goes one by one.
-			// The run id comes from the column default (LOAD_RUN_ID_SETTING), _dwh_loaded_at from now() as in the merge.
-			// The primary key proves one row per key; a key repeated in the CSV makes it refuse the COPY, the savepoint
-			// undoes it and the de-duplicating merge below takes over. Row count and sha256 are checked before the
-			// transaction can commit, so a bad file is rolled back as on the stage path. Loads of a table hold its
-			// lock, so nothing else fills bronze meanwhile.
-			await client.query(`SELECT set_config($1, $2, true)`, [LOAD_RUN_ID_SETTING, String(run.run_id)]);
-			await client.query('SAVEPOINT dwh_backfill');
-			try {
-				rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, bronze, columns, header);
-				await client.query('RELEASE SAVEPOINT dwh_backfill');
-				inserted = rowsInCsv;
-				distinct = rowsInCsv;
-				backfilled = true;
-			} catch (err) {
-				if ((err as { code?: string }).code !== '23505') throw err;
-				await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
-			}
-		}
-		const sql = buildMergeSql(t, columns, run.run_id, await zonedWatermark(client, t));
-		let sameStamp = sql.sameStampChanges ? 0 : null;
-		if (!backfilled) {
-			await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM ${bronze} WITH NO DATA`);
-			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, STAGE_TABLE, columns, header);
-			// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
-			const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
-			await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
-			distinct = Number(
-				(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
-			);
-			if (sql.sameStampChanges) {
-				const before = await currentWatermark(client, t.table_name);
-				sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges, [before ?? '-infinity'])).rows[0].n);
-			}
-			const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
-			inserted = Number(merged.inserted);
-			updated = Number(merged.updated);
-		}
-		// A snapshot written into an empty table has nothing to delete; a repair run holds only the keys it re-read.
-		const repair = run.mode === REPAIR_RUN_MODE;
-		const deleted = sql.deleteMissing && !backfilled && !repair ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
+/**
+ * First steps of the load transaction (the caller has run BEGIN): settings, and the COPY target. Back-fill into an
+ * empty bronze table: nothing can conflict, so the verified CSV is COPYed straight into bronze — one write instead of
+ * stage + INSERT … SELECT, and COPY batches rows where INSERT goes one by one. The run id comes from the column
+ * default (LOAD_RUN_ID_SETTING), _dwh_loaded_at from now() as in the merge. The primary key proves one row per key; a
+ * key repeated in the CSV makes it refuse the COPY (23505), and `useStage` undoes it to the savepoint for the
+ * de-duplicating merge. Row count and sha256 are checked before the transaction can commit, so a bad file is rolled
+ * back as on the stage path. Loads of a table hold its lock, so nothing else fills bronze meanwhile.
+ */
+export async function prepareLoadTarget(client: pg.PoolClient, t: RegisteredTable, runId: string | number, columns: string[]): Promise<LoadTarget> {
+	if (columns.length === 0) throw new Error(`run ${runId} has no column list`);
+	// The de-duplication (count of distinct keys, DISTINCT ON) sorts or hashes the whole CSV; the default 4MB
+	// sends a 1M-row back-fill to disk twice. Scoped to this transaction; incremental windows never need that much.
+	await client.query(`SET LOCAL work_mem = '128MB'`);
+	const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
+	// HEADER MATCH (PG 15+) refuses a CSV whose header names other columns than the run recorded.
+	const header = version >= 150000 ? 'MATCH' : 'true';
+	if ((await bronzeIsEmpty(client, t.table_name)) && (await ensureRunIdDefault(client, t.table_name))) {
+		await client.query(`SELECT set_config($1, $2, true)`, [LOAD_RUN_ID_SETTING, String(runId)]);
+		await client.query('SAVEPOINT dwh_backfill');
+		return { relation: `raw.${q(t.table_name)}`, columns, header, backfill: true };
+	}
+	return createStage(client, t, columns, header);
+}
 
-		// A repair read keys, not a window: the watermark and the table's last-load bookkeeping stay as they are.
-		const wm = repair
-			? await client.query<{ w: string }>(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [t.table_name])
-			: await client.query<{ w: string }>(
-			`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
+async function createStage(client: pg.PoolClient, t: RegisteredTable, columns: string[], header: string): Promise<LoadTarget> {
+	await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM raw.${q(t.table_name)} WITH NO DATA`);
+	return { relation: STAGE_TABLE, columns, header, backfill: false };
+}
+
+/** After a back-fill COPY refused a repeated key: undo it and load through the stage instead. */
+export async function useStage(client: pg.PoolClient, t: RegisteredTable, target: LoadTarget): Promise<LoadTarget> {
+	await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
+	return createStage(client, t, target.columns, target.header);
+}
+
+export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string } | null)?.code === '23505';
+
+/**
+ * Everything after the CSV is in `target`, inside the load transaction and without its COMMIT: de-duplicate and merge
+ * (stage path), delete vanished rows (snapshots), advance the watermark (never backwards), mark the run 'loaded' —
+ * with its processed/ path when the CSV was written there directly (the overlapped load).
+ */
+export async function mergeLoadedCsv(
+	client: pg.PoolClient,
+	t: RegisteredTable,
+	run: RunRow,
+	target: LoadTarget,
+	rowsInCsv: number,
+	processedPath: string | null = null,
+): Promise<Omit<LoadResult, 'table' | 'runId' | 'status' | 'processedPath'>> {
+	const columns = target.columns;
+	const backfilled = target.backfill;
+	if (backfilled) await client.query('RELEASE SAVEPOINT dwh_backfill');
+	let inserted = backfilled ? rowsInCsv : 0;
+	let updated = 0;
+	let distinct = backfilled ? rowsInCsv : 0;
+	const sql = buildMergeSql(t, columns, run.run_id, await zonedWatermark(client, t));
+	let sameStamp = sql.sameStampChanges ? 0 : null;
+	if (!backfilled) {
+		// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
+		const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
+		await client.query(`ANALYZE ${STAGE_TABLE} (${statColumns.map(q).join(', ')})`);
+		distinct = Number(
+			(await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT ${t.key_columns.map(q).join(', ')} FROM ${STAGE_TABLE}) d`)).rows[0].n,
+		);
+		if (sql.sameStampChanges) {
+			const before = await currentWatermark(client, t.table_name);
+			sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges, [before ?? '-infinity'])).rows[0].n);
+		}
+		const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
+		inserted = Number(merged.inserted);
+		updated = Number(merged.updated);
+	}
+	// A snapshot written into an empty table has nothing to delete; a repair run holds only the keys it re-read.
+	const repair = run.mode === REPAIR_RUN_MODE;
+	const deleted = sql.deleteMissing && !backfilled && !repair ? Number((await client.query<{ deleted: string }>(sql.deleteMissing)).rows[0].deleted) : 0;
+
+	// A repair read keys, not a window: the watermark and the table's last-load bookkeeping stay as they are.
+	const wm = repair
+		? await client.query<{ w: string }>(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [t.table_name])
+		: await client.query<{ w: string }>(
+				`INSERT INTO dwh_control.extract_watermarks AS w (table_name, last_extracted_at, last_loaded_at, last_run_id, rows_loaded_last_run, updated_at)
 			 VALUES ($1, coalesce($2::timestamptz, '-infinity'), now(), $3, $4, now())
 			 ON CONFLICT (table_name) DO UPDATE SET
 			   last_extracted_at = greatest(w.last_extracted_at, EXCLUDED.last_extracted_at),
 			   last_loaded_at = now(), last_run_id = EXCLUDED.last_run_id,
 			   rows_loaded_last_run = EXCLUDED.rows_loaded_last_run, updated_at = now()
 			 RETURNING last_extracted_at::text AS w`,
-			[t.table_name, run.window_upper, run.run_id, inserted + updated],
-		);
-		await client.query(
-			`UPDATE dwh_control.extract_runs
-			    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
-			        rows_changed_same_stamp = $6, run_finished_at = now()
-			  WHERE run_id = $1`,
-			[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp],
-		);
+				[t.table_name, run.window_upper, run.run_id, inserted + updated],
+			);
+	await client.query(
+		`UPDATE dwh_control.extract_runs
+		    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
+		        rows_changed_same_stamp = $6, run_finished_at = now(),
+		        processed_path = coalesce($7, processed_path), csv_moved_at = CASE WHEN $7::text IS NULL THEN csv_moved_at ELSE now() END
+		  WHERE run_id = $1`,
+		[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp, processedPath],
+	);
+	return {
+		rowsInCsv,
+		rowsInserted: inserted,
+		rowsUpdated: updated,
+		rowsUnchanged: distinct - inserted - updated,
+		rowsDeleted: deleted,
+		watermark: wm.rows[0].w,
+		message: sameStamp
+			? `${sameStamp} re-read row(s) had changed without a newer ${t.watermark_column} (${t.load_strategy === 'append' ? 'append keeps the first version' : 'applied'}); ` +
+				`such changes made after the lookback are never extracted: stamp updates at the source, or widen lookback / use snapshot mode`
+			: '',
+	};
+}
+
+async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t: RegisteredTable, run: RunRow, key: string): Promise<Partial<LoadResult>> {
+	await client.query('BEGIN');
+	try {
+		const locked = await getRun(client, Number(run.run_id), true);
+		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
+		let target = await prepareLoadTarget(client, t, run.run_id, run.columns ?? []);
+		let rowsInCsv: number;
+		try {
+			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, target);
+		} catch (err) {
+			if (!target.backfill || !isUniqueViolation(err)) throw err;
+			target = await useStage(client, t, target);
+			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, target);
+		}
+		const result = await mergeLoadedCsv(client, t, run, target, rowsInCsv);
 		await client.query('COMMIT');
-		return {
-			rowsInCsv,
-			rowsInserted: inserted,
-			rowsUpdated: updated,
-			rowsUnchanged: distinct - inserted - updated,
-			rowsDeleted: deleted,
-			watermark: wm.rows[0].w,
-			message: sameStamp
-				? `${sameStamp} re-read row(s) had changed without a newer ${t.watermark_column} (${t.load_strategy === 'append' ? 'append keeps the first version' : 'applied'}); ` +
-					`such changes made after the lookback are never extracted: stamp updates at the source, or widen lookback / use snapshot mode`
-				: '',
-		};
+		return result;
 	} catch (err) {
 		await client.query('ROLLBACK').catch(() => undefined);
 		throw err;

@@ -49,6 +49,12 @@ export interface StreamUploadTarget {
 	concurrency?: number;
 	/** Set when the client sends CRC32 request checksums, so the completed upload carries them too. */
 	withChecksums?: boolean;
+	/**
+	 * Runs once every byte is on the server but before the object exists (before CompleteMultipartUpload, or before the
+	 * single PutObject of a small body). If it throws, the upload is aborted and no object appears. The overlapped
+	 * load does its merge here, so its CSV appears in processed/ only a moment before the load's COMMIT.
+	 */
+	beforeComplete?: () => Promise<void>;
 }
 
 export interface StreamUploadResult {
@@ -144,12 +150,14 @@ export async function uploadStream(client: S3Client, body: AsyncIterable<Uint8Ar
 		}
 		if (uploadId === undefined) {
 			// Everything fitted in one part: one request, no multipart bookkeeping (most incremental windows).
+			await target.beforeComplete?.();
 			await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: target.contentType, Body: current.subarray(0, filled) }));
 			return { bytes, parts: 0 };
 		}
 		if (filled > 0) await sendPart(current, filled);
 		while (inFlight.size > 0) await Promise.race(inFlight);
 		if (failure) throw failure;
+		await target.beforeComplete?.();
 		completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
 		await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
 		return { bytes, parts: completed.length };

@@ -128,11 +128,16 @@ export class ObjectStore {
 	}
 
 	/** Streams a body into `key` (multipart when over one part) from a fixed pool of reused part buffers. */
-	upload(key: string, body: AsyncIterable<Uint8Array>, contentType = 'text/csv; charset=utf-8'): Promise<StreamUploadResult> {
+	upload(
+		key: string,
+		body: AsyncIterable<Uint8Array>,
+		opts: { contentType?: string; beforeComplete?: () => Promise<void> } = {},
+	): Promise<StreamUploadResult> {
 		return uploadStream(this.client, body, {
 			bucket: this.cfg.bucket,
 			key,
-			contentType,
+			contentType: opts.contentType ?? 'text/csv; charset=utf-8',
+			beforeComplete: opts.beforeComplete,
 			partSize: UPLOAD_PART_SIZE,
 			concurrency: UPLOAD_QUEUE_SIZE,
 			withChecksums: this.cfg.checksumMode === 'when_supported',
@@ -184,6 +189,10 @@ export class ObjectStore {
 			);
 		}
 		await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: fromKey }));
+	}
+
+	async delete(key: string): Promise<void> {
+		await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
 	}
 
 	async list(prefix: string): Promise<string[]> {
