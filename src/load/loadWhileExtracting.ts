@@ -89,6 +89,9 @@ async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
 				load = await mergeLoadedCsv(wh, t, loading!, target, copyIn.rowCount, processedPath);
 			} catch (err) {
 				loadError = err;
+				// Undo the load now, before the object exists: if the warehouse is gone this throws, the upload is aborted
+				// and no CSV is left anywhere (the run stays 'extracting' until the next extract abandons it).
+				await wh.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
 			}
 		},
 	});
@@ -125,13 +128,12 @@ async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
 }
 
 /**
- * The warehouse refused the load; the upload went through. Undo the load (a new table's DDL stays), move the CSV to
+ * The warehouse refused the load (already undone); the upload went through. A new table's DDL stays; move the CSV to
  * exports/ (a copy, on this failure path only), and fail the run with it: Blob Load Bronze can replay it.
  */
 async function keepForReplay(job: ExportJob, loadError: unknown, csv: { rows: number; bytes: number; sha256: string }): Promise<never> {
 	const { ctx, lockClient: wh, run, key, record } = job;
 	const reason = safeErrorText(loadError);
-	await wh.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
 	const exportKey = ctx.store.exportKey(job.table.table_name, key.slice(key.lastIndexOf('/') + 1));
 	try {
 		await ctx.store.move(key, exportKey, csv.bytes);
