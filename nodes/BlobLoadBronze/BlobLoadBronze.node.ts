@@ -20,6 +20,24 @@ function toJson(r: LoadResult): IDataObject {
 	return { ...r };
 }
 
+/** An item Watermark Extract already loaded (Load While Extracting): its load result, or what identifies the run. */
+function loadedWhileExtracting(item: IDataObject, table: unknown, runId: unknown, csvPath: unknown): IDataObject {
+	if (item.load && typeof item.load === 'object') return { ...(item.load as IDataObject) };
+	return {
+		table: typeof table === 'string' ? table : null,
+		runId: runIdOf(runId) ?? null,
+		status: 'already_loaded',
+		rowsInCsv: 0,
+		rowsInserted: 0,
+		rowsUpdated: 0,
+		rowsUnchanged: 0,
+		rowsDeleted: 0,
+		watermark: null,
+		processedPath: typeof csvPath === 'string' ? csvPath : null,
+		message: 'loaded by Watermark Extract (Load While Extracting); nothing to do',
+	};
+}
+
 function skippedItem(table: unknown, runId: unknown, extractStatus: string, extractMessage: unknown): IDataObject {
 	const why = typeof extractMessage === 'string' && extractMessage ? `: ${extractMessage}` : '';
 	return {
@@ -97,7 +115,7 @@ export class BlobLoadBronze implements INodeType {
 				type: 'string',
 				default: '={{ $json.status }}',
 				description:
-					'Items whose extract status is "skipped" or "failed" have no CSV: they are passed through with status "skipped" instead of being loaded. Leave empty to always load.',
+					'Items whose extract status is "skipped" or "failed" have no CSV: they are passed through with status "skipped" instead of being loaded. Items with status "loaded" were loaded by Watermark Extract (Load While Extracting) and are passed through. Leave empty to always load.',
 			},
 		],
 	};
@@ -114,6 +132,9 @@ export class BlobLoadBronze implements INodeType {
 			pipelineResources(fns, {}),
 			async (ctx, itemIndex, item) => {
 				const extractStatus = String(param('extractStatus', itemIndex) ?? '').trim();
+				if (extractStatus === 'loaded') {
+					return loadedWhileExtracting(item.json, param('table', itemIndex), param('runId', itemIndex), param('csvPath', itemIndex));
+				}
 				if (NOT_LOADABLE.has(extractStatus)) {
 					return skippedItem(param('table', itemIndex), param('runId', itemIndex), extractStatus, item.json.message);
 				}

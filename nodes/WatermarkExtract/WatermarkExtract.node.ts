@@ -7,8 +7,9 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import type { ExtractResult } from '../../src/config/run.schema';
-import { extractDueTables } from '../../src/extract/extractDue';
+import { extractDueTables, MAX_PARALLEL_TABLES } from '../../src/extract/extractDue';
 import { extractTable } from '../../src/extract/extractTable';
+import { extractAndLoadTable } from '../../src/pipeline/extractAndLoad';
 import { assertTimeZone } from '../../src/extract/csvFileName';
 import { DEFAULT_EXPORT_TIMEZONE } from '../../src/pipeline/context';
 import { credentialTestMethods } from '../shared/credentialTest';
@@ -35,6 +36,7 @@ function toJson(r: ExtractResult): IDataObject {
 		bytes: r.bytes,
 		sha256: r.sha256,
 		message: r.message,
+		...(r.load ? { load: { ...r.load } } : {}),
 	};
 }
 
@@ -44,7 +46,9 @@ export class WatermarkExtract implements INodeType {
 		name: 'watermarkExtract',
 		icon: 'file:watermarkExtract.svg',
 		group: ['input'],
-		version: 1,
+		// 1.1 added the options Load While Extracting and Parallel Tables; their defaults keep version 1's behaviour.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{ $parameter["selection"] === "due" ? "All tables due now" : $parameter["table"] }}',
 		description: 'Extract new rows of registered source tables to CSV files in the object store, by watermark',
 		defaults: { name: 'Watermark Extract' },
@@ -125,6 +129,23 @@ export class WatermarkExtract implements INodeType {
 							'IANA zone used only in CSV file names (&lt;YYYYMMDD_HHMM&gt;_&lt;zone&gt;_&lt;run&gt;.csv). Windows and watermarks are always exact timestamptz values.',
 					},
 					{
+						displayName: 'Load While Extracting',
+						name: 'loadWhileExtracting',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to load each table into bronze in the same pass: the COPY out of the source feeds the upload and the warehouse at once, and the load commits once the CSV is stored, written straight to processed/ (no copy from exports/). Items come out with status \"loaded\" and the load's figures in \"load\"; Blob Load Bronze passes them through. Off: the CSV waits in exports/ for Blob Load Bronze.",
+					},
+					{
+						displayName: 'Parallel Tables',
+						name: 'parallelTables',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: MAX_PARALLEL_TABLES },
+						default: 1,
+						description:
+							"With All Tables Due Now: how many tables are worked on at once. Each holds one source and one warehouse connection, so this is capped at 4 (design §10.3) and at the credentials' Max Connections.",
+					},
+					{
 						displayName: 'Fail Node on Table Failure',
 						name: 'failOnTableFailure',
 						type: 'boolean',
@@ -149,7 +170,13 @@ export class WatermarkExtract implements INodeType {
 		const fns = this;
 		const output = await executeItems(fns, pipelineResources(fns, { source: true }), async (ctx, itemIndex) => {
 			const selection = fns.getNodeParameter('selection', itemIndex) as 'table' | 'due';
-			const options = fns.getNodeParameter('options', itemIndex, {}) as { exportTimezone?: string; failOnTableFailure?: boolean };
+			const options = fns.getNodeParameter('options', itemIndex, {}) as {
+				exportTimezone?: string;
+				failOnTableFailure?: boolean;
+				loadWhileExtracting?: boolean;
+				parallelTables?: number;
+			};
+			const work = options.loadWhileExtracting ? extractAndLoadTable : extractTable;
 			const timeZone = (options.exportTimezone ?? DEFAULT_EXPORT_TIMEZONE).trim() || DEFAULT_EXPORT_TIMEZONE;
 			try {
 				assertTimeZone(timeZone);
@@ -170,10 +197,10 @@ export class WatermarkExtract implements INodeType {
 						description: 'Choose a table from the list, or switch Tables to "All Tables Due Now".',
 					});
 				}
-				results = [await extractTable(ctx, table)];
+				results = [await work(ctx, table)];
 			} else {
 				const sourceDbs = fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[];
-				results = await extractDueTables(ctx, { sourceDbs });
+				results = await extractDueTables(ctx, { sourceDbs, parallelTables: options.parallelTables, work });
 			}
 
 			const failed = results.filter((r) => r.status === 'failed');

@@ -108,6 +108,24 @@ describe('WatermarkExtract → BlobLoadBronze', () => {
 		expect(ex[0].json).toMatchObject({ table: users, status: 'uploaded', rows: 0 });
 		await executeNode({ nodeType: load, credentials, input: ex });
 	});
+
+	test('Load While Extracting loads in the same pass; BlobLoadBronze passes the loaded item through without loading it again', async () => {
+		await w.src.query(`UPDATE public.users SET email = 'again' || id || '@example.co.za', updated_at = now() WHERE id <= 5`);
+		const [ex] = await executeNode({
+			nodeType: extract,
+			parameters: { selection: 'table', table: users, options: { loadWhileExtracting: true } },
+			credentials,
+			executionId: '9003',
+		});
+		expect(Object.keys(ex[0].json).sort()).toEqual([...EXTRACT_FIELDS, 'load'].sort());
+		expect(ex[0].json).toMatchObject({ table: users, status: 'loaded', rows: 5 });
+		expect(ex[0].json.csvPath).toMatch(new RegExp(`/dataacuity/processed/${users}/`));
+		expect(ex[0].json.load).toMatchObject({ table: users, runId: ex[0].json.runId, status: 'loaded', rowsInCsv: 5, rowsUpdated: 5, processedPath: ex[0].json.csvPath });
+		expect(await runStatus(ex[0].json.runId)).toEqual({ status: 'loaded', n8n_execution_id: '9003' });
+		const [ld] = await executeNode({ nodeType: load, credentials, input: ex });
+		expect(ld[0].json).toEqual(ex[0].json.load);
+		expect((await w.wh.query(`SELECT email FROM raw.${users} WHERE id = 5`)).rows[0].email).toBe('again5@example.co.za');
+	});
 });
 
 describe('failures the user has to act on', () => {
