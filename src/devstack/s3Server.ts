@@ -12,6 +12,8 @@ export interface S3Server {
 	accessKeyId: string;
 	secretAccessKey: string;
 	region: string;
+	/** The server's process id (benchmarks read its CPU time from /proc). */
+	pid?: number;
 	stop(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startS3Server(opts: { baseDir: string; kind?: S3ServerKind
 		});
 		await waitForPort(port, 60_000, () => child.exitCode === null);
 		await waitReady(`http://127.0.0.1:${port}/minio/health/ready`);
-		return { kind, endpoint: `http://127.0.0.1:${port}`, accessKeyId, secretAccessKey, region: 'us-east-1', stop: () => waitExit(child) };
+		return { kind, endpoint: `http://127.0.0.1:${port}`, accessKeyId, secretAccessKey, region: 'us-east-1', pid: child.pid, stop: () => waitExit(child) };
 	}
 	const bin = require.resolve('s3rver/bin/s3rver.js');
 	const child = spawn(process.execPath, [bin, '--directory', dataDir, '--address', '127.0.0.1', '--port', String(port), '--silent'], {
@@ -69,7 +71,7 @@ export async function startS3Server(opts: { baseDir: string; kind?: S3ServerKind
 	});
 	await waitForPort(port, 60_000, () => child.exitCode === null);
 	// s3rver accepts only its fixed dev key pair.
-	return { kind, endpoint: `http://127.0.0.1:${port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', stop: () => waitExit(child) };
+	return { kind, endpoint: `http://127.0.0.1:${port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', pid: child.pid, stop: () => waitExit(child) };
 }
 
 async function waitReady(url: string): Promise<void> {
