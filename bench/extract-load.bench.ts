@@ -273,6 +273,7 @@ interface SizeResult {
 	csvMB: number;
 	pipeS: number;
 	pipelineS: number;
+	cpuS: { node: number; s3Server: number | null };
 	ratio: number;
 	peakRssMB: number;
 	rssBeforeMB: number;
@@ -299,9 +300,14 @@ async function measureSize(opts: Options, stack: DevStack, src: pg.Pool, rows: n
 	const sampler = new RssSampler();
 	sampler.start();
 	const loadBefore = loadAverage();
+	const cpu0 = process.cpuUsage();
+	const s3Cpu0 = cpuSeconds(stack.s3.pid);
 	t0 = process.hrtime.bigint();
 	const r = await extractAndLoadTable(ctx, table);
 	const pipelineS = secs(t0);
+	const cpu = process.cpuUsage(cpu0);
+	const s3Cpu1 = cpuSeconds(stack.s3.pid);
+	const cpuS = { node: (cpu.user + cpu.system) / 1e6, s3Server: s3Cpu0 !== null && s3Cpu1 !== null ? s3Cpu1 - s3Cpu0 : null };
 	const loadAfter = loadAverage();
 	const peakSampled = sampler.stop();
 	const hwm = vmHwmMb();
@@ -313,7 +319,7 @@ async function measureSize(opts: Options, stack: DevStack, src: pg.Pool, rows: n
 		throw new Error(`row counts differ: source ${rows}, extracted ${r.rows}, inserted ${r.load.rowsInserted}, bronze ${bronzeRows}`);
 	}
 	const peak = Math.max(peakSampled, hwmReset && hwm !== null ? hwm : 0);
-	console.log(`  pipeline (load while extracting): ${fmt(pipelineS, 2)} s, peak RSS ${fmt(peak, 0)} MB (before ${fmt(rssBefore, 0)} MB; at the peak ${JSON.stringify(sampler.breakdown())}), load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}`);
+	console.log(`  pipeline (load while extracting): ${fmt(pipelineS, 2)} s, CPU: this process ${fmt(cpuS.node, 2)} s, S3 server ${cpuS.s3Server === null ? 'n/a' : fmt(cpuS.s3Server, 2)} s; peak RSS ${fmt(peak, 0)} MB (before ${fmt(rssBefore, 0)} MB; at the peak ${JSON.stringify(sampler.breakdown())}), load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}`);
 	const pipeAfter = await measurePipe(opts, source, wh.conn, wh.pool, 'after');
 	if (opts.profile) printSlowStatements(stack, 100);
 	await wh.pool.end();
@@ -325,6 +331,7 @@ async function measureSize(opts: Options, stack: DevStack, src: pg.Pool, rows: n
 		csvMB: Number((r.bytes / 1024 / 1024).toFixed(1)),
 		pipeS,
 		pipelineS,
+		cpuS,
 		ratio,
 		peakRssMB: peak,
 		rssBeforeMB: rssBefore,
