@@ -6,7 +6,7 @@
  *    once, COMMIT once the CSV is stored), against the psql COPY pipe with no file,
  *    `psql -c "COPY (SELECT …) TO STDOUT" | psql -c "COPY … FROM STDIN"`, into a table of bronze's exact shape,
  *    measured before and after the pipeline (the ratio uses their mean). Peak RSS of this process (sampled + VmHWM).
- * 2. What the move to processed/ costs, on the CSV of the first size: the two-step path's server-side copy + delete
+ * 2. What the move to processed/ costs, on the CSV of each size: the two-step path's server-side copy + delete
  *    (wall time and the S3 server's CPU), an object tag instead, and writing straight to the final key (nothing).
  * 3. A full round of many due tables (--round-tables × --round-rows), one at a time against 4 at a time.
  *
@@ -429,11 +429,11 @@ async function main(): Promise<void> {
 		const src = new pg.Pool({ ...conn(stack, SOURCE_DB), max: 1 });
 
 		const sizes: SizeResult[] = [];
-		let move: Awaited<ReturnType<typeof measureMove>> | null = null;
+		const move: Array<Awaited<ReturnType<typeof measureMove>>> = [];
 		for (const rows of opts.rows) {
 			const size = await measureSize(opts, stack, src, rows);
 			sizes.push(size);
-			if (!move) move = await measureMove(stack, size.processedKey, size.bytes);
+			move.push(await measureMove(stack, size.processedKey, size.bytes));
 		}
 		await src.query(`DROP TABLE IF EXISTS ${TABLE_NAME}`);
 		const round = opts.roundTables > 0 ? await measureRound(opts, stack, src) : null;

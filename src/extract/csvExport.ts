@@ -36,7 +36,7 @@ export function copyOutSql(selectSql: string): string {
 }
 
 /** The COPY side's error when it was only torn down because the upload failed first: the upload's error is the cause. */
-export function isStreamTeardown(err: unknown): boolean {
+function isStreamTeardown(err: unknown): boolean {
 	const code = (err as { code?: string } | null)?.code;
 	return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR';
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { failRun, getRun, markUploaded } from '../control/runs';
 import { CsvDigest } from '../extract/csvDigest';
-import { copyOutSql, isStreamTeardown } from '../extract/csvExport';
+import { copyOutSql } from '../extract/csvExport';
 import type { CsvExporter, ExportJob, ExportOutcome } from '../extract/csvExporter';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { CopyOutStream } from '../transport/copyOutStream';
@@ -51,11 +51,35 @@ export const loadWhileExtracting: CsvExporter = {
 	run: runOverlapped,
 };
 
+/** How far a run got, for the clean-up after a failure. */
+interface Progress {
+	/** The object exists in processed/ (the upload completed). */
+	objectCreated: boolean;
+	/** COMMIT was sent: if it failed with the session gone, the load may have committed after all. */
+	commitSent: boolean;
+}
+
 async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
+	const wh = job.lockClient;
+	if (!job.inTransaction) await wh.query('BEGIN');
+	const progress: Progress = { objectCreated: false, commitSent: false };
+	try {
+		return await streamAndLoad(job, progress);
+	} catch (err) {
+		// Whatever was not committed goes (after keepForReplay's COMMIT this is a no-op).
+		await wh.query('ROLLBACK').catch(() => undefined);
+		// The CSV of a load that surely did not commit leaves processed/. When the session died during COMMIT the
+		// outcome is unknown: the object stays, and the next extract removes it if the run is still 'extracting'.
+		const maybeCommitted = progress.commitSent && !(await wh.query('SELECT 1').then(() => true, () => false));
+		if (progress.objectCreated && !maybeCommitted) await job.ctx.store.delete(job.key).catch(() => undefined);
+		throw err;
+	}
+}
+
+async function streamAndLoad(job: ExportJob, progress: Progress): Promise<ExportOutcome> {
 	const { ctx, lockClient: wh, source, table: t, run, key, record } = job;
 	const store = ctx.store;
 	const processedPath = store.uri(key);
-	if (!job.inTransaction) await wh.query('BEGIN');
 	// A new bronze table's DDL stays even if the load fails (it commits with the failed run, as in the two-step path).
 	await wh.query(`SAVEPOINT ${SAVEPOINT}`);
 	// The session waits inside this transaction while the last parts upload; a server-wide timeout must not end it.
@@ -97,24 +121,18 @@ async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
 	});
 	uploaded.catch((err: Error) => tee.destroy(err));
 	const [streamOutcome, uploadOutcome] = await Promise.allSettled([streamed, uploaded]);
-	try {
-		if (uploadOutcome.status === 'rejected') throw uploadOutcome.reason;
-		if (streamOutcome.status === 'rejected' && !isStreamTeardown(streamOutcome.reason)) throw streamOutcome.reason;
-		if (streamOutcome.status === 'rejected') throw streamOutcome.reason;
-		const bytes = uploadOutcome.value.bytes;
-		if (bytes !== digest.bytes) throw new Error(`uploaded ${bytes} bytes of ${processedPath} but the COPY wrote ${digest.bytes}`);
-		if (loadError) return await keepForReplay(job, loadError, { rows: copyOut.rowCount, bytes: digest.bytes, sha256: digest.hex() });
-		const stored = await store.size(key);
-		if (stored !== digest.bytes) {
-			await store.delete(key).catch(() => undefined);
-			throw new Error(`the object store holds ${stored ?? 'no'} bytes at ${processedPath}, but the COPY wrote ${digest.bytes}`);
-		}
-	} catch (err) {
-		await wh.query('ROLLBACK').catch(() => undefined);
-		throw err;
+	// The upload's error first: a COPY torn down because the upload failed only reports the teardown.
+	if (uploadOutcome.status === 'rejected') throw uploadOutcome.reason;
+	progress.objectCreated = true;
+	if (streamOutcome.status === 'rejected') throw streamOutcome.reason;
+	const bytes = uploadOutcome.value.bytes;
+	if (bytes !== digest.bytes) throw new Error(`uploaded ${bytes} bytes of ${processedPath} but the COPY wrote ${digest.bytes}`);
+	if (loadError) return keepForReplay(job, loadError, { rows: copyOut.rowCount, bytes: digest.bytes, sha256: digest.hex() });
+	const stored = await store.size(key);
+	if (stored !== digest.bytes) {
+		throw new Error(`the object store holds ${stored ?? 'no'} bytes at ${processedPath}, but the COPY wrote ${digest.bytes}`);
 	}
-	// From here the object is in processed/ and the load is one COMMIT away. If the COMMIT fails the outcome is
-	// unknown: the run is either 'loaded' or still 'extracting', and the next extract removes the CSV of the latter.
+	progress.commitSent = true;
 	await wh.query('COMMIT');
 	const rows = copyOut.rowCount;
 	return {

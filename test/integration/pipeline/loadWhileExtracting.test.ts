@@ -72,6 +72,23 @@ test('back-fill then incremental upserts, loaded while extracted: every row once
 	expect((await keysUnder('processed', table)).length).toBe(2);
 });
 
+test('a snapshot table loaded while extracted: vanished rows deleted and changed rows updated in the same transaction', async () => {
+	await w.src.query(`CREATE TABLE public.branches (code text PRIMARY KEY, city text NOT NULL)`);
+	await w.src.query(`INSERT INTO public.branches VALUES ('JNB', 'Johannesburg'), ('CPT', 'Cape Town'), ('DUR', 'Durban')`);
+	const table = await w.register({ source_table: 'branches', mode: 'snapshot', load_strategy: 'replace', key_columns: ['code'], cadence: '1 hour' });
+	expect((await extractAndLoadTable(w.ctx, table)).load).toMatchObject({ rowsInserted: 3 });
+	await w.src.query(`DELETE FROM public.branches WHERE code = 'DUR'`);
+	await w.src.query(`UPDATE public.branches SET city = 'Kaapstad' WHERE code = 'CPT'`);
+	await w.src.query(`INSERT INTO public.branches VALUES ('PLZ', 'Gqeberha')`);
+	const r = await extractAndLoadTable(w.ctx, table);
+	expect(r.load).toMatchObject({ status: 'loaded', rowsInCsv: 3, rowsInserted: 1, rowsUpdated: 1, rowsUnchanged: 1, rowsDeleted: 1 });
+	expect((await w.wh.query(`SELECT code, city FROM raw.${table} ORDER BY code`)).rows).toEqual([
+		{ code: 'CPT', city: 'Kaapstad' },
+		{ code: 'JNB', city: 'Johannesburg' },
+		{ code: 'PLZ', city: 'Gqeberha' },
+	]);
+});
+
 test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV is kept and replayed through the stage; newest version wins', async () => {
 	await w.src.query(`CREATE TABLE public.profiles (id bigint NOT NULL, city text, updated_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.profiles VALUES (1, 'Durban', now() - interval '3 hours'), (1, 'Cape Town', now() - interval '1 hour'), (2, 'Polokwane', now() - interval '2 hours')`);
