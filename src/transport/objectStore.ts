@@ -213,10 +213,6 @@ export class ObjectStore {
 		return out;
 	}
 
-	async delete(key: string): Promise<void> {
-		await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
-	}
-
 	/** Credential test: the bucket exists and the prefix can be listed with these keys. */
 	async test(): Promise<{ ok: boolean; message: string }> {
 		try {
