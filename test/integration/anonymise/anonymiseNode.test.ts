@@ -6,28 +6,15 @@ import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
 import { anonymisationSecretsTest } from '../../../nodes/Anonymise/secretsCredential';
 import { hashValue } from '../../../src/anonymise/hashing';
 import { executeNode, postgresCredential } from '../nodes/nodeHarness';
-import { createAnonWorld, loadSyntheticPii, TEST_SECRETS, type AnonWorld, type SyntheticSet } from './world';
+import { createAnonWorld, loadSyntheticPii, secretsCredential as worldSecretsCredential, TEST_SECRETS, type AnonWorld, type SyntheticSet } from './world';
 
 let w: AnonWorld;
 let data: SyntheticSet;
 const node = new Anonymise();
 const ROTATED = { ...TEST_SECRETS.salts, users: { ...TEST_SECRETS.salts.users, '2': 'test-only-users-salt-v2-node-rotation' } };
 
-function secretsCredential(over: Record<string, unknown> = {}) {
-	return {
-		salts: JSON.stringify(TEST_SECRETS.salts),
-		hmacKey: TEST_SECRETS.hmacKey,
-		vaultEncryptionKey: TEST_SECRETS.vaultEncryptionKey,
-		vaultHost: w.vaultConn.host,
-		vaultPort: w.vaultConn.port,
-		vaultDatabase: w.vaultConn.database,
-		vaultUser: w.vaultConn.user,
-		vaultPassword: w.vaultConn.password,
-		vaultSslMode: 'disable',
-		...over,
-	};
-}
-const credentials = (over: Record<string, unknown> = {}) => ({ dataAcuityPostgres: postgresCredential(w.loginConn), dataAcuityAnonymisationSecrets: secretsCredential(over) });
+const secretsCredential = (over: Record<string, string | number> = {}) => worldSecretsCredential(w, over);
+const credentials = (over: Record<string, string | number> = {}) => ({ dataAcuityPostgres: postgresCredential(w.loginConn), dataAcuityAnonymisationSecrets: secretsCredential(over) });
 
 beforeAll(async () => {
 	w = await createAnonWorld('anon_node');

@@ -10,7 +10,7 @@ import { anonymiseRelation } from '../../../src/anonymise/runner';
 import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
 import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
-import { createAnonWorld, loadRaw, loadSyntheticPii, type AnonWorld } from './world';
+import { createAnonWorld, loadRaw, loadSyntheticPii, secretsCredential, type AnonWorld } from './world';
 
 /**
  * The residue verifier against real Postgres and S3: after Forget Users the only place left is the processed/ CSV
@@ -148,17 +148,7 @@ describe('the Anonymise node\'s Verify Residue, as the compliance login', () => 
 	const credentials = (hmacKey = w.secrets.hmacKey) => ({
 		dataAcuityPostgres: postgresCredential(w.loginConn),
 		dataAcuityObjectStore: objectStoreCredential(store.cfg),
-		dataAcuityAnonymisationSecrets: {
-			salts: JSON.stringify(w.secrets.salts),
-			hmacKey,
-			vaultEncryptionKey: w.secrets.vaultEncryptionKey ?? '',
-			vaultHost: w.vaultConn.host,
-			vaultPort: w.vaultConn.port,
-			vaultDatabase: w.vaultConn.database,
-			vaultUser: w.vaultConn.user,
-			vaultPassword: w.vaultConn.password,
-			vaultSslMode: 'disable',
-		},
+		dataAcuityAnonymisationSecrets: secretsCredential(w, { hmacKey }),
 	});
 	const verify = (parameters: Record<string, unknown>, input?: { json: Record<string, unknown> }[], executionId = '9100') =>
 		executeNode({ nodeType: node, parameters: { operation: 'verifyResidue', searchAnalyticsDb: false, ...parameters }, credentials: credentials(), input: input as never, executionId });

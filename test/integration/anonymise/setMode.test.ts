@@ -69,7 +69,7 @@ describe('set-based anonymisation of a synthetic South African PII source', () =
 	test('identifiers are hashed, suppressed columns are gone, generalised values are coarse', async () => {
 		const { rows } = await w.wh.query(`SELECT * FROM intermediate.int_auth_db__users ORDER BY updated_at, user_hash`);
 		expect(Object.keys(rows[0]).sort()).toEqual(
-			['user_hash', 'email_hash', 'phone_hash', 'sa_id_token', 'age_band', 'gender', 'home_city', 'province', 'marketing_opt_in', 'status', 'created_at', 'updated_at'].sort(),
+			['user_hash', 'email_hash', 'phone_hash', 'sa_id_token', 'age_band', 'gender', 'home_city', 'province', 'country', 'marketing_opt_in', 'status', 'created_at', 'updated_at'].sort(),
 		);
 		const salt = w.secrets.salts.users['1'];
 		const expected = new Set(data.users.map((u) => hashValue(salt, u.id)));

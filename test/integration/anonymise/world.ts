@@ -45,6 +45,22 @@ export const TEST_SECRETS = {
 	vaultEncryptionKey: 'test-only-vault-key-fedcba9876543210fedcba9876543210',
 };
 
+/** The world's secrets as the DataAcuity Anonymisation Secrets credential stores them (vault: the world's vault database). */
+export function secretsCredential(w: Pick<AnonWorld, 'secrets' | 'vaultConn'>, over: Record<string, string | number> = {}): Record<string, string | number> {
+	return {
+		salts: JSON.stringify(w.secrets.salts),
+		hmacKey: w.secrets.hmacKey,
+		vaultEncryptionKey: w.secrets.vaultEncryptionKey ?? '',
+		vaultHost: w.vaultConn.host,
+		vaultPort: w.vaultConn.port,
+		vaultDatabase: w.vaultConn.database,
+		vaultUser: w.vaultConn.user,
+		vaultPassword: w.vaultConn.password ?? '',
+		vaultSslMode: 'disable',
+		...over,
+	};
+}
+
 /** `server`: a superuser connection to another cluster than the shared test one (one started with its own settings). */
 export async function createAnonWorld(name: string, secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS), server?: PostgresConnectionInput): Promise<AnonWorld> {
 	const whConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`, server));
@@ -137,7 +153,7 @@ export async function loadIpRanges(wh: pg.Pool): Promise<void> {
 }
 
 const AUTH_USERS = `id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL, phone_e164 text NOT NULL,
-	sa_id_number char(13), date_of_birth date, gender text, home_city text, province text, marketing_opt_in boolean NOT NULL DEFAULT false,
+	sa_id_number char(13), date_of_birth date, gender text, home_city text, province text, country text, marketing_opt_in boolean NOT NULL DEFAULT false,
 	status text NOT NULL DEFAULT 'active', created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`;
 const AUTH_SESSIONS = `id uuid PRIMARY KEY, user_id bigint NOT NULL, ip_address inet, user_agent text, device_id text,
 	started_at timestamptz NOT NULL, ended_at timestamptz, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`;
@@ -185,6 +201,7 @@ export async function loadSyntheticPii(wh: pg.Pool, nUsers = 60, seed = 20261125
 			gender: faker.helpers.arrayElement(['female', 'male']),
 			home_city: city.name,
 			province: city.province,
+			country: 'ZA',
 			marketing_opt_in: id % 3 === 0,
 			status: 'active',
 			created_at: '2025-06-01T08:00:00Z',
