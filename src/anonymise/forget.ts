@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SQL_IDENTIFIER } from '../config/identifiers';
+import { DELETED_AT_COLUMN } from '../extract/bronzeSchema';
 import { completePartialForgets } from './completePartialForgets';
 import { hashSql, subjectHmac } from './hashing';
 import { suppressParameterLogging } from './logSafety';
@@ -301,14 +302,22 @@ export interface FlaggedUsersSource {
  * extract (a back-fill or reseed re-reads soft-deleted rows with their PII). Both must be forgotten again, so the
  * forgotten-subject register is deliberately NOT used to filter here: filtering on it left returning PII in raw and,
  * applied after the LIMIT, could starve newly flagged users behind 500 returning ones.
+ *
+ * A user row hard-deleted at the source never gets a flag; a reconcile repair marks it in bronze (_dwh_deleted_at,
+ * its other personal columns already erased — docs/reconcile.md) and it counts as flagged from then on.
  */
 export async function findFlaggedUsers(deps: AnonymiseDeps, src: FlaggedUsersSource, limit = 1000): Promise<ForgetRequest[]> {
 	for (const n of [src.schema, src.table, src.idColumn, src.flagColumn]) {
 		if (!SQL_IDENTIFIER.test(n)) throw new Error(`"${n}" is not a valid lower-case SQL identifier`);
 	}
+	const { rows: marked } = await deps.warehouse.query(
+		`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND attname = $3 AND NOT attisdropped`,
+		[src.schema, src.table, DELETED_AT_COLUMN],
+	);
+	const flag = marked.length && src.flagColumn !== DELETED_AT_COLUMN ? `coalesce(u.${q(src.flagColumn)}::timestamptz, u.${q(DELETED_AT_COLUMN)})` : `u.${q(src.flagColumn)}::timestamptz`;
 	const { rows } = await deps.warehouse.query<{ id: string; at: string }>(
-		`SELECT (u.${q(src.idColumn)})::text AS id, u.${q(src.flagColumn)}::timestamptz::text AS at FROM ${q(src.schema)}.${q(src.table)} u
-		  WHERE u.${q(src.flagColumn)} IS NOT NULL ORDER BY u.${q(src.flagColumn)} LIMIT ${Math.max(1, Math.floor(limit))}`,
+		`SELECT (u.${q(src.idColumn)})::text AS id, ${flag}::text AS at FROM ${q(src.schema)}.${q(src.table)} u
+		  WHERE ${flag} IS NOT NULL ORDER BY ${flag} LIMIT ${Math.max(1, Math.floor(limit))}`,
 	);
 	return rows.map((r) => ({ userId: r.id, requestedAt: r.at }));
 }

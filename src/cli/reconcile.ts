@@ -18,6 +18,8 @@ const USAGE = `Usage: dwh-reconcile (in a checkout: npm run dwh:reconcile --) (-
   --segment-rows    rows per top-level key range (default 100000)
   --leaf-rows       differing ranges this small are settled key by key (default 1000)
   --parallel        ranges compared at once (default 2)          --max-findings  stop after this many keys (default 10000)
+  --policies        folder of anonymisation policies (default: the package's policies/): tables with a subject column
+                    get the personal data of rows deleted at the source erased by --repair
 Object store for --repair: $DWH_S3_ENDPOINT, $DWH_S3_REGION, $DWH_S3_BUCKET, $DWH_S3_PREFIX, $DWH_S3_ACCESS_KEY_ID, $DWH_S3_SECRET_ACCESS_KEY.
 Exit codes: 0 every table matched (or was repaired), 1 differences left or a failure, 2 usage.`;
 
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
 			'leaf-rows': { type: 'string' },
 			parallel: { type: 'string' },
 			'max-findings': { type: 'string' },
+			policies: { type: 'string' },
 			help: { type: 'boolean', short: 'h', default: false },
 		},
 		strict: true,
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
 		leafRows: intOption(values['leaf-rows'], 'leaf-rows'),
 		parallel: intOption(values.parallel, 'parallel'),
 		maxFindings: intOption(values['max-findings'], 'max-findings'),
+		policiesDir: values.policies,
 	};
 	const ctx = openPipelineContext({
 		warehouse: connectionFromUrl(values.url ?? process.env.DWH_WAREHOUSE_URL!, 'The warehouse URL', { ...limits, applicationName: 'dwh-reconcile' }),

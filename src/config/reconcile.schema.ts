@@ -15,6 +15,8 @@ export const reconcileOptionsSchema = z
 		parallel: z.number().int().min(1, 'parallel must be at least 1').max(64).default(2),
 		/** Stop after this many differing keys: more means a reseed (reset_watermark), not a repair by key. */
 		maxFindings: z.number().int().min(1, 'maxFindings must be at least 1').max(1_000_000).default(10_000),
+		/** Folder of the anonymisation policies that say which tables hold personal data; default: the package's policies/. */
+		policiesDir: z.string().min(1, 'policiesDir must name a folder (or be left out for the packaged policies)').optional(),
 	})
 	.strict();
 

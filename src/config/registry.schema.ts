@@ -51,6 +51,12 @@ export const sourceTableSchema = z
 		 * append tables, none for the others; null: kept for good. Only append (event) tables expire.
 		 */
 		raw_retention_days: z.number().int().min(1).max(36500).nullable().optional(),
+		/**
+		 * How often the scheduled reconcile (workflows/dwh-reconcile-scheduled.json) compares this table with its source
+		 * (docs/reconcile.md): '1 day' (nightly) for big tables, '1 hour' for small ones. Omitted: the registry's
+		 * reconcile.default_cadence for incremental tables; null: never on the schedule. Snapshot tables have none.
+		 */
+		reconcile_cadence: intervalText('reconcile_cadence').nullable().optional(),
 		enabled: z.boolean().default(true),
 		description: z.string().default(''),
 	})
@@ -84,6 +90,13 @@ export const sourceTableSchema = z
 		if (t.watermark_column && t.excluded_columns.includes(t.watermark_column)) {
 			ctx.addIssue({ code: 'custom', path: ['excluded_columns'], message: `${where}: watermark column cannot be excluded` });
 		}
+		if (t.mode === 'snapshot' && typeof t.reconcile_cadence === 'string') {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['reconcile_cadence'],
+				message: `${where}: reconcile_cadence applies to incremental tables only — every load of a snapshot table replaces bronze with the whole source table; remove it or set null`,
+			});
+		}
 		if (typeof t.raw_retention_days === 'number' && t.load_strategy !== 'append') {
 			ctx.addIssue({
 				code: 'custom',
@@ -104,6 +117,8 @@ export const DEFAULT_RAW_RETENTION_DAYS = 90;
  * CSVs, so the object store may keep a CSV (exports/ and processed/) no longer than that.
  */
 export const ERASURE_SLA_DAYS = 30;
+/** Nightly: a matching table costs one aggregate pass per side (docs/BENCHMARKS.md), cheap enough for every table. */
+export const DEFAULT_RECONCILE_CADENCE = '1 day';
 
 export const sourceRegistrySchema = z
 	.object({
@@ -125,6 +140,11 @@ export const sourceRegistrySchema = z
 			})
 			.strict()
 			.default({}),
+		/** The scheduled reconcile: the cadence of every incremental table that does not set reconcile_cadence. */
+		reconcile: z
+			.object({ default_cadence: intervalText('reconcile.default_cadence').nullable().default(DEFAULT_RECONCILE_CADENCE) })
+			.strict()
+			.default({}),
 		tables: z.array(sourceTableSchema).min(1),
 	})
 	.strict()
@@ -136,10 +156,14 @@ export const sourceRegistrySchema = z
 			seen.add(name);
 		});
 	})
-	// Each table carries its effective retention, so the sync writes one number per table.
+	// Each table carries its effective retention and reconcile cadence, so the sync writes one value per table.
 	.transform((r) => ({
 		...r,
-		tables: r.tables.map((t) => ({ ...t, raw_retention_days: t.raw_retention_days !== undefined ? t.raw_retention_days : t.load_strategy === 'append' ? r.retention.raw_days : null })),
+		tables: r.tables.map((t) => ({
+			...t,
+			raw_retention_days: t.raw_retention_days !== undefined ? t.raw_retention_days : t.load_strategy === 'append' ? r.retention.raw_days : null,
+			reconcile_cadence: t.reconcile_cadence !== undefined ? t.reconcile_cadence : t.mode === 'incremental' ? r.reconcile.default_cadence : null,
+		})),
 	}));
 
 export type SourceRegistry = z.output<typeof sourceRegistrySchema>;

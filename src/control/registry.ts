@@ -4,7 +4,7 @@ import { SQL_IDENTIFIER } from '../config/identifiers';
 
 const COLUMNS = `table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column, watermark_time_zone, key_columns,
 	cadence::text AS cadence, lookback::text AS lookback, safety_lag::text AS safety_lag, schema_drift_policy,
-	excluded_columns, on_source_delete, raw_retention_days, enabled, description`;
+	excluded_columns, on_source_delete, raw_retention_days, reconcile_cadence::text AS reconcile_cadence, enabled, description`;
 
 export class UnknownTableError extends Error {
 	constructor(table: string, known: string[]) {

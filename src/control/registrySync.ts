@@ -24,6 +24,7 @@ export const SYNCED_FIELDS = [
 	'excluded_columns',
 	'on_source_delete',
 	'raw_retention_days',
+	'reconcile_cadence',
 	'enabled',
 	'description',
 ] as const satisfies readonly (keyof SourceTable)[];
@@ -59,7 +60,7 @@ export interface RegistrySyncOptions {
 	disableMissing?: boolean;
 }
 
-const INTERVAL_FIELDS = ['cadence', 'lookback', 'safety_lag'] as const;
+const INTERVAL_FIELDS = ['cadence', 'lookback', 'safety_lag', 'reconcile_cadence'] as const;
 
 /**
  * Makes dwh_control.source_tables match the registry in one transaction: inserts new tables (with a watermark row
@@ -189,6 +190,11 @@ async function normaliseIntervals(client: pg.PoolClient, tables: SourceTable[]):
 		const row = { ...pick(t), table_name: bronzeTableName(t) };
 		for (const field of INTERVAL_FIELDS) {
 			const value = t[field];
+			if (value == null) {
+				// Only reconcile_cadence is nullable: null is "not on the schedule".
+				(row as Record<string, unknown>)[field] = null;
+				continue;
+			}
 			let normal = cache.get(value);
 			if (normal === undefined) {
 				try {
@@ -228,13 +234,13 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 	await client.query(
 		`INSERT INTO dwh_control.source_tables (table_name, source_db, source_schema, source_table, mode, load_strategy, watermark_column,
 		        key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description, registry_version,
-		        watermark_time_zone, on_source_delete, raw_retention_days)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		        watermark_time_zone, on_source_delete, raw_retention_days, reconcile_cadence)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		 ON CONFLICT (table_name) DO UPDATE SET
 		        source_db = EXCLUDED.source_db, source_schema = EXCLUDED.source_schema, source_table = EXCLUDED.source_table,
 		        mode = EXCLUDED.mode, load_strategy = EXCLUDED.load_strategy, watermark_column = EXCLUDED.watermark_column,
 		        watermark_time_zone = EXCLUDED.watermark_time_zone, on_source_delete = EXCLUDED.on_source_delete,
-		        raw_retention_days = EXCLUDED.raw_retention_days,
+		        raw_retention_days = EXCLUDED.raw_retention_days, reconcile_cadence = EXCLUDED.reconcile_cadence,
 		        key_columns = EXCLUDED.key_columns, cadence = EXCLUDED.cadence, lookback = EXCLUDED.lookback,
 		        safety_lag = EXCLUDED.safety_lag, schema_drift_policy = EXCLUDED.schema_drift_policy,
 		        excluded_columns = EXCLUDED.excluded_columns, enabled = EXCLUDED.enabled, description = EXCLUDED.description,
@@ -259,6 +265,7 @@ async function upsert(client: pg.PoolClient, r: Row, version: string): Promise<v
 			r.watermark_time_zone,
 			r.on_source_delete,
 			r.raw_retention_days ?? null,
+			r.reconcile_cadence ?? null,
 		],
 	);
 }

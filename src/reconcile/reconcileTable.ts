@@ -15,7 +15,11 @@ import { repairDifferences } from './repair';
 import { Side } from './side';
 
 export class ReconcileError extends Error {
-	constructor(message: string) {
+	constructor(
+		message: string,
+		/** The dwh_control.reconcile_runs row recorded as failed, when the reconcile got as far as starting one. */
+		public reconcileRunId: number | null = null,
+	) {
 		super(message);
 		this.name = 'ReconcileError';
 	}
@@ -110,10 +114,12 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		const notes: string[] = [];
 		let findings: Finding[] = confirmed.map((d) => ({ ...d, action: 'reported', resolved: false }));
 		let repairRunId: number | null = null;
+		let erased = 0;
 		if (o.repair && confirmed.length) {
-			const repaired = await repairDifferences(ctx, t, confirmed, source, bronze, bronzeKeys, hasDeletedAt);
+			const repaired = await repairDifferences(ctx, t, confirmed, source, bronze, bronzeKeys, bronzeCols.map((c) => c.name), o.policiesDir);
 			findings = repaired.findings;
 			repairRunId = repaired.repairRunId;
+			erased = repaired.erased;
 			notes.push(...repaired.notes);
 		}
 		if (outcome.truncated) notes.unshift(`stopped after ${o.maxFindings} differing keys: reseed the table (reset_watermark) rather than repair it by key`);
@@ -130,6 +136,7 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 			missingInBronze: count('missing_in_bronze'),
 			extraInBronze: count('extra_in_bronze'),
 			staleInBronze: count('stale_in_bronze'),
+			erasedInBronze: erased,
 			changedDuringRun: changed,
 			unresolved,
 			findingsTruncated: outcome.truncated,
@@ -145,7 +152,10 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		return { table: t.table_name, reconcileRunId, status, findings, ...counts };
 	} catch (err) {
 		await failReconcileRun(ctx.warehouse, reconcileRunId, err).catch(() => undefined);
-		if (err instanceof ReconcileError) throw err;
-		throw new ReconcileError(`Reconcile ${reconcileRunId} of ${t.table_name} failed: ${safeErrorText(err)}`);
+		if (err instanceof ReconcileError) {
+			err.reconcileRunId ??= reconcileRunId;
+			throw err;
+		}
+		throw new ReconcileError(`Reconcile ${reconcileRunId} of ${t.table_name} failed: ${safeErrorText(err)}`, reconcileRunId);
 	}
 }

@@ -9,7 +9,8 @@ import { safeErrorText } from '../privacy/safeErrorText';
 import { withTransaction } from '../transport/postgres';
 import { classify, type Difference } from './compare';
 import { keysInJson, type KeyColumn, type KeyTuple } from './keySql';
-import type { Finding } from './reconcileRuns';
+import { personalDataOf } from './personalData';
+import type { Finding, FindingAction } from './reconcileRuns';
 import type { Side } from './side';
 
 /** How long a mark/delete waits for an extract or load of the table to finish. */
@@ -19,6 +20,32 @@ export interface RepairOutcome {
 	findings: Finding[];
 	repairRunId: number | null;
 	notes: string[];
+	/** Bronze rows deleted at the source whose personal columns were erased. */
+	erased: number;
+}
+
+/** What happens to bronze rows whose key is gone from the source: the registry's on_source_delete, or erasure. */
+interface DeletePolicy {
+	action: 'report' | 'mark' | 'delete' | 'erase';
+	/** erase: the columns set to NULL (the row is also marked _dwh_deleted_at). */
+	eraseColumns: string[];
+}
+
+const GONE_ACTION: Record<DeletePolicy['action'], FindingAction> = { report: 'reported', mark: 'marked_deleted', delete: 'deleted', erase: 'erased' };
+
+/**
+ * A table whose anonymisation policy names a subject column holds personal data, and a row deleted at the source must
+ * not keep it in bronze (POPIA/GDPR minimisation): 'report' and 'mark' become 'erase' (marked, personal columns set
+ * to NULL); 'delete' stays — except for the person's own row (subject = key), which is erased and kept marked so the
+ * nightly Forget Users sweep forgets the person everywhere (findFlaggedUsers reads the mark). docs/reconcile.md.
+ */
+function deletePolicy(t: RegisteredTable, bronzeColumns: string[], policiesDir: string | undefined, notes: string[]): DeletePolicy {
+	const personal = personalDataOf(t, bronzeColumns, policiesDir);
+	if (personal.kind === 'unknown') {
+		notes.push(`rows deleted at the source follow on_source_delete '${t.on_source_delete}' only: cannot tell whether they hold personal data (${personal.reason})`);
+	}
+	if (personal.kind !== 'personal' || (t.on_source_delete === 'delete' && !personal.subjectIsKey)) return { action: t.on_source_delete, eraseColumns: [] };
+	return { action: 'erase', eraseColumns: personal.eraseColumns };
 }
 
 /**
@@ -37,8 +64,10 @@ export async function repairDifferences(
 	source: Side,
 	bronze: Side,
 	bronzeKeys: KeyColumn[],
-	bronzeHasDeletedAt: boolean,
+	bronzeColumns: string[],
+	policiesDir?: string,
 ): Promise<RepairOutcome> {
+	const bronzeHasDeletedAt = bronzeColumns.includes(DELETED_AT_COLUMN);
 	const notes: string[] = [];
 	const bronzeTable = `raw.${q(t.table_name)}`;
 	const reread = differences.filter((d) => d.kind !== 'extra_in_bronze').map((d) => d.key);
@@ -66,14 +95,17 @@ export async function repairDifferences(
 	}
 
 	const deleted = differences.filter((d) => d.kind === 'extra_in_bronze').map((d) => d.key);
+	const policy = deleted.length ? deletePolicy(t, bronzeColumns, policiesDir, notes) : null;
 	let gone: KeyTuple[] = [];
-	if (deleted.length && t.on_source_delete !== 'report') {
+	let erased = 0;
+	if (deleted.length && policy && policy.action !== 'report') {
 		const back = new Set((await source.lookup(deleted)).map((r) => JSON.stringify(r.key)));
 		gone = deleted.filter((k) => !back.has(JSON.stringify(k)));
 		if (gone.length) {
-			const applied = await applyDeletePolicy(ctx, t, bronzeKeys, gone, bronzeHasDeletedAt);
+			const applied = await applyDeletePolicy(ctx, t, bronzeKeys, gone, bronzeHasDeletedAt, policy);
 			notes.push(applied.note);
 			if (!applied.done) gone = [];
+			else if (policy.action === 'erase') erased = applied.rows;
 		}
 	}
 	const goneSet = new Set(gone.map((k) => JSON.stringify(k)));
@@ -84,14 +116,14 @@ export async function repairDifferences(
 	const open = new Set(classify(s, b).differences.map((d) => JSON.stringify(d.key)));
 	const findings = differences.map((d): Finding => {
 		const id = JSON.stringify(d.key);
-		const action =
-			d.kind !== 'extra_in_bronze' ? (repairRunId ? 'reextracted' : 'reported') : goneSet.has(id) ? (t.on_source_delete === 'mark' ? 'marked_deleted' : 'deleted') : 'reported';
+		const action: FindingAction =
+			d.kind !== 'extra_in_bronze' ? (repairRunId ? 'reextracted' : 'reported') : goneSet.has(id) && policy ? GONE_ACTION[policy.action] : 'reported';
 		return { ...d, action, resolved: !open.has(id) };
 	});
 	if (t.load_strategy === 'append' && findings.some((f) => f.kind === 'stale_in_bronze' && !f.resolved)) {
 		notes.push(`stale rows stay: an append table keeps the first version of a key (register it as upsert if its rows change)`);
 	}
-	return { findings, repairRunId, notes };
+	return { findings, repairRunId, notes, erased };
 }
 
 async function applyDeletePolicy(
@@ -100,38 +132,51 @@ async function applyDeletePolicy(
 	keys: KeyColumn[],
 	gone: KeyTuple[],
 	hasDeletedAt: boolean,
-): Promise<{ note: string; done: boolean }> {
+	policy: DeletePolicy,
+): Promise<{ note: string; done: boolean; rows: number }> {
 	const bronze = `raw.${q(t.table_name)}`;
+	const verb = { report: 'reported', mark: 'marked', delete: 'deleted', erase: 'erased' }[policy.action];
 	const lockClient = await ctx.warehouse.connect();
 	let broken = false;
 	let locked = false;
 	try {
 		locked = await lockTable(lockClient, t.table_name, LOCK_WAIT_MS);
 		if (!locked) {
-			return {
-				note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${t.on_source_delete === 'mark' ? 'marked' : 'deleted'}`,
-				done: false,
-			};
+			return { note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${verb}`, done: false, rows: 0 };
 		}
 		const n = await withTransaction(ctx.warehouse, async (c) => {
-			if (t.on_source_delete === 'mark') {
-				if (!hasDeletedAt) {
-					// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
-					await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
-						if (err.code !== '42501') throw err;
-						throw new Error(
-							`on_source_delete 'mark' needs the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
-								`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz, or set on_source_delete to report or delete`,
-						);
-					});
-				}
+			if (policy.action === 'delete') {
+				return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
+			}
+			if (!hasDeletedAt) {
+				// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
+				await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
+					if (err.code !== '42501') throw err;
+					throw new Error(
+						`rows deleted at the source need the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
+							`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz${policy.action === 'mark' ? ', or set on_source_delete to report or delete' : ''}`,
+					);
+				});
+			}
+			if (policy.action === 'mark') {
 				return (
 					await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])
 				).rowCount;
 			}
-			return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
+			const cleared = policy.eraseColumns.map((col) => `, ${q(col)} = NULL`).join('');
+			return (
+				await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = coalesce(${q(DELETED_AT_COLUMN)}, now())${cleared} WHERE ${keysInJson(keys, '$1::json')}`, [
+					JSON.stringify(gone),
+				])
+			).rowCount;
 		});
-		return { note: `${n ?? 0} bronze row(s) deleted at the source ${t.on_source_delete === 'mark' ? `marked (${DELETED_AT_COLUMN})` : 'deleted'}`, done: true };
+		const how =
+			policy.action === 'erase'
+				? `erased (personal columns set to NULL: ${policy.eraseColumns.join(', ') || 'none besides the key'}; marked ${DELETED_AT_COLUMN})`
+				: policy.action === 'mark'
+					? `marked (${DELETED_AT_COLUMN})`
+					: 'deleted';
+		return { note: `${n ?? 0} bronze row(s) deleted at the source ${how}`, done: true, rows: n ?? 0 };
 	} catch (err) {
 		broken = !(typeof (err as { code?: unknown }).code === 'string');
 		throw err;

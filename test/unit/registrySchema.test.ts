@@ -17,6 +17,12 @@ test.each([
 	[{ ...base, watermark_time_zone: 'Mars/Olympus' }, 'watermark_time_zone', 'watermark_time_zone "Mars/Olympus" is not an IANA time zone'],
 	[{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, watermark_time_zone: 'UTC' }, 'watermark_time_zone', 'watermark_time_zone only applies to a watermark_column'],
 	[{ ...base, on_source_delete: 'purge' }, 'on_source_delete', 'on_source_delete must be one of report, mark, delete (default report)'],
+	[{ ...base, reconcile_cadence: 'nightly' }, 'reconcile_cadence', "reconcile_cadence must be a Postgres interval such as '15 minutes' or '1 hour'"],
+	[
+		{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, reconcile_cadence: '1 day' },
+		'reconcile_cadence',
+		'auth_db.public.users: reconcile_cadence applies to incremental tables only — every load of a snapshot table replaces bronze with the whole source table; remove it or set null',
+	],
 ])('rejects a bad entry and names the field (%#)', (entry, field, message) => {
 	const r = sourceTableSchema.safeParse(entry);
 	expect(r.success).toBe(false);
@@ -28,4 +34,13 @@ test('duplicate tables in one registry are refused', () => {
 	const r = sourceRegistrySchema.safeParse({ version: '1', tables: [base, base] });
 	expect(r.success).toBe(false);
 	expect(r.error!.issues[0].message).toBe('duplicate table auth_db__users');
+});
+
+test("reconcile_cadence: the table's own, else the registry's default_cadence (1 day) for incremental tables; null opts out", () => {
+	const snap = { ...base, source_table: 'dims', mode: 'snapshot', load_strategy: 'replace', watermark_column: null };
+	const cadences = (r: unknown) => sourceRegistrySchema.parse(r).tables.map((t) => [t.source_table, t.reconcile_cadence]);
+	const tables = [base, { ...base, source_table: 'pins', reconcile_cadence: '1 hour' }, { ...base, source_table: 'quiet', reconcile_cadence: null }, snap];
+	expect(cadences({ version: '1', tables })).toEqual([['users', '1 day'], ['pins', '1 hour'], ['quiet', null], ['dims', null]]);
+	expect(cadences({ version: '1', reconcile: { default_cadence: '6 hours' }, tables: [base] })).toEqual([['users', '6 hours']]);
+	expect(cadences({ version: '1', reconcile: { default_cadence: null }, tables: [base] })).toEqual([['users', null]]);
 });

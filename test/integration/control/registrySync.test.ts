@@ -35,6 +35,15 @@ test('first sync adds every table of the shipped file with a watermark row seede
 		cadence: '01:00:00',
 		schema_drift_policy: 'fail',
 	});
+	// The scheduled reconcile's cadence: the table's own, else the registry's default; none for snapshot tables.
+	const rc = await wh.query(
+		`SELECT table_name, reconcile_cadence::text AS c FROM dwh_control.source_tables WHERE table_name IN ('auth_db__phone_pins', 'auth_db__users', 'kiffstore_db__products') ORDER BY 1`,
+	);
+	expect(rc.rows).toEqual([
+		{ table_name: 'auth_db__phone_pins', c: '01:00:00' },
+		{ table_name: 'auth_db__users', c: '1 day' },
+		{ table_name: 'kiffstore_db__products', c: null },
+	]);
 });
 
 test('syncing the same file again reports every table unchanged and writes nothing', async () => {
