@@ -7,6 +7,7 @@ import {
 	SOURCE_CREDENTIAL,
 	WAREHOUSE_CREDENTIAL,
 } from '../shared/credentialTypes';
+import { SECRETS_CREDENTIAL } from '../Anonymise/secretsCredential';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
 import { options, tableSelection } from './actions/common.descriptions';
 import * as extract from './actions/extract.operation';
@@ -36,6 +37,13 @@ export class WatermarkExtract implements INodeType {
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: SOURCE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Source Replica' },
 			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },
+			{
+				// Optional: its HMAC key tells the rows of forgotten people apart from lost rows (docs/reconcile.md).
+				name: SECRETS_CREDENTIAL,
+				required: false,
+				displayName: 'Anonymisation Secrets (Forgotten Users)',
+				displayOptions: { show: { operation: ['reconcile'] } },
+			},
 		],
 		hints: [
 			{

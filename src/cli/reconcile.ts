@@ -20,6 +20,8 @@ const USAGE = `Usage: dwh-reconcile (in a checkout: npm run dwh:reconcile --) (-
   --parallel        ranges compared at once (default 2)          --max-findings  stop after this many keys (default 10000)
   --policies        folder of anonymisation policies (default: the package's policies/): tables with a subject column
                     get the personal data of rows deleted at the source erased by --repair
+Forgotten people: $DWH_ANONYMISATION_HMAC_KEY (the anonymisation-secrets HMAC key) tells their rows apart from lost ones;
+without it a table holding personal data gets no missing/stale key re-extracted once anyone has been forgotten.
 Object store for --repair: $DWH_S3_ENDPOINT, $DWH_S3_REGION, $DWH_S3_BUCKET, $DWH_S3_PREFIX, $DWH_S3_ACCESS_KEY_ID, $DWH_S3_SECRET_ACCESS_KEY.
 Exit codes: 0 every table matched (or was repaired), 1 differences left or a failure, 2 usage.`;
 
@@ -113,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
 		let clean = true;
 		for (const table of tables) {
 			try {
-				const r = await reconcileTable(ctx, table, options);
+				const r = await reconcileTable(ctx, table, options, { hmacKey: process.env.DWH_ANONYMISATION_HMAC_KEY || undefined });
 				console.log(formatResult(r));
 				if (r.status === 'differences') clean = false;
 			} catch (err) {

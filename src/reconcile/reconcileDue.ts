@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ReconcileOptionsInput } from '../config/reconcile.schema';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
-import { ReconcileError, reconcileTable, type ReconcileResult } from './reconcileTable';
+import { ReconcileError, reconcileTable, type ReconcileHooks, type ReconcileResult } from './reconcileTable';
 
 /**
  * Enabled incremental tables, loaded at least once, whose reconcile_cadence has elapsed since their last reconcile
@@ -32,16 +32,20 @@ export type DueReconcileResult = ReconcileResult | { table: string; status: 'fai
  * §10.3). A table that fails becomes a failed result and the others carry on; its run is recorded as failed (and
  * alerts) when it got as far as starting one.
  */
-export async function reconcileDueTables(ctx: PipelineContext, options: ReconcileOptionsInput = {}, opts: { sourceDbs?: string[] } = {}): Promise<DueReconcileResult[]> {
+export async function reconcileDueTables(
+	ctx: PipelineContext,
+	options: ReconcileOptionsInput = {},
+	opts: { sourceDbs?: string[]; hmacKey?: string } = {},
+): Promise<DueReconcileResult[]> {
 	const results: DueReconcileResult[] = [];
-	for (const table of await listReconcileDue(ctx.warehouse, opts)) results.push(await reconcileOrFailure(ctx, table, options));
+	for (const table of await listReconcileDue(ctx.warehouse, opts)) results.push(await reconcileOrFailure(ctx, table, options, { hmacKey: opts.hmacKey }));
 	return results;
 }
 
 /** One table's reconcile; a failure (also a refusal: a snapshot or never-loaded table) as a failed result. */
-export async function reconcileOrFailure(ctx: PipelineContext, table: string, options: ReconcileOptionsInput = {}): Promise<DueReconcileResult> {
+export async function reconcileOrFailure(ctx: PipelineContext, table: string, options: ReconcileOptionsInput = {}, hooks: ReconcileHooks = {}): Promise<DueReconcileResult> {
 	try {
-		return await reconcileTable(ctx, table, options);
+		return await reconcileTable(ctx, table, options, hooks);
 	} catch (err) {
 		return { table, status: 'failed', reconcileRunId: err instanceof ReconcileError ? err.reconcileRunId : null, message: safeErrorText(err) };
 	}

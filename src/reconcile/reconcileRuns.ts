@@ -29,6 +29,8 @@ export interface ReconcileCounts {
 	staleInBronze: number;
 	/** Rows deleted at the source whose personal data a repair erased from bronze (docs/reconcile.md). */
 	erasedInBronze: number;
+	/** Differing keys whose row belongs to a person Forget Users forgot: neither reported nor re-extracted. */
+	forgottenSubjects: number;
 	changedDuringRun: number;
 	unresolved: number;
 	findingsTruncated: boolean;
@@ -51,10 +53,10 @@ export async function finishReconcileRun(client: pg.PoolClient, id: number, stat
 		    SET status = $2, watermark = $3, compared_up_to = $4, source_rows = $5, bronze_rows = $6, ranges_compared = $7,
 		        source_rows_read = $8, bronze_rows_read = $9, missing_in_bronze = $10, extra_in_bronze = $11, stale_in_bronze = $12,
 		        changed_during_run = $13, unresolved = $14, findings_truncated = $15, repair_run_id = $16, message = $17,
-		        erased_in_bronze = $18, run_finished_at = now()
+		        erased_in_bronze = $18, forgotten_subjects = $19, run_finished_at = now()
 		  WHERE reconcile_run_id = $1`,
 		[id, status, c.watermark, c.comparedUpTo, c.sourceRows, c.bronzeRows, c.rangesCompared, c.sourceRowsRead, c.bronzeRowsRead,
-			c.missingInBronze, c.extraInBronze, c.staleInBronze, c.changedDuringRun, c.unresolved, c.findingsTruncated, c.repairRunId, c.message || null, c.erasedInBronze],
+			c.missingInBronze, c.extraInBronze, c.staleInBronze, c.changedDuringRun, c.unresolved, c.findingsTruncated, c.repairRunId, c.message || null, c.erasedInBronze, c.forgottenSubjects],
 	);
 	if (findings.length) {
 		await client.query(

@@ -11,6 +11,8 @@ import { withTransaction } from '../transport/postgres';
 import { classify, compareSides, type Difference } from './compare';
 import { hasNativeOrder, type KeyColumn } from './keySql';
 import { failReconcileRun, finishReconcileRun, startReconcileRun, type Finding, type ReconcileCounts, type ReconcileStatus } from './reconcileRuns';
+import { excludeForgotten } from './forgotten';
+import { personalDataOf } from './personalData';
 import { repairDifferences } from './repair';
 import { Side } from './side';
 
@@ -33,8 +35,13 @@ export interface ReconcileResult extends ReconcileCounts {
 	findings: Finding[];
 }
 
-/** Test seam: runs between the comparison and the re-check of its differing keys (where concurrent writes matter). */
 export interface ReconcileHooks {
+	/**
+	 * The anonymisation-secrets HMAC key: keys of people Forget Users forgot are then told apart (forgotten.ts). A
+	 * secret, so not one of the (loggable) options.
+	 */
+	hmacKey?: string;
+	/** Test seam: runs between the comparison and the re-check of its differing keys (where concurrent writes matter). */
 	beforeRecheck?: () => Promise<void>;
 }
 
@@ -112,11 +119,20 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		}
 
 		const notes: string[] = [];
+		// Whether rows hold personal data decides what happens to forgotten people's keys and to rows deleted at the source.
+		const personal = confirmed.length ? personalDataOf(t, bronzeCols.map((c) => c.name), o.policiesDir) : null;
+		let forgotten = 0;
+		let reextract = true;
+		if (personal?.kind === 'personal') {
+			const check = await excludeForgotten(ctx.warehouse, source, personal.subject, confirmed, hooks.hmacKey);
+			({ differences: confirmed, forgotten, reextract } = check);
+			if (check.note) notes.push(check.note);
+		}
 		let findings: Finding[] = confirmed.map((d) => ({ ...d, action: 'reported', resolved: false }));
 		let repairRunId: number | null = null;
 		let erased = 0;
 		if (o.repair && confirmed.length) {
-			const repaired = await repairDifferences(ctx, t, confirmed, source, bronze, bronzeKeys, bronzeCols.map((c) => c.name), o.policiesDir);
+			const repaired = await repairDifferences(ctx, t, confirmed, { source, bronze, bronzeKeys, bronzeHasDeletedAt: hasDeletedAt, personal, reextract });
 			findings = repaired.findings;
 			repairRunId = repaired.repairRunId;
 			erased = repaired.erased;
@@ -137,6 +153,7 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 			extraInBronze: count('extra_in_bronze'),
 			staleInBronze: count('stale_in_bronze'),
 			erasedInBronze: erased,
+			forgottenSubjects: forgotten,
 			changedDuringRun: changed,
 			unresolved,
 			findingsTruncated: outcome.truncated,

@@ -9,12 +9,23 @@ import { safeErrorText } from '../privacy/safeErrorText';
 import { withTransaction } from '../transport/postgres';
 import { classify, type Difference } from './compare';
 import { keysInJson, type KeyColumn, type KeyTuple } from './keySql';
-import { personalDataOf } from './personalData';
+import type { PersonalData } from './personalData';
 import type { Finding, FindingAction } from './reconcileRuns';
 import type { Side } from './side';
 
 /** How long a mark/delete waits for an extract or load of the table to finish. */
 const LOCK_WAIT_MS = 120_000;
+
+export interface RepairSides {
+	source: Side;
+	bronze: Side;
+	bronzeKeys: KeyColumn[];
+	bronzeHasDeletedAt: boolean;
+	/** What the policy says about the table's rows (null: no differences needed it). */
+	personal: PersonalData | null;
+	/** False: missing and stale keys are not re-extracted (forgotten people cannot be told apart, forgotten.ts). */
+	reextract: boolean;
+}
 
 export interface RepairOutcome {
 	findings: Finding[];
@@ -39,12 +50,11 @@ const GONE_ACTION: Record<DeletePolicy['action'], FindingAction> = { report: 're
  * to NULL); 'delete' stays — except for the person's own row (subject = key), which is erased and kept marked so the
  * nightly Forget Users sweep forgets the person everywhere (findFlaggedUsers reads the mark). docs/reconcile.md.
  */
-function deletePolicy(t: RegisteredTable, bronzeColumns: string[], policiesDir: string | undefined, notes: string[]): DeletePolicy {
-	const personal = personalDataOf(t, bronzeColumns, policiesDir);
-	if (personal.kind === 'unknown') {
+function deletePolicy(t: RegisteredTable, personal: PersonalData | null, notes: string[]): DeletePolicy {
+	if (personal?.kind === 'unknown') {
 		notes.push(`rows deleted at the source follow on_source_delete '${t.on_source_delete}' only: cannot tell whether they hold personal data (${personal.reason})`);
 	}
-	if (personal.kind !== 'personal' || (t.on_source_delete === 'delete' && !personal.subjectIsKey)) return { action: t.on_source_delete, eraseColumns: [] };
+	if (personal?.kind !== 'personal' || (t.on_source_delete === 'delete' && !personal.subjectIsKey)) return { action: t.on_source_delete, eraseColumns: [] };
 	return { action: 'erase', eraseColumns: personal.eraseColumns };
 }
 
@@ -61,16 +71,12 @@ export async function repairDifferences(
 	ctx: PipelineContext,
 	t: RegisteredTable,
 	differences: Difference[],
-	source: Side,
-	bronze: Side,
-	bronzeKeys: KeyColumn[],
-	bronzeColumns: string[],
-	policiesDir?: string,
+	sides: RepairSides,
 ): Promise<RepairOutcome> {
-	const bronzeHasDeletedAt = bronzeColumns.includes(DELETED_AT_COLUMN);
+	const { source, bronze, bronzeKeys, bronzeHasDeletedAt, personal } = sides;
 	const notes: string[] = [];
 	const bronzeTable = `raw.${q(t.table_name)}`;
-	const reread = differences.filter((d) => d.kind !== 'extra_in_bronze').map((d) => d.key);
+	const reread = sides.reextract ? differences.filter((d) => d.kind !== 'extra_in_bronze').map((d) => d.key) : [];
 	let repairRunId: number | null = null;
 	if (reread.length) {
 		const ex = await extractTable(ctx, t.table_name, { keys: reread });
@@ -95,7 +101,7 @@ export async function repairDifferences(
 	}
 
 	const deleted = differences.filter((d) => d.kind === 'extra_in_bronze').map((d) => d.key);
-	const policy = deleted.length ? deletePolicy(t, bronzeColumns, policiesDir, notes) : null;
+	const policy = deleted.length ? deletePolicy(t, personal, notes) : null;
 	let gone: KeyTuple[] = [];
 	let erased = 0;
 	if (deleted.length && policy && policy.action !== 'report') {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { escapeIdentifier as q } from 'pg';
 import { HASH_PROBE, keysInJson, keyText, Params, rangePredicate, rowHash, sortExpression, watermarkText, type KeyColumn, type KeyRange, type KeyTuple } from './keySql';
 
 export interface RangeAggregate {
@@ -141,6 +142,23 @@ export class Side {
 			);
 			this.rowsRead += rows.length;
 			out.push(...rows.map((r) => ({ key: r.k, watermark: r.w, comparable: r.c === true })));
+		}
+		return out;
+	}
+
+	/**
+	 * The subject column's value of each key present here, as text (a person's id: held in memory only, to compute
+	 * its HMAC for the forget register; never stored or logged).
+	 */
+	async subjects(keys: KeyTuple[], subjectColumn: string): Promise<{ key: KeyTuple; subject: string | null }[]> {
+		const out: { key: KeyTuple; subject: string | null }[] = [];
+		for (let i = 0; i < keys.length; i += 1000) {
+			const rows = await this.query<{ k: KeyTuple; s: string | null }>(
+				`SELECT ${keyText(this.keys)} AS k, (${q(subjectColumn)})::text AS s FROM ${this.from} WHERE ${this.presentRows} AND ${keysInJson(this.keys, '$1::json')}`,
+				[JSON.stringify(keys.slice(i, i + 1000))],
+			);
+			this.rowsRead += rows.length;
+			out.push(...rows.map((r) => ({ key: r.k, subject: r.s })));
 		}
 		return out;
 	}

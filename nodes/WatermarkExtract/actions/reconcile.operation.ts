@@ -1,7 +1,8 @@
 import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { reconcileDueTables, reconcileOrFailure, type DueReconcileResult } from '../../../src/reconcile/reconcileDue';
-import { executeItems } from '../../shared/items';
-import { pipelineResources } from '../../shared/pipelineContext';
+import { SECRETS_CREDENTIAL, secretsFromCredential } from '../../Anonymise/secretsCredential';
+import { executeItems, type Resources } from '../../shared/items';
+import { pipelineResources, type NodePipelineContext } from '../../shared/pipelineContext';
 import { failOnTableFailures, readOptions, readTable } from './common.descriptions';
 
 const properties: INodeProperties[] = [
@@ -34,6 +35,7 @@ const COUNTS = [
 	'extraInBronze',
 	'staleInBronze',
 	'erasedInBronze',
+	'forgottenSubjects',
 	'changedDuringRun',
 	'unresolved',
 ] as const;
@@ -55,10 +57,25 @@ function toJson(r: DueReconcileResult, repair: boolean): IDataObject {
 	};
 }
 
+/**
+ * The pipeline context plus, when the optional Anonymisation Secrets credential is set, its HMAC key: with it the
+ * rows of people Forget Users forgot are told apart from lost rows (src/reconcile/forgotten.ts).
+ */
+function reconcileResources(fns: IExecuteFunctions): Resources<NodePipelineContext & { hmacKey?: string }> {
+	const pipeline = pipelineResources(fns, { source: true });
+	return {
+		async open(scope) {
+			const hmacKey = fns.getNode().credentials?.[SECRETS_CREDENTIAL] ? secretsFromCredential(await fns.getCredentials(SECRETS_CREDENTIAL)).hmacKey : undefined;
+			return Object.assign(await pipeline.open(scope), { hmacKey });
+		},
+		close: (ctx) => pipeline.close(ctx),
+	};
+}
+
 /** Bronze against the source for one table, or every table whose reconcile_cadence is due (one item per table). */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const fns = this;
-	return executeItems(fns, pipelineResources(fns, { source: true }), async (ctx, itemIndex) => {
+	return executeItems(fns, reconcileResources(fns), async (ctx, itemIndex) => {
 		const selection = fns.getNodeParameter('selection', itemIndex) as 'table' | 'due';
 		const repair = fns.getNodeParameter('repair', itemIndex, false) as boolean;
 		const options = readOptions(fns, itemIndex);
@@ -66,8 +83,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const core = { repair, policiesDir: options.policiesDir?.trim() || undefined };
 		const results =
 			selection === 'table'
-				? [await reconcileOrFailure(ctx, readTable(fns, itemIndex), core)]
-				: await reconcileDueTables(ctx, core, { sourceDbs: fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[] });
+				? [await reconcileOrFailure(ctx, readTable(fns, itemIndex), core, { hmacKey: ctx.hmacKey })]
+				: await reconcileDueTables(ctx, core, { sourceDbs: fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[], hmacKey: ctx.hmacKey });
 		failOnTableFailures(fns, itemIndex, options, 'reconcile', results.map((r) => ({ table: r.table, status: r.status, run: r.reconcileRunId, message: r.message })));
 		return results.map((r) => toJson(r, repair));
 	});

@@ -140,3 +140,39 @@ test('a table without a person follows on_source_delete; without a policy nothin
 		rmSync(empty, { recursive: true, force: true });
 	}
 });
+
+test("a soft-deleted person Forget Users removed while the source keeps their rows is not brought back by a repair", async () => {
+	// The app soft-deletes person 5 (design §6.8); the next load carries the flag and the sweep forgets them.
+	await w.src.query(`UPDATE public.people SET deleted_at = now(), updated_at = now() WHERE id = 5`);
+	await w.extractAndLoad(people);
+	const compliance = await w.login('dwh_compliance');
+	const pool = createPool(compliance);
+	try {
+		const deps: AnonymiseDeps = { warehouse: pool, secrets: SECRETS };
+		const flagged = await findFlaggedUsers(deps, { schema: 'raw', table: people, idColumn: 'id', flagColumn: 'deleted_at' });
+		expect(flagged.map((f) => f.userId)).toContain('5');
+		const [out] = await forgetUsers(deps, { requests: [{ userId: '5' }], policies: [loadPolicyFile(path.join(dir, `${w.source.database}.policy.json`))] });
+		expect(out.actions).toEqual(expect.arrayContaining([{ relation: `raw.${visits}`, action: 'deleted', rows: 1 }]));
+	} finally {
+		await pool.end();
+	}
+
+	// Without the HMAC key the person's rows cannot be told from lost ones: nothing is re-extracted, and the run says why.
+	const blind = await reconcileTable(w.as, visits, opts({ repair: true }));
+	expect(blind).toMatchObject({ status: 'differences', repairRunId: null, forgottenSubjects: 0 });
+	expect(blind.findings.map((f) => [f.key[0], f.kind, f.action])).toEqual([['4', 'missing_in_bronze', 'reported']]);
+	expect(blind.message).toContain('1 missing or stale key(s) not re-extracted: this table holds personal data and people have been forgotten');
+	expect(await row(visits, 4)).toBeUndefined();
+
+	// With it (the node's Anonymisation Secrets credential) the forgotten person's rows are no difference at all.
+	for (const t of [people, visits]) {
+		const r = await reconcileTable(w.as, t, opts({ repair: true }), { hmacKey: SECRETS.hmacKey });
+		expect(r.findings.filter((f) => f.kind !== 'extra_in_bronze')).toEqual([]);
+		expect(r).toMatchObject({ forgottenSubjects: 1, unresolved: 0 });
+		expect(r.message).toContain('1 differing key(s) belong to forgotten people: not reported, not re-extracted');
+	}
+	expect(await row(people, 5)).toBeUndefined();
+	expect(await row(visits, 4)).toBeUndefined();
+	const runs = (await w.etl.pool.query(`SELECT forgotten_subjects::int AS n FROM dwh_control.reconcile_runs ORDER BY reconcile_run_id DESC LIMIT 2`)).rows;
+	expect(runs).toEqual([{ n: 1 }, { n: 1 }]);
+});

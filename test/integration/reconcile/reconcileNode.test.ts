@@ -19,7 +19,7 @@ const credentials = () => ({
 	dataAcuityObjectStore: objectStoreCredential(w.ctx.store.cfg),
 });
 const ITEM_FIELDS = [
-	'bronzeRows', 'bronzeRowsRead', 'changedDuringRun', 'comparedUpTo', 'erasedInBronze', 'extraInBronze', 'findingsTruncated', 'message', 'missingInBronze',
+	'bronzeRows', 'bronzeRowsRead', 'changedDuringRun', 'comparedUpTo', 'erasedInBronze', 'extraInBronze', 'findingsTruncated', 'forgottenSubjects', 'message', 'missingInBronze',
 	'rangesCompared', 'reconcileRunId', 'repair', 'repairRunId', 'sourceRows', 'sourceRowsRead', 'staleInBronze', 'status', 'table', 'unresolved', 'watermark',
 ].sort();
 
