@@ -126,7 +126,8 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		if (personal?.kind === 'personal') {
 			const check = await excludeForgotten(ctx.warehouse, source, personal.subject, confirmed, hooks.hmacKey);
 			({ differences: confirmed, forgotten, reextract } = check);
-			if (check.note) notes.push(check.note);
+			// "Not re-extracted" only means something to a repair.
+			if (check.note && (o.repair || forgotten)) notes.push(check.note);
 		}
 		let findings: Finding[] = confirmed.map((d) => ({ ...d, action: 'reported', resolved: false }));
 		let repairRunId: number | null = null;
