@@ -11,7 +11,7 @@ export async function migrateDemoWarehouse(wh: pg.Pool): Promise<string[]> {
 
 /**
  * Syncs the package's registry file as `npm run dwh:registry-sync` does, with every table outside the demo's
- * synthetic source databases disabled: the demo has no bidbaas_db or sdpkt_db to read from.
+ * synthetic source databases disabled: the demo has no source database for them (apps_db, kiffstore_db, …).
  */
 export async function syncDemoRegistry(wh: pg.Pool, sourceDbs: string[]): Promise<string[]> {
 	const registry = loadRegistryFile();

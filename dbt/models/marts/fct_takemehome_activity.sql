@@ -1,6 +1,6 @@
 {#- One row per Takemehome search or listing click (design §5 takemehome_db), hashed user, the searched destination
-    city. The contract of takemehome.user_summary. The policy is still a draft that keeps only key, time and user:
-    destination_city is NULL until it is reviewed to keep it. Built empty with a warning until Anonymise has written
+    city (a click: its search's). The contract of takemehome.user_summary. A policy that does not keep
+    destination_city (the earlier draft) gives NULL there. Built empty with a warning until Anonymise has written
     the searches. -#}
 {%- set s = source('intermediate', 'takemehome_searches') %}
 {%- set c = source('intermediate', 'takemehome_clicks') %}

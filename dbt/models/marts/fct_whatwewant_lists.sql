@@ -1,8 +1,7 @@
 {#- One row per WhatWeWant wish list (design §5 whatwewant_db) with its owner's hash, category, and its items: how
     many, how many fulfilled, and when they were added / fulfilled (arrays, for the 30-day windows of
-    whatwewant.user_summary). The policy is still a draft (key, time and user only): category is 'unknown' and items
-    cannot be tied to their list until it is reviewed to keep lists.category and items.list_id / fulfilled_at. Built
-    empty with a warning until Anonymise has written the lists. -#}
+    whatwewant.user_summary). A policy that does not keep lists.category or items.list_id / fulfilled_at (the earlier
+    draft) gives 'unknown' and no items. Built empty with a warning until Anonymise has written the lists. -#}
 {%- set l = source('intermediate', 'whatwewant_lists') %}
 {%- set i = source('intermediate', 'whatwewant_items') %}
 {%- set have_lists = relation_present(l, 'fct_whatwewant_lists') %}

@@ -84,8 +84,8 @@ async function writeAnonymisedApps(): Promise<void> {
 		(3, 'c1', '${H('u1')}', true, 'en', ${at(D1, '10:10')}, ${at(D1, '10:10')}), (4, 'c1', '${H('u1')}', false, 'en', ${at(D1, '10:11')}, ${at(D1, '10:11')}),
 		(5, 'c2', '${H('u1')}', false, 'zu', ${at(D1, '12:00')}, ${at(D1, '12:00')}), (6, 'c2', '${H('u3')}', false, 'zu', ${at(D1, '12:30')}, ${at(D1, '12:30')})`);
 
-	// takemehome_db as a reviewed policy would keep it (destination_city); whatwewant_db in its draft shape (key,
-	// time and user only): the mart still builds, with category 'unknown' and no items.
+	// takemehome_db as its policy keeps it; whatwewant_db as a policy keeping only key, time and user would (the
+	// earlier draft): the mart still builds, with category 'unknown' and no items.
 	await q(`CREATE TABLE intermediate.int_takemehome_db__searches (id bigint, user_hash text, destination_city text, created_at timestamptz);
 		CREATE TABLE intermediate.int_takemehome_db__clicks (id bigint, user_hash text, search_id bigint, created_at timestamptz);
 		INSERT INTO intermediate.int_takemehome_db__searches VALUES (1, '${H('u1')}', 'Cape Town', now() - interval '2 days'), (2, '${H('u1')}', 'Cape Town', now() - interval '3 days'),
