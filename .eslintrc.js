@@ -36,7 +36,7 @@ module.exports = {
 			plugins: plugin,
 			extends: ['plugin:n8n-nodes-base/nodes'],
 			rules: {
-				// continueOnFail is handled in nodes/shared/items.ts (mapItems), which this rule cannot see.
+				// continueOnFail is handled in nodes/shared/items.ts (executeItems / executeBatch), which this rule cannot see.
 				'n8n-nodes-base/node-execute-block-missing-continue-on-fail': 'off',
 				'n8n-nodes-base/node-resource-description-filename-against-convention': 'off',
 			},

@@ -6,6 +6,7 @@ import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { executeItems } from '../shared/items';
 import { pipelineResources } from '../shared/pipelineContext';
+import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 
 /** Extract statuses that come without a CSV to load. */
 const NOT_LOADABLE = new Set(['skipped', 'failed']);
@@ -69,6 +70,8 @@ export class BlobLoadBronze implements INodeType {
 		defaults: { name: 'Blob Load Bronze' },
 		inputs: ['main'],
 		outputs: ['main'],
+		// Not an agent tool: it commits bronze rows and moves watermarks in dwh_control (see NOT_AN_AGENT_TOOL).
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },

@@ -1,4 +1,5 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { operationProperty } from '../shared/descriptions';
 import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import { router } from './actions/router';
@@ -43,23 +44,7 @@ export class DbtRun implements INodeType {
 			},
 		],
 		properties: [
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				options: [
-					{ name: 'Run Dbt Command', value: 'runCommand', action: 'Run a dbt command', description: 'Run dbt Core (build, run, test, source freshness, seed, retry)' },
-					{ name: 'Trigger Dbt Cloud Job', value: 'triggerCloudJob', action: 'Trigger a dbt cloud job', description: 'Start a dbt Cloud job and wait for it to finish' },
-					{
-						name: 'Verify Incident Webhook',
-						value: 'verifyIncident',
-						action: 'Verify an incident webhook',
-						description: 'Check a Wolverine webhook request (signature, payload, duplicates) and turn it into a dbt selection',
-					},
-				],
-				default: 'runCommand',
-			},
+			operationProperty([runCommand.option, triggerCloudJob.option, verifyIncident.option], 'runCommand'),
 			...runCommand.description,
 			...triggerCloudJob.description,
 			...verifyIncident.description,
@@ -68,7 +53,5 @@ export class DbtRun implements INodeType {
 
 	methods = { credentialTest };
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return router.call(this);
-	}
+	execute = router;
 }

@@ -9,6 +9,7 @@ import {
 } from '../shared/credentialTypes';
 import { SECRETS_CREDENTIAL } from '../Anonymise/secretsCredential';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
+import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import { options, tableSelection } from './actions/common.descriptions';
 import * as extract from './actions/extract.operation';
 import * as reconcile from './actions/reconcile.operation';
@@ -33,6 +34,8 @@ export class WatermarkExtract implements INodeType {
 		defaults: { name: 'Watermark Extract' },
 		inputs: ['main'],
 		outputs: ['main'],
+		// Not an agent tool: it claims runs and moves watermarks in dwh_control on a schedule (see NOT_AN_AGENT_TOOL).
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: SOURCE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Source Replica' },

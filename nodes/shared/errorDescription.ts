@@ -6,7 +6,7 @@ import { CsvPathError, describeObjectStoreError } from '../../src/transport/obje
 import { describeConnectionError } from '../../src/transport/postgres';
 import { redactErrorText, safeErrorText } from '../../src/privacy/safeErrorText';
 import { CredentialConfigError } from './credentialConfig';
-import { coreErrorHint } from './errorHints';
+import { AREA_HINTS, coreErrorHint, type NodeArea } from './errorHints';
 
 /** What the node shows: a headline, and a description that tells the user what to change. */
 export interface ErrorExplanation {
@@ -24,6 +24,8 @@ export interface ErrorScope {
 	/** The apps' analytics_db (Push Back). */
 	analytics?: PostgresConnection;
 	store?: ObjectStoreConfig;
+	/** The node the error happened in: what to do about an error no rule knows. */
+	area?: NodeArea;
 }
 
 export type AnyError = {
@@ -174,5 +176,5 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 	if (e.code && SQLSTATE.test(e.code)) {
 		return { message: `Postgres error ${e.code}: ${safeErrorText(e, { sqlstate: false })}`, description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.', kind: 'api' };
 	}
-	return { message: redactErrorText(message), description: 'Unexpected error; see the message. Nothing is committed unless a step reports it as loaded.', kind: 'operation' };
+	return { message: redactErrorText(message), description: scope.area ? AREA_HINTS[scope.area] : 'See the message; nothing is committed unless a step reports it as loaded.', kind: 'operation' };
 }

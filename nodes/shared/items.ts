@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { explainError, type ErrorScope } from './errorDescription';
+import { areaOf } from './errorHints';
 import { toNodeError } from './nodeErrors';
 
 /** What one input item produced: one output item, or several (all paired with that input item). */
@@ -77,7 +78,7 @@ async function withResources<R>(
 	opts: ItemOptions,
 	run: (resources: R, scope: ErrorScope) => Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
-	const scope: ErrorScope = {};
+	const scope: ErrorScope = { area: areaOf(fns.getNode().type) };
 	try {
 		const r = await resources.open(scope);
 		try {
@@ -98,9 +99,4 @@ function safeFields(errorFields: ItemOptions['errorFields'], itemIndex: number):
 	} catch {
 		return {};
 	}
-}
-
-/** Transitional: the per-item loop of nodes not yet moved to executeItems (removed once all are). */
-export async function mapItems(fns: IExecuteFunctions, scope: ErrorScope, handle: (itemIndex: number, item: INodeExecutionData) => Promise<ItemOutput>): Promise<INodeExecutionData[]> {
-	return executeItems(fns, { open: async (s) => void Object.assign(s, scope), close: async () => undefined }, (_r, i, item) => handle(i, item));
 }

@@ -1,5 +1,6 @@
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 import { explainError, isN8nError, type ErrorScope } from './errorDescription';
+import { areaOf } from './errorHints';
 
 /**
  * Wraps any error in the n8n error class the editor renders best. The API error gets a plain object rather than
@@ -9,7 +10,7 @@ import { explainError, isN8nError, type ErrorScope } from './errorDescription';
 export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, itemIndex?: number): NodeOperationError | NodeApiError {
 	if (err instanceof NodeOperationError || err instanceof NodeApiError) return err;
 	if (isN8nError(err)) return err as NodeOperationError;
-	const x = explainError(err, scope);
+	const x = explainError(err, { area: areaOf(node.type), ...scope });
 	if (x.kind === 'api') {
 		const body: JsonObject = { message: x.message, description: x.description };
 		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });

@@ -1,3 +1,5 @@
+import { DbtSetupError } from './validationError';
+
 /**
  * Splits the credential's command prefix (e.g. `docker exec -i dbt_transform`) into argv words without a shell:
  * whitespace separates words, single or double quotes group them, backslash escapes the next character. Shell
@@ -27,13 +29,13 @@ export function splitCommandPrefix(prefix: string): string[] {
 			cur = '';
 			inWord = false;
 		} else if (';&|<>`$(){}'.includes(ch)) {
-			throw new Error(`command prefix must be a plain command such as "docker exec -i dbt_transform"; "${ch}" would need a shell, and dbt is never run through one`);
+			throw new DbtSetupError(`command prefix must be a plain command such as "docker exec -i dbt_transform"; "${ch}" would need a shell, and dbt is never run through one`);
 		} else {
 			cur += ch;
 			inWord = true;
 		}
 	}
-	if (quote) throw new Error('command prefix has an unterminated quote');
+	if (quote) throw new DbtSetupError('command prefix has an unterminated quote');
 	if (inWord) words.push(cur);
 	return words;
 }

@@ -17,7 +17,7 @@ import { readProjectName } from './projectName';
 import { createRunDirs, defaultArtifactsRoot } from './runPaths';
 import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome } from './runOutcome';
 import { parseRunResults, toNodeResults } from './runResults.schema';
-import { parseInput } from './validationError';
+import { DbtInputError, parseInput } from './validationError';
 import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
 import { createPool, withTransaction } from '../transport/postgres';
 
@@ -51,7 +51,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 	// retry reads the earlier run's run_results.json from --state: its artifactsDir/target (or that folder itself).
 	const retryState = cmd.retryOf && (existsSync(path.join(cmd.retryOf, 'target')) ? path.join(cmd.retryOf, 'target') : cmd.retryOf);
 	if (retryState && !prefix.length && !existsSync(path.join(retryState, 'run_results.json'))) {
-		throw new Error(`retryOf ${cmd.retryOf} has no run_results.json: pass the artifactsDir from the summary of the run to retry`);
+		throw new DbtInputError('dbt command', [{ path: 'retryOf', message: `${cmd.retryOf} has no run_results.json: pass the artifactsDir from the summary of the run to retry` }]);
 	}
 
 	const dirs = createRunDirs(cfg.artifactsDir || defaultArtifactsRoot());

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DbtNodeResult } from './runOutcome';
 import { redactErrorText } from '../privacy/safeErrorText';
+import { DbtArtifactError } from './validationError';
 
 /**
  * The parts of dbt's run_results.json (schema v5/v6) and sources.json (source freshness, v3) that the node reads.
@@ -92,12 +93,12 @@ export function parseRunResults(text: string, file: string): RunResults {
 	try {
 		json = JSON.parse(text);
 	} catch (e) {
-		throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
+		throw new DbtArtifactError(`${file} is not valid JSON: ${(e as Error).message}`);
 	}
 	const parsed = runResultsSchema.safeParse(json);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
-		throw new Error(`${file} does not look like dbt run results: ${issue.path.join('.')}: ${issue.message}`);
+		throw new DbtArtifactError(`${file} does not look like dbt run results: ${issue.path.join('.')}: ${issue.message}`);
 	}
 	return parsed.data;
 }

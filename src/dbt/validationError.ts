@@ -11,6 +11,16 @@ export class DbtInputError extends Error {
 	}
 }
 
+/** The dbt credential points at no usable project or command (Project Directory, Command Prefix); dbt was not started. */
+export class DbtSetupError extends Error {
+	name = 'DbtSetupError';
+}
+
+/** dbt ran, but an artifact it wrote (run_results.json) could not be read. */
+export class DbtArtifactError extends Error {
+	name = 'DbtArtifactError';
+}
+
 export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, what: string): z.output<S> {
 	const r = schema.safeParse(input);
 	if (r.success) return r.data;

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { enrichItemsSchema, type Families, type EnrichItemsInput } from './config.schema';
-import { parseConfig } from './parseConfig';
+import { EnrichInputError, parseConfig } from './parseConfig';
 import { describeRelation, ident } from './relation';
 import type { OutputColumn, OutputKind } from './stage';
+import type { FetchLike } from '../transport/fetchLike';
 import { buildEnriched, checkColumns, prepareStages, stagesFor } from './stages';
 
 const ITEMS = 'pg_temp.__enrich_items';
@@ -55,10 +56,12 @@ export async function enrichItems(
 	pool: pg.Pool,
 	items: Array<Record<string, unknown>>,
 	input: EnrichItemsInput,
+	/** The geo service's requests (n8n's request helper from the node); the global fetch otherwise. */
+	fetchImpl?: FetchLike,
 ): Promise<Array<Record<string, unknown>>> {
 	const cfg = parseConfig(enrichItemsSchema, input, 'Enrich Items config');
 	if (items.length === 0) return [];
-	const stages = stagesFor(cfg.families);
+	const stages = stagesFor(cfg.families, fetchImpl);
 	const types = columnTypes(cfg.families);
 	const outputs: OutputColumn[] = stages.flatMap((s) => s.columns);
 	const client = await pool.connect();
@@ -78,7 +81,7 @@ export async function enrichItems(
 				[JSON.stringify(rows)],
 			);
 		} catch (err) {
-			throw new Error(`Items do not fit the configured columns (${[...types].map(([c, t]) => `${c}: ${t}`).join(', ')}): ${(err as Error).message}`);
+			throw new EnrichInputError(`Items do not fit the configured columns (${[...types].map(([c, t]) => `${c}: ${t}`).join(', ')}): ${(err as Error).message}`);
 		}
 		const source = await describeRelation(client, ITEMS);
 		const views = checkColumns(source, stages);

@@ -4,6 +4,7 @@ import { publishTable } from '../transport/publishTable';
 import { enrichRelationSchema, type EnrichRelationInput } from './config.schema';
 import { parseConfig } from './parseConfig';
 import { describeRelation, qualified } from './relation';
+import type { FetchLike } from '../transport/fetchLike';
 import { buildEnriched, checkColumns, prepareStages, stagesFor, type StageTiming } from './stages';
 
 export interface EnrichRelationReport {
@@ -23,10 +24,10 @@ export interface EnrichRelationReport {
  * target see it until the new one is complete, and a failure leaves the old one untouched. Views on the target are
  * recreated on the new table (publishTable).
  */
-export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, log?: (m: string) => void): Promise<EnrichRelationReport> {
+export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, log?: (m: string) => void, fetchImpl?: FetchLike): Promise<EnrichRelationReport> {
 	const cfg = parseConfig(enrichRelationSchema, input, 'Enrich Relation config');
 	const started = Date.now();
-	const stages = stagesFor(cfg.families);
+	const stages = stagesFor(cfg.families, fetchImpl);
 	const client = await pool.connect();
 	try {
 		const source = await describeRelation(client, cfg.source);

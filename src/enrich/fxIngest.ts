@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { fxIngestSchema, type FxIngestConfig, type FxIngestInput } from './config.schema';
 import { parseConfig } from './parseConfig';
 import { displayUrl } from '../privacy/redactUserinfo';
+import { globalFetch, type FetchLike, type FetchLikeResponse } from '../transport/fetchLike';
 
 const positiveRate = z.number().positive().finite();
 
@@ -70,7 +71,7 @@ function* chunks(from: string, to: string, days: number): Generator<[string, str
 	}
 }
 
-async function fetchRange(cfg: FxIngestConfig, from: string, to: string): Promise<FxRateRow[]> {
+async function fetchRange(cfg: FxIngestConfig, from: string, to: string, fetchImpl: FetchLike): Promise<FxRateRow[]> {
 	const url = new URL('timeseries', cfg.baseUrl.endsWith('/') ? cfg.baseUrl : `${cfg.baseUrl}/`);
 	url.searchParams.set('start_date', from);
 	url.searchParams.set('end_date', to);
@@ -79,9 +80,9 @@ async function fetchRange(cfg: FxIngestConfig, from: string, to: string): Promis
 	if (cfg.accessKey) url.searchParams.set('access_key', cfg.accessKey);
 	// The access key is a query parameter in this API family: displayUrl masks it (and any userinfo).
 	const where = `FX source ${displayUrl(url)}`;
-	let res: Response;
+	let res: FetchLikeResponse;
 	try {
-		res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(cfg.timeoutMs) });
+		res = await fetchImpl(url.toString(), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(cfg.timeoutMs) });
 	} catch (err) {
 		throw new FxSourceError(`${where} did not answer: ${(err as Error).message} — check baseUrl`);
 	}
@@ -110,12 +111,12 @@ export interface FxIngestReport {
  * Ingest FX Rates: fetches [from, to] in chunks and upserts marts.dim_fx_rates_daily on (currency, rate_date).
  * Re-running the same range changes nothing (unchanged rates are not rewritten); a corrected rate replaces the old.
  */
-export async function ingestFxRates(pool: pg.Pool, input: FxIngestInput): Promise<FxIngestReport> {
+export async function ingestFxRates(pool: pg.Pool, input: FxIngestInput, fetchImpl: FetchLike = globalFetch): Promise<FxIngestReport> {
 	const cfg = parseConfig(fxIngestSchema, input, 'Ingest FX Rates config');
 	const source = new URL(cfg.baseUrl).host;
 	const report: FxIngestReport = { from: cfg.from, to: cfg.to, requests: 0, rates: 0, inserted: 0, updated: 0, unchanged: 0, source };
 	for (const [from, to] of chunks(cfg.from, cfg.to, cfg.chunkDays)) {
-		const rows = (await fetchRange(cfg, from, to)).filter((r) => r.rate_date >= cfg.from && r.rate_date <= cfg.to);
+		const rows = (await fetchRange(cfg, from, to, fetchImpl)).filter((r) => r.rate_date >= cfg.from && r.rate_date <= cfg.to);
 		report.requests++;
 		report.rates += rows.length;
 		if (rows.length === 0) continue;

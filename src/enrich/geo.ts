@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { GeoFamily } from './config.schema';
+import type { FetchLike } from '../transport/fetchLike';
 import { fillGeoServiceCache } from './geoService';
 import { ident, type RelationColumns } from './relation';
 import type { EnrichStage } from './stage';
@@ -16,7 +17,7 @@ import type { EnrichStage } from './stage';
  * service backend (the design's geo_mcp): distinct points missing from dwh_enrich.geo_service_cache (or older than
  * the TTL) are fetched over HTTP first, then the cache is joined like a table. It has no distances.
  */
-export function geoStage(cfg: GeoFamily): EnrichStage {
+export function geoStage(cfg: GeoFamily, fetchImpl?: FetchLike): EnrichStage {
 	const lat = (alias: string) => `${alias}.${ident(cfg.latitudeColumn)}::double precision`;
 	const lng = (alias: string) => `${alias}.${ident(cfg.longitudeColumn)}::double precision`;
 	const validPoint = (alias: string) =>
@@ -46,7 +47,7 @@ export function geoStage(cfg: GeoFamily): EnrichStage {
 					                       AND c.fetched_at > now() - make_interval(secs => $1))`,
 					[service.ttlHours * 3600],
 				);
-				await fillGeoServiceCache(client, service, rows);
+				await fillGeoServiceCache(client, service, rows, fetchImpl);
 			},
 			select(input: string) {
 				return `

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { globalFetch, type FetchLike, type FetchLikeResponse } from '../transport/fetchLike';
 import type { GeoServiceConfig } from './config.schema';
 
 /** What the geo service (design's geo_mcp.reverse_geocode) answers for one point. Unknown fields are ignored. */
@@ -19,15 +20,15 @@ export class GeoServiceError extends Error {
 }
 
 /** GET {baseUrl}/reverse_geocode?lat=..&lng=.. — the key travels in a header, never in the URL (URLs end up in logs). */
-export async function reverseGeocode(cfg: GeoServiceConfig, lat: number, lng: number): Promise<ReverseGeocodeAnswer> {
+export async function reverseGeocode(cfg: GeoServiceConfig, lat: number, lng: number, fetchImpl: FetchLike = globalFetch): Promise<ReverseGeocodeAnswer> {
 	const url = new URL('reverse_geocode', cfg.baseUrl.endsWith('/') ? cfg.baseUrl : `${cfg.baseUrl}/`);
 	url.searchParams.set('lat', String(lat));
 	url.searchParams.set('lng', String(lng));
 	const headers: Record<string, string> = { accept: 'application/json' };
 	if (cfg.apiKey) headers.authorization = `Bearer ${cfg.apiKey}`;
-	let res: Response;
+	let res: FetchLikeResponse;
 	try {
-		res = await fetch(url, { headers, signal: AbortSignal.timeout(cfg.timeoutMs) });
+		res = await fetchImpl(url.toString(), { headers, signal: AbortSignal.timeout(cfg.timeoutMs) });
 	} catch (err) {
 		throw new GeoServiceError(`Geo service ${url.origin} did not answer for (${lat}, ${lng}): ${(err as Error).message} — check geo.service.baseUrl`);
 	}
@@ -49,13 +50,14 @@ export async function fillGeoServiceCache(
 	client: pg.ClientBase,
 	cfg: GeoServiceConfig,
 	points: Array<{ lat: number; lng: number }>,
+	fetchImpl?: FetchLike,
 ): Promise<{ fetched: number }> {
 	let next = 0;
 	let fetched = 0;
 	const worker = async () => {
 		while (next < points.length) {
 			const p = points[next++];
-			const a = await reverseGeocode(cfg, p.lat, p.lng);
+			const a = await reverseGeocode(cfg, p.lat, p.lng, fetchImpl);
 			await client.query(
 				`INSERT INTO dwh_enrich.geo_service_cache (lat, lng, city, admin1, admin2, country, fetched_at)
 				 VALUES ($1, $2, $3, $4, $5, $6, now())

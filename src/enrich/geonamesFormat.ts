@@ -1,3 +1,5 @@
+import { EnrichInputError } from './parseConfig';
+
 /**
  * GeoNames dump formats (https://download.geonames.org/export/dump/readme.txt), tab-separated, UTF-8, no header:
  * cities500/1000/5000/15000.txt and allCountries.txt have 19 columns; admin1CodesASCII.txt and admin2Codes.txt have
@@ -66,7 +68,7 @@ export function parsePlaceLine(line: string, file: string, lineNo: number): Plac
 export function parseAdminLine(line: string, file: string, lineNo: number): AdminDivision {
 	const f = line.split('\t');
 	if (f.length < 2 || !/^[A-Z]{2}\.[^.]+(\.[^.]+)?$/.test(f[0]) || f[1] === '') {
-		throw new Error(`${file} line ${lineNo}: expected the GeoNames admin code format (code<TAB>name<TAB>asciiname<TAB>geonameid, code like ZA.06 or ZA.06.JHB)`);
+		throw new EnrichInputError(`${file} line ${lineNo}: expected the GeoNames admin code format (code<TAB>name<TAB>asciiname<TAB>geonameid, code like ZA.06 or ZA.06.JHB)`);
 	}
 	return { code: f[0], name: f[1] };
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withTransaction } from '../transport/postgres';
 import { holidaysLoadSchema, type HolidaysLoadInput } from './config.schema';
 import { packagedHolidays, referenceSources } from './packagedReferenceData';
-import { parseConfig } from './parseConfig';
+import { EnrichInputError, parseConfig } from './parseConfig';
 
 export interface HolidayRow {
 	country_code: string;
@@ -20,9 +20,9 @@ export interface HolidayRow {
 export function holidaysFor(country: string, year: number): HolidayRow[] {
 	const { library, fromYear, toYear } = referenceSources().holidays;
 	const days = packagedHolidays()[country];
-	if (!days) throw new Error(`countries: ${country} is not a country the holiday library (${library}) knows`);
+	if (!days) throw new EnrichInputError(`countries: ${country} is not a country the holiday library (${library}) knows`);
 	if (year < fromYear || year > toYear) {
-		throw new Error(`fromYear/toYear: ${year} is outside the packaged holiday years ${fromYear}-${toYear}; regenerate reference-data/ with npm run reference-data -- --from-year N --to-year M in a checkout`);
+		throw new EnrichInputError(`fromYear/toYear: ${year} is outside the packaged holiday years ${fromYear}-${toYear}; regenerate reference-data/ with npm run reference-data -- --from-year N --to-year M in a checkout`);
 	}
 	const prefix = `${year}-`;
 	return days

@@ -5,6 +5,6 @@ export { ingestFxRates, normaliseToZar, FxSourceError, type FxIngestReport } fro
 export { loadHolidays, holidaysFor, type LoadHolidaysReport } from './holidays';
 export { loadPlaces, type LoadPlacesReport } from './loadPlaces';
 export { reverseGeocode, fillGeoServiceCache, GeoServiceError } from './geoService';
-export { EnrichConfigError } from './parseConfig';
+export { EnrichConfigError, EnrichInputError } from './parseConfig';
 export { enrichMartInputs, martInputs, CROSS_APP_FUNNEL, type MartInput, type MartInputsReport } from './martInputs';
 export { defineAppActivity, APP_ACTIVITY } from './appActivity';

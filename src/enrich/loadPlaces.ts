@@ -8,7 +8,7 @@ import { withTransaction } from '../transport/postgres';
 import { placesLoadSchema, type PlacesLoadInput } from './config.schema';
 import { parseAdminLine, parsePlaceLine, type Place } from './geonamesFormat';
 import { packagedLines, referenceSources } from './packagedReferenceData';
-import { parseConfig } from './parseConfig';
+import { EnrichInputError, parseConfig } from './parseConfig';
 
 type Lines = Iterable<string> | AsyncIterable<string>;
 
@@ -97,7 +97,7 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 			};
 			await pipeline(Readable.from(adminRows()), tx.query(copyFrom(`COPY __admin_in (code, name, level) FROM STDIN`)));
 		}
-		if (report.places === 0) throw new Error(`${placeFile} has no places${cfg.countries.length || cfg.minPopulation ? ' that pass the countries / minPopulation filter' : ''} — nothing was changed`);
+		if (report.places === 0) throw new EnrichInputError(`${placeFile} has no places${cfg.countries.length || cfg.minPopulation ? ' that pass the countries / minPopulation filter' : ''} — nothing was changed`);
 
 		const columns = 'geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, pt, source';
 		const select = `SELECT DISTINCT ON (geoname_id) geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, ll_to_earth(lat, lng), source FROM __places_in ORDER BY geoname_id`;

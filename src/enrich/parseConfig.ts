@@ -10,6 +10,11 @@ export class EnrichConfigError extends Error {
 	}
 }
 
+/** The relation, its columns, the input items or the reference data do not fit what the parameters ask for. */
+export class EnrichInputError extends Error {
+	name = 'EnrichInputError';
+}
+
 /** zod parse whose error lists every problem as "path: message", so the user sees which field to fix. */
 export function parseConfig<S extends ZodTypeAny>(schema: S, input: unknown, what: string): z.output<S> {
 	const r = schema.safeParse(input);

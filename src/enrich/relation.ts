@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { EnrichInputError } from './parseConfig';
 
 export const ident = (name: string) => pg.escapeIdentifier(name);
 
@@ -23,7 +24,7 @@ export async function describeRelation(db: pg.ClientBase | pg.Pool, relation: st
 		  ORDER BY a.attnum`,
 		[qualified(relation)],
 	);
-	if (rows.length === 0) throw new Error(`Relation ${relation} does not exist (or has no columns) — check the schema.table name`);
+	if (rows.length === 0) throw new EnrichInputError(`Relation ${relation} does not exist (or has no columns) — check the schema.table name`);
 	return { relation, types: new Map(rows.map((r) => [r.name, r.type])) };
 }
 
@@ -31,7 +32,7 @@ export async function describeRelation(db: pg.ClientBase | pg.Pool, relation: st
 export function requireColumn(cols: RelationColumns, column: string | undefined, field: string): void {
 	if (column === undefined || cols.types.has(column)) return;
 	const have = [...cols.types.keys()].join(', ');
-	throw new Error(`${field}: column "${column}" is not in ${cols.relation} (it has: ${have})`);
+	throw new EnrichInputError(`${field}: column "${column}" is not in ${cols.relation} (it has: ${have})`);
 }
 
 /** The value as timestamptz; `timestamp without time zone` columns hold UTC in this warehouse. */

@@ -7,16 +7,19 @@ import { segmentsStage } from './segments';
 import { sessionsStage } from './sessions';
 import type { EnrichStage } from './stage';
 import { temporalStage } from './temporal';
+import type { FetchLike } from '../transport/fetchLike';
+import { EnrichInputError } from './parseConfig';
 
 /**
  * Fixed order, so each family can read what the earlier ones wrote: segments can rank revenue on FX's amount_zar,
  * temporal and sessions see the raw timestamps.
  */
-export function stagesFor(f: Families): EnrichStage[] {
+/** `fetchImpl` carries the geo service's requests (n8n's request helper from the node; the global fetch otherwise). */
+export function stagesFor(f: Families, fetchImpl?: FetchLike): EnrichStage[] {
 	const stages: EnrichStage[] = [];
 	if (f.temporal) stages.push(temporalStage(f.temporal));
 	if (f.fx) stages.push(fxStage(f.fx));
-	if (f.geo) stages.push(geoStage(f.geo));
+	if (f.geo) stages.push(geoStage(f.geo, fetchImpl));
 	if (f.sessions) stages.push(sessionsStage(f.sessions));
 	if (f.segments) stages.push(segmentsStage(f.segments));
 	return stages;
@@ -40,7 +43,7 @@ export function checkColumns(source: RelationColumns, stages: EnrichStage[]): Re
 		for (const r of stage.reads) requireColumn(view, r.column, r.field);
 		for (const c of stage.columns) {
 			if (available.has(c.name)) {
-				throw new Error(`The ${stage.family} family adds column "${c.name}", but ${source.relation} (or an earlier family) already has it — rename that column or leave the family out`);
+				throw new EnrichInputError(`The ${stage.family} family adds column "${c.name}", but ${source.relation} (or an earlier family) already has it — rename that column or leave the family out`);
 			}
 			available.set(c.name, c.kind);
 		}

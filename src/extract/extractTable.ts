@@ -15,9 +15,6 @@ import { countRowsWithoutWatermark, resolveWatermarkColumn, windowPredicate } fr
 import { chooseUpper, readPreSnapshotBounds } from './window';
 import { safeErrorText } from '../privacy/safeErrorText';
 
-/** Marker in application_name for extract sessions; their READ ONLY transactions never hold a window back. */
-export const EXTRACT_APPLICATION_SUFFIX = ':extract';
-
 const REPAIR_KEYS_SETTING = 'dwh.repair_keys';
 
 function result(table: string, run: RunRow | null, fields: Partial<ExtractResult>): ExtractResult {

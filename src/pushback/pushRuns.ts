@@ -102,8 +102,3 @@ export async function finishPushRun(db: Db, runId: string | number, c: PushCount
 export async function failPushRun(db: Db, runId: string | number, err: unknown): Promise<void> {
 	await db.query(`SELECT dwh_control.push_run_fail($1, $2)`, [runId, safeErrorText(err)]);
 }
-
-export async function recentPushRuns(db: Db, targetName: string, limit = 10): Promise<PushRunRow[]> {
-	const { rows } = await db.query<PushRunRow>(`SELECT * FROM dwh_control.push_run_history($1, $2)`, [targetName, limit]);
-	return rows;
-}

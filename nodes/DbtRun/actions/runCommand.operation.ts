@@ -1,4 +1,4 @@
-import { NodeOperationError, updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { redactErrorText } from '../../../src/privacy/safeErrorText';
@@ -8,6 +8,10 @@ import { readWarehouseConnection } from '../../shared/pipelineContext';
 import { coreConfigFromCredential, DBT_CREDENTIAL } from '../dbtCredential';
 import { selectionFields, selectionOf } from './common.descriptions';
 import { outcomeItems } from './outcome';
+import { optionsCollection } from '../../shared/descriptions';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'Run Dbt Command', value: 'runCommand', action: 'Run a dbt command', description: 'Run dbt Core (build, run, test, source freshness, seed, retry)' };
 
 const fromParameters = { show: { commandSource: ['parameters'] } };
 
@@ -39,43 +43,36 @@ const properties: INodeProperties[] = [
 		displayOptions: fromParameters,
 	},
 	...selectionFields(fromParameters),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{ displayName: 'Fail Fast', name: 'failFast', type: 'boolean', default: false, description: 'Whether dbt stops at the first failure (--fail-fast)' },
-			{
-				displayName: 'Lock Wait (Seconds)',
-				name: 'lockWaitSeconds',
-				type: 'number',
-				typeOptions: { minValue: 0 },
-				default: 0,
-				description: 'Only one build/run/seed/retry per project runs at a time. 0: fail at once when another is running; otherwise wait up to this long for it.',
-			},
-			{
-				displayName: 'Retry Of (Artifacts Directory)',
-				name: 'retryOf',
-				type: 'string',
-				default: '',
-				placeholder: '={{ $json.artifactsDir }}',
-				description: 'For Retry: the artifactsDir from the summary item of the run to retry',
-			},
-			{ displayName: 'Selector', name: 'selector', type: 'string', default: '', description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude' },
-			{ displayName: 'Target', name: 'target', type: 'string', default: '', description: 'Profile target (--target); empty uses the profile default' },
-			{
-				displayName: 'Threads',
-				name: 'threads',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 64 },
-				default: 4,
-				description: 'Parallel models (--threads); keep at most 4 behind PgBouncer (design doc §10.3)',
-			},
-			{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Stop dbt after this long; 0 means no limit' },
-		],
-	},
+	optionsCollection('options', [
+		{ displayName: 'Fail Fast', name: 'failFast', type: 'boolean', default: false, description: 'Whether dbt stops at the first failure (--fail-fast)' },
+		{
+			displayName: 'Lock Wait (Seconds)',
+			name: 'lockWaitSeconds',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description: 'Only one build/run/seed/retry per project runs at a time. 0: fail at once when another is running; otherwise wait up to this long for it.',
+		},
+		{
+			displayName: 'Retry Of (Artifacts Directory)',
+			name: 'retryOf',
+			type: 'string',
+			default: '',
+			placeholder: '={{ $json.artifactsDir }}',
+			description: 'For Retry: the artifactsDir from the summary item of the run to retry',
+		},
+		{ displayName: 'Selector', name: 'selector', type: 'string', default: '', description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude' },
+		{ displayName: 'Target', name: 'target', type: 'string', default: '', description: 'Profile target (--target); empty uses the profile default' },
+		{
+			displayName: 'Threads',
+			name: 'threads',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 64 },
+			default: 4,
+			description: 'Parallel models (--threads); keep at most 4 behind PgBouncer (design doc §10.3)',
+		},
+		{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Stop dbt after this long; 0 means no limit' },
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['runCommand'] } }, properties);

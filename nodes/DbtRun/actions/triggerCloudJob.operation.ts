@@ -1,4 +1,4 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 import type { DbtCloudJobInput } from '../../../src/dbt/cloud/cloudConfig.schema';
 import { runDbtCloudJob } from '../../../src/dbt/cloud/dbtCloudClient';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
@@ -7,6 +7,10 @@ import { executeItems } from '../../shared/items';
 import { cloudConfigFromCredential, DBT_CREDENTIAL } from '../dbtCredential';
 import { selectionFields, selectionOf } from './common.descriptions';
 import { outcomeItems } from './outcome';
+import { optionsCollection } from '../../shared/descriptions';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'Trigger Dbt Cloud Job', value: 'triggerCloudJob', action: 'Trigger a dbt cloud job', description: 'Start a dbt Cloud job and wait for it to finish' };
 
 const properties: INodeProperties[] = [
 	{
@@ -31,19 +35,12 @@ const properties: INodeProperties[] = [
 		default: 'job',
 	},
 	...selectionFields({ show: { cloudCommand: ['build', 'run', 'test', 'source freshness'] } }),
-	{
-		displayName: 'Options',
-		name: 'cloudOptions',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [
-			{ displayName: 'Cause', name: 'cause', type: 'string', default: 'Triggered by n8n (DataAcuity DbtRun)', description: 'Shown on the run in dbt Cloud' },
-			{ displayName: 'Git Branch', name: 'gitBranch', type: 'string', default: '', description: 'Run the job against this branch instead of its default' },
-			{ displayName: 'Poll Interval (Seconds)', name: 'pollIntervalSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
-			{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 1 }, default: 120, description: 'Stop waiting after this long (the job keeps running in dbt Cloud)' },
-		],
-	},
+	optionsCollection('cloudOptions', [
+		{ displayName: 'Cause', name: 'cause', type: 'string', default: 'Triggered by n8n (DataAcuity DbtRun)', description: 'Shown on the run in dbt Cloud' },
+		{ displayName: 'Git Branch', name: 'gitBranch', type: 'string', default: '', description: 'Run the job against this branch instead of its default' },
+		{ displayName: 'Poll Interval (Seconds)', name: 'pollIntervalSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
+		{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 1 }, default: 120, description: 'Stop waiting after this long (the job keeps running in dbt Cloud)' },
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['triggerCloudJob'] } }, properties);

@@ -1,10 +1,13 @@
-import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 import type pg from 'pg';
 import { parseIncidentGate } from '../../../src/webhook/gate.schema';
 import { verifyIncident } from '../../../src/webhook/verifyIncident';
 import { executeItems, type Resources } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { DBT_CREDENTIAL, webhookSecretFromCredential } from '../dbtCredential';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'Verify Incident Webhook', value: 'verifyIncident', action: 'Verify an incident webhook', description: 'Check a Wolverine webhook request (signature, payload, duplicates) and turn it into a dbt selection' };
 
 const properties: INodeProperties[] = [
 	{

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dbtName, dbtSelection, dbtVars } from '../selection.schema';
+import { DbtInputError } from '../validationError';
 
 /** dbt Cloud account access (from the DataAcuity dbt credential). */
 export const dbtCloudConfigSchema = z.object({
@@ -48,7 +49,7 @@ export function cloudStepsOverride(job: DbtCloudJob): string[] | undefined {
 	if (job.exclude.length) words.push('--exclude', ...job.exclude.flatMap((s) => s.split(/\s+/)));
 	if (Object.keys(job.vars).length) {
 		const json = JSON.stringify(job.vars);
-		if (json.includes("'")) throw new Error("vars for a dbt Cloud step must not contain a single quote (') character");
+		if (json.includes("'")) throw new DbtInputError('dbt Cloud step', [{ path: 'vars', message: "must not contain a single quote (') character" }]);
 		words.push('--vars', `'${json}'`);
 	}
 	if (job.fullRefresh) words.push('--full-refresh');

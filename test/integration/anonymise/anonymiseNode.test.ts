@@ -104,6 +104,20 @@ describe('Anonymise Items runs the PII gate on what it outputs', () => {
 	});
 });
 
+test('Anonymise Items with Continue On Fail: a failed batch is one error item per input item, with the fix', async () => {
+	const input = data.users.slice(0, 2).map((u) => ({ json: { ...u } as IDataObject }));
+	const parameters = { operation: 'anonymiseItems', sourceDb: 'auth_db', table: 'no_such_table' };
+	const [items] = await executeNode({ nodeType: node, parameters, credentials: credentials(), input, continueOnFail: true });
+	expect(items).toEqual(
+		[0, 1].map((item) => ({
+			json: { error: expect.stringContaining('table no_such_table is not in the policy'), description: 'Fix the named field in the policy file; nothing was run.' },
+			pairedItem: { item },
+		})),
+	);
+	// No row value of the input reaches the error items.
+	expect(JSON.stringify(items)).not.toContain(String(data.users[0].email));
+});
+
 test('PII Check passes on intermediate and fails on raw, naming columns and detectors only', async () => {
 	const [ok] = await executeNode({ nodeType: node, parameters: { operation: 'piiCheck', relation: 'intermediate.int_auth_db__users' }, credentials: credentials() });
 	expect(ok[0].json).toEqual({ relation: 'intermediate.int_auth_db__users', passed: true, findings: [] });

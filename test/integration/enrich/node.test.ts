@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => wh?.close());
 
-function run(parameters: Record<string, unknown>, items: INodeExecutionData[] = [{ json: {} }]): Promise<INodeExecutionData[][]> {
+function run(parameters: Record<string, unknown>, items: INodeExecutionData[] = [{ json: {} }], continueOnFail = false): Promise<INodeExecutionData[][]> {
 	const conn = wh.connection;
 	const fns = {
 		getInputData: () => items,
@@ -23,7 +23,7 @@ function run(parameters: Record<string, unknown>, items: INodeExecutionData[] = 
 		},
 		getCredentials: async () => ({ host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password }),
 		getNode: () => ({ id: 'n1', name: 'Enrich', type: 'n8n-nodes-dataacuity.enrich', typeVersion: 1, position: [0, 0], parameters: {} }),
-		continueOnFail: () => false,
+		continueOnFail: () => continueOnFail,
 		getExecutionId: () => 'e2e-1',
 		logger: { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined },
 	} as unknown as IExecuteFunctions;
@@ -42,6 +42,16 @@ test('Load Holidays, then Enrich Items with temporal and FX, through the node pa
 		['Fri', true, 10, true, 'kept', { item: 0 }],
 		['Tue', false, 20, true, undefined, { item: 1 }],
 	]);
+});
+
+test('Enrich Items with Continue On Fail: a batch that cannot be enriched is one error item per input item', async () => {
+	const parameters = { operation: 'enrichItems', families: ['temporal'], timestampColumn: 'at' };
+	const items = [{ json: { at: 'not a time' } }, { json: { at: '2026-04-07T09:00:00+02:00' } }];
+	await expect(run(parameters, items)).rejects.toThrow('Items do not fit the configured columns');
+	const [out] = await run(parameters, items, true);
+	expect(out).toEqual([0, 1].map((item) => ({ json: { error: expect.stringContaining('Items do not fit the configured columns'), description: expect.any(String) }, pairedItem: { item } })));
+	// The offending value is not quoted back (it could be a row value).
+	expect(JSON.stringify(out)).not.toContain('not a time');
 });
 
 test('Enrich Relation reports what it wrote; a bad column fails naming the parameter', async () => {

@@ -11,9 +11,12 @@ import { CsvPathError } from '../../../src/transport/objectStore';
 import { PolicyError } from '../../../src/anonymise/policyLoader';
 import { DbtCloudError } from '../../../src/dbt/cloud/dbtCloudClient';
 import { DbtProjectBusyError } from '../../../src/dbt/projectLock';
+import { readProjectName } from '../../../src/dbt/projectName';
+import { parseRunResults } from '../../../src/dbt/runResults.schema';
 import { DbtInputError } from '../../../src/dbt/validationError';
 import { FxSourceError } from '../../../src/enrich/fxIngest';
 import { GeoServiceError } from '../../../src/enrich/geoService';
+import { holidaysFor } from '../../../src/enrich/holidays';
 import { EnrichConfigError } from '../../../src/enrich/parseConfig';
 import { PushTargetConfigError } from '../../../src/pushback/target.schema';
 import { IncidentGateError } from '../../../src/webhook/gate.schema';
@@ -148,8 +151,29 @@ describe('explainError', () => {
 		expect(explainError(new DbtCloudError('answered 403', 403)).httpCode).toBe('403');
 	});
 
-	test('anything else keeps its message', () => {
+	test('what the enrich and dbt cores throw about the project, relation or reference data carries its fix', () => {
+		const thrown = (f: () => unknown) => {
+			try {
+				f();
+			} catch (err) {
+				return err;
+			}
+			throw new Error('did not throw');
+		};
+		const cases: [unknown, RegExp][] = [
+			[thrown(() => readProjectName('/nonexistent/dbt')), /Project Directory or Command Prefix/],
+			[thrown(() => parseRunResults('not json', 'rr.json')), /dbt Core version docs\/dbt.md names/],
+			[thrown(() => holidaysFor('XX', 2026)), /a parameter of this node/],
+		];
+		for (const [err, hint] of cases) expect(explainError(err).description).toMatch(hint);
+	});
+
+	test('an error no rule knows keeps its message and gets the fix of the node it happened in', () => {
 		expect(explainError(new Error('boom'))).toEqual({ message: 'boom', description: expect.any(String), kind: 'operation' });
+		expect(explainError(new Error('boom'), { area: 'enrich' }).description).toMatch(/docs\/enrich.md/);
+		expect(explainError(new Error('boom'), { area: 'dbtRun' }).description).toMatch(/dwh_control.dbt_runs/);
+		const node: INode = { id: '1', name: 'dbt Run', type: 'n8n-nodes-dataacuity.dbtRun', typeVersion: 1, position: [0, 0], parameters: {} };
+		expect(toNodeError(node, new Error('spawn dbt ENOENT')).description).toMatch(/dwh_control.dbt_runs/);
 	});
 });
 

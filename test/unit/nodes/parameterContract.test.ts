@@ -6,15 +6,16 @@ import { DbtRun } from '../../../nodes/DbtRun/DbtRun.node';
 import { Enrich } from '../../../nodes/Enrich/Enrich.node';
 import { PushBack } from '../../../nodes/PushBack/PushBack.node';
 import { WatermarkExtract } from '../../../nodes/WatermarkExtract/WatermarkExtract.node';
-import { contractsOf } from './parameterContract';
+import { contractsOf, perOperation } from './parameterContract';
 
 /**
  * The shipped workflows (workflows/) and users' saved workflows name parameters, option values and defaults; a
  * node refactor that changes one silently breaks them. parameterContract.json is the contract as released: change
- * it only together with a node version bump.
+ * it only together with a node version bump. Compared per operation (see perOperation): whether an operation's
+ * parameter is its own copy or shared with another operation is the node's business.
  */
 test('node parameters keep their names, types, defaults, option values and display rules', () => {
 	const expected = JSON.parse(readFileSync(path.join(__dirname, 'parameterContract.json'), 'utf8'));
 	const actual = JSON.parse(JSON.stringify(contractsOf({ Anonymise, BlobLoadBronze, DbtRun, Enrich, PushBack, WatermarkExtract })));
-	expect(actual).toEqual(expected);
+	expect(perOperation(actual)).toEqual(perOperation(expected));
 });

@@ -50,6 +50,26 @@ function option(o: Option): unknown {
 	return { name: o.name, values: o.values.map(property) };
 }
 
+type Contract = ReturnType<typeof parameterContract>;
+type ContractProperty = Contract['properties'][number] & { displayOptions: INodeProperties['displayOptions'] | null };
+
+/**
+ * One entry per parameter and operation that shows it, sorted. To a saved workflow a parameter shown for two
+ * operations is the same as one copy of it in each operation's file (n8n's own nodes define it per operation): the
+ * name, type, default and options the workflow meets under each operation are what must not change.
+ */
+export function perOperation(contracts: Record<string, Contract>): Record<string, Contract> {
+	return Object.fromEntries(
+		Object.entries(contracts).map(([node, c]) => [node, { ...c, properties: (c.properties as ContractProperty[]).flatMap(splitByOperation).sort((a, b) => key(a).localeCompare(key(b))) }]),
+	);
+}
+
+function splitByOperation(p: ContractProperty): ContractProperty[] {
+	const operations = p.displayOptions?.show?.operation;
+	if (!Array.isArray(operations) || operations.length < 2) return [p];
+	return operations.map((operation) => ({ ...p, displayOptions: { ...p.displayOptions, show: { ...p.displayOptions!.show, operation: [operation] } } }));
+}
+
 export function contractsOf(nodes: Record<string, new () => INodeType>) {
 	return Object.fromEntries(Object.entries(nodes).map(([name, Node]) => [name, parameterContract(new Node().description)]));
 }

@@ -1,0 +1,74 @@
+import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../../src/anonymise/forget';
+import { loadPolicies } from '../../../src/anonymise/policyLoader';
+import { parseRelationName } from '../../../src/privacy/piiScan';
+import { createPool } from '../../../src/transport/postgres';
+import { ANALYTICS_CREDENTIAL } from '../../shared/credentialTypes';
+import { executeItems } from '../../shared/items';
+import { readPostgresConnection } from '../../shared/pipelineContext';
+import { anonymiseSession, list, options, optionsOf, text } from './common.descriptions';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit' };
+
+const flagged = { show: { userSource: ['flagged'] } };
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Users',
+		name: 'userSource',
+		type: 'options',
+		options: [
+			{ name: 'Given User IDs', value: 'ids' },
+			{ name: 'Users Flagged Deleted', value: 'flagged', description: 'Rows of a users relation whose deleted-at column is set and who are not yet forgotten' },
+		],
+		default: 'flagged',
+	},
+	{
+		displayName: 'User IDs',
+		name: 'userIds',
+		type: 'string',
+		default: '={{ $json.user_id }}',
+		required: true,
+		description: 'Comma-separated TGN user IDs; evaluated per input item',
+		displayOptions: { show: { userSource: ['ids'] } },
+	},
+	{ displayName: 'Users Relation', name: 'flaggedRelation', type: 'string', default: 'raw.auth_db__users', displayOptions: flagged },
+	{ displayName: 'ID Column', name: 'idColumn', type: 'string', default: 'id', displayOptions: flagged },
+	{ displayName: 'Deleted-At Column', name: 'flagColumn', type: 'string', default: 'deleted_at', displayOptions: flagged },
+	{ displayName: 'Max Users per Run', name: 'flaggedLimit', type: 'number', typeOptions: { minValue: 1 }, default: 500, displayOptions: flagged },
+	{ displayName: 'Reason', name: 'reason', type: 'string', default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request' },
+	{
+		displayName: 'Also Forget In Analytics DB',
+		name: 'forgetInAnalyticsDb',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
+	},
+	options,
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['forgetUsers'] } }, properties);
+
+/** Right to be forgotten: deletes the users from raw, staging and intermediate, purges the vault, writes the audit. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return executeItems(this, anonymiseSession(this), async ({ deps }, i) => {
+		const policies = [...loadPolicies(optionsOf(this, i).policiesDir).values()];
+		let requests: ForgetRequest[];
+		if (this.getNodeParameter('userSource', i, 'flagged') === 'ids') {
+			requests = list(this.getNodeParameter('userIds', i)).map((userId) => ({ userId }));
+		} else {
+			const rel = parseRelationName(this.getNodeParameter('flaggedRelation', i));
+			const columns = { idColumn: text(this, 'idColumn', i), flagColumn: text(this, 'flagColumn', i) };
+			requests = await findFlaggedUsers(deps, { ...rel, ...columns }, this.getNodeParameter('flaggedLimit', i, 500) as number);
+		}
+		const analytics = this.getNodeParameter('forgetInAnalyticsDb', i, false) ? createPool(await readPostgresConnection(this, ANALYTICS_CREDENTIAL), { role: 'anonymise' }) : null;
+		try {
+			// Earlier requests whose vault purge did not happen are finished first (their user ids are gone).
+			const outcomes = await forgetUsers(deps, { requests, policies, reason: this.getNodeParameter('reason', i, '') as string, completePartial: true, analytics });
+			return outcomes as unknown as IDataObject[];
+		} finally {
+			await analytics?.end().catch(() => undefined);
+		}
+	});
+}

@@ -1,0 +1,32 @@
+import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import { describeFindings, parseRelationName, scanRelationForPii } from '../../../src/privacy/piiScan';
+import { executeItems } from '../../shared/items';
+import { postgresPool } from '../../shared/resources';
+import { list, relation } from './common.descriptions';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' };
+
+const properties: INodeProperties[] = [
+	relation,
+	{ displayName: 'Sample Rows', name: 'sampleRows', type: 'number', typeOptions: { minValue: 0 }, default: 5000 },
+	{ displayName: 'Allowed Columns', name: 'allowColumns', type: 'string', default: '', description: 'Comma-separated columns a compliance reviewer signed off' },
+	{ displayName: 'Fail on Findings', name: 'failOnFindings', type: 'boolean', default: true, description: 'Whether any finding fails the node (otherwise findings are output)' },
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['piiCheck'] } }, properties);
+
+/** Column names and sampled content of a relation against the PII detectors; reads only, needs no secrets. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return executeItems(this, postgresPool(this, 'anonymise'), async (pool, i) => {
+		const rel = parseRelationName(this.getNodeParameter('relation', i));
+		const findings = await scanRelationForPii(pool, rel, {
+			sampleRows: this.getNodeParameter('sampleRows', i, 5000) as number,
+			allowColumns: list(this.getNodeParameter('allowColumns', i, '')),
+		});
+		if (findings.length && (this.getNodeParameter('failOnFindings', i, true) as boolean)) {
+			throw new NodeOperationError(this.getNode(), `PII found in ${rel.schema}.${rel.table}`, { description: describeFindings(findings), itemIndex: i });
+		}
+		return { relation: `${rel.schema}.${rel.table}`, passed: findings.length === 0, findings: findings as unknown as IDataObject[] };
+	});
+}

@@ -1,0 +1,31 @@
+import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import { loadPolicies } from '../../../src/anonymise/policyLoader';
+import { rotateSalt } from '../../../src/anonymise/rotateSalt';
+import { executeItems } from '../../shared/items';
+import { anonymiseSession, options, optionsOf, text } from './common.descriptions';
+
+/** This operation's entry in the node's Operation list. */
+export const option: INodePropertyOptions = { name: 'Rotate Salt', value: 'rotateSalt', action: 'Rotate a salt and re key', description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction' };
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Salt Type',
+		name: 'saltType',
+		type: 'string',
+		default: 'users',
+		required: true,
+		description: 'Salt type from the credential; its newest version becomes active',
+	},
+	options,
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['rotateSalt'] } }, properties);
+
+/** Activates the newest salt version and rebuilds every table hashing with it, in one transaction. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return executeItems(this, anonymiseSession(this), async ({ deps }, i) => {
+		const { policiesDir, asOf } = optionsOf(this, i);
+		const policies = [...loadPolicies(policiesDir).values()];
+		return { ...(await rotateSalt(deps, { saltType: text(this, 'saltType', i), policies, asOf })) } as unknown as IDataObject;
+	});
+}
