@@ -134,6 +134,23 @@ describe('the other stages', () => {
 		expect(await refusal(compliance.pool, `ALTER TABLE dwh_control.anonymise_runs DISABLE TRIGGER anonymise_runs_transition`)).toBe('must be owner of table anonymise_runs');
 	});
 
+	test('dwh_compliance reads every run log the residue verifier searches (0180), and writes none of the other stages\' logs', async () => {
+		// What it may not read, the verifier reports as "NOT searched": only tables dwh_readonly cannot read either remain.
+		const unreadable = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = 'dwh_control' AND c.relkind IN ('r', 'p', 'm') AND NOT has_table_privilege($1, c.oid, 'SELECT') ORDER BY 1`;
+		const forCompliance = (await compliance.pool.query(unreadable, ['dwh_compliance'])).rows.map((r) => r.relname);
+		const forReadonly = (await w.wh.query(unreadable, ['dwh_readonly'])).rows.map((r) => r.relname);
+		expect(forCompliance.filter((t) => !forReadonly.includes(t))).toEqual([]);
+		expect(forCompliance).not.toContain('dbt_runs');
+		expect(forCompliance).not.toContain('push_runs');
+		for (const t of ['dbt_runs', 'push_runs', 'reconcile_runs', 'dbt_node_results', 'dbt_webhook_requests']) {
+			expect((await compliance.pool.query(`SELECT count(*)::int AS n FROM dwh_control.${t}`)).rows[0].n).toBeGreaterThanOrEqual(0);
+		}
+		expect(await refusal(compliance.pool, `DELETE FROM dwh_control.dbt_runs`)).toBe('permission denied for table dbt_runs');
+		expect(await refusal(compliance.pool, `UPDATE dwh_control.push_runs SET status = status`)).toBe('permission denied for table push_runs');
+		expect(await refusal(compliance.pool, `INSERT INTO dwh_control.dbt_node_results DEFAULT VALUES`)).toBe('permission denied for table dbt_node_results');
+	});
+
 	test('dwh_readonly (dashboards) reads the run log and nothing of raw', async () => {
 		const ro = await stageLogin(w.warehouse.database, 'dwh_readonly');
 		try {
