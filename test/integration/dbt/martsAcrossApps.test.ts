@@ -137,7 +137,7 @@ test('dbt builds every mart from the enriched relations, with its schema tests p
 	expect(bad(out)).toEqual([]);
 	const models = out.nodes.filter((n) => n.resourceType === 'model').map((n) => n.name).sort();
 	expect(models).toEqual([
-		'agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_bidbaas_auctions', 'fct_bidbaas_bids', 'fct_cross_app_funnel', 'fct_ledger_transactions_anon',
+		'agg_funnel_app_to_app', 'agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_bidbaas_auctions', 'fct_bidbaas_bids', 'fct_cross_app_funnel', 'fct_ledger_transactions_anon',
 		'fct_sdpkt_payments', 'fct_tagme_checkins', 'fct_takemehome_activity', 'fct_txtme_messages', 'fct_whatwewant_lists',
 	]);
 });
@@ -188,6 +188,14 @@ test('fct_bidbaas_bids / fct_bidbaas_auctions / fct_sdpkt_payments / fct_cross_a
 	const funnel = await w.wh.query(
 		`SELECT f.user_hash, f.step, f.completed, f.entered_at = ${at(D1, '13:00')} AS at_pay, f.entered_at = ${at(D1, '12:30')} AS at_checkin FROM marts.fct_cross_app_funnel f ORDER BY f.user_hash`,
 	);
+	// Three users started the funnel: fewer than 5, so the conversion aggregate publishes nothing (k = 5).
+	expect((await w.wh.query(`SELECT count(*)::int AS n FROM marts.agg_funnel_app_to_app`)).rows[0].n).toBe(0);
+	// With k_min 2 (run only: the k tests would fail it, as they should) the conversion is visible.
+	const k2 = await runDbt(dbtConfig(transform.connection), { command: 'run', select: ['agg_funnel_app_to_app'], vars: { k_min: 2 } });
+	expect(k2.summary.status).toBe('success');
+	const conv = await w.wh.query(`SELECT step, user_count, conversion_from_previous::text AS c FROM marts.agg_funnel_app_to_app ORDER BY step`);
+	expect(conv.rows).toEqual([{ step: 1, user_count: 3, c: null }, { step: 2, user_count: 2, c: '0.67' }, { step: 3, user_count: 2, c: '1.00' }]);
+	expect((await runDbt(dbtConfig(transform.connection), { command: 'run', select: ['agg_funnel_app_to_app'] })).summary.status).toBe('success');
 	// u3 and u5 bid without a check-in first: out of order, never started.
 	expect(funnel.rows).toEqual([
 		{ user_hash: H('u1'), step: 3, completed: true, at_pay: true, at_checkin: false },
