@@ -118,8 +118,22 @@ function startsWithIban(candidate: string): boolean {
 }
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+/**
+ * An address written to dodge the plain rule: spaces around "@" and ".", "[at]"/"(at)" and "[dot]"/"(dot)", or the
+ * words " at " and " dot " ("thabo at example dot co dot za"). Spaced forms end in a two-letter country code or a
+ * common generic TLD, so "meet @ home . Then" is not an address.
+ */
+const OBF_AT = String.raw`(?:\s*@\s*|\s*[[({<]\s*at\s*[\])}>]\s*|\s+at\s+)`;
+const OBF_DOT = String.raw`(?:\s*\.\s*|\s*[[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+)`;
+const OBF_TLD = String.raw`(?:com|net|org|info|biz|edu|gov|mail|email|online|africa|joburg|capetown|durban|[a-z]{2})(?![a-z])`;
+const EMAIL_OBFUSCATED = new RegExp(String.raw`[a-z0-9._%+-]+${OBF_AT}[a-z0-9-]+(?:${OBF_DOT}[a-z0-9-]+)*${OBF_DOT}${OBF_TLD}`, 'gi');
+/** An address only if something marks it as one ("@", a bracketed "at", or " dot "): "arrived at home. co-workers" is not. */
+const hasObfuscatedEmail = (value: string): boolean =>
+	anyMatch(EMAIL_OBFUSCATED, value, (m) => m.includes('@') || /[[({<]\s*at\s*[\])}>]/i.test(m) || /\sdot\s/i.test(m));
 /** +27 / 0027 / 27 (MSISDN) or a national 0XX number: 9 significant digits, optional space/dash grouping. */
 const PHONE_ZA = /(?<![\w+])(?:(?:\+|00)27[\s-]?\(?0?\)?|27(?=[6-8]\d{8}(?!\d))|0)[1-8]\d[\s-]?\d{3}[\s-]?\d{4}(?![\w])/;
+/** A national number with its area/network code in brackets or dot-grouped: "(082) 765 4321", "082.765.4321". */
+const PHONE_ZA_WRITTEN = /(?<![\w+.])(?:\(0[1-8]\d\)\s?\d{3}[\s.-]?\d{4}|0[1-8]\d\.\d{3}\.\d{4})(?![\w.])/;
 /** E.164 with its leading +, 8–15 digits in total, single space/dash/dot separators allowed. */
 const PHONE_INTL = /(?<![\w+])\+[1-9](?:[\s.-]?\(?\d\)?){7,14}(?![\w])/;
 /**
@@ -170,8 +184,8 @@ export interface DetectContext {
 export function detectPii(value: string, context: DetectContext = {}): DetectorName[] {
 	if (value.length < 6) return [];
 	const found: DetectorName[] = [];
-	if (value.includes('@') && EMAIL.test(value)) found.push('email');
-	if (PHONE_ZA.test(value)) found.push('phone_za');
+	if ((value.includes('@') && EMAIL.test(value)) || hasObfuscatedEmail(value)) found.push('email');
+	if (PHONE_ZA.test(value) || PHONE_ZA_WRITTEN.test(value)) found.push('phone_za');
 	else if (PHONE_INTL.test(value)) found.push('phone_international');
 
 	let saId = false;

@@ -116,6 +116,8 @@ export function hasPersonName(value: string): boolean {
 			// "Mr Price" are shops; a title before a place word is a place, "Dr Pixley ka Isaka Seme Street").
 			const t1 = ts[i + 1];
 			const after = ts[i + 2];
+			// "Mr T Mokoena", "Dr S. Nkosi": a title, an initial, then a surname.
+			if (/^\p{Lu}$/u.test(t1.raw) && after && /^[\s.]*$/.test(after.gap) && /^\p{Lu}/u.test(after.raw) && after.norm.length >= 3 && !isPlaceWord(after.norm) && !HONORIFIC_BRANDS.has(after.norm) && !COMMON_WORDS.has(after.norm)) return true;
 			if (/^\p{Lu}/u.test(t1.raw) && t1.norm.length >= 3 && !HONORIFIC_BRANDS.has(t1.norm) && !isPlaceWord(t1.norm) && !(after && /^\s*$/.test(after.gap) && isPlaceWord(after.norm))) return true;
 		}
 		const run: Token[] = [];

@@ -5,7 +5,7 @@ import { LANDMARKS, MERCHANTS, SA_CITIES } from '../../../scripts/demo/synthetic
 const fires = (value: string, column?: string) => detectPii(value, { column });
 
 describe('person_name', () => {
-	test.each(['Thabo Mokoena', 'MOKOENA, Thabo', 'thandeka dlamini', 'Sipho Mkhwanazi', 'Johan van der Merwe', 'Mr Govender', 'Paid to Lerato Ndlovu for the braai', 'Pieter Botha (Soweto)'])(
+	test.each(['Thabo Mokoena', 'MOKOENA, Thabo', 'thandeka dlamini', 'Sipho Mkhwanazi', 'Johan van der Merwe', 'Mr Govender', 'Paid to Lerato Ndlovu for the braai', 'Pieter Botha (Soweto)', 'Mr T Mokoena', 'Dr S. Nkosi', 'paid MRS N. DLAMINI'])(
 		'%s is a person',
 		(v) => expect(fires(v)).toContain('person_name'),
 	);

@@ -92,6 +92,16 @@ describe('emails, phones, IPs, GPS', () => {
 		['28.047', 'gps_precise'],
 		['(-33.92487, 18.42406)', 'gps_precise'],
 		['POINT(28.04736 -26.20412)', 'gps_precise'],
+		// Disguised e-mails and phones (the outside privacy check plants these): case, spaces, [at]/(dot), words.
+		['THABO.MOKOENA@EXAMPLE.CO.ZA', 'email'],
+		['thabo . mokoena @ example . co . za', 'email'],
+		['thabo.mokoena [at] example [dot] co [dot] za', 'email'],
+		['mail THABO(AT)EXAMPLE(DOT)COM pls', 'email'],
+		['thabo.mokoena[at]example.co.za', 'email'],
+		['user at example dot com', 'email'],
+		['(082) 765 4321', 'phone_za'],
+		['call 082.765.4321 after 5', 'phone_za'],
+		['082-765-4321', 'phone_za'],
 	])('%s → %s', (value, detector) => {
 		expect(detectPii(value)).toEqual([detector]);
 	});
@@ -114,7 +124,11 @@ describe('emails, phones, IPs, GPS', () => {
 		'999.1.1.1',
 		'v1.2.3',
 		'12345',
-		'user at example dot com',
+		'meet @ home . Then',
+		'price @ 5.99 each',
+		'arrived at home. co-workers left',
+		'look at this dot',
+		'(0827) 65 43',
 		'',
 	])('no finding in %p', (value) => {
 		expect(detectPii(value)).toEqual([]);
