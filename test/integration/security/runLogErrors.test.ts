@@ -102,7 +102,7 @@ test('an Anonymise build that fails on a PII value: anonymise_runs and v_pipelin
 		// A date of birth column that arrived as text, holding an e-mail address: the age_band cast fails on it.
 		await loadRaw(a.wh, 'auth_db', 'users',
 			`id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL, phone_e164 text NOT NULL, sa_id_number char(13),
-			 date_of_birth text, gender text, home_city text, province text, marketing_opt_in boolean NOT NULL DEFAULT false, status text NOT NULL DEFAULT 'active',
+			 date_of_birth text, gender text, home_city text, province text, country text, marketing_opt_in boolean NOT NULL DEFAULT false, status text NOT NULL DEFAULT 'active',
 			 created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`,
 			[{ id: 1, first_name: 'Thandi', last_name: 'Nkosi', email: PII, phone_e164: '+27821234567', sa_id_number: null, date_of_birth: PII, marketing_opt_in: false, status: 'active', created_at: '2026-11-01T00:00:00Z', updated_at: '2026-11-01T00:00:00Z' }],
 		);
