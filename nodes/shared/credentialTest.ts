@@ -1,5 +1,5 @@
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListObjectsV2Command } from '../../src/transport/awsS3';
 import { describeObjectStoreError, ObjectStore } from '../../src/transport/objectStore';
 import { testPostgresConnection } from '../../src/transport/postgres';
 import { objectStoreConfigFromCredential, postgresConfigFromCredential } from './credentialConfig';

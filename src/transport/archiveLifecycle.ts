@@ -1,4 +1,4 @@
-import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, type LifecycleRule } from '@aws-sdk/client-s3';
+import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, type LifecycleRule } from './awsS3';
 import type { ObjectStore } from './objectStore';
 
 /**

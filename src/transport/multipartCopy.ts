@@ -4,7 +4,7 @@ import {
 	CreateMultipartUploadCommand,
 	UploadPartCopyCommand,
 	type S3Client,
-} from '@aws-sdk/client-s3';
+} from './awsS3';
 
 /** S3 refuses a single CopyObject above 5 GiB; a full reseed of a big table produces CSVs that large. */
 export const SINGLE_COPY_LIMIT = 5 * 1024 * 1024 * 1024;

@@ -6,7 +6,7 @@ import {
 	UploadPartCommand,
 	type CompletedPart,
 	type S3Client,
-} from '@aws-sdk/client-s3';
+} from './awsS3';
 
 /** S3's limits for one multipart upload. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;

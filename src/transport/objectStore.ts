@@ -6,7 +6,7 @@ import {
 	HeadObjectCommand,
 	ListObjectsV2Command,
 	S3Client,
-} from '@aws-sdk/client-s3';
+} from './awsS3';
 import type { Readable } from 'node:stream';
 import type { ObjectStoreConfig } from '../config/connection.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
