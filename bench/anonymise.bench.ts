@@ -33,7 +33,8 @@ async function main(): Promise<void> {
 	if (!Number.isInteger(users) || users < 1000) throw new Error('--users must be a whole number >= 1000');
 	const server = await startPostgres({ baseDir: mkdtempSync(path.join(os.tmpdir(), 'bench-anon-')) });
 	try {
-		const conn = (database: string) => postgresConnectionSchema.parse({ host: server.host, port: server.port, user: server.user, password: server.password, database });
+		const conn = (database: string) =>
+			postgresConnectionSchema.parse({ host: server.host, port: server.port, user: server.user, password: server.password, database });
 		const admin = new pg.Client(conn('postgres'));
 		await admin.connect();
 		await admin.query('CREATE DATABASE bench_anon_wh');
@@ -44,7 +45,11 @@ async function main(): Promise<void> {
 		await migrateWarehouse(wh);
 		await migrateCompliance(vaultDb);
 		const hex = () => randomBytes(32).toString('hex');
-		const secrets = anonymisationSecretsSchema.parse({ salts: { users: { '1': hex() }, emails: { '1': hex() }, phones: { '1': hex() }, devices: { '1': hex() } }, hmacKey: hex(), vaultEncryptionKey: hex() });
+		const secrets = anonymisationSecretsSchema.parse({
+			salts: { users: { '1': hex() }, emails: { '1': hex() }, phones: { '1': hex() }, devices: { '1': hex() } },
+			hmacKey: hex(),
+			vaultEncryptionKey: hex(),
+		});
 		const vault = new TokenVault(vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! });
 		const deps = { warehouse: wh, secrets, vault };
 
@@ -85,7 +90,8 @@ async function main(): Promise<void> {
 		await wh.query(`UPDATE raw.auth_db__users SET email = 'moved' || id || '@example.co.za', updated_at = now(), _dwh_run_id = 2 WHERE id % 100 = 0`);
 		await time(`users, incremental (${changed} changed)`, changed, async () => {
 			const r = await anonymiseRelation(deps, { policy, table: 'users', build: 'incremental' });
-			if (r.build !== 'incremental' || r.rowsOut !== changed) throw new Error(`expected an incremental build of ${changed} rows, got ${r.build} (${r.buildNote}) of ${r.rowsOut}`);
+			if (r.build !== 'incremental' || r.rowsOut !== changed)
+				throw new Error(`expected an incremental build of ${changed} rows, got ${r.build} (${r.buildNote}) of ${r.rowsOut}`);
 		});
 		await time('sessions (ip_geo, device_class)', users * 2, () => anonymiseRelation(deps, { policy, table: 'sessions' }));
 		const itemRows = Math.min(users, 10_000);

@@ -56,7 +56,11 @@ async function main(): Promise<void> {
 		);
 		await pool.query('ANALYZE dwh_control.extract_runs');
 		const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dwh_control.extract_runs');
-		console.log(`run log: ${rows[0].n} runs over ${registry.tables.length} tables (built in ${((Date.now() - t0) / 1000).toFixed(1)} s); migrations up to ${values.upto ?? 'all'}`);
+		console.log(
+			`run log: ${rows[0].n} runs over ${registry.tables.length} tables (built in ${((Date.now() - t0) / 1000).toFixed(1)} s); migrations up to ${
+				values.upto ?? 'all'
+			}`,
+		);
 		console.log('view                 median ms   (of ' + repeat + ')');
 		for (const view of VIEWS) {
 			const times: number[] = [];

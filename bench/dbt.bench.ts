@@ -28,24 +28,36 @@ async function main(): Promise<void> {
 		await admin.connect();
 		await admin.query('CREATE DATABASE bench_dbt');
 		await admin.end();
-		const warehouse = postgresConnectionSchema.parse({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'bench_dbt' });
+		const warehouse = postgresConnectionSchema.parse({
+			host: server.host,
+			port: server.port,
+			user: server.user,
+			password: server.password,
+			database: 'bench_dbt',
+		});
 		const wh = new pg.Pool({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'bench_dbt', max: 2 });
 		await migrateWarehouse(wh);
 		const t0 = Date.now();
 		await wh.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS intermediate`);
-		await wh.query(`CREATE TABLE raw.ledger_db__transactions AS
+		await wh.query(
+			`CREATE TABLE raw.ledger_db__transactions AS
 			SELECT g::bigint AS id, (g % $2 + 1)::bigint AS account_id, (g % $2 + 1)::bigint AS user_id,
 			       CASE WHEN g % 7 = 0 THEN 'credit' ELSE 'debit' END AS direction, round((g % 5000) * 1.37, 2)::numeric(18,2) AS amount_zar,
 			       (ARRAY['groceries','fuel','airtime','transport','restaurants'])[g % 5 + 1] AS category, 'Shop ' || (g % 300) AS merchant_name,
 			       'REF' || g AS reference, 'card' AS channel, now() - (g % 90) * interval '1 day' - (g % 1440) * interval '1 minute' AS created_at,
 			       1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at
-			  FROM generate_series(1, $1::int) g`, [nTx, nUsers]);
+			  FROM generate_series(1, $1::int) g`,
+			[nTx, nUsers],
+		);
 		await wh.query(`ALTER TABLE raw.ledger_db__transactions ADD PRIMARY KEY (id)`);
-		await wh.query(`CREATE TABLE raw.auth_db__users AS
+		await wh.query(
+			`CREATE TABLE raw.auth_db__users AS
 			SELECT g::bigint AS id, 'u' || g || '@example.co.za' AS email, '+2782' || lpad(g::text, 7, '0') AS phone_e164, date '1960-01-01' + (g % 15000) AS date_of_birth,
 			       (ARRAY['Johannesburg','Cape Town','Durban','Pretoria','Gqeberha'])[g % 5 + 1] AS home_city, 'Gauteng' AS province, 'active' AS status,
 			       now() - (g % 700) * interval '1 day' AS created_at, now() AS updated_at, 1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at
-			  FROM generate_series(1, $1::int) g`, [nUsers]);
+			  FROM generate_series(1, $1::int) g`,
+			[nUsers],
+		);
 		await wh.query(`ALTER TABLE raw.auth_db__users ADD PRIMARY KEY (id)`);
 		await wh.query(`CREATE TABLE raw.ledger_db__accounts AS
 			SELECT id, id AS user_id, 'ACC' || id AS account_number, 'wallet' AS account_type, 'ZAR' AS currency, 100.00::numeric(18,2) AS balance_zar, 'open' AS status,
@@ -65,14 +77,24 @@ async function main(): Promise<void> {
 		const out = await runDbt({ dbtBin: resolveDbtBinary(), warehouse, artifactsDir: path.join(base, 'runs') }, { command: 'build', threads: 4 });
 		const wall = (Date.now() - started) / 1000;
 		if (out.summary.status === 'error') throw new Error(out.summary.errorMessage ?? 'dbt crashed');
-		console.log(`dbt build over ${nTx.toLocaleString('en')} transactions / ${nUsers.toLocaleString('en')} users (seeded in ${seedS.toFixed(1)} s): ${out.summary.status}`);
+		console.log(
+			`dbt build over ${nTx.toLocaleString('en')} transactions / ${nUsers.toLocaleString('en')} users (seeded in ${seedS.toFixed(1)} s): ${out.summary.status}`,
+		);
 		console.log('| node | status | seconds | rows |\n|---|---|---|---|');
 		for (const n of out.nodes.filter((x) => x.resourceType === 'model' || x.executionTimeS > 0.5)) {
 			console.log(`| ${n.resourceType} ${n.name} | ${n.status} | ${n.executionTimeS.toFixed(2)} | ${n.rowsAffected ?? ''} |`);
 		}
 		const tests = out.nodes.filter((x) => x.resourceType === 'test');
-		console.log(`| ${tests.length} tests (sum of their times) | ${Object.entries(out.summary.counts).map(([k, v]) => `${v} ${k}`).join(', ')} | ${tests.reduce((s, t) => s + t.executionTimeS, 0).toFixed(2)} | |`);
-		console.log(`dbt elapsed_time ${out.summary.elapsedS.toFixed(2)} s; runDbt wall ${wall.toFixed(2)} s; runner + dbt start-up overhead ${(wall - out.summary.elapsedS).toFixed(2)} s`);
+		console.log(
+			`| ${tests.length} tests (sum of their times) | ${Object.entries(out.summary.counts)
+				.map(([k, v]) => `${v} ${k}`)
+				.join(', ')} | ${tests.reduce((s, t) => s + t.executionTimeS, 0).toFixed(2)} | |`,
+		);
+		console.log(
+			`dbt elapsed_time ${out.summary.elapsedS.toFixed(2)} s; runDbt wall ${wall.toFixed(2)} s; runner + dbt start-up overhead ${(
+				wall - out.summary.elapsedS
+			).toFixed(2)} s`,
+		);
 		await wh.end();
 	} finally {
 		await server.stop();

@@ -47,7 +47,13 @@ async function main(): Promise<void> {
 		await admin.connect();
 		await admin.query('CREATE DATABASE enrich_bench');
 		await admin.end();
-		const conn = postgresConnectionSchema.parse({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'enrich_bench' });
+		const conn = postgresConnectionSchema.parse({
+			host: server.host,
+			port: server.port,
+			user: server.user,
+			password: server.password,
+			database: 'enrich_bench',
+		});
 		const pool = createPool(conn);
 		await migrateWarehouse(pool);
 		console.log(`enrich bench: ${ROWS} rows, ${USERS} users, ${os.cpus().length} cores, PostgreSQL on 127.0.0.1:${server.port}\n`);
@@ -78,7 +84,9 @@ async function main(): Promise<void> {
 				  JOIN towns t ON t.n = 1 + (g * 104729) % (SELECT count(*) FROM towns);
 				ANALYZE intermediate.bench_events`);
 		});
-		const { rows: shape } = await pool.query(`SELECT count(DISTINCT (gps_lat, gps_lng))::int AS cells, count(DISTINCT user_hash)::int AS users FROM intermediate.bench_events`);
+		const { rows: shape } = await pool.query(
+			`SELECT count(DISTINCT (gps_lat, gps_lng))::int AS cells, count(DISTINCT user_hash)::int AS users FROM intermediate.bench_events`,
+		);
 		console.log(`  ${shape[0].cells} distinct 0.01° cells, ${shape[0].users} users, ${places.places} places\n`);
 
 		const [report] = await time(`Enrich Relation, all five families`, () =>
@@ -89,13 +97,33 @@ async function main(): Promise<void> {
 					temporal: { timestampColumn: 'event_time', latitudeColumn: 'gps_lat' },
 					fx: { amountColumn: 'amount', timestampColumn: 'event_time', currencyColumn: 'currency' },
 					geo: { latitudeColumn: 'gps_lat', longitudeColumn: 'gps_lng' },
-					sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', funnel: { steps: [{ app: 'tagme', event: 'checkin' }, { app: 'bidbaas', event: 'bid' }, { app: 'sdpkt', event: 'pay' }] } },
+					sessions: {
+						timestampColumn: 'event_time',
+						appColumn: 'app',
+						eventColumn: 'event',
+						funnel: {
+							steps: [
+								{ app: 'tagme', event: 'checkin' },
+								{ app: 'bidbaas', event: 'bid' },
+								{ app: 'sdpkt', event: 'pay' },
+							],
+						},
+					},
 					segments: { asOf: '2026-04-15T00:00:00Z', activityTimestampColumn: 'event_time', activityAppColumn: 'app', revenueColumn: 'amount_zar' },
 				},
 			}),
 		);
-		for (const s of report.stages) console.log(`  ${s.family.padEnd(10)} ${(s.ms / 1000).toFixed(2).padStart(8)} s  ${Math.round(report.rows / (s.ms / 1000)).toLocaleString('en-US').padStart(12)} rows/s`);
-		console.log(`  total      ${(report.durationMs / 1000).toFixed(2).padStart(8)} s  ${Math.round(report.rows / (report.durationMs / 1000)).toLocaleString('en-US').padStart(12)} rows/s  (${report.rows} rows)\n`);
+		for (const s of report.stages)
+			console.log(
+				`  ${s.family.padEnd(10)} ${(s.ms / 1000).toFixed(2).padStart(8)} s  ${Math.round(report.rows / (s.ms / 1000))
+					.toLocaleString('en-US')
+					.padStart(12)} rows/s`,
+			);
+		console.log(
+			`  total      ${(report.durationMs / 1000).toFixed(2).padStart(8)} s  ${Math.round(report.rows / (report.durationMs / 1000))
+				.toLocaleString('en-US')
+				.padStart(12)} rows/s  (${report.rows} rows)\n`,
+		);
 
 		await pool.query(`CREATE TABLE intermediate.knn_points AS
 			SELECT DISTINCT round((-34.8 + random() * 12.5)::numeric, 2)::float8 AS lat, round((16.5 + random() * 16.4)::numeric, 2)::float8 AS lng
@@ -108,7 +136,9 @@ async function main(): Promise<void> {
 		const client = await pool.connect();
 		try {
 			await client.query('SET enable_indexscan = off; SET enable_bitmapscan = off');
-			const [, seqMs] = await time(`nearest place, ${sample} points (no index)`, () => client.query(knn(`(SELECT * FROM intermediate.knn_points LIMIT ${sample})`)));
+			const [, seqMs] = await time(`nearest place, ${sample} points (no index)`, () =>
+				client.query(knn(`(SELECT * FROM intermediate.knn_points LIMIT ${sample})`)),
+			);
 			console.log(`  ${((seqMs * 1000) / sample).toFixed(1)} µs per lookup without the index`);
 		} finally {
 			client.release();

@@ -107,7 +107,9 @@ function findPsql(): string {
 	try {
 		return execFileSync('which', ['psql']).toString().trim();
 	} catch {
-		throw new Error('The baseline needs the psql client: `apt-get install postgresql-client` (Debian/Ubuntu), `brew install libpq` (macOS), or pass --psql /path/to/psql');
+		throw new Error(
+			'The baseline needs the psql client: `apt-get install postgresql-client` (Debian/Ubuntu), `brew install libpq` (macOS), or pass --psql /path/to/psql',
+		);
 	}
 }
 
@@ -167,7 +169,10 @@ function conn(stack: DevStack, database: string): PostgresConnection {
 
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const grouped = (n: number) => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const grouped = (n: number) =>
+	Math.round(n)
+		.toString()
+		.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** Statements over `minMs` from the server log (written because --profile set log_min_duration_statement). */
 function printSlowStatements(stack: DevStack, minMs: number): void {
@@ -199,8 +204,14 @@ function psqlArgs(c: PostgresConnection, command: string): string[] {
 /** `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"`: two processes, one pipe, no file. */
 function psqlPipe(psql: string, from: PostgresConnection, to: PostgresConnection, select: string, target: string): Promise<void> {
 	return new Promise((resolve, reject) => {
-		const out = spawn(psql, psqlArgs(from, `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`), { env: { ...process.env, PGPASSWORD: from.password }, stdio: ['ignore', 'pipe', 'pipe'] });
-		const into = spawn(psql, psqlArgs(to, `COPY ${target} FROM STDIN WITH (FORMAT csv, HEADER true)`), { env: { ...process.env, PGPASSWORD: to.password }, stdio: ['pipe', 'ignore', 'pipe'] });
+		const out = spawn(psql, psqlArgs(from, `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`), {
+			env: { ...process.env, PGPASSWORD: from.password },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		const into = spawn(psql, psqlArgs(to, `COPY ${target} FROM STDIN WITH (FORMAT csv, HEADER true)`), {
+			env: { ...process.env, PGPASSWORD: to.password },
+			stdio: ['pipe', 'ignore', 'pipe'],
+		});
 		out.stdout.pipe(into.stdin);
 		let err = '';
 		out.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -236,7 +247,14 @@ async function measurePipe(opts: Options, source: PostgresConnection, whConn: Po
 }
 
 function storeConfig(stack: DevStack, prefix: string) {
-	return objectStoreSchema.parse({ endpoint: stack.s3.endpoint, region: stack.s3.region, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, bucket: BUCKET, prefix });
+	return objectStoreSchema.parse({
+		endpoint: stack.s3.endpoint,
+		region: stack.s3.region,
+		accessKeyId: stack.s3.accessKeyId,
+		secretAccessKey: stack.s3.secretAccessKey,
+		bucket: BUCKET,
+		prefix,
+	});
 }
 
 async function freshWarehouse(stack: DevStack, db: string): Promise<{ conn: PostgresConnection; pool: pg.Pool }> {
@@ -264,7 +282,8 @@ async function buildSource(src: pg.Pool, name: string, rows: number): Promise<vo
 	await src.query(`DROP TABLE IF EXISTS ${name}`);
 	await src.query(SOURCE_DDL.replace('CREATE TABLE transactions', `CREATE TABLE ${name}`));
 	const chunk = 500_000;
-	for (let from = 1; from <= rows; from += chunk) await src.query(fillSql(from, Math.min(rows, from + chunk - 1), rows).replace('INSERT INTO transactions', `INSERT INTO ${name}`));
+	for (let from = 1; from <= rows; from += chunk)
+		await src.query(fillSql(from, Math.min(rows, from + chunk - 1), rows).replace('INSERT INTO transactions', `INSERT INTO ${name}`));
 	await src.query(`VACUUM (ANALYZE) ${name}`); // hint bits set now, so neither contender pays for them
 }
 
@@ -293,7 +312,13 @@ async function measureSize(opts: Options, stack: DevStack, src: pg.Pool, rows: n
 	if (opts.profile) await wh.pool.query(`ALTER DATABASE bench_wh_${rows} SET log_min_duration_statement = 0`);
 
 	const pipeBefore = await measurePipe(opts, source, wh.conn, wh.pool, 'before');
-	const ctx = openPipelineContext({ source, warehouse: wh.conn, store: storeConfig(stack, `bench${rows}`), exportTimezone: 'Africa/Johannesburg', executionId: 'bench' });
+	const ctx = openPipelineContext({
+		source,
+		warehouse: wh.conn,
+		store: storeConfig(stack, `bench${rows}`),
+		exportTimezone: 'Africa/Johannesburg',
+		executionId: 'bench',
+	});
 	global.gc?.();
 	const hwmReset = resetVmHwm();
 	const rssBefore = process.memoryUsage().rss / 1024 / 1024;
@@ -319,7 +344,13 @@ async function measureSize(opts: Options, stack: DevStack, src: pg.Pool, rows: n
 		throw new Error(`row counts differ: source ${rows}, extracted ${r.rows}, inserted ${r.load.rowsInserted}, bronze ${bronzeRows}`);
 	}
 	const peak = Math.max(peakSampled, hwmReset && hwm !== null ? hwm : 0);
-	console.log(`  pipeline (load while extracting): ${fmt(pipelineS, 2)} s, CPU: this process ${fmt(cpuS.node, 2)} s, S3 server ${cpuS.s3Server === null ? 'n/a' : fmt(cpuS.s3Server, 2)} s; peak RSS ${fmt(peak, 0)} MB (before ${fmt(rssBefore, 0)} MB; at the peak ${JSON.stringify(sampler.breakdown())}), load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}`);
+	console.log(
+		`  pipeline (load while extracting): ${fmt(pipelineS, 2)} s, CPU: this process ${fmt(cpuS.node, 2)} s, S3 server ${
+			cpuS.s3Server === null ? 'n/a' : fmt(cpuS.s3Server, 2)
+		} s; peak RSS ${fmt(peak, 0)} MB (before ${fmt(rssBefore, 0)} MB; at the peak ${JSON.stringify(sampler.breakdown())}), load average ${loadBefore.join(
+			' ',
+		)} → ${loadAfter.join(' ')}`,
+	);
 	const pipeAfter = await measurePipe(opts, source, wh.conn, wh.pool, 'after');
 	if (opts.profile) printSlowStatements(stack, 100);
 	await wh.pool.end();
@@ -365,8 +396,9 @@ async function measureMove(stack: DevStack, key: string, bytes: number) {
 			loadAverage: load,
 		};
 		console.log(
-			`\nmove to processed/ of a ${result.csvMB} MB CSV: copy + delete ${fmt(moveS, 2)} s (S3 server CPU ${result.copyAndDelete.s3ServerCpuS === null ? 'n/a' : fmt(result.copyAndDelete.s3ServerCpuS, 2) + ' s'}); ` +
-				`tag instead ${fmt(tagS * 1000, 0)} ms; written straight to processed/: nothing (load average ${load.join(' ')})`,
+			`\nmove to processed/ of a ${result.csvMB} MB CSV: copy + delete ${fmt(moveS, 2)} s (S3 server CPU ${
+				result.copyAndDelete.s3ServerCpuS === null ? 'n/a' : fmt(result.copyAndDelete.s3ServerCpuS, 2) + ' s'
+			}); ` + `tag instead ${fmt(tagS * 1000, 0)} ms; written straight to processed/: nothing (load average ${load.join(' ')})`,
 		);
 		return result;
 	} finally {
@@ -386,7 +418,11 @@ async function measureRound(opts: Options, stack: DevStack, src: pg.Pool) {
 	for (const [i, parallel] of [1, 4, 4, 1].entries()) {
 		const wh = await freshWarehouse(stack, `bench_round_${i}`);
 		for (const n of names) await register(wh.pool, `${SOURCE_DB}__${n}`, n);
-		const ctx = openPipelineContext({ source: { ...conn(stack, SOURCE_DB), maxConnections: 4 }, warehouse: { ...wh.conn, maxConnections: 4 }, store: storeConfig(stack, `round${i}`) });
+		const ctx = openPipelineContext({
+			source: { ...conn(stack, SOURCE_DB), maxConnections: 4 },
+			warehouse: { ...wh.conn, maxConnections: 4 },
+			store: storeConfig(stack, `round${i}`),
+		});
 		global.gc?.();
 		resetVmHwm();
 		const sampler = new RssSampler();
@@ -399,10 +435,16 @@ async function measureRound(opts: Options, stack: DevStack, src: pg.Pool) {
 		await ctx.close();
 		ctx.store.client.destroy();
 		const bad = results.filter((r) => r.status !== 'loaded' || r.load?.rowsInserted !== opts.roundRows);
-		if (results.length !== names.length || bad.length) throw new Error(`round with ${parallel} at a time: ${bad.map((r) => `${r.table} ${r.status} ${r.message}`).join('; ')}`);
+		if (results.length !== names.length || bad.length)
+			throw new Error(`round with ${parallel} at a time: ${bad.map((r) => `${r.table} ${r.status} ${r.message}`).join('; ')}`);
 		await wh.pool.end();
 		runs.push({ parallel, seconds, peakRssMB: peak, loadAverage: load });
-		console.log(`  ${parallel} at a time: ${fmt(seconds, 2)} s (${grouped((names.length * opts.roundRows) / seconds)} rows/s), peak RSS ${fmt(peak, 0)} MB, load average ${load.join(' ')}`);
+		console.log(
+			`  ${parallel} at a time: ${fmt(seconds, 2)} s (${grouped((names.length * opts.roundRows) / seconds)} rows/s), peak RSS ${fmt(
+				peak,
+				0,
+			)} MB, load average ${load.join(' ')}`,
+		);
 	}
 	const mean = (p: number) => runs.filter((r) => r.parallel === p).reduce((a, r) => a + r.seconds, 0) / 2;
 	const speedup = mean(1) / mean(4);
@@ -423,7 +465,12 @@ async function main(): Promise<void> {
 		if (opts.profile) await admin.query(`ALTER DATABASE ${SOURCE_DB} SET log_min_duration_statement = 0`);
 		const serverVersion = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
 		await admin.end();
-		const s3 = new S3Client({ endpoint: stack.s3.endpoint, region: stack.s3.region, forcePathStyle: true, credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey } });
+		const s3 = new S3Client({
+			endpoint: stack.s3.endpoint,
+			region: stack.s3.region,
+			forcePathStyle: true,
+			credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
+		});
 		await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 		s3.destroy();
 		const src = new pg.Pool({ ...conn(stack, SOURCE_DB), max: 1 });
@@ -460,14 +507,19 @@ async function main(): Promise<void> {
 		console.log('\nmarkdown rows:');
 		for (const s of sizes) {
 			console.log(
-				`| ${grouped(s.rows)} | ${stack.s3.kind} | ${s.csvMB} MB | ${fmt(s.pipeS, 1)} s (${grouped(s.rows / s.pipeS)} rows/s) | ${fmt(s.pipelineS, 1)} s (${grouped(s.rows / s.pipelineS)} rows/s) | ` +
+				`| ${grouped(s.rows)} | ${stack.s3.kind} | ${s.csvMB} MB | ${fmt(s.pipeS, 1)} s (${grouped(s.rows / s.pipeS)} rows/s) | ${fmt(
+					s.pipelineS,
+					1,
+				)} s (${grouped(s.rows / s.pipelineS)} rows/s) | ` +
 					`**${(s.ratio * 100).toFixed(0)}%** | ${fmt(s.peakRssMB, 0)} MB | ${s.loadAverage.before[0]} → ${s.loadAverage.after[0]} |`,
 			);
 		}
-		const missed = sizes.flatMap((s) => [
-			s.ratio < TARGET_RATIO ? `${grouped(s.rows)} rows: ${(s.ratio * 100).toFixed(0)}% of the pipe (target >= ${TARGET_RATIO * 100}%)` : null,
-			s.peakRssMB > TARGET_RSS_MB ? `${grouped(s.rows)} rows: peak RSS ${fmt(s.peakRssMB, 0)} MB (target <= ${TARGET_RSS_MB} MB)` : null,
-		]).filter(Boolean);
+		const missed = sizes
+			.flatMap((s) => [
+				s.ratio < TARGET_RATIO ? `${grouped(s.rows)} rows: ${(s.ratio * 100).toFixed(0)}% of the pipe (target >= ${TARGET_RATIO * 100}%)` : null,
+				s.peakRssMB > TARGET_RSS_MB ? `${grouped(s.rows)} rows: peak RSS ${fmt(s.peakRssMB, 0)} MB (target <= ${TARGET_RSS_MB} MB)` : null,
+			])
+			.filter(Boolean);
 		console.log(missed.length ? `\nTARGET MISSED: ${missed.join('; ')}` : '\nall targets met');
 		process.exitCode = missed.length ? 2 : 0;
 	} finally {

@@ -23,7 +23,13 @@ async function main(): Promise<void> {
 	const stack = await startDevStack({ s3: 's3rver' });
 	try {
 		const conn = (database: string) =>
-			postgresConnectionSchema.parse({ host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.user, password: stack.postgres.password, database });
+			postgresConnectionSchema.parse({
+				host: stack.postgres.host,
+				port: stack.postgres.port,
+				user: stack.postgres.user,
+				password: stack.postgres.password,
+				database,
+			});
 		const admin = new pg.Client(conn('postgres'));
 		await admin.connect();
 		await admin.query('CREATE DATABASE bench_push_wh');
@@ -50,7 +56,16 @@ async function main(): Promise<void> {
 			const t0 = Date.now();
 			const r = await pushTarget(ctx, target);
 			const s = (Date.now() - t0) / 1000;
-			report.push({ run: label, seconds: s.toFixed(2), rows_per_s: Math.round(rows / s), inserted: r.inserted, updated: r.updated, deleted: r.deleted, unchanged: r.unchanged, peak_rss_mb: peakRssMb() });
+			report.push({
+				run: label,
+				seconds: s.toFixed(2),
+				rows_per_s: Math.round(rows / s),
+				inserted: r.inserted,
+				updated: r.updated,
+				deleted: r.deleted,
+				unchanged: r.unchanged,
+				peak_rss_mb: peakRssMb(),
+			});
 		};
 		await run('first push');
 		await run('unchanged re-run');

@@ -105,7 +105,12 @@ async function main(): Promise<void> {
 		await admin.query(`CREATE DATABASE ${WAREHOUSE_DB}`);
 		const serverVersion = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
 		await admin.end();
-		const s3 = new S3Client({ endpoint: stack.s3.endpoint, region: stack.s3.region, forcePathStyle: true, credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey } });
+		const s3 = new S3Client({
+			endpoint: stack.s3.endpoint,
+			region: stack.s3.region,
+			forcePathStyle: true,
+			credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
+		});
 		await s3.send(new CreateBucketCommand({ Bucket: 'dwh-bench' }));
 		s3.destroy();
 
@@ -115,7 +120,11 @@ async function main(): Promise<void> {
 		await src.query(SOURCE_DDL);
 		for (let from = 1; from <= rows; from += 500_000) await src.query(fillSql(from, Math.min(rows, from + 499_999), rows));
 		await src.query('VACUUM (ANALYZE) accounts');
-		console.log(`bench: ${rows} rows, ${differences} differences, PostgreSQL ${serverVersion}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; source built in ${fmt(secs(t0), 1)}s`);
+		console.log(
+			`bench: ${rows} rows, ${differences} differences, PostgreSQL ${serverVersion}, ${os.cpus().length} × ${
+				os.cpus()[0]?.model ?? 'cpu'
+			}; source built in ${fmt(secs(t0), 1)}s`,
+		);
 
 		const wh = new pg.Pool({ ...conn(stack, WAREHOUSE_DB), max: 1 });
 		wh.on('error', () => undefined);
@@ -129,7 +138,13 @@ async function main(): Promise<void> {
 		const ctx = openPipelineContext({
 			source: conn(stack, SOURCE_DB),
 			warehouse: conn(stack, WAREHOUSE_DB),
-			store: objectStoreSchema.parse({ endpoint: stack.s3.endpoint, region: stack.s3.region, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, bucket: 'dwh-bench' }),
+			store: objectStoreSchema.parse({
+				endpoint: stack.s3.endpoint,
+				region: stack.s3.region,
+				accessKeyId: stack.s3.accessKeyId,
+				secretAccessKey: stack.s3.secretAccessKey,
+				bucket: 'dwh-bench',
+			}),
 		});
 		try {
 			t0 = process.hrtime.bigint();
@@ -168,7 +183,9 @@ async function main(): Promise<void> {
 			const foundS = secs(t0);
 			console.log(line(`reconcile, ${differences} differences`, found, foundS));
 			if (found.missingInBronze !== lost.length || found.extraInBronze !== deleted.length || found.staleInBronze !== stale.length) {
-				throw new Error(`expected ${lost.length}/${deleted.length}/${stale.length} differences, found ${found.missingInBronze}/${found.extraInBronze}/${found.staleInBronze}`);
+				throw new Error(
+					`expected ${lost.length}/${deleted.length}/${stale.length} differences, found ${found.missingInBronze}/${found.extraInBronze}/${found.staleInBronze}`,
+				);
 			}
 			await wh.query(`UPDATE dwh_control.source_tables SET on_source_delete = 'delete' WHERE table_name = $1`, [TABLE]);
 			t0 = process.hrtime.bigint();

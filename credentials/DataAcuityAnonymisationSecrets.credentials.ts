@@ -26,7 +26,7 @@ export class DataAcuityAnonymisationSecrets implements ICredentialType {
 			required: true,
 			placeholder: '{"users": {"1": "<64 hex chars>"}, "devices": {"1": "…"}}',
 			description:
-				'JSON: salt type → version → salt (at least 16 characters; use `openssl rand -hex 32`). Policies name the salt type. A new version only takes effect through the Anonymise node\'s Rotate Salt operation; never change the value of a version already in use.',
+				"JSON: salt type → version → salt (at least 16 characters; use `openssl rand -hex 32`). Policies name the salt type. A new version only takes effect through the Anonymise node's Rotate Salt operation; never change the value of a version already in use.",
 		},
 		{
 			displayName: 'HMAC Key',

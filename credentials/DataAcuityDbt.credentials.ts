@@ -24,8 +24,7 @@ export class DataAcuityDbt implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: '/opt/dbt/.venv/bin/dbt',
-			description:
-				"Path of the dbt program. Empty: $DWH_DBT_BIN, then the pack's own .venv/bin/dbt, then dbt on the PATH.",
+			description: "Path of the dbt program. Empty: $DWH_DBT_BIN, then the pack's own .venv/bin/dbt, then dbt on the PATH.",
 		},
 		{
 			displayName: 'Command Prefix',

@@ -55,8 +55,7 @@ export class DataAcuityObjectStore implements ICredentialType {
 			name: 'prefix',
 			type: 'string',
 			default: 'dataacuity',
-			description:
-				'Folder inside the bucket; CSVs are written to <prefix>/exports/ and moved to <prefix>/processed/ after loading',
+			description: 'Folder inside the bucket; CSVs are written to <prefix>/exports/ and moved to <prefix>/processed/ after loading',
 		},
 		{
 			displayName: 'Force Path-Style URLs',

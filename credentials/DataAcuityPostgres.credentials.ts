@@ -91,8 +91,7 @@ export const dataAcuityPostgresProperties: INodeProperties[] = [
 		name: 'applicationName',
 		type: 'string',
 		default: 'n8n-dataacuity',
-		description:
-			'Shown in pg_stat_activity (suffixed with :extract, :warehouse, …) so DBAs can tell pipeline sessions apart. Max 63 characters.',
+		description: 'Shown in pg_stat_activity (suffixed with :extract, :warehouse, …) so DBAs can tell pipeline sessions apart. Max 63 characters.',
 	},
 ];
 

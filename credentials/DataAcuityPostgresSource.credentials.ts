@@ -18,7 +18,7 @@ export class DataAcuityPostgresSource implements ICredentialType {
 	properties: INodeProperties[] = [
 		{
 			displayName:
-				"One replica login serves every source database: each registered table names its own source database, which the extract connects to with this login. Database below is only what the Test button connects to. The login needs SELECT on the registered tables and pg_read_all_stats.",
+				'One replica login serves every source database: each registered table names its own source database, which the extract connects to with this login. Database below is only what the Test button connects to. The login needs SELECT on the registered tables and pg_read_all_stats.',
 			name: 'replicaNotice',
 			type: 'notice',
 			default: '',

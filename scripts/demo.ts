@@ -140,7 +140,10 @@ async function main(): Promise<number> {
 	section(`Starting embedded PostgreSQL 17 and ${opts.s3} on 127.0.0.1`);
 	const stack = await startDevStack({ s3: opts.s3 });
 	let stopping: Promise<void> | null = null;
-	const stop = () => (stopping ??= drainConnections(stack).then(() => stack.stop()).catch((err) => console.error(`stopping the servers failed: ${(err as Error).message}`)));
+	const stop = () =>
+		(stopping ??= drainConnections(stack)
+			.then(() => stack.stop())
+			.catch((err) => console.error(`stopping the servers failed: ${(err as Error).message}`)));
 	// Ctrl-C mid-run: stop the servers before exiting so no postgres or S3 process outlives the demo.
 	const onSignal = () => {
 		console.error('\ninterrupted: stopping servers');
@@ -227,7 +230,9 @@ async function main(): Promise<number> {
 			const p = stack.postgres;
 			console.log(`  psql "postgresql://${p.user}:${p.password}@${p.host}:${p.port}/data_warehouse"`);
 			console.log(`  databases: ${[...DATABASES, ...sourceDbs].join(', ')}`);
-			console.log(`  S3 (${stack.s3.kind}): endpoint ${stack.s3.endpoint}, bucket ${BUCKET}, access key ${stack.s3.accessKeyId}, secret ${stack.s3.secretAccessKey}`);
+			console.log(
+				`  S3 (${stack.s3.kind}): endpoint ${stack.s3.endpoint}, bucket ${BUCKET}, access key ${stack.s3.accessKeyId}, secret ${stack.s3.secretAccessKey}`,
+			);
 			console.log(`  data directory: ${stack.baseDir}`);
 			await waitForInterrupt();
 		}

@@ -57,7 +57,16 @@ export class Anonymise implements INodeType {
 		],
 		properties: [
 			operationProperty(
-				[anonymiseItems.option, anonymiseRelation.option, applyRetention.option, forgetUsers.option, kAnonymityReport.option, piiCheck.option, rotateSalt.option, verifyResidue.option],
+				[
+					anonymiseItems.option,
+					anonymiseRelation.option,
+					applyRetention.option,
+					forgetUsers.option,
+					kAnonymityReport.option,
+					piiCheck.option,
+					rotateSalt.option,
+					verifyResidue.option,
+				],
 				'anonymiseRelation',
 			),
 			...anonymiseRelation.description,

@@ -23,7 +23,7 @@ export function secretsFromCredential(data: ICredentialDataDecryptedObject): Ano
 				sslMode: present(data.vaultSslMode) ? data.vaultSslMode : undefined,
 				sslCa: data.vaultSslCa ?? '',
 				applicationName: 'n8n-dataacuity:vault',
-			}
+		  }
 		: undefined;
 	const parsed = anonymisationSecretsSchema.safeParse({
 		salts: data.salts,

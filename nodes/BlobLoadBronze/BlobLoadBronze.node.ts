@@ -109,8 +109,7 @@ export class BlobLoadBronze implements INodeType {
 				required: true,
 				default: '={{ $json.csvPath }}',
 				placeholder: 's3://dwh-exports/dataacuity/exports/auth_db__users/20261124_1015_SAST_42.csv',
-				description:
-					"The run's CSV. Only files in the object-store credential's bucket under &lt;prefix&gt;/exports/&lt;table&gt;/ are accepted.",
+				description: "The run's CSV. Only files in the object-store credential's bucket under &lt;prefix&gt;/exports/&lt;table&gt;/ are accepted.",
 			},
 			{
 				displayName: 'Extract Status',

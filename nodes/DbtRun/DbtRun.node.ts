@@ -16,7 +16,8 @@ export class DbtRun implements INodeType {
 		icon: 'file:dbtRun.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ {"runCommand": $parameter["commandSource"] === "input" ? "dbt (command from input)" : "dbt " + $parameter["command"], "triggerCloudJob": "dbt Cloud job " + $parameter["jobId"], "verifyIncident": "Verify Wolverine incident"}[$parameter["operation"]] }}',
+		subtitle:
+			'={{ {"runCommand": $parameter["commandSource"] === "input" ? "dbt (command from input)" : "dbt " + $parameter["command"], "triggerCloudJob": "dbt Cloud job " + $parameter["jobId"], "verifyIncident": "Verify Wolverine incident"}[$parameter["operation"]] }}',
 		description: 'Run dbt Core or a dbt Cloud job and output one item per dbt node, or verify a Wolverine incident webhook',
 		defaults: { name: 'dbt Run' },
 		inputs: ['main'],

@@ -25,16 +25,15 @@ export function coreConfigFromCredential(
 		connectionSource: text(data.connectionSource) === 'environment' ? 'environment' : 'credential',
 		warehouse,
 		defaultSchema: text(data.defaultSchema) || 'dbt',
-		envPassthrough: text(data.envPassthrough).split(/[\s,]+/).filter(Boolean),
+		envPassthrough: text(data.envPassthrough)
+			.split(/[\s,]+/)
+			.filter(Boolean),
 		...run,
 	};
 }
 
 export function cloudConfigFromCredential(data: ICredentialDataDecryptedObject, poll: { pollIntervalMs: number; timeoutMs: number }): DbtCloudConfigInput {
-	const missing = [
-		!text(data.cloudAccountId) && 'dbt Cloud Account ID',
-		!text(data.cloudToken) && 'dbt Cloud API Token',
-	].filter((m): m is string => !!m);
+	const missing = [!text(data.cloudAccountId) && 'dbt Cloud Account ID', !text(data.cloudToken) && 'dbt Cloud API Token'].filter((m): m is string => !!m);
 	if (missing.length) {
 		throw new CredentialConfigError(LABEL, missing, `The ${LABEL} credential has no ${missing.join(' or ')}, needed to trigger dbt Cloud jobs`);
 	}
@@ -49,7 +48,11 @@ export function cloudConfigFromCredential(data: ICredentialDataDecryptedObject, 
 export function webhookSecretFromCredential(data: ICredentialDataDecryptedObject): string {
 	const secret = typeof data.webhookSecret === 'string' ? data.webhookSecret : '';
 	if (!secret) {
-		throw new CredentialConfigError(LABEL, ['Wolverine Webhook Secret'], `The ${LABEL} credential has no Wolverine Webhook Secret: every incident request would be refused`);
+		throw new CredentialConfigError(
+			LABEL,
+			['Wolverine Webhook Secret'],
+			`The ${LABEL} credential has no Wolverine Webhook Secret: every incident request would be refused`,
+		);
 	}
 	return secret;
 }

@@ -32,7 +32,10 @@ export class Enrich implements INodeType {
 			{ name: ENRICHMENT_APIS_CREDENTIAL, required: false, displayName: 'Enrichment APIs (FX, geo keys; optional)' },
 		],
 		properties: [
-			operationProperty([enrichMartInputs.option, enrichItems.option, enrichRelation.option, ingestFxRates.option, loadHolidays.option, loadPlaces.option], 'enrichRelation'),
+			operationProperty(
+				[enrichMartInputs.option, enrichItems.option, enrichRelation.option, ingestFxRates.option, loadHolidays.option, loadPlaces.option],
+				'enrichRelation',
+			),
 			...enrichMartInputs.description,
 			...enrichRelation.description,
 			...enrichItems.description,

@@ -68,7 +68,13 @@ export function familiesFromParameters(p: FamilyParameters, keys: EnrichmentApiK
 		f.temporal = { timestampColumn: ts, timeZone: tz, country: blank(p.country), latitudeColumn: on.has('geo') ? lat : undefined };
 	}
 	if (on.has('fx')) {
-		f.fx = { timestampColumn: ts, timeZone: tz, amountColumn: blank(p.amountColumn) as string, currencyColumn: blank(p.currencyColumn), currency: blank(p.currency) };
+		f.fx = {
+			timestampColumn: ts,
+			timeZone: tz,
+			amountColumn: blank(p.amountColumn) as string,
+			currencyColumn: blank(p.currencyColumn),
+			currency: blank(p.currency),
+		};
 	}
 	if (on.has('geo')) {
 		const backend = p.geoBackend ?? 'places';

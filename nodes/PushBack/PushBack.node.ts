@@ -18,7 +18,7 @@ export class PushBack implements INodeType {
 		// one ready-made target per item), which the editor cannot resolve without input data, and a subtitle that
 		// fails to resolve renders blank. The node's name says which target it pushes.
 		subtitle: '={{ $parameter["operation"] === "listTargets" ? "List targets" : "Push to analytics_db" }}',
-		description: 'Sync k-anonymous aggregates from warehouse marts into the apps\' analytics_db',
+		description: "Sync k-anonymous aggregates from warehouse marts into the apps' analytics_db",
 		defaults: { name: 'Push Back' },
 		inputs: ['main'],
 		outputs: ['main'],
@@ -29,10 +29,7 @@ export class PushBack implements INodeType {
 			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
 			{ name: ANALYTICS_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db' },
 		],
-		properties: [
-			operationProperty([push.option, listTargets.option], 'push'),
-			...push.description,
-		],
+		properties: [operationProperty([push.option, listTargets.option], 'push'), ...push.description],
 	};
 
 	methods = { credentialTest: credentialTestMethods };

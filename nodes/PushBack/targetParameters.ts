@@ -35,7 +35,8 @@ const blankToUndefined = (s: string | undefined) => (s && s.trim() ? s.trim() : 
 export function targetFromParameters(p: PushParameters): PushTargetInput {
 	if (p.targetSource === 'ready') {
 		const name = String(p.readyTarget ?? '').trim();
-		if (!name) throw new PushTargetConfigError([{ path: '', message: 'Ready-Made Target is empty — choose one of the listed targets (e.g. tagme.user_summary)' }]);
+		if (!name)
+			throw new PushTargetConfigError([{ path: '', message: 'Ready-Made Target is empty — choose one of the listed targets (e.g. tagme.user_summary)' }]);
 		const base = readyTarget(name).config;
 		const role = blankToUndefined(p.appRoleOverride);
 		return { ...base, ...(role ? { appRole: role } : {}), ...(p.allowEmptySource ? { allowEmptySource: true } : {}) };

@@ -1,12 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { credentialTestMethods } from '../shared/credentialTest';
-import {
-	OBJECT_STORE_CREDENTIAL,
-	OBJECT_STORE_TEST_METHOD,
-	POSTGRES_TEST_METHOD,
-	SOURCE_CREDENTIAL,
-	WAREHOUSE_CREDENTIAL,
-} from '../shared/credentialTypes';
+import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, SOURCE_CREDENTIAL, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
 import { SECRETS_CREDENTIAL } from '../Anonymise/secretsCredential';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
@@ -29,7 +23,8 @@ export class WatermarkExtract implements INodeType {
 		// 1.1 added the options Load While Extracting and Parallel Tables; their defaults keep version 1's behaviour.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
-		subtitle: '={{ ($parameter["operation"] === "reconcile" ? "Reconcile: " : "") + ($parameter["selection"] === "due" ? "All tables due now" : $parameter["table"]) }}',
+		subtitle:
+			'={{ ($parameter["operation"] === "reconcile" ? "Reconcile: " : "") + ($parameter["selection"] === "due" ? "All tables due now" : $parameter["table"]) }}',
 		description: 'Extract new rows of registered source tables to CSV files in the object store, by watermark, or reconcile bronze with the source',
 		defaults: { name: 'Watermark Extract' },
 		inputs: ['main'],
@@ -73,7 +68,12 @@ export class WatermarkExtract implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Extract', value: 'extract', action: 'Extract new rows to CSV', description: 'New rows of registered source tables, by watermark, as CSV files in exports/' },
+					{
+						name: 'Extract',
+						value: 'extract',
+						action: 'Extract new rows to CSV',
+						description: 'New rows of registered source tables, by watermark, as CSV files in exports/',
+					},
 					{
 						name: 'Reconcile',
 						value: 'reconcile',

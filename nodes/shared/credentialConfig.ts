@@ -2,20 +2,11 @@ import type { ICredentialDataDecryptedObject, INodeProperties } from 'n8n-workfl
 import type { ZodError, ZodTypeAny, z } from 'zod';
 import { dataAcuityPostgresProperties } from '../../credentials/DataAcuityPostgres.credentials';
 import { DataAcuityObjectStore } from '../../credentials/DataAcuityObjectStore.credentials';
-import {
-	objectStoreSchema,
-	postgresConnectionSchema,
-	type ObjectStoreConfig,
-	type PostgresConnection,
-} from '../../src/config/connection.schema';
+import { objectStoreSchema, postgresConnectionSchema, type ObjectStoreConfig, type PostgresConnection } from '../../src/config/connection.schema';
 
 /** A credential whose values do not fit the config schema; the message names the field as the editor shows it. */
 export class CredentialConfigError extends Error {
-	constructor(
-		readonly credential: string,
-		readonly fields: string[],
-		message: string,
-	) {
+	constructor(readonly credential: string, readonly fields: string[], message: string) {
 		super(message);
 		this.name = 'CredentialConfigError';
 	}
@@ -63,17 +54,11 @@ function credentialError(credential: string, labels: Map<string, string>, error:
 	return new CredentialConfigError(credential, fields, `The ${credential} credential is incomplete or invalid — ${problems.join('; ')}`);
 }
 
-export function postgresConfigFromCredential(
-	data: ICredentialDataDecryptedObject,
-	credential = 'DataAcuity Postgres',
-): PostgresConnection {
+export function postgresConfigFromCredential(data: ICredentialDataDecryptedObject, credential = 'DataAcuity Postgres'): PostgresConnection {
 	return parseCredential(postgresConnectionSchema, postgresLabels, credential, data);
 }
 
-export function objectStoreConfigFromCredential(
-	data: ICredentialDataDecryptedObject,
-	credential = 'DataAcuity Object Store',
-): ObjectStoreConfig {
+export function objectStoreConfigFromCredential(data: ICredentialDataDecryptedObject, credential = 'DataAcuity Object Store'): ObjectStoreConfig {
 	const cfg = parseCredential(objectStoreSchema, objectStoreLabels, credential, data, (v) => ({
 		...v,
 		// A boolean toggle can arrive as the string 'false' from the credentials CLI / API.
@@ -84,7 +69,11 @@ export function objectStoreConfigFromCredential(
 	// "minio:9000" parses as a URL with scheme "minio:"; the SDK would then fail with an unhelpful error per request.
 	if (cfg.endpoint && !/^https?:\/\//i.test(cfg.endpoint)) {
 		const label = objectStoreLabels.get('endpoint')!;
-		throw new CredentialConfigError(credential, [label], `The ${credential} credential is incomplete or invalid — ${label}: must start with http:// or https://, e.g. http://127.0.0.1:9000`);
+		throw new CredentialConfigError(
+			credential,
+			[label],
+			`The ${credential} credential is incomplete or invalid — ${label}: must start with http:// or https://, e.g. http://127.0.0.1:9000`,
+		);
 	}
 	return cfg;
 }

@@ -76,7 +76,8 @@ function postgresHint(e: AnyError): string | null {
 	switch (e.code) {
 		case '42P01':
 		case '3F000':
-			if (/dwh_control/.test(msg)) return 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.';
+			if (/dwh_control/.test(msg))
+				return 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.';
 			return 'A table or schema the pipeline needs is missing — check the registry entry and that the warehouse is migrated.';
 		case '42501':
 			return "The credential's user lacks a privilege — grant it on the warehouse/source (see docs/nodes.md#permissions) or use the owner login.";
@@ -113,7 +114,9 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 	}
 	if (err instanceof LoadError) {
 		// The core wraps whatever broke the load; when that was the network, say which credentials to test.
-		const unreachable = NETWORK_CODE_IN_TEXT.test(err.message) ? ' Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.' : '';
+		const unreachable = NETWORK_CODE_IN_TEXT.test(err.message)
+			? ' Could not reach a server: check the DataAcuity Object Store and DataAcuity Postgres credentials with their Test buttons.'
+			: '';
 		return { message: err.message, description: `${err.hint}${unreachable}`, kind: 'operation' };
 	}
 	const hint = coreErrorHint(err);
@@ -132,13 +135,18 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 	if (err instanceof CsvPathError) {
 		return {
 			message: err.message,
-			description: "Pass the csvPath that WatermarkExtract output for the same table and run (e.g. {{ $json.csvPath }}); it must lie in the object-store credential's bucket under <prefix>/exports/<table>/.",
+			description:
+				"Pass the csvPath that WatermarkExtract output for the same table and run (e.g. {{ $json.csvPath }}); it must lie in the object-store credential's bucket under <prefix>/exports/<table>/.",
 			kind: 'operation',
 		};
 	}
 	if (err instanceof ZodError) {
 		const problems = err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
-		return { message: `Invalid input — ${problems.join('; ')}`, description: 'Fix the named field(s) in the node parameters or the incoming item.', kind: 'operation' };
+		return {
+			message: `Invalid input — ${problems.join('; ')}`,
+			description: 'Fix the named field(s) in the node parameters or the incoming item.',
+			kind: 'operation',
+		};
 	}
 
 	const e = unwrapError(err);
@@ -153,10 +161,16 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 				httpCode: status ? String(status) : undefined,
 			};
 		}
-		return { message: `Object store request failed: ${redactErrorText(message)}`, description: 'Check the DataAcuity Object Store credential and use its Test button.', kind: 'api' };
+		return {
+			message: `Object store request failed: ${redactErrorText(message)}`,
+			description: 'Check the DataAcuity Object Store credential and use its Test button.',
+			kind: 'api',
+		};
 	}
 
-	const connectionFailure = (e.code && (NETWORK_CODES.has(e.code) || POSTGRES_LOGIN_CODES.has(e.code))) || /timeout exceeded when trying to connect|Connection terminated/i.test(message);
+	const connectionFailure =
+		(e.code && (NETWORK_CODES.has(e.code) || POSTGRES_LOGIN_CODES.has(e.code))) ||
+		/timeout exceeded when trying to connect|Connection terminated/i.test(message);
 	if (connectionFailure) {
 		// The port tells which server refused; the warehouse is assumed when it is ambiguous.
 		const other = (
@@ -165,7 +179,7 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 				[scope.analytics, 'DataAcuity Postgres Analytics DB'],
 			] as const
 		).find(([c]) => c && e.port !== undefined && e.port === c.port && e.port !== scope.warehouse?.port);
-		const conn = other ? other[0] : (scope.warehouse ?? scope.source ?? scope.analytics);
+		const conn = other ? other[0] : scope.warehouse ?? scope.source ?? scope.analytics;
 		const credential = other ? other[1] : 'DataAcuity Postgres';
 		return {
 			message: conn ? describeConnectionError(e, conn) : `Could not connect to Postgres: ${message}`,
@@ -174,7 +188,15 @@ export function explainError(err: unknown, scope: ErrorScope = {}): ErrorExplana
 		};
 	}
 	if (e.code && SQLSTATE.test(e.code)) {
-		return { message: `Postgres error ${e.code}: ${safeErrorText(e, { sqlstate: false })}`, description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.', kind: 'api' };
+		return {
+			message: `Postgres error ${e.code}: ${safeErrorText(e, { sqlstate: false })}`,
+			description: postgresHint(e) ?? 'See the Postgres error code in the message; nothing was committed by the failed step.',
+			kind: 'api',
+		};
 	}
-	return { message: redactErrorText(message), description: scope.area ? AREA_HINTS[scope.area] : 'See the message; nothing is committed unless a step reports it as loaded.', kind: 'operation' };
+	return {
+		message: redactErrorText(message),
+		description: scope.area ? AREA_HINTS[scope.area] : 'See the message; nothing is committed unless a step reports it as loaded.',
+		kind: 'operation',
+	};
 }

@@ -34,18 +34,36 @@ type Rule = [ErrorClass<Error>, (err: never) => string, 'api'?];
 const rule = <E extends Error>(cls: ErrorClass<E>, hint: (err: E) => string, kind?: 'api'): Rule => [cls, hint as (err: never) => string, kind];
 
 const ANONYMISE: Rule[] = [
-	rule(PiiCheckFailedError, () => 'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.'),
+	rule(
+		PiiCheckFailedError,
+		() =>
+			'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
+	),
 	rule(
 		ItemsPiiBlockedError,
 		() =>
 			'A kept field holds what looks like personal data. Hash, generalise or suppress that field in the policy (and bump its version), or clean the input. If the field is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
 	),
-	rule(PolicyCoverageError, (e) => `Edit policies/${e.sourceDb}.policy.json (table ${e.table}) and bump its version; the previous intermediate table is unchanged.`),
-	rule(PolicyNameError, () => 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.'),
+	rule(
+		PolicyCoverageError,
+		(e) => `Edit policies/${e.sourceDb}.policy.json (table ${e.table}) and bump its version; the previous intermediate table is unchanged.`,
+	),
+	rule(
+		PolicyNameError,
+		() => 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.',
+	),
 	rule(PolicyError, () => 'Fix the named field in the policy file; nothing was run.'),
 	rule(SaltMismatchError, () => 'Open the DataAcuity Anonymisation Secrets credential and restore the salt value of that version.'),
-	rule(ParameterLoggingError, () => 'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").'),
-	rule(VerificationTokenError, () => 'Pass the verificationToken a Forget Users item output, with the same DataAcuity Anonymisation Secrets credential (its HMAC key sealed it), or set Users to Given User ID.'),
+	rule(
+		ParameterLoggingError,
+		() =>
+			'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").',
+	),
+	rule(
+		VerificationTokenError,
+		() =>
+			'Pass the verificationToken a Forget Users item output, with the same DataAcuity Anonymisation Secrets credential (its HMAC key sealed it), or set Users to Given User ID.',
+	),
 	rule(VaultError, () => 'Check the vault fields of the DataAcuity Anonymisation Secrets credential.'),
 ];
 
@@ -60,17 +78,33 @@ const PUSH_BACK: Rule[] = [
 const DBT: Rule[] = [
 	rule(DbtInputError, () => 'Fix the named field in the node parameters (or the dbtCommand of the input item); dbt was not started.'),
 	rule(DbtSetupError, () => 'Open the DataAcuity Dbt credential and fix Project Directory or Command Prefix as the message says; dbt was not started.'),
-	rule(DbtArtifactError, () => 'dbt ran but wrote results this node cannot read: check that the credential runs the dbt Core version docs/dbt.md names, then run again.'),
+	rule(
+		DbtArtifactError,
+		() => 'dbt ran but wrote results this node cannot read: check that the credential runs the dbt Core version docs/dbt.md names, then run again.',
+	),
 	rule(DbtProjectBusyError, () => 'Nothing was run. Let the other run finish, or raise Options → Lock Wait (Seconds) to queue behind it.'),
-	rule(DbtCloudError, () => 'Check the DataAcuity Dbt credential (dbt Cloud Base URL, Account ID, API Token) and the Job ID; a run already started keeps running in dbt Cloud.', 'api'),
+	rule(
+		DbtCloudError,
+		() => 'Check the DataAcuity Dbt credential (dbt Cloud Base URL, Account ID, API Token) and the Job ID; a run already started keeps running in dbt Cloud.',
+		'api',
+	),
 	rule(IncidentGateError, () => 'Open this node and fix Duplicate Window (Seconds) / Max Request Age (Seconds) as the message says.'),
 ];
 
 const ENRICH: Rule[] = [
 	rule(EnrichConfigError, () => 'Fix the named parameter(s) of the node; nothing was written.'),
 	rule(EnrichInputError, () => 'Fix what the message names (a parameter of this node, the relation or its columns, or the input items); nothing was written.'),
-	rule(FxSourceError, () => 'Check FX API Base URL and the FX access key of the DataAcuity Enrichment APIs credential; rates already stored are unchanged.', 'api'),
-	rule(GeoServiceError, () => 'Check Geo Service URL and the geo key of the DataAcuity Enrichment APIs credential, or use the Places Table backend; answers already fetched stay cached.', 'api'),
+	rule(
+		FxSourceError,
+		() => 'Check FX API Base URL and the FX access key of the DataAcuity Enrichment APIs credential; rates already stored are unchanged.',
+		'api',
+	),
+	rule(
+		GeoServiceError,
+		() =>
+			'Check Geo Service URL and the geo key of the DataAcuity Enrichment APIs credential, or use the Places Table backend; answers already fetched stay cached.',
+		'api',
+	),
 	rule(GeonamesFormatError, () => 'Point Cities File at a GeoNames cities*.txt file (or use the bundled places); marts.dim_places is unchanged.'),
 ];
 
@@ -84,10 +118,13 @@ export type NodeArea = 'watermarkExtract' | 'blobLoadBronze' | 'anonymise' | 'en
 
 /** What to do about an error no rule knows (a driver or file-system error, a bug), by the node it happened in. */
 export const AREA_HINTS: Record<NodeArea, string> = {
-	watermarkExtract: 'Fix what the message names and run again: the run is logged in dwh_control.extract_runs, and the watermark only moves when a load commits.',
-	blobLoadBronze: 'Nothing is committed unless a step reports it as loaded; the CSV stays in exports/ and can be loaded again once the message\'s cause is fixed.',
+	watermarkExtract:
+		'Fix what the message names and run again: the run is logged in dwh_control.extract_runs, and the watermark only moves when a load commits.',
+	blobLoadBronze:
+		"Nothing is committed unless a step reports it as loaded; the CSV stays in exports/ and can be loaded again once the message's cause is fixed.",
 	anonymise: 'Fix what the message names and run again; docs/anonymise.md describes what each operation changes.',
-	enrich: 'Fix what the message names and run again: a rebuilt table or reference table replaces the old one only when complete; FX rates and geo answers already stored stay (docs/enrich.md).',
+	enrich:
+		'Fix what the message names and run again: a rebuilt table or reference table replaces the old one only when complete; FX rates and geo answers already stored stay (docs/enrich.md).',
 	pushBack: 'Fix what the message names and run again; the run is logged in dwh_control.push_runs and apps keep reading the previous data (docs/pushback.md).',
 	dbtRun: 'Fix what the message names and run again; the run is logged in dwh_control.dbt_runs (docs/dbt.md).',
 };

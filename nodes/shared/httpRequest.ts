@@ -19,7 +19,8 @@ export function n8nFetch(fns: IExecuteFunctions): FetchLike {
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 		})) as { statusCode: number; body: unknown };
-		const text = typeof res.body === 'string' ? res.body : Buffer.isBuffer(res.body) ? res.body.toString('utf8') : res.body == null ? '' : JSON.stringify(res.body);
+		const text =
+			typeof res.body === 'string' ? res.body : Buffer.isBuffer(res.body) ? res.body.toString('utf8') : res.body == null ? '' : JSON.stringify(res.body);
 		return {
 			ok: res.statusCode >= 200 && res.statusCode < 300,
 			status: res.statusCode,

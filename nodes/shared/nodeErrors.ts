@@ -15,7 +15,11 @@ export function toNodeError(node: INode, err: unknown, scope: ErrorScope = {}, i
 		const body: JsonObject = { message: x.message, description: x.description };
 		return new NodeApiError(node, body, { message: x.message, description: x.description, httpCode: x.httpCode, itemIndex });
 	}
-	return new NodeOperationError(node, err instanceof Error ? withoutRawText(err, x.message) : x.message, { message: x.message, description: x.description, itemIndex });
+	return new NodeOperationError(node, err instanceof Error ? withoutRawText(err, x.message) : x.message, {
+		message: x.message,
+		description: x.description,
+		itemIndex,
+	});
 }
 
 /**

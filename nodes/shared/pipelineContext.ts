@@ -10,7 +10,10 @@ type CredentialReader = Pick<IExecuteFunctions | ILoadOptionsFunctions, 'getCred
 
 /** Reads any of the Postgres credential types (warehouse, source replica, analytics db) as a connection config. */
 export async function readPostgresConnection(fns: CredentialReader, type: string): Promise<PostgresConnection> {
-	return postgresConfigFromCredential(await fns.getCredentials<ICredentialDataDecryptedObject>(type), POSTGRES_CREDENTIAL_LABELS[type] ?? 'DataAcuity Postgres');
+	return postgresConfigFromCredential(
+		await fns.getCredentials<ICredentialDataDecryptedObject>(type),
+		POSTGRES_CREDENTIAL_LABELS[type] ?? 'DataAcuity Postgres',
+	);
 }
 
 export const readWarehouseConnection = (fns: CredentialReader) => readPostgresConnection(fns, WAREHOUSE_CREDENTIAL);

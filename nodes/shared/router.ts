@@ -13,7 +13,10 @@ export function operationRouter(operations: Record<string, NodeOperation>, param
 	return async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const name = this.getNodeParameter(parameter, 0) as string;
 		const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
-		if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`, { description: `Choose one of: ${Object.keys(operations).join(', ')}.` });
+		if (!operation)
+			throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`, {
+				description: `Choose one of: ${Object.keys(operations).join(', ')}.`,
+			});
 		return [await operation.execute.call(this)];
 	};
 }

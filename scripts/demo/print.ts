@@ -10,10 +10,12 @@ export function formatTable(rows: Record<string, unknown>[], maxWidth = 90): str
 	if (rows.length === 0) return '  (no rows)';
 	// Columns empty in every row (e.g. "in flight since" when nothing is in flight) only widen the table.
 	const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => rows.some((r) => cell(r[c]) !== ''));
-	const text = rows.map((r) => cols.map((c) => {
-		const s = cell(r[c]).replace(/\s*\n\s*/g, ' ');
-		return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
-	}));
+	const text = rows.map((r) =>
+		cols.map((c) => {
+			const s = cell(r[c]).replace(/\s*\n\s*/g, ' ');
+			return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+		}),
+	);
 	const widths = cols.map((c, i) => Math.max(c.length, ...text.map((t) => t[i].length)));
 	const line = (vals: string[]) => `  ${vals.map((v, i) => v.padEnd(widths[i])).join('  ')}`.trimEnd();
 	return [line(cols), line(widths.map((w) => '─'.repeat(w))), ...text.map(line)].join('\n');

@@ -25,12 +25,84 @@ export interface LabelledSample {
 }
 
 const SA_STREET_TYPES = ['Street', 'St', 'Road', 'Rd', 'Avenue', 'Ave', 'Drive', 'Crescent', 'Lane', 'Close', 'Way', 'Straat', 'Laan', 'Weg', 'Boulevard'];
-const SUBURBS = ['Orlando West', 'Sea Point', 'Umhlanga', 'Hatfield', 'Braamfontein', 'Observatory', 'Khayelitsha', 'Mamelodi', 'Tembisa', 'Morningside', 'Rondebosch', 'Berea', 'Westville', 'Summerstrand', 'Brandwag'];
+const SUBURBS = [
+	'Orlando West',
+	'Sea Point',
+	'Umhlanga',
+	'Hatfield',
+	'Braamfontein',
+	'Observatory',
+	'Khayelitsha',
+	'Mamelodi',
+	'Tembisa',
+	'Morningside',
+	'Rondebosch',
+	'Berea',
+	'Westville',
+	'Summerstrand',
+	'Brandwag',
+];
 const BANKS = ['FNB', 'ABSA', 'Nedbank', 'Capitec', 'Standard Bank', 'TymeBank', 'Investec', 'Discovery Bank', 'African Bank'];
-const GENERIC_BUSINESSES = ['Sunrise Logistics', 'Blue Crane Motors', 'Acme Trading', 'Highveld Fresh Produce', 'Karoo Solar Solutions', 'Ubuntu Consulting', 'Coastal Catering', 'Protea Hardware', 'Baobab Travel', 'Jacaranda Print Shop', 'Springbok Couriers', 'Msanzi Tech Hub', 'Golden Mile Car Wash', 'Rainbow Pharmacy', 'Lekker Eats Deli'];
-const EVENT_TITLES = ['Jazz on the Lawn', 'Sunday Braai Fest', 'Amapiano Night', 'Craft Beer Market', 'Heritage Day Picnic', 'Comedy Night', 'Makers Market', 'Park Run Social', 'Gospel Sunday', 'Kasi Food Festival'];
-const TAGS = ['lekker', 'braai', 'vibes', 'family', 'date-night', 'sunset', 'live-music', 'load-shedding-friendly', 'pet-friendly', 'student-deal', 'halaal', 'free-wifi'];
-const LEDGER_WORDS = ['groceries', 'airtime_data', 'fuel', 'restaurants', 'salary', 'wallet', 'cheque', 'savings', 'customer_dispute', 'duplicate_charge', 'merchant_refund', 'failed_delivery', 'gps', 'network', 'wifi'];
+const GENERIC_BUSINESSES = [
+	'Sunrise Logistics',
+	'Blue Crane Motors',
+	'Acme Trading',
+	'Highveld Fresh Produce',
+	'Karoo Solar Solutions',
+	'Ubuntu Consulting',
+	'Coastal Catering',
+	'Protea Hardware',
+	'Baobab Travel',
+	'Jacaranda Print Shop',
+	'Springbok Couriers',
+	'Msanzi Tech Hub',
+	'Golden Mile Car Wash',
+	'Rainbow Pharmacy',
+	'Lekker Eats Deli',
+];
+const EVENT_TITLES = [
+	'Jazz on the Lawn',
+	'Sunday Braai Fest',
+	'Amapiano Night',
+	'Craft Beer Market',
+	'Heritage Day Picnic',
+	'Comedy Night',
+	'Makers Market',
+	'Park Run Social',
+	'Gospel Sunday',
+	'Kasi Food Festival',
+];
+const TAGS = [
+	'lekker',
+	'braai',
+	'vibes',
+	'family',
+	'date-night',
+	'sunset',
+	'live-music',
+	'load-shedding-friendly',
+	'pet-friendly',
+	'student-deal',
+	'halaal',
+	'free-wifi',
+];
+const LEDGER_WORDS = [
+	'groceries',
+	'airtime_data',
+	'fuel',
+	'restaurants',
+	'salary',
+	'wallet',
+	'cheque',
+	'savings',
+	'customer_dispute',
+	'duplicate_charge',
+	'merchant_refund',
+	'failed_delivery',
+	'gps',
+	'network',
+	'wifi',
+];
 
 function personSamples(f: Faker, n: number): LabelledSample[] {
 	const out: LabelledSample[] = [];
@@ -56,7 +128,18 @@ function personSamples(f: Faker, n: number): LabelledSample[] {
 
 function addressSamples(f: Faker, n: number): LabelledSample[] {
 	const out: LabelledSample[] = [];
-	const street = () => `${f.helpers.arrayElement([f.person.lastName(), f.person.firstName(), 'Long', 'Church', 'Main', 'Jan Smuts', 'Vilakazi', 'Beach', 'Voortrekker'])} ${f.helpers.arrayElement(SA_STREET_TYPES)}`;
+	const street = () =>
+		`${f.helpers.arrayElement([
+			f.person.lastName(),
+			f.person.firstName(),
+			'Long',
+			'Church',
+			'Main',
+			'Jan Smuts',
+			'Vilakazi',
+			'Beach',
+			'Voortrekker',
+		])} ${f.helpers.arrayElement(SA_STREET_TYPES)}`;
 	const num = () => String(f.number.int({ min: 1, max: 2999 }));
 	const postal = () => String(f.number.int({ min: 1, max: 9999 })).padStart(4, '0');
 	const disguises: [string, () => string][] = [
@@ -65,7 +148,14 @@ function addressSamples(f: Faker, n: number): LabelledSample[] {
 		['street, suburb', () => `${street()}, ${f.helpers.arrayElement(SUBURBS)}`],
 		['unit, number street', () => `Unit ${f.number.int({ min: 1, max: 99 })}, ${num()} ${street()}`],
 		['full with postal code', () => `${num()} ${street()}, ${f.helpers.arrayElement(SUBURBS)}, ${f.helpers.arrayElement(SA_CITIES).name}, ${postal()}`],
-		['PO Box', () => `${f.helpers.arrayElement(['PO Box', 'P.O. Box', 'Posbus', 'Private Bag X'])}${f.number.int({ min: 1, max: 99999 })}`.replace(/(Box|Posbus)(\d)/, '$1 $2')],
+		[
+			'PO Box',
+			() =>
+				`${f.helpers.arrayElement(['PO Box', 'P.O. Box', 'Posbus', 'Private Bag X'])}${f.number.int({ min: 1, max: 99999 })}`.replace(
+					/(Box|Posbus)(\d)/,
+					'$1 $2',
+				),
+		],
 		['suburb postal code', () => `${f.helpers.arrayElement(SUBURBS)}, ${postal()}`],
 		['lower case', () => `${num()} ${street()}, ${f.helpers.arrayElement(SUBURBS)}`.toLowerCase()],
 		['flat', () => `Flat ${f.number.int({ min: 1, max: 40 })} ${f.helpers.arrayElement(['Sunset', 'Jacaranda', 'Protea'])} Court`],
@@ -88,7 +178,15 @@ function accountSamples(f: Faker, n: number): LabelledSample[] {
 		['grouped with account word', () => ({ value: `account no: ${grouped(digits())}`, label: 'bank_account', kind: 'grouped with account word' })],
 		['Afrikaans', () => ({ value: `rekeningnommer ${digits()}`, label: 'bank_account', kind: 'Afrikaans' })],
 		['a/c', () => ({ value: `a/c ${digits()} (cheque)`, label: 'bank_account', kind: 'a/c' })],
-		['bare digits in an account column', () => ({ value: digits(), column: f.helpers.arrayElement(['payout_account', 'bank_account', 'account_no', 'acc_number']), label: 'bank_account', kind: 'bare digits in an account column' })],
+		[
+			'bare digits in an account column',
+			() => ({
+				value: digits(),
+				column: f.helpers.arrayElement(['payout_account', 'bank_account', 'account_no', 'acc_number']),
+				label: 'bank_account',
+				kind: 'bare digits in an account column',
+			}),
+		],
 	];
 	for (let i = 0; i < n; i++) out.push(disguises[i % disguises.length][1]());
 	return out;
@@ -111,10 +209,20 @@ function negativeSamples(f: Faker, n: number): LabelledSample[] {
 	while (out.length < n) {
 		switch (i++ % 10) {
 			case 0:
-				neg('POI name (generated)', `${f.location.street()} ${f.helpers.arrayElement(['Market', 'Park', 'Centre', 'Lounge', 'Plaza', 'Coffee Roasters', 'Shisanyama'])}`);
+				neg(
+					'POI name (generated)',
+					`${f.location.street()} ${f.helpers.arrayElement(['Market', 'Park', 'Centre', 'Lounge', 'Plaza', 'Coffee Roasters', 'Shisanyama'])}`,
+				);
 				break;
 			case 1:
-				neg('amount', f.helpers.arrayElement([f.finance.amount({ min: 1, max: 99999 }), `R ${f.finance.amount({ min: 1, max: 99999 })}`, `R${f.number.int({ min: 1000, max: 999999 })}.00`]));
+				neg(
+					'amount',
+					f.helpers.arrayElement([
+						f.finance.amount({ min: 1, max: 99999 }),
+						`R ${f.finance.amount({ min: 1, max: 99999 })}`,
+						`R${f.number.int({ min: 1000, max: 999999 })}.00`,
+					]),
+				);
 				break;
 			case 2:
 				neg('hash', f.string.hexadecimal({ length: 64, casing: 'lower', prefix: '' }));
@@ -123,13 +231,24 @@ function negativeSamples(f: Faker, n: number): LabelledSample[] {
 				neg('uuid', f.string.uuid());
 				break;
 			case 4:
-				neg('date/time', f.helpers.arrayElement([f.date.past().toISOString(), f.date.past().toISOString().slice(0, 10), String(Math.floor(f.date.past().getTime() / 1000))]));
+				neg(
+					'date/time',
+					f.helpers.arrayElement([f.date.past().toISOString(), f.date.past().toISOString().slice(0, 10), String(Math.floor(f.date.past().getTime() / 1000))]),
+				);
 				break;
 			case 5:
-				neg('id (9–11 digits, no context)', f.string.numeric({ length: f.number.int({ min: 9, max: 11 }), allowLeadingZeros: false }), f.helpers.arrayElement(['order_id', 'reference', 'external_ref', 'account_id']));
+				neg(
+					'id (9–11 digits, no context)',
+					f.string.numeric({ length: f.number.int({ min: 9, max: 11 }), allowLeadingZeros: false }),
+					f.helpers.arrayElement(['order_id', 'reference', 'external_ref', 'account_id']),
+				);
 				break;
 			case 6:
-				neg('account type / status', f.helpers.arrayElement(['wallet', 'cheque', 'savings', 'Cheque account', 'Savings Account', 'active', 'frozen']), 'account_type');
+				neg(
+					'account type / status',
+					f.helpers.arrayElement(['wallet', 'cheque', 'savings', 'Cheque account', 'Savings Account', 'active', 'frozen']),
+					'account_type',
+				);
 				break;
 			case 7:
 				neg('count with unit', `${f.number.int({ min: 1, max: 500 })} items in ${f.number.int({ min: 1, max: 12 })} boxes`);

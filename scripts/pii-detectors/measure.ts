@@ -12,7 +12,11 @@ export interface DetectorQuality {
 }
 
 /** Runs detectPii over the labelled corpus; a false positive is the detector firing on a value not labelled with it. */
-export function measureDetectors(size?: number): { rows: DetectorQuality[]; corpusSize: number; misses: { what: 'FN' | 'FP'; detector: string; kind: string; value: string }[] } {
+export function measureDetectors(size?: number): {
+	rows: DetectorQuality[];
+	corpusSize: number;
+	misses: { what: 'FN' | 'FP'; detector: string; kind: string; value: string }[];
+} {
 	const corpus = labelledCorpus(size);
 	const misses: { what: 'FN' | 'FP'; detector: string; kind: string; value: string }[] = [];
 	const rows = MEASURED_DETECTORS.map((detector) => {

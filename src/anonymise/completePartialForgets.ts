@@ -31,12 +31,19 @@ export async function completePartialForgets(deps: AnonymiseDeps, limit = 500): 
 			const subject = rows[0].subject;
 			try {
 				const purged = await deps.vault.purgeSubjects([subject]);
-				await client.query(`INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, 'compliance.token_vault', 'vault_purged', $2)`, [
-					id,
-					purged.tokensPurged,
-				]);
+				await client.query(
+					`INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, 'compliance.token_vault', 'vault_purged', $2)`,
+					[id, purged.tokensPurged],
+				);
 				await client.query(`UPDATE dwh_control.rtbf_requests SET status = 'completed', completed_at = now(), error_message = NULL WHERE request_id = $1`, [id]);
-				outcomes.push({ requestId: id, subjectHmac: subject, status: 'completed', actions: [{ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged }], rowsRemoved: purged.tokensPurged, completedPartial: true });
+				outcomes.push({
+					requestId: id,
+					subjectHmac: subject,
+					status: 'completed',
+					actions: [{ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged }],
+					rowsRemoved: purged.tokensPurged,
+					completedPartial: true,
+				});
 			} catch (err) {
 				const message = `warehouse rows removed; vault purge retried at ${new Date().toISOString()} and failed again: ${safeErrorText(err)}`;
 				await client.query(`UPDATE dwh_control.rtbf_requests SET error_message = $2 WHERE request_id = $1`, [id, message]);

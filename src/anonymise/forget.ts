@@ -88,11 +88,7 @@ async function relkind(client: pg.PoolClient, schema: string, table: string): Pr
 /** raw, staging (dbt's stg_<source>__<table>) and a custom input relation, each once. */
 function pipelineRelations(t: Target): { schema: string; table: string }[] {
 	const db = t.loaded.policy.source_db;
-	const rels = [
-		{ schema: 'raw', table: `${db}__${t.table.table}` },
-		{ schema: 'staging', table: `stg_${db}__${t.table.table}` },
-		inputRelation(db, t.table),
-	];
+	const rels = [{ schema: 'raw', table: `${db}__${t.table.table}` }, { schema: 'staging', table: `stg_${db}__${t.table.table}` }, inputRelation(db, t.table)];
 	const seen = new Set<string>();
 	return rels.filter((r) => !seen.has(`${r.schema}.${r.table}`) && seen.add(`${r.schema}.${r.table}`));
 }
@@ -142,7 +138,8 @@ async function forgetOne(client: pg.PoolClient, deps: AnonymiseDeps, targets: Ta
 	return actions;
 }
 
-const holdNote = (hold: LegalHold, cleared: string[]) => `legal hold: ${hold.basis} — kept ${hold.years} years from ${hold.date_column}; set to NULL: ${cleared.join(', ')}`;
+const holdNote = (hold: LegalHold, cleared: string[]) =>
+	`legal hold: ${hold.basis} — kept ${hold.years} years from ${hold.date_column}; set to NULL: ${cleared.join(', ')}`;
 
 /**
  * A held table's raw/staging rows within the hold stay, so that a full rebuild publishes the kept records again
@@ -153,7 +150,12 @@ async function holdPipelineRows(client: pg.PoolClient, table: PolicyTable, rel: 
 	const hold = table.legal_hold!;
 	const subject = subjectColumn(table)!;
 	const present = new Set((await relationColumns(client, rel))?.map((c) => c.name));
-	const cleared = [subject, ...Object.entries(table.columns).filter(([c, s]) => c !== subject && present.has(c) && (s.strategy === 'suppress' || s.strategy === 'tokenise')).map(([c]) => c)];
+	const cleared = [
+		subject,
+		...Object.entries(table.columns)
+			.filter(([c, s]) => c !== subject && present.has(c) && (s.strategy === 'suppress' || s.strategy === 'tokenise'))
+			.map(([c]) => c),
+	];
 	const res = await client.query(
 		`UPDATE ${q(rel.schema)}.${q(rel.table)} SET ${cleared.map((c) => `${q(c)} = NULL`).join(', ')}
 		  WHERE (${q(subject)})::text = $1 AND (${q(hold.date_column)})::timestamptz >= now() - make_interval(years => $2)`,
@@ -173,7 +175,12 @@ async function hashesOf(warehouse: pg.PoolClient, deps: AnonymiseDeps, cols: Sub
 	return subjectHashes(cols, await resolveActiveSalts(warehouse, deps.secrets.salts, cols.saltTypes), userId);
 }
 
-async function copiesOf(client: pg.PoolClient, cols: SubjectHashColumns, hashes: string[], opts: { place?: string; skip: string[]; linkOnly?: Set<string> }): Promise<ForgetAction[]> {
+async function copiesOf(
+	client: pg.PoolClient,
+	cols: SubjectHashColumns,
+	hashes: string[],
+	opts: { place?: string; skip: string[]; linkOnly?: Set<string> },
+): Promise<ForgetAction[]> {
 	if (!hashes.length) return [];
 	const relations = await relationsCarrying(client, [...cols.columns.keys()], opts.skip);
 	return eraseFromCopies(client, relations, cols, hashes, opts);
@@ -196,7 +203,7 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 		const { rows } = await deps.warehouse.query<{ id: string }>(
 			`INSERT INTO dwh_control.rtbf_requests (subject_hmac, requested_at, status, reason, n8n_execution_id)
 			 VALUES ($1, coalesce($2::timestamptz, now()), 'running', $3, $4) RETURNING request_id::text AS id`,
-			[subject, r.requestedAt instanceof Date ? r.requestedAt.toISOString() : (r.requestedAt ?? null), opts.reason ?? null, deps.executionId ?? null],
+			[subject, r.requestedAt instanceof Date ? r.requestedAt.toISOString() : r.requestedAt ?? null, opts.reason ?? null, deps.executionId ?? null],
 		);
 		const requestId = rows[0].id;
 		const actions: ForgetAction[] = [];
@@ -210,7 +217,10 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 			await client.query('BEGIN');
 			// The builds' locks, in their order: a build in flight publishes first and the person is then deleted from
 			// what it published; a build that starts now waits and then sees this forget (rows gone, subject registered).
-			await lockOutputs(client, targets.map((t) => outputTableName(t.loaded.policy.source_db, t.table)));
+			await lockOutputs(
+				client,
+				targets.map((t) => outputTableName(t.loaded.policy.source_db, t.table)),
+			);
 			await suppressParameterLogging(client);
 			actions.push(...(await forgetOne(client, deps, targets, r.userId)));
 			const hashes = await hashesOf(client, deps, hashCols, r.userId);
@@ -223,10 +233,10 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 				await suppressParameterLogging(an);
 				actions.push(...(await copiesOf(an, hashCols, hashes, { place: 'analytics_db', skip: [] })));
 			}
-			await client.query(
-				`INSERT INTO dwh_control.rtbf_subjects (subject_hmac, first_request) VALUES ($1, $2) ON CONFLICT (subject_hmac) DO NOTHING`,
-				[subject, requestId],
-			);
+			await client.query(`INSERT INTO dwh_control.rtbf_subjects (subject_hmac, first_request) VALUES ($1, $2) ON CONFLICT (subject_hmac) DO NOTHING`, [
+				subject,
+				requestId,
+			]);
 			await client.query('COMMIT');
 		} catch (err) {
 			await client.query('ROLLBACK').catch(() => undefined);
@@ -244,7 +254,9 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 					await an.query('COMMIT');
 				} catch (err) {
 					status = 'partial';
-					error = `warehouse rows removed; the analytics_db deletes failed at commit (the next push of each target mirrors the rebuilt marts without the person): ${safeErrorText(err)}`;
+					error = `warehouse rows removed; the analytics_db deletes failed at commit (the next push of each target mirrors the rebuilt marts without the person): ${safeErrorText(
+						err,
+					)}`;
 					actions.splice(0, actions.length, ...actions.filter((a) => !a.relation.startsWith('analytics_db.')));
 				}
 			}
@@ -261,14 +273,18 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 				}
 			} else if (needsVault) {
 				status = 'partial';
-				error = 'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it';
+				error =
+					'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it';
 			}
 		}
 		for (const a of actions) {
-			await deps.warehouse.query(
-				'INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected, note) VALUES ($1, $2, $3, $4, $5)',
-				[requestId, a.relation, a.action, a.rows, a.note ?? null],
-			);
+			await deps.warehouse.query('INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected, note) VALUES ($1, $2, $3, $4, $5)', [
+				requestId,
+				a.relation,
+				a.action,
+				a.rows,
+				a.note ?? null,
+			]);
 		}
 		await deps.warehouse.query(
 			`UPDATE dwh_control.rtbf_requests SET status = $2, error_message = $3, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE request_id = $1`,
@@ -314,7 +330,10 @@ export async function findFlaggedUsers(deps: AnonymiseDeps, src: FlaggedUsersSou
 		`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND attname = $3 AND NOT attisdropped`,
 		[src.schema, src.table, DELETED_AT_COLUMN],
 	);
-	const flag = marked.length && src.flagColumn !== DELETED_AT_COLUMN ? `coalesce(u.${q(src.flagColumn)}::timestamptz, u.${q(DELETED_AT_COLUMN)})` : `u.${q(src.flagColumn)}::timestamptz`;
+	const flag =
+		marked.length && src.flagColumn !== DELETED_AT_COLUMN
+			? `coalesce(u.${q(src.flagColumn)}::timestamptz, u.${q(DELETED_AT_COLUMN)})`
+			: `u.${q(src.flagColumn)}::timestamptz`;
 	const { rows } = await deps.warehouse.query<{ id: string; at: string }>(
 		`SELECT (u.${q(src.idColumn)})::text AS id, ${flag}::text AS at FROM ${q(src.schema)}.${q(src.table)} u
 		  WHERE ${flag} IS NOT NULL ORDER BY ${flag} LIMIT ${Math.max(1, Math.floor(limit))}`,

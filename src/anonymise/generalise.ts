@@ -36,7 +36,9 @@ export function ageBand(dob: unknown, asOf: string): string | null {
 
 export function postcodeArea(value: unknown): string | null {
 	if (value === null || value === undefined) return null;
-	const digits = String(value).replace(/[^0-9]/g, '').slice(0, 4);
+	const digits = String(value)
+		.replace(/[^0-9]/g, '')
+		.slice(0, 4);
 	return digits === '' ? null : digits;
 }
 

@@ -41,7 +41,12 @@ export interface InputState {
 	loadedRuns: string;
 }
 
-export async function readInputState(client: pg.ClientBase, input: { schema: string; table: string }, bronzeTable: string, hasRunId: boolean): Promise<InputState> {
+export async function readInputState(
+	client: pg.ClientBase,
+	input: { schema: string; table: string },
+	bronzeTable: string,
+	hasRunId: boolean,
+): Promise<InputState> {
 	if (!hasRunId) return { watermark: null, loadedRuns: '0' };
 	const { rows } = await client.query<{ m: string | null }>(`SELECT max(_dwh_run_id)::text AS m FROM ${q(input.schema)}.${q(input.table)}`);
 	const watermark = rows[0].m;
@@ -83,12 +88,22 @@ export async function registryKey(client: pg.ClientBase, bronzeTable: string): P
 		[bronzeTable],
 	);
 	return rows.length
-		? { keyColumns: rows[0].key_columns, replaces: rows[0].mode === 'snapshot' || rows[0].load_strategy === 'replace', appends: rows[0].load_strategy === 'append' }
+		? {
+				keyColumns: rows[0].key_columns,
+				replaces: rows[0].mode === 'snapshot' || rows[0].load_strategy === 'replace',
+				appends: rows[0].load_strategy === 'append',
+		  }
 		: null;
 }
 
 export async function lastBuild(client: pg.ClientBase, outputRelation: string): Promise<LastBuild | null> {
-	const { rows } = await client.query<{ policy_sha256: string | null; salt_versions: Record<string, number>; as_of: string; input_watermark: string | null; input_loaded_runs: string | null }>(
+	const { rows } = await client.query<{
+		policy_sha256: string | null;
+		salt_versions: Record<string, number>;
+		as_of: string;
+		input_watermark: string | null;
+		input_loaded_runs: string | null;
+	}>(
 		`SELECT policy_sha256, salt_versions, as_of_date::text AS as_of, input_watermark::text AS input_watermark, input_loaded_runs::text AS input_loaded_runs
 		   FROM dwh_control.anonymise_runs
 		  WHERE output_relation = $1 AND status = 'published' AND mode IN ('set', 'rotation', 'incremental')
@@ -97,7 +112,13 @@ export async function lastBuild(client: pg.ClientBase, outputRelation: string): 
 	);
 	if (!rows.length) return null;
 	const r = rows[0];
-	return { policySha256: r.policy_sha256, saltVersions: r.salt_versions, asOf: r.as_of, inputWatermark: r.input_watermark, inputLoadedRuns: r.input_loaded_runs };
+	return {
+		policySha256: r.policy_sha256,
+		saltVersions: r.salt_versions,
+		asOf: r.as_of,
+		inputWatermark: r.input_watermark,
+		inputLoadedRuns: r.input_loaded_runs,
+	};
 }
 
 /** Whether the published table has a unique index on exactly these columns (any order). */
@@ -141,12 +162,15 @@ export async function planIncremental(
 	if (!last) return { reason: 'no published build yet' };
 	if (last.inputWatermark === null || last.inputLoadedRuns === null) return { reason: 'the last build recorded no watermark' };
 	if (BigInt(await loadedRunsUpTo(client, p.bronzeTable, last.inputWatermark)) > BigInt(last.inputLoadedRuns)) {
-		return { reason: `a run older than the last build's watermark (${last.inputWatermark}) was loaded since (a replayed CSV): its rows are below the watermark` };
+		return {
+			reason: `a run older than the last build's watermark (${last.inputWatermark}) was loaded since (a replayed CSV): its rows are below the watermark`,
+		};
 	}
 	if (last.policySha256 !== p.policySha256) return { reason: 'the policy changed since the last build' };
 	if (!sameVersions(last.saltVersions, p.saltVersions)) return { reason: 'a salt version changed since the last build' };
 	if (last.asOf !== p.asOf) return { reason: `the as-of date changed (${last.asOf} → ${p.asOf}; age bands move with it)` };
-	if (!(await hasUniqueKey(client, p.output.schema, p.output.table, key.keys))) return { reason: `the published table has no unique index on (${key.keys.join(', ')})` };
+	if (!(await hasUniqueKey(client, p.output.schema, p.output.table, key.keys)))
+		return { reason: `the published table has no unique index on (${key.keys.join(', ')})` };
 	return { plan: { since: last.inputWatermark, keys: key.keys } };
 }
 
@@ -154,7 +178,13 @@ export async function planIncremental(
  * Replaces the increment's keys in the published table with the increment (already PII-checked). Returns the rows
  * replaced (updates) — the rest of the increment are new keys.
  */
-export async function mergeIncrement(client: pg.ClientBase, published: { schema: string; table: string }, increment: { schema: string; table: string }, keys: string[], columns: string[]): Promise<number> {
+export async function mergeIncrement(
+	client: pg.ClientBase,
+	published: { schema: string; table: string },
+	increment: { schema: string; table: string },
+	keys: string[],
+	columns: string[],
+): Promise<number> {
 	const target = `${q(published.schema)}.${q(published.table)}`;
 	const inc = `${q(increment.schema)}.${q(increment.table)}`;
 	const removed = await client.query(`DELETE FROM ${target} t USING ${inc} d WHERE ${keys.map((k) => `t.${q(k)} = d.${q(k)}`).join(' AND ')}`);

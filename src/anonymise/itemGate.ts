@@ -21,14 +21,25 @@ export function checkItemsForPii(rows: Row[], positions: number[], relation: str
 	const findings: ItemPiiFinding[] = [];
 	const total = rows.length;
 	for (const field of fields) {
-		for (const rule of columnNameFindings(field)) findings.push({ table: relation, column: field, detector: rule, kind: 'column_name', sampleCount: 0, rowsSampled: total, rowsTotal: total, items: [...positions] });
+		for (const rule of columnNameFindings(field))
+			findings.push({
+				table: relation,
+				column: field,
+				detector: rule,
+				kind: 'column_name',
+				sampleCount: 0,
+				rowsSampled: total,
+				rowsTotal: total,
+				items: [...positions],
+			});
 		const hits = new Map<DetectorName, number[]>();
 		rows.forEach((r, j) => {
 			const v = r[field];
 			if (v === null || v === undefined || typeof v === 'object') return;
 			for (const d of detectPii(String(v), { column: field })) hits.set(d, [...(hits.get(d) ?? []), positions[j]]);
 		});
-		for (const [detector, items] of hits) findings.push({ table: relation, column: field, detector, kind: 'content', sampleCount: items.length, rowsSampled: total, rowsTotal: total, items });
+		for (const [detector, items] of hits)
+			findings.push({ table: relation, column: field, detector, kind: 'content', sampleCount: items.length, rowsSampled: total, rowsTotal: total, items });
 	}
 	return findings;
 }

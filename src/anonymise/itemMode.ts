@@ -32,7 +32,9 @@ export function warehouseLookups(db: pg.Pool | pg.PoolClient): WarehouseLookups 
 		},
 		async forgotten(subjectHmacs) {
 			if (!subjectHmacs.length) return new Set();
-			const { rows } = await db.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [subjectHmacs]);
+			const { rows } = await db.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [
+				subjectHmacs,
+			]);
 			return new Set(rows.map((r) => r.h));
 		},
 	};
@@ -56,7 +58,11 @@ export type Row = Record<string, unknown>;
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
 /** Anonymises `rows` (one per item); rows of forgotten people are dropped, as set mode drops them. */
-export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, rows: Row[]): Promise<{ rows: Row[]; dropped: number[]; tokensIssued: number }> {
+export async function anonymiseItems(
+	deps: ItemModeDeps,
+	opts: ItemModeOptions,
+	rows: Row[],
+): Promise<{ rows: Row[]; dropped: number[]; tokensIssued: number }> {
 	const { policy, table } = opts;
 	// Items carry no types and n8n drops undefined keys: the policy's columns are the input, plus whatever
 	// extra keys arrived (which then must be covered like unlisted columns in set mode).
@@ -97,7 +103,10 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 			case 'hash': {
 				const salt = deps.salts.get(spec.salt);
 				if (!salt) throw new Error(`internal: salt ${spec.salt} was not resolved`);
-				put(0, values.map((v) => hashValue(salt.salt, v, spec, p.column)));
+				put(
+					0,
+					values.map((v) => hashValue(salt.salt, v, spec, p.column)),
+				);
 				break;
 			}
 			case 'tokenise': {
@@ -108,13 +117,19 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 					.filter((e): e is { value: string; subject: string | null } => e.value !== null);
 				const r = await deps.vault.tokenise(spec.kind, entries, policy.source_db);
 				tokensIssued += r.issued;
-				put(0, values.map((v) => (v === null ? null : r.tokens.get(String(v)) ?? null)));
+				put(
+					0,
+					values.map((v) => (v === null ? null : r.tokens.get(String(v)) ?? null)),
+				);
 				break;
 			}
 			case 'generalise':
 				switch (spec.rule) {
 					case 'age_band':
-						put(0, values.map((v) => ageBand(v, opts.asOf)));
+						put(
+							0,
+							values.map((v) => ageBand(v, opts.asOf)),
+						);
 						break;
 					case 'postcode_4':
 						put(0, values.map(postcodeArea));
@@ -123,7 +138,10 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 						put(0, values.map(gpsGrid));
 						break;
 					case 'device_class':
-						put(0, values.map((v) => deviceClass(v, spec)));
+						put(
+							0,
+							values.map((v) => deviceClass(v, spec)),
+						);
 						break;
 					case 'timestamp_hour':
 						put(0, values.map(timestampHour));
@@ -131,14 +149,26 @@ export async function anonymiseItems(deps: ItemModeDeps, opts: ItemModeOptions, 
 					case 'ip_geo': {
 						const ips = [...new Set(values.filter((v) => v !== null).map(String))];
 						const geo = await deps.lookups.ipGeo(ips);
-						put(0, values.map((v) => (v === null ? null : geo.get(String(v))?.city ?? null)));
-						put(1, values.map((v) => (v === null ? null : geo.get(String(v))?.country ?? null)));
+						put(
+							0,
+							values.map((v) => (v === null ? null : geo.get(String(v))?.city ?? null)),
+						);
+						put(
+							1,
+							values.map((v) => (v === null ? null : geo.get(String(v))?.country ?? null)),
+						);
 						break;
 					}
 					case 'address_city': {
 						const parts = values.map((v) => addressCity(v, spec));
-						put(0, parts.map((x) => x.city));
-						put(1, parts.map((x) => x.country));
+						put(
+							0,
+							parts.map((x) => x.city),
+						);
+						put(
+							1,
+							parts.map((x) => x.country),
+						);
 						break;
 					}
 				}

@@ -52,7 +52,11 @@ export async function anonymiseItemsWithRunLog(
 	const runId = started[0].run_id;
 	try {
 		const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, saltTypesOf(table));
-		const out = await anonymiseItems({ salts, hmacKey: deps.secrets.hmacKey, lookups: warehouseLookups(deps.warehouse), vault: deps.vault }, { policy, table, asOf }, rows);
+		const out = await anonymiseItems(
+			{ salts, hmacKey: deps.secrets.hmacKey, lookups: warehouseLookups(deps.warehouse), vault: deps.vault },
+			{ policy, table, asOf },
+			rows,
+		);
 		const dropped = new Set(out.dropped);
 		const positions = rows.map((_, i) => i).filter((i) => !dropped.has(i));
 		const source = `${policy.source_db}.${table.table}`;
@@ -73,11 +77,21 @@ export async function anonymiseItemsWithRunLog(
 			`UPDATE dwh_control.anonymise_runs SET status = 'published', salt_versions = $2::jsonb, rows_out = $3, tokens_issued = $4, pii_findings = $5::jsonb, run_finished_at = now() WHERE run_id = $1`,
 			[runId, JSON.stringify(saltVersionsJson(salts)), keep.length, out.tokensIssued, findings.length ? JSON.stringify(findings) : null],
 		);
-		return { runId, rows: keep.map((j) => out.rows[j]), dropped: out.dropped, positions: keep.map((j) => positions[j]), blocked, tokensIssued: out.tokensIssued };
+		return {
+			runId,
+			rows: keep.map((j) => out.rows[j]),
+			dropped: out.dropped,
+			positions: keep.map((j) => positions[j]),
+			blocked,
+			tokensIssued: out.tokensIssued,
+		};
 	} catch (err) {
 		if (err instanceof ItemsPiiBlockedError) throw err;
 		await deps.warehouse
-			.query(`UPDATE dwh_control.anonymise_runs SET status = 'failed', error_message = $2, run_finished_at = now() WHERE run_id = $1`, [runId, safeErrorText(err)])
+			.query(`UPDATE dwh_control.anonymise_runs SET status = 'failed', error_message = $2, run_finished_at = now() WHERE run_id = $1`, [
+				runId,
+				safeErrorText(err),
+			])
 			.catch(() => undefined);
 		throw err;
 	}

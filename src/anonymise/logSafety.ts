@@ -88,13 +88,21 @@ export function unsafeSettings(s: Settings): UnsafeSetting[] {
 	const problems: UnsafeSetting[] = [];
 	const on = (name: string, off: string[]) => s.has(name) && !off.includes(s.get(name)!);
 	if (on('auto_explain.log_min_duration', ['-1'])) {
-		problems.push({ setting: 'auto_explain.log_min_duration', value: s.get('auto_explain.log_min_duration')!, why: 'auto_explain logs plans, which show bound parameters as constants' });
+		problems.push({
+			setting: 'auto_explain.log_min_duration',
+			value: s.get('auto_explain.log_min_duration')!,
+			why: 'auto_explain logs plans, which show bound parameters as constants',
+		});
 	}
 	for (const d of ['debug_print_parse', 'debug_print_rewritten', 'debug_print_plan']) {
 		if (on(d, ['off'])) problems.push({ setting: d, value: s.get(d)!, why: 'plan trees show bound parameters as constants' });
 	}
 	if (on('log_parameter_max_length_on_error', ['0']) && on('log_min_error_statement', ['panic'])) {
-		problems.push({ setting: 'log_parameter_max_length_on_error', value: s.get('log_parameter_max_length_on_error')!, why: 'a failed statement is logged with its parameters' });
+		problems.push({
+			setting: 'log_parameter_max_length_on_error',
+			value: s.get('log_parameter_max_length_on_error')!,
+			why: 'a failed statement is logged with its parameters',
+		});
 	}
 	if (on('log_parameter_max_length', ['0'])) {
 		const sampled = Number(s.get('log_statement_sample_rate') ?? '1') > 0;
@@ -105,7 +113,11 @@ export function unsafeSettings(s: Settings): UnsafeSetting[] {
 			on('log_transaction_sample_rate', ['0']) && `log_transaction_sample_rate = ${s.get('log_transaction_sample_rate')}`,
 		].filter(Boolean);
 		if (loggers.length) {
-			problems.push({ setting: 'log_parameter_max_length', value: s.get('log_parameter_max_length')!, why: `statements are logged with their parameters: ${loggers.join(', ')}` });
+			problems.push({
+				setting: 'log_parameter_max_length',
+				value: s.get('log_parameter_max_length')!,
+				why: `statements are logged with their parameters: ${loggers.join(', ')}`,
+			});
 		}
 	}
 	return problems;

@@ -147,18 +147,26 @@ export const policyTableSchema = z
 		table: sqlIdentifier('table'),
 		input: z
 			.object({
-				schema: sqlIdentifier('input.schema').refine((s) => !SQL_IDENTIFIER.test(s) || ANONYMISE_INPUT_SCHEMAS.includes(s), (s) => ({
-					message: `input.schema must be ${ANONYMISE_INPUT_SCHEMAS.join(' or ')} (Anonymise reads bronze or dbt staging, and Forget Users deletes there), got ${s}`,
-				})),
+				schema: sqlIdentifier('input.schema').refine(
+					(s) => !SQL_IDENTIFIER.test(s) || ANONYMISE_INPUT_SCHEMAS.includes(s),
+					(s) => ({
+						message: `input.schema must be ${ANONYMISE_INPUT_SCHEMAS.join(
+							' or ',
+						)} (Anonymise reads bronze or dbt staging, and Forget Users deletes there), got ${s}`,
+					}),
+				),
 				table: sqlIdentifier('input.table'),
 			})
 			.strict()
 			.optional(),
 		/** Table in intermediate.*; defaults to int_<source_db>__<table>. */
 		output: sqlIdentifier('output')
-			.refine((o) => !SQL_IDENTIFIER.test(o) || ANONYMISE_OUTPUT.test(o), (o) => ({
-				message: `output must start with int_ (Anonymise replaces only its own intermediate.int_* tables, never an Enrich output or another stage's relation), got ${o}`,
-			}))
+			.refine(
+				(o) => !SQL_IDENTIFIER.test(o) || ANONYMISE_OUTPUT.test(o),
+				(o) => ({
+					message: `output must start with int_ (Anonymise replaces only its own intermediate.int_* tables, never an Enrich output or another stage's relation), got ${o}`,
+				}),
+			)
 			.optional(),
 		subject: subjectSpec.optional(),
 		legal_hold: legalHoldSpec.optional(),
@@ -211,7 +219,8 @@ export const policySchema = z
 				}
 				for (const out of outputColumns(col, spec)) {
 					const other = produced.get(out);
-					if (other) ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', col], message: `output column ${out} is also produced by ${other}; set "as"` });
+					if (other)
+						ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', col], message: `output column ${out} is also produced by ${other}; set "as"` });
 					produced.set(out, col);
 				}
 			}
@@ -222,14 +231,23 @@ export const policySchema = z
 			if (subject) {
 				const s = t.columns[subject];
 				if (typeof s === 'object' && s !== null && 'strategy' in s && s.strategy !== 'hash') {
-					ctx.addIssue({ code: 'custom', path: ['tables', i, 'columns', subject], message: `the subject column must be hashed (it identifies a person), not ${s.strategy}` });
+					ctx.addIssue({
+						code: 'custom',
+						path: ['tables', i, 'columns', subject],
+						message: `the subject column must be hashed (it identifies a person), not ${s.strategy}`,
+					});
 				}
 			}
 			if (t.legal_hold) {
 				const d = t.columns[t.legal_hold.date_column];
-				if (!subject) ctx.addIssue({ code: 'custom', path: ['tables', i, 'legal_hold'], message: 'a legal hold needs a subject column (it unlinks that person)' });
+				if (!subject)
+					ctx.addIssue({ code: 'custom', path: ['tables', i, 'legal_hold'], message: 'a legal hold needs a subject column (it unlinks that person)' });
 				if (typeof d !== 'object' || d === null || !('strategy' in d) || d.strategy !== 'keep') {
-					ctx.addIssue({ code: 'custom', path: ['tables', i, 'legal_hold', 'date_column'], message: `legal_hold.date_column ${t.legal_hold.date_column} must be a column the policy keeps` });
+					ctx.addIssue({
+						code: 'custom',
+						path: ['tables', i, 'legal_hold', 'date_column'],
+						message: `legal_hold.date_column ${t.legal_hold.date_column} must be a column the policy keeps`,
+					});
 				}
 			}
 		});

@@ -8,10 +8,7 @@ import { policySchema, type Policy } from './policy.schema';
 
 /** A policy that cannot be used. Every problem names the source, table, column and what is wrong. */
 export class PolicyError extends Error {
-	constructor(
-		readonly source: string,
-		readonly problems: string[],
-	) {
+	constructor(readonly source: string, readonly problems: string[]) {
 		super(`Anonymisation policy ${source} is invalid — ${problems.join('; ')}`);
 		this.name = 'PolicyError';
 	}
@@ -78,7 +75,9 @@ export function loadPolicyFile(file: string): LoadedPolicy {
 	const expected = `${loaded.policy.source_db}.policy.json`;
 	if (label !== expected) throw new PolicyError(`${loaded.policy.source_db} (${label})`, [`file must be named ${expected} (one policy file per source_db)`]);
 	// Right-to-be-forgotten finds a person's raw rows only through this: a policy file decides it for every table.
-	const undecided = loaded.policy.tables.filter((t) => !t.subject).map((t) => `table ${t.table}: subject is required — {"column": "<the user id column>"}, or {"none": "<why no person is in this table>"}`);
+	const undecided = loaded.policy.tables
+		.filter((t) => !t.subject)
+		.map((t) => `table ${t.table}: subject is required — {"column": "<the user id column>"}, or {"none": "<why no person is in this table>"}`);
 	if (undecided.length) throw new PolicyError(`${loaded.policy.source_db} (${label})`, undecided);
 	return loaded;
 }
@@ -86,7 +85,9 @@ export function loadPolicyFile(file: string): LoadedPolicy {
 /** Every <source_db>.policy.json in `dir`, keyed by source_db. */
 export function loadPolicies(dir = defaultPoliciesDir()): Map<string, LoadedPolicy> {
 	const out = new Map<string, LoadedPolicy>();
-	for (const f of readdirSync(dir).filter((f) => f.endsWith('.policy.json')).sort()) {
+	for (const f of readdirSync(dir)
+		.filter((f) => f.endsWith('.policy.json'))
+		.sort()) {
 		const loaded = loadPolicyFile(path.join(dir, f));
 		out.set(loaded.policy.source_db, loaded);
 	}

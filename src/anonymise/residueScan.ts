@@ -197,7 +197,8 @@ async function scanDatabase(
 async function scanVault(vault: pg.Pool, n: Needles, hmacKey: string, email: string | null, phone: string | null): Promise<ResidueFinding[]> {
 	const out: ResidueFinding[] = [];
 	const { rows: links } = await vault.query<{ n: string }>('SELECT count(*) AS n FROM compliance.token_subjects WHERE subject_hmac = $1', [n.hmac]);
-	if (Number(links[0].n)) out.push({ place: 'vault', location: 'compliance.token_subjects.subject_hmac', count: Number(links[0].n), matched: ['subject_hmac'], kind: 'residue' });
+	if (Number(links[0].n))
+		out.push({ place: 'vault', location: 'compliance.token_subjects.subject_hmac', count: Number(links[0].n), matched: ['subject_hmac'], kind: 'residue' });
 	const lookups = [email, phone].filter((v): v is string => Boolean(v)).map((v) => vaultLookupHash(hmacKey, v));
 	const { rows: tokens } = await vault.query<{ n: string }>(
 		`SELECT count(*) AS n FROM compliance.token_vault v
@@ -262,7 +263,12 @@ async function scanObject(store: ObjectStore, key: string, idColumn: string | un
 	return findings;
 }
 
-async function scanObjects(store: ObjectStore, n: Needles, policies: LoadedPolicy[], archiveDays: number | null): Promise<{ findings: ResidueFinding[]; objects: number }> {
+async function scanObjects(
+	store: ObjectStore,
+	n: Needles,
+	policies: LoadedPolicy[],
+	archiveDays: number | null,
+): Promise<{ findings: ResidueFinding[]; objects: number }> {
 	const subjectOf = new Map<string, string>();
 	for (const { policy } of policies) for (const t of policy.tables) if (subjectColumn(t)) subjectOf.set(`${policy.source_db}__${t.table}`, subjectColumn(t)!);
 	const base = store.cfg.prefix ? `${store.cfg.prefix}/` : '';
@@ -296,8 +302,15 @@ export async function scanResidue(deps: ResidueDeps, subject: ResidueSubject): P
 	const userId = String(subject.userId ?? '').trim();
 	if (!userId) throw new Error('userId is required: the source user id of the forgotten person (e.g. 7)');
 	const source = deps.policies.find((p) => p.policy.source_db === subject.sourceDb);
-	if (!source) throw new Error(`sourceDb "${subject.sourceDb}" has no anonymisation policy — use one of: ${deps.policies.map((p) => p.policy.source_db).sort().join(', ')}`);
-	if (!source.policy.tables.some((t) => subjectColumn(t))) throw new Error(`sourceDb "${subject.sourceDb}": no table of its policy declares a subject column, so its ids cannot be traced`);
+	if (!source)
+		throw new Error(
+			`sourceDb "${subject.sourceDb}" has no anonymisation policy — use one of: ${deps.policies
+				.map((p) => p.policy.source_db)
+				.sort()
+				.join(', ')}`,
+		);
+	if (!source.policy.tables.some((t) => subjectColumn(t)))
+		throw new Error(`sourceDb "${subject.sourceDb}": no table of its policy declares a subject column, so its ids cannot be traced`);
 	const cols = subjectHashColumns(deps.policies);
 	const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, cols.saltTypes);
 	const email = subject.email?.trim().toLowerCase() || null;
@@ -338,12 +351,16 @@ export async function scanResidue(deps: ResidueDeps, subject: ResidueSubject): P
 /** One line per place, values never included: safe for logs and run output. */
 export function formatResidueReport(r: ResidueReport): string[] {
 	const lines = [
-		...r.residue.map((f) => `RESIDUE ${f.place} ${f.location}: ${f.count} (${f.matched.join(', ')})${f.expiresAt ? ` — expires ${f.expiresAt} (archive retention)` : ''}`),
+		...r.residue.map(
+			(f) => `RESIDUE ${f.place} ${f.location}: ${f.count} (${f.matched.join(', ')})${f.expiresAt ? ` — expires ${f.expiresAt} (archive retention)` : ''}`,
+		),
 		...r.holds.map((f) => `HOLD    ${f.place} ${f.location}: ${f.count} kept unlinked${f.note ? ` — ${f.note}` : ''}`),
 	];
 	const s = r.searched;
 	lines.push(
-		`${r.residue.length ? `${r.residue.length} place(s) with residue` : 'no residue'}, ${r.holds.length} legal hold(s); searched ${s.relations} relation(s)${s.analytics ? ' incl. analytics_db' : ''}, ` +
+		`${r.residue.length ? `${r.residue.length} place(s) with residue` : 'no residue'}, ${r.holds.length} legal hold(s); searched ${s.relations} relation(s)${
+			s.analytics ? ' incl. analytics_db' : ''
+		}, ` +
 			`${s.objectStore ? `${s.objects} CSV object(s)` : 'no object store (not configured)'}, vault ${s.vault ? 'searched' : 'not configured'}` +
 			(s.unreadable.length ? `; NOT searched (this login may not read them): ${s.unreadable.join(', ')}` : ''),
 	);

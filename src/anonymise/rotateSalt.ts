@@ -29,12 +29,15 @@ export interface RotateSaltResult {
  */
 export async function rotateSalt(deps: AnonymiseDeps, opts: RotateSaltOptions): Promise<RotateSaltResult> {
 	const toVersion = opts.toVersion ?? latestSaltVersion(deps.secrets.salts, opts.saltType);
-	if (toVersion === null) throw new Error(`The anonymisation-secrets credential has no "${opts.saltType}" salt to rotate to — add a new version to Salts first`);
+	if (toVersion === null)
+		throw new Error(`The anonymisation-secrets credential has no "${opts.saltType}" salt to rotate to — add a new version to Salts first`);
 	const target = saltFor(deps.secrets.salts, opts.saltType, toVersion);
 	const fromVersion = await activeSaltVersion(deps.warehouse, opts.saltType);
 	if (fromVersion !== null && toVersion <= fromVersion) {
 		throw new Error(
-			`Salt "${opts.saltType}" is already at version ${fromVersion}; add version ${fromVersion + 1} to Salts in the anonymisation-secrets credential, then rotate`,
+			`Salt "${opts.saltType}" is already at version ${fromVersion}; add version ${
+				fromVersion + 1
+			} to Salts in the anonymisation-secrets credential, then rotate`,
 		);
 	}
 

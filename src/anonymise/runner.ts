@@ -63,12 +63,12 @@ export interface AnonymiseResult {
 
 /** The new table failed the PII check and was not published; the previous table is untouched. */
 export class PiiCheckFailedError extends Error {
-	constructor(
-		readonly outputRelation: string,
-		readonly findings: PiiFinding[],
-		readonly runId: string,
-	) {
-		super(`PII check failed for ${outputRelation} (run ${runId}); the new table was NOT published and the previous one is unchanged — ${describeFindings(findings)}`);
+	constructor(readonly outputRelation: string, readonly findings: PiiFinding[], readonly runId: string) {
+		super(
+			`PII check failed for ${outputRelation} (run ${runId}); the new table was NOT published and the previous one is unchanged — ${describeFindings(
+				findings,
+			)}`,
+		);
 		this.name = 'PiiCheckFailedError';
 	}
 }
@@ -137,16 +137,16 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 			`Policy ${ctx.loaded.policy.source_db}, table ${ctx.table.table}: column ${tokenised[0].column} is tokenised, but no vault is configured — fill in the vault connection and Vault Encryption Key of the anonymisation-secrets credential`,
 		);
 	}
-	await client.query(`CREATE TEMP TABLE IF NOT EXISTS _dwh_tokens (kind text, lookup_hash bytea, token bigint, PRIMARY KEY (kind, lookup_hash)) ON COMMIT DROP`);
+	await client.query(
+		`CREATE TEMP TABLE IF NOT EXISTS _dwh_tokens (kind text, lookup_hash bytea, token bigint, PRIMARY KEY (kind, lookup_hash)) ON COMMIT DROP`,
+	);
 	const rel = inputRelation(ctx.loaded.policy.source_db, ctx.table);
 	const subjectCol = subjectColumn(ctx.table);
 	const subject = subjectCol ? `s.${q(subjectCol)}` : null;
 	let issued = 0;
 	for (const t of tokenised) {
 		const col = `s.${q(t.column)}`;
-		const forget = subject
-			? ` AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(subject, '$1')})`
-			: '';
+		const forget = subject ? ` AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(subject, '$1')})` : '';
 		const subjectExpr = subject ? subjectHmacSql(subject, '$1') : 'NULL::text';
 		// A table without a subject column (a merchant's settlements) binds no HMAC key: only what the SQL names.
 		const params: unknown[] = subject ? [ctx.deps.secrets.hmacKey] : [];
@@ -160,7 +160,11 @@ async function fillTokens(client: pg.PoolClient, ctx: BuildContext, tokenised: {
 		for (;;) {
 			const { rows } = await client.query<{ v: string; s: string | null }>('FETCH 10000 FROM _dwh_tok');
 			if (!rows.length) break;
-			const r = await vault.tokenise(t.kind, rows.map((x) => ({ value: x.v, subject: x.s })), ctx.loaded.policy.source_db);
+			const r = await vault.tokenise(
+				t.kind,
+				rows.map((x) => ({ value: x.v, subject: x.s })),
+				ctx.loaded.policy.source_db,
+			);
 			issued += r.issued;
 			const hashes = [...r.tokens.keys()].map((v) => vaultLookupHash(ctx.deps.secrets.hmacKey, v));
 			await client.query(
@@ -189,7 +193,11 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	await lockOutputs(client, [output]);
 	const types = saltTypesOf(ctx.table);
 	const override = ctx.saltOverride ?? new Map<string, ResolvedSalt>();
-	const salts = await resolveActiveSalts(client, ctx.deps.secrets.salts, types.filter((t) => !override.has(t)));
+	const salts = await resolveActiveSalts(
+		client,
+		ctx.deps.secrets.salts,
+		types.filter((t) => !override.has(t)),
+	);
 	for (const t of types) if (override.has(t)) salts.set(t, override.get(t)!);
 
 	// Read before the build reads its rows (each later statement sees at least as much): everything up to the
@@ -202,9 +210,9 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	const inputWatermark = state.watermark;
 	const sampleRows = ctx.sampleRows ?? ctx.table.pii_check.sample_rows;
 	const piiCheck = async (table: string) => {
-		const findings = (await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })).map(
-			(f) => ({ ...f, table: `${INTERMEDIATE_SCHEMA}.${output}` }),
-		);
+		const findings = (
+			await scanRelationForPii(client, { schema: INTERMEDIATE_SCHEMA, table }, { sampleRows, allowColumns: ctx.table.pii_check.allow_columns })
+		).map((f) => ({ ...f, table: `${INTERMEDIATE_SCHEMA}.${output}` }));
 		if (findings.length) throw new PiiCheckFailedError(`${INTERMEDIATE_SCHEMA}.${output}`, findings, ctx.runId);
 	};
 	const comment = (how: string) =>
@@ -229,13 +237,30 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 		});
 		if ('plan' in decided) {
 			const { since, keys } = decided.plan;
-			const built = buildAnonymiseSelect({ policy, table: ctx.table, input, salts, hmacKey: ctx.deps.secrets.hmacKey, asOf: ctx.asOf, tokenTable: TOKEN_TABLE, sinceRunId: since });
+			const built = buildAnonymiseSelect({
+				policy,
+				table: ctx.table,
+				input,
+				salts,
+				hmacKey: ctx.deps.secrets.hmacKey,
+				asOf: ctx.asOf,
+				tokenTable: TOKEN_TABLE,
+				sinceRunId: since,
+			});
 			const tokensIssued = await fillTokens(client, ctx, built.tokenised, since);
 			const increment = `${output.slice(0, 40)}__incr_${ctx.runId}`;
 			const created = await client.query(`CREATE TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(increment)} AS ${built.select}`, built.params);
-			const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)} WHERE _dwh_run_id > $1::bigint`, [since]);
+			const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)} WHERE _dwh_run_id > $1::bigint`, [
+				since,
+			]);
 			await piiCheck(increment);
-			const replaced = await mergeIncrement(client, { schema: INTERMEDIATE_SCHEMA, table: output }, { schema: INTERMEDIATE_SCHEMA, table: increment }, keys, built.outputColumns);
+			const replaced = await mergeIncrement(
+				client,
+				{ schema: INTERMEDIATE_SCHEMA, table: output },
+				{ schema: INTERMEDIATE_SCHEMA, table: increment },
+				keys,
+				built.outputColumns,
+			);
 			await client.query(`DROP TABLE ${q(INTERMEDIATE_SCHEMA)}.${q(increment)}`);
 			await comment(`incremental (bronze runs ${since}..${inputWatermark ?? since}, ${replaced} rows replaced)`);
 			return {
@@ -264,7 +289,16 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	if (registry?.appends && key && 'keys' in key) {
 		const last = await lastBuild(client, `${INTERMEDIATE_SCHEMA}.${output}`);
 		const rekeyed = !!last && (last.policySha256 !== ctx.loaded.sha256 || !sameSaltVersions(last.saltVersions, saltVersionsJson(salts)));
-		carried = await carryExpiredRows(client, { schema: INTERMEDIATE_SCHEMA, published: output, build, keys: key.keys, columns: built.outputColumns, table: ctx.table, rekeyed, bronzeTable });
+		carried = await carryExpiredRows(client, {
+			schema: INTERMEDIATE_SCHEMA,
+			published: output,
+			build,
+			keys: key.keys,
+			columns: built.outputColumns,
+			table: ctx.table,
+			rekeyed,
+			bronzeTable,
+		});
 		if (carried) buildNote = `${buildNote ? `${buildNote}; ` : ''}${carried} published rows kept whose raw rows expired (retention)`;
 	}
 	const { rows: cnt } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(rel.schema)}.${q(rel.table)}`);
@@ -276,7 +310,17 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 	if (recreated.length) ctx.deps.log?.(`anonymise: ${INTERMEDIATE_SCHEMA}.${output} — recreated the views that read it: ${recreated.join(', ')}`);
 	if (keyIndex) await client.query(`ALTER INDEX ${q(INTERMEDIATE_SCHEMA)}.${q(keyIndex)} RENAME TO ${q(`${output.slice(0, 58)}_key`)}`);
 	await comment('full');
-	return { rowsIn: Number(cnt[0].n), rowsOut: (created.rowCount ?? 0) + carried, tokensIssued, columns: built.outputColumns, salts, build: 'full', buildNote, inputWatermark, inputLoadedRuns: state.loadedRuns };
+	return {
+		rowsIn: Number(cnt[0].n),
+		rowsOut: (created.rowCount ?? 0) + carried,
+		tokensIssued,
+		columns: built.outputColumns,
+		salts,
+		build: 'full',
+		buildNote,
+		inputWatermark,
+		inputLoadedRuns: state.loadedRuns,
+	};
 }
 
 function sameSaltVersions(a: Record<string, number>, b: Record<string, number>): boolean {
@@ -323,7 +367,12 @@ async function startRun(db: pg.Pool, ctx: Omit<BuildContext, 'runId'>, mode: 'se
 	return rows[0].run_id;
 }
 
-async function finishRun(db: pg.Pool, runId: string, status: 'published' | 'blocked' | 'failed', fields: { outcome?: BuildOutcome; findings?: PiiFinding[]; error?: unknown }): Promise<void> {
+async function finishRun(
+	db: pg.Pool,
+	runId: string,
+	status: 'published' | 'blocked' | 'failed',
+	fields: { outcome?: BuildOutcome; findings?: PiiFinding[]; error?: unknown },
+): Promise<void> {
 	const o = fields.outcome;
 	await db.query(
 		`UPDATE dwh_control.anonymise_runs SET status = $2, salt_versions = coalesce($3::jsonb, salt_versions), rows_in = $4, rows_out = $5,
@@ -359,13 +408,28 @@ export interface TransactionHooks {
 export async function anonymiseTablesAtomically(
 	deps: AnonymiseDeps,
 	jobs: { loaded: LoadedPolicy; table: PolicyTable }[],
-	opts: { asOf?: string; mode: 'set' | 'rotation'; saltOverride?: Map<string, ResolvedSalt>; requireLogSafety?: boolean; sampleRows?: number; build?: 'full' | 'incremental' } & TransactionHooks,
+	opts: {
+		asOf?: string;
+		mode: 'set' | 'rotation';
+		saltOverride?: Map<string, ResolvedSalt>;
+		requireLogSafety?: boolean;
+		sampleRows?: number;
+		build?: 'full' | 'incremental';
+	} & TransactionHooks,
 ): Promise<AnonymiseResult[]> {
 	const asOf = opts.asOf ?? todayUtc();
 	const runs: { ctx: BuildContext; outcome?: BuildOutcome }[] = [];
 	for (const j of jobs) {
 		// Rotation re-keys every row: never incremental.
-		const base = { deps, loaded: j.loaded, table: j.table, asOf, sampleRows: opts.sampleRows, saltOverride: opts.saltOverride, build: opts.mode === 'rotation' ? ('full' as const) : opts.build };
+		const base = {
+			deps,
+			loaded: j.loaded,
+			table: j.table,
+			asOf,
+			sampleRows: opts.sampleRows,
+			saltOverride: opts.saltOverride,
+			build: opts.mode === 'rotation' ? ('full' as const) : opts.build,
+		};
 		runs.push({ ctx: { ...base, runId: await startRun(deps.warehouse, base, opts.mode) } });
 	}
 	const client = await deps.warehouse.connect();
@@ -374,7 +438,10 @@ export async function anonymiseTablesAtomically(
 		await client.query('BEGIN');
 		// Every output's lock first, in one order (Forget Users takes the same locks the same way): no deadlock, and
 		// READ COMMITTED statements after the wait see whatever a forget committed meanwhile.
-		await lockOutputs(client, runs.map((r) => outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)));
+		await lockOutputs(
+			client,
+			runs.map((r) => outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)),
+		);
 		await client.query("SET LOCAL TimeZone = 'UTC'");
 		await suppressParameterLogging(client, opts.requireLogSafety ?? true);
 		for (const r of runs) {
@@ -389,7 +456,9 @@ export async function anonymiseTablesAtomically(
 		});
 		for (const r of runs) {
 			const mine = err instanceof PiiCheckFailedError && err.runId === r.ctx.runId;
-			await finishRun(deps.warehouse, r.ctx.runId, mine ? 'blocked' : 'failed', mine ? { findings: err.findings, error: err } : { error: err }).catch(() => undefined);
+			await finishRun(deps.warehouse, r.ctx.runId, mine ? 'blocked' : 'failed', mine ? { findings: err.findings, error: err } : { error: err }).catch(
+				() => undefined,
+			);
 		}
 		throw err;
 	} finally {

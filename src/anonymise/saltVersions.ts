@@ -4,10 +4,7 @@ import { latestSaltVersion, saltFingerprint, saltFor, type ResolvedSalt, type Sa
 type Db = pg.Pool | pg.PoolClient;
 
 export class SaltMismatchError extends Error {
-	constructor(
-		readonly saltType: string,
-		readonly version: number,
-	) {
+	constructor(readonly saltType: string, readonly version: number) {
 		super(
 			`Salt "${saltType}" version ${version} in the anonymisation-secrets credential is not the one this warehouse has been ` +
 				`hashing with (fingerprint differs). Restore the original value of version ${version}; to change a salt on purpose, ` +
@@ -40,13 +37,16 @@ export async function resolveActiveSalts(db: Db, salts: Salts, types: string[]):
 		}
 		const latest = latestSaltVersion(salts, type);
 		if (latest === null) {
-			throw new Error(`The policy hashes with salt "${type}" but the anonymisation-secrets credential has no "${type}" salt — add {"${type}": {"1": "<32 random bytes as hex>"}} to Salts`);
+			throw new Error(
+				`The policy hashes with salt "${type}" but the anonymisation-secrets credential has no "${type}" salt — add {"${type}": {"1": "<32 random bytes as hex>"}} to Salts`,
+			);
 		}
 		const s = saltFor(salts, type, latest);
-		await db.query(
-			'INSERT INTO dwh_control.anonymise_salts (salt_type, active_version, fingerprint) VALUES ($1, $2, $3) ON CONFLICT (salt_type) DO NOTHING',
-			[type, latest, saltFingerprint(s.salt)],
-		);
+		await db.query('INSERT INTO dwh_control.anonymise_salts (salt_type, active_version, fingerprint) VALUES ($1, $2, $3) ON CONFLICT (salt_type) DO NOTHING', [
+			type,
+			latest,
+			saltFingerprint(s.salt),
+		]);
 		out.set(type, s);
 	}
 	return out;

@@ -17,11 +17,7 @@ export interface InputColumn {
 
 /** The policy and the relation disagree: named per column, with what to change. */
 export class PolicyCoverageError extends Error {
-	constructor(
-		readonly sourceDb: string,
-		readonly table: string,
-		readonly problems: string[],
-	) {
+	constructor(readonly sourceDb: string, readonly table: string, readonly problems: string[]) {
 		super(`Anonymisation policy ${sourceDb}, table ${table}: ${problems.join('; ')}`);
 		this.name = 'PolicyCoverageError';
 	}
@@ -41,7 +37,8 @@ export function planColumns(policy: Policy, table: PolicyTable, input: InputColu
 	const present = new Set(input.map((c) => c.name));
 	for (const [col, spec] of Object.entries(table.columns)) {
 		// A suppressed column the extract already left out (registry excluded_columns) is exactly what we want.
-		if (!present.has(col) && spec.strategy !== 'suppress') problems.push(`column ${col} is in the policy but not in ${describeInput(policy, table)} — remove it from the policy or check the input relation`);
+		if (!present.has(col) && spec.strategy !== 'suppress')
+			problems.push(`column ${col} is in the policy but not in ${describeInput(policy, table)} — remove it from the policy or check the input relation`);
 	}
 	const planned: PlannedColumn[] = [];
 	for (const c of input) {
@@ -51,7 +48,12 @@ export function planColumns(policy: Policy, table: PolicyTable, input: InputColu
 			continue;
 		}
 		if (PIPELINE_COLUMN.test(c.name) || table.unlisted_columns === 'suppress') continue;
-		problems.push(`column ${c.name} of ${describeInput(policy, table)} is not covered by the policy — add it with a strategy (keep, suppress, hash, tokenise, generalise) and bump the version`);
+		problems.push(
+			`column ${c.name} of ${describeInput(
+				policy,
+				table,
+			)} is not covered by the policy — add it with a strategy (keep, suppress, hash, tokenise, generalise) and bump the version`,
+		);
 	}
 	if (problems.length) throw new PolicyCoverageError(policy.source_db, table.table, problems);
 	if (!planned.some((p) => p.spec.strategy !== 'suppress')) {
@@ -133,7 +135,10 @@ export function buildAnonymiseSelect(o: BuildOptions): BuiltSelect {
 				if (!o.tokenTable) throw new Error('internal: tokenise needs the token table');
 				const alias = `tk${i}`;
 				joins.push(
-					`LEFT JOIN ${o.tokenTable} ${alias} ON ${alias}.kind = ${params.add(spec.kind, `kind:${spec.kind}`)} AND ${alias}.lookup_hash = ${vaultLookupHashSql(src, hmacKey())}`,
+					`LEFT JOIN ${o.tokenTable} ${alias} ON ${alias}.kind = ${params.add(spec.kind, `kind:${spec.kind}`)} AND ${alias}.lookup_hash = ${vaultLookupHashSql(
+						src,
+						hmacKey(),
+					)}`,
 				);
 				tokenised.push({ column: p.column, kind: spec.kind });
 				return as(`${alias}.token`);
@@ -162,7 +167,9 @@ export function buildAnonymiseSelect(o: BuildOptions): BuiltSelect {
 					case 'address_city': {
 						const alias = `ad${i}`;
 						joins.push(
-							`LEFT JOIN LATERAL dwh_control.address_parts((${src})::text, ${params.add(spec.countries)}::text[], ${params.add(spec.default_country)}::text) ${alias} ON true`,
+							`LEFT JOIN LATERAL dwh_control.address_parts((${src})::text, ${params.add(spec.countries)}::text[], ${params.add(
+								spec.default_country,
+							)}::text) ${alias} ON true`,
 						);
 						as(`${alias}.city`, 0);
 						return as(`${alias}.country`, 1);
@@ -176,9 +183,7 @@ export function buildAnonymiseSelect(o: BuildOptions): BuiltSelect {
 	const subject = subjectColumn(o.table);
 	if (subject) {
 		// Forgotten people stay forgotten even if a later extract brings their row back (dwh_control.rtbf_subjects).
-		where.push(
-			`NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(`s.${q(subject)}`, hmacKey())})`,
-		);
+		where.push(`NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = ${subjectHmacSql(`s.${q(subject)}`, hmacKey())})`);
 	}
 	if (o.sinceRunId !== undefined) where.push(`s._dwh_run_id > ${params.add(o.sinceRunId)}::bigint`);
 	const sql =

@@ -119,7 +119,14 @@ export async function eraseFromCopies(
 }
 
 /** One relation: view (nothing to do), materialized view (refresh), table (delete own rows, unlink the others). */
-async function eraseFromOne(client: pg.ClientBase, r: CarryingRelation, cols: SubjectHashColumns, hashes: string[], linkOnly: boolean, relation: string): Promise<CopyAction[]> {
+async function eraseFromOne(
+	client: pg.ClientBase,
+	r: CarryingRelation,
+	cols: SubjectHashColumns,
+	hashes: string[],
+	linkOnly: boolean,
+	relation: string,
+): Promise<CopyAction[]> {
 	const rel = `${q(r.schema)}.${q(r.name)}`;
 	const matches = (cs: string[]) => cs.map((c) => `${q(c)} = ANY($1::text[])`).join(' OR ');
 	if (r.kind === 'v') return [{ relation, action: 'view_follows', rows: 0 }];

@@ -142,7 +142,8 @@ export class TokenVault {
 			return { kind: found[0].kind, value: rows[0].value };
 		} catch (err) {
 			const e = err as { message?: string };
-			if (/wrong key|corrupt data/i.test(e.message ?? '')) throw new VaultError(`token ${token} cannot be decrypted with this Vault Encryption Key (wrong key)`);
+			if (/wrong key|corrupt data/i.test(e.message ?? ''))
+				throw new VaultError(`token ${token} cannot be decrypted with this Vault Encryption Key (wrong key)`);
 			throw err;
 		}
 	}

@@ -29,7 +29,9 @@ export class VerificationTokenError extends Error {
 }
 
 export function openVerificationToken(hmacKey: string, token: string): string {
-	const [version, data] = String(token ?? '').trim().split('.');
+	const [version, data] = String(token ?? '')
+		.trim()
+		.split('.');
 	const raw = data ? Buffer.from(data, 'base64url') : Buffer.alloc(0);
 	if (version !== VERSION || raw.length < 29) throw new VerificationTokenError('verificationToken is not a token output by Forget Users (expected v1.<data>)');
 	try {
@@ -37,6 +39,8 @@ export function openVerificationToken(hmacKey: string, token: string): string {
 		decipher.setAuthTag(raw.subarray(12, 28));
 		return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
 	} catch {
-		throw new VerificationTokenError('verificationToken cannot be opened with this credential: it was sealed by Forget Users under another HMAC key (use the same DataAcuity Anonymisation Secrets credential)');
+		throw new VerificationTokenError(
+			'verificationToken cannot be opened with this credential: it was sealed by Forget Users under another HMAC key (use the same DataAcuity Anonymisation Secrets credential)',
+		);
 	}
 }

@@ -20,7 +20,10 @@ every other rule of the bucket. Exit 0 done; 1 the server has no lifecycle suppo
 step failed; 2 usage.`;
 
 export function formatLifecycle(r: LifecycleResult, store: ObjectStore, days: number): string[] {
-	if (!r.supported) return [`bucket ${store.cfg.bucket}: the server has no lifecycle support — expired CSVs must be deleted by the archive sweep (--sweep, or the dwh-retention-daily workflow)`];
+	if (!r.supported)
+		return [
+			`bucket ${store.cfg.bucket}: the server has no lifecycle support — expired CSVs must be deleted by the archive sweep (--sweep, or the dwh-retention-daily workflow)`,
+		];
 	return [
 		...r.rules.map((rule) => `${r.dryRun ? 'would set' : 'set'} ${rule.ID}: objects under ${rule.Filter?.Prefix} expire ${days} days after they were written`),
 		`bucket ${store.cfg.bucket}: ${r.rules.length} archive rule(s)${r.dryRun ? ' (dry run: nothing was changed)' : ''}, ${r.otherRules} other rule(s) kept`,
@@ -28,7 +31,9 @@ export function formatLifecycle(r: LifecycleResult, store: ObjectStore, days: nu
 }
 
 export function formatSweep(r: SweepArchiveResult): string {
-	return `${r.status.padEnd(10)}${r.area}/${r.table}: ${r.objectsRemoved} object(s) removed (${r.bytesRemoved} bytes), ${r.objectsKept} kept, written before ${r.cutoff} (${r.retentionDays} days)${r.message ? ` — ${r.message}` : ''}`;
+	return `${r.status.padEnd(10)}${r.area}/${r.table}: ${r.objectsRemoved} object(s) removed (${r.bytesRemoved} bytes), ${r.objectsKept} kept, written before ${
+		r.cutoff
+	} (${r.retentionDays} days)${r.message ? ` — ${r.message}` : ''}`;
 }
 
 async function main(argv: string[]): Promise<number> {

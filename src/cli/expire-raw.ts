@@ -12,7 +12,9 @@ Deletes rows loaded into raw.* longer ago than the table's retention, once an An
 one dwh_control.retention_runs row per table. Exit 1 when a table failed.`;
 
 export function formatExpireResult(r: ExpireRawResult): string {
-	return `${r.status.padEnd(10)}${r.table}: ${r.rowsRemoved} rows removed in ${r.batches} batch(es), loaded before ${r.cutoff} (${r.retentionDays} days)${r.message ? ` — ${r.message}` : ''}`;
+	return `${r.status.padEnd(10)}${r.table}: ${r.rowsRemoved} rows removed in ${r.batches} batch(es), loaded before ${r.cutoff} (${r.retentionDays} days)${
+		r.message ? ` — ${r.message}` : ''
+	}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
 		return 0;
 	}
 	const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
-	if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size must be a positive integer, got ${values['batch-size']}`);
+	if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+		throw new UsageError(`--batch-size must be a positive integer, got ${values['batch-size']}`);
 	const target = warehouseTarget(values.url, 'dwh-expire-raw');
 	return withTargetPool(target, async (pool) => {
 		console.log(`warehouse ${target.display}`);

@@ -12,7 +12,11 @@ const USAGE = `Usage: dwh-migrate-compliance (in a checkout: npm run dwh:migrate
 Run by the vault's owner: it creates compliance.token_vault, token_subjects, reveal_log and token_seq.`;
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({ args: argv, options: { url: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+	const { values } = parseArgs({
+		args: argv,
+		options: { url: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+		strict: true,
+	});
 	if (values.help) {
 		console.log(USAGE);
 		return 0;

@@ -86,7 +86,10 @@ async function main(argv: string[]): Promise<number> {
 	const sourceUrl = values['source-url'] ?? process.env.DWH_SOURCE_URL;
 	if (!sourceUrl) throw new UsageError('No source replica: pass --source-url postgres://replicator@replica:5432/postgres or set DWH_SOURCE_URL.');
 	const source = warehouseTarget(sourceUrl, 'dwh-reconcile');
-	const limits = { maxConnections: intOption(values['max-connections'], 'max-connections'), statementTimeoutMs: intOption(values['statement-timeout'], 'statement-timeout') };
+	const limits = {
+		maxConnections: intOption(values['max-connections'], 'max-connections'),
+		statementTimeoutMs: intOption(values['statement-timeout'], 'statement-timeout'),
+	};
 	const options = {
 		repair: values.repair,
 		segmentRows: intOption(values['segment-rows'], 'segment-rows'),
@@ -110,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
 						`SELECT s.table_name FROM dwh_control.source_tables s JOIN dwh_control.extract_watermarks w USING (table_name)
 						  WHERE s.enabled AND s.mode = 'incremental' AND isfinite(w.last_extracted_at) ORDER BY 1`,
 					)
-				).rows.map((r) => r.table_name)
+			  ).rows.map((r) => r.table_name)
 			: values.table!;
 		let clean = true;
 		for (const table of tables) {

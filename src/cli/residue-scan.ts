@@ -79,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
 	const secrets = secretsFrom(values['secrets-file']);
 	const policies = [...loadPolicies(values.policies).values()];
 	const dbs = policies.map((p) => p.policy.source_db).sort();
-	if (!dbs.includes(values['source-db'].trim())) throw new UsageError(`--source-db ${values['source-db']} has no anonymisation policy; use one of: ${dbs.join(', ')}.`);
+	if (!dbs.includes(values['source-db'].trim()))
+		throw new UsageError(`--source-db ${values['source-db']} has no anonymisation policy; use one of: ${dbs.join(', ')}.`);
 	const store = objectStoreFromEnv();
 	const target = warehouseTarget(values.url, 'dwh-residue-scan');
 	const analytics = optionalPool(values['analytics-url'] ?? process.env.DWH_ANALYTICS_URL, 'dwh-residue-scan');

@@ -23,13 +23,15 @@ export type PostgresConnectionInput = z.input<typeof postgresConnectionSchema>;
 
 /** MinIO / S3 settings (the n8n object-store credential). */
 export const objectStoreSchema = z.object({
-	endpoint: z.string().url('endpoint must be a URL such as http://127.0.0.1:9000').optional().or(z.literal('').transform(() => undefined)),
+	endpoint: z
+		.string()
+		.url('endpoint must be a URL such as http://127.0.0.1:9000')
+		.optional()
+		.or(z.literal('').transform(() => undefined)),
 	region: z.string().min(1).default('us-east-1'),
 	accessKeyId: z.string().min(1, 'accessKeyId is required'),
 	secretAccessKey: z.string().min(1, 'secretAccessKey is required'),
-	bucket: z
-		.string()
-		.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'bucket must be a valid S3 bucket name (lower case, 3-63 chars)'),
+	bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'bucket must be a valid S3 bucket name (lower case, 3-63 chars)'),
 	/** Project folder inside the bucket, e.g. "dataacuity". exports/ and processed/ live under it. */
 	prefix: z
 		.string()

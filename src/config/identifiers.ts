@@ -10,7 +10,4 @@ export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 export const sqlIdentifier = (field: string) =>
 	z
 		.string({ required_error: `${field} is required` })
-		.regex(
-			SQL_IDENTIFIER,
-			`${field} must be a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit)`,
-		);
+		.regex(SQL_IDENTIFIER, `${field} must be a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit)`);

@@ -6,7 +6,12 @@ export const reconcileOptionsSchema = z
 		/** Re-extract missing and stale keys, and apply the table's on_source_delete policy to keys deleted at the source. */
 		repair: z.boolean().default(false),
 		/** Rows per top-level key range: the most any one aggregate statement reads on a side (bounded snapshot). */
-		segmentRows: z.number({ invalid_type_error: 'segmentRows must be a number' }).int().min(100, 'segmentRows must be at least 100').max(10_000_000).default(10_000),
+		segmentRows: z
+			.number({ invalid_type_error: 'segmentRows must be a number' })
+			.int()
+			.min(100, 'segmentRows must be at least 100')
+			.max(10_000_000)
+			.default(10_000),
 		/** A differing range with at most this many rows is settled by fetching its keys. */
 		leafRows: z.number().int().min(1, 'leafRows must be at least 1').max(100_000).default(1_000),
 		/** Sub-ranges a differing range is cut into. */

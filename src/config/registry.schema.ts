@@ -43,9 +43,11 @@ export const sourceTableSchema = z
 		 * Rows hard-deleted at the source (an incremental extract never sees a delete): a reconcile repair only reports
 		 * them (default), marks them in bronze (`_dwh_deleted_at`), or deletes them from bronze.
 		 */
-		on_source_delete: z.enum(sourceDeletePolicies, {
-			errorMap: () => ({ message: `on_source_delete must be one of ${sourceDeletePolicies.join(', ')} (default report)` }),
-		}).default('report'),
+		on_source_delete: z
+			.enum(sourceDeletePolicies, {
+				errorMap: () => ({ message: `on_source_delete must be one of ${sourceDeletePolicies.join(', ')} (default report)` }),
+			})
+			.default('report'),
 		/**
 		 * Days a row stays in raw.* after its load (design doc §8.1). Omitted: the registry's retention.raw_days for
 		 * append tables, none for the others; null: kept for good. Only append (event) tables expire.
@@ -73,7 +75,11 @@ export const sourceTableSchema = z
 			if (!t.watermark_column) {
 				ctx.addIssue({ code: 'custom', path: ['watermark_time_zone'], message: `${where}: watermark_time_zone only applies to a watermark_column` });
 			} else if (!isIanaTimeZone(t.watermark_time_zone)) {
-				ctx.addIssue({ code: 'custom', path: ['watermark_time_zone'], message: `${where}: watermark_time_zone "${t.watermark_time_zone}" is not an IANA time zone (e.g. UTC, Africa/Johannesburg)` });
+				ctx.addIssue({
+					code: 'custom',
+					path: ['watermark_time_zone'],
+					message: `${where}: watermark_time_zone "${t.watermark_time_zone}" is not an IANA time zone (e.g. UTC, Africa/Johannesburg)`,
+				});
 			}
 		}
 		if (t.mode === 'snapshot' && t.watermark_column) {

@@ -11,7 +11,10 @@ export type RunStatus = (typeof runStatuses)[number];
  */
 export const timestamptzText = z
 	.string()
-	.regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$|^-infinity$/, 'must be a timestamptz such as 2026-11-24 10:15:00.123456+00');
+	.regex(
+		/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$|^-infinity$/,
+		'must be a timestamptz such as 2026-11-24 10:15:00.123456+00',
+	);
 
 export const extractWindowSchema = z.object({
 	lower: timestamptzText.nullable(),
@@ -59,5 +62,3 @@ export const extractResultSchema = z.object({
 	load: loadResultSchema.optional(),
 });
 export type ExtractResult = z.output<typeof extractResultSchema>;
-
-

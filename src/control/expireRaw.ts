@@ -41,7 +41,8 @@ export async function expireRawRows(pool: pg.Pool, opts: ExpireRawOptions = {}):
 	const registered = await listRegisteredTables(pool);
 	if (opts.tables) {
 		const unknown = opts.tables.filter((t) => !registered.some((r) => r.table_name === t));
-		if (unknown.length) throw new Error(`Retention: ${unknown.join(', ')} not in dwh_control.source_tables — check the table names (registry names, e.g. tagme_db__check_ins)`);
+		if (unknown.length)
+			throw new Error(`Retention: ${unknown.join(', ')} not in dwh_control.source_tables — check the table names (registry names, e.g. tagme_db__check_ins)`);
 	}
 	const due = registered.filter((t) => t.raw_retention_days != null && (!opts.tables || opts.tables.includes(t.table_name)));
 	const results: ExpireRawResult[] = [];
@@ -62,7 +63,16 @@ async function expireTable(pool: pg.Pool, table: string, days: number, batchSize
 		[table, days, opts.executionId ?? null, rel, `raw.${table}`],
 	);
 	const { id, cutoff, exists, watermark } = started[0];
-	const result: ExpireRawResult = { table, retentionDays: days, cutoff, status: 'completed', rowsRemoved: 0, batches: 0, rowsKeptUnanonymised: 0, message: null };
+	const result: ExpireRawResult = {
+		table,
+		retentionDays: days,
+		cutoff,
+		status: 'completed',
+		rowsRemoved: 0,
+		batches: 0,
+		rowsKeptUnanonymised: 0,
+		message: null,
+	};
 	const client = await pool.connect();
 	try {
 		if (!exists) {
@@ -93,10 +103,15 @@ async function expireTable(pool: pg.Pool, table: string, days: number, batchSize
 				}
 				if (n < batchSize) break;
 			}
-			const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${rel} WHERE _dwh_loaded_at < $1::timestamptz AND _dwh_run_id > $2::bigint`, [cutoff, anonymised]);
+			const { rows } = await client.query<{ n: string }>(
+				`SELECT count(*) AS n FROM ${rel} WHERE _dwh_loaded_at < $1::timestamptz AND _dwh_run_id > $2::bigint`,
+				[cutoff, anonymised],
+			);
 			result.rowsKeptUnanonymised = Number(rows[0].n);
 			if (result.rowsKeptUnanonymised) {
-				result.message = `${result.message ? `${result.message}; ` : ''}${result.rowsKeptUnanonymised} expired rows are kept until an Anonymise build publishes them`;
+				result.message = `${result.message ? `${result.message}; ` : ''}${
+					result.rowsKeptUnanonymised
+				} expired rows are kept until an Anonymise build publishes them`;
 			}
 		}
 	} catch (err) {

@@ -50,11 +50,7 @@ export interface MigrateOptions {
 }
 
 export class MigrationChecksumError extends Error {
-	constructor(
-		readonly file: string,
-		readonly recorded: string,
-		readonly current: string,
-	) {
+	constructor(readonly file: string, readonly recorded: string, readonly current: string) {
 		super(
 			`Migration ${file} was edited after it was applied (recorded sha256 ${recorded}, file now ${current}). ` +
 				'Applied migrations are immutable: restore the file and put the change in a new, higher-numbered migration.',
@@ -64,10 +60,7 @@ export class MigrationChecksumError extends Error {
 }
 
 export class MigrationFailedError extends Error {
-	constructor(
-		readonly file: string,
-		cause: unknown,
-	) {
+	constructor(readonly file: string, cause: unknown) {
 		const e = cause as { message?: string; position?: string; where?: string };
 		const at = e.position ? ` (at character ${e.position})` : '';
 		super(`Migration ${file} failed and was rolled back${at}: ${e.message ?? String(cause)}`);
@@ -80,11 +73,10 @@ export class MigrationFailedError extends Error {
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END\s+TRANSACTION)\s*;/im;
 
 export class MigrationTransactionControlError extends Error {
-	constructor(
-		readonly file: string,
-		statement: string,
-	) {
-		super(`Migration ${file} controls its own transaction (${statement.trim()}): remove it — every migration already runs in exactly one transaction with its schema_migrations row.`);
+	constructor(readonly file: string, statement: string) {
+		super(
+			`Migration ${file} controls its own transaction (${statement.trim()}): remove it — every migration already runs in exactly one transaction with its schema_migrations row.`,
+		);
 		this.name = 'MigrationTransactionControlError';
 	}
 }

@@ -8,7 +8,9 @@ const COLUMNS = `table_name, source_db, source_schema, source_table, mode, load_
 
 export class UnknownTableError extends Error {
 	constructor(table: string, known: string[]) {
-		const hint = known.length ? ` Registered tables include: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}.` : ' The registry is empty: run `npm run dwh:registry-sync`.';
+		const hint = known.length
+			? ` Registered tables include: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}.`
+			: ' The registry is empty: run `npm run dwh:registry-sync`.';
 		super(`Table "${table}" is not in dwh_control.source_tables.${hint}`);
 		this.name = 'UnknownTableError';
 	}
@@ -29,7 +31,10 @@ export async function getRegisteredTable(pool: pg.Pool | pg.PoolClient, table: s
 	const { rows } = await pool.query<RegisteredTable>(`SELECT ${COLUMNS} FROM dwh_control.source_tables WHERE table_name = $1`, [table]);
 	if (rows.length === 0) {
 		const known = await pool.query<{ table_name: string }>('SELECT table_name FROM dwh_control.source_tables WHERE enabled ORDER BY 1');
-		throw new UnknownTableError(table, known.rows.map((r) => r.table_name));
+		throw new UnknownTableError(
+			table,
+			known.rows.map((r) => r.table_name),
+		);
 	}
 	return rows[0];
 }

@@ -9,10 +9,7 @@ export function defaultRegistryPath(): string {
 }
 
 export class RegistryFileError extends Error {
-	constructor(
-		readonly file: string,
-		readonly problems: string[],
-	) {
+	constructor(readonly file: string, readonly problems: string[]) {
 		super(`${file} is not a valid source registry:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 		this.name = 'RegistryFileError';
 	}
@@ -29,7 +26,12 @@ export function describeRegistryIssues(input: unknown, error: z.ZodError): strin
 		if (head === 'tables' && typeof index === 'number') {
 			const raw = Array.isArray(tables) ? (tables[index] as Record<string, unknown> | undefined) : undefined;
 			const name = raw && typeof raw.source_db === 'string' && typeof raw.source_table === 'string' ? ` ${raw.source_db}__${raw.source_table}` : '';
-			const field = rest.length ? `.${rest.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}` : '';
+			const field = rest.length
+				? `.${rest
+						.map((p) => (typeof p === 'number' ? `[${p}]` : p))
+						.join('.')
+						.replace(/\.\[/g, '[')}`
+				: '';
 			return `tables[${index}]${name}${field}: ${issue.message}`;
 		}
 		return `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`;

@@ -67,11 +67,7 @@ const INTERVAL_FIELDS = ['cadence', 'lookback', 'safety_lag', 'reconcile_cadence
  * seeded before any data, manual §4 A), updates changed ones field by field, disables the ones that left the file.
  * Intervals are compared as Postgres normalises them, so '60 minutes' in the file against '01:00:00' stored is no change.
  */
-export async function syncRegistry(
-	db: pg.Pool | pg.PoolClient,
-	registry: SourceRegistryInput,
-	opts: RegistrySyncOptions = {},
-): Promise<RegistrySyncReport> {
+export async function syncRegistry(db: pg.Pool | pg.PoolClient, registry: SourceRegistryInput, opts: RegistrySyncOptions = {}): Promise<RegistrySyncReport> {
 	const parsed = parseRegistry(registry);
 	const dryRun = opts.dryRun ?? false;
 	const disableMissing = opts.disableMissing ?? true;
@@ -121,10 +117,9 @@ export async function syncRegistry(
 				}
 			}
 			if (!dryRun) {
-				await client.query(
-					`INSERT INTO dwh_control.extract_watermarks (table_name) SELECT unnest($1::text[]) ON CONFLICT (table_name) DO NOTHING`,
-					[wanted.map((r) => r.table_name)],
-				);
+				await client.query(`INSERT INTO dwh_control.extract_watermarks (table_name) SELECT unnest($1::text[]) ON CONFLICT (table_name) DO NOTHING`, [
+					wanted.map((r) => r.table_name),
+				]);
 			}
 			await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
 			return report;
@@ -156,7 +151,9 @@ async function bronzeWarnings(client: pg.PoolClient, row: Row, changes: FieldCha
 		if (c.field === 'key_columns') {
 			warnings.push(
 				`${row.table_name}: key_columns changed to (${row.key_columns.join(', ')}) but ${bronze} keeps its old key; ` +
-					`replace it (ALTER TABLE ${bronze} DROP CONSTRAINT …, ADD PRIMARY KEY (${row.key_columns.join(', ')})) before the next load — dwh_control.assert_bronze_keys() lists it until then`,
+					`replace it (ALTER TABLE ${bronze} DROP CONSTRAINT …, ADD PRIMARY KEY (${row.key_columns.join(
+						', ',
+					)})) before the next load — dwh_control.assert_bronze_keys() lists it until then`,
 			);
 		} else if (c.field === 'excluded_columns') {
 			const nowExcluded = row.excluded_columns.filter((col) => !(c.from as string[]).includes(col) && bronzeColumns.has(col));
@@ -167,7 +164,11 @@ async function bronzeWarnings(client: pg.PoolClient, row: Row, changes: FieldCha
 				);
 			}
 		} else if (c.field === 'mode' || c.field === 'load_strategy') {
-			warnings.push(`${row.table_name}: ${c.field} changed from ${String(c.from)} to ${String(c.to)} with ${bronze} already loaded; check its rows, and reseed if the old strategy left them inconsistent`);
+			warnings.push(
+				`${row.table_name}: ${c.field} changed from ${String(c.from)} to ${String(
+					c.to,
+				)} with ${bronze} already loaded; check its rows, and reseed if the old strategy left them inconsistent`,
+			);
 		} else if (c.field === 'watermark_column' && row.watermark_column) {
 			warnings.push(
 				`${row.table_name}: watermark_column changed to ${row.watermark_column}; the stored watermark was a ${String(c.from ?? 'snapshot')} time — ` +

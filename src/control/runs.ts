@@ -30,20 +30,15 @@ export interface RunRow {
 	error_message: string | null;
 }
 
-
 export async function getRun(db: Db, runId: number, forUpdate = false): Promise<RunRow | null> {
-	const { rows } = await db.query<RunRow>(
-		`SELECT * FROM dwh_control.extract_runs WHERE run_id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
-		[runId],
-	);
+	const { rows } = await db.query<RunRow>(`SELECT * FROM dwh_control.extract_runs WHERE run_id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [runId]);
 	return rows[0] ?? null;
 }
 
 export async function inFlightRun(db: Db, table: string): Promise<RunRow | null> {
-	const { rows } = await db.query<RunRow>(
-		`SELECT * FROM dwh_control.extract_runs WHERE table_name = $1 AND status IN ('extracting','uploaded','loading')`,
-		[table],
-	);
+	const { rows } = await db.query<RunRow>(`SELECT * FROM dwh_control.extract_runs WHERE table_name = $1 AND status IN ('extracting','uploaded','loading')`, [
+		table,
+	]);
 	return rows[0] ?? null;
 }
 
@@ -110,6 +105,8 @@ export async function markUploaded(db: Db, runId: string | number, u: UploadedRu
 		[runId, u.windowLower, u.windowUpper, u.upperCappedBy, u.columns, u.rows, u.csvPath, u.bytes, u.sha256, u.note, u.rowsWithoutWatermark],
 	);
 	if (res.rowCount !== 1) {
-		throw new Error(`run ${runId} is no longer 'extracting' (another execution failed it as abandoned); its CSV ${u.csvPath} stays in exports/ and will not be loaded`);
+		throw new Error(
+			`run ${runId} is no longer 'extracting' (another execution failed it as abandoned); its CSV ${u.csvPath} stays in exports/ and will not be loaded`,
+		);
 	}
 }

@@ -8,10 +8,7 @@ import type pg from 'pg';
 const LOCK_SQL_KEY = "hashtext('dwh_control.table_pipeline')";
 
 export async function tryLockTable(client: pg.PoolClient, table: string): Promise<boolean> {
-	const { rows } = await client.query<{ locked: boolean }>(
-		`SELECT pg_try_advisory_lock(${LOCK_SQL_KEY}, hashtext($1)) AS locked`,
-		[table],
-	);
+	const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL_KEY}, hashtext($1)) AS locked`, [table]);
 	return rows[0].locked;
 }
 

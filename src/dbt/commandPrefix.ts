@@ -29,7 +29,9 @@ export function splitCommandPrefix(prefix: string): string[] {
 			cur = '';
 			inWord = false;
 		} else if (';&|<>`$(){}'.includes(ch)) {
-			throw new DbtSetupError(`command prefix must be a plain command such as "docker exec -i dbt_transform"; "${ch}" would need a shell, and dbt is never run through one`);
+			throw new DbtSetupError(
+				`command prefix must be a plain command such as "docker exec -i dbt_transform"; "${ch}" would need a shell, and dbt is never run through one`,
+			);
 		} else {
 			cur += ch;
 			inWord = true;

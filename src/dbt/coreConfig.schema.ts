@@ -37,7 +37,12 @@ export const dbtCoreConfigSchema = z
 		/** Extra environment variable names passed through to dbt (e.g. ones a custom profile reads). */
 		envPassthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'envPassthrough entries must be variable names')).default([]),
 		/** How long a writing run waits for the project lock before failing; 0 = fail at once. */
-		lockWaitMs: z.number().int().min(0).max(6 * 3600_000).default(0),
+		lockWaitMs: z
+			.number()
+			.int()
+			.min(0)
+			.max(6 * 3600_000)
+			.default(0),
 		/** Kill dbt after this long; 0 = no limit. */
 		timeoutMs: z.number().int().min(0).default(0),
 	})

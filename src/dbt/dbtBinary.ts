@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../config/packageAsset';
 
-
 /** The reference dbt project shipped with the pack (dbt/ at the package root). */
 export function referenceProjectDir(): string {
 	return path.join(packageRoot(), 'dbt');

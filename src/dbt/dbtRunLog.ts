@@ -58,8 +58,24 @@ export async function recordDbtRunCompleted(tx: pg.ClientBase, e: DbtRunLogEntry
 		`INSERT INTO dwh_control.dbt_runs (run_id, project, command, selection, exclusion, full_refresh, retry_of, status, exit_code,
 		   started_at, finished_at, elapsed_s, node_count, counts, invocation_id, dbt_version, artifacts_dir, error_message, n8n_execution_id)
 		 VALUES ($1, $2, $3, $4, $5, false, NULL, $6, $7, $8, now(), $9, $10, $11, $12, $13, $14, $15, $16)`,
-		[e.runId, e.project, e.command.command, selection, e.command.exclude, s.status, s.exitCode, startedAt.toISOString(), s.elapsedS, s.nodeCount,
-			JSON.stringify(s.counts), s.invocationId, s.dbtVersion, s.artifactsDir, s.errorMessage, e.executionId],
+		[
+			e.runId,
+			e.project,
+			e.command.command,
+			selection,
+			e.command.exclude,
+			s.status,
+			s.exitCode,
+			startedAt.toISOString(),
+			s.elapsedS,
+			s.nodeCount,
+			JSON.stringify(s.counts),
+			s.invocationId,
+			s.dbtVersion,
+			s.artifactsDir,
+			s.errorMessage,
+			e.executionId,
+		],
 	);
 	await recordNodeResults(tx, e.runId, nodes);
 }

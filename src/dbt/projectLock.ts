@@ -11,11 +11,7 @@ import { poolConfig } from '../transport/postgres';
  * The key is derived from the project name, so different dbt projects on one warehouse don't block each other.
  */
 export class DbtProjectBusyError extends Error {
-	constructor(
-		readonly project: string,
-		readonly holder: string | null,
-		waitedMs: number,
-	) {
+	constructor(readonly project: string, readonly holder: string | null, waitedMs: number) {
 		super(
 			`another dbt run is already writing to project "${project}"${holder ? ` (${holder})` : ''}; waited ${Math.round(waitedMs / 1000)}s. ` +
 				'Let it finish, or raise "Lock Wait (Seconds)" to queue behind it.',

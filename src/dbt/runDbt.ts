@@ -51,7 +51,9 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 	// retry reads the earlier run's run_results.json from --state: its artifactsDir/target (or that folder itself).
 	const retryState = cmd.retryOf && (existsSync(path.join(cmd.retryOf, 'target')) ? path.join(cmd.retryOf, 'target') : cmd.retryOf);
 	if (retryState && !prefix.length && !existsSync(path.join(retryState, 'run_results.json'))) {
-		throw new DbtInputError('dbt command', [{ path: 'retryOf', message: `${cmd.retryOf} has no run_results.json: pass the artifactsDir from the summary of the run to retry` }]);
+		throw new DbtInputError('dbt command', [
+			{ path: 'retryOf', message: `${cmd.retryOf} has no run_results.json: pass the artifactsDir from the summary of the run to retry` },
+		]);
 	}
 
 	const dirs = createRunDirs(cfg.artifactsDir || defaultArtifactsRoot());
@@ -68,7 +70,9 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 	// transformation; the summary says why it is missing.
 	let runLogError: string | undefined;
 	const noteLogError = (err: unknown) => {
-		runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${safeErrorText(err)}${/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''}`;
+		runLogError = `dbt run not recorded in dwh_control.dbt_runs: ${safeErrorText(err)}${
+			/does not exist/.test((err as Error).message) ? ' (run npm run dwh:migrate)' : ''
+		}`;
 	};
 	const logRun = async (write: (session: pg.Client) => Promise<unknown>) => {
 		if (!lock || runLogError) return;
@@ -150,7 +154,10 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		return outcome;
 	} catch (err) {
 		await logRun((session) =>
-			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [dirs.runId, safeErrorText(err)]),
+			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [
+				dirs.runId,
+				safeErrorText(err),
+			]),
 		);
 		throw err;
 	} finally {

@@ -20,7 +20,10 @@ export function defaultArtifactsRoot(): string {
  * results. Old directories are the operator's to prune (docs/dbt.md); they are also what `retry` reads.
  */
 export function createRunDirs(artifactsRoot = defaultArtifactsRoot(), now = new Date()): RunDirs {
-	const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+	const stamp = now
+		.toISOString()
+		.replace(/[-:]/g, '')
+		.replace(/\.\d+Z$/, 'Z');
 	const runId = `${stamp}-${randomBytes(4).toString('hex')}`;
 	const artifactsDir = path.join(artifactsRoot, runId);
 	const targetPath = path.join(artifactsDir, 'target');

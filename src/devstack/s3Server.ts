@@ -71,7 +71,15 @@ export async function startS3Server(opts: { baseDir: string; kind?: S3ServerKind
 	});
 	await waitForPort(port, 60_000, () => child.exitCode === null);
 	// s3rver accepts only its fixed dev key pair.
-	return { kind, endpoint: `http://127.0.0.1:${port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', pid: child.pid, stop: () => waitExit(child) };
+	return {
+		kind,
+		endpoint: `http://127.0.0.1:${port}`,
+		accessKeyId: 'S3RVER',
+		secretAccessKey: 'S3RVER',
+		region: 'us-east-1',
+		pid: child.pid,
+		stop: () => waitExit(child),
+	};
 }
 
 async function waitReady(url: string): Promise<void> {

@@ -17,18 +17,23 @@ export const relationName = (field: string) =>
 
 /** Enrich reads anonymised data only: a raw.* source would carry PII past the Anonymise gate into its output. */
 const readableRelation = (field: string) =>
-	relationName(field).refine((v) => !isRelationName(v) || v.startsWith('intermediate.'), (v) => ({
-		message: `${field} must be an intermediate.* relation (Enrich reads only anonymised data), got ${v}`,
-	}));
+	relationName(field).refine(
+		(v) => !isRelationName(v) || v.startsWith('intermediate.'),
+		(v) => ({
+			message: `${field} must be an intermediate.* relation (Enrich reads only anonymised data), got ${v}`,
+		}),
+	);
 
 /** The one place Enrich Relation may write (src/config/writeTargets.ts). */
 const enrichTarget = (field: string) =>
-	relationName(field).refine((v) => !isRelationName(v) || ENRICH_TARGET.test(v), (v) => ({
-		message: `${field} must be intermediate.enr_<name> (Enrich Relation replaces only its own tables, never raw, dwh_control, compliance, an Anonymise output or a mart), got ${v}`,
-	}));
+	relationName(field).refine(
+		(v) => !isRelationName(v) || ENRICH_TARGET.test(v),
+		(v) => ({
+			message: `${field} must be intermediate.enr_<name> (Enrich Relation replaces only its own tables, never raw, dwh_control, compliance, an Anonymise output or a mart), got ${v}`,
+		}),
+	);
 
-export const timeZone = (field: string) =>
-	z.string().refine(isIanaTimeZone, `${field} must be an IANA time zone such as Africa/Johannesburg`);
+export const timeZone = (field: string) => z.string().refine(isIanaTimeZone, `${field} must be an IANA time zone such as Africa/Johannesburg`);
 
 export const countryCode = (field: string) =>
 	z
@@ -78,7 +83,10 @@ export const geoServiceSchema = z
 	.object({
 		baseUrl: z.string().url('geo.service.baseUrl must be a URL such as http://127.0.0.1:8090'),
 		apiKey: z.string().default(''),
-		ttlHours: z.coerce.number().positive('geo.service.ttlHours must be > 0').default(24 * 30),
+		ttlHours: z.coerce
+			.number()
+			.positive('geo.service.ttlHours must be > 0')
+			.default(24 * 30),
 		concurrency: z.coerce.number().int().min(1).max(32).default(4),
 		timeoutMs: z.coerce.number().int().min(100).default(10_000),
 	})
@@ -152,7 +160,11 @@ export const sessionsFamilySchema = z
 		attribution: z
 			.object({
 				revenueColumn: sqlIdentifier('sessions.attribution.revenueColumn'),
-				windowHours: z.coerce.number().positive('sessions.attribution.windowHours must be > 0').max(24 * 31, 'sessions.attribution.windowHours must be at most 744 (31 days)').default(24),
+				windowHours: z.coerce
+					.number()
+					.positive('sessions.attribution.windowHours must be > 0')
+					.max(24 * 31, 'sessions.attribution.windowHours must be at most 744 (31 days)')
+					.default(24),
 			})
 			.strict()
 			.optional(),
@@ -180,7 +192,10 @@ export const enrichRelationSchema = z
 		target: enrichTarget('target'),
 		families: familiesSchema,
 		/** SET LOCAL work_mem for the build; hash joins over 1M rows stay in memory at 128MB. */
-		workMem: z.string().regex(/^\d+(kB|MB|GB)$/, "workMem must look like '128MB'").default('128MB'),
+		workMem: z
+			.string()
+			.regex(/^\d+(kB|MB|GB)$/, "workMem must look like '128MB'")
+			.default('128MB'),
 	})
 	.strict()
 	.refine((c) => c.source !== c.target, { path: ['target'], message: 'target must differ from source (the enriched relation is a new relation)' });
@@ -247,6 +262,9 @@ export const placesLoadSchema = z
 		replace: z.boolean().default(true),
 	})
 	.strict()
-	.refine((c) => c.source !== 'file' || c.citiesFile, { path: ['citiesFile'], message: 'citiesFile (path to a GeoNames cities*.txt) is required when source is file' });
+	.refine((c) => c.source !== 'file' || c.citiesFile, {
+		path: ['citiesFile'],
+		message: 'citiesFile (path to a GeoNames cities*.txt) is required when source is file',
+	});
 export type PlacesLoadConfig = z.output<typeof placesLoadSchema>;
 export type PlacesLoadInput = z.input<typeof placesLoadSchema>;

@@ -43,7 +43,8 @@ function toJson(value: unknown, kind: OutputKind): unknown {
 	if (value === null || value === undefined) return null;
 	if (kind === 'number' || kind === 'integer') return Number(value);
 	// node-postgres parses a date as local midnight: its local parts are the calendar day.
-	if (kind === 'date' && value instanceof Date) return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
+	if (kind === 'date' && value instanceof Date)
+		return `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`;
 	return value;
 }
 
@@ -76,10 +77,7 @@ export async function enrichItems(
 			return row;
 		});
 		try {
-			await client.query(
-				`INSERT INTO ${ITEMS} SELECT * FROM jsonb_populate_recordset(NULL::${ITEMS}, $1::jsonb)`,
-				[JSON.stringify(rows)],
-			);
+			await client.query(`INSERT INTO ${ITEMS} SELECT * FROM jsonb_populate_recordset(NULL::${ITEMS}, $1::jsonb)`, [JSON.stringify(rows)]);
 		} catch (err) {
 			throw new EnrichInputError(`Items do not fit the configured columns (${[...types].map(([c, t]) => `${c}: ${t}`).join(', ')}): ${(err as Error).message}`);
 		}

@@ -24,7 +24,12 @@ export interface EnrichRelationReport {
  * target see it until the new one is complete, and a failure leaves the old one untouched. Views on the target are
  * recreated on the new table (publishTable).
  */
-export async function enrichRelation(pool: pg.Pool, input: EnrichRelationInput, log?: (m: string) => void, fetchImpl?: FetchLike): Promise<EnrichRelationReport> {
+export async function enrichRelation(
+	pool: pg.Pool,
+	input: EnrichRelationInput,
+	log?: (m: string) => void,
+	fetchImpl?: FetchLike,
+): Promise<EnrichRelationReport> {
 	const cfg = parseConfig(enrichRelationSchema, input, 'Enrich Relation config');
 	const started = Date.now();
 	const stages = stagesFor(cfg.families, fetchImpl);

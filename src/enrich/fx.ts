@@ -56,8 +56,12 @@ rates AS MATERIALIZED (
        ORDER BY f.rate_date DESC LIMIT 1
     ) r ON p.c <> 'ZAR'
 )
-SELECT i.*,${native ? '' : `
-       round(x.zar, 2) AS amount_zar,`}
+SELECT i.*,${
+				native
+					? ''
+					: `
+       round(x.zar, 2) AS amount_zar,`
+			}
        round(x.zar * usd.u, 2) AS amount_usd,
        round(x.zar * btc.u * 100000000)::bigint AS amount_btc_sats,
        CASE WHEN ${amount} IS NULL THEN NULL ELSE least(src.rate_date, usd.rate_date, btc.rate_date)::text END AS fx_rate_date,

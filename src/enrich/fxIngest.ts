@@ -34,12 +34,16 @@ export interface FxRateRow {
 	units_per_zar: number;
 }
 
-
 /** Turns one answer into units of each currency per ZAR, whatever base the server chose to answer in. */
 export function normaliseToZar(body: unknown, currencies: string[], where: string): FxRateRow[] {
 	const parsed = timeseriesSchema.safeParse(body);
 	if (!parsed.success) {
-		throw new FxSourceError(`${where} answered an unexpected body: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+		throw new FxSourceError(
+			`${where} answered an unexpected body: ${parsed.error.issues
+				.slice(0, 3)
+				.map((i) => `${i.path.join('.')}: ${i.message}`)
+				.join('; ')}`,
+		);
 	}
 	const data = parsed.data;
 	const base = ('rates' in data ? data.base : data.source)?.toUpperCase() ?? 'ZAR';
@@ -90,8 +94,10 @@ async function fetchRange(cfg: FxIngestConfig, from: string, to: string, fetchIm
 	const failed = errorBodySchema.safeParse(body);
 	if (!res.ok || failed.success) {
 		const e = failed.success ? failed.data.error : undefined;
-		const info = typeof e === 'string' ? e : (e?.info ?? e?.type ?? '');
-		throw new FxSourceError(`${where} answered HTTP ${res.status}${info ? `: ${info}` : ''}${res.status === 401 || res.status === 403 ? ' — check the access key' : ''}`);
+		const info = typeof e === 'string' ? e : e?.info ?? e?.type ?? '';
+		throw new FxSourceError(
+			`${where} answered HTTP ${res.status}${info ? `: ${info}` : ''}${res.status === 401 || res.status === 403 ? ' — check the access key' : ''}`,
+		);
 	}
 	return normaliseToZar(body, cfg.currencies, where);
 }

@@ -20,8 +20,7 @@ import type { EnrichStage } from './stage';
 export function geoStage(cfg: GeoFamily, fetchImpl?: FetchLike): EnrichStage {
 	const lat = (alias: string) => `${alias}.${ident(cfg.latitudeColumn)}::double precision`;
 	const lng = (alias: string) => `${alias}.${ident(cfg.longitudeColumn)}::double precision`;
-	const validPoint = (alias: string) =>
-		`${lat(alias)} BETWEEN -90 AND 90 AND ${lng(alias)} BETWEEN -180 AND 180`;
+	const validPoint = (alias: string) => `${lat(alias)} BETWEEN -90 AND 90 AND ${lng(alias)} BETWEEN -180 AND 180`;
 	const reads = [
 		{ column: cfg.latitudeColumn, field: 'geo.latitudeColumn' },
 		{ column: cfg.longitudeColumn, field: 'geo.longitudeColumn' },

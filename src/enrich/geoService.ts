@@ -33,11 +33,17 @@ export async function reverseGeocode(cfg: GeoServiceConfig, lat: number, lng: nu
 		throw new GeoServiceError(`Geo service ${url.origin} did not answer for (${lat}, ${lng}): ${(err as Error).message} — check geo.service.baseUrl`);
 	}
 	if (!res.ok) {
-		throw new GeoServiceError(`Geo service ${url.origin} answered HTTP ${res.status} for (${lat}, ${lng})${res.status === 401 || res.status === 403 ? ' — check the API key' : ''}`);
+		throw new GeoServiceError(
+			`Geo service ${url.origin} answered HTTP ${res.status} for (${lat}, ${lng})${res.status === 401 || res.status === 403 ? ' — check the API key' : ''}`,
+		);
 	}
 	const parsed = reverseGeocodeAnswerSchema.safeParse(await res.json().catch(() => undefined));
 	if (!parsed.success) {
-		throw new GeoServiceError(`Geo service ${url.origin} answered an unexpected body for (${lat}, ${lng}): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+		throw new GeoServiceError(
+			`Geo service ${url.origin} answered an unexpected body for (${lat}, ${lng}): ${parsed.error.issues
+				.map((i) => `${i.path.join('.')}: ${i.message}`)
+				.join('; ')}`,
+		);
 	}
 	return parsed.data;
 }

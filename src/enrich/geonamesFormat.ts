@@ -6,9 +6,25 @@ import { EnrichInputError } from './parseConfig';
  * code, name, asciiname, geonameid.
  */
 export const GEONAMES_COLUMNS = [
-	'geonameid', 'name', 'asciiname', 'alternatenames', 'latitude', 'longitude', 'feature_class', 'feature_code',
-	'country_code', 'cc2', 'admin1_code', 'admin2_code', 'admin3_code', 'admin4_code', 'population', 'elevation', 'dem',
-	'timezone', 'modification_date',
+	'geonameid',
+	'name',
+	'asciiname',
+	'alternatenames',
+	'latitude',
+	'longitude',
+	'feature_class',
+	'feature_code',
+	'country_code',
+	'cc2',
+	'admin1_code',
+	'admin2_code',
+	'admin3_code',
+	'admin4_code',
+	'population',
+	'elevation',
+	'dem',
+	'timezone',
+	'modification_date',
 ] as const;
 
 export interface Place {
@@ -68,7 +84,9 @@ export function parsePlaceLine(line: string, file: string, lineNo: number): Plac
 export function parseAdminLine(line: string, file: string, lineNo: number): AdminDivision {
 	const f = line.split('\t');
 	if (f.length < 2 || !/^[A-Z]{2}\.[^.]+(\.[^.]+)?$/.test(f[0]) || f[1] === '') {
-		throw new EnrichInputError(`${file} line ${lineNo}: expected the GeoNames admin code format (code<TAB>name<TAB>asciiname<TAB>geonameid, code like ZA.06 or ZA.06.JHB)`);
+		throw new EnrichInputError(
+			`${file} line ${lineNo}: expected the GeoNames admin code format (code<TAB>name<TAB>asciiname<TAB>geonameid, code like ZA.06 or ZA.06.JHB)`,
+		);
 	}
 	return { code: f[0], name: f[1] };
 }

@@ -22,7 +22,9 @@ export function holidaysFor(country: string, year: number): HolidayRow[] {
 	const days = packagedHolidays()[country];
 	if (!days) throw new EnrichInputError(`countries: ${country} is not a country the holiday library (${library}) knows`);
 	if (year < fromYear || year > toYear) {
-		throw new EnrichInputError(`fromYear/toYear: ${year} is outside the packaged holiday years ${fromYear}-${toYear}; regenerate reference-data/ with npm run reference-data -- --from-year N --to-year M in a checkout`);
+		throw new EnrichInputError(
+			`fromYear/toYear: ${year} is outside the packaged holiday years ${fromYear}-${toYear}; regenerate reference-data/ with npm run reference-data -- --from-year N --to-year M in a checkout`,
+		);
 	}
 	const prefix = `${year}-`;
 	return days
@@ -45,15 +47,23 @@ export async function loadHolidays(pool: pg.Pool, input: HolidaysLoadInput): Pro
 	const rows: HolidayRow[] = [];
 	for (const c of cfg.countries) for (let y = cfg.fromYear; y <= cfg.toYear; y++) rows.push(...holidaysFor(c, y));
 	await withTransaction(pool, async (tx) => {
-		await tx.query(
-			`DELETE FROM marts.dim_holidays WHERE country_code = ANY($1) AND holiday_date BETWEEN make_date($2, 1, 1) AND make_date($3, 12, 31)`,
-			[cfg.countries, cfg.fromYear, cfg.toYear],
-		);
+		await tx.query(`DELETE FROM marts.dim_holidays WHERE country_code = ANY($1) AND holiday_date BETWEEN make_date($2, 1, 1) AND make_date($3, 12, 31)`, [
+			cfg.countries,
+			cfg.fromYear,
+			cfg.toYear,
+		]);
 		await tx.query(
 			`INSERT INTO marts.dim_holidays (country_code, holiday_date, name, holiday_type, is_substitute, source)
 			 SELECT * , $6 FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::boolean[])
 			 ON CONFLICT (country_code, holiday_date, name) DO NOTHING`,
-			[rows.map((r) => r.country_code), rows.map((r) => r.holiday_date), rows.map((r) => r.name), rows.map((r) => r.holiday_type), rows.map((r) => r.is_substitute), referenceSources().holidays.library],
+			[
+				rows.map((r) => r.country_code),
+				rows.map((r) => r.holiday_date),
+				rows.map((r) => r.name),
+				rows.map((r) => r.holiday_type),
+				rows.map((r) => r.is_substitute),
+				referenceSources().holidays.library,
+			],
 		);
 	});
 	return {

@@ -55,11 +55,11 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 		? [
 				{ level: 1, lines: packagedLines('admin1.tsv.br'), file: `${packaged.adminLibrary} admin1` },
 				{ level: 2, lines: packagedLines('admin2.tsv.br'), file: `${packaged.adminLibrary} admin2` },
-			]
+		  ]
 		: [
 				...(cfg.admin1File ? [{ level: 1 as const, lines: fileLines(cfg.admin1File), file: cfg.admin1File }] : []),
 				...(cfg.admin2File ? [{ level: 2 as const, lines: fileLines(cfg.admin2File), file: cfg.admin2File }] : []),
-			];
+		  ];
 	const source = bundled ? packaged.library : `file:${cfg.citiesFile!.split('/').pop()}`;
 	const report: LoadPlacesReport = { source, places: 0, admin1: 0, admin2: 0, skippedByFilter: 0, durationMs: 0 };
 
@@ -78,12 +78,18 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 				}
 				countries.add(p.countryCode);
 				report.places++;
-				yield `${[p.geonameId, p.name, p.countryCode, p.admin1Code, p.admin2Code, p.featureCode, p.population, p.timezone, p.lat, p.lng, source].map(copyText).join('\t')}\n`;
+				yield `${[p.geonameId, p.name, p.countryCode, p.admin1Code, p.admin2Code, p.featureCode, p.population, p.timezone, p.lat, p.lng, source]
+					.map(copyText)
+					.join('\t')}\n`;
 			}
 		};
 		await pipeline(
 			Readable.from(placeRows()),
-			tx.query(copyFrom(`COPY __places_in (geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, source) FROM STDIN`)),
+			tx.query(
+				copyFrom(
+					`COPY __places_in (geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, source) FROM STDIN`,
+				),
+			),
 		);
 		for (const a of adminSources) {
 			const adminRows = async function* () {
@@ -97,7 +103,10 @@ export async function loadPlaces(pool: pg.Pool, input: PlacesLoadInput): Promise
 			};
 			await pipeline(Readable.from(adminRows()), tx.query(copyFrom(`COPY __admin_in (code, name, level) FROM STDIN`)));
 		}
-		if (report.places === 0) throw new EnrichInputError(`${placeFile} has no places${cfg.countries.length || cfg.minPopulation ? ' that pass the countries / minPopulation filter' : ''} — nothing was changed`);
+		if (report.places === 0)
+			throw new EnrichInputError(
+				`${placeFile} has no places${cfg.countries.length || cfg.minPopulation ? ' that pass the countries / minPopulation filter' : ''} — nothing was changed`,
+			);
 
 		const columns = 'geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, pt, source';
 		const select = `SELECT DISTINCT ON (geoname_id) geoname_id, name, country_code, admin1_code, admin2_code, feature_code, population, timezone, lat, lng, ll_to_earth(lat, lng), source FROM __places_in ORDER BY geoname_id`;

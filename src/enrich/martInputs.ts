@@ -103,7 +103,8 @@ export interface MartInputsReport {
 	skipped: Record<string, string>;
 }
 
-const exists = async (db: pg.Pool, relation: string) => (await db.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [relation])).rows[0].r !== null;
+const exists = async (db: pg.Pool, relation: string) =>
+	(await db.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [relation])).rows[0].r !== null;
 
 /**
  * Builds every mart input whose anonymised inputs exist, in order. `only` limits the run to some targets (what a

@@ -20,7 +20,9 @@ export function referenceSources(): ReferenceSources {
 }
 
 export function packagedHolidays(): PackagedHolidays {
-	holidays ??= packagedHolidaysSchema.parse(JSON.parse(brotliDecompressSync(readFileSync(packageAsset(REFERENCE_DATA_DIR, 'holidays.json.br'))).toString('utf8')));
+	holidays ??= packagedHolidaysSchema.parse(
+		JSON.parse(brotliDecompressSync(readFileSync(packageAsset(REFERENCE_DATA_DIR, 'holidays.json.br'))).toString('utf8')),
+	);
 	return holidays;
 }
 

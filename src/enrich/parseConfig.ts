@@ -1,10 +1,7 @@
 import type { ZodTypeAny, z } from 'zod';
 
 export class EnrichConfigError extends Error {
-	constructor(
-		readonly issues: string[],
-		what: string,
-	) {
+	constructor(readonly issues: string[], what: string) {
 		super(`Invalid ${what} — ${issues.join('; ')}`);
 		this.name = 'EnrichConfigError';
 	}

@@ -59,9 +59,7 @@ export function segmentsStage(cfg: SegmentsFamily): EnrichStage {
        ORDER BY k.${ident(cfg.kycUserColumn)}, CASE k.${ident(cfg.kycTierColumn)}::text WHEN 'verified' THEN 2 WHEN 'basic' THEN 1 ELSE 0 END DESC
     ) k ON k.u = i.${ident(cfg.userColumn)}::text`
 				: '';
-			const kycTier = cfg.kycRelation
-				? `CASE WHEN i.${ident(cfg.userColumn)} IS NULL THEN NULL ELSE coalesce(k.tier, 'no-kyc') END`
-				: 'NULL::text';
+			const kycTier = cfg.kycRelation ? `CASE WHEN i.${ident(cfg.userColumn)} IS NULL THEN NULL ELSE coalesce(k.tier, 'no-kyc') END` : 'NULL::text';
 			return `
 WITH per_user AS (
   SELECT a.${ident(cfg.userColumn)}::text AS u,

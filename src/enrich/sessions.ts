@@ -55,7 +55,9 @@ export function sessionsStage(cfg: SessionsFamily): EnrichStage {
        CASE WHEN b.revenue AND b.u IS NOT NULL AND b.t IS NOT NULL
             THEN coalesce(jsonb_agg(jsonb_build_object('app', b.app, 'event', b.event, 'at', b.t)) OVER (
                    PARTITION BY b.u ORDER BY b.t
-                   RANGE BETWEEN make_interval(secs => ${Number(cfg.attribution.windowHours) * 3600}) PRECEDING AND CURRENT ROW EXCLUDE GROUP), '[]'::jsonb) END AS attribution_chain`
+                   RANGE BETWEEN make_interval(secs => ${
+											Number(cfg.attribution.windowHours) * 3600
+										}) PRECEDING AND CURRENT ROW EXCLUDE GROUP), '[]'::jsonb) END AS attribution_chain`
 				: '';
 			return `
 WITH o AS (

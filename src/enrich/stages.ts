@@ -43,7 +43,9 @@ export function checkColumns(source: RelationColumns, stages: EnrichStage[]): Re
 		for (const r of stage.reads) requireColumn(view, r.column, r.field);
 		for (const c of stage.columns) {
 			if (available.has(c.name)) {
-				throw new EnrichInputError(`The ${stage.family} family adds column "${c.name}", but ${source.relation} (or an earlier family) already has it — rename that column or leave the family out`);
+				throw new EnrichInputError(
+					`The ${stage.family} family adds column "${c.name}", but ${source.relation} (or an earlier family) already has it — rename that column or leave the family out`,
+				);
 			}
 			available.set(c.name, c.kind);
 		}
@@ -71,7 +73,9 @@ export async function buildEnriched(
 		const started = Date.now();
 		if (!last) await client.query(`DROP TABLE IF EXISTS ${qualified(name)}`);
 		const created = await client.query(
-			`CREATE ${last && !opts.targetIsTemp ? '' : 'TEMP '}TABLE ${last && opts.targetIsTemp ? ident(name.split('.')[1]) : qualified(name)}${last ? '' : ' ON COMMIT DROP'} AS ${stage.select(qualified(previous), cols)}`,
+			`CREATE ${last && !opts.targetIsTemp ? '' : 'TEMP '}TABLE ${last && opts.targetIsTemp ? ident(name.split('.')[1]) : qualified(name)}${
+				last ? '' : ' ON COMMIT DROP'
+			} AS ${stage.select(qualified(previous), cols)}`,
 		);
 		rows = created.rowCount ?? 0;
 		if (!last) await client.query(`ANALYZE ${qualified(name)}`);

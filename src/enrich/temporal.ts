@@ -36,12 +36,8 @@ export function temporalStage(cfg: TemporalFamily): EnrichStage {
 		],
 		select(input: string, cols: RelationColumns): string {
 			const ts = asTimestamptz(`i.${ident(cfg.timestampColumn)}`, cols.types.get(cfg.timestampColumn));
-			const zone = cfg.timeZoneColumn
-				? `coalesce(nullif(i.${ident(cfg.timeZoneColumn)}, ''), ${literal(cfg.timeZone)})`
-				: literal(cfg.timeZone);
-			const country = cfg.countryColumn
-				? `coalesce(upper(nullif(i.${ident(cfg.countryColumn)}, '')), ${literal(cfg.country)})`
-				: literal(cfg.country);
+			const zone = cfg.timeZoneColumn ? `coalesce(nullif(i.${ident(cfg.timeZoneColumn)}, ''), ${literal(cfg.timeZone)})` : literal(cfg.timeZone);
+			const country = cfg.countryColumn ? `coalesce(upper(nullif(i.${ident(cfg.countryColumn)}, '')), ${literal(cfg.country)})` : literal(cfg.country);
 			const hemisphere = cfg.latitudeColumn
 				? `CASE WHEN i.${ident(cfg.latitudeColumn)} < 0 THEN 'south' WHEN i.${ident(cfg.latitudeColumn)} >= 0 THEN 'north' ELSE ${literal(cfg.hemisphere)} END`
 				: literal(cfg.hemisphere);

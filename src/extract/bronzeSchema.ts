@@ -84,7 +84,9 @@ export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, s
 	}
 	const missingKeys = missing.filter((m) => t.key_columns.includes(m));
 	if (missingKeys.length) {
-		throw new SchemaDriftError(`Schema drift on ${where}: key column(s) ${missingKeys.join(', ')} no longer exist in the source. Fix key_columns in the registry.`);
+		throw new SchemaDriftError(
+			`Schema drift on ${where}: key column(s) ${missingKeys.join(', ')} no longer exist in the source. Fix key_columns in the registry.`,
+		);
 	}
 	if (t.schema_drift_policy === 'fail' && (added.length || missing.length)) {
 		const parts = [
@@ -92,7 +94,9 @@ export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, s
 			missing.length ? `gone from source: ${missing.join(', ')}` : '',
 		].filter(Boolean);
 		throw new SchemaDriftError(
-			`Schema drift on ${where} (policy 'fail'): ${parts.join('; ')}. Update raw.${t.table_name} by hand, or set schema_drift_policy to 'add_nullable_columns' in the registry.`,
+			`Schema drift on ${where} (policy 'fail'): ${parts.join('; ')}. Update raw.${
+				t.table_name
+			} by hand, or set schema_drift_policy to 'add_nullable_columns' in the registry.`,
 		);
 	}
 	for (const c of added) {

@@ -23,14 +23,10 @@ export function csvFileName(at: Date, timeZone: string, runId: string | number):
 
 export function zoneLabel(at: Date, timeZone: string): string {
 	for (const locale of ['en-ZA', 'en-US']) {
-		const name = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' })
-			.formatToParts(at)
-			.find((p) => p.type === 'timeZoneName')?.value;
+		const name = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value;
 		if (name && /^[A-Z]{2,5}$/.test(name)) return name;
 	}
-	const offset = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-		.formatToParts(at)
-		.find((p) => p.type === 'timeZoneName')?.value; // e.g. GMT+05:30
+	const offset = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value; // e.g. GMT+05:30
 	const m = /GMT([+-])(\d{2}):(\d{2})/.exec(offset ?? '');
 	if (!m) return 'UTC';
 	return `UTC${m[1] === '+' ? 'p' : 'm'}${m[2]}${m[3]}`;

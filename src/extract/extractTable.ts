@@ -121,7 +121,10 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 		const key = exporter.keyFor(ctx, t.table_name, csvFileName(new Date(claimed.run_started_at), ctx.exportTimezone, claimed.run_id));
 		try {
 			if (exporter.recordKeyEarly) {
-				await lockClient.query(`UPDATE dwh_control.extract_runs SET csv_path = $2 WHERE run_id = $1 AND status = 'extracting'`, [claimed.run_id, ctx.store.uri(key)]);
+				await lockClient.query(`UPDATE dwh_control.extract_runs SET csv_path = $2 WHERE run_id = $1 AND status = 'extracting'`, [
+					claimed.run_id,
+					ctx.store.uri(key),
+				]);
 			}
 			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, key, exporter, opts.keys);
 			return result(t.table_name, claimed, outcome);

@@ -66,7 +66,9 @@ export function vetSourceColumns(where: string, columns: SourceColumn[]): void {
 			);
 		} else if (!SQL_IDENTIFIER.test(c.name)) {
 			problems.push(
-				`column ${JSON.stringify(c.name)} is not a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit): rename it in the source, or register a view that selects it under such a name as source_table`,
+				`column ${JSON.stringify(
+					c.name,
+				)} is not a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit): rename it in the source, or register a view that selects it under such a name as source_table`,
 			);
 		}
 	}

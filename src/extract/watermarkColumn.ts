@@ -22,7 +22,9 @@ export async function resolveWatermarkColumn(source: pg.PoolClient, t: Registere
 	const name = t.watermark_column!;
 	const col = columns.find((c) => c.name === name);
 	if (!col || !isTimestampType(col.type)) {
-		throw new Error(`Watermark column ${name} of ${t.table_name} must be a timestamp/timestamptz column in the source (found ${col?.type ?? 'no such column'})`);
+		throw new Error(
+			`Watermark column ${name} of ${t.table_name} must be a timestamp/timestamptz column in the source (found ${col?.type ?? 'no such column'})`,
+		);
 	}
 	if (col.type.endsWith('with time zone')) {
 		const note = t.watermark_time_zone ? `watermark_time_zone ${t.watermark_time_zone} is ignored: ${name} is timestamptz` : null;

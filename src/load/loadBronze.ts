@@ -62,7 +62,11 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 	try {
 		locked = await lockTable(client, t.table_name, LOCK_WAIT_MS);
 		if (!locked) {
-			throw new LoadError(`${t.table_name} is busy: another execution held it for ${LOCK_WAIT_MS / 1000}s`, req.runId, 'Retry the load once the other execution has finished.');
+			throw new LoadError(
+				`${t.table_name} is busy: another execution held it for ${LOCK_WAIT_MS / 1000}s`,
+				req.runId,
+				'Retry the load once the other execution has finished.',
+			);
 		}
 		const pendingMoveProblems = await movePendingCsvs(client, ctx.store, t.table_name);
 
@@ -125,15 +129,27 @@ function isPgError(err: unknown): boolean {
 function checkRunMatches(run: RunRow | null, t: RegisteredTable, req: LoadRequest, csvUri: string, processedUri: string): void {
 	if (!run) throw new LoadError(`Run ${req.runId} does not exist in dwh_control.extract_runs`, req.runId, 'Use the runId output by WatermarkExtract.');
 	if (run.table_name !== t.table_name) {
-		throw new LoadError(`Run ${req.runId} belongs to ${run.table_name}, not ${t.table_name}`, req.runId, 'Pass the table and runId from the same extract item.');
+		throw new LoadError(
+			`Run ${req.runId} belongs to ${run.table_name}, not ${t.table_name}`,
+			req.runId,
+			'Pass the table and runId from the same extract item.',
+		);
 	}
 	// A run loaded while it was extracted wrote its CSV straight to processed/; its exports/ name still identifies it.
 	const loadedInPlace = run.status === 'loaded' && run.csv_path === processedUri;
 	if (run.csv_path !== csvUri && !loadedInPlace) {
-		throw new LoadError(`csvPath ${csvUri} is not the CSV of run ${req.runId} (${run.csv_path ?? 'none yet'})`, req.runId, 'Pass the csvPath from the same extract item.');
+		throw new LoadError(
+			`csvPath ${csvUri} is not the CSV of run ${req.runId} (${run.csv_path ?? 'none yet'})`,
+			req.runId,
+			'Pass the csvPath from the same extract item.',
+		);
 	}
 	if (run.status === 'extracting' || run.status === 'skipped') {
-		throw new LoadError(`Run ${req.runId} is '${run.status}', so there is no finished CSV to load`, req.runId, 'Load runs in status uploaded (or failed, to retry).');
+		throw new LoadError(
+			`Run ${req.runId} is '${run.status}', so there is no finished CSV to load`,
+			req.runId,
+			'Load runs in status uploaded (or failed, to retry).',
+		);
 	}
 	if (run.status === 'loading') {
 		throw new LoadError(`Run ${req.runId} is being loaded by another execution`, req.runId, 'Wait for it; check dwh_control.extract_runs.');
@@ -143,12 +159,16 @@ function checkRunMatches(run: RunRow | null, t: RegisteredTable, req: LoadReques
 /** Replaying an old snapshot would put a past state back; newer snapshots already replaced it. */
 async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTable, run: RunRow): Promise<void> {
 	if (t.load_strategy !== 'replace' || run.status !== 'failed') return;
-	const { rows } = await client.query(
-		`SELECT run_id FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id > $2 LIMIT 1`,
-		[t.table_name, run.run_id],
-	);
+	const { rows } = await client.query(`SELECT run_id FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' AND run_id > $2 LIMIT 1`, [
+		t.table_name,
+		run.run_id,
+	]);
 	if (rows.length) {
-		throw new LoadError(`Run ${run.run_id} is an older snapshot of ${t.table_name} than the loaded run ${rows[0].run_id}`, Number(run.run_id), 'Nothing to do: a newer snapshot is already in bronze.');
+		throw new LoadError(
+			`Run ${run.run_id} is an older snapshot of ${t.table_name} than the loaded run ${rows[0].run_id}`,
+			Number(run.run_id),
+			'Nothing to do: a newer snapshot is already in bronze.',
+		);
 	}
 }
 
@@ -346,7 +366,7 @@ export async function mergeLoadedCsv(
 			   rows_loaded_last_run = EXCLUDED.rows_loaded_last_run, updated_at = now()
 			 RETURNING last_extracted_at::text AS w`,
 				[t.table_name, run.window_upper, run.run_id, inserted + updated],
-			);
+		  );
 	await client.query(
 		`UPDATE dwh_control.extract_runs
 		    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
@@ -363,8 +383,9 @@ export async function mergeLoadedCsv(
 		rowsDeleted: deleted,
 		watermark: wm.rows[0].w,
 		message: sameStamp
-			? `${sameStamp} re-read row(s) had changed without a newer ${t.watermark_column} (${t.load_strategy === 'append' ? 'append keeps the first version' : 'applied'}); ` +
-				`such changes made after the lookback are never extracted: stamp updates at the source, or widen lookback / use snapshot mode`
+			? `${sameStamp} re-read row(s) had changed without a newer ${t.watermark_column} (${
+					t.load_strategy === 'append' ? 'append keeps the first version' : 'applied'
+			  }); ` + `such changes made after the lookback are never extracted: stamp updates at the source, or widen lookback / use snapshot mode`
 			: '',
 	};
 }

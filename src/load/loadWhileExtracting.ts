@@ -16,10 +16,7 @@ const SAVEPOINT = 'dwh_overlapped_load';
 
 /** An overlapped load that failed in the warehouse; its CSV was kept in exports/ (the run is 'failed' with it) for replay. */
 export class OverlappedLoadError extends Error {
-	constructor(
-		message: string,
-		readonly keptCsvPath: string | null,
-	) {
+	constructor(message: string, readonly keptCsvPath: string | null) {
 		super(message);
 		this.name = 'OverlappedLoadError';
 	}
@@ -70,7 +67,12 @@ async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
 		await wh.query('ROLLBACK').catch(() => undefined);
 		// The CSV of a load that surely did not commit leaves processed/. When the session died during COMMIT the
 		// outcome is unknown: the object stays, and the next extract removes it if the run is still 'extracting'.
-		const maybeCommitted = progress.commitSent && !(await wh.query('SELECT 1').then(() => true, () => false));
+		const maybeCommitted =
+			progress.commitSent &&
+			!(await wh.query('SELECT 1').then(
+				() => true,
+				() => false,
+			));
 		if (progress.objectCreated && !maybeCommitted) await job.ctx.store.delete(job.key).catch(() => undefined);
 		throw err;
 	}
@@ -157,7 +159,10 @@ async function keepForReplay(job: ExportJob, loadError: unknown, csv: { rows: nu
 		await ctx.store.move(key, exportKey, csv.bytes);
 	} catch (err) {
 		await ctx.store.delete(key).catch(() => undefined);
-		throw new OverlappedLoadError(`loading while extracting failed and its CSV could not be kept for replay (${safeErrorText(err)}; the next run re-reads the window): ${reason}`, null);
+		throw new OverlappedLoadError(
+			`loading while extracting failed and its CSV could not be kept for replay (${safeErrorText(err)}; the next run re-reads the window): ${reason}`,
+			null,
+		);
 	}
 	const csvPath = ctx.store.uri(exportKey);
 	await markUploaded(wh, run.run_id, { ...record, ...csv, csvPath });

@@ -49,7 +49,9 @@ export function buildMergeSql(
 	// Text comparison: json, xml and point have no equality operator. Unchanged rows are left alone (no write, no
 	// new run id), so the lookback overlap costs a comparison, not a rewrite.
 	const differs = (left: string, right: string) =>
-		nonKey.length ? `(${nonKey.map((c) => `${left}.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `${right}.${q(c)}::text`).join(', ')})` : 'false';
+		nonKey.length
+			? `(${nonKey.map((c) => `${left}.${q(c)}::text`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `${right}.${q(c)}::text`).join(', ')})`
+			: 'false';
 	const changed = differs('b', 'EXCLUDED');
 	let conflict: string;
 	if (t.load_strategy === 'append' || !nonKey.length) {

@@ -6,15 +6,21 @@ import { safeErrorText } from '../privacy/safeErrorText';
  * Moves a loaded run's CSV from exports/ to processed/ and records it. Runs only after the load committed
  * (manual §4 D step 8). A crash between commit and move leaves `csv_moved_at` NULL; `movePendingCsvs` finishes it.
  */
-export async function moveLoadedCsv(db: pg.Pool | pg.PoolClient, store: ObjectStore, runId: string | number, csvPath: string, bytes: number | null): Promise<string> {
+export async function moveLoadedCsv(
+	db: pg.Pool | pg.PoolClient,
+	store: ObjectStore,
+	runId: string | number,
+	csvPath: string,
+	bytes: number | null,
+): Promise<string> {
 	const key = keyOf(store, csvPath);
 	const processedKey = store.processedKeyFor(key);
 	await store.move(key, processedKey, bytes);
 	const processedPath = store.uri(processedKey);
-	await db.query(
-		`UPDATE dwh_control.extract_runs SET processed_path = $2, csv_moved_at = now() WHERE run_id = $1 AND status = 'loaded'`,
-		[runId, processedPath],
-	);
+	await db.query(`UPDATE dwh_control.extract_runs SET processed_path = $2, csv_moved_at = now() WHERE run_id = $1 AND status = 'loaded'`, [
+		runId,
+		processedPath,
+	]);
 	return processedPath;
 }
 

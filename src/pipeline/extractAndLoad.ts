@@ -17,7 +17,13 @@ export async function extractAndLoadTable(ctx: PipelineContext, table: string): 
 	if (x.status !== 'failed' || x.runId === null || !x.csvPath) return x;
 	try {
 		const load = await loadBronze(ctx, { table: x.table, runId: x.runId, csvPath: x.csvPath });
-		return { ...x, status: 'loaded', csvPath: load.processedPath ?? x.csvPath, load, message: `replayed through the separate load: loaded; the overlapped load had failed: ${x.message}` };
+		return {
+			...x,
+			status: 'loaded',
+			csvPath: load.processedPath ?? x.csvPath,
+			load,
+			message: `replayed through the separate load: loaded; the overlapped load had failed: ${x.message}`,
+		};
 	} catch (err) {
 		return { ...x, message: `replaying it through the separate load failed too: ${safeErrorText(err)}; the overlapped load had failed: ${x.message}` };
 	}

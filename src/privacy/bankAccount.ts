@@ -21,7 +21,10 @@ const CONTEXT_CHARS = 40;
 export function isAccountColumn(column: string | undefined): boolean {
 	if (!column) return false;
 	if (columnNameFindings(column).includes('financial_account')) return true;
-	const tokens = column.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+	const tokens = column
+		.toLowerCase()
+		.split(/[^a-z0-9]+/)
+		.filter(Boolean);
 	const last = tokens[tokens.length - 1];
 	// account_id, account_type, account_hash: an internal key, a category or a derived value, not the number.
 	if (['id', 'type', 'hash', 'token', 'count', 'status', 'kind', 'class', 'band', 'at'].includes(last)) return false;

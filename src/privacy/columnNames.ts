@@ -28,7 +28,22 @@ const RULES: Record<ColumnNameRule, string[][]> = {
 	phone: [['phone'], ['msisdn'], ['mobile'], ['cellphone'], ['telephone'], ['tel'], ['phone', 'number']],
 	national_id: [['id', 'number'], ['idnumber'], ['sa', 'id'], ['said'], ['national', 'id'], ['nin'], ['ssn'], ['tax', 'number'], ['identity', 'number']],
 	passport: [['passport']],
-	person_name: [['first', 'name'], ['firstname'], ['last', 'name'], ['lastname'], ['surname'], ['full', 'name'], ['fullname'], ['given', 'name'], ['middle', 'name'], ['maiden', 'name'], ['display', 'name'], ['username'], ['user', 'name'], ['name', 'on', 'card']],
+	person_name: [
+		['first', 'name'],
+		['firstname'],
+		['last', 'name'],
+		['lastname'],
+		['surname'],
+		['full', 'name'],
+		['fullname'],
+		['given', 'name'],
+		['middle', 'name'],
+		['maiden', 'name'],
+		['display', 'name'],
+		['username'],
+		['user', 'name'],
+		['name', 'on', 'card'],
+	],
 	address: [['address'], ['street'], ['addr'], ['address', 'line']],
 	postcode: [['postcode'], ['postal', 'code'], ['zip'], ['zipcode']],
 	date_of_birth: [['dob'], ['date', 'of', 'birth'], ['birth', 'date'], ['birthdate'], ['birthday']],
@@ -43,8 +58,30 @@ const RULES: Record<ColumnNameRule, string[][]> = {
 
 /** Last tokens that mark a column as the output of a strategy (hash, tokenise, generalise) or an aggregate. */
 const DERIVED_SUFFIXES = new Set([
-	'hash', 'hmac', 'token', 'band', 'grid', 'class', 'hour', 'day', 'week', 'month', 'area', 'city', 'country',
-	'region', 'province', 'count', 'present', 'length', 'domain', 'bucket', 'kind', 'type', 'verified', 'at',
+	'hash',
+	'hmac',
+	'token',
+	'band',
+	'grid',
+	'class',
+	'hour',
+	'day',
+	'week',
+	'month',
+	'area',
+	'city',
+	'country',
+	'region',
+	'province',
+	'count',
+	'present',
+	'length',
+	'domain',
+	'bucket',
+	'kind',
+	'type',
+	'verified',
+	'at',
 ]);
 
 function containsSequence(tokens: string[], seq: string[]): boolean {
@@ -56,7 +93,10 @@ function containsSequence(tokens: string[], seq: string[]): boolean {
 
 /** The rules a column name breaks; empty when the name is harmless or names a derived value. */
 export function columnNameFindings(column: string): ColumnNameRule[] {
-	const tokens = column.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+	const tokens = column
+		.toLowerCase()
+		.split(/[^a-z0-9]+/)
+		.filter(Boolean);
 	const last = tokens[tokens.length - 1]?.replace(/\d+$/, '');
 	if (tokens.length > 1 && last && DERIVED_SUFFIXES.has(last)) return [];
 	return columnNameRules.filter((rule) => RULES[rule].some((seq) => containsSequence(tokens, seq)));

@@ -67,13 +67,7 @@ function validate(relation: Relation, quasiIdentifiers: string[], k: number, opt
 }
 
 /** Smallest group size over the quasi-identifiers and how much of the relation sits in groups below k. */
-export async function kAnonymityReport(
-	db: Db,
-	relation: Relation,
-	quasiIdentifiers: string[],
-	k = 5,
-	opts: GroupSizeOptions = {},
-): Promise<KAnonymityReport> {
+export async function kAnonymityReport(db: Db, relation: Relation, quasiIdentifiers: string[], k = 5, opts: GroupSizeOptions = {}): Promise<KAnonymityReport> {
 	validate(relation, quasiIdentifiers, k, opts);
 	const qi = quasiIdentifiers.map((c) => pg.escapeIdentifier(c)).join(', ');
 	const { rows } = await db.query<{ groups: string; smallest: string | null; below: string; rows_below: string; total: string }>(

@@ -99,7 +99,8 @@ export function hasPersonName(value: string): boolean {
 	const letters = trimmed.replace(/[^\p{L}]/gu, '');
 	const allLower = letters === letters.toLowerCase();
 	const allUpper = letters === letters.toUpperCase();
-	const known = (t: Token) => names.has(t.norm) || names.has(t.norm.replace(/'s$/, '')) || (t.norm.includes('-') && t.norm.split('-').every((p) => names.has(p)));
+	const known = (t: Token) =>
+		names.has(t.norm) || names.has(t.norm.replace(/'s$/, '')) || (t.norm.includes('-') && t.norm.split('-').every((p) => names.has(p)));
 	// Written like a name: capitalised, or any case when the whole value is in one case ("THABO MOKOENA", "thabo mokoena").
 	const cased = (t: Token) => allLower || allUpper || /^\p{Lu}/u.test(t.raw);
 	// An unlisted word may be a surname only when its case says so: capitalised in mixed-case text, or all caps.
@@ -117,8 +118,25 @@ export function hasPersonName(value: string): boolean {
 			const t1 = ts[i + 1];
 			const after = ts[i + 2];
 			// "Mr T Mokoena", "Dr S. Nkosi": a title, an initial, then a surname.
-			if (/^\p{Lu}$/u.test(t1.raw) && after && /^[\s.]*$/.test(after.gap) && /^\p{Lu}/u.test(after.raw) && after.norm.length >= 3 && !isPlaceWord(after.norm) && !HONORIFIC_BRANDS.has(after.norm) && !COMMON_WORDS.has(after.norm)) return true;
-			if (/^\p{Lu}/u.test(t1.raw) && t1.norm.length >= 3 && !HONORIFIC_BRANDS.has(t1.norm) && !isPlaceWord(t1.norm) && !(after && /^\s*$/.test(after.gap) && isPlaceWord(after.norm))) return true;
+			if (
+				/^\p{Lu}$/u.test(t1.raw) &&
+				after &&
+				/^[\s.]*$/.test(after.gap) &&
+				/^\p{Lu}/u.test(after.raw) &&
+				after.norm.length >= 3 &&
+				!isPlaceWord(after.norm) &&
+				!HONORIFIC_BRANDS.has(after.norm) &&
+				!COMMON_WORDS.has(after.norm)
+			)
+				return true;
+			if (
+				/^\p{Lu}/u.test(t1.raw) &&
+				t1.norm.length >= 3 &&
+				!HONORIFIC_BRANDS.has(t1.norm) &&
+				!isPlaceWord(t1.norm) &&
+				!(after && /^\s*$/.test(after.gap) && isPlaceWord(after.norm))
+			)
+				return true;
 		}
 		const run: Token[] = [];
 		let j = i;
@@ -132,7 +150,8 @@ export function hasPersonName(value: string): boolean {
 			}
 			if (!cased(t)) break;
 			if (known(t) || (run.length && maybeSurname(t))) run.push(t);
-			else if (!run.length && j === 0 && ts.length <= 3 && maybeSurname(t) && ts[j + 1] && /^\s*,\s*$/.test(ts[j + 1].gap)) run.push(t); // the whole value is "Mkhwanazi, Sipho"
+			else if (!run.length && j === 0 && ts.length <= 3 && maybeSurname(t) && ts[j + 1] && /^\s*,\s*$/.test(ts[j + 1].gap))
+				run.push(t); // the whole value is "Mkhwanazi, Sipho"
 			else break;
 		}
 		if (run.length >= 2 && isPersonRun(run, ts[j], known, places)) return true;

@@ -11,8 +11,11 @@ export interface Relation {
 
 /** "schema.table" as typed in a node parameter → a Relation; quoting happens later, so any name is safe. */
 export function parseRelationName(value: unknown): Relation {
-	const [schema, table, ...rest] = String(value ?? '').trim().split('.');
-	if (!schema || !table || rest.length) throw new Error(`Relation must be written schema.table (e.g. intermediate.int_auth_db__users), got "${String(value ?? '')}"`);
+	const [schema, table, ...rest] = String(value ?? '')
+		.trim()
+		.split('.');
+	if (!schema || !table || rest.length)
+		throw new Error(`Relation must be written schema.table (e.g. intermediate.int_auth_db__users), got "${String(value ?? '')}"`);
 	return { schema, table };
 }
 
@@ -91,8 +94,7 @@ export async function scanRelationForPii(db: Db, relation: Relation, opts: PiiSc
 	if (!columns.length || sampleRows <= 0) return findings;
 
 	const reltuples = cls[0].reltuples;
-	const sampling =
-		reltuples > sampleRows * 4 ? ` TABLESAMPLE SYSTEM (${Math.min(100, ((sampleRows * 4) / reltuples) * 100).toFixed(6)})` : '';
+	const sampling = reltuples > sampleRows * 4 ? ` TABLESAMPLE SYSTEM (${Math.min(100, ((sampleRows * 4) / reltuples) * 100).toFixed(6)})` : '';
 	const select = columns.map((c) => `${pg.escapeIdentifier(c)}::text`).join(', ');
 	const { rows } = await db.query<unknown[]>({
 		text: `SELECT ${select} FROM ${target}${sampling} LIMIT ${Math.floor(sampleRows)}`,
@@ -115,7 +117,15 @@ export async function scanRelationForPii(db: Db, relation: Relation, opts: PiiSc
 	}
 	for (const [key, n] of counts) {
 		const [i, d] = key.split('\u0000');
-		findings.push({ table: name, column: columns[Number(i)], detector: d as DetectorName, kind: 'content', sampleCount: n, rowsSampled: rows.length, rowsTotal });
+		findings.push({
+			table: name,
+			column: columns[Number(i)],
+			detector: d as DetectorName,
+			kind: 'content',
+			sampleCount: n,
+			rowsSampled: rows.length,
+			rowsTotal,
+		});
 	}
 	return findings;
 }

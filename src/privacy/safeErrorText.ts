@@ -74,7 +74,8 @@ const DETAIL_TAILS = [/ already exists\.$/, / is not present in table "[^"]*"\.$
 function redactDetail(detail: string, cls: string): string | null {
 	const key = /^Key \((.*?)\)=\(/s.exec(detail);
 	if (key) {
-		const tail = DETAIL_TAILS.map((re) => re.exec(detail)?.[0]).find(Boolean) ?? (/ conflicts with existing key /.test(detail) ? ' conflicts with an existing key.' : '.');
+		const tail =
+			DETAIL_TAILS.map((re) => re.exec(detail)?.[0]).find(Boolean) ?? (/ conflicts with existing key /.test(detail) ? ' conflicts with an existing key.' : '.');
 		return `Key (${key[1]})=(${WITHHELD})${tail}`;
 	}
 	if (/^Failing row contains /.test(detail)) return `Failing row contains (${WITHHELD}).`;
@@ -99,7 +100,10 @@ function redactContext(where: string): string | null {
 /** The value shapes PostgreSQL (and dbt, which prints its messages) put into text, applied line by line. */
 const TEXT_PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
 	// data errors: "<what>: <value>" — the value always comes last.
-	[/((?:invalid input syntax for(?: type)? [^:\n]+|invalid input value for enum [^:\n]+|malformed (?:array|range|record) literal|date\/time field value out of range|invalid byte sequence for encoding "[^"\n]+"|invalid (?:hexadecimal|base64) (?:data|digit|symbol)[^:\n]*)): .*$/gm, `$1: ${WITHHELD}`],
+	[
+		/((?:invalid input syntax for(?: type)? [^:\n]+|invalid input value for enum [^:\n]+|malformed (?:array|range|record) literal|date\/time field value out of range|invalid byte sequence for encoding "[^"\n]+"|invalid (?:hexadecimal|base64) (?:data|digit|symbol)[^:\n]*)): .*$/gm,
+		`$1: ${WITHHELD}`,
+	],
 	[/value "[^\n]*" is out of range for type/g, `value "${WITHHELD}" is out of range for type`],
 	[/character with byte sequence (?:0x[0-9a-f]{2} ?)+/gi, 'character with byte sequence <bytes withheld> '],
 	[/Key \(([^\n]*?)\)=\([^\n]*/g, (_m, cols) => `Key (${cols})=(${WITHHELD})`],

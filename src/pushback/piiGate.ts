@@ -28,10 +28,7 @@ export function isDirectIdentifier(f: Pick<PiiFinding, 'detector'>): boolean {
 }
 
 export class PiiBlockedError extends Error {
-	constructor(
-		readonly target: string,
-		readonly findings: PiiFinding[],
-	) {
+	constructor(readonly target: string, readonly findings: PiiFinding[]) {
 		const waivable = findings.every((f) => !isDirectIdentifier(f));
 		super(
 			`PII check blocked the push of ${target}: ${describeFindings(findings)}. Nothing was pushed. ` +

@@ -36,11 +36,7 @@ const NUMERIC_TYPES = /^(smallint|integer|bigint|numeric(\(.*\))?|real|double pr
 
 /** Thrown after the run log has recorded the failure; the target is exactly as it was before the push. */
 export class PushFailedError extends Error {
-	constructor(
-		readonly target: string,
-		readonly runId: number,
-		cause: unknown,
-	) {
+	constructor(readonly target: string, readonly runId: number, cause: unknown) {
 		super(`Push of ${target} failed (run ${runId}); analytics_db was left unchanged: ${safeErrorText(cause)}`);
 		this.name = 'PushFailedError';
 		this.cause = cause;
@@ -69,7 +65,19 @@ export async function pushTarget(ctx: PushContext, input: PushTargetInput | Push
 		groupSizeColumn: t.kAnonymity?.groupSizeColumn ?? null,
 		executionId: ctx.executionId,
 	};
-	const base = { target: t.name, targetRelation: relation, mode: t.mode, created: false, rowsStaged: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, suppressed: 0, suppressedRemoved: 0 };
+	const base = {
+		target: t.name,
+		targetRelation: relation,
+		mode: t.mode,
+		created: false,
+		rowsStaged: 0,
+		inserted: 0,
+		updated: 0,
+		unchanged: 0,
+		deleted: 0,
+		suppressed: 0,
+		suppressedRemoved: 0,
+	};
 
 	const client = await ctx.analytics.connect();
 	const onError = () => undefined;
@@ -79,7 +87,9 @@ export async function pushTarget(ctx: PushContext, input: PushTargetInput | Push
 	try {
 		locked = await lockTarget(client, relation, opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
 		if (!locked) {
-			const reason = `another push of ${relation} held the lock on analytics_db for longer than ${Math.round((opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS) / 1000)} s`;
+			const reason = `another push of ${relation} held the lock on analytics_db for longer than ${Math.round(
+				(opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS) / 1000,
+			)} s`;
 			const run = await recordSkippedPush(ctx.warehouse, identity, reason);
 			log(`push ${t.name}: skipped — ${reason}`);
 			return { ...base, runId: Number(run.push_run_id), status: 'skipped', durationMs: Date.now() - started, message: reason };
@@ -131,12 +141,15 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 		const byName = new Map(src.columns.map((c) => [c.name, c]));
 		const missingKey = t.key.filter((k) => !byName.has(k));
 		if (missingKey.length) {
-			throw new PushSourceError(`key column(s) ${missingKey.join(', ')} are not in the source ${src.description} (it has ${src.columns.map((c) => c.name).join(', ')})`);
+			throw new PushSourceError(
+				`key column(s) ${missingKey.join(', ')} are not in the source ${src.description} (it has ${src.columns.map((c) => c.name).join(', ')})`,
+			);
 		}
 		if (t.kAnonymity) {
 			const g = byName.get(t.kAnonymity.groupSizeColumn);
 			if (!g) throw new PushSourceError(`kAnonymity.groupSizeColumn ${t.kAnonymity.groupSizeColumn} is not in the source ${src.description}`);
-			if (!NUMERIC_TYPES.test(g.type)) throw new PushSourceError(`kAnonymity.groupSizeColumn ${g.name} must be a number (distinct users behind the row), but it is ${g.type}`);
+			if (!NUMERIC_TYPES.test(g.type))
+				throw new PushSourceError(`kAnonymity.groupSizeColumn ${g.name} must be a number (distinct users behind the row), but it is ${g.type}`);
 		}
 		const display = src.description === 'query' ? '(source query)' : src.description;
 		await checkSourceForPii(src.client, src.relation, display, t.name, t.piiAllowColumns, opts.piiSampleRows);
@@ -169,7 +182,10 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 		const nullKeys = await count(client, sql.nullKeys);
 		if (nullKeys) throw new PushSourceError(`source ${src.description} has ${nullKeys} row(s) with a NULL in the key (${t.key.join(', ')})`);
 		const dup = await count(client, sql.duplicateKeys);
-		if (dup) throw new PushSourceError(`source ${src.description} has ${dup} key value(s) that occur more than once — the key (${t.key.join(', ')}) must identify one row`);
+		if (dup)
+			throw new PushSourceError(
+				`source ${src.description} has ${dup} key value(s) that occur more than once — the key (${t.key.join(', ')}) must identify one row`,
+			);
 
 		await client.query('BEGIN');
 		try {
@@ -185,7 +201,9 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 				// What the app will read after COMMIT — including rows an upsert-mode push keeps from earlier runs.
 				const report = await kAnonymityReport(client, t.target, t.key, t.kAnonymity.k, { countColumn: t.kAnonymity.groupSizeColumn });
 				if (!report.satisfied) {
-					throw new Error(`k-anonymity re-check failed on ${t.target.schema}.${t.target.table}: ${report.groupsBelowK} row(s) below k=${t.kAnonymity.k}; rolled back`);
+					throw new Error(
+						`k-anonymity re-check failed on ${t.target.schema}.${t.target.table}: ${report.groupsBelowK} row(s) below k=${t.kAnonymity.k}; rolled back`,
+					);
 				}
 			}
 			await client.query('COMMIT');

@@ -236,22 +236,26 @@ HAVING count(*) FILTER (WHERE created_at >= now() - interval '30 days') > 0 OR s
 		mode: 'mirror',
 		appRole: 'analytics_shared_reader',
 	}),
-	define('shared', { 'marts.dim_fx_rates_daily': ['currency', 'rate_date', 'units_per_zar'] }, {
-		name: 'shared.fx_rates_daily',
-		description: 'Daily closing rates as <currency>/ZAR (rand per unit), for FX-aware app screens',
-		source: {
-			kind: 'query',
-			sql: `SELECT currency || '/ZAR' AS currency_pair, rate_date AS date, round(1 / units_per_zar, 6) AS rate_close
+	define(
+		'shared',
+		{ 'marts.dim_fx_rates_daily': ['currency', 'rate_date', 'units_per_zar'] },
+		{
+			name: 'shared.fx_rates_daily',
+			description: 'Daily closing rates as <currency>/ZAR (rand per unit), for FX-aware app screens',
+			source: {
+				kind: 'query',
+				sql: `SELECT currency || '/ZAR' AS currency_pair, rate_date AS date, round(1 / units_per_zar, 6) AS rate_close
   FROM marts.dim_fx_rates_daily
  WHERE currency <> 'ZAR'`,
+			},
+			target: { schema: 'shared', table: 'fx_rates_daily' },
+			key: ['currency_pair', 'date'],
+			mode: 'mirror',
+			appRole: 'analytics_shared_reader',
+			// Signed off: an exchange rate with 6 decimals looks like a GPS degree to the content check; no person behind it.
+			piiAllowColumns: ['rate_close'],
 		},
-		target: { schema: 'shared', table: 'fx_rates_daily' },
-		key: ['currency_pair', 'date'],
-		mode: 'mirror',
-		appRole: 'analytics_shared_reader',
-		// Signed off: an exchange rate with 6 decimals looks like a GPS degree to the content check; no person behind it.
-		piiAllowColumns: ['rate_close'],
-	}),
+	),
 ];
 
 export function readyTarget(name: string): ReadyTarget {

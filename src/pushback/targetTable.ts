@@ -40,12 +40,18 @@ export async function ensureTargetTable(client: pg.ClientBase, target: Target, c
 	const byName = new Map(existing.map((c) => [c.name, c]));
 	const extra = existing.filter((c) => !columns.some((s) => s.name === c.name)).map((c) => c.name);
 	if (extra.length) {
-		throw new PushTargetError(`${where} has column(s) ${extra.join(', ')} that the source no longer produces — add them back to the source, or drop them from the target (apps may read them)`);
+		throw new PushTargetError(
+			`${where} has column(s) ${extra.join(
+				', ',
+			)} that the source no longer produces — add them back to the source, or drop them from the target (apps may read them)`,
+		);
 	}
 	for (const c of columns) {
 		const t = byName.get(c.name);
 		if (t && t.type !== c.type) {
-			throw new PushTargetError(`${where}: column ${c.name} is ${t.type} in the target but ${c.type} in the source — cast it in the source query or migrate the target column`);
+			throw new PushTargetError(
+				`${where}: column ${c.name} is ${t.type} in the target but ${c.type} in the source — cast it in the source query or migrate the target column`,
+			);
 		}
 	}
 	// A column the mart gained is added (nullable); existing rows get it filled by this push's update.
@@ -62,9 +68,7 @@ export async function ensureTargetTable(client: pg.ClientBase, target: Target, c
 	);
 	const pkCols = pk.rows[0]?.cols ?? [];
 	if (pkCols.length !== key.length || !key.every((k) => pkCols.includes(k))) {
-		throw new PushTargetError(
-			`${where} has primary key (${pkCols.join(', ') || 'none'}) but the push is keyed by (${key.join(', ')}) — make them match`,
-		);
+		throw new PushTargetError(`${where} has primary key (${pkCols.join(', ') || 'none'}) but the push is keyed by (${key.join(', ')}) — make them match`);
 	}
 	return false;
 }
@@ -89,7 +93,9 @@ export async function ensureAppRole(client: pg.ClientBase, role: string): Promis
 		if (code === '42501') {
 			const { rows: who } = await client.query<{ u: string }>('SELECT current_user AS u');
 			throw new PushTargetError(
-				`app role ${role} does not exist on analytics_db and user ${who[0].u} may not create roles — ask a DBA to run CREATE ROLE ${q(role)} NOLOGIN (or grant the push-back user CREATEROLE)`,
+				`app role ${role} does not exist on analytics_db and user ${who[0].u} may not create roles — ask a DBA to run CREATE ROLE ${q(
+					role,
+				)} NOLOGIN (or grant the push-back user CREATEROLE)`,
 			);
 		}
 		throw err;

@@ -66,7 +66,9 @@ export async function openWarehouseSource(pool: pg.Pool, source: PushSource): Pr
 				`${pg.escapeIdentifier(source.schema)}.${pg.escapeIdentifier(source.table)}`,
 			]);
 			if (!rows[0].rel) {
-				throw new PushSourceError(`source relation ${description} does not exist in the warehouse (or the warehouse user cannot see it) — build the mart first or fix source.schema / source.table`);
+				throw new PushSourceError(
+					`source relation ${description} does not exist in the warehouse (or the warehouse user cannot see it) — build the mart first or fix source.schema / source.table`,
+				);
 			}
 		}
 		await client.query('SET TRANSACTION READ ONLY');
@@ -75,7 +77,9 @@ export async function openWarehouseSource(pool: pg.Pool, source: PushSource): Pr
 		const bad = columns.filter((c) => !SQL_IDENTIFIER.test(c.name));
 		if (bad.length) {
 			throw new PushSourceError(
-				`source ${description} has column name(s) ${bad.map((c) => JSON.stringify(c.name)).join(', ')} that are not lower-case SQL identifiers — alias them (AS snake_case) so the app's table has predictable names`,
+				`source ${description} has column name(s) ${bad
+					.map((c) => JSON.stringify(c.name))
+					.join(', ')} that are not lower-case SQL identifiers — alias them (AS snake_case) so the app's table has predictable names`,
 			);
 		}
 		return {

@@ -21,7 +21,13 @@ export interface ForgottenCheck {
  * in memory; nothing but the count is recorded. Without the key no row can be told apart: if anyone was forgotten,
  * nothing is re-extracted and the run says why.
  */
-export async function excludeForgotten(warehouse: pg.Pool, source: Side, subject: string, differences: Difference[], hmacKey?: string): Promise<ForgottenCheck> {
+export async function excludeForgotten(
+	warehouse: pg.Pool,
+	source: Side,
+	subject: string,
+	differences: Difference[],
+	hmacKey?: string,
+): Promise<ForgottenCheck> {
 	const present = differences.filter((d) => d.kind !== 'extra_in_bronze');
 	if (!present.length) return { differences, forgotten: 0, reextract: true, note: null };
 	if (!hmacKey) {
@@ -41,9 +47,16 @@ export async function excludeForgotten(warehouse: pg.Pool, source: Side, subject
 		subject,
 	);
 	const hmacs = new Map(subjects.filter((s) => s.subject !== null).map((s) => [JSON.stringify(s.key), subjectHmac(hmacKey, s.subject!.trim())]));
-	const { rows } = await warehouse.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [[...new Set(hmacs.values())]]);
+	const { rows } = await warehouse.query<{ h: string }>('SELECT subject_hmac AS h FROM dwh_control.rtbf_subjects WHERE subject_hmac = ANY($1::text[])', [
+		[...new Set(hmacs.values())],
+	]);
 	const gone = new Set(rows.map((r) => r.h));
 	const kept = differences.filter((d) => d.kind === 'extra_in_bronze' || !gone.has(hmacs.get(JSON.stringify(d.key)) ?? ''));
 	const forgotten = differences.length - kept.length;
-	return { differences: kept, forgotten, reextract: true, note: forgotten ? `${forgotten} differing key(s) belong to forgotten people: not reported, not re-extracted` : null };
+	return {
+		differences: kept,
+		forgotten,
+		reextract: true,
+		note: forgotten ? `${forgotten} differing key(s) belong to forgotten people: not reported, not re-extracted` : null,
+	};
 }

@@ -19,7 +19,8 @@ export interface KeyColumn {
 	nativeOrder: boolean;
 }
 
-const NATIVE_ORDER = /^(smallint|integer|bigint|numeric(\(\d+(,\s*-?\d+)?\))?|real|double precision|uuid|date|boolean|timestamp(\(\d\))? with(out)? time zone)$/;
+const NATIVE_ORDER =
+	/^(smallint|integer|bigint|numeric(\(\d+(,\s*-?\d+)?\))?|real|double precision|uuid|date|boolean|timestamp(\(\d\))? with(out)? time zone)$/;
 
 export function hasNativeOrder(sourceType: string, userDefined: boolean): boolean {
 	return !userDefined && NATIVE_ORDER.test(sourceType);

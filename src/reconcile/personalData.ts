@@ -16,7 +16,11 @@ export type PersonalData =
 	| { kind: 'personal'; subject: string; subjectIsKey: boolean; eraseColumns: string[] }
 	| { kind: 'unknown'; reason: string };
 
-export function personalDataOf(t: Pick<RegisteredTable, 'source_db' | 'source_table' | 'key_columns' | 'watermark_column'>, bronzeColumns: string[], policiesDir?: string): PersonalData {
+export function personalDataOf(
+	t: Pick<RegisteredTable, 'source_db' | 'source_table' | 'key_columns' | 'watermark_column'>,
+	bronzeColumns: string[],
+	policiesDir?: string,
+): PersonalData {
 	let tables;
 	try {
 		tables = loadPolicyFor(t.source_db, policiesDir).policy.tables;

@@ -43,7 +43,12 @@ export async function reconcileDueTables(
 }
 
 /** One table's reconcile; a failure (also a refusal: a snapshot or never-loaded table) as a failed result. */
-export async function reconcileOrFailure(ctx: PipelineContext, table: string, options: ReconcileOptionsInput = {}, hooks: ReconcileHooks = {}): Promise<DueReconcileResult> {
+export async function reconcileOrFailure(
+	ctx: PipelineContext,
+	table: string,
+	options: ReconcileOptionsInput = {},
+	hooks: ReconcileHooks = {},
+): Promise<DueReconcileResult> {
 	try {
 		return await reconcileTable(ctx, table, options, hooks);
 	} catch (err) {

@@ -55,8 +55,27 @@ export async function finishReconcileRun(client: pg.PoolClient, id: number, stat
 		        changed_during_run = $13, unresolved = $14, findings_truncated = $15, repair_run_id = $16, message = $17,
 		        erased_in_bronze = $18, forgotten_subjects = $19, run_finished_at = now()
 		  WHERE reconcile_run_id = $1`,
-		[id, status, c.watermark, c.comparedUpTo, c.sourceRows, c.bronzeRows, c.rangesCompared, c.sourceRowsRead, c.bronzeRowsRead,
-			c.missingInBronze, c.extraInBronze, c.staleInBronze, c.changedDuringRun, c.unresolved, c.findingsTruncated, c.repairRunId, c.message || null, c.erasedInBronze, c.forgottenSubjects],
+		[
+			id,
+			status,
+			c.watermark,
+			c.comparedUpTo,
+			c.sourceRows,
+			c.bronzeRows,
+			c.rangesCompared,
+			c.sourceRowsRead,
+			c.bronzeRowsRead,
+			c.missingInBronze,
+			c.extraInBronze,
+			c.staleInBronze,
+			c.changedDuringRun,
+			c.unresolved,
+			c.findingsTruncated,
+			c.repairRunId,
+			c.message || null,
+			c.erasedInBronze,
+			c.forgottenSubjects,
+		],
 	);
 	if (findings.length) {
 		await client.query(

@@ -55,7 +55,12 @@ function poolMax(pool: pg.Pool): number {
  * servers, re-checks each differing key once, records the run and its findings in dwh_control, and with `repair`
  * re-extracts and applies the delete policy by key. Never reads a row's other columns.
  */
-export async function reconcileTable(ctx: PipelineContext, tableName: string, input: ReconcileOptionsInput = {}, hooks: ReconcileHooks = {}): Promise<ReconcileResult> {
+export async function reconcileTable(
+	ctx: PipelineContext,
+	tableName: string,
+	input: ReconcileOptionsInput = {},
+	hooks: ReconcileHooks = {},
+): Promise<ReconcileResult> {
 	const o = reconcileOptionsSchema.parse(input);
 	const t = await getRegisteredTable(ctx.warehouse, tableName);
 	if (t.mode !== 'incremental') {
@@ -79,7 +84,8 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		let comparedPredicate: string;
 		try {
 			const columns = await readSourceColumns(client, t.source_schema, t.source_table);
-			if (columns.length === 0) throw new ReconcileError(`Source table ${t.source_db}.${t.source_schema}.${t.source_table} not found (or not readable by the replica login)`);
+			if (columns.length === 0)
+				throw new ReconcileError(`Source table ${t.source_db}.${t.source_schema}.${t.source_table} not found (or not readable by the replica login)`);
 			const wmCol = await resolveWatermarkColumn(client, t, columns);
 			// Both sides hold the column with the same type and local values, so one predicate bounds both.
 			comparedPredicate = windowPredicate(wmCol, '-infinity', comparedUpTo);
@@ -105,7 +111,9 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 		const bronze = new Side('bronze', ctx.warehouse, `raw.${q(t.table_name)}`, bronzeKeys, t.watermark_column!, `${comparedPredicate} AND ${present}`, present);
 		const parallel = Math.max(1, Math.min(o.parallel, poolMax(sourcePool), poolMax(ctx.warehouse)));
 		const outcome = await compareSides(source, bronze, { ...o, parallel });
-		ctx.log?.(`${t.table_name}: reconcile ${reconcileRunId} compared ${outcome.rangesCompared} ranges up to ${comparedUpTo}, ${outcome.differences.length} differing key(s) to re-check`);
+		ctx.log?.(
+			`${t.table_name}: reconcile ${reconcileRunId} compared ${outcome.rangesCompared} ranges up to ${comparedUpTo}, ${outcome.differences.length} differing key(s) to re-check`,
+		);
 
 		await hooks.beforeRecheck?.();
 		// Once more, key by key, on fresh statements: a key that changed meanwhile is no difference.
@@ -120,7 +128,13 @@ export async function reconcileTable(ctx: PipelineContext, tableName: string, in
 
 		const notes: string[] = [];
 		// Whether rows hold personal data decides what happens to forgotten people's keys and to rows deleted at the source.
-		const personal = confirmed.length ? personalDataOf(t, bronzeCols.map((c) => c.name), o.policiesDir) : null;
+		const personal = confirmed.length
+			? personalDataOf(
+					t,
+					bronzeCols.map((c) => c.name),
+					o.policiesDir,
+			  )
+			: null;
 		let forgotten = 0;
 		let reextract = true;
 		if (personal?.kind === 'personal') {

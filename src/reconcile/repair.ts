@@ -52,7 +52,9 @@ const GONE_ACTION: Record<DeletePolicy['action'], FindingAction> = { report: 're
  */
 function deletePolicy(t: RegisteredTable, personal: PersonalData | null, notes: string[]): DeletePolicy {
 	if (personal?.kind === 'unknown') {
-		notes.push(`rows deleted at the source follow on_source_delete '${t.on_source_delete}' only: cannot tell whether they hold personal data (${personal.reason})`);
+		notes.push(
+			`rows deleted at the source follow on_source_delete '${t.on_source_delete}' only: cannot tell whether they hold personal data (${personal.reason})`,
+		);
 	}
 	if (personal?.kind !== 'personal' || (t.on_source_delete === 'delete' && !personal.subjectIsKey)) return { action: t.on_source_delete, eraseColumns: [] };
 	return { action: 'erase', eraseColumns: personal.eraseColumns };
@@ -67,12 +69,7 @@ function deletePolicy(t: RegisteredTable, personal: PersonalData | null, notes: 
  *   _dwh_deleted_at = now()) or delete — only keys still absent from the source right before, under the table lock;
  * then every key is looked up on both sides again, and `resolved` says whether it now matches.
  */
-export async function repairDifferences(
-	ctx: PipelineContext,
-	t: RegisteredTable,
-	differences: Difference[],
-	sides: RepairSides,
-): Promise<RepairOutcome> {
+export async function repairDifferences(ctx: PipelineContext, t: RegisteredTable, differences: Difference[], sides: RepairSides): Promise<RepairOutcome> {
 	const { source, bronze, bronzeKeys, bronzeHasDeletedAt, personal } = sides;
 	const notes: string[] = [];
 	const bronzeTable = `raw.${q(t.table_name)}`;
@@ -148,7 +145,11 @@ async function applyDeletePolicy(
 	try {
 		locked = await lockTable(lockClient, t.table_name, LOCK_WAIT_MS);
 		if (!locked) {
-			return { note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${verb}`, done: false, rows: 0 };
+			return {
+				note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${verb}`,
+				done: false,
+				rows: 0,
+			};
 		}
 		const n = await withTransaction(ctx.warehouse, async (c) => {
 			if (policy.action === 'delete') {
@@ -160,28 +161,33 @@ async function applyDeletePolicy(
 					if (err.code !== '42501') throw err;
 					throw new Error(
 						`rows deleted at the source need the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
-							`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz${policy.action === 'mark' ? ', or set on_source_delete to report or delete' : ''}`,
+							`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz${
+								policy.action === 'mark' ? ', or set on_source_delete to report or delete' : ''
+							}`,
 					);
 				});
 			}
 			if (policy.action === 'mark') {
 				return (
-					await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])
+					await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [
+						JSON.stringify(gone),
+					])
 				).rowCount;
 			}
 			const cleared = policy.eraseColumns.map((col) => `, ${q(col)} = NULL`).join('');
 			return (
-				await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = coalesce(${q(DELETED_AT_COLUMN)}, now())${cleared} WHERE ${keysInJson(keys, '$1::json')}`, [
-					JSON.stringify(gone),
-				])
+				await c.query(
+					`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = coalesce(${q(DELETED_AT_COLUMN)}, now())${cleared} WHERE ${keysInJson(keys, '$1::json')}`,
+					[JSON.stringify(gone)],
+				)
 			).rowCount;
 		});
 		const how =
 			policy.action === 'erase'
 				? `erased (personal columns set to NULL: ${policy.eraseColumns.join(', ') || 'none besides the key'}; marked ${DELETED_AT_COLUMN})`
 				: policy.action === 'mark'
-					? `marked (${DELETED_AT_COLUMN})`
-					: 'deleted';
+				? `marked (${DELETED_AT_COLUMN})`
+				: 'deleted';
 		return { note: `${n ?? 0} bronze row(s) deleted at the source ${how}`, done: true, rows: n ?? 0 };
 	} catch (err) {
 		broken = !(typeof (err as { code?: unknown }).code === 'string');

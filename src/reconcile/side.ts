@@ -1,6 +1,18 @@
 import type pg from 'pg';
 import { escapeIdentifier as q } from 'pg';
-import { HASH_PROBE, keysInJson, keyText, Params, rangePredicate, rowHash, sortExpression, watermarkText, type KeyColumn, type KeyRange, type KeyTuple } from './keySql';
+import {
+	HASH_PROBE,
+	keysInJson,
+	keyText,
+	Params,
+	rangePredicate,
+	rowHash,
+	sortExpression,
+	watermarkText,
+	type KeyColumn,
+	type KeyRange,
+	type KeyTuple,
+} from './keySql';
 
 export interface RangeAggregate {
 	rows: number;
@@ -82,7 +94,9 @@ export class Side {
 		}
 		// The last segment: count what the walk passed, for the rows-read figure.
 		const c = new Params();
-		const { n } = (await this.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${this.from} WHERE ${where(c)} LIMIT ${c.add(step)}) s`, c.values))[0];
+		const { n } = (
+			await this.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${this.from} WHERE ${where(c)} LIMIT ${c.add(step)}) s`, c.values)
+		)[0];
 		this.rowsRead += Number(n);
 		return null;
 	}
@@ -95,7 +109,9 @@ export class Side {
 		if (this.keys.length !== 1 || !/^(smallint|integer|bigint)$/.test(this.keys[0].type)) return null;
 		const k = sortExpression(this.keys[0]);
 		const [r] = await this.query<{ min: string | null; max: string | null; est: number | null }>(
-			`SELECT (SELECT min(${k}) FROM ${this.from} WHERE ${this.presentRows})::text AS min, (SELECT max(${k}) FROM ${this.from} WHERE ${this.presentRows})::text AS max,
+			`SELECT (SELECT min(${k}) FROM ${this.from} WHERE ${this.presentRows})::text AS min, (SELECT max(${k}) FROM ${this.from} WHERE ${
+				this.presentRows
+			})::text AS max,
 			        (SELECT reltuples FROM pg_class WHERE oid = '${this.from.replace(/'/g, "''")}'::regclass)::float8 AS est`,
 			[],
 		);
@@ -154,7 +170,10 @@ export class Side {
 		const out: { key: KeyTuple; subject: string | null }[] = [];
 		for (let i = 0; i < keys.length; i += 1000) {
 			const rows = await this.query<{ k: KeyTuple; s: string | null }>(
-				`SELECT ${keyText(this.keys)} AS k, (${q(subjectColumn)})::text AS s FROM ${this.from} WHERE ${this.presentRows} AND ${keysInJson(this.keys, '$1::json')}`,
+				`SELECT ${keyText(this.keys)} AS k, (${q(subjectColumn)})::text AS s FROM ${this.from} WHERE ${this.presentRows} AND ${keysInJson(
+					this.keys,
+					'$1::json',
+				)}`,
 				[JSON.stringify(keys.slice(i, i + 1000))],
 			);
 			this.rowsRead += rows.length;

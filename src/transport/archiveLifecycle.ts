@@ -76,7 +76,9 @@ export async function applyArchiveLifecycle(store: ObjectStore, days: number, op
 	const rules = archiveLifecycleRules(store, days);
 	if (!opts.dryRun) {
 		try {
-			await store.client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: store.cfg.bucket, LifecycleConfiguration: { Rules: [...others, ...rules] } }));
+			await store.client.send(
+				new PutBucketLifecycleConfigurationCommand({ Bucket: store.cfg.bucket, LifecycleConfiguration: { Rules: [...others, ...rules] } }),
+			);
 		} catch (err) {
 			if (notImplemented(err)) return { supported: false, rules: [], otherRules: others.length, dryRun: false };
 			throw err;

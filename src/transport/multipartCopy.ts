@@ -1,10 +1,4 @@
-import {
-	AbortMultipartUploadCommand,
-	CompleteMultipartUploadCommand,
-	CreateMultipartUploadCommand,
-	UploadPartCopyCommand,
-	type S3Client,
-} from './awsS3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCopyCommand, type S3Client } from './awsS3';
 
 /** S3 refuses a single CopyObject above 5 GiB; a full reseed of a big table produces CSVs that large. */
 export const SINGLE_COPY_LIMIT = 5 * 1024 * 1024 * 1024;

@@ -103,7 +103,12 @@ export async function uploadStream(client: S3Client, body: AsyncIterable<Uint8Ar
 		if (failure) throw failure;
 		if (uploadId === undefined) {
 			const created = await client.send(
-				new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: target.contentType, ...(target.withChecksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }),
+				new CreateMultipartUploadCommand({
+					Bucket: bucket,
+					Key: key,
+					ContentType: target.contentType,
+					...(target.withChecksums ? { ChecksumAlgorithm: 'CRC32' } : {}),
+				}),
 			);
 			if (!created.UploadId) throw new Error(`S3 gave no UploadId for ${key}`);
 			uploadId = created.UploadId;
@@ -111,7 +116,9 @@ export async function uploadStream(client: S3Client, body: AsyncIterable<Uint8Ar
 		partNumber += 1;
 		if (partNumber > MAX_PARTS) {
 			throw new Error(
-				`the CSV for ${key} is bigger than one S3 upload can hold (${(maxUploadBytes(basePartSize) / 1024 ** 3).toFixed(0)} GiB); extract it in smaller windows`,
+				`the CSV for ${key} is bigger than one S3 upload can hold (${(maxUploadBytes(basePartSize) / 1024 ** 3).toFixed(
+					0,
+				)} GiB); extract it in smaller windows`,
 			);
 		}
 		const thisPart = partNumber;

@@ -1,12 +1,4 @@
-import {
-	CopyObjectCommand,
-	DeleteObjectCommand,
-	GetObjectCommand,
-	HeadBucketCommand,
-	HeadObjectCommand,
-	ListObjectsV2Command,
-	S3Client,
-} from './awsS3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from './awsS3';
 import type { Readable } from 'node:stream';
 import type { ObjectStoreConfig } from '../config/connection.schema';
 import { SQL_IDENTIFIER } from '../config/identifiers';
@@ -128,11 +120,7 @@ export class ObjectStore {
 	}
 
 	/** Streams a body into `key` (multipart when over one part) from a fixed pool of reused part buffers. */
-	upload(
-		key: string,
-		body: AsyncIterable<Uint8Array>,
-		opts: { contentType?: string; beforeComplete?: () => Promise<void> } = {},
-	): Promise<StreamUploadResult> {
+	upload(key: string, body: AsyncIterable<Uint8Array>, opts: { contentType?: string; beforeComplete?: () => Promise<void> } = {}): Promise<StreamUploadResult> {
 		return uploadStream(this.client, body, {
 			bucket: this.cfg.bucket,
 			key,
@@ -184,9 +172,7 @@ export class ObjectStore {
 		}
 		const copiedSize = await this.size(toKey);
 		if (copiedSize !== sourceSize || (expectedBytes !== null && copiedSize !== expectedBytes)) {
-			throw new Error(
-				`copy of ${this.uri(fromKey)} to ${this.uri(toKey)} has ${copiedSize} bytes, expected ${expectedBytes ?? sourceSize}; original kept`,
-			);
+			throw new Error(`copy of ${this.uri(fromKey)} to ${this.uri(toKey)} has ${copiedSize} bytes, expected ${expectedBytes ?? sourceSize}; original kept`);
 		}
 		await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: fromKey }));
 	}
@@ -204,9 +190,7 @@ export class ObjectStore {
 		const out: StoredObject[] = [];
 		let token: string | undefined;
 		do {
-			const res = await this.client.send(
-				new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }),
-			);
+			const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }));
 			for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
 			token = res.IsTruncated ? res.NextContinuationToken : undefined;
 		} while (token);

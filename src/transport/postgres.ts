@@ -7,12 +7,7 @@ import { redactErrorText } from '../privacy/safeErrorText';
  * Types kept as the server's text. timestamptz/timestamp through a JS Date lose microseconds, and a watermark that
  * is rounded down re-extracts rows while one rounded up skips them. int8/numeric are already text in node-postgres.
  */
-const TEXT_TYPES = new Set<number>([
-	pg.types.builtins.TIMESTAMPTZ,
-	pg.types.builtins.TIMESTAMP,
-	pg.types.builtins.DATE,
-	pg.types.builtins.INTERVAL,
-]);
+const TEXT_TYPES = new Set<number>([pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.TIMESTAMP, pg.types.builtins.DATE, pg.types.builtins.INTERVAL]);
 
 const typeParsers = {
 	getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -73,9 +68,7 @@ export function createPool(conn: PostgresConnection, opts: PoolOptions = {}): pg
 	return pool;
 }
 
-export type ConnectionTestResult =
-	| { ok: true; serverVersion: string; inRecovery: boolean }
-	| { ok: false; message: string };
+export type ConnectionTestResult = { ok: true; serverVersion: string; inRecovery: boolean } | { ok: false; message: string };
 
 /** Turns driver errors into a sentence that names what the user should change in the credential. */
 export function describeConnectionError(err: unknown, conn: Pick<PostgresConnection, 'host' | 'port' | 'user' | 'database'>): string {
@@ -118,11 +111,7 @@ export async function testPostgresConnection(conn: PostgresConnection): Promise<
 }
 
 /** Runs `fn` inside BEGIN/COMMIT on one pooled client, rolling back on any error. */
-export async function withTransaction<T>(
-	pool: pg.Pool,
-	fn: (client: pg.PoolClient) => Promise<T>,
-	begin = 'BEGIN',
-): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
 	const client = await pool.connect();
 	let broken = false;
 	try {

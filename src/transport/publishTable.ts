@@ -116,7 +116,12 @@ function refusals(deps: Dependent[], login: string): string[] {
 	const out: string[] = [];
 	for (const d of deps) {
 		if (d.temporaryOfOtherSession) out.push(`${shown(d)} is a temporary view of another session — retry when that session has ended`);
-		else if (!d.canActAsOwner) out.push(`${shown(d)} is owned by ${d.owner}, which ${login} is not a member of — have it owned by a role ${login} belongs to (ALTER VIEW … OWNER TO), or GRANT ${d.owner} TO ${login}`);
+		else if (!d.canActAsOwner)
+			out.push(
+				`${shown(d)} is owned by ${
+					d.owner
+				}, which ${login} is not a member of — have it owned by a role ${login} belongs to (ALTER VIEW … OWNER TO), or GRANT ${d.owner} TO ${login}`,
+			);
 		else if (!d.canCreateInSchema) out.push(`${shown(d)}: ${login} and its owner ${d.owner} need CREATE on schema ${d.schema} to recreate it`);
 		if (d.otherRules.length) out.push(`${shown(d)} has rules (${d.otherRules.join(', ')}) that are not recreated — drop them or the view`);
 	}
@@ -137,7 +142,9 @@ const grantee = (g: string) => (g === 'PUBLIC' ? 'PUBLIC' : q(g));
 
 async function grant(client: pg.ClientBase, rel: string, acl: { grantee: string; privilege: string; grantable: boolean; column?: string }[]): Promise<void> {
 	for (const a of acl) {
-		await client.query(`GRANT ${a.privilege}${a.column ? ` (${q(a.column)})` : ''} ON ${rel} TO ${grantee(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''}`);
+		await client.query(
+			`GRANT ${a.privilege}${a.column ? ` (${q(a.column)})` : ''} ON ${rel} TO ${grantee(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''}`,
+		);
 	}
 }
 
@@ -210,7 +217,11 @@ export async function publishTable(client: pg.ClientBase, schema: string, build:
 		} catch (err) {
 			const e = err as { code?: string; message: string; detail?: string };
 			if (e.code !== '2BP01') throw err;
-			throw new DependentViewError(`Cannot publish ${schema}.${target}: ${e.message} (${e.detail ?? ''}) — only views and materialized views are recreated; drop or change that object, or run again if it was just created. The previous table is still published.`);
+			throw new DependentViewError(
+				`Cannot publish ${schema}.${target}: ${e.message} (${
+					e.detail ?? ''
+				}) — only views and materialized views are recreated; drop or change that object, or run again if it was just created. The previous table is still published.`,
+			);
 		}
 		await client.query(`ALTER TABLE ${q(schema)}.${q(build)} RENAME TO ${q(target)}`);
 		// Views owned by another role read the table with that role's privileges: keep them as they were.
@@ -222,7 +233,9 @@ export async function publishTable(client: pg.ClientBase, schema: string, build:
 				await recreate(client, d);
 			} catch (err) {
 				throw new DependentViewError(
-					`Cannot publish ${schema}.${target}: ${kindWord(d).toLowerCase()} ${shown(d)} reads it and does not fit the rebuilt table (${(err as Error).message}) — change or drop that view, then run again. The previous table is still published.`,
+					`Cannot publish ${schema}.${target}: ${kindWord(d).toLowerCase()} ${shown(d)} reads it and does not fit the rebuilt table (${
+						(err as Error).message
+					}) — change or drop that view, then run again. The previous table is still published.`,
 				);
 			}
 		}

@@ -9,14 +9,15 @@ import { z } from 'zod';
  */
 export const incidentGateSchema = z
 	.object({
-		dedupWindowSeconds: z
-			.number({ invalid_type_error: 'Duplicate Window (Seconds) must be a number' })
-			.int('Duplicate Window (Seconds) must be whole seconds'),
+		dedupWindowSeconds: z.number({ invalid_type_error: 'Duplicate Window (Seconds) must be a number' }).int('Duplicate Window (Seconds) must be whole seconds'),
 		toleranceSeconds: z
 			.number({ invalid_type_error: 'Max Request Age (Seconds) must be a number' })
 			.int('Max Request Age (Seconds) must be whole seconds')
 			.min(1, 'Max Request Age (Seconds) must be at least 1')
-			.max(3600, 'Max Request Age (Seconds) must be at most 3600 (an hour of clock skew and delivery delay); a larger value keeps a captured request valid for longer'),
+			.max(
+				3600,
+				'Max Request Age (Seconds) must be at most 3600 (an hour of clock skew and delivery delay); a larger value keeps a captured request valid for longer',
+			),
 	})
 	.superRefine((g, ctx) => {
 		if (g.dedupWindowSeconds < 2 * g.toleranceSeconds) {

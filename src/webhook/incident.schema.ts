@@ -14,10 +14,18 @@ const modelRef = z
 	.regex(/^[a-z_][a-z0-9_]{0,126}$/, 'impacted.models entries must be dbt model names (lower-case letters, digits, _)');
 
 const SEVERITY_ALIASES: Record<string, 'P1' | 'P2' | 'P3' | 'P4'> = {
-	p1: 'P1', critical: 'P1', sev1: 'P1',
-	p2: 'P2', high: 'P2', sev2: 'P2',
-	p3: 'P3', medium: 'P3', sev3: 'P3',
-	p4: 'P4', low: 'P4', sev4: 'P4',
+	p1: 'P1',
+	critical: 'P1',
+	sev1: 'P1',
+	p2: 'P2',
+	high: 'P2',
+	sev2: 'P2',
+	p3: 'P3',
+	medium: 'P3',
+	sev3: 'P3',
+	p4: 'P4',
+	low: 'P4',
+	sev4: 'P4',
 };
 
 /**
@@ -30,13 +38,11 @@ export const wolverineIncidentSchema = z
 			.string({ required_error: 'incident_id is required' })
 			.trim()
 			.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'incident_id must be 1-100 letters, digits, _ . : -'),
-		severity: z
-			.string({ required_error: 'severity is required (P1-P4 or critical/high/medium/low)' })
-			.transform((s, ctx) => {
-				const v = SEVERITY_ALIASES[s.trim().toLowerCase()];
-				if (!v) ctx.addIssue({ code: 'custom', message: `severity "${s}" is not one of P1-P4, critical, high, medium, low` });
-				return v ?? 'P4';
-			}),
+		severity: z.string({ required_error: 'severity is required (P1-P4 or critical/high/medium/low)' }).transform((s, ctx) => {
+			const v = SEVERITY_ALIASES[s.trim().toLowerCase()];
+			if (!v) ctx.addIssue({ code: 'custom', message: `severity "${s}" is not one of P1-P4, critical, high, medium, low` });
+			return v ?? 'P4';
+		}),
 		title: z.string().max(500).optional(),
 		occurred_at: z.string().datetime({ offset: true, message: 'occurred_at must be an ISO-8601 timestamp' }).optional(),
 		impacted: z

@@ -1,8 +1,6 @@
 import type pg from 'pg';
 
-export type IncidentClaim =
-	| { claimed: true; claimCount: number }
-	| { claimed: false; firstClaimedAt: string; claimCount: number; windowS: number };
+export type IncidentClaim = { claimed: true; claimCount: number } | { claimed: false; firstClaimedAt: string; claimCount: number; windowS: number };
 
 /**
  * De-duplicates incident reruns across n8n executions and workers: the first request for an incident inserts its

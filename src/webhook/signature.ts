@@ -41,5 +41,7 @@ export function verifyIncidentSignature(input: {
 	const given = Buffer.from(input.signature.trim());
 	// timingSafeEqual needs equal lengths; a length mismatch reveals only the (public) format.
 	const ok = given.length === expected.length && timingSafeEqual(given, expected);
-	return ok ? { ok: true, timestamp: ts, mac: expected.toString() } : { ok: false, reason: 'bad_signature', message: 'signature does not match the request body' };
+	return ok
+		? { ok: true, timestamp: ts, mac: expected.toString() }
+		: { ok: false, reason: 'bad_signature', message: 'signature does not match the request body' };
 }

@@ -73,7 +73,13 @@ export async function verifyIncident(input: VerifyIncidentInput): Promise<Incide
 		const dedup = input.dedup;
 		// One transaction: a request whose claim failed on a database error leaves no trace, so its retry is not a replay.
 		const refusal = await withTransaction(dedup.db, async (tx): Promise<IncidentVerdict | null> => {
-			const request = await claimRequest(tx, { mac: sig.mac, incidentId: incident.incident_id, timestampS: sig.timestamp, toleranceS, executionId: dedup.executionId });
+			const request = await claimRequest(tx, {
+				mac: sig.mac,
+				incidentId: incident.incident_id,
+				timestampS: sig.timestamp,
+				toleranceS,
+				executionId: dedup.executionId,
+			});
 			if (!request.fresh) {
 				return {
 					accepted: false,

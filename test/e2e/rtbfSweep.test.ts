@@ -31,7 +31,8 @@ let inst: N8nInstance;
 let p: E2ePipeline;
 
 const count = async (sql: string, params: unknown[] = []) => (await p.wh.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n;
-const userHash = (id: number) => p.wh.query<{ h: string }>(`SELECT encode(digest($1::text || ':' || $2::text, 'sha256'), 'hex') AS h`, [SALT, String(id)]).then((r) => r.rows[0].h);
+const userHash = (id: number) =>
+	p.wh.query<{ h: string }>(`SELECT encode(digest($1::text || ':' || $2::text, 'sha256'), 'hex') AS h`, [SALT, String(id)]).then((r) => r.rows[0].h);
 
 beforeAll(async () => {
 	const dbtBin = requireDbt();
@@ -47,12 +48,26 @@ beforeAll(async () => {
 	// Forget Users can find the person's hashed rows the way it does after a real Anonymise run.
 	const rekey = `encode(digest($2::text || ':' || r.%s::text, 'sha256'), 'hex')`;
 	const old = `encode(digest($1::text || ':' || r.%s::text, 'sha256'), 'hex')`;
-	await p.wh.query(`UPDATE intermediate.int_auth_db__users i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace('%s', 'id')}`, [HASH_SALT, SALT]);
 	await p.wh.query(
-		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey.replace('%s', 'user_id').replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
+		`UPDATE intermediate.int_auth_db__users i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace(
+			'%s',
+			'id',
+		)}`,
+		[HASH_SALT, SALT],
+	);
+	await p.wh.query(
+		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey
+			.replace('%s', 'user_id')
+			.replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
 		[SALT],
 	);
-	await p.wh.query(`UPDATE intermediate.int_auth_db__kyc_records i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace('%s', 'id')}`, [HASH_SALT, SALT]);
+	await p.wh.query(
+		`UPDATE intermediate.int_auth_db__kyc_records i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace(
+			'%s',
+			'id',
+		)}`,
+		[HASH_SALT, SALT],
+	);
 	// Enrich again over the re-keyed rows, as the chain does after Anonymise: the marts read intermediate.enr_*.
 	await enrichMartInputs(p.wh);
 	// The token vault lives in the warehouse database here (its own database in production).
@@ -64,7 +79,12 @@ beforeAll(async () => {
 	await an.end();
 
 	const creds = [
-		{ id: CREDENTIALS.dbt.id, name: CREDENTIALS.dbt.name, type: CREDENTIALS.dbt.type, data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' } },
+		{
+			id: CREDENTIALS.dbt.id,
+			name: CREDENTIALS.dbt.name,
+			type: CREDENTIALS.dbt.type,
+			data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' },
+		},
 		anonymisationCredential(p.warehouse, { salts: { users: { '1': SALT } }, hmacKey: HMAC_KEY, vaultEncryptionKey: randomBytes(32).toString('hex') }),
 	];
 	const credFile = path.join(inst.userFolder, 'rtbf-credentials.json');
@@ -79,79 +99,90 @@ afterAll(async () => {
 	await p?.close();
 }, 60_000);
 
-test('a user flagged deleted is forgotten from raw and intermediate with an audit row, then the marts are rebuilt without them and mirrored', async () => {
-	const hash = await userHash(FORGOTTEN);
-	expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(1);
-	const txOfUser = await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN]);
-	expect(txOfUser).toBe(10);
+test(
+	'a user flagged deleted is forgotten from raw and intermediate with an audit row, then the marts are rebuilt without them and mirrored',
+	async () => {
+		const hash = await userHash(FORGOTTEN);
+		expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(1);
+		const txOfUser = await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN]);
+		expect(txOfUser).toBe(10);
 
-	const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
-	if (!r.ok) throw new Error(describeRun(r));
+		const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
+		if (!r.ok) throw new Error(describeRun(r));
 
-	const subject = subjectHmac(HMAC_KEY, String(FORGOTTEN));
-	const forgotten = nodeItems(r.output!, 'Forget flagged users');
-	expect(forgotten.map((o) => [o.subjectHmac, o.status]).sort()).toEqual(
-		[[subject, 'completed'], [subjectHmac(HMAC_KEY, String(ALSO_FORGOTTEN)), 'completed']].sort(),
-	);
-	const actions = forgotten.find((o) => o.subjectHmac === subject)!.actions as Array<{ relation: string; action: string; rows: number }>;
-	// The ledger's transactions are a FICA legal hold (policies/ledger_db.policy.json): kept, with the person unlinked.
-	const hold = expect.stringContaining('legal hold: FICA');
-	expect(actions).toEqual(
-		expect.arrayContaining([
-			{ relation: 'raw.auth_db__users', action: 'deleted', rows: 1 },
-			{ relation: 'raw.ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
-			{ relation: 'raw.ledger_db__transactions', action: 'deleted', rows: 0 },
-			{ relation: 'intermediate.int_auth_db__users', action: 'deleted', rows: 1 },
-			{ relation: 'intermediate.int_ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
-			{ relation: 'intermediate.int_ledger_db__transactions', action: 'deleted', rows: 0 },
-			{ relation: 'analytics_db.tagme.user_summary', action: 'deleted', rows: 1 },
-		]),
-	);
-	const an = new pg.Pool({ ...p.analytics, max: 1 });
-	expect((await an.query(`SELECT count(*)::int AS n FROM tagme.user_summary`)).rows[0].n).toBe(1);
-	await an.end();
+		const subject = subjectHmac(HMAC_KEY, String(FORGOTTEN));
+		const forgotten = nodeItems(r.output!, 'Forget flagged users');
+		expect(forgotten.map((o) => [o.subjectHmac, o.status]).sort()).toEqual(
+			[
+				[subject, 'completed'],
+				[subjectHmac(HMAC_KEY, String(ALSO_FORGOTTEN)), 'completed'],
+			].sort(),
+		);
+		const actions = forgotten.find((o) => o.subjectHmac === subject)!.actions as Array<{ relation: string; action: string; rows: number }>;
+		// The ledger's transactions are a FICA legal hold (policies/ledger_db.policy.json): kept, with the person unlinked.
+		const hold = expect.stringContaining('legal hold: FICA');
+		expect(actions).toEqual(
+			expect.arrayContaining([
+				{ relation: 'raw.auth_db__users', action: 'deleted', rows: 1 },
+				{ relation: 'raw.ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
+				{ relation: 'raw.ledger_db__transactions', action: 'deleted', rows: 0 },
+				{ relation: 'intermediate.int_auth_db__users', action: 'deleted', rows: 1 },
+				{ relation: 'intermediate.int_ledger_db__transactions', action: 'held_unlinked', rows: txOfUser, note: hold },
+				{ relation: 'intermediate.int_ledger_db__transactions', action: 'deleted', rows: 0 },
+				{ relation: 'analytics_db.tagme.user_summary', action: 'deleted', rows: 1 },
+			]),
+		);
+		const an = new pg.Pool({ ...p.analytics, max: 1 });
+		expect((await an.query(`SELECT count(*)::int AS n FROM tagme.user_summary`)).rows[0].n).toBe(1);
+		await an.end();
 
-	// Gone from raw and intermediate (the held transactions stay, belonging to no one); everyone else untouched.
-	expect(await count(`raw.auth_db__users WHERE id = $1`, [FORGOTTEN])).toBe(0);
-	expect(await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN])).toBe(0);
-	expect(await count(`raw.auth_db__users`)).toBe(61);
-	expect(await count(`raw.ledger_db__transactions`)).toBe(600);
-	expect(await count(`raw.ledger_db__transactions WHERE user_id IS NULL`)).toBe(2 * txOfUser);
-	expect(await count(`intermediate.int_ledger_db__transactions WHERE user_hash IS NULL`)).toBe(2 * txOfUser);
-	expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(0);
+		// Gone from raw and intermediate (the held transactions stay, belonging to no one); everyone else untouched.
+		expect(await count(`raw.auth_db__users WHERE id = $1`, [FORGOTTEN])).toBe(0);
+		expect(await count(`raw.ledger_db__transactions WHERE user_id = $1`, [FORGOTTEN])).toBe(0);
+		expect(await count(`raw.auth_db__users`)).toBe(61);
+		expect(await count(`raw.ledger_db__transactions`)).toBe(600);
+		expect(await count(`raw.ledger_db__transactions WHERE user_id IS NULL`)).toBe(2 * txOfUser);
+		expect(await count(`intermediate.int_ledger_db__transactions WHERE user_hash IS NULL`)).toBe(2 * txOfUser);
+		expect(await count(`intermediate.int_auth_db__users WHERE user_hash = $1`, [hash])).toBe(0);
 
-	// The audit for the 30-day SLA: one completed request from the source's deleted_at, no user id anywhere.
-	const audit = await p.wh.query(
-		`SELECT status, requested_at, completed_at IS NOT NULL AS completed, error_message, n8n_execution_id IS NOT NULL AS has_execution
+		// The audit for the 30-day SLA: one completed request from the source's deleted_at, no user id anywhere.
+		const audit = await p.wh.query(
+			`SELECT status, requested_at, completed_at IS NOT NULL AS completed, error_message, n8n_execution_id IS NOT NULL AS has_execution
 		   FROM dwh_control.rtbf_requests WHERE subject_hmac = $1`,
-		[subject],
-	);
-	expect(audit.rows).toEqual([{ status: 'completed', requested_at: new Date(DELETED_AT), completed: true, error_message: null, has_execution: true }]);
-	expect(await count(`dwh_control.rtbf_subjects WHERE subject_hmac = $1`, [subject])).toBe(1);
-	const sla = await p.wh.query(`SELECT sla_breached, rows_removed::int AS rows FROM dwh_control.rtbf_sla WHERE subject_hmac = $1`, [subject]);
-	// raw + intermediate user, the pushed summary, the held ledger rows in raw and intermediate; Enrich's copies:
-	// enr_ledger_transactions, enr_app_events (the transactions and the sign-up) and enr_users.
-	expect(sla.rows).toEqual([{ sla_breached: false, rows: 3 + 2 * txOfUser + txOfUser + (txOfUser + 1) + 1 }]);
+			[subject],
+		);
+		expect(audit.rows).toEqual([{ status: 'completed', requested_at: new Date(DELETED_AT), completed: true, error_message: null, has_execution: true }]);
+		expect(await count(`dwh_control.rtbf_subjects WHERE subject_hmac = $1`, [subject])).toBe(1);
+		const sla = await p.wh.query(`SELECT sla_breached, rows_removed::int AS rows FROM dwh_control.rtbf_sla WHERE subject_hmac = $1`, [subject]);
+		// raw + intermediate user, the pushed summary, the held ledger rows in raw and intermediate; Enrich's copies:
+		// enr_ledger_transactions, enr_app_events (the transactions and the sign-up) and enr_users.
+		expect(sla.rows).toEqual([{ sla_breached: false, rows: 3 + 2 * txOfUser + txOfUser + (txOfUser + 1) + 1 }]);
 
-	// Then, and only once, the full-refresh rebuild of the marts: the person has left the user dimension.
-	const dbt = nodeItems(r.output!, 'Rebuild user marts');
-	expect(dbt.filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ command: 'build', status: 'success', exitCode: 0 })]);
-	expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
-	expect(await count(`marts.dim_user_360_anon WHERE user_hash = $1`, [hash])).toBe(0);
-	// The held records stay in intermediate only: the per-user marts leave unlinked transactions out.
-	expect(await count(`marts.fct_ledger_transactions_anon`)).toBe(600 - 2 * txOfUser);
-	const mirrored = nodeItems(r.output!, 'Mirror user lifecycle');
-	expect(mirrored).toHaveLength(1);
-	expect(JSON.stringify(mirrored[0])).toContain('shared.user_lifecycle');
-}, TIMEOUT);
+		// Then, and only once, the full-refresh rebuild of the marts: the person has left the user dimension.
+		const dbt = nodeItems(r.output!, 'Rebuild user marts');
+		expect(dbt.filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ command: 'build', status: 'success', exitCode: 0 })]);
+		expect(dbt.filter((i) => ['error', 'fail', 'skipped', 'runtime error'].includes(String(i.status)))).toEqual([]);
+		expect(await count(`marts.dim_user_360_anon WHERE user_hash = $1`, [hash])).toBe(0);
+		// The held records stay in intermediate only: the per-user marts leave unlinked transactions out.
+		expect(await count(`marts.fct_ledger_transactions_anon`)).toBe(600 - 2 * txOfUser);
+		const mirrored = nodeItems(r.output!, 'Mirror user lifecycle');
+		expect(mirrored).toHaveLength(1);
+		expect(JSON.stringify(mirrored[0])).toContain('shared.user_lifecycle');
+	},
+	TIMEOUT,
+);
 
-test('the next night, with nobody newly flagged, forgets no one and still rebuilds and mirrors once', async () => {
-	const requests = await count(`dwh_control.rtbf_requests`);
-	const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
-	if (!r.ok) throw new Error(describeRun(r));
-	// alwaysOutputData: an empty item, so the rebuild still runs.
-	expect(nodeItems(r.output!, 'Forget flagged users')).toEqual([{}]);
-	expect(await count(`dwh_control.rtbf_requests`)).toBe(requests);
-	expect(nodeItems(r.output!, 'Rebuild user marts').filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ status: 'success' })]);
-	expect(nodeItems(r.output!, 'Mirror user lifecycle')).toHaveLength(1);
-}, TIMEOUT);
+test(
+	'the next night, with nobody newly flagged, forgets no one and still rebuilds and mirrors once',
+	async () => {
+		const requests = await count(`dwh_control.rtbf_requests`);
+		const r = await executeWorkflow(inst, WORKFLOW_ID, { timeoutMs: 8 * 60_000 });
+		if (!r.ok) throw new Error(describeRun(r));
+		// alwaysOutputData: an empty item, so the rebuild still runs.
+		expect(nodeItems(r.output!, 'Forget flagged users')).toEqual([{}]);
+		expect(await count(`dwh_control.rtbf_requests`)).toBe(requests);
+		expect(nodeItems(r.output!, 'Rebuild user marts').filter((i) => i.kind === 'summary')).toEqual([expect.objectContaining({ status: 'success' })]);
+		expect(nodeItems(r.output!, 'Mirror user lifecycle')).toHaveLength(1);
+	},
+	TIMEOUT,
+);

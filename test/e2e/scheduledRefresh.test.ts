@@ -20,47 +20,64 @@ beforeAll(async () => {
 	inst = newInstance('n8n1', 'scheduled-refresh')!;
 	p = await createPipeline('e2e_sched');
 	await p.importCredentials(inst);
-	await importWorkflowFiles(inst, ['dwh-pushback-hourly.json', 'dwh-holidays-weekly.json'].map((f) => path.join(WORKFLOWS_DIR, f)));
+	await importWorkflowFiles(
+		inst,
+		['dwh-pushback-hourly.json', 'dwh-holidays-weekly.json'].map((f) => path.join(WORKFLOWS_DIR, f)),
+	);
 }, TIMEOUT);
 afterAll(async () => {
 	await p?.close();
 }, 60_000);
 
-test('the hourly push sends every target whose marts exist and skips the rest', async () => {
-	await createMartsFixtures(p.wh);
-	await p.wh.query(`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source) VALUES ('USD', current_date - 1, 0.054, 'e2e') ON CONFLICT DO NOTHING`);
-	// SDPKT's mart is not built yet: its target must be skipped, not fail the hour.
-	await p.wh.query('DROP TABLE marts.fct_sdpkt_payments');
-	const r = await executeWorkflow(inst, 'dwhPushHourly001');
-	if (!r.ok) throw new Error(describeRun(r));
-	const pushed = nodeItems(r.output!, 'Push each target').map((i) => `${String(i.target)}: ${String(i.status ?? i.error)}`);
-	expect(pushed.sort()).toEqual(['bidbaas.category_pulse', 'bidbaas.user_summary', 'shared.fx_rates_daily', 'shared.user_lifecycle', 'tagme.poi_popularity', 'tagme.user_summary'].map((t) => `${t}: pushed`));
-	const runs = await p.wh.query<{ target_name: string; status: string }>('SELECT target_name, status FROM dwh_control.push_runs ORDER BY target_name');
-	expect(runs.rows.map((x) => [x.target_name, x.status])).toEqual([
-		['bidbaas.category_pulse', 'pushed'],
-		['bidbaas.user_summary', 'pushed'],
-		['shared.fx_rates_daily', 'pushed'],
-		['shared.user_lifecycle', 'pushed'],
-		['tagme.poi_popularity', 'pushed'],
-		['tagme.user_summary', 'pushed'],
-	]);
-	const an = new pg.Client({ ...p.analytics });
-	await an.connect();
-	try {
-		expect((await an.query('SELECT count(*)::int AS n FROM tagme.user_summary')).rows[0].n).toBe(6);
-		expect((await an.query("SELECT to_regclass('sdpkt.user_summary') IS NULL AS absent")).rows[0].absent).toBe(true);
-	} finally {
-		await an.end();
-	}
-}, TIMEOUT);
+test(
+	'the hourly push sends every target whose marts exist and skips the rest',
+	async () => {
+		await createMartsFixtures(p.wh);
+		await p.wh.query(
+			`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source) VALUES ('USD', current_date - 1, 0.054, 'e2e') ON CONFLICT DO NOTHING`,
+		);
+		// SDPKT's mart is not built yet: its target must be skipped, not fail the hour.
+		await p.wh.query('DROP TABLE marts.fct_sdpkt_payments');
+		const r = await executeWorkflow(inst, 'dwhPushHourly001');
+		if (!r.ok) throw new Error(describeRun(r));
+		const pushed = nodeItems(r.output!, 'Push each target').map((i) => `${String(i.target)}: ${String(i.status ?? i.error)}`);
+		expect(pushed.sort()).toEqual(
+			['bidbaas.category_pulse', 'bidbaas.user_summary', 'shared.fx_rates_daily', 'shared.user_lifecycle', 'tagme.poi_popularity', 'tagme.user_summary'].map(
+				(t) => `${t}: pushed`,
+			),
+		);
+		const runs = await p.wh.query<{ target_name: string; status: string }>('SELECT target_name, status FROM dwh_control.push_runs ORDER BY target_name');
+		expect(runs.rows.map((x) => [x.target_name, x.status])).toEqual([
+			['bidbaas.category_pulse', 'pushed'],
+			['bidbaas.user_summary', 'pushed'],
+			['shared.fx_rates_daily', 'pushed'],
+			['shared.user_lifecycle', 'pushed'],
+			['tagme.poi_popularity', 'pushed'],
+			['tagme.user_summary', 'pushed'],
+		]);
+		const an = new pg.Client({ ...p.analytics });
+		await an.connect();
+		try {
+			expect((await an.query('SELECT count(*)::int AS n FROM tagme.user_summary')).rows[0].n).toBe(6);
+			expect((await an.query("SELECT to_regclass('sdpkt.user_summary') IS NULL AS absent")).rows[0].absent).toBe(true);
+		} finally {
+			await an.end();
+		}
+	},
+	TIMEOUT,
+);
 
-test('the weekly holiday refresh loads last year to two years ahead', async () => {
-	const r = await executeWorkflow(inst, 'dwhHolidaysWeek1');
-	if (!r.ok) throw new Error(describeRun(r));
-	const year = new Date().getUTCFullYear();
-	const { rows } = await p.wh.query<{ y: number; n: number }>(
-		"SELECT extract(year FROM holiday_date)::int AS y, count(*)::int AS n FROM marts.dim_holidays WHERE country_code = 'ZA' GROUP BY 1 ORDER BY 1",
-	);
-	expect(rows).toEqual([year - 1, year, year + 1, year + 2].map((y) => ({ y, n: holidaysFor('ZA', y).length })));
-	expect(nodeItems(r.output!, 'Load holidays')[0]).toMatchObject({ countries: ['ZA'], fromYear: year - 1, toYear: year + 2 });
-}, TIMEOUT);
+test(
+	'the weekly holiday refresh loads last year to two years ahead',
+	async () => {
+		const r = await executeWorkflow(inst, 'dwhHolidaysWeek1');
+		if (!r.ok) throw new Error(describeRun(r));
+		const year = new Date().getUTCFullYear();
+		const { rows } = await p.wh.query<{ y: number; n: number }>(
+			"SELECT extract(year FROM holiday_date)::int AS y, count(*)::int AS n FROM marts.dim_holidays WHERE country_code = 'ZA' GROUP BY 1 ORDER BY 1",
+		);
+		expect(rows).toEqual([year - 1, year, year + 1, year + 2].map((y) => ({ y, n: holidaysFor('ZA', y).length })));
+		expect(nodeItems(r.output!, 'Load holidays')[0]).toMatchObject({ countries: ['ZA'], fromYear: year - 1, toYear: year + 2 });
+	},
+	TIMEOUT,
+);

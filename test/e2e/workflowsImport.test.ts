@@ -1,7 +1,18 @@
 import path from 'node:path';
 import type { INodeTypeDescription } from 'n8n-workflow';
 import { isCI } from './harness/e2eState';
-import { describeRun, executeWorkflow, importWorkflowFiles, importWorkflowObject, newInstance, nodeItems, readWorkflow, shippedWorkflowFiles, WORKFLOW_IDS, type WorkflowJson } from './harness/instance';
+import {
+	describeRun,
+	executeWorkflow,
+	importWorkflowFiles,
+	importWorkflowObject,
+	newInstance,
+	nodeItems,
+	readWorkflow,
+	shippedWorkflowFiles,
+	WORKFLOW_IDS,
+	type WorkflowJson,
+} from './harness/instance';
 import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { CREDENTIALS, createPipeline, type E2ePipeline } from './harness/pipeline';
 import { resolveProblems, type ResolveContext, type StoredCredential } from './harness/resolveCheck';
@@ -30,8 +41,18 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		await createSourceTables(pipeline.src);
 		await insertCustomers(pipeline.src, 1, 120);
 		await insertPayments(pipeline.src, 80);
-		for (const [t, strategy, wm] of [['customers', 'upsert', 'updated_at'], ['payments', 'append', 'created_at']] as const) {
-			await pipeline.register({ source_table: t, mode: 'incremental', load_strategy: strategy, watermark_column: wm, key_columns: ['id'], cadence: '5 minutes' });
+		for (const [t, strategy, wm] of [
+			['customers', 'upsert', 'updated_at'],
+			['payments', 'append', 'created_at'],
+		] as const) {
+			await pipeline.register({
+				source_table: t,
+				mode: 'incremental',
+				load_strategy: strategy,
+				watermark_column: wm,
+				key_columns: ['id'],
+				cadence: '5 minutes',
+			});
 		}
 		await pipeline.importCredentials(inst);
 		await importWorkflowFiles(inst, files);
@@ -59,15 +80,19 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 	}, 60_000);
 
 	const maybe = (name: string, fn: () => void | Promise<void>) =>
-		test(name, async () => {
-			if (!inst) {
-				// Only reachable off CI (newInstance throws under CI=true): say loudly why nothing was checked.
-				console.warn(`SKIPPED ${name}: ${label} is not installed (run test/e2e/install-n8n.sh)`);
-				expect(isCI()).toBe(false);
-				return;
-			}
-			await fn();
-		}, TIMEOUT);
+		test(
+			name,
+			async () => {
+				if (!inst) {
+					// Only reachable off CI (newInstance throws under CI=true): say loudly why nothing was checked.
+					console.warn(`SKIPPED ${name}: ${label} is not installed (run test/e2e/install-n8n.sh)`);
+					expect(isCI()).toBe(false);
+					return;
+				}
+				await fn();
+			},
+			TIMEOUT,
+		);
 
 	maybe('loads every node and credential of the pack under the community-package name', () => {
 		const pack = ctx.nodeTypes.filter((d) => d.name.startsWith('n8n-nodes-dataacuity.')).map((d) => d.name);
@@ -80,7 +105,12 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		for (const f of files) {
 			for (const n of readWorkflow(f).nodes) {
 				for (const [type, ref] of Object.entries(n.credentials ?? {})) {
-					expect({ file: path.basename(f), node: n.name, credential: `${type} / ${ref.name}`, documented: documented.has(`${type} / ${ref.name}`) }).toMatchObject({ documented: true });
+					expect({
+						file: path.basename(f),
+						node: n.name,
+						credential: `${type} / ${ref.name}`,
+						documented: documented.has(`${type} / ${ref.name}`),
+					}).toMatchObject({ documented: true });
 				}
 			}
 		}
@@ -132,7 +162,11 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 	maybe('dwh-extract-load runs headlessly (execute --id beside the running server) and fills bronze', async () => {
 		const r = await executeWorkflow(inst!, WORKFLOW_IDS.extractLoad);
 		if (!r.ok) throw new Error(describeRun(r));
-		expect(nodeItems(r.output!, 'Load each table').map((i) => [i.status, i.rowsInserted]).sort()).toEqual([
+		expect(
+			nodeItems(r.output!, 'Load each table')
+				.map((i) => [i.status, i.rowsInserted])
+				.sort(),
+		).toEqual([
 			['loaded', 120],
 			['loaded', 80],
 		]);

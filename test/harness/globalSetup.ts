@@ -19,8 +19,20 @@ export default async function globalSetup(): Promise<void> {
 	const stack = await startDevStack({ s3 });
 	globalThis.__DWH_STACK__ = stack;
 	const state: TestEnvState = {
-		postgres: { host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.user, password: stack.postgres.password, binDir: stack.postgres.binDir },
-		s3: { kind: stack.s3.kind, endpoint: stack.s3.endpoint, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, region: stack.s3.region },
+		postgres: {
+			host: stack.postgres.host,
+			port: stack.postgres.port,
+			user: stack.postgres.user,
+			password: stack.postgres.password,
+			binDir: stack.postgres.binDir,
+		},
+		s3: {
+			kind: stack.s3.kind,
+			endpoint: stack.s3.endpoint,
+			accessKeyId: stack.s3.accessKeyId,
+			secretAccessKey: stack.s3.secretAccessKey,
+			region: stack.s3.region,
+		},
 		pid: process.pid,
 	};
 	const file = stateFileFor(process.pid);

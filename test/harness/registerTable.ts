@@ -14,9 +14,27 @@ export async function registerTable(wh: pg.Pool, sourceDb: string, entry: Omit<S
 		   watermark_column, key_columns, cadence, lookback, safety_lag, schema_drift_policy, excluded_columns, enabled, description,
 		   watermark_time_zone, on_source_delete, raw_retention_days, reconcile_cadence)
 		 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
-		[table, t.source_db, t.source_schema, t.source_table, t.mode, t.load_strategy, t.watermark_column, t.key_columns,
-			t.cadence, t.lookback, t.safety_lag, t.schema_drift_policy, t.excluded_columns, t.enabled, t.description, t.watermark_time_zone, t.on_source_delete,
-			t.raw_retention_days ?? null, t.reconcile_cadence ?? null],
+		[
+			table,
+			t.source_db,
+			t.source_schema,
+			t.source_table,
+			t.mode,
+			t.load_strategy,
+			t.watermark_column,
+			t.key_columns,
+			t.cadence,
+			t.lookback,
+			t.safety_lag,
+			t.schema_drift_policy,
+			t.excluded_columns,
+			t.enabled,
+			t.description,
+			t.watermark_time_zone,
+			t.on_source_delete,
+			t.raw_retention_days ?? null,
+			t.reconcile_cadence ?? null,
+		],
 	);
 	await wh.query(`INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ($1) ON CONFLICT DO NOTHING`, [table]);
 	return table;

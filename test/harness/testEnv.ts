@@ -30,7 +30,10 @@ export function adminConnection(database = 'postgres'): PostgresConnectionInput 
  * test cluster unless `server` (a superuser connection to another cluster) is given.
  */
 export async function freshDatabase(name: string, server: PostgresConnectionInput = adminConnection()): Promise<PostgresConnectionInput> {
-	const db = `${name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomBytes(3).toString('hex')}`;
+	const db = `${name
+		.toLowerCase()
+		.replace(/[^a-z0-9_]/g, '_')
+		.slice(0, 40)}_${randomBytes(3).toString('hex')}`;
 	const admin = new pg.Client({ ...server, database: 'postgres' } as pg.ClientConfig);
 	await admin.connect();
 	try {
@@ -54,7 +57,10 @@ export async function dropDatabase(database: string, server: PostgresConnectionI
 /** Creates an empty bucket with a unique name and returns an object-store config for it. */
 export async function freshBucket(name: string): Promise<ObjectStoreConfig> {
 	const e = testEnv().s3;
-	const bucket = `${name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`.replace(/^-+/, 'b');
+	const bucket = `${name
+		.toLowerCase()
+		.replace(/[^a-z0-9-]/g, '-')
+		.slice(0, 40)}-${randomBytes(3).toString('hex')}`.replace(/^-+/, 'b');
 	const client = new S3Client({
 		endpoint: e.endpoint,
 		region: e.region,
@@ -63,5 +69,13 @@ export async function freshBucket(name: string): Promise<ObjectStoreConfig> {
 	});
 	await client.send(new CreateBucketCommand({ Bucket: bucket }));
 	client.destroy();
-	return objectStoreSchema.parse({ endpoint: e.endpoint, region: e.region, accessKeyId: e.accessKeyId, secretAccessKey: e.secretAccessKey, bucket, prefix: 'dataacuity', forcePathStyle: true });
+	return objectStoreSchema.parse({
+		endpoint: e.endpoint,
+		region: e.region,
+		accessKeyId: e.accessKeyId,
+		secretAccessKey: e.secretAccessKey,
+		bucket,
+		prefix: 'dataacuity',
+		forcePathStyle: true,
+	});
 }

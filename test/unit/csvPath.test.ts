@@ -1,7 +1,9 @@
 import { objectStoreSchema } from '../../src/config/connection.schema';
 import { CsvPathError, ObjectStore } from '../../src/transport/objectStore';
 
-const store = new ObjectStore(objectStoreSchema.parse({ endpoint: 'http://127.0.0.1:9000', accessKeyId: 'k', secretAccessKey: 's', bucket: 'dwh-bucket', prefix: '/dataacuity/' }));
+const store = new ObjectStore(
+	objectStoreSchema.parse({ endpoint: 'http://127.0.0.1:9000', accessKeyId: 'k', secretAccessKey: 's', bucket: 'dwh-bucket', prefix: '/dataacuity/' }),
+);
 const T = 'ledger_db__transactions';
 
 test('export and processed keys live under the prefix', () => {

@@ -2,7 +2,16 @@ import { sourceTableSchema } from '../../src/config/registry.schema';
 import { buildMergeSql } from '../../src/load/mergeSql';
 
 const entry = (over: object) => ({
-	...sourceTableSchema.parse({ source_db: 'ledger_db', source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', ...over }),
+	...sourceTableSchema.parse({
+		source_db: 'ledger_db',
+		source_table: 'transactions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		...over,
+	}),
 	table_name: 'ledger_db__transactions',
 });
 
@@ -20,15 +29,21 @@ test('upsert lets the later run win, and only where the row changed', () => {
 	);
 	expect(sql.upsert).toContain('ORDER BY "id", "updated_at" DESC NULLS LAST');
 	expect(sql.sameStampChanges).toContain('WHERE s."updated_at" <= $1::timestamptz');
-	expect(buildMergeSql(entry({ load_strategy: 'upsert', watermark_column: 'updated_at' }), ['id', 'email', 'updated_at'], 7, 'America/Bogota').sameStampChanges).toContain(
-		`WHERE s."updated_at" <= ($1::timestamptz AT TIME ZONE 'America/Bogota')`,
+	expect(
+		buildMergeSql(entry({ load_strategy: 'upsert', watermark_column: 'updated_at' }), ['id', 'email', 'updated_at'], 7, 'America/Bogota').sameStampChanges,
+	).toContain(`WHERE s."updated_at" <= ($1::timestamptz AT TIME ZONE 'America/Bogota')`);
+	expect(sql.sameStampChanges).toContain(
+		'AND b."updated_at" = s."updated_at" AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (s."email"::text, s."updated_at"::text)',
 	);
-	expect(sql.sameStampChanges).toContain('AND b."updated_at" = s."updated_at" AND (b."email"::text, b."updated_at"::text) IS DISTINCT FROM (s."email"::text, s."updated_at"::text)');
 	expect(sql.upsert).not.toContain('"id" = EXCLUDED."id"');
 });
 
 test('replace updates changed rows and deletes vanished keys', () => {
-	const sql = buildMergeSql(entry({ mode: 'snapshot', load_strategy: 'replace', watermark_column: null, key_columns: ['app', 'code'] }), ['app', 'code', 'name'], 3);
+	const sql = buildMergeSql(
+		entry({ mode: 'snapshot', load_strategy: 'replace', watermark_column: null, key_columns: ['app', 'code'] }),
+		['app', 'code', 'name'],
+		3,
+	);
 	expect(sql.upsert).toContain('WHERE (b."name"::text) IS DISTINCT FROM (EXCLUDED."name"::text)');
 	expect(sql.deleteMissing).toContain('s."app" = b."app" AND s."code" = b."code"');
 	expect(sql.sameStampChanges).toBeNull();

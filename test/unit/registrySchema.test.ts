@@ -1,9 +1,25 @@
 import { sourceRegistrySchema, sourceTableSchema } from '../../src/config/registry.schema';
 
-const base = { source_db: 'auth_db', source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' };
+const base = {
+	source_db: 'auth_db',
+	source_table: 'users',
+	mode: 'incremental',
+	load_strategy: 'upsert',
+	watermark_column: 'updated_at',
+	key_columns: ['id'],
+	cadence: '15 minutes',
+};
 
 test('defaults fill in the optional fields', () => {
-	expect(sourceTableSchema.parse(base)).toMatchObject({ source_schema: 'public', lookback: '0 seconds', safety_lag: '0 seconds', schema_drift_policy: 'add_nullable_columns', excluded_columns: [], on_source_delete: 'report', enabled: true });
+	expect(sourceTableSchema.parse(base)).toMatchObject({
+		source_schema: 'public',
+		lookback: '0 seconds',
+		safety_lag: '0 seconds',
+		schema_drift_policy: 'add_nullable_columns',
+		excluded_columns: [],
+		on_source_delete: 'report',
+		enabled: true,
+	});
 });
 
 test.each([
@@ -15,7 +31,11 @@ test.each([
 	[{ ...base, excluded_columns: ['id'] }, 'excluded_columns', 'key column id cannot be excluded'],
 	[{ ...base, key_columns: [] }, 'key_columns', 'key_columns needs at least one column'],
 	[{ ...base, watermark_time_zone: 'Mars/Olympus' }, 'watermark_time_zone', 'watermark_time_zone "Mars/Olympus" is not an IANA time zone'],
-	[{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, watermark_time_zone: 'UTC' }, 'watermark_time_zone', 'watermark_time_zone only applies to a watermark_column'],
+	[
+		{ ...base, mode: 'snapshot', load_strategy: 'replace', watermark_column: null, watermark_time_zone: 'UTC' },
+		'watermark_time_zone',
+		'watermark_time_zone only applies to a watermark_column',
+	],
 	[{ ...base, on_source_delete: 'purge' }, 'on_source_delete', 'on_source_delete must be one of report, mark, delete (default report)'],
 	[{ ...base, reconcile_cadence: 'nightly' }, 'reconcile_cadence', "reconcile_cadence must be a Postgres interval such as '15 minutes' or '1 hour'"],
 	[
@@ -40,7 +60,12 @@ test("reconcile_cadence: the table's own, else the registry's default_cadence (1
 	const snap = { ...base, source_table: 'dims', mode: 'snapshot', load_strategy: 'replace', watermark_column: null };
 	const cadences = (r: unknown) => sourceRegistrySchema.parse(r).tables.map((t) => [t.source_table, t.reconcile_cadence]);
 	const tables = [base, { ...base, source_table: 'pins', reconcile_cadence: '1 hour' }, { ...base, source_table: 'quiet', reconcile_cadence: null }, snap];
-	expect(cadences({ version: '1', tables })).toEqual([['users', '1 day'], ['pins', '1 hour'], ['quiet', null], ['dims', null]]);
+	expect(cadences({ version: '1', tables })).toEqual([
+		['users', '1 day'],
+		['pins', '1 hour'],
+		['quiet', null],
+		['dims', null],
+	]);
 	expect(cadences({ version: '1', reconcile: { default_cadence: '6 hours' }, tables: [base] })).toEqual([['users', '6 hours']]);
 	expect(cadences({ version: '1', reconcile: { default_cadence: null }, tables: [base] })).toEqual([['users', null]]);
 });

@@ -12,7 +12,9 @@ interface Wf {
 	settings: Record<string, unknown>;
 }
 const dir = path.join(__dirname, '../../workflows');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+	.filter((f) => f.endsWith('.json'))
+	.sort();
 const wfs = new Map(files.map((f) => [f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Wf]));
 const handler = [...wfs.values()].find((w) => w.nodes.some((n) => n.type === 'n8n-nodes-base.errorTrigger'))!;
 
@@ -76,8 +78,17 @@ test('the nightly RTBF sweep verifies each person it forgot, after the marts are
 	const position = (name: string) => (w.nodes.find((n) => n.name === name) as unknown as { position: [number, number] }).position;
 	expect(position('Verify residue')[1]).toBeGreaterThan(position('Rebuild user marts')[1]);
 	const verify = w.nodes.find((n) => n.name === 'Verify residue')!;
-	expect(verify.parameters).toMatchObject({ operation: 'verifyResidue', residueUsers: 'token', verificationToken: '={{ $json.verificationToken }}', failOnResidue: false });
-	expect(Object.values(verify.credentials!).map((c) => c.name).sort()).toEqual(['DataAcuity Analytics DB', 'DataAcuity Anonymisation Secrets', 'DataAcuity Object Store', 'DataAcuity Warehouse']);
+	expect(verify.parameters).toMatchObject({
+		operation: 'verifyResidue',
+		residueUsers: 'token',
+		verificationToken: '={{ $json.verificationToken }}',
+		failOnResidue: false,
+	});
+	expect(
+		Object.values(verify.credentials!)
+			.map((c) => c.name)
+			.sort(),
+	).toEqual(['DataAcuity Analytics DB', 'DataAcuity Anonymisation Secrets', 'DataAcuity Object Store', 'DataAcuity Warehouse']);
 });
 
 test('the daily FX ingest re-enriches the mart inputs at the new rates before rebuilding what reads them', () => {
@@ -87,5 +98,9 @@ test('the daily FX ingest re-enriches the mart inputs at the new rates before re
 	expect(downstream(w, 'Re-enrich at the new rates')).toEqual(['Rebuild FX-normalised marts']);
 	const select = String(w.nodes.find((n) => n.name === 'Rebuild FX-normalised marts')!.parameters.select);
 	expect(selectionProblem(select)).toBeNull();
-	expect(select.split(' ').sort()).toEqual(martInputs().map((m) => `source:intermediate.${m.target.replace('intermediate.', '')}+`).sort());
+	expect(select.split(' ').sort()).toEqual(
+		martInputs()
+			.map((m) => `source:intermediate.${m.target.replace('intermediate.', '')}+`)
+			.sort(),
+	);
 });

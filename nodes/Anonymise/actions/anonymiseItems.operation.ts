@@ -7,7 +7,12 @@ import { executeBatch } from '../../shared/items';
 import { anonymiseSession, options, optionsOf, sourceDb, table, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Anonymise Items', value: 'anonymiseItems', action: 'Anonymise the input items', description: 'Small flows: apply a policy table to the input items' };
+export const option: INodePropertyOptions = {
+	name: 'Anonymise Items',
+	value: 'anonymiseItems',
+	action: 'Anonymise the input items',
+	description: 'Small flows: apply a policy table to the input items',
+};
 
 export const description = updateDisplayOptions({ show: { operation: ['anonymiseItems'] } }, [sourceDb, table, options]);
 
@@ -20,7 +25,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const { policiesDir, asOf } = optionsOf(this, 0);
 		const loaded = loadPolicyFor(text(this, 'sourceDb', 0), policiesDir);
 		const table = policyTable(loaded.policy, text(this, 'table', 0));
-		const out = await anonymiseItemsWithRunLog(deps, loaded, table, asOf, items.map((it) => it.json), { continueOnFail: this.continueOnFail() });
+		const out = await anonymiseItemsWithRunLog(
+			deps,
+			loaded,
+			table,
+			asOf,
+			items.map((it) => it.json),
+			{ continueOnFail: this.continueOnFail() },
+		);
 		// Continue On Fail: items the PII gate held back become error items in input order, naming field and detector.
 		const rows: INodeExecutionData[] = [
 			...out.rows.map((json, j) => ({ json: json as IDataObject, pairedItem: { item: out.positions[j] } })),

@@ -1,4 +1,11 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
 import { loadPolicyFor } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, anonymiseTablesAtomically, relationColumns } from '../../../src/anonymise/runner';
@@ -6,7 +13,12 @@ import { executeItems } from '../../shared/items';
 import { anonymiseSession, options, optionsOf, sourceDb, table, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Anonymise Relation', value: 'anonymiseRelation', action: 'Anonymise a bronze table into intermediate', description: 'Set-based in the warehouse: build, PII-check, then swap in intermediate.*' };
+export const option: INodePropertyOptions = {
+	name: 'Anonymise Relation',
+	value: 'anonymiseRelation',
+	action: 'Anonymise a bronze table into intermediate',
+	description: 'Set-based in the warehouse: build, PII-check, then swap in intermediate.*',
+};
 
 const properties: INodeProperties[] = [
 	sourceDb,
@@ -30,7 +42,8 @@ const properties: INodeProperties[] = [
 			{
 				name: 'Incremental',
 				value: 'incremental',
-				description: 'Only rows loaded since the last build, merged by key; a full rebuild whenever the result could differ (policy, salts or as-of date changed, snapshot tables)',
+				description:
+					'Only rows loaded since the last build, merged by key; a full rebuild whenever the result could differ (policy, salts or as-of date changed, snapshot tables)',
 			},
 		],
 		default: 'full',

@@ -1,4 +1,12 @@
-import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { runRetention } from '../../../src/control/applyRetention';
 import { ObjectStore } from '../../../src/transport/objectStore';
 import { executeItems } from '../../shared/items';
@@ -11,7 +19,8 @@ export const option: INodePropertyOptions = {
 	name: 'Apply Retention',
 	value: 'applyRetention',
 	action: 'Expire raw rows and archived csvs past their retention',
-	description: 'Raw rows past the registry retention (once anonymised) and CSVs under exports/ and processed/ past archive_days, per table under its lock, audited in retention_runs',
+	description:
+		'Raw rows past the registry retention (once anonymised) and CSVs under exports/ and processed/ past archive_days, per table under its lock, audited in retention_runs',
 };
 
 const properties: INodeProperties[] = [
@@ -38,7 +47,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				store = new ObjectStore(await readObjectStoreConfig(this));
 			} catch (err) {
 				throw new NodeOperationError(this.getNode(), 'Sweep the CSV Archive is on but the Object Store credential is missing or invalid', {
-					description: `Select a DataAcuity Object Store credential in "Object Store (the CSV archive)", or turn Sweep the CSV Archive off. ${(err as Error).message}`,
+					description: `Select a DataAcuity Object Store credential in "Object Store (the CSV archive)", or turn Sweep the CSV Archive off. ${
+						(err as Error).message
+					}`,
 					itemIndex: i,
 				});
 			}

@@ -40,8 +40,21 @@ export const relation: INodeProperties = {
 };
 
 export const options: INodeProperties = optionsCollection('options', [
-	{ displayName: 'Policies Folder', name: 'policiesDir', type: 'string', default: '', description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package' },
-	{ displayName: 'As-of Date', name: 'asOf', type: 'string', default: '', placeholder: '2026-11-25', description: 'Date age bands are computed at; empty is today (UTC)' },
+	{
+		displayName: 'Policies Folder',
+		name: 'policiesDir',
+		type: 'string',
+		default: '',
+		description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package',
+	},
+	{
+		displayName: 'As-of Date',
+		name: 'asOf',
+		type: 'string',
+		default: '',
+		placeholder: '2026-11-25',
+		description: 'Date age bands are computed at; empty is today (UTC)',
+	},
 ]);
 
 export const registryFile: INodeProperties = {
@@ -53,7 +66,8 @@ export const registryFile: INodeProperties = {
 };
 
 /** retention.archive_days of the registry file item `i` names (the shipped one by default). */
-export const archiveDaysOf = (fns: IExecuteFunctions, i: number) => loadRegistryFile(String(fns.getNodeParameter('registryFile', i, '')).trim() || undefined).retention.archive_days;
+export const archiveDaysOf = (fns: IExecuteFunctions, i: number) =>
+	loadRegistryFile(String(fns.getNodeParameter('registryFile', i, '')).trim() || undefined).retention.archive_days;
 
 /** The Options collection of item `i`, with its defaults applied. */
 export function optionsOf(fns: IExecuteFunctions, i: number): { policiesDir: string; asOf: string } {

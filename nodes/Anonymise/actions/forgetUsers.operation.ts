@@ -1,4 +1,11 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../../src/anonymise/forget';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { parseRelationName } from '../../../src/privacy/piiScan';
@@ -9,7 +16,12 @@ import { readPostgresConnection } from '../../shared/pipelineContext';
 import { anonymiseSession, list, options, optionsOf, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Forget Users', value: 'forgetUsers', action: 'Forget users right to be forgotten', description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit' };
+export const option: INodePropertyOptions = {
+	name: 'Forget Users',
+	value: 'forgetUsers',
+	action: 'Forget users right to be forgotten',
+	description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit',
+};
 
 const flagged = { show: { userSource: ['flagged'] } };
 
@@ -43,7 +55,8 @@ const properties: INodeProperties[] = [
 		name: 'forgetInAnalyticsDb',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
+		description:
+			'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
 	},
 	options,
 ];
@@ -62,10 +75,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const columns = { idColumn: text(this, 'idColumn', i), flagColumn: text(this, 'flagColumn', i) };
 			requests = await findFlaggedUsers(deps, { ...rel, ...columns }, this.getNodeParameter('flaggedLimit', i, 500) as number);
 		}
-		const analytics = this.getNodeParameter('forgetInAnalyticsDb', i, false) ? createPool(await readPostgresConnection(this, ANALYTICS_CREDENTIAL), { role: 'anonymise' }) : null;
+		const analytics = this.getNodeParameter('forgetInAnalyticsDb', i, false)
+			? createPool(await readPostgresConnection(this, ANALYTICS_CREDENTIAL), { role: 'anonymise' })
+			: null;
 		try {
 			// Earlier requests whose vault purge did not happen are finished first (their user ids are gone).
-			const outcomes = await forgetUsers(deps, { requests, policies, reason: this.getNodeParameter('reason', i, '') as string, completePartial: true, analytics });
+			const outcomes = await forgetUsers(deps, {
+				requests,
+				policies,
+				reason: this.getNodeParameter('reason', i, '') as string,
+				completePartial: true,
+				analytics,
+			});
 			return outcomes as unknown as IDataObject[];
 		} finally {
 			await analytics?.end().catch(() => undefined);

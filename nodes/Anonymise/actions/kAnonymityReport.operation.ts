@@ -1,4 +1,11 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../../src/privacy/kAnonymity';
 import { parseRelationName } from '../../../src/privacy/piiScan';
 import { executeItems } from '../../shared/items';
@@ -6,11 +13,23 @@ import { postgresPool } from '../../shared/resources';
 import { list, relation, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'K-Anonymity Report', value: 'kAnonymityReport', action: 'Report or enforce k anonymity', description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups' };
+export const option: INodePropertyOptions = {
+	name: 'K-Anonymity Report',
+	value: 'kAnonymityReport',
+	action: 'Report or enforce k anonymity',
+	description: 'Smallest group over quasi-identifiers; optionally suppress or generalise small groups',
+};
 
 const properties: INodeProperties[] = [
 	relation,
-	{ displayName: 'Quasi-Identifiers', name: 'quasiIdentifiers', type: 'string', default: 'city,age_band', required: true, description: 'Comma-separated columns' },
+	{
+		displayName: 'Quasi-Identifiers',
+		name: 'quasiIdentifiers',
+		type: 'string',
+		default: 'city,age_band',
+		required: true,
+		description: 'Comma-separated columns',
+	},
 	{ displayName: 'K', name: 'k', type: 'number', typeOptions: { minValue: 1 }, default: 5 },
 	{
 		displayName: 'Group Size',
@@ -23,7 +42,14 @@ const properties: INodeProperties[] = [
 		],
 		default: 'rows',
 	},
-	{ displayName: 'Group Size Column', name: 'groupSizeColumn', type: 'string', default: '', required: true, displayOptions: { show: { groupSize: ['distinct', 'sum'] } } },
+	{
+		displayName: 'Group Size Column',
+		name: 'groupSizeColumn',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { groupSize: ['distinct', 'sum'] } },
+	},
 	{
 		displayName: 'Enforce',
 		name: 'enforce',
@@ -31,11 +57,22 @@ const properties: INodeProperties[] = [
 		options: [
 			{ name: 'Report Only', value: 'none' },
 			{ name: 'Suppress Small Groups', value: 'suppress', description: 'Delete their rows (in place)' },
-			{ name: 'Generalise, Then Suppress', value: 'generalise', description: 'Set the chosen columns to NULL in small groups, then delete what is still below k' },
+			{
+				name: 'Generalise, Then Suppress',
+				value: 'generalise',
+				description: 'Set the chosen columns to NULL in small groups, then delete what is still below k',
+			},
 		],
 		default: 'none',
 	},
-	{ displayName: 'Columns to Generalise', name: 'generaliseColumns', type: 'string', default: '', required: true, displayOptions: { show: { enforce: ['generalise'] } } },
+	{
+		displayName: 'Columns to Generalise',
+		name: 'generaliseColumns',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { enforce: ['generalise'] } },
+	},
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['kAnonymityReport'] } }, properties);
@@ -47,10 +84,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const qi = list(this.getNodeParameter('quasiIdentifiers', i));
 		const k = this.getNodeParameter('k', i, 5) as number;
 		const size = this.getNodeParameter('groupSize', i, 'rows') as 'rows' | 'distinct' | 'sum';
-		const sizeOpts: GroupSizeOptions = size === 'rows' ? {} : size === 'distinct' ? { distinctColumn: text(this, 'groupSizeColumn', i) } : { countColumn: text(this, 'groupSizeColumn', i) };
+		const sizeOpts: GroupSizeOptions =
+			size === 'rows' ? {} : size === 'distinct' ? { distinctColumn: text(this, 'groupSizeColumn', i) } : { countColumn: text(this, 'groupSizeColumn', i) };
 		const enforce = this.getNodeParameter('enforce', i, 'none') as 'none' | KAnonymityStrategy['strategy'];
 		if (enforce === 'none') return { ...(await kAnonymityReport(pool, rel, qi, k, sizeOpts)) };
-		const how: KAnonymityStrategy = enforce === 'suppress' ? { strategy: 'suppress' } : { strategy: 'generalise', columns: list(this.getNodeParameter('generaliseColumns', i)) };
+		const how: KAnonymityStrategy =
+			enforce === 'suppress' ? { strategy: 'suppress' } : { strategy: 'generalise', columns: list(this.getNodeParameter('generaliseColumns', i)) };
 		return { ...(await enforceKAnonymity(pool, rel, qi, k, how, sizeOpts)) } as unknown as IDataObject;
 	});
 }

@@ -1,17 +1,42 @@
-import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { describeFindings, parseRelationName, scanRelationForPii } from '../../../src/privacy/piiScan';
 import { executeItems } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { list, relation } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'PII Check', value: 'piiCheck', action: 'Check a relation for PII', description: 'Column names and sampled content against the PII detectors' };
+export const option: INodePropertyOptions = {
+	name: 'PII Check',
+	value: 'piiCheck',
+	action: 'Check a relation for PII',
+	description: 'Column names and sampled content against the PII detectors',
+};
 
 const properties: INodeProperties[] = [
 	relation,
 	{ displayName: 'Sample Rows', name: 'sampleRows', type: 'number', typeOptions: { minValue: 0 }, default: 5000 },
-	{ displayName: 'Allowed Columns', name: 'allowColumns', type: 'string', default: '', description: 'Comma-separated columns a compliance reviewer signed off' },
-	{ displayName: 'Fail on Findings', name: 'failOnFindings', type: 'boolean', default: true, description: 'Whether any finding fails the node (otherwise findings are output)' },
+	{
+		displayName: 'Allowed Columns',
+		name: 'allowColumns',
+		type: 'string',
+		default: '',
+		description: 'Comma-separated columns a compliance reviewer signed off',
+	},
+	{
+		displayName: 'Fail on Findings',
+		name: 'failOnFindings',
+		type: 'boolean',
+		default: true,
+		description: 'Whether any finding fails the node (otherwise findings are output)',
+	},
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['piiCheck'] } }, properties);

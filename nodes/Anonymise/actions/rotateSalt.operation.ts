@@ -1,11 +1,23 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { rotateSalt } from '../../../src/anonymise/rotateSalt';
 import { executeItems } from '../../shared/items';
 import { anonymiseSession, options, optionsOf, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Rotate Salt', value: 'rotateSalt', action: 'Rotate a salt and re key', description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction' };
+export const option: INodePropertyOptions = {
+	name: 'Rotate Salt',
+	value: 'rotateSalt',
+	action: 'Rotate a salt and re key',
+	description: 'Activate the newest salt version and rebuild every table hashing with it, in one transaction',
+};
 
 const properties: INodeProperties[] = [
 	{

@@ -8,4 +8,13 @@ import * as piiCheck from './piiCheck.operation';
 import * as rotateSalt from './rotateSalt.operation';
 import * as verifyResidue from './verifyResidue.operation';
 
-export const router = operationRouter({ anonymiseRelation, anonymiseItems, rotateSalt, forgetUsers, piiCheck, kAnonymityReport, applyRetention, verifyResidue });
+export const router = operationRouter({
+	anonymiseRelation,
+	anonymiseItems,
+	rotateSalt,
+	forgetUsers,
+	piiCheck,
+	kAnonymityReport,
+	applyRetention,
+	verifyResidue,
+});

@@ -1,4 +1,12 @@
-import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { recordResidueCheck } from '../../../src/anonymise/residueChecks';
 import { formatResidueReport, scanResidue, type ResidueSubject } from '../../../src/anonymise/residueScan';
@@ -16,7 +24,8 @@ export const option: INodePropertyOptions = {
 	name: 'Verify Residue',
 	value: 'verifyResidue',
 	action: 'Verify nothing of a forgotten user is left',
-	description: 'Search the warehouse, analytics_db, the vault and the CSV archive for a forgotten person; places and counts, never values; recorded for v_residue_alerts',
+	description:
+		'Search the warehouse, analytics_db, the vault and the CSV archive for a forgotten person; places and counts, never values; recorded for v_residue_alerts',
 };
 
 const givenIds = { show: { residueUsers: ['ids'] } };
@@ -27,7 +36,11 @@ const properties: INodeProperties[] = [
 		name: 'residueUsers',
 		type: 'options',
 		options: [
-			{ name: 'From Forget Users Output', value: 'token', description: "The verificationToken of each Forget Users item (the user ID sealed under the credential's key)" },
+			{
+				name: 'From Forget Users Output',
+				value: 'token',
+				description: "The verificationToken of each Forget Users item (the user ID sealed under the credential's key)",
+			},
 			{ name: 'Given User ID', value: 'ids', description: 'One user ID per item, with its e-mail and phone if known' },
 		],
 		default: 'token',
@@ -42,8 +55,23 @@ const properties: INodeProperties[] = [
 		displayOptions: { show: { residueUsers: ['token'] } },
 	},
 	{ displayName: 'User ID', name: 'residueUserId', type: 'string', default: '={{ $json.user_id }}', required: true, displayOptions: givenIds },
-	{ displayName: 'E-Mail', name: 'residueEmail', type: 'string', placeholder: 'name@email.com', default: '', description: 'Also search for this address (free text and CSVs quote it)', displayOptions: givenIds },
-	{ displayName: 'Phone', name: 'residuePhone', type: 'string', default: '', description: 'Also search for this number (as given, and 0… / 27… for a +27 number)', displayOptions: givenIds },
+	{
+		displayName: 'E-Mail',
+		name: 'residueEmail',
+		type: 'string',
+		placeholder: 'name@email.com',
+		default: '',
+		description: 'Also search for this address (free text and CSVs quote it)',
+		displayOptions: givenIds,
+	},
+	{
+		displayName: 'Phone',
+		name: 'residuePhone',
+		type: 'string',
+		default: '',
+		description: 'Also search for this number (as given, and 0… / 27… for a +27 number)',
+		displayOptions: givenIds,
+	},
 	{
 		displayName: 'Source Database of the IDs',
 		name: 'residueSourceDb',
@@ -70,7 +98,8 @@ const properties: INodeProperties[] = [
 		name: 'failOnResidue',
 		type: 'boolean',
 		default: false,
-		description: 'Whether residue fails the node. Off: CSVs the archive retention removes before the deadline are expected right after forgetting, and v_residue_alerts raises what outlives the SLA.',
+		description:
+			'Whether residue fails the node. Off: CSVs the archive retention removes before the deadline are expected right after forgetting, and v_residue_alerts raises what outlives the SLA.',
 	},
 	registryFile,
 	options,
@@ -100,13 +129,23 @@ async function verifyOne(fns: IExecuteFunctions, { deps, vaultPool }: AnonymiseS
 	const analytics = await slot(Boolean(fns.getNodeParameter('searchAnalyticsDb', i, true)), 'Search Analytics DB', async () =>
 		createPool(await readPostgresConnection(fns, ANALYTICS_CREDENTIAL), { role: 'anonymise' }),
 	);
-	const store = await slot(Boolean(fns.getNodeParameter('searchArchive', i, true)), 'Search the CSV Archive', async () => new ObjectStore(await readObjectStoreConfig(fns)));
+	const store = await slot(
+		Boolean(fns.getNodeParameter('searchArchive', i, true)),
+		'Search the CSV Archive',
+		async () => new ObjectStore(await readObjectStoreConfig(fns)),
+	);
 	try {
 		const policies = [...loadPolicies(optionsOf(fns, i).policiesDir).values()];
-		const report = await scanResidue({ warehouse: deps.warehouse, analytics, vault: vaultPool, store, secrets: deps.secrets, policies, archiveDays: archiveDaysOf(fns, i) }, subject);
+		const report = await scanResidue(
+			{ warehouse: deps.warehouse, analytics, vault: vaultPool, store, secrets: deps.secrets, policies, archiveDays: archiveDaysOf(fns, i) },
+			subject,
+		);
 		const checkId = await recordResidueCheck(deps.warehouse, report, fns.getExecutionId());
 		if (report.residue.length && fns.getNodeParameter('failOnResidue', i, false)) {
-			throw new NodeOperationError(fns.getNode(), `Residue left in ${report.residue.length} place(s)`, { description: formatResidueReport(report).join('\n'), itemIndex: i });
+			throw new NodeOperationError(fns.getNode(), `Residue left in ${report.residue.length} place(s)`, {
+				description: formatResidueReport(report).join('\n'),
+				itemIndex: i,
+			});
 		}
 		return [
 			{

@@ -9,7 +9,7 @@ export const selectionFields = (displayOptions: IDisplayOptions): INodePropertie
 		type: 'string',
 		default: '',
 		placeholder: 'source:ledger_db.transactions+ tag:hourly',
-		description: 'Which dbt nodes to run (--select), space-separated. Checked against dbt\'s selector grammar before dbt starts.',
+		description: "Which dbt nodes to run (--select), space-separated. Checked against dbt's selector grammar before dbt starts.",
 		displayOptions,
 	},
 	{

@@ -11,12 +11,16 @@ export function outcomeItems(fns: IExecuteFunctions, itemIndex: number, outcome:
 	const { summary } = outcome;
 	if (summary.status !== 'success' && !fns.continueOnFail()) {
 		const failed = outcome.nodes.filter((n) => FAILED.includes(n.status));
-		throw new NodeOperationError(fns.getNode(), `dbt ${summary.command} ${summary.status === 'failed' ? 'failed' : 'crashed'}: ${firstLine(summary.errorMessage)}`, {
-			itemIndex,
-			description:
-				(failed.length ? failed.map((n) => `${n.uniqueId} (${n.status}): ${n.message ?? ''}`).join('\n') : (summary.errorMessage ?? '')) +
-				(summary.artifactsDir ? `\n\ndbt.log and run_results.json: ${summary.artifactsDir}` : ''),
-		});
+		throw new NodeOperationError(
+			fns.getNode(),
+			`dbt ${summary.command} ${summary.status === 'failed' ? 'failed' : 'crashed'}: ${firstLine(summary.errorMessage)}`,
+			{
+				itemIndex,
+				description:
+					(failed.length ? failed.map((n) => `${n.uniqueId} (${n.status}): ${n.message ?? ''}`).join('\n') : summary.errorMessage ?? '') +
+					(summary.artifactsDir ? `\n\ndbt.log and run_results.json: ${summary.artifactsDir}` : ''),
+			},
+		);
 	}
 	return [...outcome.nodes, summary] as unknown as IDataObject[];
 }

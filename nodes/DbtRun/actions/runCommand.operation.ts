@@ -1,4 +1,11 @@
-import { NodeOperationError, updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { redactErrorText } from '../../../src/privacy/safeErrorText';
@@ -11,7 +18,12 @@ import { outcomeItems } from './outcome';
 import { optionsCollection } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Run Dbt Command', value: 'runCommand', action: 'Run a dbt command', description: 'Run dbt Core (build, run, test, source freshness, seed, retry)' };
+export const option: INodePropertyOptions = {
+	name: 'Run Dbt Command',
+	value: 'runCommand',
+	action: 'Run a dbt command',
+	description: 'Run dbt Core (build, run, test, source freshness, seed, retry)',
+};
 
 const fromParameters = { show: { commandSource: ['parameters'] } };
 
@@ -61,7 +73,13 @@ const properties: INodeProperties[] = [
 			placeholder: '={{ $json.artifactsDir }}',
 			description: 'For Retry: the artifactsDir from the summary item of the run to retry',
 		},
-		{ displayName: 'Selector', name: 'selector', type: 'string', default: '', description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude' },
+		{
+			displayName: 'Selector',
+			name: 'selector',
+			type: 'string',
+			default: '',
+			description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude',
+		},
 		{ displayName: 'Target', name: 'target', type: 'string', default: '', description: 'Profile target (--target); empty uses the profile default' },
 		{
 			displayName: 'Threads',
@@ -71,7 +89,14 @@ const properties: INodeProperties[] = [
 			default: 4,
 			description: 'Parallel models (--threads); keep at most 4 behind PgBouncer (design doc §10.3)',
 		},
-		{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Stop dbt after this long; 0 means no limit' },
+		{
+			displayName: 'Timeout (Minutes)',
+			name: 'timeoutMinutes',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description: 'Stop dbt after this long; 0 means no limit',
+		},
 	]),
 ];
 
@@ -109,7 +134,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			executionId: this.getExecutionId(),
 			signal: this.getExecutionCancelSignal?.(),
 			onLog: (l) => {
-				if (l.event === 'text' || l.message) this.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${redactErrorText(l.message)}`);
+				if (l.event === 'text' || l.message)
+					this.logger[l.level === 'error' ? 'error' : l.level === 'warn' ? 'warn' : 'info'](`dbt: ${redactErrorText(l.message)}`);
 			},
 		});
 		return outcomeItems(this, i, outcome);

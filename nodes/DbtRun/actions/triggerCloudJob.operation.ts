@@ -10,7 +10,12 @@ import { outcomeItems } from './outcome';
 import { optionsCollection } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Trigger Dbt Cloud Job', value: 'triggerCloudJob', action: 'Trigger a dbt cloud job', description: 'Start a dbt Cloud job and wait for it to finish' };
+export const option: INodePropertyOptions = {
+	name: 'Trigger Dbt Cloud Job',
+	value: 'triggerCloudJob',
+	action: 'Trigger a dbt cloud job',
+	description: 'Start a dbt Cloud job and wait for it to finish',
+};
 
 const properties: INodeProperties[] = [
 	{
@@ -39,7 +44,14 @@ const properties: INodeProperties[] = [
 		{ displayName: 'Cause', name: 'cause', type: 'string', default: 'Triggered by n8n (DataAcuity DbtRun)', description: 'Shown on the run in dbt Cloud' },
 		{ displayName: 'Git Branch', name: 'gitBranch', type: 'string', default: '', description: 'Run the job against this branch instead of its default' },
 		{ displayName: 'Poll Interval (Seconds)', name: 'pollIntervalSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
-		{ displayName: 'Timeout (Minutes)', name: 'timeoutMinutes', type: 'number', typeOptions: { minValue: 1 }, default: 120, description: 'Stop waiting after this long (the job keeps running in dbt Cloud)' },
+		{
+			displayName: 'Timeout (Minutes)',
+			name: 'timeoutMinutes',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 120,
+			description: 'Stop waiting after this long (the job keeps running in dbt Cloud)',
+		},
 	]),
 ];
 

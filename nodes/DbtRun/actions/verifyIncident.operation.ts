@@ -1,4 +1,12 @@
-import { NodeOperationError, updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import type pg from 'pg';
 import { parseIncidentGate } from '../../../src/webhook/gate.schema';
 import { verifyIncident } from '../../../src/webhook/verifyIncident';
@@ -7,7 +15,12 @@ import { postgresPool } from '../../shared/resources';
 import { DBT_CREDENTIAL, webhookSecretFromCredential } from '../dbtCredential';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Verify Incident Webhook', value: 'verifyIncident', action: 'Verify an incident webhook', description: 'Check a Wolverine webhook request (signature, payload, duplicates) and turn it into a dbt selection' };
+export const option: INodePropertyOptions = {
+	name: 'Verify Incident Webhook',
+	value: 'verifyIncident',
+	action: 'Verify an incident webhook',
+	description: 'Check a Wolverine webhook request (signature, payload, duplicates) and turn it into a dbt selection',
+};
 
 const properties: INodeProperties[] = [
 	{
@@ -33,7 +46,8 @@ const properties: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 3600 },
 		default: 300,
-		description: 'Requests whose signed timestamp is further from now than this (either way) are refused as stale (401). At most 3600; Duplicate Window must be at least twice this.',
+		description:
+			'Requests whose signed timestamp is further from now than this (either way) are refused as stale (401). At most 3600; Duplicate Window must be at least twice this.',
 	},
 	{
 		displayName:
@@ -54,7 +68,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		close: async ({ pool }) => warehouse.close(pool),
 	};
 	return executeItems(this, resources, async ({ secret, pool }, i, item) => {
-		const gate = parseIncidentGate({ dedupWindowSeconds: this.getNodeParameter('dedupWindowSeconds', i, 900), toleranceSeconds: this.getNodeParameter('toleranceSeconds', i, 300) });
+		const gate = parseIncidentGate({
+			dedupWindowSeconds: this.getNodeParameter('dedupWindowSeconds', i, 900),
+			toleranceSeconds: this.getNodeParameter('toleranceSeconds', i, 300),
+		});
 		const prop = this.getNodeParameter('binaryPropertyName', i, 'data') as string;
 		if (!item.binary?.[prop]) {
 			throw new NodeOperationError(this.getNode(), `No raw request body in binary property "${prop}"`, {

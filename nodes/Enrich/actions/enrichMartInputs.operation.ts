@@ -1,4 +1,11 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { enrichMartInputs } from '../../../src/enrich/martInputs';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
@@ -20,7 +27,14 @@ const properties: INodeProperties[] = [
 		placeholder: 'intermediate.enr_ledger_transactions',
 		description: 'Comma-separated mart inputs to rebuild (the cross-app events and users follow); empty builds all',
 	},
-	{ displayName: 'As Of', name: 'martInputsAsOf', type: 'string', default: '', placeholder: '2026-06-30T22:00:00Z', description: "End of the segments' 30-day window; empty: now" },
+	{
+		displayName: 'As Of',
+		name: 'martInputsAsOf',
+		type: 'string',
+		default: '',
+		placeholder: '2026-06-30T22:00:00Z',
+		description: "End of the segments' 30-day window; empty: now",
+	},
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['enrichMartInputs'] } }, properties);
@@ -29,7 +43,14 @@ export const description = updateDisplayOptions({ show: { operation: ['enrichMar
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return executeItems(this, enrichResources(this), async ({ pool }, i) => {
 		const asOf = (this.getNodeParameter('martInputsAsOf', i, '') as string).trim();
-		const r = await enrichMartInputs(pool, { only: list(this.getNodeParameter('martInputsOnly', i, '') as string), asOf: asOf || undefined, log: (m) => this.logger.info(m) });
-		return { built: r.built.map((b) => ({ target: b.target, rows: b.rows, families: b.families, durationMs: b.durationMs })), skipped: r.skipped } as unknown as IDataObject;
+		const r = await enrichMartInputs(pool, {
+			only: list(this.getNodeParameter('martInputsOnly', i, '') as string),
+			asOf: asOf || undefined,
+			log: (m) => this.logger.info(m),
+		});
+		return {
+			built: r.built.map((b) => ({ target: b.target, rows: b.rows, families: b.families, durationMs: b.durationMs })),
+			skipped: r.skipped,
+		} as unknown as IDataObject;
 	});
 }

@@ -1,11 +1,23 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { executeItems } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
 import { enrichResources, familiesOf, familyProperties } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Enrich Relation', value: 'enrichRelation', action: 'Enrich a warehouse relation', description: 'Set-based in the warehouse: writes a new relation with the families\' columns' };
+export const option: INodePropertyOptions = {
+	name: 'Enrich Relation',
+	value: 'enrichRelation',
+	action: 'Enrich a warehouse relation',
+	description: "Set-based in the warehouse: writes a new relation with the families' columns",
+};
 
 const properties: INodeProperties[] = [
 	{ displayName: 'Source Relation', name: 'source', type: 'string', default: '', required: true, placeholder: 'intermediate.ledger_transactions' },
@@ -26,7 +38,11 @@ export const description = updateDisplayOptions({ show: { operation: ['enrichRel
 /** Set-based in the warehouse: writes a new relation with the families' columns and swaps it in. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return executeItems(this, enrichResources(this), async ({ pool, keys }, i) => {
-		const cfg = { source: this.getNodeParameter('source', i) as string, target: this.getNodeParameter('target', i) as string, families: familiesOf(this, i, keys) };
+		const cfg = {
+			source: this.getNodeParameter('source', i) as string,
+			target: this.getNodeParameter('target', i) as string,
+			families: familiesOf(this, i, keys),
+		};
 		return { ...(await enrichRelation(pool, cfg, (m) => this.logger.info(m), n8nFetch(this))) } as unknown as IDataObject;
 	});
 }

@@ -5,7 +5,12 @@ import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Ingest FX Rates', value: 'ingestFxRates', action: 'Ingest daily FX rates', description: 'Daily ZAR/USD/EUR/GBP/BTC rates from an exchangerate.host-compatible API' };
+export const option: INodePropertyOptions = {
+	name: 'Ingest FX Rates',
+	value: 'ingestFxRates',
+	action: 'Ingest daily FX rates',
+	description: 'Daily ZAR/USD/EUR/GBP/BTC rates from an exchangerate.host-compatible API',
+};
 
 const properties: INodeProperties[] = [
 	{

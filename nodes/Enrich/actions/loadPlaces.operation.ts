@@ -4,7 +4,12 @@ import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Load Places', value: 'loadPlaces', action: 'Load places for reverse geocoding', description: 'Fill marts.dim_places from GeoNames data (bundled or a cities*.txt file)' };
+export const option: INodePropertyOptions = {
+	name: 'Load Places',
+	value: 'loadPlaces',
+	action: 'Load places for reverse geocoding',
+	description: 'Fill marts.dim_places from GeoNames data (bundled or a cities*.txt file)',
+};
 
 const fromFile = { show: { placesSource: ['file'] } };
 
@@ -19,9 +24,31 @@ const properties: INodeProperties[] = [
 		],
 		default: 'bundled',
 	},
-	{ displayName: 'Cities File', name: 'citiesFile', type: 'string', default: '', required: true, placeholder: '/data/geonames/cities1000.txt', displayOptions: fromFile },
-	{ displayName: 'Admin1 Codes File', name: 'admin1File', type: 'string', default: '', placeholder: '/data/geonames/admin1CodesASCII.txt', displayOptions: fromFile },
-	{ displayName: 'Admin2 Codes File', name: 'admin2File', type: 'string', default: '', placeholder: '/data/geonames/admin2Codes.txt', displayOptions: fromFile },
+	{
+		displayName: 'Cities File',
+		name: 'citiesFile',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: '/data/geonames/cities1000.txt',
+		displayOptions: fromFile,
+	},
+	{
+		displayName: 'Admin1 Codes File',
+		name: 'admin1File',
+		type: 'string',
+		default: '',
+		placeholder: '/data/geonames/admin1CodesASCII.txt',
+		displayOptions: fromFile,
+	},
+	{
+		displayName: 'Admin2 Codes File',
+		name: 'admin2File',
+		type: 'string',
+		default: '',
+		placeholder: '/data/geonames/admin2Codes.txt',
+		displayOptions: fromFile,
+	},
 	{ displayName: 'Only Countries', name: 'placesCountries', type: 'string', default: '', description: 'Comma-separated ISO codes; empty loads every country' },
 ];
 
@@ -33,6 +60,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const source = this.getNodeParameter('placesSource', i, 'bundled') as 'bundled' | 'file';
 		const file = (name: string) => (source === 'file' ? (this.getNodeParameter(name, i, '') as string) || undefined : undefined);
 		const countries = list(this.getNodeParameter('placesCountries', i, '') as string);
-		return { ...(await loadPlaces(pool, { source, citiesFile: file('citiesFile'), admin1File: file('admin1File'), admin2File: file('admin2File'), countries })) };
+		return {
+			...(await loadPlaces(pool, { source, citiesFile: file('citiesFile'), admin1File: file('admin1File'), admin2File: file('admin2File'), countries })),
+		};
 	});
 }

@@ -17,7 +17,15 @@ export const customTargetProperties: INodeProperties[] = [
 		displayOptions: custom,
 	},
 	{ displayName: 'Source Schema', name: 'sourceSchema', type: 'string', default: 'marts', displayOptions: relation },
-	{ displayName: 'Source Table', name: 'sourceTable', type: 'string', default: '', required: true, placeholder: 'agg_tagme_user_summary', displayOptions: relation },
+	{
+		displayName: 'Source Table',
+		name: 'sourceTable',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'agg_tagme_user_summary',
+		displayOptions: relation,
+	},
 	{
 		displayName: 'Source Query',
 		name: 'sourceQuery',
@@ -79,7 +87,8 @@ export const customTargetProperties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'users_30d',
-		description: 'For aggregates: the column holding the distinct users behind each row. Rows below K are not pushed, and are removed from the target. Leave empty for per-user summaries and reference data.',
+		description:
+			'For aggregates: the column holding the distinct users behind each row. Rows below K are not pushed, and are removed from the target. Leave empty for per-user summaries and reference data.',
 		displayOptions: custom,
 	},
 	{

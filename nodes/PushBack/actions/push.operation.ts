@@ -10,7 +10,12 @@ import { customTargetProperties } from './customTarget.description';
 import { optionsCollection } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
-export const option: INodePropertyOptions = { name: 'Push Target', value: 'push', action: 'Push a target into analytics db', description: 'Sync one target: only changed rows are written' };
+export const option: INodePropertyOptions = {
+	name: 'Push Target',
+	value: 'push',
+	action: 'Push a target into analytics db',
+	description: 'Sync one target: only changed rows are written',
+};
 
 const properties: INodeProperties[] = [
 	{
@@ -39,7 +44,8 @@ const properties: INodeProperties[] = [
 			name: 'allowEmptySource',
 			type: 'boolean',
 			default: false,
-			description: 'Whether a mirror push may empty a non-empty target when the source returns no rows at all. Off: refused, since an empty mart is usually a failed build.',
+			description:
+				'Whether a mirror push may empty a non-empty target when the source returns no rows at all. Off: refused, since an empty mart is usually a failed build.',
 		},
 		{
 			displayName: 'App Role Override',
@@ -61,9 +67,16 @@ const properties: INodeProperties[] = [
 			name: 'piiAllowColumns',
 			type: 'string',
 			default: '',
-			description: 'Custom targets: comma-separated columns a compliance reviewer signed off (e.g. a rate that looks like a coordinate). Never waives an email, phone, ID number, card, IBAN, name or device ID.',
+			description:
+				'Custom targets: comma-separated columns a compliance reviewer signed off (e.g. a rate that looks like a coordinate). Never waives an email, phone, ID number, card, IBAN, name or device ID.',
 		},
-		{ displayName: 'Run Name', name: 'targetName', type: 'string', default: '', description: 'Custom targets: name in the run log and List Targets; defaults to schema.table' },
+		{
+			displayName: 'Run Name',
+			name: 'targetName',
+			type: 'string',
+			default: '',
+			description: 'Custom targets: name in the run log and List Targets; defaults to schema.table',
+		},
 	]),
 ];
 

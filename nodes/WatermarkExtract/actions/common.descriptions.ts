@@ -60,7 +60,7 @@ export const options: INodeProperties = {
 			default: DEFAULT_EXPORT_TIMEZONE,
 			placeholder: 'Africa/Johannesburg',
 			description:
-				'IANA zone used only in CSV file names (&lt;YYYYMMDD_HHMM&gt;_&lt;zone&gt;_&lt;run&gt;.csv), also of a repair\'s CSV. Windows and watermarks are always exact timestamptz values.',
+				"IANA zone used only in CSV file names (&lt;YYYYMMDD_HHMM&gt;_&lt;zone&gt;_&lt;run&gt;.csv), also of a repair's CSV. Windows and watermarks are always exact timestamptz values.",
 		},
 		{
 			displayName: 'Load While Extracting',
@@ -68,7 +68,7 @@ export const options: INodeProperties = {
 			type: 'boolean',
 			default: false,
 			description:
-				"Whether to load each table into bronze in the same pass: the COPY out of the source feeds the upload and the warehouse at once, and the load commits once the CSV is stored, written straight to processed/ (no copy from exports/). Items come out with status \"loaded\" and the load's figures in \"load\"; Blob Load Bronze passes them through. Off: the CSV waits in exports/ for Blob Load Bronze.",
+				'Whether to load each table into bronze in the same pass: the COPY out of the source feeds the upload and the warehouse at once, and the load commits once the CSV is stored, written straight to processed/ (no copy from exports/). Items come out with status "loaded" and the load\'s figures in "load"; Blob Load Bronze passes them through. Off: the CSV waits in exports/ for Blob Load Bronze.',
 			displayOptions: { show: { '/operation': ['extract'] } },
 		},
 		{

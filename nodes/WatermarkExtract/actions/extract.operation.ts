@@ -46,8 +46,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const results =
 			selection === 'table'
 				? [await work(ctx, readTable(fns, itemIndex))]
-				: await extractDueTables(ctx, { sourceDbs: fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[], parallelTables: options.parallelTables, work });
-		failOnTableFailures(fns, itemIndex, options, 'extract', results.map((r) => ({ ...r, run: r.runId })));
+				: await extractDueTables(ctx, {
+						sourceDbs: fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[],
+						parallelTables: options.parallelTables,
+						work,
+				  });
+		failOnTableFailures(
+			fns,
+			itemIndex,
+			options,
+			'extract',
+			results.map((r) => ({ ...r, run: r.runId })),
+		);
 		return results.map(toJson);
 	});
 }

@@ -85,7 +85,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			selection === 'table'
 				? [await reconcileOrFailure(ctx, readTable(fns, itemIndex), core, { hmacKey: ctx.hmacKey })]
 				: await reconcileDueTables(ctx, core, { sourceDbs: fns.getNodeParameter('sourceDatabases', itemIndex, []) as string[], hmacKey: ctx.hmacKey });
-		failOnTableFailures(fns, itemIndex, options, 'reconcile', results.map((r) => ({ table: r.table, status: r.status, run: r.reconcileRunId, message: r.message })));
+		failOnTableFailures(
+			fns,
+			itemIndex,
+			options,
+			'reconcile',
+			results.map((r) => ({ table: r.table, status: r.status, run: r.reconcileRunId, message: r.message })),
+		);
 		return results.map((r) => toJson(r, repair));
 	});
 }

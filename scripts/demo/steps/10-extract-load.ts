@@ -71,7 +71,10 @@ function utcPool(conn: PostgresConnection): pg.Pool {
 		database: conn.database,
 		max: 1,
 		options: '-c TimeZone=UTC',
-		types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (AS_TEXT.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'] },
+		types: {
+			getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+				AS_TEXT.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+		},
 	});
 }
 
@@ -122,7 +125,11 @@ async function checkExcluded(demo: DemoContext, tables: RegisteredTable[]): Prom
 				[t.table_name, t.excluded_columns],
 			);
 			if (rows.length) leaks.push(`${t.table_name}: excluded column(s) ${rows.map((r) => r.c).join(', ')} reached bronze`);
-			report.push({ table: `raw.${t.table_name}`, excluded: t.excluded_columns.join(', '), 'in bronze': rows.length ? rows.map((r) => r.c).join(', ') : 'none' });
+			report.push({
+				table: `raw.${t.table_name}`,
+				excluded: t.excluded_columns.join(', '),
+				'in bronze': rows.length ? rows.map((r) => r.c).join(', ') : 'none',
+			});
 		}
 	} finally {
 		await wh.end();
@@ -194,13 +201,17 @@ export default async function extractLoad(demo: DemoContext): Promise<void> {
 		// Rows younger than a table's safety_lag are held back on purpose; wait it out so round 2 sees them.
 		const lagMs = await maxSafetyLagMs(ctx);
 		if (lagMs > 0 && lagMs <= 60_000) {
-			demo.log(`waiting ${Math.ceil(lagMs / 1000) + 1}s: the registry's safety_lag holds back rows younger than ${lagMs / 1000}s (clock skew and commit latency on the source)`);
+			demo.log(
+				`waiting ${Math.ceil(lagMs / 1000) + 1}s: the registry's safety_lag holds back rows younger than ${
+					lagMs / 1000
+				}s (clock skew and commit latency on the source)`,
+			);
 			await new Promise((r) => setTimeout(r, lagMs + 1000));
 		} else if (lagMs > 60_000) {
 			demo.log(`note: safety_lag is up to ${lagMs / 1000}s, so rows written just now wait for a later run`);
 		}
 
-		demo.section('Round 2: incremental (window starts at each table\'s watermark minus its lookback)');
+		demo.section("Round 2: incremental (window starts at each table's watermark minus its lookback)");
 		demo.log("A scheduler would wait for each table's cadence; the demo runs every table at once.");
 		const second: ExtractResult[] = [];
 		for (const t of registered) second.push(await extractTable(ctx, t.table_name));

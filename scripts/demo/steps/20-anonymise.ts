@@ -44,7 +44,14 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 	try {
 		const applied = await migrateCompliance(vaultDb);
 		const secrets = anonymisationSecretsSchema.parse({
-			salts: { users: { '1': secret() }, emails: { '1': secret() }, phones: { '1': secret() }, devices: { '1': secret() }, accounts: { '1': secret() }, conversations: { '1': secret() } },
+			salts: {
+				users: { '1': secret() },
+				emails: { '1': secret() },
+				phones: { '1': secret() },
+				devices: { '1': secret() },
+				accounts: { '1': secret() },
+				conversations: { '1': secret() },
+			},
 			hmacKey: secret(),
 			vaultEncryptionKey: secret(),
 		});
@@ -57,7 +64,11 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 			);
 		}
 
-		demo.section(`Anonymise: raw.* → intermediate.* (policies/*.policy.json; vault ${demo.compliance.database}${applied.length ? `, migrated ${applied.join(', ')}` : ''})`);
+		demo.section(
+			`Anonymise: raw.* → intermediate.* (policies/*.policy.json; vault ${demo.compliance.database}${
+				applied.length ? `, migrated ${applied.join(', ')}` : ''
+			})`,
+		);
 		const policies = loadPolicies();
 		const results: AnonymiseResult[] = [];
 		for (const db of demo.sourceDbs) {
@@ -77,25 +88,42 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 				rows: r.rowsOut,
 				tokens_new: r.tokensIssued,
 				policy: r.policyVersion,
-				salts: Object.entries(r.saltVersions).map(([t, v]) => `${t} v${v}`).join(', '),
+				salts: Object.entries(r.saltVersions)
+					.map(([t, v]) => `${t} v${v}`)
+					.join(', '),
 				run: r.runId,
 			})),
 		);
 
 		demo.section('Before: raw.auth_db__users (synthetic people)');
-		demo.table(await peek(wh, `SELECT id, first_name, last_name, email, phone_e164, sa_id_number, date_of_birth, home_city FROM raw.auth_db__users ORDER BY id LIMIT 4`));
+		demo.table(
+			await peek(wh, `SELECT id, first_name, last_name, email, phone_e164, sa_id_number, date_of_birth, home_city FROM raw.auth_db__users ORDER BY id LIMIT 4`),
+		);
 		demo.section('After: intermediate.int_auth_db__users (the same four people, found by hashing their ids here)');
 		const ids = [1, 2, 3, 4];
 		const hashes = ids.map((id) => hashValue(secrets.salts.users['1'], id)!);
-		const after = await peek(wh, `SELECT user_hash, email_hash, phone_hash, sa_id_token, age_band, home_city, status FROM intermediate.int_auth_db__users WHERE user_hash = ANY('{${hashes.join(',')}}')`);
-		demo.table(
-			ids.map((id, i) => ({ 'id (not in intermediate)': id, ...after.find((r) => hashes[i].startsWith(String(r.user_hash).replace('…', ''))) })),
+		const after = await peek(
+			wh,
+			`SELECT user_hash, email_hash, phone_hash, sa_id_token, age_band, home_city, status FROM intermediate.int_auth_db__users WHERE user_hash = ANY('{${hashes.join(
+				',',
+			)}}')`,
 		);
+		demo.table(ids.map((id, i) => ({ 'id (not in intermediate)': id, ...after.find((r) => hashes[i].startsWith(String(r.user_hash).replace('…', ''))) })));
 		demo.section('After: intermediate.int_tagme_db__check_ins (GPS on the 0.01° grid, device hashed, notes suppressed)');
-		demo.table(await peek(wh, `SELECT check_in_id, user_hash, poi_id, lat_grid, lng_grid, device_hash, created_at FROM intermediate.int_tagme_db__check_ins ORDER BY check_in_id LIMIT 3`));
+		demo.table(
+			await peek(
+				wh,
+				`SELECT check_in_id, user_hash, poi_id, lat_grid, lng_grid, device_hash, created_at FROM intermediate.int_tagme_db__check_ins ORDER BY check_in_id LIMIT 3`,
+			),
+		);
 		if (await relationColumns(wh, { schema: 'intermediate', table: 'int_auth_db__sessions' })) {
 			demo.section('After: intermediate.int_auth_db__sessions (IP → city, user agent → device class)');
-			demo.table(await peek(wh, `SELECT device_class, ip_city, ip_country, count(*)::int AS sessions FROM intermediate.int_auth_db__sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 6`));
+			demo.table(
+				await peek(
+					wh,
+					`SELECT device_class, ip_city, ip_country, count(*)::int AS sessions FROM intermediate.int_auth_db__sessions GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 6`,
+				),
+			);
 		}
 
 		demo.section('PII check of every intermediate table (column names + sampled content through the detectors)');
@@ -104,7 +132,12 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 			const [schema, table] = r.outputRelation.split('.');
 			const allow = policies.get(r.sourceDb)!.policy.tables.find((t) => t.table === r.table)!.pii_check.allow_columns;
 			const findings = await scanRelationForPii(wh, { schema, table }, { allowColumns: allow });
-			checks.push({ relation: r.outputRelation, findings: findings.length, result: findings.length ? 'FAILED' : 'passed', reviewed_exceptions: allow.join(', ') || '-' });
+			checks.push({
+				relation: r.outputRelation,
+				findings: findings.length,
+				result: findings.length ? 'FAILED' : 'passed',
+				reviewed_exceptions: allow.join(', ') || '-',
+			});
 		}
 		demo.table(checks);
 		const failed = checks.filter((c) => c.findings > 0);
@@ -117,7 +150,10 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 		users.columns.first_name = 'keep';
 		const before = await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM intermediate.int_auth_db__users');
 		try {
-			await anonymiseRelation(deps, { policy: { policy: parsePolicy({ ...leakyRaw, version: 'demo-leaky' }, 'demo-leaky'), sha256: 'demo', file: null }, table: 'users' });
+			await anonymiseRelation(deps, {
+				policy: { policy: parsePolicy({ ...leakyRaw, version: 'demo-leaky' }, 'demo-leaky'), sha256: 'demo', file: null },
+				table: 'users',
+			});
 			throw new Error('the leaky policy was published — the PII gate did not work');
 		} catch (err) {
 			if (!(err instanceof PiiCheckFailedError)) throw err;
@@ -125,16 +161,28 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 			const after = await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM intermediate.int_auth_db__users');
 			const email = await relationColumns(wh, { schema: 'intermediate', table: 'int_auth_db__users' });
 			const leaked = email?.some((c) => c.name === 'email') ?? false;
-			demo.log(`blocked: run ${err.runId} recorded as 'blocked'; intermediate.int_auth_db__users still has ${after.rows[0].n} rows (was ${before.rows[0].n}) and ${leaked ? 'AN EMAIL COLUMN (!)' : 'no email column'}`);
+			demo.log(
+				`blocked: run ${err.runId} recorded as 'blocked'; intermediate.int_auth_db__users still has ${after.rows[0].n} rows (was ${before.rows[0].n}) and ${
+					leaked ? 'AN EMAIL COLUMN (!)' : 'no email column'
+				}`,
+			);
 		}
 
 		demo.section('k-anonymity of intermediate.int_auth_db__users over (home_city, age_band), k = 5');
 		const k = await kAnonymityReport(wh, { schema: 'intermediate', table: 'int_auth_db__users' }, ['home_city', 'age_band'], 5);
-		demo.table([{ groups: k.groups, smallest_group: k.smallestGroup, groups_below_k: k.groupsBelowK, rows_in_them: k.rowsInGroupsBelowK, satisfied: k.satisfied }]);
+		demo.table([
+			{ groups: k.groups, smallest_group: k.smallestGroup, groups_below_k: k.groupsBelowK, rows_in_them: k.rowsInGroupsBelowK, satisfied: k.satisfied },
+		]);
 		demo.log('intermediate keeps per-person rows; marts aggregate and enforce k ≥ 5 before anything is shared (design doc §6.6).');
 
-		const { rows: vaultRows } = await vaultDb.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM compliance.token_vault GROUP BY 1 ORDER BY 1');
-		demo.log(`compliance.token_vault: ${vaultRows.map((r) => `${r.n} ${r.kind}`).join(', ') || 'empty'} (values pgp_sym_encrypt-ed; reversible only with the vault key)`);
+		const { rows: vaultRows } = await vaultDb.query<{ kind: string; n: number }>(
+			'SELECT kind, count(*)::int AS n FROM compliance.token_vault GROUP BY 1 ORDER BY 1',
+		);
+		demo.log(
+			`compliance.token_vault: ${
+				vaultRows.map((r) => `${r.n} ${r.kind}`).join(', ') || 'empty'
+			} (values pgp_sym_encrypt-ed; reversible only with the vault key)`,
+		);
 	} finally {
 		await wh.end().catch(() => undefined);
 		await vaultDb.end().catch(() => undefined);

@@ -32,11 +32,21 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 		const rates = await ingestFxRates(wh, { baseUrl: fx.url, from, to });
 		const places = await loadPlaces(wh, { source: 'bundled' });
 		demo.table([
-			{ table: 'marts.dim_holidays', loaded: `${holidays.rows} holidays (${holidays.publicHolidays} public), ZA ${holidays.fromYear}-${holidays.toYear}`, source: holidays.source },
-			{ table: 'marts.dim_fx_rates_daily', loaded: `${rates.rates} rates ${from}..${to} (${rates.inserted} new, ${rates.unchanged} unchanged)`, source: `synthetic, ${fx.url}` },
+			{
+				table: 'marts.dim_holidays',
+				loaded: `${holidays.rows} holidays (${holidays.publicHolidays} public), ZA ${holidays.fromYear}-${holidays.toYear}`,
+				source: holidays.source,
+			},
+			{
+				table: 'marts.dim_fx_rates_daily',
+				loaded: `${rates.rates} rates ${from}..${to} (${rates.inserted} new, ${rates.unchanged} unchanged)`,
+				source: `synthetic, ${fx.url}`,
+			},
 			{ table: 'marts.dim_places', loaded: `${places.places} places, ${places.admin1} admin1 + ${places.admin2} admin2 names`, source: places.source },
 		]);
-		const { rows: observed } = await wh.query(`SELECT holiday_date::text, name FROM marts.dim_holidays WHERE is_substitute AND country_code = 'ZA' ORDER BY holiday_date`);
+		const { rows: observed } = await wh.query(
+			`SELECT holiday_date::text, name FROM marts.dim_holidays WHERE is_substitute AND country_code = 'ZA' ORDER BY holiday_date`,
+		);
 		if (observed.length) demo.log(`Sunday holidays observed on Monday: ${observed.map((r) => `${r.holiday_date} (${r.name})`).join(', ')}`);
 
 		demo.section('Enrich Items: a few points and instants (what a small flow would send)');
@@ -56,7 +66,20 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 				},
 			},
 		);
-		demo.table(items.map((i) => ({ where: i.where, city: i.city, admin1: i.admin1, urban_rural: i.urban_rural, day: i.day_of_week, holiday: i.is_public_holiday, payday_week: i.is_payday_week, season: i.season, amount_usd: i.amount_usd, fx_rate_missing: i.fx_rate_missing })));
+		demo.table(
+			items.map((i) => ({
+				where: i.where,
+				city: i.city,
+				admin1: i.admin1,
+				urban_rural: i.urban_rural,
+				day: i.day_of_week,
+				holiday: i.is_public_holiday,
+				payday_week: i.is_payday_week,
+				season: i.season,
+				amount_usd: i.amount_usd,
+				fx_rate_missing: i.fx_rate_missing,
+			})),
+		);
 
 		demo.section('Enrich Relation: anonymised intermediate.* → intermediate.enr_*');
 		const present = await existing(wh, [CHECK_INS, TRANSACTIONS]);
@@ -67,11 +90,18 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 		const results: Record<string, unknown>[] = [];
 		const has = async (rel: string, cols: string[]) => present.has(rel) && cols.every((c) => present.get(rel)!.has(c));
 		if (await has(CHECK_INS, ['user_hash', 'created_at', 'lat_grid', 'lng_grid'])) {
-			results.push(summary(await enrichRelation(wh, {
-				source: CHECK_INS,
-				target: 'intermediate.enr_tagme_check_ins',
-				families: { temporal: { timestampColumn: 'created_at', latitudeColumn: 'lat_grid' }, geo: { latitudeColumn: 'lat_grid', longitudeColumn: 'lng_grid' } },
-			})));
+			results.push(
+				summary(
+					await enrichRelation(wh, {
+						source: CHECK_INS,
+						target: 'intermediate.enr_tagme_check_ins',
+						families: {
+							temporal: { timestampColumn: 'created_at', latitudeColumn: 'lat_grid' },
+							geo: { latitudeColumn: 'lat_grid', longitudeColumn: 'lng_grid' },
+						},
+					}),
+				),
+			);
 		} else if (present.has(CHECK_INS)) demo.log(`${CHECK_INS} lacks user_hash/created_at/lat_grid/lng_grid: skipped`);
 		// What the marts read: FX and local day on every money movement, every app's events in one relation with
 		// cross-app sessions, the funnel and attribution, user segments with the KYC tier (src/enrich/martInputs.ts).
@@ -81,7 +111,9 @@ export default async function enrichStep(demo: DemoContext): Promise<void> {
 		demo.table(results);
 
 		if (present.has(CHECK_INS) && (await has(CHECK_INS, ['lat_grid']))) {
-			const { rows } = await wh.query(`SELECT city, admin1, urban_rural, count(*)::int AS check_ins FROM intermediate.enr_tagme_check_ins GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 6`);
+			const { rows } = await wh.query(
+				`SELECT city, admin1, urban_rural, count(*)::int AS check_ins FROM intermediate.enr_tagme_check_ins GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 6`,
+			);
 			demo.log('Check-ins by reverse-geocoded city:');
 			demo.table(rows);
 		}

@@ -68,7 +68,12 @@ export default async function dbtStep(demo: DemoContext): Promise<void> {
 
 		demo.section('Wolverine incident → exact rerun (signed with the webhook secret, de-duplicated in dwh_control)');
 		const secret = 'demo-only-webhook-secret';
-		const body = JSON.stringify({ incident_id: `INC-DEMO-${Date.now()}`, severity: 'P2', title: 'ledger replica lag', impacted: { models: ['stg_ledger_db__transactions'] } });
+		const body = JSON.stringify({
+			incident_id: `INC-DEMO-${Date.now()}`,
+			severity: 'P2',
+			title: 'ledger replica lag',
+			impacted: { models: ['stg_ledger_db__transactions'] },
+		});
 		const now = Math.floor(Date.now() / 1000);
 		const headers = { 'x-wolverine-signature': signIncidentBody(secret, body, now), 'x-wolverine-timestamp': String(now) };
 		const verdict = await verifyIncident({ rawBody: body, headers, secret, dedup: { db: wh, windowS: 900 } });
@@ -108,6 +113,10 @@ function printRun(demo: DemoContext, run: DbtRunOutcome): void {
 		})),
 	);
 	const s = run.summary;
-	demo.log(`→ dbt ${s.command}: ${s.status} (exit ${s.exitCode}) in ${s.elapsedS}s — ${Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; artifacts ${s.artifactsDir}`);
+	demo.log(
+		`→ dbt ${s.command}: ${s.status} (exit ${s.exitCode}) in ${s.elapsedS}s — ${Object.entries(s.counts)
+			.map(([k, v]) => `${v} ${k}`)
+			.join(', ')}; artifacts ${s.artifactsDir}`,
+	);
 	if (s.status !== 'success') throw new Error(`dbt ${s.command} ${s.status}: ${s.errorMessage}`);
 }

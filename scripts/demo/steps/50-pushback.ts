@@ -67,9 +67,7 @@ export default async function pushback(demo: DemoContext): Promise<void> {
 		});
 
 		demo.section('dwh_control.push_target_status (List Targets)');
-		demo.table(
-			(await listTargets(wh)).map((t) => ({ target: t.name, k: t.k ?? '', role: t.appRole, last: t.lastStatus, reads: t.reads.join(', ') })),
-		);
+		demo.table((await listTargets(wh)).map((t) => ({ target: t.name, k: t.k ?? '', role: t.appRole, last: t.lastStatus, reads: t.reads.join(', ') })));
 	} finally {
 		await Promise.all([wh.end(), an.end()]);
 	}
@@ -93,7 +91,13 @@ function summary(r: PushResult): Record<string, unknown> {
 async function asApp(demo: DemoContext, appRole: string, use: (app: pg.Pool) => Promise<void>): Promise<void> {
 	const login = `demo_${appRole}_login`;
 	const password = randomBytes(18).toString('base64url');
-	const admin = new pg.Client({ host: demo.analytics.host, port: demo.analytics.port, user: demo.analytics.user, password: demo.analytics.password, database: demo.analytics.database });
+	const admin = new pg.Client({
+		host: demo.analytics.host,
+		port: demo.analytics.port,
+		user: demo.analytics.user,
+		password: demo.analytics.password,
+		database: demo.analytics.database,
+	});
 	await admin.connect();
 	try {
 		await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(login)}`);
@@ -129,20 +133,25 @@ async function ensureMarts(wh: pg.Pool, demo: DemoContext): Promise<string[]> {
 	await wh.query('CREATE SCHEMA IF NOT EXISTS marts');
 
 	if (!(await exists(wh, 'marts.fct_tagme_checkins'))) {
-		await wh.query(`CREATE TABLE marts.fct_tagme_checkins (checkin_id bigserial PRIMARY KEY, user_hash text, poi_id bigint, category text, city text, checked_in_at timestamptz)`);
+		await wh.query(
+			`CREATE TABLE marts.fct_tagme_checkins (checkin_id bigserial PRIMARY KEY, user_hash text, poi_id bigint, category text, city text, checked_in_at timestamptz)`,
+		);
 		const cats = ['food', 'music', 'art', 'sport'];
 		const cities = ['Johannesburg', 'Durban', 'Cape Town'];
 		for (let i = 0; i < 600; i++) {
 			// A few popular places and a long tail, so the k gate has something to suppress.
 			const poi = i % 5 === 0 ? f.number.int({ min: 100, max: 140 }) : f.number.int({ min: 1, max: 8 });
-			await wh.query(`INSERT INTO marts.fct_tagme_checkins (user_hash, poi_id, category, city, checked_in_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`, [
-				pick(users), poi, cats[poi % cats.length], cities[poi % cities.length], daysAgo(),
-			]);
+			await wh.query(
+				`INSERT INTO marts.fct_tagme_checkins (user_hash, poi_id, category, city, checked_in_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`,
+				[pick(users), poi, cats[poi % cats.length], cities[poi % cities.length], daysAgo()],
+			);
 		}
 		made.push('marts.fct_tagme_checkins');
 	}
 	if (!(await exists(wh, 'marts.fct_bidbaas_bids'))) {
-		await wh.query(`CREATE TABLE marts.fct_bidbaas_bids (bid_id bigserial PRIMARY KEY, auction_id bigint, user_hash text, category text, amount_zar numeric(18,2), is_winning boolean, bid_at timestamptz)`);
+		await wh.query(
+			`CREATE TABLE marts.fct_bidbaas_bids (bid_id bigserial PRIMARY KEY, auction_id bigint, user_hash text, category text, amount_zar numeric(18,2), is_winning boolean, bid_at timestamptz)`,
+		);
 		const cats = ['electronics', 'vehicles', 'collectables', 'rare-stamps'];
 		for (let a = 1; a <= 80; a++) {
 			const cat = a % 40 === 0 ? 'rare-stamps' : pick(cats.slice(0, 3));
@@ -150,38 +159,54 @@ async function ensureMarts(wh: pg.Pool, demo: DemoContext): Promise<string[]> {
 			const n = cat === 'rare-stamps' ? 1 : f.number.int({ min: 1, max: 6 });
 			const bids = Array.from({ length: n }, () => f.number.int({ min: 50, max: 5000 })).sort((x, y) => x - y);
 			for (let b = 0; b < n; b++) {
-				await wh.query(`INSERT INTO marts.fct_bidbaas_bids (auction_id, user_hash, category, amount_zar, is_winning, bid_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))`, [
-					a, pick(users), cat, bids[b], b === n - 1 && a % 3 !== 0, daysAgo(),
-				]);
+				await wh.query(
+					`INSERT INTO marts.fct_bidbaas_bids (auction_id, user_hash, category, amount_zar, is_winning, bid_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))`,
+					[a, pick(users), cat, bids[b], b === n - 1 && a % 3 !== 0, daysAgo()],
+				);
 			}
 		}
 		made.push('marts.fct_bidbaas_bids');
 	}
 	if (!(await exists(wh, 'marts.fct_sdpkt_payments'))) {
-		await wh.query(`CREATE TABLE marts.fct_sdpkt_payments (payment_id bigserial PRIMARY KEY, sender_hash text, receiver_hash text, merchant_category text, amount_zar numeric(18,2), paid_at timestamptz)`);
+		await wh.query(
+			`CREATE TABLE marts.fct_sdpkt_payments (payment_id bigserial PRIMARY KEY, sender_hash text, receiver_hash text, merchant_category text, amount_zar numeric(18,2), paid_at timestamptz)`,
+		);
 		for (let i = 0; i < 300; i++) {
-			await wh.query(`INSERT INTO marts.fct_sdpkt_payments (sender_hash, receiver_hash, merchant_category, amount_zar, paid_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`, [
-				pick(users), pick(users), pick(['groceries', 'fuel', 'airtime', 'p2p']), f.number.int({ min: 10, max: 2000 }), daysAgo(),
-			]);
+			await wh.query(
+				`INSERT INTO marts.fct_sdpkt_payments (sender_hash, receiver_hash, merchant_category, amount_zar, paid_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`,
+				[pick(users), pick(users), pick(['groceries', 'fuel', 'airtime', 'p2p']), f.number.int({ min: 10, max: 2000 }), daysAgo()],
+			);
 		}
 		made.push('marts.fct_sdpkt_payments');
 	}
 	if (!(await exists(wh, 'marts.dim_user_360_anon'))) {
 		await wh.query(`CREATE TABLE marts.dim_user_360_anon (user_hash text PRIMARY KEY, lifecycle_stage text, signed_up_at timestamptz)`);
 		for (const u of users) {
-			await wh.query(`INSERT INTO marts.dim_user_360_anon VALUES ($1, $2, now() - make_interval(days => $3))`, [u, pick(['new', 'active', 'engaged', 'dormant']), f.number.int({ min: 1, max: 900 })]);
+			await wh.query(`INSERT INTO marts.dim_user_360_anon VALUES ($1, $2, now() - make_interval(days => $3))`, [
+				u,
+				pick(['new', 'active', 'engaged', 'dormant']),
+				f.number.int({ min: 1, max: 900 }),
+			]);
 		}
 		made.push('marts.dim_user_360_anon');
 	}
 	if (!(await exists(wh, 'marts.fct_ledger_transactions_anon'))) {
-		await wh.query(`CREATE TABLE marts.fct_ledger_transactions_anon (transaction_id bigserial PRIMARY KEY, user_hash text, app_id text, created_at timestamptz)`);
+		await wh.query(
+			`CREATE TABLE marts.fct_ledger_transactions_anon (transaction_id bigserial PRIMARY KEY, user_hash text, app_id text, created_at timestamptz)`,
+		);
 		for (let i = 0; i < 200; i++) {
-			await wh.query(`INSERT INTO marts.fct_ledger_transactions_anon (user_hash, app_id, created_at) VALUES ($1, $2, now() - make_interval(days => $3))`, [pick(users), pick(['tagme', 'bidbaas', 'sdpkt']), daysAgo()]);
+			await wh.query(`INSERT INTO marts.fct_ledger_transactions_anon (user_hash, app_id, created_at) VALUES ($1, $2, now() - make_interval(days => $3))`, [
+				pick(users),
+				pick(['tagme', 'bidbaas', 'sdpkt']),
+				daysAgo(),
+			]);
 		}
 		made.push('marts.fct_ledger_transactions_anon');
 	}
 	if (!(await exists(wh, 'marts.dim_fx_rates_daily'))) {
-		await wh.query(`CREATE TABLE marts.dim_fx_rates_daily (currency text, rate_date date, units_per_zar numeric, source text, PRIMARY KEY (currency, rate_date))`);
+		await wh.query(
+			`CREATE TABLE marts.dim_fx_rates_daily (currency text, rate_date date, units_per_zar numeric, source text, PRIMARY KEY (currency, rate_date))`,
+		);
 	}
 	if (await isEmpty(wh, 'marts.dim_fx_rates_daily')) {
 		await wh.query(`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source)

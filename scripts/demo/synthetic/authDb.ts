@@ -91,11 +91,19 @@ export const authDb: SyntheticSource = {
 				home_city: p.city.name,
 				province: p.city.province,
 				marketing_opt_in: f.datatype.boolean(0.35),
-				status: f.helpers.weightedArrayElement([{ value: 'active', weight: 92 }, { value: 'suspended', weight: 3 }, { value: 'closed', weight: 5 }]),
+				status: f.helpers.weightedArrayElement([
+					{ value: 'active', weight: 92 },
+					{ value: 'suspended', weight: 3 },
+					{ value: 'closed', weight: 5 },
+				]),
 				created_at: created.toISOString(),
 				updated_at: updated.toISOString(),
 			});
-			const tier = f.helpers.weightedArrayElement([{ value: 'no-kyc', weight: 20 }, { value: 'basic', weight: 45 }, { value: 'verified', weight: 35 }]);
+			const tier = f.helpers.weightedArrayElement([
+				{ value: 'no-kyc', weight: 20 },
+				{ value: 'basic', weight: 45 },
+				{ value: 'verified', weight: 35 },
+			]);
 			if (tier !== 'no-kyc') {
 				const verified = laterTime(f, created, 30);
 				kyc.push({
@@ -116,7 +124,11 @@ export const authDb: SyntheticSource = {
 				user_id: id,
 				pin_hash: `$argon2id$v=19$m=65536,t=3,p=4$${f.string.alphanumeric(22)}$${f.string.alphanumeric(43)}`,
 				pin_salt: f.string.alphanumeric(22),
-				failed_attempts: f.helpers.weightedArrayElement([{ value: 0, weight: 90 }, { value: 1, weight: 7 }, { value: 3, weight: 3 }]),
+				failed_attempts: f.helpers.weightedArrayElement([
+					{ value: 0, weight: 90 },
+					{ value: 1, weight: 7 },
+					{ value: 3, weight: 3 },
+				]),
 				created_at: created.toISOString(),
 				updated_at: laterTime(f, created, 30).toISOString(),
 			});
@@ -150,7 +162,17 @@ export const authDb: SyntheticSource = {
 		const { rows: max } = await db.query<{ id: string }>('SELECT max(id)::text AS id FROM users');
 		const newUsers = Array.from({ length: fresh }, (_, i) => {
 			const p = person(f, Number(max[0].id) + 1 + i);
-			return { first_name: p.firstName, last_name: p.lastName, email: p.email, phone_e164: p.phone, sa_id_number: p.saIdNumber, date_of_birth: p.dateOfBirth, gender: p.gender, home_city: p.city.name, province: p.city.province };
+			return {
+				first_name: p.firstName,
+				last_name: p.lastName,
+				email: p.email,
+				phone_e164: p.phone,
+				sa_id_number: p.saIdNumber,
+				date_of_birth: p.dateOfBirth,
+				gender: p.gender,
+				home_city: p.city.name,
+				province: p.city.province,
+			};
 		});
 		await insertRows(db, 'users', newUsers);
 		const moved = await db.query(

@@ -95,12 +95,22 @@ export const bidbaasDb: SyntheticSource = {
 			let price = start;
 			let top: { id: number; user: number; amount: number } | null = null;
 			const nBids = f.number.int({ min: 0, max: 9 });
-			const times = Array.from({ length: nBids }, () => f.number.int({ min: starts.getTime(), max: Math.max(starts.getTime(), lastBidAt) })).sort((x, y) => x - y);
+			const times = Array.from({ length: nBids }, () => f.number.int({ min: starts.getTime(), max: Math.max(starts.getTime(), lastBidAt) })).sort(
+				(x, y) => x - y,
+			);
 			for (const t of times) {
 				price = Number((price * f.number.float({ min: 1.02, max: 1.25 })).toFixed(2));
 				const bidder = f.number.int({ min: 1, max: users });
 				const id = bids.length + 1;
-				bids.push({ id, auction_id: a, user_id: bidder, amount: price.toFixed(2), currency: cat.currency, device_id: f.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }), created_at: new Date(t).toISOString() });
+				bids.push({
+					id,
+					auction_id: a,
+					user_id: bidder,
+					amount: price.toFixed(2),
+					currency: cat.currency,
+					device_id: f.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }),
+					created_at: new Date(t).toISOString(),
+				});
 				top = { id, user: bidder, amount: price };
 			}
 			const ended = ends.getTime() < Date.now();
@@ -121,7 +131,15 @@ export const bidbaasDb: SyntheticSource = {
 				updated_at: (ended ? ends : starts).toISOString(),
 			});
 			if (sold && top) {
-				winners.push({ id: winners.length + 1, auction_id: a, bid_id: top.id, user_id: top.user, amount: top.amount.toFixed(2), currency: cat.currency, created_at: ends.toISOString() });
+				winners.push({
+					id: winners.length + 1,
+					auction_id: a,
+					bid_id: top.id,
+					user_id: top.user,
+					amount: top.amount.toFixed(2),
+					currency: cat.currency,
+					created_at: ends.toISOString(),
+				});
 				const paid = f.datatype.boolean(0.8);
 				const paidAt = new Date(Math.min(ends.getTime() + 48 * HOUR, Date.now() - 60 * 60_000));
 				payouts.push({
@@ -155,10 +173,18 @@ export const bidbaasDb: SyntheticSource = {
 			`SELECT a.id::text, a.currency, coalesce(max(b.amount), a.start_price)::text AS price
 			   FROM auctions a LEFT JOIN bids b ON b.auction_id = a.id WHERE a.status = 'open' GROUP BY a.id ORDER BY a.id LIMIT 20`,
 		);
-		const newBids = open.map((a) => ({ auction_id: a.id, user_id: f.number.int({ min: 1, max: users }), amount: (Number(a.price) * 1.1).toFixed(2), currency: a.currency, device_id: f.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }) }));
+		const newBids = open.map((a) => ({
+			auction_id: a.id,
+			user_id: f.number.int({ min: 1, max: users }),
+			amount: (Number(a.price) * 1.1).toFixed(2),
+			currency: a.currency,
+			device_id: f.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }),
+		}));
 		await insertRows(db, 'bids', newBids);
 		// Pending payouts are paid out.
-		const paid = await db.query(`UPDATE payouts SET status = 'paid', paid_at = now(), updated_at = now() WHERE id IN (SELECT id FROM payouts WHERE status = 'pending' ORDER BY id LIMIT 5)`);
+		const paid = await db.query(
+			`UPDATE payouts SET status = 'paid', paid_at = now(), updated_at = now() WHERE id IN (SELECT id FROM payouts WHERE status = 'pending' ORDER BY id LIMIT 5)`,
+		);
 		return [`bidbaas_db.bids: ${newBids.length} new bids on open auctions`, `bidbaas_db.payouts: ${paid.rowCount} payouts paid`];
 	},
 };

@@ -87,10 +87,18 @@ export const ledgerDb: SyntheticSource = {
 				id: i + 1,
 				user_id: f.number.int({ min: 1, max: Math.max(50, Math.round(rows / 4)) }),
 				account_number: `62${f.string.numeric(9)}${String(i + 1).padStart(4, '0')}`.slice(0, 15),
-				account_type: f.helpers.weightedArrayElement([{ value: 'wallet', weight: 5 }, { value: 'cheque', weight: 3 }, { value: 'savings', weight: 2 }]),
+				account_type: f.helpers.weightedArrayElement([
+					{ value: 'wallet', weight: 5 },
+					{ value: 'cheque', weight: 3 },
+					{ value: 'savings', weight: 2 },
+				]),
 				currency: 'ZAR',
 				balance_zar: zarAmount(f, 0, 120_000),
-				status: f.helpers.weightedArrayElement([{ value: 'open', weight: 95 }, { value: 'frozen', weight: 2 }, { value: 'closed', weight: 3 }]),
+				status: f.helpers.weightedArrayElement([
+					{ value: 'open', weight: 95 },
+					{ value: 'frozen', weight: 2 },
+					{ value: 'closed', weight: 3 },
+				]),
 				opened_at: opened.toISOString(),
 				created_at: opened.toISOString(),
 				updated_at: laterTime(f, opened, 30).toISOString(),
@@ -131,7 +139,11 @@ export const ledgerDb: SyntheticSource = {
 		const { rows: accounts } = await db.query<{ id: number; user_id: number }>('SELECT id::int, user_id::int FROM accounts WHERE status = $1', ['open']);
 		const n = Math.max(10, Math.round(rows / 10));
 		// created_at defaults to now(): exactly how LedgerAPI stamps rows.
-		await insertRows(db, 'transactions', Array.from({ length: n }, () => transaction(f, accounts, null)));
+		await insertRows(
+			db,
+			'transactions',
+			Array.from({ length: n }, () => transaction(f, accounts, null)),
+		);
 		const balances = await db.query(
 			`UPDATE accounts a SET balance_zar = a.balance_zar + s.delta, updated_at = now()
 			   FROM (SELECT account_id, sum(CASE direction WHEN 'credit' THEN amount_zar ELSE -amount_zar END) AS delta

@@ -40,7 +40,13 @@ CREATE TABLE messages (
 CREATE INDEX ON messages (created_at);
 `;
 
-const LANGUAGES = [{ value: 'en', weight: 50 }, { value: 'zu', weight: 18 }, { value: 'af', weight: 12 }, { value: 'xh', weight: 10 }, { value: 'st', weight: 10 }];
+const LANGUAGES = [
+	{ value: 'en', weight: 50 },
+	{ value: 'zu', weight: 18 },
+	{ value: 'af', weight: 12 },
+	{ value: 'xh', weight: 10 },
+	{ value: 'st', weight: 10 },
+];
 const BODIES = ['Howzit!', 'Sharp sharp', 'See you at the braai?', 'Eish, load-shedding again', 'Send me the location pls', 'Lekker, thanks!', 'On my way'];
 const usersOf = (rows: number) => Math.max(50, Math.round(rows / 4));
 
@@ -72,7 +78,10 @@ export const messagingDb: SyntheticSource = {
 		const nConv = Math.max(30, Math.round(rows / 20));
 		for (let c = 1; c <= nConv; c++) {
 			const group = f.datatype.boolean(0.2);
-			const members = f.helpers.arrayElements(Array.from({ length: users }, (_, i) => i + 1), group ? f.number.int({ min: 3, max: 6 }) : 2);
+			const members = f.helpers.arrayElements(
+				Array.from({ length: users }, (_, i) => i + 1),
+				group ? f.number.int({ min: 3, max: 6 }) : 2,
+			);
 			const created = pastTime(f, 60, 120);
 			let t = created.getTime();
 			let last = created;
@@ -81,8 +90,24 @@ export const messagingDb: SyntheticSource = {
 				last = new Date(Math.min(t, Date.now() - 60 * 60_000));
 				messages.push({ id: messages.length + 1, ...message(f, c, f.helpers.arrayElement(members), last) });
 			}
-			conversations.push({ id: c, kind: group ? 'group' : 'direct', created_by: members[0], subject: group ? `${f.word.noun()} crew` : null, last_message_preview: null, created_at: created.toISOString(), updated_at: last.toISOString(), last_message_at: last.toISOString() });
-			for (const [i, u] of members.entries()) participants.push({ conversation_id: c, user_id: u, role: i === 0 ? 'owner' : 'member', joined_at: created.toISOString(), updated_at: created.toISOString() });
+			conversations.push({
+				id: c,
+				kind: group ? 'group' : 'direct',
+				created_by: members[0],
+				subject: group ? `${f.word.noun()} crew` : null,
+				last_message_preview: null,
+				created_at: created.toISOString(),
+				updated_at: last.toISOString(),
+				last_message_at: last.toISOString(),
+			});
+			for (const [i, u] of members.entries())
+				participants.push({
+					conversation_id: c,
+					user_id: u,
+					role: i === 0 ? 'owner' : 'member',
+					joined_at: created.toISOString(),
+					updated_at: created.toISOString(),
+				});
 		}
 		const counts = {
 			conversations: await insertRows(db, 'conversations', conversations),
@@ -96,9 +121,14 @@ export const messagingDb: SyntheticSource = {
 		const { rows: convs } = await db.query<{ id: string; members: string[] }>(
 			`SELECT conversation_id::text AS id, array_agg(user_id::text) AS members FROM participants GROUP BY 1 ORDER BY 1 LIMIT 10`,
 		);
-		const fresh = convs.flatMap((c) => [message(f, Number(c.id), Number(c.members[0]), null), message(f, Number(c.id), Number(c.members[c.members.length - 1]), null)]);
+		const fresh = convs.flatMap((c) => [
+			message(f, Number(c.id), Number(c.members[0]), null),
+			message(f, Number(c.id), Number(c.members[c.members.length - 1]), null),
+		]);
 		await insertRows(db, 'messages', fresh);
-		const touched = await db.query(`UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id IN (SELECT conversation_id FROM participants GROUP BY 1 ORDER BY 1 LIMIT 10)`);
+		const touched = await db.query(
+			`UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id IN (SELECT conversation_id FROM participants GROUP BY 1 ORDER BY 1 LIMIT 10)`,
+		);
 		return [`messaging_db.messages: ${fresh.length} new messages`, `messaging_db.conversations: ${touched.rowCount} conversations active again`];
 	},
 };

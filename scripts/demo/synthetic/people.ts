@@ -37,7 +37,10 @@ export function person(f: Faker, seq: number): SyntheticPerson {
 	const firstName = f.person.firstName(gender);
 	const lastName = f.person.lastName();
 	const dob = f.date.birthdate({ mode: 'age', min: 16, max: 80 });
-	const local = `${firstName}.${lastName}`.toLowerCase().normalize('NFKD').replace(/[^a-z.]/g, '');
+	const local = `${firstName}.${lastName}`
+		.toLowerCase()
+		.normalize('NFKD')
+		.replace(/[^a-z.]/g, '');
 	return {
 		firstName,
 		lastName,

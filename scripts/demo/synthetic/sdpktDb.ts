@@ -60,7 +60,13 @@ CREATE TABLE merchant_settlements (
 CREATE INDEX ON merchant_settlements (updated_at);
 `;
 
-const COUNTRIES = [{ value: 'ZA', weight: 88 }, { value: 'ZW', weight: 5 }, { value: 'MZ', weight: 3 }, { value: 'LS', weight: 2 }, { value: 'BW', weight: 2 }];
+const COUNTRIES = [
+	{ value: 'ZA', weight: 88 },
+	{ value: 'ZW', weight: 5 },
+	{ value: 'MZ', weight: 3 },
+	{ value: 'LS', weight: 2 },
+	{ value: 'BW', weight: 2 },
+];
 const REFERENCES = ['rent', 'lunch money', 'for mom', 'stokvel', 'school fees', 'thanks!', 'petrol', null, null];
 
 const usersOf = (rows: number) => Math.max(50, Math.round(rows / 4));
@@ -95,11 +101,26 @@ export const sdpktDb: SyntheticSource = {
 		const users = usersOf(rows);
 		const wallets = Array.from({ length: users }, (_, i) => {
 			const created = pastTime(f, 400, 30);
-			return { id: i + 1, user_id: i + 1, currency: 'ZAR', balance: zarAmount(f, 0, 20_000), status: f.helpers.weightedArrayElement([{ value: 'active', weight: 97 }, { value: 'frozen', weight: 3 }]), created_at: created.toISOString(), updated_at: laterTime(f, created, 30).toISOString() };
+			return {
+				id: i + 1,
+				user_id: i + 1,
+				currency: 'ZAR',
+				balance: zarAmount(f, 0, 20_000),
+				status: f.helpers.weightedArrayElement([
+					{ value: 'active', weight: 97 },
+					{ value: 'frozen', weight: 3 },
+				]),
+				created_at: created.toISOString(),
+				updated_at: laterTime(f, created, 30).toISOString(),
+			};
 		});
 		const payments = Array.from({ length: Math.max(100, Math.round(rows / 2)) }, (_, i) => {
 			const created = pastTime(f, 90, 30);
-			const status = f.helpers.weightedArrayElement([{ value: 'settled', weight: 94 }, { value: 'failed', weight: 4 }, { value: 'pending', weight: 2 }]);
+			const status = f.helpers.weightedArrayElement([
+				{ value: 'settled', weight: 94 },
+				{ value: 'failed', weight: 4 },
+				{ value: 'pending', weight: 2 },
+			]);
 			const updated = status === 'pending' ? created : new Date(Math.min(created.getTime() + f.number.int({ min: 5, max: 600 }) * 1000, Date.now() - 60_000));
 			return { id: i + 1, ...payment(f, users, created), status, created_at: created.toISOString(), updated_at: updated.toISOString() };
 		});
@@ -107,13 +128,32 @@ export const sdpktDb: SyntheticSource = {
 			const created = pastTime(f, 30, 30);
 			const released = f.datatype.boolean(0.7) ? laterTime(f, created, 30) : null;
 			const user = f.number.int({ min: 1, max: users });
-			return { id: i + 1, wallet_id: user, user_id: user, amount: zarAmount(f, 20, 4_000), reason: f.helpers.arrayElement(['fraud_review', 'chargeback', 'limit_check']), released_at: released?.toISOString() ?? null, created_at: created.toISOString(), updated_at: (released ?? created).toISOString() };
+			return {
+				id: i + 1,
+				wallet_id: user,
+				user_id: user,
+				amount: zarAmount(f, 20, 4_000),
+				reason: f.helpers.arrayElement(['fraud_review', 'chargeback', 'limit_check']),
+				released_at: released?.toISOString() ?? null,
+				created_at: created.toISOString(),
+				updated_at: (released ?? created).toISOString(),
+			};
 		});
 		const settlements = MERCHANTS.flatMap((m, i) =>
 			Array.from({ length: 4 }, (_, w) => {
 				const created = new Date(Date.now() - (w + 1) * 7 * 86_400_000);
 				const amount = Number(zarAmount(f, 1_000, 250_000));
-				return { merchant_id: i + 1, merchant_name: m.name, amount: amount.toFixed(2), fee: (amount * 0.015).toFixed(2), bank_account: `40${f.string.numeric(9)}`, status: 'paid', settled_at: new Date(created.getTime() + 86_400_000).toISOString(), created_at: created.toISOString(), updated_at: new Date(created.getTime() + 86_400_000).toISOString() };
+				return {
+					merchant_id: i + 1,
+					merchant_name: m.name,
+					amount: amount.toFixed(2),
+					fee: (amount * 0.015).toFixed(2),
+					bank_account: `40${f.string.numeric(9)}`,
+					status: 'paid',
+					settled_at: new Date(created.getTime() + 86_400_000).toISOString(),
+					created_at: created.toISOString(),
+					updated_at: new Date(created.getTime() + 86_400_000).toISOString(),
+				};
 			}),
 		).map((s, i) => ({ id: i + 1, ...s }));
 		const counts = {
@@ -128,9 +168,18 @@ export const sdpktDb: SyntheticSource = {
 	async change(db, f, rows) {
 		const users = usersOf(rows);
 		const n = Math.max(10, Math.round(rows / 20));
-		await insertRows(db, 'payments', Array.from({ length: n }, () => payment(f, users, null)));
-		const settled = await db.query(`UPDATE payments SET status = 'settled', updated_at = now() WHERE status = 'pending' AND created_at < now() - interval '1 second'`);
+		await insertRows(
+			db,
+			'payments',
+			Array.from({ length: n }, () => payment(f, users, null)),
+		);
+		const settled = await db.query(
+			`UPDATE payments SET status = 'settled', updated_at = now() WHERE status = 'pending' AND created_at < now() - interval '1 second'`,
+		);
 		const balances = await db.query(`UPDATE wallets SET balance = balance + 100, updated_at = now() WHERE id IN (SELECT id FROM wallets ORDER BY id LIMIT 10)`);
-		return [`sdpkt_db.payments: ${n} new payments (pending), ${settled.rowCount} earlier ones settled`, `sdpkt_db.wallets: ${balances.rowCount} balances topped up`];
+		return [
+			`sdpkt_db.payments: ${n} new payments (pending), ${settled.rowCount} earlier ones settled`,
+			`sdpkt_db.wallets: ${balances.rowCount} balances topped up`,
+		];
 	},
 };

@@ -62,8 +62,32 @@ CREATE TABLE events (
 CREATE INDEX ON events (updated_at);
 `;
 
-const TAGS = ['lekker', 'braai', 'vibes', 'family', 'date-night', 'sunset', 'live-music', 'load-shedding-friendly', 'pet-friendly', 'student-deal', 'halaal', 'free-wifi'];
-const EVENT_TITLES = ['Jazz on the Lawn', 'Sunday Braai Fest', 'Amapiano Night', 'Craft Beer Market', 'Heritage Day Picnic', 'Comedy Night', 'Makers Market', 'Park Run Social', 'Gospel Sunday', 'Kasi Food Festival'];
+const TAGS = [
+	'lekker',
+	'braai',
+	'vibes',
+	'family',
+	'date-night',
+	'sunset',
+	'live-music',
+	'load-shedding-friendly',
+	'pet-friendly',
+	'student-deal',
+	'halaal',
+	'free-wifi',
+];
+const EVENT_TITLES = [
+	'Jazz on the Lawn',
+	'Sunday Braai Fest',
+	'Amapiano Night',
+	'Craft Beer Market',
+	'Heritage Day Picnic',
+	'Comedy Night',
+	'Makers Market',
+	'Park Run Social',
+	'Gospel Sunday',
+	'Kasi Food Festival',
+];
 
 function checkIn(f: Faker, pois: { id: number; lat: number; lng: number }[], users: number, createdAt: Date | null): Record<string, unknown> {
 	const poi = f.helpers.arrayElement(pois);
@@ -75,7 +99,16 @@ function checkIn(f: Faker, pois: { id: number; lat: number; lng: number }[], use
 		lng: jitter(poi.lng),
 		accuracy_m: f.number.int({ min: 3, max: 60 }),
 		device_id: f.string.hexadecimal({ length: 16, casing: 'lower', prefix: '' }),
-		note: f.datatype.boolean(0.3) ? f.helpers.arrayElement(['Sho, great spot!', 'Queue was long but worth it', 'Vibes 🔥', 'Parking is a mission, "arrive early"', 'Braai, beers, good people', 'Eish, load-shedding again\nbut the gas stove saved us']) : null,
+		note: f.datatype.boolean(0.3)
+			? f.helpers.arrayElement([
+					'Sho, great spot!',
+					'Queue was long but worth it',
+					'Vibes 🔥',
+					'Parking is a mission, "arrive early"',
+					'Braai, beers, good people',
+					'Eish, load-shedding again\nbut the gas stove saved us',
+			  ])
+			: null,
 		...(createdAt ? { created_at: createdAt.toISOString() } : {}),
 	};
 }
@@ -94,21 +127,57 @@ export const tagmeDb: SyntheticSource = {
 			...Array.from({ length: Math.max(30, Math.round(rows / 50)) }, () => {
 				const city = pickCity(f);
 				const category = f.helpers.arrayElement(POI_CATEGORIES);
-				return { name: `${f.location.street()} ${category === 'coffee' ? 'Coffee Roasters' : category === 'food' ? 'Shisanyama' : f.helpers.arrayElement(['Market', 'Park', 'Centre', 'Lounge', 'Plaza'])}`, city, category };
+				return {
+					name: `${f.location.street()} ${
+						category === 'coffee'
+							? 'Coffee Roasters'
+							: category === 'food'
+							? 'Shisanyama'
+							: f.helpers.arrayElement(['Market', 'Park', 'Centre', 'Lounge', 'Plaza'])
+					}`,
+					city,
+					category,
+				};
 			}),
 		].map((p, i) => {
 			const at = pointNear(f, p.city, 8);
 			const created = pastTime(f, 900, 30);
-			return { id: i + 1, name: p.name, category: p.category, city: p.city.name, province: p.city.province, lat: at.lat, lng: at.lng, created_at: created.toISOString(), updated_at: laterTime(f, created, 30).toISOString() };
+			return {
+				id: i + 1,
+				name: p.name,
+				category: p.category,
+				city: p.city.name,
+				province: p.city.province,
+				lat: at.lat,
+				lng: at.lng,
+				created_at: created.toISOString(),
+				updated_at: laterTime(f, created, 30).toISOString(),
+			};
 		});
 		const checkIns: Record<string, unknown>[] = Array.from({ length: rows }, (_, i) => ({ id: i + 1, ...checkIn(f, pois, users, pastTime(f, 90, 30)) }));
-		const tags = checkIns.filter(() => f.datatype.boolean(0.4)).map((c, i) => {
-			const created = laterTime(f, new Date(c.created_at as string), 30);
-			return { id: i + 1, check_in_id: c.id, user_id: c.user_id, tag: f.helpers.arrayElement(TAGS), created_at: created.toISOString(), updated_at: created.toISOString() };
-		});
+		const tags = checkIns
+			.filter(() => f.datatype.boolean(0.4))
+			.map((c, i) => {
+				const created = laterTime(f, new Date(c.created_at as string), 30);
+				return {
+					id: i + 1,
+					check_in_id: c.id,
+					user_id: c.user_id,
+					tag: f.helpers.arrayElement(TAGS),
+					created_at: created.toISOString(),
+					updated_at: created.toISOString(),
+				};
+			});
 		const locations = Array.from({ length: rows }, (_, i) => {
 			const at = pointNear(f, pickCity(f), 20);
-			return { id: i + 1, user_id: f.number.int({ min: 1, max: users }), lat_rounded: at.lat.toFixed(2), lng_rounded: at.lng.toFixed(2), source: f.helpers.arrayElement(['gps', 'network', 'wifi']), created_at: pastTime(f, 30, 30).toISOString() };
+			return {
+				id: i + 1,
+				user_id: f.number.int({ min: 1, max: users }),
+				lat_rounded: at.lat.toFixed(2),
+				lng_rounded: at.lng.toFixed(2),
+				source: f.helpers.arrayElement(['gps', 'network', 'wifi']),
+				created_at: pastTime(f, 30, 30).toISOString(),
+			};
 		});
 		const events = Array.from({ length: Math.max(10, Math.round(rows / 40)) }, (_, i) => {
 			const created = pastTime(f, 60, 30);
@@ -136,10 +205,16 @@ export const tagmeDb: SyntheticSource = {
 		return counts;
 	},
 	async change(db, f, rows) {
-		const { rows: pois } = await db.query<{ id: number; lat: number; lng: number }>('SELECT id::int, lat::float8 AS lat, lng::float8 AS lng FROM points_of_interest');
+		const { rows: pois } = await db.query<{ id: number; lat: number; lng: number }>(
+			'SELECT id::int, lat::float8 AS lat, lng::float8 AS lng FROM points_of_interest',
+		);
 		const users = Math.max(50, Math.round(rows / 4));
 		const n = Math.max(10, Math.round(rows / 10));
-		await insertRows(db, 'check_ins', Array.from({ length: n }, () => checkIn(f, pois, users, null)));
+		await insertRows(
+			db,
+			'check_ins',
+			Array.from({ length: n }, () => checkIn(f, pois, users, null)),
+		);
 		// A place name that is not also a person's: "Zeitz MOCAA" reads as a surname + a word to the PII gate's name
 		// detector, which (rightly, for a column that may hold names) stops the Anonymise build.
 		const newPoi = await db.query(

@@ -42,7 +42,9 @@ function search(f: Faker, users: number, at: Date | null): Record<string, unknow
 	const from = new Date(Date.now() + f.number.int({ min: 3, max: 90 }) * 86_400_000);
 	return {
 		user_id: f.number.int({ min: 1, max: users }),
-		destination_city: f.helpers.weightedArrayElement(SA_CITIES.map((c) => ({ value: c.name, weight: c.name === 'Cape Town' || c.name === 'Durban' ? 12 : c.weight }))),
+		destination_city: f.helpers.weightedArrayElement(
+			SA_CITIES.map((c) => ({ value: c.name, weight: c.name === 'Cape Town' || c.name === 'Durban' ? 12 : c.weight })),
+		),
 		check_in: from.toISOString().slice(0, 10),
 		check_out: new Date(from.getTime() + f.number.int({ min: 1, max: 7 }) * 86_400_000).toISOString().slice(0, 10),
 		guests: f.number.int({ min: 1, max: 5 }),
@@ -56,12 +58,34 @@ export const takemehomeDb: SyntheticSource = {
 	async seed(db, f, rows) {
 		await db.query(DDL);
 		const users = usersOf(rows);
-		const searches: Record<string, unknown>[] = Array.from({ length: Math.max(100, Math.round(rows / 4)) }, (_, i) => ({ id: i + 1, ...search(f, users, pastTime(f, 60, 30)) }));
-		const clicks = searches.filter(() => f.datatype.boolean(0.5)).map((s, i) => ({ id: i + 1, search_id: s.id, user_id: s.user_id, listing_id: f.number.int({ min: 1000, max: 9999 }), created_at: laterTime(f, new Date(s.created_at as string), 30).toISOString() }));
-		const bookings = clicks.filter(() => f.datatype.boolean(0.2)).map((c, i) => {
-			const created = laterTime(f, new Date(c.created_at), 30);
-			return { id: i + 1, click_id: c.id, user_id: c.user_id, amount: zarAmount(f, 600, 12_000), currency: 'ZAR', status: f.helpers.arrayElement(['confirmed', 'confirmed', 'cancelled']), created_at: created.toISOString(), updated_at: created.toISOString() };
-		});
+		const searches: Record<string, unknown>[] = Array.from({ length: Math.max(100, Math.round(rows / 4)) }, (_, i) => ({
+			id: i + 1,
+			...search(f, users, pastTime(f, 60, 30)),
+		}));
+		const clicks = searches
+			.filter(() => f.datatype.boolean(0.5))
+			.map((s, i) => ({
+				id: i + 1,
+				search_id: s.id,
+				user_id: s.user_id,
+				listing_id: f.number.int({ min: 1000, max: 9999 }),
+				created_at: laterTime(f, new Date(s.created_at as string), 30).toISOString(),
+			}));
+		const bookings = clicks
+			.filter(() => f.datatype.boolean(0.2))
+			.map((c, i) => {
+				const created = laterTime(f, new Date(c.created_at), 30);
+				return {
+					id: i + 1,
+					click_id: c.id,
+					user_id: c.user_id,
+					amount: zarAmount(f, 600, 12_000),
+					currency: 'ZAR',
+					status: f.helpers.arrayElement(['confirmed', 'confirmed', 'cancelled']),
+					created_at: created.toISOString(),
+					updated_at: created.toISOString(),
+				};
+			});
 		const counts = {
 			searches: await insertRows(db, 'searches', searches),
 			clicks: await insertRows(db, 'clicks', clicks),
@@ -72,7 +96,11 @@ export const takemehomeDb: SyntheticSource = {
 	},
 	async change(db, f, rows) {
 		const n = Math.max(10, Math.round(rows / 50));
-		await insertRows(db, 'searches', Array.from({ length: n }, () => search(f, usersOf(rows), null)));
+		await insertRows(
+			db,
+			'searches',
+			Array.from({ length: n }, () => search(f, usersOf(rows), null)),
+		);
 		return [`takemehome_db.searches: ${n} new searches`];
 	},
 };

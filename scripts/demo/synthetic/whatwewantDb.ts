@@ -57,7 +57,14 @@ export const whatwewantDb: SyntheticSource = {
 		const users = usersOf(rows);
 		const lists = Array.from({ length: Math.max(30, Math.round(rows / 25)) }, (_, i) => {
 			const created = pastTime(f, 60, 60);
-			return { id: i + 1, user_id: f.number.int({ min: 1, max: users }), title: `${f.person.firstName()}'s ${f.helpers.arrayElement(['party', 'wishlist', 'registry'])}`, category: f.helpers.arrayElement(CATEGORIES), created_at: created.toISOString(), updated_at: created.toISOString() };
+			return {
+				id: i + 1,
+				user_id: f.number.int({ min: 1, max: users }),
+				title: `${f.person.firstName()}'s ${f.helpers.arrayElement(['party', 'wishlist', 'registry'])}`,
+				category: f.helpers.arrayElement(CATEGORIES),
+				created_at: created.toISOString(),
+				updated_at: created.toISOString(),
+			};
 		});
 		const items: Record<string, unknown>[] = [];
 		const claims: Record<string, unknown>[] = [];
@@ -68,10 +75,27 @@ export const whatwewantDb: SyntheticSource = {
 				const fulfilled = f.datatype.boolean(0.35) ? laterTime(f, created, 30) : null;
 				const id = items.length + 1;
 				const price = zarAmount(f, 50, 3_000);
-				items.push({ id, list_id: l.id, name: f.helpers.arrayElement(ITEMS), category: l.category, price, currency: 'ZAR', fulfilled_at: fulfilled?.toISOString() ?? null, created_at: created.toISOString(), updated_at: (fulfilled ?? created).toISOString() });
+				items.push({
+					id,
+					list_id: l.id,
+					name: f.helpers.arrayElement(ITEMS),
+					category: l.category,
+					price,
+					currency: 'ZAR',
+					fulfilled_at: fulfilled?.toISOString() ?? null,
+					created_at: created.toISOString(),
+					updated_at: (fulfilled ?? created).toISOString(),
+				});
 				if (fulfilled) {
 					const buyer = f.number.int({ min: 1, max: users });
-					claims.push({ id: claims.length + 1, item_id: id, user_id: buyer, status: 'bought', created_at: created.toISOString(), updated_at: fulfilled.toISOString() });
+					claims.push({
+						id: claims.length + 1,
+						item_id: id,
+						user_id: buyer,
+						status: 'bought',
+						created_at: created.toISOString(),
+						updated_at: fulfilled.toISOString(),
+					});
 					purchases.push({ id: purchases.length + 1, item_id: id, user_id: buyer, amount: price, currency: 'ZAR', created_at: fulfilled.toISOString() });
 				}
 			}
@@ -86,7 +110,9 @@ export const whatwewantDb: SyntheticSource = {
 		return counts;
 	},
 	async change(db) {
-		const done = await db.query(`UPDATE items SET fulfilled_at = now(), updated_at = now() WHERE id IN (SELECT id FROM items WHERE fulfilled_at IS NULL ORDER BY id LIMIT 5)`);
+		const done = await db.query(
+			`UPDATE items SET fulfilled_at = now(), updated_at = now() WHERE id IN (SELECT id FROM items WHERE fulfilled_at IS NULL ORDER BY id LIMIT 5)`,
+		);
 		return [`whatwewant_db.items: ${done.rowCount} items fulfilled`];
 	},
 };

@@ -13,7 +13,11 @@ export const dbtCloudConfigSchema = z.object({
 	token: z.string().min(1, 'dbt Cloud API token is required (Account settings → API tokens)'),
 	pollIntervalMs: z.number().int().min(50).default(10_000),
 	/** Give up waiting (the job keeps running in dbt Cloud) after this long. */
-	timeoutMs: z.number().int().min(1000).default(2 * 3600_000),
+	timeoutMs: z
+		.number()
+		.int()
+		.min(1000)
+		.default(2 * 3600_000),
 });
 export type DbtCloudConfig = z.output<typeof dbtCloudConfigSchema>;
 export type DbtCloudConfigInput = z.input<typeof dbtCloudConfigSchema>;
@@ -23,7 +27,10 @@ export const dbtCloudJobSchema = z
 	.object({
 		jobId: z.coerce.number({ invalid_type_error: 'job id must be a number' }).int().positive('job id must be a positive number'),
 		cause: z.string().min(1).max(255).default('Triggered by n8n (DataAcuity DbtRun)'),
-		gitBranch: z.string().regex(/^[A-Za-z0-9._/-]{1,200}$/, 'gitBranch must be a branch name').optional(),
+		gitBranch: z
+			.string()
+			.regex(/^[A-Za-z0-9._/-]{1,200}$/, 'gitBranch must be a branch name')
+			.optional(),
 		command: z.enum(['build', 'run', 'test', 'seed', 'source freshness']).optional(),
 		select: z.array(dbtSelection('select')).default([]),
 		exclude: z.array(dbtSelection('exclude')).default([]),

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome } from '../runOutcome';
 import { parseRunResults, toNodeResults } from '../runResults.schema';
 import { parseInput } from '../validationError';
-import { cloudStepsOverride, dbtCloudConfigSchema, dbtCloudJobSchema, type DbtCloudConfig, type DbtCloudConfigInput, type DbtCloudJobInput } from './cloudConfig.schema';
+import {
+	cloudStepsOverride,
+	dbtCloudConfigSchema,
+	dbtCloudJobSchema,
+	type DbtCloudConfig,
+	type DbtCloudConfigInput,
+	type DbtCloudJobInput,
+} from './cloudConfig.schema';
 import { redactErrorText } from '../../privacy/safeErrorText';
 import { displayUrl } from '../../privacy/redactUserinfo';
 import { globalFetch, type FetchLike, type FetchLikeResponse } from '../../transport/fetchLike';
@@ -56,7 +63,11 @@ export async function runDbtCloudJob(cfgInput: DbtCloudConfigInput, jobInput: Db
 	let run = envelope.parse(await api.request('POST', `/jobs/${job.jobId}/run/`, body)).data;
 	while (!isComplete(run)) {
 		if (Date.now() - started > cfg.timeoutMs) {
-			throw new DbtCloudError(`dbt Cloud run ${run.id} still ${run.status_humanized ?? run.status} after ${Math.round(cfg.timeoutMs / 1000)}s; it keeps running in dbt Cloud (${run.href ?? ''})`);
+			throw new DbtCloudError(
+				`dbt Cloud run ${run.id} still ${run.status_humanized ?? run.status} after ${Math.round(cfg.timeoutMs / 1000)}s; it keeps running in dbt Cloud (${
+					run.href ?? ''
+				})`,
+			);
 		}
 		await sleep(cfg.pollIntervalMs, opts.signal);
 		run = envelope.parse(await api.request('GET', `/runs/${run.id}/`)).data;
@@ -106,11 +117,7 @@ function isComplete(run: z.output<typeof runSchema>): boolean {
 }
 
 class CloudApi {
-	constructor(
-		private readonly cfg: DbtCloudConfig,
-		private readonly fetchImpl: FetchLike,
-		private readonly signal?: AbortSignal,
-	) {}
+	constructor(private readonly cfg: DbtCloudConfig, private readonly fetchImpl: FetchLike, private readonly signal?: AbortSignal) {}
 
 	async request(method: 'GET' | 'POST', path: string, body?: unknown, notFoundIsNull = false): Promise<unknown> {
 		const url = `${this.cfg.baseUrl}/api/v2/accounts/${this.cfg.accountId}${path}`;
@@ -132,8 +139,8 @@ class CloudApi {
 				res.status === 401 || res.status === 403
 					? 'check the API token and that it may run jobs in this account'
 					: res.status === 404
-						? 'check the account id and job id'
-						: 'see the dbt Cloud status page';
+					? 'check the account id and job id'
+					: 'see the dbt Cloud status page';
 			throw new DbtCloudError(`dbt Cloud ${method} ${path} answered ${res.status}: ${cloudMessage(text)} (${hint})`, res.status);
 		}
 		try {
@@ -158,9 +165,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	return new Promise((resolve, reject) => {
 		if (signal?.aborted) return reject(new DbtCloudError('cancelled while waiting for dbt Cloud'));
 		const t = setTimeout(resolve, ms);
-		signal?.addEventListener('abort', () => {
-			clearTimeout(t);
-			reject(new DbtCloudError('cancelled while waiting for dbt Cloud'));
-		}, { once: true });
+		signal?.addEventListener(
+			'abort',
+			() => {
+				clearTimeout(t);
+				reject(new DbtCloudError('cancelled while waiting for dbt Cloud'));
+			},
+			{ once: true },
+		);
 	});
 }

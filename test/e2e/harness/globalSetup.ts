@@ -68,8 +68,20 @@ export default async function globalSetup(): Promise<void> {
 		globalThis.__DWH_E2E_STACK__ = stack;
 	}
 	const stackState: TestEnvState = {
-		postgres: { host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.user, password: stack.postgres.password, binDir: stack.postgres.binDir },
-		s3: { kind: stack.s3.kind, endpoint: stack.s3.endpoint, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, region: stack.s3.region },
+		postgres: {
+			host: stack.postgres.host,
+			port: stack.postgres.port,
+			user: stack.postgres.user,
+			password: stack.postgres.password,
+			binDir: stack.postgres.binDir,
+		},
+		s3: {
+			kind: stack.s3.kind,
+			endpoint: stack.s3.endpoint,
+			accessKeyId: stack.s3.accessKeyId,
+			secretAccessKey: stack.s3.secretAccessKey,
+			region: stack.s3.region,
+		},
 		pid: process.pid,
 	};
 	const state: E2eState = {
@@ -86,7 +98,8 @@ export default async function globalSetup(): Promise<void> {
 	process.env[E2E_STATE_ENV] = stateFile;
 	// eslint-disable-next-line no-console
 	console.log(
-		`\n[e2e] README install of ${path.basename(tarball)}: Node 20 ${n8n1Install.seconds} s, Node 24 ${n8n2Install ? `${n8n2Install.seconds} s` : 'UNAVAILABLE'}; ` +
-			`postgres :${stack.postgres.port}, ${stack.s3.kind} ${stack.s3.endpoint}; setup ${Math.round((Date.now() - started) / 1000)} s`,
+		`\n[e2e] README install of ${path.basename(tarball)}: Node 20 ${n8n1Install.seconds} s, Node 24 ${
+			n8n2Install ? `${n8n2Install.seconds} s` : 'UNAVAILABLE'
+		}; ` + `postgres :${stack.postgres.port}, ${stack.s3.kind} ${stack.s3.endpoint}; setup ${Math.round((Date.now() - started) / 1000)} s`,
 	);
 }

@@ -145,7 +145,12 @@ export async function startN8nProcess(
 	mkdirSync(inst.logDir, { recursive: true });
 	const logFile = path.join(inst.logDir, `${opts.name}.log`);
 	const log = createWriteStream(logFile, { flags: 'a' });
-	const child = spawn(inst.runtime.node, [inst.runtime.bin, command, ...(opts.args ?? [])], { env, cwd: inst.userFolder, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+	const child = spawn(inst.runtime.node, [inst.runtime.bin, command, ...(opts.args ?? [])], {
+		env,
+		cwd: inst.userFolder,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: false,
+	});
 	let out = '';
 	const waiters = new Set<() => void>();
 	const onData = (d: Buffer) => {
@@ -166,7 +171,10 @@ export async function startN8nProcess(
 				if (pattern.test(out.slice(fromOffset))) return done(resolve);
 				if (exited) return done(() => reject(new Error(`${opts.name} exited before printing ${pattern}; log ${logFile}:\n${out.slice(-5000)}`)));
 			};
-			const timer = setTimeout(() => done(() => reject(new Error(`${opts.name}: no ${pattern} within ${timeoutMs} ms; log ${logFile}:\n${out.slice(-5000)}`))), timeoutMs);
+			const timer = setTimeout(
+				() => done(() => reject(new Error(`${opts.name}: no ${pattern} within ${timeoutMs} ms; log ${logFile}:\n${out.slice(-5000)}`))),
+				timeoutMs,
+			);
 			const done = (f: () => void) => {
 				clearTimeout(timer);
 				waiters.delete(check);

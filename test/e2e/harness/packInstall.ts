@@ -59,7 +59,9 @@ function userEnvironment(runtime: N8nRuntime, homeDir: string): NodeJS.ProcessEn
 
 function machineNpmCafile(): string | null {
 	try {
-		const value = execFileSync('npm', ['config', 'get', 'cafile'], { cwd: os.homedir(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+		const value = execFileSync('npm', ['config', 'get', 'cafile'], { cwd: os.homedir(), stdio: ['ignore', 'pipe', 'ignore'] })
+			.toString()
+			.trim();
 		return value && value !== 'null' && value !== 'undefined' && existsSync(value) ? value : null;
 	} catch {
 		return null;

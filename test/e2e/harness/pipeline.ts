@@ -39,7 +39,10 @@ export function smtpCredential(port: number) {
  * The anonymisation-secrets credential (test values only), with the token vault in the e2e warehouse database; in
  * production the vault is its own database.
  */
-export function anonymisationCredential(warehouse: PostgresConnection, secrets: { salts: Record<string, Record<string, string>>; hmacKey: string; vaultEncryptionKey: string }) {
+export function anonymisationCredential(
+	warehouse: PostgresConnection,
+	secrets: { salts: Record<string, Record<string, string>>; hmacKey: string; vaultEncryptionKey: string },
+) {
 	return {
 		id: CREDENTIALS.anonymisation.id,
 		name: CREDENTIALS.anonymisation.name,
@@ -102,14 +105,34 @@ export async function createN8nDatabase(prefix: string): Promise<{ host: string;
 export async function createPipeline(name: string): Promise<E2ePipeline> {
 	const st = e2eState().stack;
 	const conn = (database: string, applicationName: string) =>
-		postgresConnectionSchema.parse({ host: st.postgres.host, port: st.postgres.port, user: st.postgres.user, password: st.postgres.password, database, applicationName });
+		postgresConnectionSchema.parse({
+			host: st.postgres.host,
+			port: st.postgres.port,
+			user: st.postgres.user,
+			password: st.postgres.password,
+			database,
+			applicationName,
+		});
 	const source = conn(await createDatabase(`${name}_src`), 'dwh-e2e-source');
 	const warehouse = conn(await createDatabase(`${name}_wh`), 'dwh-e2e-warehouse');
 	const analytics = conn(await createDatabase(`${name}_an`), 'dwh-e2e-analytics');
 	const bucket = `${name.replace(/_/g, '-')}-${randomBytes(3).toString('hex')}`;
-	const s3 = new S3Client({ endpoint: st.s3.endpoint, region: st.s3.region, forcePathStyle: true, credentials: { accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey } });
+	const s3 = new S3Client({
+		endpoint: st.s3.endpoint,
+		region: st.s3.region,
+		forcePathStyle: true,
+		credentials: { accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey },
+	});
 	await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-	const store = objectStoreSchema.parse({ endpoint: st.s3.endpoint, region: st.s3.region, accessKeyId: st.s3.accessKeyId, secretAccessKey: st.s3.secretAccessKey, bucket, prefix: 'dataacuity', forcePathStyle: true });
+	const store = objectStoreSchema.parse({
+		endpoint: st.s3.endpoint,
+		region: st.s3.region,
+		accessKeyId: st.s3.accessKeyId,
+		secretAccessKey: st.s3.secretAccessKey,
+		bucket,
+		prefix: 'dataacuity',
+		forcePathStyle: true,
+	});
 	// An idle client whose server goes away (the dev stack stopping at teardown after an afterAll that timed out on a
 	// busy machine) emits 'error'; without a listener that crashes the whole jest process after every test passed.
 	const pool = (c: PostgresConnection, max: number) => {
@@ -158,13 +181,36 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 				{ ...c.analytics, data: pgData(analytics) },
 				{
 					...c.store,
-					data: { endpoint: store.endpoint, region: store.region, accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey, bucket: store.bucket, prefix: store.prefix, forcePathStyle: true, checksumMode: 'when_required' },
+					data: {
+						endpoint: store.endpoint,
+						region: store.region,
+						accessKeyId: store.accessKeyId,
+						secretAccessKey: store.secretAccessKey,
+						bucket: store.bucket,
+						prefix: store.prefix,
+						forcePathStyle: true,
+						checksumMode: 'when_required',
+					},
 				},
 				// Fields left out take the credential type's defaults (n8n applies them when a node reads the credential).
 				{ ...c.dbt, data: {} },
 				// Placeholder secrets so workflows resolve; tests that anonymise import their own over it.
-				anonymisationCredential(warehouse, { salts: { default: { '1': randomBytes(16).toString('hex') } }, hmacKey: randomBytes(32).toString('hex'), vaultEncryptionKey: randomBytes(32).toString('hex') }),
-				{ ...c.warehouseReadOnly, data: { host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, ssl: 'disable' } },
+				anonymisationCredential(warehouse, {
+					salts: { default: { '1': randomBytes(16).toString('hex') } },
+					hmacKey: randomBytes(32).toString('hex'),
+					vaultEncryptionKey: randomBytes(32).toString('hex'),
+				}),
+				{
+					...c.warehouseReadOnly,
+					data: {
+						host: warehouse.host,
+						port: warehouse.port,
+						database: warehouse.database,
+						user: warehouse.user,
+						password: warehouse.password,
+						ssl: 'disable',
+					},
+				},
 				// Notification channels: placeholders that reach nothing (no workflow sends in these tests unless it
 				// imports its own, as pipelineAlerts.test.ts does with a loopback SMTP server).
 				{ ...c.alertsSlack, data: { accessToken: 'xoxb-e2e-placeholder' } },

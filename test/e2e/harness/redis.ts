@@ -12,9 +12,13 @@ export interface RedisServer {
 export async function startRedis(bin: string, dir: string): Promise<RedisServer> {
 	mkdirSync(dir, { recursive: true });
 	const port = await freePort();
-	const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log')], {
-		stdio: 'ignore',
-	});
+	const child = spawn(
+		bin,
+		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log')],
+		{
+			stdio: 'ignore',
+		},
+	);
 	let exited = false;
 	child.on('exit', () => (exited = true));
 	await waitForPort(port, 30_000, () => !exited);

@@ -86,8 +86,10 @@ export function resolveProblems(ctx: ResolveContext, wf: WorkflowJson): string[]
 			if (!declared.has(type)) problems.push(`${at}: node type does not take credential type ${type}`);
 			if (!ctx.credentialTypes.some((c) => c.name === type)) problems.push(`${at}: credential type ${type} is not loaded`);
 			const stored = ctx.credentials.find((c) => c.id === ref?.id);
-			if (!ref?.id || !stored) problems.push(`${at}: credential "${ref?.name}" (${type}) did not resolve to an existing credential (id ${JSON.stringify(ref?.id)})`);
-			else if (stored.type !== type || stored.name !== ref.name) problems.push(`${at}: credential ${ref.id} is "${stored.name}" (${stored.type}), not "${ref.name}" (${type})`);
+			if (!ref?.id || !stored)
+				problems.push(`${at}: credential "${ref?.name}" (${type}) did not resolve to an existing credential (id ${JSON.stringify(ref?.id)})`);
+			else if (stored.type !== type || stored.name !== ref.name)
+				problems.push(`${at}: credential ${ref.id} is "${stored.name}" (${stored.type}), not "${ref.name}" (${type})`);
 		}
 		for (const c of desc.credentials ?? []) {
 			if (c.required && !c.displayOptions && !node.credentials?.[c.name]) problems.push(`${at}: required credential ${c.name} is not set`);
@@ -98,7 +100,9 @@ export function resolveProblems(ctx: ResolveContext, wf: WorkflowJson): string[]
 			const id = (node.parameters.workflowId as { value?: string } | undefined)?.value;
 			const target = id ? ctx.workflows.get(id) : undefined;
 			const trigger = target?.nodes.find((n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger');
-			const declaredInputs = new Set(((trigger?.parameters.workflowInputs as { values?: Array<{ name: string }> } | undefined)?.values ?? []).map((v) => v.name));
+			const declaredInputs = new Set(
+				((trigger?.parameters.workflowInputs as { values?: Array<{ name: string }> } | undefined)?.values ?? []).map((v) => v.name),
+			);
 			const mapped = Object.keys(((node.parameters.workflowInputs as { value?: Record<string, unknown> } | undefined)?.value ?? {}) as object);
 			if (target && !trigger) problems.push(`${at}: workflow ${id} has no Execute Workflow Trigger`);
 			for (const input of mapped) if (trigger && !declaredInputs.has(input)) problems.push(`${at}: input "${input}" is not declared by ${target!.name}`);
@@ -108,7 +112,8 @@ export function resolveProblems(ctx: ResolveContext, wf: WorkflowJson): string[]
 	const names = new Set(wf.nodes.map((n) => n.name));
 	for (const [from, outs] of Object.entries(wf.connections ?? {})) {
 		if (!names.has(from)) problems.push(`${wf.name}: connection from unknown node "${from}"`);
-		for (const branch of outs.main ?? []) for (const c of branch ?? []) if (!names.has(c.node)) problems.push(`${wf.name}: connection to unknown node "${c.node}"`);
+		for (const branch of outs.main ?? [])
+			for (const c of branch ?? []) if (!names.has(c.node)) problems.push(`${wf.name}: connection to unknown node "${c.node}"`);
 	}
 	return problems;
 }

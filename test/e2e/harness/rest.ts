@@ -10,7 +10,12 @@ export class N8nRest {
 
 	constructor(readonly baseUrl: string) {}
 
-	async request<T = unknown>(method: string, route: string, body?: unknown, opts: { publicApi?: boolean; allowStatus?: number[] } = {}): Promise<{ status: number; data: T }> {
+	async request<T = unknown>(
+		method: string,
+		route: string,
+		body?: unknown,
+		opts: { publicApi?: boolean; allowStatus?: number[] } = {},
+	): Promise<{ status: number; data: T }> {
 		const headers: Record<string, string> = { accept: 'application/json' };
 		if (body !== undefined) headers['content-type'] = 'application/json';
 		if (opts.publicApi) headers['x-n8n-api-key'] = this.apiKey;

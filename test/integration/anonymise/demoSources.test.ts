@@ -22,7 +22,15 @@ beforeAll(async () => {
 	for (const src of SYNTHETIC_SOURCES) {
 		const schema = `src_${src.db}`;
 		await w.wh.query(`CREATE SCHEMA ${schema}`);
-		const pool = new pg.Pool({ host: w.whConn.host, port: w.whConn.port, user: w.whConn.user, password: w.whConn.password, database: w.whConn.database, options: `-c search_path=${schema}`, max: 2 });
+		const pool = new pg.Pool({
+			host: w.whConn.host,
+			port: w.whConn.port,
+			user: w.whConn.user,
+			password: w.whConn.password,
+			database: w.whConn.database,
+			options: `-c search_path=${schema}`,
+			max: 2,
+		});
 		try {
 			fakerEN_ZA.seed(42);
 			await src.seed(pool, fakerEN_ZA, 400);
@@ -36,7 +44,11 @@ beforeAll(async () => {
 				`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND NOT (column_name = ANY($3)) ORDER BY ordinal_position`,
 				[schema, t, excluded],
 			);
-			await w.wh.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE raw.${src.db}__${t} AS SELECT ${cols.map((c) => pg.escapeIdentifier(c.c)).join(', ')}, 1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at FROM ${schema}.${t}`);
+			await w.wh.query(
+				`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE raw.${src.db}__${t} AS SELECT ${cols
+					.map((c) => pg.escapeIdentifier(c.c))
+					.join(', ')}, 1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at FROM ${schema}.${t}`,
+			);
 		}
 	}
 });
@@ -44,11 +56,17 @@ afterAll(async () => w?.close());
 
 test.each(SYNTHETIC_SOURCES.map((s) => s.db))('the %s policy covers every table of the synthetic source and publishes no PII', async (db) => {
 	const loaded = w.policy(db);
-	const { rows: raw } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'raw' AND tablename LIKE $1`, [`${db}\\_\\_%`]);
+	const { rows: raw } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'raw' AND tablename LIKE $1`, [
+		`${db}\\_\\_%`,
+	]);
 	const covered = loaded.policy.tables.map((t) => inputRelation(db, t).table);
 	expect(raw.map((r) => r.t).sort()).toEqual(covered.sort());
 
-	const results = await anonymiseTablesAtomically(w.deps, loaded.policy.tables.map((table) => ({ loaded, table })), { mode: 'set' });
+	const results = await anonymiseTablesAtomically(
+		w.deps,
+		loaded.policy.tables.map((table) => ({ loaded, table })),
+		{ mode: 'set' },
+	);
 	for (const r of results) {
 		expect(r.rowsOut).toBe(r.rowsIn);
 		expect(r.rowsOut).toBeGreaterThan(0);

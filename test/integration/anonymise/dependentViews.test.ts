@@ -90,7 +90,9 @@ describe('a full rebuild keeps the views that read the published table', () => {
 		expect(await catalogOf([...names, 'int_tagme_db__check_ins'])).toEqual(before);
 		expect(await count(`SELECT sum(check_ins) AS n FROM intermediate.v_checkins_by_band`)).toBe(78);
 		expect(await count(`SELECT sum(check_ins) AS n FROM intermediate.mv_checkins_by_band`)).toBe(78);
-		const { rows: leftovers } = await w.wh.query(`SELECT relname FROM pg_class WHERE relnamespace = 'intermediate'::regnamespace AND relname LIKE '%\\_\\_build\\_%'`);
+		const { rows: leftovers } = await w.wh.query(
+			`SELECT relname FROM pg_class WHERE relnamespace = 'intermediate'::regnamespace AND relname LIKE '%\\_\\_build\\_%'`,
+		);
 		expect(leftovers).toEqual([]);
 	});
 
@@ -109,7 +111,9 @@ describe('a full rebuild keeps the views that read the published table', () => {
 		changed.tables.find((t: { table: string }) => t.table === 'check_ins').columns.poi_id = 'suppress';
 		const err = await rebuildCheckIns(parsePolicyText(JSON.stringify(changed), 'test')).catch((e) => e);
 		expect(err.name).toBe('DependentViewError');
-		expect(err.message).toContain(`Cannot publish ${CHECK_INS}: view intermediate.v_poi reads it and does not fit the rebuilt table (column "poi_id" does not exist)`);
+		expect(err.message).toContain(
+			`Cannot publish ${CHECK_INS}: view intermediate.v_poi reads it and does not fit the rebuilt table (column "poi_id" does not exist)`,
+		);
 		expect(err.message).toContain('The previous table is still published.');
 		const { rows } = await w.wh.query(`SELECT status, error_message FROM dwh_control.anonymise_runs ORDER BY run_id DESC LIMIT 1`);
 		expect(rows[0].status).toBe('failed');
@@ -138,7 +142,12 @@ describe('a full rebuild keeps the views that read the published table', () => {
 describe('Enrich Relation and Anonymise rebuilds with the demo chain (view → enr_* table → views)', () => {
 	test('the enriched table and the anonymised table under its source view both rebuild', async () => {
 		await etl.pool.query(`CREATE VIEW intermediate.enr_app_events_src AS SELECT user_hash, created_at AS event_time, 'tagme' AS app FROM ${CHECK_INS}`);
-		const enrich = () => enrichRelation(etl.pool, { source: 'intermediate.enr_app_events_src', target: 'intermediate.enr_app_events', families: { temporal: { timestampColumn: 'event_time' } } });
+		const enrich = () =>
+			enrichRelation(etl.pool, {
+				source: 'intermediate.enr_app_events_src',
+				target: 'intermediate.enr_app_events',
+				families: { temporal: { timestampColumn: 'event_time' } },
+			});
 		expect((await enrich()).rows).toBe(78);
 		await etl.pool.query(`
 			CREATE VIEW intermediate.v_events_per_day AS SELECT day_of_week, count(*) AS n FROM intermediate.enr_app_events GROUP BY 1;

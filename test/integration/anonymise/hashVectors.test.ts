@@ -13,7 +13,10 @@ function docVectors(): { salt: string; value: string; sha256: string; truncated:
 		.split('\n')
 		.filter((l) => l.startsWith('| `'))
 		.map((l) => {
-			const [salt, value, sha256, truncated, hmac] = l.split('|').slice(1, 6).map((c) => c.trim().replace(/^`|`$/g, ''));
+			const [salt, value, sha256, truncated, hmac] = l
+				.split('|')
+				.slice(1, 6)
+				.map((c) => c.trim().replace(/^`|`$/g, ''));
 			return { salt, value, sha256, truncated, hmac };
 		});
 }

@@ -12,8 +12,22 @@ const ASOF = '2026-11-25';
 beforeAll(async () => {
 	w = await createAnonWorld('anon_incr');
 	await loadSyntheticPii(w.wh, 40);
-	await registerTable(w.wh, 'auth_db', { source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' });
-	await registerTable(w.wh, 'auth_db', { source_table: 'sessions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	await registerTable(w.wh, 'auth_db', {
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+	});
+	await registerTable(w.wh, 'auth_db', {
+		source_table: 'sessions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 	await registerTable(w.wh, 'auth_db', { source_table: 'kyc_records', mode: 'snapshot', load_strategy: 'replace', key_columns: ['id'], cadence: '1 hour' });
 });
 afterAll(async () => w?.close());
@@ -49,7 +63,10 @@ test('an update and a new user are merged by their hashed key, and the table equ
 	);
 	const r = await build('users', 'incremental');
 	expect(r).toMatchObject({ build: 'incremental', buildNote: null, inputWatermark: '2', rowsIn: 2, rowsOut: 2 });
-	const { rows } = await w.wh.query(`SELECT mode, status, input_watermark::text AS wm, rows_in::int, rows_out::int FROM dwh_control.anonymise_runs WHERE run_id = $1`, [r.runId]);
+	const { rows } = await w.wh.query(
+		`SELECT mode, status, input_watermark::text AS wm, rows_in::int, rows_out::int FROM dwh_control.anonymise_runs WHERE run_id = $1`,
+		[r.runId],
+	);
 	expect(rows[0]).toEqual({ mode: 'incremental', status: 'published', wm: '2', rows_in: 2, rows_out: 2 });
 	const afterIncrement = await published('intermediate.int_auth_db__users', 'user_hash');
 	expect(afterIncrement).toHaveLength(41);
@@ -104,10 +121,15 @@ test('a CSV replayed by hand after newer loads (rows stamped with an old run id)
 	await build('users', 'full'); // after the edited-policy build above
 	expect(await build('users', 'incremental')).toMatchObject({ build: 'incremental' });
 	// Run 1 of the table is loaded only now (a replay): its rows carry run id 1, below the last build's watermark.
-	await w.wh.query(`INSERT INTO dwh_control.extract_runs (run_id, table_name, status, mode, run_started_at, run_finished_at) VALUES (1, 'auth_db__users', 'loaded', 'incremental', now(), now())`);
+	await w.wh.query(
+		`INSERT INTO dwh_control.extract_runs (run_id, table_name, status, mode, run_started_at, run_finished_at) VALUES (1, 'auth_db__users', 'loaded', 'incremental', now(), now())`,
+	);
 	await w.wh.query(`UPDATE raw.auth_db__users SET status = 'suspended', _dwh_run_id = 1 WHERE id = 9`);
 	const r = await build('users', 'incremental');
-	expect(r).toMatchObject({ build: 'full', buildNote: expect.stringMatching(/^full rebuild: a run older than the last build's watermark \(2\) was loaded since/) });
+	expect(r).toMatchObject({
+		build: 'full',
+		buildNote: expect.stringMatching(/^full rebuild: a run older than the last build's watermark \(2\) was loaded since/),
+	});
 	const { rows } = await w.wh.query(`SELECT count(*)::int AS n FROM intermediate.int_auth_db__users WHERE status = 'suspended'`);
 	expect(rows[0].n).toBeGreaterThanOrEqual(1);
 	// Recorded with this build: the next increment is incremental again.

@@ -69,7 +69,17 @@ describe('k-anonymity', () => {
 	test('report gives the smallest group and what sits below k', async () => {
 		const r = await kAnonymityReport(db, { schema: 'm', table: 'people' }, ['city', 'age_band'], 5);
 		// Johannesburg 20+20, Durban 4+4, Kimberley 1+1
-		expect(r).toEqual({ relation: 'm.people', quasiIdentifiers: ['city', 'age_band'], k: 5, totalRows: 50, groups: 6, smallestGroup: 1, groupsBelowK: 4, rowsInGroupsBelowK: 10, satisfied: false });
+		expect(r).toEqual({
+			relation: 'm.people',
+			quasiIdentifiers: ['city', 'age_band'],
+			k: 5,
+			totalRows: 50,
+			groups: 6,
+			smallestGroup: 1,
+			groupsBelowK: 4,
+			rowsInGroupsBelowK: 10,
+			satisfied: false,
+		});
 		const distinct = await kAnonymityReport(db, { schema: 'm', table: 'people' }, ['day'], 46, { distinctColumn: 'user_hash' });
 		expect(distinct).toMatchObject({ groups: 1, smallestGroup: 45, satisfied: false });
 		const summed = await kAnonymityReport(db, { schema: 'm', table: 'people' }, ['city'], 5, { countColumn: 'users' });

@@ -40,21 +40,50 @@ beforeAll(async () => {
 	({ users } = await loadSyntheticPii(w.wh, 20));
 	const tx = [];
 	for (let u = 1; u <= 20; u++) {
-		tx.push({ id: u * 10, account_id: 1000 + u, user_id: u, direction: 'debit', amount_zar: '10.00', category: 'groceries', merchant_name: 'Spar', reference: `to user ${u}`, channel: 'app', created_at: '2026-03-15T10:00:00Z' });
-		tx.push({ id: u * 10 + 1, account_id: 1000 + u, user_id: u, direction: 'debit', amount_zar: '20.00', category: 'groceries', merchant_name: 'Spar', reference: `to user ${u}`, channel: 'app', created_at: '2019-06-01T10:00:00Z' });
+		tx.push({
+			id: u * 10,
+			account_id: 1000 + u,
+			user_id: u,
+			direction: 'debit',
+			amount_zar: '10.00',
+			category: 'groceries',
+			merchant_name: 'Spar',
+			reference: `to user ${u}`,
+			channel: 'app',
+			created_at: '2026-03-15T10:00:00Z',
+		});
+		tx.push({
+			id: u * 10 + 1,
+			account_id: 1000 + u,
+			user_id: u,
+			direction: 'debit',
+			amount_zar: '20.00',
+			category: 'groceries',
+			merchant_name: 'Spar',
+			reference: `to user ${u}`,
+			channel: 'app',
+			created_at: '2019-06-01T10:00:00Z',
+		});
 	}
 	await loadRaw(w.wh, 'ledger_db', 'transactions', TRANSACTIONS, tx);
-	for (const [db, t] of [['auth_db', 'users'], ['tagme_db', 'check_ins'], ['ledger_db', 'transactions']]) {
+	for (const [db, t] of [
+		['auth_db', 'users'],
+		['tagme_db', 'check_ins'],
+		['ledger_db', 'transactions'],
+	]) {
 		await anonymiseRelation(w.deps, { policy: w.policy(db), table: t, asOf: '2026-11-25' });
 	}
 	// The archive as the loader leaves it: the users extract moved to processed/, one record with a quoted newline.
 	store = new ObjectStore(await freshBucket('anon-residue'));
 	const cols = ['id', 'first_name', 'email', 'phone_e164', 'home_city'];
 	const rows = [6, 7, 8].map((id) => users[id - 1]);
-	const body = [cols.join(','), ...rows.map((u, i) => cols.map((c) => csvQuote(i === 0 && c === 'home_city' ? 'two\nlines' : u[c])).join(','))].join('\n') + '\n';
+	const body =
+		[cols.join(','), ...rows.map((u, i) => cols.map((c) => csvQuote(i === 0 && c === 'home_city' ? 'two\nlines' : u[c])).join(','))].join('\n') + '\n';
 	await store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: CSV_KEY, Body: body }));
 	// An extract not yet loaded, without either person (an id column that is not the subject must not match).
-	await store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: 'dataacuity/exports/tagme_db__pois/20261121T000000Z_2.csv', Body: 'id,name\n7,Park\n8,Mall\n' }));
+	await store.client.send(
+		new PutObjectCommand({ Bucket: store.cfg.bucket, Key: 'dataacuity/exports/tagme_db__pois/20261121T000000Z_2.csv', Body: 'id,name\n7,Park\n8,Mall\n' }),
+	);
 	deps = { warehouse: w.wh, vault: w.vaultDb, store, secrets: w.secrets, policies: [...w.policies.values()] };
 }, 120_000);
 
@@ -63,7 +92,12 @@ afterAll(async () => {
 	await w?.close();
 });
 
-const subject = (id: number) => ({ userId: String(id), sourceDb: 'auth_db', email: String(users[id - 1].email).toUpperCase(), phone: String(users[id - 1].phone_e164) });
+const subject = (id: number) => ({
+	userId: String(id),
+	sourceDb: 'auth_db',
+	email: String(users[id - 1].email).toUpperCase(),
+	phone: String(users[id - 1].phone_e164),
+});
 
 test('a person never forgotten is found in every table and object they are in, by id, hash, e-mail and phone', async () => {
 	const r = await scanResidue(deps, subject(KEPT));
@@ -117,12 +151,24 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 on bad usage; no value or secret printed', async () => {
 	const c = w.whConn;
 	const url = `postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${c.database}`;
-	const vaultUrl = `postgres://${w.vaultConn.user}:${encodeURIComponent(w.vaultConn.password ?? '')}@${w.vaultConn.host}:${w.vaultConn.port}/${w.vaultConn.database}`;
+	const vaultUrl = `postgres://${w.vaultConn.user}:${encodeURIComponent(w.vaultConn.password ?? '')}@${w.vaultConn.host}:${w.vaultConn.port}/${
+		w.vaultConn.database
+	}`;
 	const env = { DWH_ANONYMISATION_SECRETS: JSON.stringify({ salts: w.secrets.salts, hmacKey: w.secrets.hmacKey }) };
 	const s3 = store.cfg;
-	const s3env = { DWH_S3_ENDPOINT: s3.endpoint!, DWH_S3_REGION: s3.region, DWH_S3_BUCKET: s3.bucket, DWH_S3_PREFIX: s3.prefix!, DWH_S3_ACCESS_KEY_ID: s3.accessKeyId, DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey };
+	const s3env = {
+		DWH_S3_ENDPOINT: s3.endpoint!,
+		DWH_S3_REGION: s3.region,
+		DWH_S3_BUCKET: s3.bucket,
+		DWH_S3_PREFIX: s3.prefix!,
+		DWH_S3_ACCESS_KEY_ID: s3.accessKeyId,
+		DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+	};
 	const email = String(users[FORGOTTEN - 1].email);
-	const left = await cli(['--url', url, '--vault-url', vaultUrl, '--user-id', String(FORGOTTEN), '--source-db', 'auth_db', '--email', email], { ...env, ...s3env });
+	const left = await cli(['--url', url, '--vault-url', vaultUrl, '--user-id', String(FORGOTTEN), '--source-db', 'auth_db', '--email', email], {
+		...env,
+		...s3env,
+	});
 	expect(left.code).toBe(1);
 	expect(left.stdout).toContain(`RESIDUE object_store ${CSV_KEY}:4: 1 (id, email)`);
 	expect(left.stdout).toContain('HOLD    warehouse raw.ledger_db__transactions: 1 kept unlinked — legal hold: FICA');
@@ -143,7 +189,7 @@ test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 
 	expect(noSecrets.stderr).toContain('No salts: pass --secrets-file <json> or set DWH_ANONYMISATION_SECRETS');
 }, 120_000);
 
-describe('the Anonymise node\'s Verify Residue, as the compliance login', () => {
+describe("the Anonymise node's Verify Residue, as the compliance login", () => {
 	const node = new Anonymise();
 	const credentials = (hmacKey = w.secrets.hmacKey) => ({
 		dataAcuityPostgres: postgresCredential(w.loginConn),
@@ -151,11 +197,23 @@ describe('the Anonymise node\'s Verify Residue, as the compliance login', () => 
 		dataAcuityAnonymisationSecrets: secretsCredential(w, { hmacKey }),
 	});
 	const verify = (parameters: Record<string, unknown>, input?: { json: Record<string, unknown> }[], executionId = '9100') =>
-		executeNode({ nodeType: node, parameters: { operation: 'verifyResidue', searchAnalyticsDb: false, ...parameters }, credentials: credentials(), input: input as never, executionId });
-	const alerts = async () => (await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'residue'`)).rows;
+		executeNode({
+			nodeType: node,
+			parameters: { operation: 'verifyResidue', searchAnalyticsDb: false, ...parameters },
+			credentials: credentials(),
+			input: input as never,
+			executionId,
+		});
+	const alerts = async () =>
+		(await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'residue'`)).rows;
 
 	test('Forget Users hands each person to Verify Residue as a sealed token: clean, recorded, the user id nowhere in the items', async () => {
-		const [forgotten] = await executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '9' }, credentials: credentials(), executionId: '9001' });
+		const [forgotten] = await executeNode({
+			nodeType: node,
+			parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '9' },
+			credentials: credentials(),
+			executionId: '9001',
+		});
 		expect(forgotten.map((i) => i.json.status)).toEqual(['completed']);
 		const token = String(forgotten[0].json.verificationToken);
 		expect(token).toMatch(/^v1\./);
@@ -168,15 +226,27 @@ describe('the Anonymise node\'s Verify Residue, as the compliance login', () => 
 		// The compliance login reads every data schema and every stage's run log (0180): nothing is left unsearched.
 		expect(searched.unreadable).toEqual([]);
 		expect(JSON.stringify([forgotten, items])).not.toContain(hashValue(w.secrets.salts.users['1'], 9));
-		const { rows } = await w.wh.query(`SELECT residue_places, holds, residue, n8n_execution_id, request_id IS NOT NULL AS has_request FROM dwh_control.residue_checks`);
+		const { rows } = await w.wh.query(
+			`SELECT residue_places, holds, residue, n8n_execution_id, request_id IS NOT NULL AS has_request FROM dwh_control.residue_checks`,
+		);
 		expect(rows).toEqual([{ residue_places: 0, holds: 2, residue: [], n8n_execution_id: '9100', has_request: true }]);
 		expect(await alerts()).toEqual([]);
 	});
 
 	test('a token sealed under another HMAC key is refused, naming the fix', async () => {
-		const [forgotten] = await executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '10' }, credentials: credentials(), executionId: '9002' });
+		const [forgotten] = await executeNode({
+			nodeType: node,
+			parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '10' },
+			credentials: credentials(),
+			executionId: '9002',
+		});
 		await expect(
-			executeNode({ nodeType: node, parameters: { operation: 'verifyResidue', searchAnalyticsDb: false }, credentials: credentials('another-hmac-key-0123456789abcdef0123456789'), input: [{ json: forgotten[0].json }] as never }),
+			executeNode({
+				nodeType: node,
+				parameters: { operation: 'verifyResidue', searchAnalyticsDb: false },
+				credentials: credentials('another-hmac-key-0123456789abcdef0123456789'),
+				input: [{ json: forgotten[0].json }] as never,
+			}),
 		).rejects.toThrow('verificationToken cannot be opened with this credential');
 	});
 
@@ -190,11 +260,15 @@ describe('the Anonymise node\'s Verify Residue, as the compliance login', () => 
 		expect(await alerts()).toEqual([]);
 
 		// The same check for a request made 10 days before the CSV was written: it outlives the deadline.
-		await w.wh.query(`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '10 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`);
+		await w.wh.query(
+			`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '10 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`,
+		);
 		const [left] = await alerts();
 		expect(left).toMatchObject({ severity: 'P2', alert: 'residue_left', subject: expect.stringMatching(/^request \d+$/) });
 		expect(left.detail).toMatch(/^1 place\(s\), 1 row\(s\)\/record\(s\): object_store 1; SLA deadline \d{4}-\d{2}-\d{2}$/);
-		await w.wh.query(`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '40 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`);
+		await w.wh.query(
+			`UPDATE dwh_control.rtbf_requests SET requested_at = now() - interval '40 days' WHERE request_id = (SELECT request_id FROM dwh_control.residue_checks WHERE n8n_execution_id = '9101')`,
+		);
 		expect((await alerts()).map((a) => [a.severity, a.alert])).toEqual([['P1', 'residue_past_sla']]);
 		expect(JSON.stringify(await alerts())).not.toContain(CSV_KEY);
 
@@ -202,6 +276,8 @@ describe('the Anonymise node\'s Verify Residue, as the compliance login', () => 
 		await verify({ residueUsers: 'ids', residueUserId: String(KEPT) }, [{ json: {} }], '9102');
 		expect((await alerts()).map((a) => a.alert)).toEqual(['residue_past_sla']);
 		// Fail on Residue turns residue into a node error listing places, not values.
-		await expect(verify({ residueUsers: 'ids', residueUserId: String(FORGOTTEN), failOnResidue: true }, [{ json: {} }])).rejects.toThrow('Residue left in 1 place(s)');
+		await expect(verify({ residueUsers: 'ids', residueUserId: String(FORGOTTEN), failOnResidue: true }, [{ json: {} }])).rejects.toThrow(
+			'Residue left in 1 place(s)',
+		);
 	});
 });

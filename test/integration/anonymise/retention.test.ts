@@ -27,7 +27,15 @@ beforeAll(async () => {
 	w = await createAnonWorld('anon_retention');
 	await loadSyntheticPii(w.wh, 40);
 	await w.wh.query(`ALTER TABLE raw.${TABLE} OWNER TO dwh_owner`);
-	await registerTable(w.wh, 'tagme_db', { source_table: 'check_ins', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 hour', raw_retention_days: 90 });
+	await registerTable(w.wh, 'tagme_db', {
+		source_table: 'check_ins',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '1 hour',
+		raw_retention_days: 90,
+	});
 	// Check-ins 1..50 were loaded 100 days ago (run 1), 51..80 ten days ago (run 2).
 	await w.wh.query(`UPDATE raw.${TABLE} SET _dwh_run_id = CASE WHEN id <= 50 THEN 1 ELSE 2 END,
 		_dwh_loaded_at = now() - CASE WHEN id <= 50 THEN interval '100 days' ELSE interval '10 days' END`);
@@ -57,7 +65,13 @@ test('a running extract or load of the table makes the run leave it for next tim
 	try {
 		expect(await tryLockTable(holder, TABLE)).toBe(true);
 		const [r] = await expireRawRows(etl.pool, { lockWaitMs: 200 });
-		expect(r).toMatchObject({ table: TABLE, status: 'skipped', rowsRemoved: 0, batches: 0, message: 'an extract or load of the table held its lock; the next run continues; 5 expired rows are kept until an Anonymise build publishes them' });
+		expect(r).toMatchObject({
+			table: TABLE,
+			status: 'skipped',
+			rowsRemoved: 0,
+			batches: 0,
+			message: 'an extract or load of the table held its lock; the next run continues; 5 expired rows are kept until an Anonymise build publishes them',
+		});
 		await unlockTable(holder, TABLE);
 	} finally {
 		holder.release();
@@ -126,7 +140,9 @@ test('the shipped registry syncs its retention into dwh_control', async () => {
 	const fresh = await createAnonWorld('anon_retention_sync');
 	try {
 		await syncRegistry(fresh.wh, loadRegistryFile());
-		const { rows } = await fresh.wh.query(`SELECT load_strategy, array_agg(DISTINCT coalesce(raw_retention_days, 0)) AS days FROM dwh_control.source_tables GROUP BY 1 ORDER BY 1`);
+		const { rows } = await fresh.wh.query(
+			`SELECT load_strategy, array_agg(DISTINCT coalesce(raw_retention_days, 0)) AS days FROM dwh_control.source_tables GROUP BY 1 ORDER BY 1`,
+		);
 		expect(rows).toEqual([
 			{ load_strategy: 'append', days: [90] },
 			{ load_strategy: 'replace', days: [0] },
@@ -137,7 +153,7 @@ test('the shipped registry syncs its retention into dwh_control', async () => {
 	}
 });
 
-test('the Anonymise node\'s Apply Retention (the dwh-retention-daily workflow) expires raw rows and sweeps the archive as the compliance login, one item per table and layer', async () => {
+test("the Anonymise node's Apply Retention (the dwh-retention-daily workflow) expires raw rows and sweeps the archive as the compliance login, one item per table and layer", async () => {
 	// Five more rows loaded 120 days ago by a published run, and a CSV written just now.
 	await w.wh.query(`INSERT INTO raw.${TABLE} (id, user_id, poi_id, lat, lng, accuracy_m, device_id, note, created_at, _dwh_run_id, _dwh_loaded_at)
 		SELECT 3000 + g, g, 1, -26.2, 28.04, 5, 'dev' || g, NULL, '2026-07-01T10:00:00Z', 1, now() - interval '120 days' FROM generate_series(1, 5) g`);
@@ -146,35 +162,67 @@ test('the Anonymise node\'s Apply Retention (the dwh-retention-daily workflow) e
 	const s3 = new ObjectStore(store);
 	await s3.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: fresh, Body: 'id\n1\n' }));
 	const credentials = { dataAcuityPostgres: postgresCredential(etl.connection), dataAcuityObjectStore: objectStoreCredential(store) };
-	const [items] = await executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: true }, credentials, executionId: '8001' });
-	expect(items.map((i) => [i.json.layer, i.json.table, i.json.status, i.json.rowsRemoved, i.json.objectsRemoved, i.json.objectsKept, i.json.retentionDays])).toEqual([
+	const [items] = await executeNode({
+		nodeType: new Anonymise(),
+		parameters: { operation: 'applyRetention', sweepArchive: true },
+		credentials,
+		executionId: '8001',
+	});
+	expect(
+		items.map((i) => [i.json.layer, i.json.table, i.json.status, i.json.rowsRemoved, i.json.objectsRemoved, i.json.objectsKept, i.json.retentionDays]),
+	).toEqual([
 		['raw', TABLE, 'completed', 5, 0, 0, 90],
 		['processed', TABLE, 'completed', 0, 0, 1, 30],
 	]);
 	expect(await s3.list('')).toEqual([fresh]);
 	expect(await count(`raw.${TABLE} WHERE id > 3000`)).toBe(0);
-	const { rows } = await w.wh.query(`SELECT layer, rows_removed::int AS r, objects_removed::int AS o FROM dwh_control.retention_runs WHERE n8n_execution_id = '8001' ORDER BY retention_run_id`);
-	expect(rows).toEqual([{ layer: 'raw', r: 5, o: 0 }, { layer: 'processed', r: 0, o: 0 }]);
+	const { rows } = await w.wh.query(
+		`SELECT layer, rows_removed::int AS r, objects_removed::int AS o FROM dwh_control.retention_runs WHERE n8n_execution_id = '8001' ORDER BY retention_run_id`,
+	);
+	expect(rows).toEqual([
+		{ layer: 'raw', r: 5, o: 0 },
+		{ layer: 'processed', r: 0, o: 0 },
+	]);
 
 	// Sweep on but no object store: the node says which slot to fill, before removing anything.
 	const before = await count('dwh_control.retention_runs');
-	await expect(executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: true }, credentials: { dataAcuityPostgres: postgresCredential(etl.connection) } })).rejects.toThrow(
-		'Sweep the CSV Archive is on but the Object Store credential is missing or invalid',
-	);
+	await expect(
+		executeNode({
+			nodeType: new Anonymise(),
+			parameters: { operation: 'applyRetention', sweepArchive: true },
+			credentials: { dataAcuityPostgres: postgresCredential(etl.connection) },
+		}),
+	).rejects.toThrow('Sweep the CSV Archive is on but the Object Store credential is missing or invalid');
 	expect(await count('dwh_control.retention_runs')).toBe(before);
-	const [rawOnly] = await executeNode({ nodeType: new Anonymise(), parameters: { operation: 'applyRetention', sweepArchive: false }, credentials: { dataAcuityPostgres: postgresCredential(etl.connection) } });
+	const [rawOnly] = await executeNode({
+		nodeType: new Anonymise(),
+		parameters: { operation: 'applyRetention', sweepArchive: false },
+		credentials: { dataAcuityPostgres: postgresCredential(etl.connection) },
+	});
 	expect(rawOnly.map((i) => i.json.layer)).toEqual(['raw']);
 	s3.client.destroy();
 });
 
 test('v_pipeline_alerts raises a failed retention run and an overdue raw retention, with counts and names only', async () => {
 	const alerts = async () =>
-		(await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'retention' ORDER BY alert, subject`)).rows;
+		(
+			await w.wh.query(
+				`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'retention' ORDER BY alert, subject`,
+			)
+		).rows;
 	expect(await alerts()).toEqual([]);
 	await w.wh.query(`INSERT INTO dwh_control.retention_runs (table_name, layer, retention_days, cutoff, status, message, started_at, finished_at)
 		VALUES ('${TABLE}', 'processed', 30, now() - interval '30 days', 'failed', 'Object store at http://127.0.0.1:1 failed: ECONNREFUSED', now(), now())`);
 	// A second append table, loaded 100 days ago, that no retention run has reached for two days.
-	await registerTable(w.wh, 'tagme_db', { source_table: 'poi_visits', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 hour', raw_retention_days: 90 });
+	await registerTable(w.wh, 'tagme_db', {
+		source_table: 'poi_visits',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '1 hour',
+		raw_retention_days: 90,
+	});
 	await w.wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode, run_started_at, run_finished_at)
 		VALUES ('tagme_db__poi_visits', 'loaded', 'incremental', now() - interval '100 days', now() - interval '100 days')`);
 	expect(await alerts()).toEqual([

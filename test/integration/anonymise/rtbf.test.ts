@@ -90,7 +90,13 @@ test('forgetting removes raw, staging and intermediate rows, purges the vault an
 		   FROM dwh_control.rtbf_requests r JOIN dwh_control.rtbf_sla s USING (request_id) ORDER BY request_id`,
 	);
 	expect(audit).toHaveLength(2);
-	expect(audit[0]).toMatchObject({ status: 'completed', reason: 'POPIA erasure request', requested_at: '2026-11-01 09:00:00+00', done: true, rows_removed: o3.rowsRemoved });
+	expect(audit[0]).toMatchObject({
+		status: 'completed',
+		reason: 'POPIA erasure request',
+		requested_at: '2026-11-01 09:00:00+00',
+		done: true,
+		rows_removed: o3.rowsRemoved,
+	});
 	const { rows: ids } = await w.wh.query(`SELECT row_to_json(r)::text AS j FROM dwh_control.rtbf_requests r`);
 	for (const r of ids) expect(r.j).not.toMatch(/"3"|user3|@/);
 	expect(await findFlaggedUsers(w.deps, { schema: 'raw', table: 'auth_db__users', idColumn: 'id', flagColumn: 'deleted_at' })).toEqual([]);
@@ -105,7 +111,9 @@ test('a forgotten user who comes back with a later extract stays out of intermed
 	expect(r.rowsIn).toBe(29);
 	expect(r.rowsOut).toBe(28);
 	expect(await count('intermediate.int_auth_db__users', 'user_hash = $1', [hashValue(w.secrets.salts.users['1'], 3)])).toBe(0);
-	const { rows } = await w.vaultDb.query('SELECT count(*)::int AS n FROM compliance.token_subjects WHERE subject_hmac = $1', [subjectHmac(w.secrets.hmacKey, '3')]);
+	const { rows } = await w.vaultDb.query('SELECT count(*)::int AS n FROM compliance.token_subjects WHERE subject_hmac = $1', [
+		subjectHmac(w.secrets.hmacKey, '3'),
+	]);
 	expect(rows[0].n).toBe(0);
 });
 
@@ -127,7 +135,12 @@ test('without a vault connection the request is recorded as partial with the rea
 	const [o] = await forgetUsers({ ...w.deps, vault: null }, { requests: [{ userId: '7' }], policies: [...w.policies.values()] });
 	expect(o.status).toBe('partial');
 	const { rows } = await w.wh.query('SELECT status, error_message, completed_at FROM dwh_control.rtbf_requests WHERE request_id = $1', [o.requestId]);
-	expect(rows[0]).toEqual({ status: 'partial', completed_at: null, error_message: 'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it' });
+	expect(rows[0]).toEqual({
+		status: 'partial',
+		completed_at: null,
+		error_message:
+			'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it',
+	});
 	expect(await count('raw.auth_db__users', 'id = 7', [])).toBe(0);
 });
 

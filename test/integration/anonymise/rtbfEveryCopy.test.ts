@@ -41,7 +41,18 @@ beforeAll(async () => {
 	const tx = [];
 	for (let u = 1; u <= 40; u++) {
 		for (let i = 0; i < 4; i++) {
-			tx.push({ id: u * 10 + i, account_id: 1000 + u, user_id: u, direction: 'debit', amount_zar: `${u}.${i}0`, category: 'groceries', merchant_name: 'Spar', reference: `to user ${u}`, channel: 'app', created_at: i < 3 ? `2026-0${i + 1}-15T10:00:00Z` : '2019-06-01T10:00:00Z' });
+			tx.push({
+				id: u * 10 + i,
+				account_id: 1000 + u,
+				user_id: u,
+				direction: 'debit',
+				amount_zar: `${u}.${i}0`,
+				category: 'groceries',
+				merchant_name: 'Spar',
+				reference: `to user ${u}`,
+				channel: 'app',
+				created_at: i < 3 ? `2026-0${i + 1}-15T10:00:00Z` : '2019-06-01T10:00:00Z',
+			});
 		}
 	}
 	await loadRaw(w.wh, 'ledger_db', 'transactions', TRANSACTIONS, tx);
@@ -57,12 +68,24 @@ beforeAll(async () => {
 	await anonymiseRelation(deps, { policy: w.policy('tagme_db'), table: 'check_ins', asOf: '2026-11-25' });
 	await anonymiseRelation(deps, { policy: w.policy('ledger_db'), table: 'transactions', asOf: '2026-11-25' });
 	// Enrich's outputs, as the demo makes them: two enr_* tables and the cross-app one built over a view.
-	await enrichRelation(etl.pool, { source: 'intermediate.int_tagme_db__check_ins', target: 'intermediate.enr_tagme_check_ins', families: { temporal: { timestampColumn: 'created_at' } } });
-	await enrichRelation(etl.pool, { source: 'intermediate.int_ledger_db__transactions', target: 'intermediate.enr_ledger_transactions', families: { temporal: { timestampColumn: 'created_at' } } });
+	await enrichRelation(etl.pool, {
+		source: 'intermediate.int_tagme_db__check_ins',
+		target: 'intermediate.enr_tagme_check_ins',
+		families: { temporal: { timestampColumn: 'created_at' } },
+	});
+	await enrichRelation(etl.pool, {
+		source: 'intermediate.int_ledger_db__transactions',
+		target: 'intermediate.enr_ledger_transactions',
+		families: { temporal: { timestampColumn: 'created_at' } },
+	});
 	await etl.pool.query(`CREATE VIEW intermediate.enr_app_events_src AS
 		SELECT user_hash, created_at AS event_time FROM intermediate.int_tagme_db__check_ins
 		UNION ALL SELECT user_hash, created_at FROM intermediate.int_ledger_db__transactions`);
-	await enrichRelation(etl.pool, { source: 'intermediate.enr_app_events_src', target: 'intermediate.enr_app_events', families: { temporal: { timestampColumn: 'event_time' } } });
+	await enrichRelation(etl.pool, {
+		source: 'intermediate.enr_app_events_src',
+		target: 'intermediate.enr_app_events',
+		families: { temporal: { timestampColumn: 'event_time' } },
+	});
 	// Marts as dbt would leave them; each user pays the next one twice (user 7 sends two and receives two).
 	await dbt.pool.query(`
 		CREATE TABLE marts.fct_tagme_checkins AS
@@ -72,7 +95,10 @@ beforeAll(async () => {
 		CREATE VIEW marts.v_payments AS SELECT * FROM marts.fct_sdpkt_payments;`);
 	const salt = w.secrets.salts.users['1'];
 	for (let u = 1; u <= 40; u++) {
-		await dbt.pool.query(`INSERT INTO marts.fct_sdpkt_payments SELECT $1, $2, 10 FROM generate_series(1, 2)`, [hashValue(salt, u), hashValue(salt, (u % 40) + 1)]);
+		await dbt.pool.query(`INSERT INTO marts.fct_sdpkt_payments SELECT $1, $2, 10 FROM generate_series(1, 2)`, [
+			hashValue(salt, u),
+			hashValue(salt, (u % 40) + 1),
+		]);
 	}
 
 	// analytics_db: the push-back login owns what it creates; the app role exists (a DBA made it).
@@ -100,7 +126,11 @@ const whCount = async (sql: string, params: unknown[] = []) => Number((await w.w
 const anCount = async (sql: string, params: unknown[] = []) => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params)).rows[0].n);
 
 /** The product's residue verifier over both databases and the vault (residueScan.ts). */
-const scan = () => scanResidue({ warehouse: w.wh, analytics: admin, vault: w.vaultDb, secrets: w.secrets, policies: [...w.policies.values()] }, { userId: String(USER), sourceDb: 'auth_db' });
+const scan = () =>
+	scanResidue(
+		{ warehouse: w.wh, analytics: admin, vault: w.vaultDb, secrets: w.secrets, policies: [...w.policies.values()] },
+		{ userId: String(USER), sourceDb: 'auth_db' },
+	);
 
 test('before: the user is in every copy', async () => {
 	expect(await whCount(`intermediate.enr_tagme_check_ins WHERE user_hash = $1`, [h7])).toBe(2);
@@ -121,7 +151,8 @@ test('an analytics_db copy the login may not delete from fails the whole request
 	const { rows } = await w.wh.query(`SELECT status, error_message FROM dwh_control.rtbf_requests WHERE request_id = $1`, [o.requestId]);
 	expect(rows[0]).toEqual({
 		status: 'failed',
-		error_message: 'cannot remove the person from analytics_db.public.locked_copy: permission denied for table locked_copy — grant the forgetting login DELETE and UPDATE on it (REFRESH needs its owner role), or drop it',
+		error_message:
+			'cannot remove the person from analytics_db.public.locked_copy: permission denied for table locked_copy — grant the forgetting login DELETE and UPDATE on it (REFRESH needs its owner role), or drop it',
 	});
 	expect(await whCount(`raw.auth_db__users WHERE id = $1`, [USER])).toBe(1);
 	expect(await whCount(`intermediate.enr_tagme_check_ins WHERE user_hash = $1`, [h7])).toBe(2);
@@ -131,7 +162,12 @@ test('an analytics_db copy the login may not delete from fails the whole request
 
 test('one run removes the user from raw, intermediate (enr_* included), marts and analytics_db, keeps the FICA records unlinked, and audits each place', async () => {
 	const others = await whCount(`intermediate.enr_app_events`);
-	const [o] = await forgetUsers(deps, { requests: [{ userId: String(USER) }], policies: [...w.policies.values()], reason: 'erasure request', analytics: push.pool });
+	const [o] = await forgetUsers(deps, {
+		requests: [{ userId: String(USER) }],
+		policies: [...w.policies.values()],
+		reason: 'erasure request',
+		analytics: push.pool,
+	});
 	const { rows: why } = await w.wh.query(`SELECT error_message FROM dwh_control.rtbf_requests WHERE request_id = $1`, [o.requestId]);
 	expect([o.status, why[0].error_message]).toEqual(['completed', null]);
 	const acted = Object.fromEntries(o.actions.map((a) => [`${a.relation}:${a.action}${a.note?.startsWith('column') ? `:${a.note}` : ''}`, a.rows]));
@@ -171,7 +207,9 @@ test('one run removes the user from raw, intermediate (enr_* included), marts an
 	expect(await whCount(`marts.fct_sdpkt_payments WHERE receiver_hash IS NULL`)).toBe(2);
 
 	// The held records: amounts and dates kept, no person, in raw (so a rebuild keeps them) and intermediate.
-	const { rows: held } = await w.wh.query(`SELECT id, user_id, reference, amount_zar::text AS amount FROM raw.ledger_db__transactions WHERE user_id IS NULL ORDER BY id`);
+	const { rows: held } = await w.wh.query(
+		`SELECT id, user_id, reference, amount_zar::text AS amount FROM raw.ledger_db__transactions WHERE user_id IS NULL ORDER BY id`,
+	);
 	expect(held).toEqual([70, 71, 72].map((id, i) => ({ id: String(id), user_id: null, reference: null, amount: `7.${i}0` })));
 	expect(await whCount(`intermediate.int_ledger_db__transactions WHERE user_hash IS NULL`)).toBe(3);
 	await anonymiseRelation(deps, { policy: w.policy('ledger_db'), table: 'transactions', asOf: '2026-11-25' });
@@ -184,8 +222,18 @@ test('one run removes the user from raw, intermediate (enr_* included), marts an
 		[o.requestId],
 	);
 	expect(audit).toEqual([
-		{ relation: 'intermediate.int_ledger_db__transactions', action: 'held_unlinked', n: 3, note: 'legal hold: FICA s22/s23 (design doc §6.7): transaction records kept for 5 years — kept 5 years from created_at; set to NULL: user_hash' },
-		{ relation: 'raw.ledger_db__transactions', action: 'held_unlinked', n: 3, note: 'legal hold: FICA s22/s23 (design doc §6.7): transaction records kept for 5 years — kept 5 years from created_at; set to NULL: user_id, reference' },
+		{
+			relation: 'intermediate.int_ledger_db__transactions',
+			action: 'held_unlinked',
+			n: 3,
+			note: 'legal hold: FICA s22/s23 (design doc §6.7): transaction records kept for 5 years — kept 5 years from created_at; set to NULL: user_hash',
+		},
+		{
+			relation: 'raw.ledger_db__transactions',
+			action: 'held_unlinked',
+			n: 3,
+			note: 'legal hold: FICA s22/s23 (design doc §6.7): transaction records kept for 5 years — kept 5 years from created_at; set to NULL: user_id, reference',
+		},
 	]);
 	expect(await whCount(`dwh_control.rtbf_actions WHERE request_id = $1 AND relation LIKE 'analytics_db.%'`, [o.requestId])).toBe(2);
 	const { rows: text } = await w.wh.query(`SELECT string_agg(relation || coalesce(note, ''), ' ') AS t FROM dwh_control.rtbf_actions`);

@@ -24,7 +24,9 @@ test('adding a version to the credential changes nothing until Rotate Salt', asy
 	w.secrets.salts.users['2'] = V2;
 	const r = await anonymiseRelation(w.deps, { policy: w.policy('auth_db'), table: 'users' });
 	expect(r.saltVersions.users).toBe(1);
-	expect(await userHashes('intermediate.int_auth_db__users')).toEqual(new Set(Array.from({ length: 20 }, (_, i) => hashValue(w.secrets.salts.users['1'], i + 1))));
+	expect(await userHashes('intermediate.int_auth_db__users')).toEqual(
+		new Set(Array.from({ length: 20 }, (_, i) => hashValue(w.secrets.salts.users['1'], i + 1))),
+	);
 });
 
 test('rotation re-keys every table hashing with the salt in one go, records the versions, and later runs stay on the new salt', async () => {
@@ -32,7 +34,14 @@ test('rotation re-keys every table hashing with the salt in one go, records the 
 	expect(res.fromVersion).toBe(1);
 	expect(res.toVersion).toBe(2);
 	expect(res.rebuilt.map((r) => r.outputRelation).sort()).toEqual(
-		['intermediate.int_auth_db__kyc_records', 'intermediate.int_auth_db__phone_pins', 'intermediate.int_auth_db__sessions', 'intermediate.int_auth_db__users', 'intermediate.int_messaging_db__messages', 'intermediate.int_tagme_db__check_ins'].sort(),
+		[
+			'intermediate.int_auth_db__kyc_records',
+			'intermediate.int_auth_db__phone_pins',
+			'intermediate.int_auth_db__sessions',
+			'intermediate.int_auth_db__users',
+			'intermediate.int_messaging_db__messages',
+			'intermediate.int_tagme_db__check_ins',
+		].sort(),
 	);
 	expect(res.skipped).toEqual(expect.arrayContaining(['raw.ledger_db__accounts', 'raw.messaging_db__participants']));
 	const v2 = new Set(Array.from({ length: 20 }, (_, i) => hashValue(V2, i + 1)));
@@ -57,7 +66,9 @@ test('a failing table rolls the whole rotation back: old salt stays active and e
 	w.secrets.salts.users['3'] = 'test-only-users-salt-v3-never-active';
 	const before = await userHashes('intermediate.int_auth_db__users');
 	await w.wh.query(`ALTER TABLE raw.tagme_db__check_ins ADD COLUMN surprise text`);
-	await expect(rotateSalt(w.deps, { saltType: 'users', policies: [...w.policies.values()] })).rejects.toThrow('column surprise of raw.tagme_db__check_ins is not covered');
+	await expect(rotateSalt(w.deps, { saltType: 'users', policies: [...w.policies.values()] })).rejects.toThrow(
+		'column surprise of raw.tagme_db__check_ins is not covered',
+	);
 	await w.wh.query(`ALTER TABLE raw.tagme_db__check_ins DROP COLUMN surprise`);
 	expect(await userHashes('intermediate.int_auth_db__users')).toEqual(before);
 	const { rows } = await w.wh.query(`SELECT active_version FROM dwh_control.anonymise_salts WHERE salt_type = 'users'`);

@@ -56,11 +56,17 @@ test('no salt or key reaches the server log while every statement is logged', as
 	for (const t of ['users', 'sessions', 'kyc_records']) await anonymiseRelation(deps, { policy, table: t });
 	const table = policyTable(policy.policy, 'users');
 	const { rows: input } = await wh.query('SELECT * FROM raw.auth_db__users LIMIT 5');
-	await anonymiseItems({ salts: await resolveActiveSalts(wh, secrets.salts, saltTypesOf(table)), hmacKey: secrets.hmacKey, lookups: warehouseLookups(wh), vault }, { policy: policy.policy, table, asOf: '2026-11-25' }, input);
+	await anonymiseItems(
+		{ salts: await resolveActiveSalts(wh, secrets.salts, saltTypesOf(table)), hmacKey: secrets.hmacKey, lookups: warehouseLookups(wh), vault },
+		{ policy: policy.policy, table, asOf: '2026-11-25' },
+		input,
+	);
 	await forgetUsers(deps, { requests: [{ userId: '2' }], policies: [...w.policies.values()] });
 	secrets.salts.users['2'] = v2;
 	await rotateSalt(deps, { saltType: 'users', policies: [policy] });
-	const { rows: tok } = await wh.query<{ t: string }>('SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE sa_id_token IS NOT NULL LIMIT 1');
+	const { rows: tok } = await wh.query<{ t: string }>(
+		'SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE sa_id_token IS NOT NULL LIMIT 1',
+	);
 	await vault.reveal(tok[0].t, 'log check');
 
 	const log = readFileSync(logFile, 'utf8');

@@ -47,7 +47,9 @@ describe('set-based anonymisation of a synthetic South African PII source', () =
 			expect(r.rowsOut).toBe(Number(rows[0].n));
 			expect(r.outputRelation).toBe(`intermediate.int_${db}__${table}`);
 		}
-		const { rows: runs } = await w.wh.query(`SELECT output_relation, status, policy_version, salt_versions, policy_sha256 FROM dwh_control.anonymise_runs ORDER BY run_id`);
+		const { rows: runs } = await w.wh.query(
+			`SELECT output_relation, status, policy_version, salt_versions, policy_sha256 FROM dwh_control.anonymise_runs ORDER BY run_id`,
+		);
 		expect(runs).toHaveLength(TABLES.length);
 		for (const r of runs) {
 			expect(r.status).toBe('published');
@@ -69,7 +71,21 @@ describe('set-based anonymisation of a synthetic South African PII source', () =
 	test('identifiers are hashed, suppressed columns are gone, generalised values are coarse', async () => {
 		const { rows } = await w.wh.query(`SELECT * FROM intermediate.int_auth_db__users ORDER BY updated_at, user_hash`);
 		expect(Object.keys(rows[0]).sort()).toEqual(
-			['user_hash', 'email_hash', 'phone_hash', 'sa_id_token', 'age_band', 'gender', 'home_city', 'province', 'country', 'marketing_opt_in', 'status', 'created_at', 'updated_at'].sort(),
+			[
+				'user_hash',
+				'email_hash',
+				'phone_hash',
+				'sa_id_token',
+				'age_band',
+				'gender',
+				'home_city',
+				'province',
+				'country',
+				'marketing_opt_in',
+				'status',
+				'created_at',
+				'updated_at',
+			].sort(),
 		);
 		const salt = w.secrets.salts.users['1'];
 		const expected = new Set(data.users.map((u) => hashValue(salt, u.id)));
@@ -116,7 +132,9 @@ describe('set-based anonymisation of a synthetic South African PII source', () =
 		const { rows: leftovers } = await w.wh.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'intermediate' AND tablename LIKE '%build%'`);
 		expect(leftovers).toEqual([]);
 
-		const { rows: run } = await w.wh.query(`SELECT status, pii_findings::text AS f, salt_versions FROM dwh_control.anonymise_runs WHERE policy_version = 'leaky'`);
+		const { rows: run } = await w.wh.query(
+			`SELECT status, pii_findings::text AS f, salt_versions FROM dwh_control.anonymise_runs WHERE policy_version = 'leaky'`,
+		);
 		expect(run[0].status).toBe('blocked');
 		expect(JSON.parse(run[0].f)).toEqual(
 			expect.arrayContaining([expect.objectContaining({ table: 'intermediate.int_auth_db__users', column: 'email', detector: 'email', kind: 'content' })]),

@@ -32,7 +32,9 @@ test('tokenised SA ID numbers get one token per value, stable across rebuilds, s
 	// kyc_records.document_number is the same SA ID under the same kind: same token, nothing new issued.
 	const kyc = await anonymiseRelation(w.deps, { policy: w.policy('auth_db'), table: 'kyc_records' });
 	expect(kyc.tokensIssued).toBe(0);
-	const { rows } = await w.wh.query<{ user_hash: string; document_token: string }>('SELECT user_hash, document_token FROM intermediate.int_auth_db__kyc_records');
+	const { rows } = await w.wh.query<{ user_hash: string; document_token: string }>(
+		'SELECT user_hash, document_token FROM intermediate.int_auth_db__kyc_records',
+	);
 	expect(rows.length).toBe(data.kyc.length);
 	for (const r of rows) expect(r.document_token).toBe(before.get(r.user_hash));
 });
@@ -47,7 +49,9 @@ test('a token is reversible with the key, the reveal is audited, and the wrong k
 	expect(log).toEqual([{ token, kind: 'identity_document', reason: 'court order 2026/117 (test)' }]);
 
 	const thief = new TokenVault(w.vaultDb, { hmacKey: w.secrets.hmacKey, encryptionKey: 'not-the-key-not-the-key-not-the-key-0000' });
-	await expect(thief.reveal(token, 'curiosity')).rejects.toThrow(new VaultError(`token ${token} cannot be decrypted with this Vault Encryption Key (wrong key)`));
+	await expect(thief.reveal(token, 'curiosity')).rejects.toThrow(
+		new VaultError(`token ${token} cannot be decrypted with this Vault Encryption Key (wrong key)`),
+	);
 	await expect(w.vault.reveal(token, '  ')).rejects.toThrow('a reveal needs a reason');
 });
 
@@ -72,7 +76,9 @@ test('no token reaches intermediate when the policy hashes the column instead', 
 	expect(r.tokensIssued).toBe(0);
 	expect(r.columns).toContain('sa_id_hash');
 	expect(r.columns).not.toContain('sa_id_token');
-	const { rows } = await w.wh.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'intermediate' AND table_name = 'int_auth_db__users'`);
+	const { rows } = await w.wh.query(
+		`SELECT column_name FROM information_schema.columns WHERE table_schema = 'intermediate' AND table_name = 'int_auth_db__users'`,
+	);
 	expect(rows.map((c) => c.column_name)).not.toContain('sa_id_token');
 	const tokens = new Set((await w.vaultDb.query('SELECT token::text AS t FROM compliance.token_vault')).rows.map((x) => x.t));
 	const { rows: vals } = await w.wh.query({ text: 'SELECT * FROM intermediate.int_auth_db__users', rowMode: 'array' });

@@ -62,7 +62,11 @@ export function secretsCredential(w: Pick<AnonWorld, 'secrets' | 'vaultConn'>, o
 }
 
 /** `server`: a superuser connection to another cluster than the shared test one (one started with its own settings). */
-export async function createAnonWorld(name: string, secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS), server?: PostgresConnectionInput): Promise<AnonWorld> {
+export async function createAnonWorld(
+	name: string,
+	secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS),
+	server?: PostgresConnectionInput,
+): Promise<AnonWorld> {
 	const whConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`, server));
 	const vaultConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_vault`, server));
 	const wh = createPool(whConn);
@@ -106,7 +110,9 @@ export async function createAnonWorld(name: string, secrets: AnonymisationSecret
 /** Creates raw.<db>__<table> with the bronze loader's two pipeline columns and inserts rows (JSON-typed in bulk). */
 export async function loadRaw(wh: pg.Pool, db: string, table: string, columns: string, rows: Record<string, unknown>[]): Promise<string> {
 	const rel = `raw.${db}__${table}`;
-	await wh.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE ${rel} (${columns}, _dwh_run_id bigint NOT NULL DEFAULT 1, _dwh_loaded_at timestamptz NOT NULL DEFAULT now())`);
+	await wh.query(
+		`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE ${rel} (${columns}, _dwh_run_id bigint NOT NULL DEFAULT 1, _dwh_loaded_at timestamptz NOT NULL DEFAULT now())`,
+	);
 	if (rows.length) {
 		await wh.query(`INSERT INTO ${rel} SELECT * FROM json_populate_recordset(NULL::${rel}, $1::json)`, [
 			JSON.stringify(rows.map((r) => ({ _dwh_run_id: 1, _dwh_loaded_at: '2026-11-20T00:00:00Z', ...r }))),
@@ -116,7 +122,10 @@ export async function loadRaw(wh: pg.Pool, db: string, table: string, columns: s
 }
 
 export function saIdFor(dob: Date, seq: number): string {
-	const p = `${String(dob.getUTCFullYear() % 100).padStart(2, '0')}${String(dob.getUTCMonth() + 1).padStart(2, '0')}${String(dob.getUTCDate()).padStart(2, '0')}${String(seq % 10000).padStart(4, '0')}08`;
+	const p = `${String(dob.getUTCFullYear() % 100).padStart(2, '0')}${String(dob.getUTCMonth() + 1).padStart(2, '0')}${String(dob.getUTCDate()).padStart(
+		2,
+		'0',
+	)}${String(seq % 10000).padStart(4, '0')}08`;
 	for (let d = 0; d <= 9; d++) if (luhnValid(p + d)) return p + d;
 	throw new Error('unreachable');
 }
@@ -208,9 +217,26 @@ export async function loadSyntheticPii(wh: pg.Pool, nUsers = 60, seed = 20261125
 			updated_at: `2026-10-${String(1 + (id % 28)).padStart(2, '0')}T12:34:56.789123Z`,
 		});
 		if (id % 4 !== 0) {
-			kyc.push({ id, user_id: id, document_type: 'sa_id', document_number: saId, kyc_tier: 'verified', status: 'approved', verified_at: '2025-06-02T09:00:00Z', created_at: '2025-06-01T08:00:00Z', updated_at: '2025-06-02T09:00:00Z' });
+			kyc.push({
+				id,
+				user_id: id,
+				document_type: 'sa_id',
+				document_number: saId,
+				kyc_tier: 'verified',
+				status: 'approved',
+				verified_at: '2025-06-02T09:00:00Z',
+				created_at: '2025-06-01T08:00:00Z',
+				updated_at: '2025-06-02T09:00:00Z',
+			});
 		}
-		pins.push({ id: 1000 + id, user_id: id, pin_hash: `$argon2id$v=19$m=65536,t=3,p=4$${faker.string.alphanumeric(22)}`, failed_attempts: id % 5, created_at: '2025-06-01T08:00:00Z', updated_at: '2025-06-01T08:00:00Z' });
+		pins.push({
+			id: 1000 + id,
+			user_id: id,
+			pin_hash: `$argon2id$v=19$m=65536,t=3,p=4$${faker.string.alphanumeric(22)}`,
+			failed_attempts: id % 5,
+			created_at: '2025-06-01T08:00:00Z',
+			updated_at: '2025-06-01T08:00:00Z',
+		});
 	}
 	const sessions: Record<string, unknown>[] = [];
 	const ips = ['192.0.2.17', '198.51.100.7', '198.51.100.200', '203.0.113.9', '41.13.250.3', '2001:db8::1', null];

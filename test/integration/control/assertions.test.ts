@@ -24,7 +24,9 @@ test('roles exist after migrating, and assert_all passes on an empty raw schema'
 	const { rows } = await wh.query(
 		`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('dwh_owner', 'dwh_readonly', 'dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance') ORDER BY 1`,
 	);
-	expect(rows).toEqual(['dwh_compliance', 'dwh_etl', 'dwh_owner', 'dwh_pushback', 'dwh_readonly', 'dwh_transform'].map((rolname) => ({ rolname, rolcanlogin: false })));
+	expect(rows).toEqual(
+		['dwh_compliance', 'dwh_etl', 'dwh_owner', 'dwh_pushback', 'dwh_readonly', 'dwh_transform'].map((rolname) => ({ rolname, rolcanlogin: false })),
+	);
 	// No stage role is a member of the owner role (0090 took n8n_etl's membership back too).
 	const members = await wh.query(
 		`SELECT r FROM unnest(ARRAY['dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance', 'dwh_readonly']) r WHERE pg_has_role(r, 'dwh_owner', 'MEMBER')`,
@@ -122,7 +124,9 @@ test('the assertion migration refuses a warehouse whose bronze keys are wrong, a
 			`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
 			 VALUES ('b_db__t', 'b_db', 't', 'incremental', 'append', 'created_at', '{id}', '1 hour')`,
 		);
-		await expect(migrateWarehouse(other)).rejects.toThrow(/Migration 0006_assert_roles_and_bronze_keys\.sql failed and was rolled back.*\n {2}- raw\.b_db__t: no PRIMARY KEY\/UNIQUE on \(id\)/s);
+		await expect(migrateWarehouse(other)).rejects.toThrow(
+			/Migration 0006_assert_roles_and_bronze_keys\.sql failed and was rolled back.*\n {2}- raw\.b_db__t: no PRIMARY KEY\/UNIQUE on \(id\)/s,
+		);
 		const { rows } = await other.query(`SELECT file FROM dwh_control.schema_migrations WHERE file LIKE '0006%'`);
 		expect(rows).toEqual([]);
 		await other.query(`ALTER TABLE raw.b_db__t ADD PRIMARY KEY (id)`);

@@ -59,7 +59,12 @@ async function push(target: string, execution: string | null): Promise<number> {
 }
 
 const freshness = async (id: number) =>
-	(await wh.query(`SELECT source_through, through_table, oldest_commit_after, through_by_table, dbt_run_id FROM dwh_control.push_freshness WHERE push_run_id = $1`, [id])).rows[0];
+	(
+		await wh.query(
+			`SELECT source_through, through_table, oldest_commit_after, through_by_table, dbt_run_id FROM dwh_control.push_freshness WHERE push_run_id = $1`,
+			[id],
+		)
+	).rows[0];
 
 beforeAll(async () => {
 	const conn = await freshDatabase('ctl_chain');
@@ -133,14 +138,22 @@ test('the latency view, its summary and the alert over the SLA, as the read-only
 	]);
 	const alerts = await reader.pool.query(`SELECT severity, area, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'latency'`);
 	expect(alerts.rows).toEqual([
-		{ severity: 'P2', area: 'latency', alert: 'latency_over_sla', subject: 'shared.user_lifecycle', detail: expect.stringMatching(/^source rows waited up to .+ to reach analytics_db \(SLA 01:00:00\); slowest source x_db__b$/) },
+		{
+			severity: 'P2',
+			area: 'latency',
+			alert: 'latency_over_sla',
+			subject: 'shared.user_lifecycle',
+			detail: expect.stringMatching(/^source rows waited up to .+ to reach analytics_db \(SLA 01:00:00\); slowest source x_db__b$/),
+		},
 	]);
 
 	// A longer SLA (set by the DBA, not a login) silences it; the summary counts the measured pushes.
 	await wh.query(`UPDATE dwh_control.pipeline_settings SET value = '100 years' WHERE name = 'latency_sla'`);
 	expect((await reader.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_latency_alerts`)).rows[0].n).toBe(0);
 	await expect(reader.pool.query(`UPDATE dwh_control.pipeline_settings SET value = '1 second'`)).rejects.toThrow(/permission denied/);
-	const summary = await reader.pool.query(`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`);
+	const summary = await reader.pool.query(
+		`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`,
+	);
 	// pushed_at is now (the pushes ran in this test); only the two chain pushes are measured.
 	expect(summary.rows).toEqual([
 		{ target_name: 'shared.user_lifecycle', pushes: 2, pushes_with_new_rows: 2 },

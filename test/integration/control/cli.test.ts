@@ -82,7 +82,9 @@ test('dwh:expire-raw goes through every append table of the synced registry (no 
 	const appends = loadRegistryFile().tables.filter((t) => t.load_strategy === 'append').length;
 	const r = await cli('expire-raw', ['--url', url, '--batch-size', '500']);
 	expect(r.code).toBe(0);
-	expect(r.stdout).toMatch(/skipped {3}apps_db__app_events: 0 rows removed in 0 batch\(es\), loaded before .+ \(90 days\) — raw\.apps_db__app_events does not exist \(never loaded\)\n/);
+	expect(r.stdout).toMatch(
+		/skipped {3}apps_db__app_events: 0 rows removed in 0 batch\(es\), loaded before .+ \(90 days\) — raw\.apps_db__app_events does not exist \(never loaded\)\n/,
+	);
 	expect(r.stdout).toContain(`${appends} table(s), 0 rows removed, 0 failed\n`);
 	expect(r.stdout + r.stderr).not.toContain(password);
 	const bad = await cli('expire-raw', ['--url', url, '--batch-size', 'lots']);

@@ -56,7 +56,9 @@ describe('migrateWarehouse', () => {
 		const dir = copyOfMigrations();
 		dirs.push(dir);
 		await migrateWarehouse(wh, { dir });
-		const first = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()[0];
+		const first = readdirSync(dir)
+			.filter((f) => f.endsWith('.sql'))
+			.sort()[0];
 		appendFileSync(path.join(dir, first), '\n-- a harmless-looking edit\n');
 		writeFileSync(path.join(dir, '0019_zz_later.sql'), 'CREATE TABLE dwh_control.zz_later (x int);');
 
@@ -137,7 +139,12 @@ describe('migrateWarehouse', () => {
 			const member = await dbs[0].query(`SELECT pg_has_role($1, $2, 'MEMBER') AS m`, ['n8n_etl' + suffix, 'dwh_owner' + suffix]);
 			expect(member.rows[0].m).toBe(true);
 		} finally {
-			await dbs[0].query(roles.map((r) => `DROP ROLE IF EXISTS ${r}${suffix};`).reverse().join('\n'));
+			await dbs[0].query(
+				roles
+					.map((r) => `DROP ROLE IF EXISTS ${r}${suffix};`)
+					.reverse()
+					.join('\n'),
+			);
 		}
 	});
 

@@ -34,7 +34,15 @@ beforeAll(async () => {
 	const report = await syncRegistry(w.wh, {
 		version: 'observed-1',
 		tables: [
-			{ source_db: db, source_table: 'events', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '15 minutes' },
+			{
+				source_db: db,
+				source_table: 'events',
+				mode: 'incremental',
+				load_strategy: 'append',
+				watermark_column: 'created_at',
+				key_columns: ['id'],
+				cadence: '15 minutes',
+			},
 			{ source_db: db, source_table: 'dim', mode: 'snapshot', load_strategy: 'replace', key_columns: ['code'], cadence: '1 hour' },
 		],
 	});

@@ -72,8 +72,18 @@ afterAll(async () => {
 test('v_pipeline_alerts lists each open problem once per stage, and nothing that a later run healed', async () => {
 	const { rows } = await client.query(`SELECT area, alert, subject, detail FROM dwh_control.v_pipeline_alerts ORDER BY area, alert, subject`);
 	expect(rows).toEqual([
-		{ area: 'anonymise', alert: 'anonymise_blocked', subject: 'intermediate.int_auth_db__users', detail: 'PII check: [{"column": "email", "detector": "email"}]' },
-		{ area: 'anonymise', alert: 'anonymise_stale', subject: 'intermediate.int_x_db__stale', detail: expect.stringMatching(/^bronze raw\.x_db__stale loaded at .*, last published build /) },
+		{
+			area: 'anonymise',
+			alert: 'anonymise_blocked',
+			subject: 'intermediate.int_auth_db__users',
+			detail: 'PII check: [{"column": "email", "detector": "email"}]',
+		},
+		{
+			area: 'anonymise',
+			alert: 'anonymise_stale',
+			subject: 'intermediate.int_x_db__stale',
+			detail: expect.stringMatching(/^bronze raw\.x_db__stale loaded at .*, last published build /),
+		},
 		{ area: 'dbt', alert: 'dbt_failed', subject: 'build tag:hourly', detail: 'model.dataacuity.x: boom' },
 		{ area: 'extract', alert: 'extract_failed', subject: 'x_db__fresh', detail: 'S3 down: ECONNREFUSED' },
 		{ area: 'extract', alert: 'freshness_stale', subject: 'x_db__stale', detail: expect.stringMatching(/^last load .*, cadence 00:05:00$/) },

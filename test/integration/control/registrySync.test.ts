@@ -28,7 +28,9 @@ test('first sync adds every table of the shipped file with a watermark row seede
 	);
 	expect(rows[0]).toEqual({ n: String(shipped.tables.length), wm: String(shipped.tables.length), versions: [shipped.version] });
 
-	const msg = await wh.query(`SELECT key_columns, excluded_columns, cadence::text, schema_drift_policy FROM dwh_control.source_tables WHERE table_name = 'messaging_db__messages'`);
+	const msg = await wh.query(
+		`SELECT key_columns, excluded_columns, cadence::text, schema_drift_policy FROM dwh_control.source_tables WHERE table_name = 'messaging_db__messages'`,
+	);
 	expect(msg.rows[0]).toEqual({
 		key_columns: ['id'],
 		excluded_columns: shipped.tables.find((t) => t.source_table === 'messages')!.excluded_columns,
@@ -70,9 +72,17 @@ describe('an edited file', () => {
 				if (t.source_db === 'tagme_db' && t.source_table === 'points_of_interest') return { ...t, description: 'curated POIs' };
 				return t;
 			});
-		tables.push(sourceTableSchema.parse({
-			source_db: 'panik_db', source_table: 'alerts', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes',
-		}));
+		tables.push(
+			sourceTableSchema.parse({
+				source_db: 'panik_db',
+				source_table: 'alerts',
+				mode: 'incremental',
+				load_strategy: 'append',
+				watermark_column: 'created_at',
+				key_columns: ['id'],
+				cadence: '5 minutes',
+			}),
+		);
 		return { version: `${shipped.version}+edit`, tables };
 	};
 
@@ -82,8 +92,17 @@ describe('an edited file', () => {
 		expect(report.dryRun).toBe(true);
 		expect(report.added).toEqual(['panik_db__alerts']);
 		expect(report.changed).toEqual([
-			{ table: 'auth_db__users', changes: [{ field: 'cadence', from: '00:15:00', to: '00:30:00' }, { field: 'excluded_columns', from: [], to: ['password_hash'] }] },
-			{ table: 'tagme_db__points_of_interest', changes: [{ field: 'description', from: shipped.tables.find((t) => t.source_table === 'points_of_interest')!.description, to: 'curated POIs' }] },
+			{
+				table: 'auth_db__users',
+				changes: [
+					{ field: 'cadence', from: '00:15:00', to: '00:30:00' },
+					{ field: 'excluded_columns', from: [], to: ['password_hash'] },
+				],
+			},
+			{
+				table: 'tagme_db__points_of_interest',
+				changes: [{ field: 'description', from: shipped.tables.find((t) => t.source_table === 'points_of_interest')!.description, to: 'curated POIs' }],
+			},
 		]);
 		expect(report.removed).toEqual([{ table: 'wolverine_db__deploys', action: 'disabled' }]);
 		expect(report.unchanged).toHaveLength(shipped.tables.length - 3);
@@ -109,7 +128,15 @@ describe('an edited file', () => {
 		);
 		const v = `${shipped.version}+edit`;
 		expect(rows).toEqual([
-			{ table_name: 'apps_db__app_events', enabled: true, cadence: '00:15:00', excluded_columns: [], registry_version: shipped.version, runs: 0, watermarks: 1 },
+			{
+				table_name: 'apps_db__app_events',
+				enabled: true,
+				cadence: '00:15:00',
+				excluded_columns: [],
+				registry_version: shipped.version,
+				runs: 0,
+				watermarks: 1,
+			},
 			{ table_name: 'auth_db__users', enabled: true, cadence: '00:30:00', excluded_columns: ['password_hash'], registry_version: v, runs: 0, watermarks: 1 },
 			{ table_name: 'panik_db__alerts', enabled: true, cadence: '00:05:00', excluded_columns: [], registry_version: v, runs: 0, watermarks: 1 },
 			{ table_name: 'wolverine_db__deploys', enabled: false, cadence: '01:00:00', excluded_columns: [], registry_version: v, runs: 1, watermarks: 1 },
@@ -142,8 +169,8 @@ test('a change that the existing bronze table cannot follow by itself comes with
 		t.source_db === 'ledger_db' && t.source_table === 'holds'
 			? { ...t, key_columns: ['account_id', 'id'], excluded_columns: ['reason', 'not_in_bronze'] }
 			: t.source_db === 'ledger_db' && t.source_table === 'reversals'
-				? { ...t, key_columns: ['reversal_id'] } // no bronze yet: nothing to warn about
-				: t,
+			? { ...t, key_columns: ['reversal_id'] } // no bronze yet: nothing to warn about
+			: t,
 	);
 	const report = await syncRegistry(wh, { version: 'warn', tables }, { dryRun: true });
 	expect(report.changed.map((c) => c.table)).toEqual(['ledger_db__holds', 'ledger_db__reversals']);
@@ -156,7 +183,10 @@ test('a change that the existing bronze table cannot follow by itself comes with
 
 test('a bad entry passed as an object is refused naming the table and the field, and nothing is written', async () => {
 	const before = await wh.query(`SELECT count(*) FROM dwh_control.source_tables`);
-	const bad = { version: 'x', tables: [...shipped.tables, { ...shipped.tables[0], source_table: 'broken', mode: 'incremental' as const, watermark_column: null }] };
+	const bad = {
+		version: 'x',
+		tables: [...shipped.tables, { ...shipped.tables[0], source_table: 'broken', mode: 'incremental' as const, watermark_column: null }],
+	};
 	await expect(syncRegistry(wh, bad)).rejects.toThrow(/tables\[\d+\] auth_db__broken\.watermark_column: .*incremental tables need a watermark_column/);
 	const tooLong = { version: 'x', tables: [{ ...shipped.tables[0], cadence: '99999999999 days' }] };
 	await expect(syncRegistry(wh, tooLong)).rejects.toThrow(/auth_db__users\.cadence: '99999999999 days' is not a Postgres interval/);

@@ -42,7 +42,9 @@ test('refuses while an execution holds the table, and while a run is in flight',
 	} finally {
 		worker.release();
 	}
-	const { rows } = await wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('r_db__events', 'uploaded', 'incremental') RETURNING run_id`);
+	const { rows } = await wh.query(
+		`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('r_db__events', 'uploaded', 'incremental') RETURNING run_id`,
+	);
 	await expect(wh.query(`SELECT dwh_control.reset_watermark('r_db__events', now() - interval '1 day')`)).rejects.toThrow(
 		`r_db__events has run ${rows[0].run_id} in status uploaded: its load would move the watermark forward again`,
 	);

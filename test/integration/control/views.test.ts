@@ -64,7 +64,13 @@ test('v_recent_failures: failed runs of the last 24 hours with their error text,
 	const { rows } = await client.query(`SELECT run_id::int, table_name, error_message, csv_path, recovered FROM dwh_control.v_recent_failures`);
 	expect(rows).toEqual([
 		{ run_id: 2, table_name: 'x_db__t_ok', error_message: 'warehouse down: ECONNREFUSED', csv_path: 'dataacuity/exports/x_db__t_ok/a.csv', recovered: true },
-		{ run_id: 9, table_name: 'x_db__t_never', error_message: 'CSV row count 99 <> rows extracted 100', csv_path: 'dataacuity/exports/x_db__t_never/b.csv', recovered: false },
+		{
+			run_id: 9,
+			table_name: 'x_db__t_never',
+			error_message: 'CSV row count 99 <> rows extracted 100',
+			csv_path: 'dataacuity/exports/x_db__t_never/b.csv',
+			recovered: false,
+		},
 	]);
 });
 
@@ -74,11 +80,51 @@ test('v_watermark_lag: extract_lag = now() - watermark, load lag, and stuck vs r
 		   FROM dwh_control.v_watermark_lag ORDER BY table_name`,
 	);
 	expect(rows).toEqual([
-		{ table_name: 'x_db__t_disabled', extract_lag: '10 days', load_lag: '10 days', rows_loaded_last_run: 0, in_flight_run_id: null, in_flight_status: null, state: 'idle' },
-		{ table_name: 'x_db__t_late', extract_lag: '00:16:00', load_lag: '00:15:00', rows_loaded_last_run: 9, in_flight_run_id: 5, in_flight_status: 'extracting', state: 'stuck' },
-		{ table_name: 'x_db__t_never', extract_lag: null, load_lag: null, rows_loaded_last_run: null, in_flight_run_id: null, in_flight_status: null, state: 'never_loaded' },
-		{ table_name: 'x_db__t_ok', extract_lag: '00:12:00', load_lag: '00:10:00', rows_loaded_last_run: 5, in_flight_run_id: null, in_flight_status: null, state: 'ok' },
-		{ table_name: 'x_db__t_stale', extract_lag: '05:02:00', load_lag: '05:00:00', rows_loaded_last_run: 1, in_flight_run_id: 8, in_flight_status: 'loading', state: 'running' },
+		{
+			table_name: 'x_db__t_disabled',
+			extract_lag: '10 days',
+			load_lag: '10 days',
+			rows_loaded_last_run: 0,
+			in_flight_run_id: null,
+			in_flight_status: null,
+			state: 'idle',
+		},
+		{
+			table_name: 'x_db__t_late',
+			extract_lag: '00:16:00',
+			load_lag: '00:15:00',
+			rows_loaded_last_run: 9,
+			in_flight_run_id: 5,
+			in_flight_status: 'extracting',
+			state: 'stuck',
+		},
+		{
+			table_name: 'x_db__t_never',
+			extract_lag: null,
+			load_lag: null,
+			rows_loaded_last_run: null,
+			in_flight_run_id: null,
+			in_flight_status: null,
+			state: 'never_loaded',
+		},
+		{
+			table_name: 'x_db__t_ok',
+			extract_lag: '00:12:00',
+			load_lag: '00:10:00',
+			rows_loaded_last_run: 5,
+			in_flight_run_id: null,
+			in_flight_status: null,
+			state: 'ok',
+		},
+		{
+			table_name: 'x_db__t_stale',
+			extract_lag: '05:02:00',
+			load_lag: '05:00:00',
+			rows_loaded_last_run: 1,
+			in_flight_run_id: 8,
+			in_flight_status: 'loading',
+			state: 'running',
+		},
 	]);
 });
 
@@ -104,13 +150,23 @@ describe('roles', () => {
 			await client.query('ROLLBACK TO SAVEPOINT attempt');
 			return err && { code: err.code, message: err.message };
 		};
-		expect(await denied(`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, key_columns, cadence) VALUES ('a__b','a','b','snapshot','replace','{id}','1 hour')`)).toEqual({ code: '42501', message: 'permission denied for table source_tables' });
-		expect(await denied(`UPDATE dwh_control.extract_watermarks SET last_extracted_at = now()`)).toEqual({ code: '42501', message: 'permission denied for table extract_watermarks' });
+		expect(
+			await denied(
+				`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, key_columns, cadence) VALUES ('a__b','a','b','snapshot','replace','{id}','1 hour')`,
+			),
+		).toEqual({ code: '42501', message: 'permission denied for table source_tables' });
+		expect(await denied(`UPDATE dwh_control.extract_watermarks SET last_extracted_at = now()`)).toEqual({
+			code: '42501',
+			message: 'permission denied for table extract_watermarks',
+		});
 		expect(await denied(`DELETE FROM dwh_control.extract_runs`)).toEqual({ code: '42501', message: 'permission denied for table extract_runs' });
 		expect(await denied(`SELECT * FROM raw.x_db__t_ok`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
 		expect(await denied(`INSERT INTO raw.x_db__t_ok VALUES (2, now())`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
 		expect(await denied(`CREATE TABLE raw.sneaky (x int)`)).toEqual({ code: '42501', message: 'permission denied for schema raw' });
-		expect(await denied(`CREATE OR REPLACE VIEW dwh_control.v_table_freshness AS SELECT 1`)).toEqual({ code: '42501', message: 'permission denied for schema dwh_control' });
+		expect(await denied(`CREATE OR REPLACE VIEW dwh_control.v_table_freshness AS SELECT 1`)).toEqual({
+			code: '42501',
+			message: 'permission denied for schema dwh_control',
+		});
 		await client.query('ROLLBACK TO SAVEPOINT ro');
 	});
 
@@ -118,7 +174,9 @@ describe('roles', () => {
 		await client.query('SAVEPOINT etl');
 		await client.query('SET LOCAL ROLE dwh_etl');
 		await client.query('SAVEPOINT direct');
-		await expect(client.query(`CREATE TABLE raw.x_db__t_late (id bigint PRIMARY KEY, created_at timestamptz)`)).rejects.toThrow('permission denied for schema raw');
+		await expect(client.query(`CREATE TABLE raw.x_db__t_late (id bigint PRIMARY KEY, created_at timestamptz)`)).rejects.toThrow(
+			'permission denied for schema raw',
+		);
 		await client.query('ROLLBACK TO SAVEPOINT direct');
 		await client.query(`SELECT dwh_control.create_bronze_table('x_db__t_late', '{id,created_at}', '{bigint,timestamp with time zone}')`);
 		await client.query(`SELECT set_config('dwh.load_run_id', '5', true)`);

@@ -63,8 +63,10 @@ test('a second writing run on the same project is refused while the first holds 
 	// Let the first run take the lock (it is taken before dbt is spawned).
 	await waitFor(
 		async () =>
-			(await wh.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			                  WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'dbt-lock:first-run'`)).rows[0].n === 1,
+			(
+				await wh.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			                  WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'dbt-lock:first-run'`)
+			).rows[0].n === 1,
 	);
 	const refused = await runDbt(cfg, { command: 'run', select: ['stg_ledger_db__accounts'], vars }).then(
 		() => null,
@@ -74,8 +76,8 @@ test('a second writing run on the same project is refused while the first holds 
 	expect(refused!.message).toMatch(/^another dbt run is already writing to project "dataacuity" \(dbt-lock:first-run\)/);
 	// Read-only commands do not take the lock.
 	const readOnly = await runDbt(cfg, { command: 'test', select: ['stg_auth_db__users'], vars });
-	expect(readOnly.nodes.filter((n) => n.status !== "pass" && n.status !== "success").map((n) => [n.name, n.status, n.message])).toEqual([]);
-	expect(readOnly.summary.status).toBe("success");
+	expect(readOnly.nodes.filter((n) => n.status !== 'pass' && n.status !== 'success').map((n) => [n.name, n.status, n.message])).toEqual([]);
+	expect(readOnly.summary.status).toBe('success');
 
 	const queued = runDbt({ ...cfg, lockWaitMs: 120_000 }, { command: 'run', select: ['stg_auth_db__users'], vars });
 	const [a, b] = await Promise.all([first, queued]);
@@ -93,9 +95,15 @@ test('a selector like "x; rm -rf /" is rejected before dbt is started', async ()
 	chmodSync(fake, 0o755);
 	const cfg = dbtConfig(warehouse, { dbtBin: fake });
 
-	await expect(runDbt(cfg, { command: 'build', select: ['x; rm -rf /'] })).rejects.toThrow(/^invalid dbt command: select.0: select has "x;", which is not a dbt selector/);
-	await expect(runDbt(cfg, { command: 'build', exclude: ['--profiles-dir /etc'] })).rejects.toThrow(/^invalid dbt command: exclude.0: exclude has "--profiles-dir"/);
-	await expect(runDbt(cfg, { command: 'test', vars: '{"a": "b"} ; reboot' as never })).rejects.toThrow(/^invalid dbt command: vars: vars must be a JSON object/);
+	await expect(runDbt(cfg, { command: 'build', select: ['x; rm -rf /'] })).rejects.toThrow(
+		/^invalid dbt command: select.0: select has "x;", which is not a dbt selector/,
+	);
+	await expect(runDbt(cfg, { command: 'build', exclude: ['--profiles-dir /etc'] })).rejects.toThrow(
+		/^invalid dbt command: exclude.0: exclude has "--profiles-dir"/,
+	);
+	await expect(runDbt(cfg, { command: 'test', vars: '{"a": "b"} ; reboot' as never })).rejects.toThrow(
+		/^invalid dbt command: vars: vars must be a JSON object/,
+	);
 	expect(existsSync(marker)).toBe(false);
 
 	// The same fake binary does get spawned for a valid selection (so the check above is meaningful), and its

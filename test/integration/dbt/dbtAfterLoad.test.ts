@@ -23,8 +23,22 @@ beforeAll(async () => {
 	dbtLogin = await w.login('dwh_transform');
 	await w.src.query(SOURCE_DDL);
 	await w.src.query(SOURCE_ROWS);
-	txTable = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
-	usersTable = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' });
+	txTable = await w.register({
+		source_table: 'transactions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
+	usersTable = await w.register({
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+	});
 	for (const table of [txTable, usersTable]) {
 		const ex = await extractTable(w.ctx, table);
 		const ld = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! });
@@ -39,11 +53,18 @@ afterAll(() => w?.close());
 
 test('after a load, the models downstream of the loaded tables build and all their tests pass', async () => {
 	const logs: string[] = [];
-	const out = await runDbt(dbtConfig(dbtLogin), { command: 'build', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars }, { onLog: (l) => logs.push(l.event) });
+	const out = await runDbt(
+		dbtConfig(dbtLogin),
+		{ command: 'build', select: ['source:ledger_db.transactions+', 'source:auth_db.users+'], vars },
+		{ onLog: (l) => logs.push(l.event) },
+	);
 
 	expect(bad(out)).toEqual([]);
 	expect(out.summary).toMatchObject({ backend: 'core', command: 'build', status: 'success', exitCode: 0, errorMessage: null, dbtVersion: '1.9.8' });
-	const models = out.nodes.filter((n) => n.resourceType === 'model').map((n) => [n.name, n.status]).sort();
+	const models = out.nodes
+		.filter((n) => n.resourceType === 'model')
+		.map((n) => [n.name, n.status])
+		.sort();
 	expect(models).toEqual([
 		['agg_revenue_daily_app_country', 'success'],
 		['dim_user_360_anon', 'success'],
@@ -51,7 +72,11 @@ test('after a load, the models downstream of the loaded tables build and all the
 		['stg_auth_db__users', 'success'],
 		['stg_ledger_db__transactions', 'success'],
 	]);
-	expect(byName(out, 'fct_ledger_transactions_anon')).toMatchObject({ rowsAffected: 600, message: 'SELECT 600', relation: expect.stringContaining('"marts"."fct_ledger_transactions_anon"') });
+	expect(byName(out, 'fct_ledger_transactions_anon')).toMatchObject({
+		rowsAffected: 600,
+		message: 'SELECT 600',
+		relation: expect.stringContaining('"marts"."fct_ledger_transactions_anon"'),
+	});
 	// Each day has 6 paying users: published (k >= 5) but flagged by the k < 10 warning test.
 	expect(out.nodes.find((n) => n.name === 'agg_revenue_daily_app_country_k_warn_below_10')).toMatchObject({ status: 'warn', failures: 10 });
 	expect(out.nodes.find((n) => n.name === 'agg_revenue_daily_app_country_k_fail_below_5')?.status).toBe('pass');
@@ -59,14 +84,24 @@ test('after a load, the models downstream of the loaded tables build and all the
 	expect(logs).toContain('LogModelResult');
 	// Every node's result is logged per run; the k < 10 warning is what the P2 k-anonymity alert reads (issue 15).
 	expect((await nodeResults(out.summary.runId)).length).toBe(out.nodes.length);
-	expect(await nodeMetric('agg_revenue_daily_app_country_k_warn_below_10')).toEqual({ test_kind: 'k_anonymity', failed: 0, warned: 1, passed: 0, failures: 10 });
+	expect(await nodeMetric('agg_revenue_daily_app_country_k_warn_below_10')).toEqual({
+		test_kind: 'k_anonymity',
+		failed: 0,
+		warned: 1,
+		passed: 0,
+		failures: 10,
+	});
 	expect(await nodeMetric('fct_ledger_transactions_anon')).toMatchObject({ test_kind: '', passed: 1 });
 
 	// The marts hold what the source says, computed independently from the source database.
-	const src = (await w.src.query(`SELECT count(*)::int AS n, sum(amount_zar) FILTER (WHERE direction = 'debit')::text AS revenue FROM public.transactions`)).rows[0];
-	const fct = (await w.wh.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE amount_usd IS NULL)::int AS no_fx FROM marts.fct_ledger_transactions_anon`)).rows[0];
+	const src = (await w.src.query(`SELECT count(*)::int AS n, sum(amount_zar) FILTER (WHERE direction = 'debit')::text AS revenue FROM public.transactions`))
+		.rows[0];
+	const fct = (await w.wh.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE amount_usd IS NULL)::int AS no_fx FROM marts.fct_ledger_transactions_anon`))
+		.rows[0];
 	expect(fct).toEqual({ n: src.n, no_fx: 0 });
-	const agg = (await w.wh.query(`SELECT count(*)::int AS n, sum(revenue_zar)::text AS revenue, min(user_count)::int AS k FROM marts.agg_revenue_daily_app_country`)).rows[0];
+	const agg = (
+		await w.wh.query(`SELECT count(*)::int AS n, sum(revenue_zar)::text AS revenue, min(user_count)::int AS k FROM marts.agg_revenue_daily_app_country`)
+	).rows[0];
 	expect(agg).toEqual({ n: 10, revenue: src.revenue, k: 6 });
 	// 63 users: the 3 in Polokwane are a group below k even after generalising city and province, so they are suppressed.
 	const dim = (await w.wh.query(`SELECT count(*)::int AS n, count(DISTINCT (age_band, province, city))::int AS groups FROM marts.dim_user_360_anon`)).rows[0];
@@ -107,11 +142,12 @@ const runLog = async (runId: string) =>
 const nodeResults = async (runId: string) =>
 	(await w.wh.query(`SELECT name, resource_type, status, failures::text FROM dwh_control.dbt_node_results WHERE run_id = $1 ORDER BY name`, [runId])).rows;
 const nodeMetric = async (name: string) =>
-	(await w.wh.query(`SELECT test_kind, failed::int, warned::int, passed::int, failures::int FROM dwh_control.metrics_dbt_node WHERE name = $1`, [name])).rows[0];
+	(await w.wh.query(`SELECT test_kind, failed::int, warned::int, passed::int, failures::int FROM dwh_control.metrics_dbt_node WHERE name = $1`, [name]))
+		.rows[0];
 const failure = async (runId: string) =>
 	(await w.wh.query(`SELECT status, error_message, recovered FROM dwh_control.v_dbt_recent_failures WHERE run_id = $1`, [runId])).rows[0];
 
-test('a failing model gives a failed run with dbt\'s database message, and its dependants are skipped', async () => {
+test("a failing model gives a failed run with dbt's database message, and its dependants are skipped", async () => {
 	await w.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_moved`);
 	try {
 		const out = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['fct_ledger_transactions_anon+'], vars });
@@ -145,9 +181,17 @@ test('the PII-absence test fails an intermediate relation that still holds e-mai
 		const pii = out.nodes.find((n) => n.name === 'intermediate_users_pii_absent')!;
 		expect(pii).toMatchObject({ status: 'fail', failures: 1, message: 'Got 1 result, configured to fail if != 0' });
 		// A read-only run takes no lock, and is still in the run log, with every test's result (issue 15).
-		expect(await runLog(out.summary.runId)).toMatchObject({ command: 'test', selection: ['source:intermediate.users'], status: 'failed', exit_code: 1, finished: true });
+		expect(await runLog(out.summary.runId)).toMatchObject({
+			command: 'test',
+			selection: ['source:intermediate.users'],
+			status: 'failed',
+			exit_code: 1,
+			finished: true,
+		});
 		expect(await nodeResults(out.summary.runId)).toEqual(
-			out.nodes.map((n) => ({ name: n.name, resource_type: 'test', status: n.status, failures: String(n.failures) })).sort((a, b) => a.name.localeCompare(b.name)),
+			out.nodes
+				.map((n) => ({ name: n.name, resource_type: 'test', status: n.status, failures: String(n.failures) }))
+				.sort((a, b) => a.name.localeCompare(b.name)),
 		);
 		expect(await nodeMetric('intermediate_users_pii_absent')).toEqual({ test_kind: 'pii_absent', failed: 1, warned: 0, passed: 0, failures: 1 });
 	} finally {
@@ -164,7 +208,9 @@ test('the k-anonymity test fails a user mart published with groups below 5', asy
 });
 
 test('the run log: a run its executor abandoned is closed by the next run of the project; a warehouse without the log still runs dbt', async () => {
-	await w.wh.query(`INSERT INTO dwh_control.dbt_runs (run_id, project, command, status, started_at) VALUES ('dead-run', 'dataacuity', 'build', 'running', now() - interval '2 hours')`);
+	await w.wh.query(
+		`INSERT INTO dwh_control.dbt_runs (run_id, project, command, status, started_at) VALUES ('dead-run', 'dataacuity', 'build', 'running', now() - interval '2 hours')`,
+	);
 	const out = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['stg_auth_db__users'], vars }, { executionId: '4711' });
 	expect(out.summary.status).toBe('success');
 	expect(await runLog(out.summary.runId)).toMatchObject({ command: 'run', selection: ['stg_auth_db__users'], status: 'success', n8n_execution_id: '4711' });
@@ -174,7 +220,9 @@ test('the run log: a run its executor abandoned is closed by the next run of the
 	try {
 		const unlogged = await runDbt(dbtConfig(dbtLogin), { command: 'run', select: ['stg_auth_db__users'], vars });
 		expect(unlogged.summary.status).toBe('success');
-		expect(unlogged.summary.runLogError).toMatch(/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \[SQLSTATE 42P01\] \(run npm run dwh:migrate\)$/);
+		expect(unlogged.summary.runLogError).toMatch(
+			/^dbt run not recorded in dwh_control.dbt_runs: relation "dwh_control.dbt_runs" does not exist \[SQLSTATE 42P01\] \(run npm run dwh:migrate\)$/,
+		);
 	} finally {
 		await w.wh.query('ALTER TABLE dwh_control.dbt_runs_away RENAME TO dbt_runs');
 	}
@@ -196,5 +244,6 @@ test('source freshness is logged per source with its age; dbt writes its log fil
 	]);
 	const log = readFileSync(path.join(out.summary.artifactsDir!, 'logs', 'dbt.log'), 'utf8').trim().split('\n');
 	expect(log.length).toBeGreaterThan(3);
-	for (const line of log) expect(JSON.parse(line)).toMatchObject({ info: { name: expect.any(String), level: expect.any(String), invocation_id: expect.any(String) } });
+	for (const line of log)
+		expect(JSON.parse(line)).toMatchObject({ info: { name: expect.any(String), level: expect.any(String), invocation_id: expect.any(String) } });
 });

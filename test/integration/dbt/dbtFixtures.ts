@@ -30,7 +30,9 @@ export const HASH_SALT = 'test-salt-users';
  */
 export async function writeIntermediate(wh: pg.Pool, rawTx: string, rawUsers: string): Promise<void> {
 	await wh.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE SCHEMA IF NOT EXISTS intermediate`);
-	await wh.query(`DROP TABLE IF EXISTS intermediate.int_ledger_db__transactions, intermediate.int_auth_db__users, intermediate.int_auth_db__kyc_records CASCADE`);
+	await wh.query(
+		`DROP TABLE IF EXISTS intermediate.int_ledger_db__transactions, intermediate.int_auth_db__users, intermediate.int_auth_db__kyc_records CASCADE`,
+	);
 	await wh.query(
 		`CREATE TABLE intermediate.int_ledger_db__transactions AS
 		 SELECT id AS transaction_id, encode(digest($1 || ':' || user_id::text, 'sha256'), 'hex') AS user_hash,
@@ -100,7 +102,9 @@ export async function seedWarehouseDirect(wh: pg.Pool, db: { ledger: string; aut
 	await wh.query(SOURCE_ROWS.replace(/public\./g, 'dbt_seed_tmp.'));
 	const targets = { transactions: `${db.ledger}__transactions`, users: `${db.auth}__users` };
 	for (const [t, bronze] of Object.entries(targets)) {
-		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} ADD COLUMN _dwh_run_id bigint NOT NULL DEFAULT 1, ADD COLUMN _dwh_loaded_at timestamptz NOT NULL DEFAULT now()`);
+		await wh.query(
+			`ALTER TABLE dbt_seed_tmp.${t} ADD COLUMN _dwh_run_id bigint NOT NULL DEFAULT 1, ADD COLUMN _dwh_loaded_at timestamptz NOT NULL DEFAULT now()`,
+		);
 		await wh.query(`ALTER TABLE dbt_seed_tmp.${t} RENAME TO ${bronze}`);
 		await wh.query(`ALTER TABLE dbt_seed_tmp.${bronze} SET SCHEMA raw`);
 		// Default privileges apply to tables created in raw, not moved there: dbt's role reads bronze as it would.

@@ -25,7 +25,11 @@ afterAll(async () => {
 
 test('before Anonymise has written tagme check-ins the mart is built empty with a warning, and its tests pass', async () => {
 	const warnings: string[] = [];
-	const out = await runDbt(dbtConfig(dbtLogin.connection), { command: 'build', select: ['fct_tagme_checkins'] }, { onLog: (l) => l.level === 'warn' && warnings.push(l.message) });
+	const out = await runDbt(
+		dbtConfig(dbtLogin.connection),
+		{ command: 'build', select: ['fct_tagme_checkins'] },
+		{ onLog: (l) => l.level === 'warn' && warnings.push(l.message) },
+	);
 	expect(out.summary.status).toBe('success');
 	expect(warnings.join('\n')).toMatch(/fct_tagme_checkins: .*int_tagme_db__check_ins.* does not exist yet/);
 	expect((await w.wh.query('SELECT count(*)::int AS n FROM marts.fct_tagme_checkins')).rows[0].n).toBe(0);
@@ -41,23 +45,38 @@ test('from the anonymised check-ins and places: one row per check-in with the pl
 		CREATE TABLE intermediate.int_tagme_db__check_ins (check_in_id bigint PRIMARY KEY, user_hash text, poi_id bigint, lat_grid numeric(6,2), lng_grid numeric(6,2), accuracy_m integer, device_hash text, created_at timestamptz)`);
 	const rows: Array<[number, string, number, number]> = [
 		// id, user, poi, days ago
-		[1, 'a1', 1, 1], [2, 'a1', 1, 2], [3, 'a1', 2, 3], [4, 'a1', 1, 20],
-		[5, 'a2', 2, 1], [6, 'a2', 2, 10],
+		[1, 'a1', 1, 1],
+		[2, 'a1', 1, 2],
+		[3, 'a1', 2, 3],
+		[4, 'a1', 1, 20],
+		[5, 'a2', 2, 1],
+		[6, 'a2', 2, 10],
 		[7, 'a3', 99, 5], // a place not (yet) in the snapshot
 	];
 	for (const [id, u, poi, days] of rows) {
-		await w.wh.query(`INSERT INTO intermediate.int_tagme_db__check_ins VALUES ($1, $2, $3, -29.86, 31.02, 12, 'dev', now() - make_interval(days => $4))`, [id, H(u), poi, days]);
+		await w.wh.query(`INSERT INTO intermediate.int_tagme_db__check_ins VALUES ($1, $2, $3, -29.86, 31.02, 12, 'dev', now() - make_interval(days => $4))`, [
+			id,
+			H(u),
+			poi,
+			days,
+		]);
 	}
 
 	const out = await build(['source:intermediate.tagme_check_ins+', 'source:intermediate.tagme_points_of_interest+']);
 	expect(out.nodes.filter((n) => !['success', 'pass'].includes(n.status))).toEqual([]);
-	expect(out.nodes.map((n) => n.name)).toEqual(expect.arrayContaining(['fct_tagme_checkins', 'intermediate_tagme_check_ins_pii_absent', 'intermediate_tagme_points_of_interest_pii_absent']));
-	const mart = await w.wh.query(`SELECT check_in_id::int AS id, user_hash, poi_id::int AS poi, category, city, province, lat_grid::text AS lat_grid FROM marts.fct_tagme_checkins ORDER BY check_in_id`);
+	expect(out.nodes.map((n) => n.name)).toEqual(
+		expect.arrayContaining(['fct_tagme_checkins', 'intermediate_tagme_check_ins_pii_absent', 'intermediate_tagme_points_of_interest_pii_absent']),
+	);
+	const mart = await w.wh.query(
+		`SELECT check_in_id::int AS id, user_hash, poi_id::int AS poi, category, city, province, lat_grid::text AS lat_grid FROM marts.fct_tagme_checkins ORDER BY check_in_id`,
+	);
 	expect(mart.rows).toHaveLength(7);
 	expect(mart.rows[0]).toEqual({ id: 1, user_hash: H('a1'), poi: 1, category: 'food', city: 'Durban', province: 'KwaZulu-Natal', lat_grid: '-29.86' });
 	expect(mart.rows[6]).toEqual({ id: 7, user_hash: H('a3'), poi: 99, category: 'unknown', city: null, province: null, lat_grid: '-29.86' });
 	// The place's exact coordinates never reach the person-level mart.
-	const cols = await w.wh.query(`SELECT array_agg(column_name::text ORDER BY column_name) AS c FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = 'fct_tagme_checkins'`);
+	const cols = await w.wh.query(
+		`SELECT array_agg(column_name::text ORDER BY column_name) AS c FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = 'fct_tagme_checkins'`,
+	);
 	expect(cols.rows[0].c).not.toContain('lat');
 	expect(cols.rows[0].c).not.toContain('lng');
 
@@ -73,7 +92,9 @@ test('from the anonymised check-ins and places: one row per check-in with the pl
 });
 
 test('the places PII test allows only the coordinates the policy publishes: an e-mail column still fails it', async () => {
-	await w.wh.query(`ALTER TABLE intermediate.int_tagme_db__points_of_interest ADD COLUMN owner_email text; UPDATE intermediate.int_tagme_db__points_of_interest SET owner_email = 'owner@example.co.za'`);
+	await w.wh.query(
+		`ALTER TABLE intermediate.int_tagme_db__points_of_interest ADD COLUMN owner_email text; UPDATE intermediate.int_tagme_db__points_of_interest SET owner_email = 'owner@example.co.za'`,
+	);
 	try {
 		const out = await runDbt(dbtConfig(dbtLogin.connection), { command: 'test', select: ['source:intermediate.tagme_points_of_interest'] });
 		expect(out.summary.status).toBe('failed');

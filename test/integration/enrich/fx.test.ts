@@ -54,7 +54,9 @@ test('ingest upserts daily rates idempotently, in chunks, and a corrected rate r
 	book['2026-03-05'].USD = 0.0561;
 	const corrected = await ingestFxRates(wh.etl, { baseUrl: api.url, from: '2026-03-05', to: '2026-03-05' });
 	expect(corrected).toMatchObject({ inserted: 0, updated: 1, unchanged: 3 });
-	const { rows } = await wh.pool.query(`SELECT currency, rate_date, units_per_zar FROM marts.dim_fx_rates_daily WHERE rate_date = '2026-03-05' ORDER BY currency`);
+	const { rows } = await wh.pool.query(
+		`SELECT currency, rate_date, units_per_zar FROM marts.dim_fx_rates_daily WHERE rate_date = '2026-03-05' ORDER BY currency`,
+	);
 	expect(rows).toEqual([
 		{ currency: 'BTC', rate_date: '2026-03-05', units_per_zar: '0.00000056' },
 		{ currency: 'EUR', rate_date: '2026-03-05', units_per_zar: '0.052' },
@@ -82,7 +84,11 @@ test('the Enrich node takes the FX key from the DataAcuity Enrichment APIs crede
 	keyRequired = true;
 	try {
 		const run = (credentials: Parameters<typeof executeNode>[0]['credentials']) =>
-			executeNode({ nodeType: new Enrich(), parameters: { operation: 'ingestFxRates', fxBaseUrl: api.url, fxFrom: '2026-03-02', fxTo: '2026-03-02', fxCurrencies: 'USD' }, credentials });
+			executeNode({
+				nodeType: new Enrich(),
+				parameters: { operation: 'ingestFxRates', fxBaseUrl: api.url, fxFrom: '2026-03-02', fxTo: '2026-03-02', fxCurrencies: 'USD' },
+				credentials,
+			});
 		const warehouse = { dataAcuityPostgres: postgresCredential(wh.connection) };
 		const keyless = await run(warehouse).catch((e: Error) => e);
 		expect(keyless).toBeInstanceOf(Error);
@@ -111,7 +117,9 @@ test('amounts convert with the rate of the local day, fall back to the latest ea
 		families: { fx: { amountColumn: 'amount', timestampColumn: 'paid_at', currencyColumn: 'currency' } },
 	});
 	expect(report.rows).toBe(8);
-	const { rows } = await wh.pool.query(`SELECT id, amount_zar, amount_usd, amount_btc_sats, fx_rate_date, fx_rate_missing FROM intermediate.enr_payments_fx ORDER BY id`);
+	const { rows } = await wh.pool.query(
+		`SELECT id, amount_zar, amount_usd, amount_btc_sats, fx_rate_date, fx_rate_missing FROM intermediate.enr_payments_fx ORDER BY id`,
+	);
 	expect(rows).toEqual([
 		{ id: 1, amount_zar: '100.00', amount_usd: '5.50', amount_btc_sats: '5500', fx_rate_date: '2026-03-02', fx_rate_missing: false },
 		// 10 USD / 0.055 = 181.8181… ZAR
@@ -130,7 +138,9 @@ test('amounts convert with the rate of the local day, fall back to the latest ea
 });
 
 test('a ZAR-native relation keeps its amount_zar and gains only the USD and BTC amounts', async () => {
-	await wh.pool.query(`CREATE TABLE intermediate.ledger AS SELECT 1 AS id, timestamptz '2026-03-02T10:00:00+02:00' AS created_at, 100.00::numeric(18,2) AS amount_zar`);
+	await wh.pool.query(
+		`CREATE TABLE intermediate.ledger AS SELECT 1 AS id, timestamptz '2026-03-02T10:00:00+02:00' AS created_at, 100.00::numeric(18,2) AS amount_zar`,
+	);
 	const report = await enrichRelation(wh.etl, {
 		source: 'intermediate.ledger',
 		target: 'intermediate.enr_ledger_fx',
@@ -138,5 +148,15 @@ test('a ZAR-native relation keeps its amount_zar and gains only the USD and BTC 
 	});
 	expect(report.columnsAdded).toEqual(['amount_usd', 'amount_btc_sats', 'fx_rate_date', 'fx_rate_missing']);
 	const { rows } = await wh.pool.query(`SELECT * FROM intermediate.enr_ledger_fx`);
-	expect(rows).toEqual([{ id: 1, created_at: '2026-03-02 08:00:00+00', amount_zar: '100.00', amount_usd: '5.50', amount_btc_sats: '5500', fx_rate_date: '2026-03-02', fx_rate_missing: false }]);
+	expect(rows).toEqual([
+		{
+			id: 1,
+			created_at: '2026-03-02 08:00:00+00',
+			amount_zar: '100.00',
+			amount_usd: '5.50',
+			amount_btc_sats: '5500',
+			fx_rate_date: '2026-03-02',
+			fx_rate_missing: false,
+		},
+	]);
 });

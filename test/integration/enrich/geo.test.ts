@@ -54,9 +54,7 @@ test('reverse geocoding of Johannesburg, Cape Town, Durban and a rural Karoo poi
 });
 
 test('the nearest-place lookup is an index KNN walk, not a scan of every place', async () => {
-	const { rows } = await wh.pool.query(
-		`EXPLAIN SELECT name FROM marts.dim_places p ORDER BY p.pt <-> ll_to_earth(-26.2, 28.04) LIMIT 1`,
-	);
+	const { rows } = await wh.pool.query(`EXPLAIN SELECT name FROM marts.dim_places p ORDER BY p.pt <-> ll_to_earth(-26.2, 28.04) LIMIT 1`);
 	expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan using dim_places_pt_gist/);
 });
 
@@ -80,9 +78,7 @@ test('a GeoNames-format file loads through the same path; a bad line is reported
 
 	const broken = path.join(dir, 'broken.txt');
 	writeFileSync(broken, [line(3, 'Fine', -30, 25, '08', '', 5000), '4\tNo coordinates\tx\t\t\t\tP\tPPL\tZA\t\t08\t\t\t\t100'].join('\n'));
-	await expect(loadPlaces(wh.etl, { source: 'file', citiesFile: broken })).rejects.toThrow(
-		`${broken} line 2: latitude "" is not between -90 and 90`,
-	);
+	await expect(loadPlaces(wh.etl, { source: 'file', citiesFile: broken })).rejects.toThrow(`${broken} line 2: latitude "" is not between -90 and 90`);
 	const { rows: left } = await wh.pool.query(`SELECT name FROM marts.dim_places ORDER BY name`);
 	expect(left.map((r) => r.name)).toEqual(['Testburg', 'Veldhoek']);
 });
@@ -95,7 +91,13 @@ describe('geo HTTP service backend (geo_mcp)', () => {
 			if (req.headers.authorization !== 'Bearer geo-key') return json(res, 401, { error: 'unauthorised' });
 			if (status !== 200) return json(res, status, { error: 'down' });
 			const lat = Number(url.searchParams.get('lat'));
-			json(res, 200, lat < -33 ? { city: 'Cape Town', admin1: 'Western Cape', admin2: null, country: 'ZA', extra: 1 } : { city: 'Elsewhere', admin1: null, admin2: null, country: 'ZA' });
+			json(
+				res,
+				200,
+				lat < -33
+					? { city: 'Cape Town', admin1: 'Western Cape', admin2: null, country: 'ZA', extra: 1 }
+					: { city: 'Elsewhere', admin1: null, admin2: null, country: 'ZA' },
+			);
 		});
 	});
 	afterAll(async () => svc?.close());

@@ -34,10 +34,10 @@ test('Load Holidays, then Enrich Items with temporal and FX, through the node pa
 	const [loaded] = await run({ operation: 'loadHolidays', holidayCountries: 'ZA', fromYear: 2026, toYear: 2026 });
 	expect(loaded[0].json).toMatchObject({ countries: ['ZA'], publicHolidays: 13 });
 
-	const [out] = await run(
-		{ operation: 'enrichItems', families: ['temporal', 'fx'], timestampColumn: 'at', amountColumn: 'amount' },
-		[{ json: { at: '2026-04-03T09:00:00+02:00', amount: 10, note: 'kept' } }, { json: { at: '2026-04-07T09:00:00+02:00', amount: 20 } }],
-	);
+	const [out] = await run({ operation: 'enrichItems', families: ['temporal', 'fx'], timestampColumn: 'at', amountColumn: 'amount' }, [
+		{ json: { at: '2026-04-03T09:00:00+02:00', amount: 10, note: 'kept' } },
+		{ json: { at: '2026-04-07T09:00:00+02:00', amount: 20 } },
+	]);
 	expect(out.map((o) => [o.json.day_of_week, o.json.is_public_holiday, o.json.amount_zar, o.json.fx_rate_missing, o.json.note, o.pairedItem])).toEqual([
 		['Fri', true, 10, true, 'kept', { item: 0 }],
 		['Tue', false, 20, true, undefined, { item: 1 }],
@@ -49,7 +49,12 @@ test('Enrich Items with Continue On Fail: a batch that cannot be enriched is one
 	const items = [{ json: { at: 'not a time' } }, { json: { at: '2026-04-07T09:00:00+02:00' } }];
 	await expect(run(parameters, items)).rejects.toThrow('Items do not fit the configured columns');
 	const [out] = await run(parameters, items, true);
-	expect(out).toEqual([0, 1].map((item) => ({ json: { error: expect.stringContaining('Items do not fit the configured columns'), description: expect.any(String) }, pairedItem: { item } })));
+	expect(out).toEqual(
+		[0, 1].map((item) => ({
+			json: { error: expect.stringContaining('Items do not fit the configured columns'), description: expect.any(String) },
+			pairedItem: { item },
+		})),
+	);
 	// The offending value is not quoted back (it could be a row value).
 	expect(JSON.stringify(out)).not.toContain('not a time');
 });
@@ -58,13 +63,21 @@ test('Enrich Relation reports what it wrote; a bad column fails naming the param
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate; CREATE TABLE intermediate.t AS SELECT 1 AS id, now() AS event_time`);
 	const [out] = await run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.enr_t_enriched', families: ['temporal'] });
 	expect(out[0].json).toMatchObject({ source: 'intermediate.t', target: 'intermediate.enr_t_enriched', rows: 1, families: ['temporal'] });
-	await expect(run({ operation: 'enrichRelation', source: 'intermediate.t', target: 'intermediate.enr_t_enriched', families: ['temporal'], timestampColumn: 'created_at' })).rejects.toThrow(
-		'temporal.timestampColumn: column "created_at" is not in intermediate.t',
-	);
+	await expect(
+		run({
+			operation: 'enrichRelation',
+			source: 'intermediate.t',
+			target: 'intermediate.enr_t_enriched',
+			families: ['temporal'],
+			timestampColumn: 'created_at',
+		}),
+	).rejects.toThrow('temporal.timestampColumn: column "created_at" is not in intermediate.t');
 });
 
 test('Enrich Relation never replaces a bronze table, the control schema or a mart: refused naming Target Relation, nothing touched', async () => {
-	await wh.pool.query(`CREATE TABLE IF NOT EXISTS raw.auth_db__users (id bigint PRIMARY KEY, email text); INSERT INTO raw.auth_db__users VALUES (1, 'someone@example.com') ON CONFLICT DO NOTHING`);
+	await wh.pool.query(
+		`CREATE TABLE IF NOT EXISTS raw.auth_db__users (id bigint PRIMARY KEY, email text); INSERT INTO raw.auth_db__users VALUES (1, 'someone@example.com') ON CONFLICT DO NOTHING`,
+	);
 	await wh.pool.query(`CREATE TABLE IF NOT EXISTS intermediate.t2 AS SELECT 1 AS id, now() AS event_time`);
 	const migrations = Number((await wh.pool.query(`SELECT count(*) AS n FROM dwh_control.schema_migrations`)).rows[0].n);
 	for (const target of ['raw.auth_db__users', 'dwh_control.schema_migrations', 'marts.dim_holidays', 'intermediate.t']) {
@@ -94,6 +107,10 @@ test('Build Mart Inputs: the enriched relations of the apps whose anonymised tab
 		'intermediate.enr_sdpkt_payments': 'intermediate.int_sdpkt_db__payments does not exist yet',
 	});
 	// Without auth_db.kyc_records the tier is unknown (NULL), not everyone 'no-kyc'.
-	expect((await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.enr_users WHERE kyc_tier IS NULL AND lifecycle_stage = 'engaged'`)).rows[0].n).toBe(3);
-	await expect(run({ operation: 'enrichMartInputs', martInputsOnly: 'intermediate.enr_tx' })).rejects.toThrow('only: intermediate.enr_tx is not a mart input — one of: intermediate.enr_ledger_transactions');
+	expect((await wh.pool.query(`SELECT count(*)::int AS n FROM intermediate.enr_users WHERE kyc_tier IS NULL AND lifecycle_stage = 'engaged'`)).rows[0].n).toBe(
+		3,
+	);
+	await expect(run({ operation: 'enrichMartInputs', martInputsOnly: 'intermediate.enr_tx' })).rejects.toThrow(
+		'only: intermediate.enr_tx is not a mart input — one of: intermediate.enr_ledger_transactions',
+	);
 });

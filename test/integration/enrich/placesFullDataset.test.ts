@@ -14,14 +14,20 @@ test('the bundled GeoNames cities1000 set loads whole, with admin names, and ans
 	const report = await loadPlaces(wh.etl, { source: 'bundled' });
 	expect(report.places).toBe(expected);
 	expect(report.places).toBeGreaterThan(130_000);
-	const { rows: counts } = await wh.pool.query(`SELECT (SELECT count(*)::int FROM marts.dim_places) AS places, (SELECT count(*)::int FROM marts.dim_admin_divisions WHERE level = 1) AS admin1`);
+	const { rows: counts } = await wh.pool.query(
+		`SELECT (SELECT count(*)::int FROM marts.dim_places) AS places, (SELECT count(*)::int FROM marts.dim_admin_divisions WHERE level = 1) AS admin1`,
+	);
 	expect(counts[0].places).toBe(expected);
 	expect(counts[0].admin1).toBeGreaterThan(3000);
 
 	await wh.pool.query(`CREATE SCHEMA IF NOT EXISTS intermediate;
 		CREATE TABLE intermediate.points (id integer, lat double precision, lng double precision);
 		INSERT INTO intermediate.points VALUES (1, -26.20, 28.04), (2, -33.93, 18.42), (3, -29.86, 31.03), (4, -31.00, 22.00), (5, 51.51, -0.13), (6, -0.5, -160.0)`);
-	await enrichRelation(wh.etl, { source: 'intermediate.points', target: 'intermediate.enr_points_geo', families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } } });
+	await enrichRelation(wh.etl, {
+		source: 'intermediate.points',
+		target: 'intermediate.enr_points_geo',
+		families: { geo: { latitudeColumn: 'lat', longitudeColumn: 'lng' } },
+	});
 	const { rows } = await wh.pool.query(`SELECT id, city, admin1, country, urban_rural FROM intermediate.enr_points_geo ORDER BY id`);
 	expect(rows.map((r) => [r.city, r.admin1, r.country, r.urban_rural])).toEqual([
 		['Johannesburg', 'Gauteng', 'ZA', 'urban'],
@@ -38,7 +44,9 @@ test('the bundled GeoNames cities1000 set loads whole, with admin names, and ans
 	const haversine = (a: number, b: number, c: number, d: number) =>
 		Math.asin(Math.sqrt(Math.sin(((c - a) * rad) / 2) ** 2 + Math.cos(a * rad) * Math.cos(c * rad) * Math.sin(((d - b) * rad) / 2) ** 2));
 	const { rows: points } = await wh.pool.query<{ lat: number; lng: number }>(`SELECT lat, lng FROM intermediate.points ORDER BY id`);
-	const nearest = points.map((q) => all.reduce((best, p) => (haversine(q.lat, q.lng, p.lat, p.lng) < haversine(q.lat, q.lng, best.lat, best.lng) ? p : best)).name);
+	const nearest = points.map(
+		(q) => all.reduce((best, p) => (haversine(q.lat, q.lng, p.lat, p.lng) < haversine(q.lat, q.lng, best.lat, best.lng) ? p : best)).name,
+	);
 	expect(rows.map((r) => r.city)).toEqual(nearest);
 	const { rows: far } = await wh.pool.query(`SELECT nearest_place_km FROM intermediate.enr_points_geo WHERE id = 6`);
 	expect(Number(far[0].nearest_place_km)).toBeGreaterThan(100);

@@ -34,7 +34,13 @@ describe('cross-app sessions and funnel position', () => {
 			timestampColumn: 'event_time',
 			appColumn: 'app',
 			eventColumn: 'event',
-			funnel: { steps: [{ app: 'tagme', event: 'checkin' }, { app: 'bidbaas', event: 'bid' }, { app: 'sdpkt', event: 'pay' }] },
+			funnel: {
+				steps: [
+					{ app: 'tagme', event: 'checkin' },
+					{ app: 'bidbaas', event: 'bid' },
+					{ app: 'sdpkt', event: 'pay' },
+				],
+			},
 		},
 	};
 
@@ -110,10 +116,17 @@ describe('user segments as of 2026-06-30T00:00:00Z', () => {
 			  ('churned_90d', timestamptz '${asOf}' - interval '90 days', 'tagme', 0)`);
 		// Ten paying users with 10..100 ZAR in the window: cume_dist 0.1..1.0
 		for (let n = 1; n <= 10; n++) {
-			await wh.pool.query(`INSERT INTO intermediate.activity VALUES ($1, timestamptz '${asOf}' - interval '2 days', 'sdpkt', $2)`, [`payer_${String(n).padStart(2, '0')}`, n * 10]);
+			await wh.pool.query(`INSERT INTO intermediate.activity VALUES ($1, timestamptz '${asOf}' - interval '2 days', 'sdpkt', $2)`, [
+				`payer_${String(n).padStart(2, '0')}`,
+				n * 10,
+			]);
 		}
-		await wh.pool.query(`INSERT INTO intermediate.activity VALUES ('payer_old', timestamptz '${asOf}' - interval '40 days', 'sdpkt', 1000), ('payer_old', timestamptz '${asOf}' - interval '1 day', 'sdpkt', 0)`);
-		await wh.pool.query(`CREATE TABLE intermediate.users AS SELECT DISTINCT user_hash FROM intermediate.activity UNION ALL SELECT 'never_seen' UNION ALL SELECT NULL`);
+		await wh.pool.query(
+			`INSERT INTO intermediate.activity VALUES ('payer_old', timestamptz '${asOf}' - interval '40 days', 'sdpkt', 1000), ('payer_old', timestamptz '${asOf}' - interval '1 day', 'sdpkt', 0)`,
+		);
+		await wh.pool.query(
+			`CREATE TABLE intermediate.users AS SELECT DISTINCT user_hash FROM intermediate.activity UNION ALL SELECT 'never_seen' UNION ALL SELECT NULL`,
+		);
 	});
 
 	async function segments() {
@@ -189,7 +202,7 @@ describe('attribution chain on revenue events', () => {
 	});
 	const families = { sessions: { timestampColumn: 'event_time', appColumn: 'app', eventColumn: 'event', attribution: { revenueColumn: 'amount' } } };
 
-	test('a revenue event carries the same user\'s touchpoints of the 24 hours strictly before it, oldest first', async () => {
+	test("a revenue event carries the same user's touchpoints of the 24 hours strictly before it, oldest first", async () => {
 		await enrichRelation(wh.etl, { source: 'intermediate.pay_events', target: 'intermediate.enr_pay_events_attributed', families });
 		const { rows } = await wh.pool.query(`SELECT id, attribution_chain AS chain FROM intermediate.enr_pay_events_attributed ORDER BY id`);
 		expect(rows).toEqual([
@@ -216,7 +229,9 @@ describe('attribution chain on revenue events', () => {
 			{ id: 'b', user_hash: 'u7', event_time: '2026-05-04T09:30:00Z', app: 'bidbaas', event: 'bid', amount: 0 },
 			{ id: 'c', user_hash: 'u7', event_time: '2026-05-04T10:00:00Z', app: 'sdpkt', event: 'pay', amount: 99.5 },
 		];
-		const out = await enrichItems(wh.etl, items, { families: { sessions: { ...families.sessions, attribution: { revenueColumn: 'amount', windowHours: 1 } } } });
+		const out = await enrichItems(wh.etl, items, {
+			families: { sessions: { ...families.sessions, attribution: { revenueColumn: 'amount', windowHours: 1 } } },
+		});
 		expect(out.map((o) => [o.id, o.attribution_chain])).toEqual([
 			['a', null],
 			['b', null],

@@ -43,7 +43,9 @@ test('ZA public holidays: Good Friday, a Sunday holiday and its Monday substitut
 	expect(pick(5)).toEqual(['Fri', 0, false, true]);
 	expect(pick(6)).toEqual(['Thu', 22, false, false]);
 
-	const { rows } = await wh.pool.query(`SELECT holiday_date, name, is_substitute FROM marts.dim_holidays WHERE country_code = 'ZA' AND holiday_date IN ('2026-04-03', '2026-08-10') ORDER BY holiday_date`);
+	const { rows } = await wh.pool.query(
+		`SELECT holiday_date, name, is_substitute FROM marts.dim_holidays WHERE country_code = 'ZA' AND holiday_date IN ('2026-04-03', '2026-08-10') ORDER BY holiday_date`,
+	);
 	expect(rows).toEqual([
 		{ holiday_date: '2026-04-03', name: 'Good Friday', is_substitute: false },
 		{ holiday_date: '2026-08-10', name: 'Public Holiday', is_substitute: true },
@@ -58,7 +60,21 @@ test('loading holidays again replaces the year instead of duplicating it', async
 });
 
 test('payday week is the last 7 days of the month plus the first 5 of the next', async () => {
-	const days = ['2026-01-24', '2026-01-25', '2026-01-31', '2026-02-01', '2026-02-05', '2026-02-06', '2026-02-21', '2026-02-22', '2026-02-28', '2026-03-05', '2026-03-06', '2026-04-23', '2026-04-24'];
+	const days = [
+		'2026-01-24',
+		'2026-01-25',
+		'2026-01-31',
+		'2026-02-01',
+		'2026-02-05',
+		'2026-02-06',
+		'2026-02-21',
+		'2026-02-22',
+		'2026-02-28',
+		'2026-03-05',
+		'2026-03-06',
+		'2026-04-23',
+		'2026-04-24',
+	];
 	const out = await enrich(days.map((d, n) => [n, `${d}T12:00:00+02:00`, null, -26.2]));
 	const payday = days.filter((_, n) => out.get(n)!.is_payday_week);
 	expect(payday).toEqual(['2026-01-25', '2026-01-31', '2026-02-01', '2026-02-05', '2026-02-22', '2026-02-28', '2026-03-05', '2026-04-24']);
@@ -80,7 +96,17 @@ test('seasons follow the row’s hemisphere, south by default', async () => {
 	]);
 	const season = (id: number) => out.get(id)!.season;
 	expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(season)).toEqual([
-		'summer', 'winter', 'winter', 'summer', 'autumn', 'spring', 'spring', 'autumn', 'summer', 'summer', 'autumn',
+		'summer',
+		'winter',
+		'winter',
+		'summer',
+		'autumn',
+		'spring',
+		'spring',
+		'autumn',
+		'summer',
+		'summer',
+		'autumn',
 	]);
 });
 
@@ -92,6 +118,10 @@ test('a missing column is reported with the config field that named it', async (
 		enrichRelation(wh.etl, { source: 'intermediate.nope', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time' } } }),
 	).rejects.toThrow('Relation intermediate.nope does not exist');
 	await expect(
-		enrichRelation(wh.etl, { source: 'intermediate.events', target: 'intermediate.enr_x', families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } } }),
+		enrichRelation(wh.etl, {
+			source: 'intermediate.events',
+			target: 'intermediate.enr_x',
+			families: { temporal: { timestampColumn: 'event_time', timeZone: 'Mars/Olympus' } },
+		}),
 	).rejects.toThrow('families.temporal.timeZone: temporal.timeZone must be an IANA time zone such as Africa/Johannesburg');
 });

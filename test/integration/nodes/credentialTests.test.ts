@@ -86,7 +86,9 @@ describe('dataAcuityObjectStore credential test', () => {
 	test('an unknown access key is reported as denied, not as a missing bucket', async () => {
 		expect(await test_({ ...store, accessKeyId: 'NOSUCHKEY0000000' })).toEqual({
 			status: 'Error',
-			message: `Access to bucket "${store.bucket}" denied at ${testEnv().s3.endpoint} — check Access Key ID and Secret Access Key, and that the key may list the prefix.`,
+			message: `Access to bucket "${store.bucket}" denied at ${
+				testEnv().s3.endpoint
+			} — check Access Key ID and Secret Access Key, and that the key may list the prefix.`,
 		});
 	});
 
@@ -95,7 +97,9 @@ describe('dataAcuityObjectStore credential test', () => {
 		if (testEnv().s3.kind === 'minio') {
 			expect(res).toEqual({
 				status: 'Error',
-				message: `Access to bucket "${store.bucket}" denied at ${testEnv().s3.endpoint} — check Access Key ID and Secret Access Key, and that the key may list the prefix.`,
+				message: `Access to bucket "${store.bucket}" denied at ${
+					testEnv().s3.endpoint
+				} — check Access Key ID and Secret Access Key, and that the key may list the prefix.`,
 			});
 		} else {
 			expect(res.status).toBe('OK');
@@ -113,7 +117,10 @@ describe('dataAcuityObjectStore credential test', () => {
 	test('a user:password@ in the endpoint never reaches the message', async () => {
 		const port = await freePort();
 		const dead = await test_({ ...store, endpoint: `http://minio-admin:leaky-endpoint-secret@127.0.0.1:${port}` });
-		expect(dead).toEqual({ status: 'Error', message: `Nothing is listening at http://***@127.0.0.1:${port} — check Endpoint and that the S3 server is running.` });
+		expect(dead).toEqual({
+			status: 'Error',
+			message: `Nothing is listening at http://***@127.0.0.1:${port} — check Endpoint and that the S3 server is running.`,
+		});
 		const live = testEnv().s3.endpoint.replace('://', '://minio-admin:leaky-endpoint-secret@');
 		const missing = await test_({ ...store, endpoint: live, bucket: 'no-such-bucket-here' });
 		expect(missing.status).toBe('Error');

@@ -34,9 +34,23 @@ beforeAll(async () => {
 	await w.src.query(`CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.users (id, email, updated_at)
 		SELECT g, 'user' || g || '@example.co.za', now() - interval '1 hour' + g * interval '1 second' FROM generate_series(1, 120) g`);
-	users = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes' });
+	users = await w.register({
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+	});
 	// Registered, but the source table was never created: its extract fails.
-	broken = await w.register({ source_table: 'missing_orders', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '15 minutes' });
+	broken = await w.register({
+		source_table: 'missing_orders',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+	});
 	credentials = creds();
 });
 afterAll(() => w.close());
@@ -120,7 +134,14 @@ describe('WatermarkExtract → BlobLoadBronze', () => {
 		expect(Object.keys(ex[0].json).sort()).toEqual([...EXTRACT_FIELDS, 'load'].sort());
 		expect(ex[0].json).toMatchObject({ table: users, status: 'loaded', rows: 5 });
 		expect(ex[0].json.csvPath).toMatch(new RegExp(`/dataacuity/processed/${users}/`));
-		expect(ex[0].json.load).toMatchObject({ table: users, runId: ex[0].json.runId, status: 'loaded', rowsInCsv: 5, rowsUpdated: 5, processedPath: ex[0].json.csvPath });
+		expect(ex[0].json.load).toMatchObject({
+			table: users,
+			runId: ex[0].json.runId,
+			status: 'loaded',
+			rowsInCsv: 5,
+			rowsUpdated: 5,
+			processedPath: ex[0].json.csvPath,
+		});
 		expect(await runStatus(ex[0].json.runId)).toEqual({ status: 'loaded', n8n_execution_id: '9003' });
 		const [ld] = await executeNode({ nodeType: load, credentials, input: ex });
 		expect(ld[0].json).toEqual(ex[0].json.load);
@@ -145,7 +166,12 @@ describe('failures the user has to act on', () => {
 
 	test('with Continue On Fail the same failure is output as items instead', async () => {
 		await w.wh.query(`UPDATE dwh_control.extract_runs SET run_started_at = run_started_at - interval '1 day'`);
-		const [items] = await executeNode({ nodeType: extract, parameters: { selection: 'due', options: { failOnTableFailure: true } }, credentials, continueOnFail: true });
+		const [items] = await executeNode({
+			nodeType: extract,
+			parameters: { selection: 'due', options: { failOnTableFailure: true } },
+			credentials,
+			continueOnFail: true,
+		});
 		expect(items.map((i) => i.json.status)).toEqual(['failed', 'uploaded']);
 		await executeNode({ nodeType: load, credentials, input: items });
 	});
@@ -178,13 +204,18 @@ describe('failures the user has to act on', () => {
 	test('a bad export time zone names the option', async () => {
 		await expect(
 			executeNode({ nodeType: extract, parameters: { selection: 'table', table: users, options: { exportTimezone: 'Mars/Olympus' } }, credentials }),
-		).rejects.toMatchObject({ message: expect.stringContaining('"Mars/Olympus" is not an IANA time zone'), description: expect.stringContaining('Export Time Zone') });
+		).rejects.toMatchObject({
+			message: expect.stringContaining('"Mars/Olympus" is not an IANA time zone'),
+			description: expect.stringContaining('Export Time Zone'),
+		});
 		const { rows } = await w.wh.query(`SELECT count(*)::int AS n FROM dwh_control.extract_runs WHERE status IN ('extracting', 'uploaded')`);
 		expect(rows[0].n).toBe(0);
 	});
 
-	test('BlobLoadBronze refuses a csvPath outside the table\'s exports/ folder before touching anything', async () => {
-		const { rows } = await w.wh.query(`SELECT run_id::int FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' ORDER BY run_id LIMIT 1`, [users]);
+	test("BlobLoadBronze refuses a csvPath outside the table's exports/ folder before touching anything", async () => {
+		const { rows } = await w.wh.query(`SELECT run_id::int FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' ORDER BY run_id LIMIT 1`, [
+			users,
+		]);
 		const bad = { table: users, runId: String(rows[0].run_id), csvPath: `s3://${w.ctx.store.cfg.bucket}/dataacuity/exports/${users}/../../processed/x.csv` };
 		await expect(executeNode({ nodeType: load, parameters: bad, credentials })).rejects.toMatchObject({
 			constructor: NodeOperationError,
@@ -231,7 +262,10 @@ describe('failures the user has to act on', () => {
 		});
 		expect((await runStatus(ex[0].json.runId)).status).toBe('uploaded');
 		// Let the next extract take over the window, as it would after twice the cadence.
-		await w.wh.query(`UPDATE dwh_control.extract_runs SET extracted_at = extracted_at - interval '1 hour', run_started_at = run_started_at - interval '1 hour' WHERE run_id = $1`, [ex[0].json.runId]);
+		await w.wh.query(
+			`UPDATE dwh_control.extract_runs SET extracted_at = extracted_at - interval '1 hour', run_started_at = run_started_at - interval '1 hour' WHERE run_id = $1`,
+			[ex[0].json.runId],
+		);
 		const [next] = await executeNode({ nodeType: extract, parameters: { selection: 'table', table: users }, credentials });
 		expect(next[0].json).toMatchObject({ status: 'uploaded', rows: 1 });
 		expect((await executeNode({ nodeType: load, credentials, input: next }))[0][0].json).toMatchObject({ status: 'loaded', rowsUpdated: 1 });

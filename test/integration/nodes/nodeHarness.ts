@@ -88,7 +88,12 @@ export function prepareNode(run: NodeRun): PreparedNode {
 			 * full response is returned, the body as text. Real n8n (axios, proxies) is covered by test/e2e.
 			 */
 			async httpRequest(o: IHttpRequestOptions) {
-				const res = await fetch(o.url, { method: o.method, headers: o.headers as Record<string, string>, body: o.body as string | undefined, signal: o.abortSignal });
+				const res = await fetch(o.url, {
+					method: o.method,
+					headers: o.headers as Record<string, string>,
+					body: o.body as string | undefined,
+					signal: o.abortSignal,
+				});
 				const body = o.encoding === 'text' ? await res.text() : await res.json();
 				if (!o.ignoreHttpStatusErrors && !res.ok) throw new Error(`Request failed with status code ${res.status}`);
 				return o.returnFullResponse ? { statusCode: res.status, statusMessage: res.statusText, headers: Object.fromEntries(res.headers), body } : body;

@@ -9,13 +9,29 @@ import { OPS_DIR } from './monitoringStack';
  * running every panel's query against the real servers is what proves the file.
  */
 const datasourceRef = z.object({ type: z.string(), uid: z.string() }).strict();
-const gridPos = z.object({ h: z.number().int().min(1), w: z.number().int().min(1).max(24), x: z.number().int().min(0).max(23), y: z.number().int().min(0) }).strict();
-const promTarget = z.object({ refId: z.string(), datasource: datasourceRef, expr: z.string().min(1), legendFormat: z.string(), range: z.boolean(), instant: z.boolean() }).strict();
-const sqlTarget = z
-	.object({ refId: z.string(), datasource: datasourceRef, editorMode: z.literal('code'), format: z.enum(['table', 'time_series']), rawQuery: z.literal(true), rawSql: z.string().min(1) })
+const gridPos = z
+	.object({ h: z.number().int().min(1), w: z.number().int().min(1).max(24), x: z.number().int().min(0).max(23), y: z.number().int().min(0) })
 	.strict();
-const override = z.object({ matcher: z.object({ id: z.literal('byName'), options: z.string() }), properties: z.array(z.object({ id: z.string(), value: z.unknown() })) });
-const rowPanel = z.object({ id: z.number().int(), type: z.literal('row'), title: z.string(), collapsed: z.boolean(), gridPos, panels: z.array(z.unknown()) }).strict();
+const promTarget = z
+	.object({ refId: z.string(), datasource: datasourceRef, expr: z.string().min(1), legendFormat: z.string(), range: z.boolean(), instant: z.boolean() })
+	.strict();
+const sqlTarget = z
+	.object({
+		refId: z.string(),
+		datasource: datasourceRef,
+		editorMode: z.literal('code'),
+		format: z.enum(['table', 'time_series']),
+		rawQuery: z.literal(true),
+		rawSql: z.string().min(1),
+	})
+	.strict();
+const override = z.object({
+	matcher: z.object({ id: z.literal('byName'), options: z.string() }),
+	properties: z.array(z.object({ id: z.string(), value: z.unknown() })),
+});
+const rowPanel = z
+	.object({ id: z.number().int(), type: z.literal('row'), title: z.string(), collapsed: z.boolean(), gridPos, panels: z.array(z.unknown()) })
+	.strict();
 const dataPanel = z
 	.object({
 		id: z.number().int(),

@@ -74,12 +74,34 @@ beforeAll(async () => {
 	// The nightly dbt runs, logged as the runner logs them: a k < 10 warning and a failing revenue-critical freshness check.
 	const nodes = (list: [string, string, string][]): DbtNodeResult[] =>
 		list.map(([uniqueId, name, status]) => ({
-			kind: 'node', uniqueId, resourceType: uniqueId.split('.')[0], name, status, executionTimeS: 0.2, startedAt: null, completedAt: null,
-			rowsAffected: null, message: null, failures: status === 'warn' ? 6 : 0, relation: null, freshnessAgeS: uniqueId.startsWith('source.') ? 90_000 : null,
+			kind: 'node',
+			uniqueId,
+			resourceType: uniqueId.split('.')[0],
+			name,
+			status,
+			executionTimeS: 0.2,
+			startedAt: null,
+			completedAt: null,
+			rowsAffected: null,
+			message: null,
+			failures: status === 'warn' ? 6 : 0,
+			relation: null,
+			freshnessAgeS: uniqueId.startsWith('source.') ? 90_000 : null,
 		}));
 	const summary = (runId: string, command: string, status: 'success' | 'failed', n: DbtNodeResult[]) => ({
-		kind: 'summary' as const, backend: 'core' as const, runId, command, status, exitCode: status === 'success' ? 0 : 1, elapsedS: 3.5,
-		counts: {}, nodeCount: n.length, invocationId: null, dbtVersion: '1.9.8', artifactsDir: null, errorMessage: status === 'success' ? null : 'freshness error',
+		kind: 'summary' as const,
+		backend: 'core' as const,
+		runId,
+		command,
+		status,
+		exitCode: status === 'success' ? 0 : 1,
+		elapsedS: 3.5,
+		counts: {},
+		nodeCount: n.length,
+		invocationId: null,
+		dbtVersion: '1.9.8',
+		artifactsDir: null,
+		errorMessage: status === 'success' ? null : 'freshness error',
 	});
 	const testNodes = nodes([
 		['test.dataacuity.agg_revenue_daily_app_country_k_warn_below_10', 'agg_revenue_daily_app_country_k_warn_below_10', 'warn'],
@@ -90,14 +112,28 @@ beforeAll(async () => {
 		['source.dataacuity.auth_db.users', 'auth_db.users', 'pass'],
 	]);
 	await withTransaction(w.wh, async (tx) => {
-		const entry = (runId: string, command: 'test' | 'source freshness') => ({ runId, project: 'dataacuity', command: dbtCommandSchema.parse({ command }), executionId: null });
+		const entry = (runId: string, command: 'test' | 'source freshness') => ({
+			runId,
+			project: 'dataacuity',
+			command: dbtCommandSchema.parse({ command }),
+			executionId: null,
+		});
 		await recordDbtRunCompleted(tx, entry('r-test', 'test'), new Date(Date.now() - 60_000), summary('r-test', 'test', 'success', testNodes), testNodes);
-		await recordDbtRunCompleted(tx, entry('r-fresh', 'source freshness'), new Date(Date.now() - 30_000), summary('r-fresh', 'source freshness', 'failed', freshNodes), freshNodes);
+		await recordDbtRunCompleted(
+			tx,
+			entry('r-fresh', 'source freshness'),
+			new Date(Date.now() - 30_000),
+			summary('r-fresh', 'source freshness', 'failed', freshNodes),
+			freshNodes,
+		);
 	});
 
 	login = await createLogin(w.warehouse.database, ['dwh_readonly'], 'prom_ro');
 	hook = await startWebhook();
-	stack = await startStack({ db: { ...login.connection, host: '127.0.0.1', port: w.warehouse.port, database: w.warehouse.database, user: login.login, password: login.password }, webhookUrl: hook.url });
+	stack = await startStack({
+		db: { ...login.connection, host: '127.0.0.1', port: w.warehouse.port, database: w.warehouse.database, user: login.login, password: login.password },
+		webhookUrl: hook.url,
+	});
 	metricsText = await eventually('the exporter to serve the dwh_* metrics', async () => {
 		const text = await (await fetch(`${stack.exporterUrl}/metrics`)).text();
 		return /^dwh_extract_table_enabled/m.test(text) ? text : undefined;
@@ -116,15 +152,32 @@ test('the exporter, logged in as dwh_readonly, reads every dwh_control query wit
 	expect(value('pg_up', {})).toEqual([1]);
 	expect(value('pg_exporter_last_scrape_error', {})).toEqual([0]);
 	expect(value('pg_exporter_user_queries_load_error', {}).every((v) => v === 0)).toBe(true);
-	for (const family of ['dwh_extract_table_enabled', 'dwh_extract_table_rows_without_watermark', 'dwh_extract_table_watermark_not_bumped', 'dwh_extract_runs_total', 'dwh_anonymise_output_blocked', 'dwh_anonymise_runs_total', 'dwh_push_target_failed',
-		'dwh_push_rows_inserted_total', 'dwh_dbt_command_last_failed', 'dwh_dbt_runs_total', 'dwh_dbt_node_failed', 'dwh_dbt_node_results_total', 'dwh_rtbf_open_requests',
-		'dwh_pipeline_alerts_open']) {
+	for (const family of [
+		'dwh_extract_table_enabled',
+		'dwh_extract_table_rows_without_watermark',
+		'dwh_extract_table_watermark_not_bumped',
+		'dwh_extract_runs_total',
+		'dwh_anonymise_output_blocked',
+		'dwh_anonymise_runs_total',
+		'dwh_push_target_failed',
+		'dwh_push_rows_inserted_total',
+		'dwh_dbt_command_last_failed',
+		'dwh_dbt_runs_total',
+		'dwh_dbt_node_failed',
+		'dwh_dbt_node_results_total',
+		'dwh_rtbf_open_requests',
+		'dwh_pipeline_alerts_open',
+	]) {
 		expect([family, value(family, {}).length > 0]).toEqual([family, true]);
 	}
 });
 
 test('rows and bytes per table and run, durations, watermark lag, failures, blocks, push rows, dbt results: the values the run log holds', async () => {
-	const loaded = (await w.wh.query(`SELECT rows_extracted::int AS rows, csv_bytes::int AS bytes FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded'`, [t.healthy])).rows[0];
+	const loaded = (
+		await w.wh.query(`SELECT rows_extracted::int AS rows, csv_bytes::int AS bytes FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded'`, [
+			t.healthy,
+		])
+	).rows[0];
 	expect(loaded.rows).toBe(250);
 	expect(value('dwh_extract_rows_total', { table_name: t.healthy, status: 'loaded' })).toEqual([250]);
 	expect(value('dwh_extract_bytes_total', { table_name: t.healthy, status: 'loaded' })).toEqual([loaded.bytes]);
@@ -185,7 +238,9 @@ test('Prometheus fires the right alerts; Alertmanager holds each with its severi
 	];
 	const subject = (l: Record<string, string>) => l.table_name ?? l.output_relation ?? l.target_name ?? (l.resource_type ? l.name : l.command) ?? '';
 	const summarise = (alerts: AmAlert[]) =>
-		alerts.map((a) => ({ alertname: a.labels.alertname, severity: a.labels.severity, subject: subject(a.labels) })).sort((a, b) => a.alertname.localeCompare(b.alertname));
+		alerts
+			.map((a) => ({ alertname: a.labels.alertname, severity: a.labels.severity, subject: subject(a.labels) }))
+			.sort((a, b) => a.alertname.localeCompare(b.alertname));
 	const alerts = await eventually(
 		'Alertmanager to hold the expected alerts',
 		async () => {
@@ -230,10 +285,25 @@ describe('the "BI Pipeline Health" dashboard (ops/grafana)', () => {
 				}
 		}
 		const sources = provisionedDatasources();
-		expect([...sources.entries()]).toEqual([['dwh-prometheus', 'prometheus'], ['dwh-warehouse-ro', 'grafana-postgresql-datasource']]);
+		expect([...sources.entries()]).toEqual([
+			['dwh-prometheus', 'prometheus'],
+			['dwh-warehouse-ro', 'grafana-postgresql-datasource'],
+		]);
 		for (const p of data) for (const t of p.targets!) expect([p.title, sources.get(t.datasource.uid)]).toEqual([p.title, t.datasource.type]);
 		// The manual's three panels and the later stages are all there.
-		expect(data.map((p) => p.title)).toEqual(expect.arrayContaining(['Freshness', 'Failures (last 24 h)', 'Rows loaded per day', 'Watermark lag', 'dbt model run time', 'dbt test results', 'Anonymise: latest build per output', 'Rows pushed to analytics_db per hour', 'Erasure requests open']));
+		expect(data.map((p) => p.title)).toEqual(
+			expect.arrayContaining([
+				'Freshness',
+				'Failures (last 24 h)',
+				'Rows loaded per day',
+				'Watermark lag',
+				'dbt model run time',
+				'dbt test results',
+				'Anonymise: latest build per output',
+				'Rows pushed to analytics_db per hour',
+				'Erasure requests open',
+			]),
+		);
 	});
 
 	test("every Postgres panel's query runs as the read-only role and returns the columns the panel uses", async () => {
@@ -251,7 +321,12 @@ describe('the "BI Pipeline Health" dashboard (ops/grafana)', () => {
 		}
 		// The freshness panel shows the planted states, the failures panel the real failed run.
 		const fresh = await login.pool.query(expandSqlMacros((data.find((p) => p.title === 'Freshness')!.targets![0] as { rawSql: string }).rawSql));
-		expect(Object.fromEntries(fresh.rows.map((r) => [r.table_name, r.freshness_status]))).toEqual({ [t.stale]: 'stale', [t.failing]: 'never_loaded', [t.healthy]: 'ok', [t.held]: 'ok' });
+		expect(Object.fromEntries(fresh.rows.map((r) => [r.table_name, r.freshness_status]))).toEqual({
+			[t.stale]: 'stale',
+			[t.failing]: 'never_loaded',
+			[t.healthy]: 'ok',
+			[t.held]: 'ok',
+		});
 		const failures = await login.pool.query((data.find((p) => p.title === 'Failures (last 24 h)')!.targets![0] as { rawSql: string }).rawSql);
 		expect(failures.rows.map((r) => [r.table_name, r.recovered])).toEqual([[t.failing, false]]);
 		const daily = await login.pool.query(expandSqlMacros((data.find((p) => p.title === 'Rows loaded per day')!.targets![0] as { rawSql: string }).rawSql));
@@ -266,13 +341,20 @@ describe('the "BI Pipeline Health" dashboard (ops/grafana)', () => {
 			for (const target of p.targets!) {
 				if (!('expr' in target)) continue;
 				for (const m of target.expr.match(/\bdwh_[a-z0-9_]+/g) ?? []) expect([p.title, m, exported.has(m)]).toEqual([p.title, m, true]);
-				const res = (await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(target.expr)}`)).json()) as { status: string; error?: string };
+				const res = (await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(target.expr)}`)).json()) as {
+					status: string;
+					error?: string;
+				};
 				expect([p.title, target.refId, res.status, res.error]).toEqual([p.title, target.refId, 'success', undefined]);
 			}
 		}
 		// Values the stat panels show for the planted state (alerts have fired by now: the alert test ran first).
 		const instant = async (expr: string) =>
-			((await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { data: { result: { value: [number, string] }[] } }).data.result.map((r) => Number(r.value[1]));
+			(
+				(await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+					data: { result: { value: [number, string] }[] };
+				}
+			).data.result.map((r) => Number(r.value[1]));
 		const statExpr = (title: string) => (data.find((p) => p.title === title)!.targets![0] as { expr: string }).expr;
 		expect(await instant(statExpr('Firing P1 alerts'))).toEqual([3]);
 		expect(await instant(statExpr('PII blocks'))).toEqual([1]);

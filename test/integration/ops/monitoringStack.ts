@@ -17,7 +17,9 @@ export function requireBinary(name: (typeof BINARIES)[number]): string {
 	try {
 		return execFileSync('which', [name]).toString().trim();
 	} catch {
-		throw new Error(`${name} is not installed: run bash .ci/install.d/ops.sh (Debian packages prometheus, prometheus-alertmanager, prometheus-postgres-exporter)`);
+		throw new Error(
+			`${name} is not installed: run bash .ci/install.d/ops.sh (Debian packages prometheus, prometheus-alertmanager, prometheus-postgres-exporter)`,
+		);
 	}
 }
 
@@ -102,16 +104,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 		const passFile = path.join(dir, 'exporter-password');
 		writeFileSync(passFile, o.db.password, { mode: 0o600 });
 		const exporterPort = await freePort();
-		const exporter = run('postgres_exporter', requireBinary('prometheus-postgres-exporter'), [
-			`--web.listen-address=127.0.0.1:${exporterPort}`,
-			`--extend.query-path=${path.join(OPS_DIR, 'postgres_exporter/queries.yaml')}`,
-			'--disable-settings-metrics',
-			'--no-collector.bgwriter',
-		], {
-			DATA_SOURCE_URI: `${o.db.host}:${o.db.port}/${o.db.database}?sslmode=disable`,
-			DATA_SOURCE_USER: o.db.user,
-			DATA_SOURCE_PASS_FILE: passFile,
-		});
+		const exporter = run(
+			'postgres_exporter',
+			requireBinary('prometheus-postgres-exporter'),
+			[
+				`--web.listen-address=127.0.0.1:${exporterPort}`,
+				`--extend.query-path=${path.join(OPS_DIR, 'postgres_exporter/queries.yaml')}`,
+				'--disable-settings-metrics',
+				'--no-collector.bgwriter',
+			],
+			{
+				DATA_SOURCE_URI: `${o.db.host}:${o.db.port}/${o.db.database}?sslmode=disable`,
+				DATA_SOURCE_USER: o.db.user,
+				DATA_SOURCE_PASS_FILE: passFile,
+			},
+		);
 		await waitForPort(exporterPort, 30_000, () => exporter.exitCode === null);
 
 		const amPort = await freePort();

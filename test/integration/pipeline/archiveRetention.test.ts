@@ -38,14 +38,22 @@ let ex0ProcessedKey: string;
 
 const put = (key: string) => w.ctx.store.client.send(new PutObjectCommand({ Bucket: w.ctx.store.cfg.bucket, Key: key, Body: 'id,email\n1,x@example.co.za\n' }));
 const keys = async () => (await w.ctx.store.list('')).sort();
-const addRows = (from: number, to: number) => w.src.query(`INSERT INTO public.transactions (id, amount_zar) SELECT g, g / 100.0 FROM generate_series($1::int, $2::int) g`, [from, to]);
+const addRows = (from: number, to: number) =>
+	w.src.query(`INSERT INTO public.transactions (id, amount_zar) SELECT g, g / 100.0 FROM generate_series($1::int, $2::int) g`, [from, to]);
 /** Outside the two CSV areas of the prefix: another prefix, another folder, a look-alike folder name. */
 const OUTSIDE = ['elsewhere/processed/t/old.csv', 'dataacuity/keep/old.csv', 'dataacuity/processed.bak/old.csv', 'dataacuity/exportsX/old.csv'];
 
 beforeAll(async () => {
 	w = await createWorld('archive_ret');
 	await w.src.query(`CREATE TABLE public.transactions (id bigint PRIMARY KEY, amount_zar numeric(14,2), created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	table = await w.register({
+		source_table: 'transactions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 	const login = await w.login('dwh_compliance');
 	compliance = new pg.Pool({ host: login.host, port: login.port, database: login.database, user: login.user, password: login.password, max: 2 });
 	compliancePassword = login.password ?? '';
@@ -101,7 +109,13 @@ test('lifecycle rules: MinIO gets one expiry rule per CSV area of the prefix, ot
 	// Applied again with the registry's days: the pack's rules are replaced, not added twice.
 	expect(await applyArchiveLifecycle(store, DAYS)).toMatchObject({ supported: true, otherRules: 1 });
 	const res = await store.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: store.cfg.bucket }));
-	const rules = (res.Rules ?? []).map((r) => ({ id: r.ID, prefix: r.Filter?.Prefix, days: r.Expiration?.Days, status: r.Status, noncurrent: r.NoncurrentVersionExpiration?.NoncurrentDays }));
+	const rules = (res.Rules ?? []).map((r) => ({
+		id: r.ID,
+		prefix: r.Filter?.Prefix,
+		days: r.Expiration?.Days,
+		status: r.Status,
+		noncurrent: r.NoncurrentVersionExpiration?.NoncurrentDays,
+	}));
 	expect(rules.sort((a, b) => String(a.id).localeCompare(String(b.id)))).toEqual([
 		{ id: 'another-team', prefix: 'elsewhere/', days: 7, status: 'Enabled', noncurrent: undefined },
 		{ id: 'dataacuity-archive:dataacuity/exports/', prefix: 'dataacuity/exports/', days: DAYS, status: 'Enabled', noncurrent: 1 },
@@ -156,8 +170,26 @@ test('the sweep removes expired CSVs, keeps newer ones and everything outside th
 		{ layer: 'exports', table_name: table, retention_days: DAYS, status: 'completed', objects: 0, bytes: false, n8n_execution_id: null, finished: true },
 		{ layer: 'exports', table_name: 'other_table', retention_days: DAYS, status: 'completed', objects: 1, bytes: true, n8n_execution_id: null, finished: true },
 		{ layer: 'processed', table_name: table, retention_days: DAYS, status: 'skipped', objects: 0, bytes: false, n8n_execution_id: null, finished: true },
-		{ layer: 'exports', table_name: table, retention_days: DAYS, status: 'completed', objects: 0, bytes: false, n8n_execution_id: 'exec-archive-1', finished: true },
-		{ layer: 'processed', table_name: table, retention_days: DAYS, status: 'completed', objects: 1, bytes: true, n8n_execution_id: 'exec-archive-1', finished: true },
+		{
+			layer: 'exports',
+			table_name: table,
+			retention_days: DAYS,
+			status: 'completed',
+			objects: 0,
+			bytes: false,
+			n8n_execution_id: 'exec-archive-1',
+			finished: true,
+		},
+		{
+			layer: 'processed',
+			table_name: table,
+			retention_days: DAYS,
+			status: 'completed',
+			objects: 1,
+			bytes: true,
+			n8n_execution_id: 'exec-archive-1',
+			finished: true,
+		},
 	]);
 	// Bronze keeps the rows of the run whose CSV expired.
 	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n).toBe(40);

@@ -29,7 +29,16 @@ test('first load into an empty bronze table: every row once, merge-identical cou
 	await w.src.query(`INSERT INTO public.transactions
 		SELECT g, g * 1.25, CASE WHEN g % 3 = 0 THEN NULL ELSE 'Pick n Pay' END, now() - interval '2 days' + g * interval '1 second'
 		  FROM generate_series(1, 750) g`);
-	const table = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'transactions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 
 	const first = await extractAndLoad(table);
 	expect(first.ld).toMatchObject({ status: 'loaded', rowsInCsv: 750, rowsInserted: 750, rowsUpdated: 0, rowsUnchanged: 0, rowsDeleted: 0 });
@@ -55,7 +64,10 @@ test('first load into an empty bronze table: every row once, merge-identical cou
 	await w.wh.query(`SELECT dwh_control.reset_watermark($1)`, [table]);
 	const again = await extractAndLoad(table);
 	expect(again.ld).toMatchObject({ status: 'loaded', rowsInCsv: 750, rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: 750 });
-	expect((await w.wh.query(`SELECT count(*)::int AS n, bool_and(_dwh_run_id = $1) AS kept FROM raw.${table}`, [first.ex.runId])).rows[0]).toEqual({ n: 750, kept: true });
+	expect((await w.wh.query(`SELECT count(*)::int AS n, bool_and(_dwh_run_id = $1) AS kept FROM raw.${table}`, [first.ex.runId])).rows[0]).toEqual({
+		n: 750,
+		kept: true,
+	});
 });
 
 test('a key repeated inside the first CSV (source without a unique key) is de-duplicated: the newest version wins', async () => {
@@ -65,7 +77,16 @@ test('a key repeated inside the first CSV (source without a unique key) is de-du
 		(1, 'Cape Town',    now() - interval '1 hour'),
 		(2, 'Polokwane',    now() - interval '2 hours'),
 		(3, 'Bloemfontein', now() - interval '2 hours')`);
-	const table = await w.register({ source_table: 'profiles', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'profiles',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 
 	const { ld } = await extractAndLoad(table);
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 4, rowsInserted: 3, rowsUpdated: 0, rowsUnchanged: 0 });
@@ -97,7 +118,16 @@ test('a key repeated near the end of a large first CSV rolls the direct COPY bac
 	await w.src.query(`CREATE TABLE public.events (id bigint NOT NULL, kind text NOT NULL, seen_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.events SELECT g, 'view', now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 5000) g`);
 	await w.src.query(`INSERT INTO public.events VALUES (4000, 'purchase', now() - interval '1 minute')`);
-	const table = await w.register({ source_table: 'events', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'seen_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'events',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'seen_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 
 	const { ex, ld } = await extractAndLoad(table);
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 5001, rowsInserted: 5000, rowsUpdated: 0, rowsUnchanged: 0 });
@@ -113,14 +143,24 @@ test('a key repeated near the end of a large first CSV rolls the direct COPY bac
 test('a first CSV edited after upload (same row count) is refused by its sha256 and leaves bronze empty; the original then loads', async () => {
 	await w.src.query(`CREATE TABLE public.wallets (id int PRIMARY KEY, balance_zar numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.wallets SELECT g, g * 10, now() - interval '1 hour' FROM generate_series(1, 20) g`);
-	const table = await w.register({ source_table: 'wallets', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'wallets',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 	const ex = await extractTable(w.ctx, table);
 	const store = w.ctx.store;
 	const key = store.parseCsvPath(table, ex.csvPath!);
 	const original = await (await store.client.send(new GetObjectCommand({ Bucket: store.cfg.bucket, Key: key }))).Body!.transformToString();
 	const put = (body: string) => store.client.send(new PutObjectCommand({ Bucket: store.cfg.bucket, Key: key, Body: body }));
 
-	const wm = async () => (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
+	const wm = async () =>
+		(await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
 	const wmBefore = await wm();
 	const edited = original.replace(/\n1,10\.00,/, '\n1,1000000.00,');
 	expect(edited).not.toBe(original);
@@ -155,7 +195,16 @@ test('a bronze table created before the run-id default gets it on its first back
 test('an empty bronze table whose run-id column cannot take the default is back-filled through the stage and merge instead', async () => {
 	await w.src.query(`CREATE TABLE public.devices (id int PRIMARY KEY, model text NOT NULL, seen_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.devices VALUES (1, 'Mobicel', now() - interval '1 hour'), (2, 'Hisense', now() - interval '1 hour')`);
-	const table = await w.register({ source_table: 'devices', mode: 'incremental', load_strategy: 'append', watermark_column: 'seen_at', key_columns: ['id'], cadence: '5 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'devices',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'seen_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 	const ex = await extractTable(w.ctx, table);
 	// A DBA redefined the column as an identity column: SET DEFAULT is refused for it.
 	await w.wh.query(`ALTER TABLE raw.${table} ALTER COLUMN _dwh_run_id DROP DEFAULT, ALTER COLUMN _dwh_run_id ADD GENERATED BY DEFAULT AS IDENTITY`);

@@ -19,7 +19,16 @@ beforeAll(async () => {
 		id bigint PRIMARY KEY, email text NOT NULL, balance numeric(14,2), updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.users (id, email, balance, updated_at)
 		SELECT g, 'user' || g || '@example.co.za', g * 10.5, now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 500) g`);
-	table = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes', lookback: '5 minutes', safety_lag: '0 seconds' });
+	table = await w.register({
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+		lookback: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 });
 afterAll(() => w.close());
 
@@ -34,7 +43,10 @@ test('first run back-fills every row, advances the watermark to the window upper
 
 	const bronze = await w.wh.query(`SELECT count(*)::int AS n, sum(balance)::text AS s FROM raw.${table}`);
 	expect(bronze.rows[0]).toEqual({ n: 500, s: '1315125.00' });
-	const run = await w.wh.query(`SELECT status, rows_extracted::int, rows_inserted::int, csv_moved_at IS NOT NULL AS moved FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId]);
+	const run = await w.wh.query(
+		`SELECT status, rows_extracted::int, rows_inserted::int, csv_moved_at IS NOT NULL AS moved FROM dwh_control.extract_runs WHERE run_id = $1`,
+		[ex.runId],
+	);
 	expect(run.rows[0]).toEqual({ status: 'loaded', rows_extracted: 500, rows_inserted: 500, moved: true });
 	expect(await w.ctx.store.size(w.ctx.store.parseCsvPath(table, ex.csvPath!))).toBeNull();
 });
@@ -58,12 +70,17 @@ test('the watermark keeps microsecond precision and never moves backwards', asyn
 	const before = (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w;
 	expect(before).toMatch(/\.\d{1,6}\+00$/);
 	const { ld } = await runOnce();
-	const after = (await w.wh.query(`SELECT last_extracted_at > $2::timestamptz AS later, last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table, before])).rows[0];
+	const after = (
+		await w.wh.query(
+			`SELECT last_extracted_at > $2::timestamptz AS later, last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`,
+			[table, before],
+		)
+	).rows[0];
 	expect(after.later).toBe(true);
 	expect(ld.watermark).toBe(after.w);
 });
 
-test('replaying an older run\'s CSV after a newer run was loaded never moves a row backwards', async () => {
+test("replaying an older run's CSV after a newer run was loaded never moves a row backwards", async () => {
 	await w.src.query(`UPDATE public.users SET email = 'v1@example.co.za', updated_at = now() WHERE id = 10`);
 	const older = await extractTable(w.ctx, table);
 	expect(older.status).toBe('uploaded');
@@ -79,7 +96,7 @@ test('replaying an older run\'s CSV after a newer run was loaded never moves a r
 	expect((await w.wh.query(`SELECT email FROM raw.${table} WHERE id = 10`)).rows[0].email).toBe('v2@example.co.za');
 });
 
-test('a re-read always takes the source\'s current version, even when its timestamp went back', async () => {
+test("a re-read always takes the source's current version, even when its timestamp went back", async () => {
 	// The application moved the row's stamp back: the later snapshot still sees the current row, so bronze follows it.
 	await w.src.query(`UPDATE public.users SET email = 'restamped@example.co.za', updated_at = updated_at - interval '1 hour' WHERE id = 10`);
 	await w.wh.query(`UPDATE dwh_control.extract_watermarks SET last_extracted_at = now() - interval '2 hours' WHERE table_name = $1`, [table]);
@@ -97,7 +114,15 @@ test('the first run back-fills rows stamped before 2000 (1970, 1999, -infinity),
 	await w.src.query(`INSERT INTO public.legacy_orders VALUES
 		(1, 'epoch import', '1970-01-01 00:00:00+00'), (2, 'last of the old system', '1999-12-31 23:59:59.999999+00'),
 		(3, 'unknown date', '-infinity'), (4, 'new system', now() - interval '1 day')`);
-	const legacy = await w.register({ source_table: 'legacy_orders', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '1 hour', lookback: '5 minutes' });
+	const legacy = await w.register({
+		source_table: 'legacy_orders',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '1 hour',
+		lookback: '5 minutes',
+	});
 	const ids = async () => (await w.wh.query(`SELECT array_agg(id ORDER BY id)::int[] AS ids FROM raw.${legacy}`)).rows[0].ids as number[];
 
 	const ex = await extractTable(w.ctx, legacy);

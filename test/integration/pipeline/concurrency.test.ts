@@ -14,7 +14,17 @@ test('parallel executions for the same tables while a writer keeps inserting: br
 	const tables: string[] = [];
 	for (const name of ['bids', 'auctions', 'payouts']) {
 		await w.src.query(`CREATE TABLE public.${name} (id bigserial PRIMARY KEY, amount_zar numeric(14,2), updated_at timestamptz NOT NULL DEFAULT now())`);
-		tables.push(await w.register({ source_table: name, mode: 'incremental', load_strategy: name === 'auctions' ? 'upsert' : 'append', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '0 seconds' }));
+		tables.push(
+			await w.register({
+				source_table: name,
+				mode: 'incremental',
+				load_strategy: name === 'auctions' ? 'upsert' : 'append',
+				watermark_column: 'updated_at',
+				key_columns: ['id'],
+				cadence: '5 minutes',
+				lookback: '0 seconds',
+			}),
+		);
 	}
 	let writing = true;
 	const writer = (async () => {

@@ -11,14 +11,23 @@ const bronzeCount = async () => (await w.wh.query(`SELECT count(*)::int AS n FRO
 const sourceCount = async () => (await w.src.query(`SELECT count(*)::int AS n FROM public.transactions`)).rows[0].n as number;
 const runOf = async (runId: number | null) =>
 	(await w.wh.query(`SELECT status, error_message, csv_moved_at IS NOT NULL AS moved FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
-const watermark = async () => (await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
+const watermark = async () =>
+	(await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;
 const addRows = (from: number, to: number) =>
 	w.src.query(`INSERT INTO public.transactions (id, amount_zar) SELECT g, g / 100.0 FROM generate_series($1::int, $2::int) g`, [from, to]);
 
 beforeAll(async () => {
 	w = await createWorld('failures');
 	await w.src.query(`CREATE TABLE public.transactions (id bigint PRIMARY KEY, amount_zar numeric(14,2), created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({ source_table: 'transactions', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute' });
+	table = await w.register({
+		source_table: 'transactions',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+	});
 });
 afterAll(() => w.close());
 
@@ -41,7 +50,9 @@ test('table names and CSV paths that try SQL injection or ../ traversal are refu
 		return extractTable(w.ctx, table);
 	})();
 	await expect(extractTable(w.ctx, `${table}; DROP TABLE dwh_control.extract_runs; --`)).rejects.toThrow(/not in dwh_control.source_tables/);
-	await expect(loadBronze(w.ctx, { table: `x"; DROP SCHEMA raw CASCADE; --`, runId: ex.runId!, csvPath: ex.csvPath! })).rejects.toThrow(/table must be a lower-case SQL identifier/);
+	await expect(loadBronze(w.ctx, { table: `x"; DROP SCHEMA raw CASCADE; --`, runId: ex.runId!, csvPath: ex.csvPath! })).rejects.toThrow(
+		/table must be a lower-case SQL identifier/,
+	);
 	const base = `s3://${w.ctx.store.cfg.bucket}/dataacuity`;
 	const bad = [
 		`${base}/exports/${table}/../../processed/${table}/x.csv`,
@@ -149,7 +160,11 @@ test('S3 refusing a multi-part CSV part-way: the COPY stops, the run fails, and 
 	// The abandoned COPY left no session behind on the source. The extract closes that connection; the server ends the
 	// backend when it next touches the socket, which on a busy machine is a moment later - so wait for it, briefly.
 	const copySessions = async () =>
-		(await w.src.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (%' AND pid <> pg_backend_pid()`)).rows[0].n as number;
+		(
+			await w.src.query(
+				`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (%' AND pid <> pg_backend_pid()`,
+			)
+		).rows[0].n as number;
 	const until = Date.now() + 15_000;
 	let copies = await copySessions();
 	while (copies > 0 && Date.now() < until) {
@@ -169,7 +184,9 @@ test('warehouse down: extract and load throw a clear error and lose nothing', as
 	const down = openPipelineContext({ source: w.source, warehouse: { ...w.warehouse, port: 9 }, store: w.ctx.store.cfg });
 	try {
 		await expect(extractTable(down, table)).rejects.toThrow(/ECONNREFUSED|connect/);
-		await expect(loadBronze(down, { table, runId: 1, csvPath: `s3://${w.ctx.store.cfg.bucket}/dataacuity/exports/${table}/x.csv` })).rejects.toThrow(/ECONNREFUSED|connect/);
+		await expect(loadBronze(down, { table, runId: 1, csvPath: `s3://${w.ctx.store.cfg.bucket}/dataacuity/exports/${table}/x.csv` })).rejects.toThrow(
+			/ECONNREFUSED|connect/,
+		);
 	} finally {
 		await down.close();
 	}
@@ -189,7 +206,9 @@ test('a second extract while a run waits for its load is skipped with a reason; 
 	await loadBronze(w.ctx, { table, runId: first.runId!, csvPath: first.csvPath! });
 
 	// An extractor that died mid-run leaves 'extracting' behind without holding the table lock.
-	const ghost = (await w.wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ($1, 'extracting', 'incremental') RETURNING run_id`, [table])).rows[0].run_id;
+	const ghost = (
+		await w.wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ($1, 'extracting', 'incremental') RETURNING run_id`, [table])
+	).rows[0].run_id;
 	const third = await extractTable(w.ctx, table);
 	expect(third.status).toBe('uploaded');
 	expect(await runOf(ghost)).toMatchObject({ status: 'failed' });

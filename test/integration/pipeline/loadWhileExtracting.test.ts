@@ -35,7 +35,9 @@ async function objectSha256(path: string): Promise<string> {
 
 beforeAll(async () => {
 	w = await createWorld('overlap');
-	await w.src.query(`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, note text, updated_at timestamptz NOT NULL DEFAULT now())`);
+	await w.src.query(
+		`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
+	);
 });
 afterAll(() => w.close());
 
@@ -44,7 +46,16 @@ test('back-fill then incremental upserts, loaded while extracted: every row once
 	await w.src.query(`INSERT INTO public.accounts (id, balance, note, updated_at)
 		SELECT g, g / 100.0, CASE WHEN g % 7 = 0 THEN E'line\\nbreak, "quoted"' ELSE repeat('x', 60) END, now() - interval '1 day' + g * interval '1 ms'
 		  FROM generate_series(1, 100000) g`);
-	const table = await w.register({ source_table: 'accounts', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'accounts',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+		safety_lag: '0 seconds',
+	});
 
 	const first = await extractAndLoadTable(w.ctx, table);
 	expect(first).toMatchObject({ status: 'loaded', rows: 100000 });
@@ -63,11 +74,19 @@ test('back-fill then incremental upserts, loaded while extracted: every row once
 	const second = await extractAndLoadTable(w.ctx, table);
 	expect(second.load).toMatchObject({ status: 'loaded', rowsInserted: 300, rowsUpdated: 500 });
 	const totals = async (db: 'src' | 'wh', rel: string) =>
-		(await w[db].query(`SELECT count(*)::int AS n, sum(balance)::text AS s, md5(string_agg(id || ':' || balance || ':' || coalesce(note, '~'), ',' ORDER BY id)) AS h FROM ${rel}`)).rows[0];
+		(
+			await w[db].query(
+				`SELECT count(*)::int AS n, sum(balance)::text AS s, md5(string_agg(id || ':' || balance || ':' || coalesce(note, '~'), ',' ORDER BY id)) AS h FROM ${rel}`,
+			)
+		).rows[0];
 	expect(await totals('wh', `raw.${table}`)).toEqual(await totals('src', 'public.accounts'));
 
 	// Replaying a loaded run through the separate path changes nothing.
-	const replay = await loadBronze(w.ctx, { table, runId: second.runId!, csvPath: `s3://${w.ctx.store.cfg.bucket}/${prefix}/exports/${table}/${second.csvPath!.split('/').pop()}` });
+	const replay = await loadBronze(w.ctx, {
+		table,
+		runId: second.runId!,
+		csvPath: `s3://${w.ctx.store.cfg.bucket}/${prefix}/exports/${table}/${second.csvPath!.split('/').pop()}`,
+	});
 	expect(replay.status).toBe('already_loaded');
 	expect((await keysUnder('processed', table)).length).toBe(2);
 });
@@ -91,8 +110,19 @@ test('a snapshot table loaded while extracted: vanished rows deleted and changed
 
 test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV is kept and replayed through the stage; newest version wins', async () => {
 	await w.src.query(`CREATE TABLE public.profiles (id bigint NOT NULL, city text, updated_at timestamptz NOT NULL)`);
-	await w.src.query(`INSERT INTO public.profiles VALUES (1, 'Durban', now() - interval '3 hours'), (1, 'Cape Town', now() - interval '1 hour'), (2, 'Polokwane', now() - interval '2 hours')`);
-	const table = await w.register({ source_table: 'profiles', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' });
+	await w.src.query(
+		`INSERT INTO public.profiles VALUES (1, 'Durban', now() - interval '3 hours'), (1, 'Cape Town', now() - interval '1 hour'), (2, 'Polokwane', now() - interval '2 hours')`,
+	);
+	const table = await w.register({
+		source_table: 'profiles',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+		safety_lag: '0 seconds',
+	});
 	const r = await extractAndLoadTable(w.ctx, table);
 	expect(r.status).toBe('loaded');
 	expect(r.message).toMatch(/^replayed through the separate load: loaded; .*kept at s3:\/\/.*\/exports\/.*duplicate key/s);
@@ -108,7 +138,16 @@ test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV i
 test('the warehouse refusing the rows: rolled back, run failed with its CSV kept in exports/, watermark unmoved; replay after the fix loads it', async () => {
 	await w.src.query(`CREATE TABLE public.limits (id bigint PRIMARY KEY, cap integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.limits (id, cap) SELECT g, g FROM generate_series(1, 50) g`);
-	const table = await w.register({ source_table: 'limits', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'limits',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+		safety_lag: '0 seconds',
+	});
 	expect((await extractAndLoadTable(w.ctx, table)).status).toBe('loaded');
 	const wm = await watermark(table);
 	// A DBA narrowed bronze; the next window holds a value it cannot take.
@@ -133,7 +172,16 @@ test('the warehouse refusing the rows: rolled back, run failed with its CSV kept
 test('S3 refusing the upload part-way: nothing loaded, no object, no session left, watermark unmoved; the next run loads every row', async () => {
 	await w.src.query(`CREATE TABLE public.events (id bigint PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.events (id, payload) SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 80000) g`); // ~8.6 MB
-	const table = await w.register({ source_table: 'events', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' });
+	const table = await w.register({
+		source_table: 'events',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+		safety_lag: '0 seconds',
+	});
 	const refusing = openPipelineContext({ source: w.source, warehouse: w.warehouse, store: { ...w.ctx.store.cfg, bucket: `${w.ctx.store.cfg.bucket}-gone` } });
 	try {
 		const r = await extractAndLoadTable(refusing, table);
@@ -149,7 +197,8 @@ test('S3 refusing the upload part-way: nothing loaded, no object, no session lef
 	expect(await keysUnder('processed', table)).toEqual([]);
 	expect(await keysUnder('exports', table)).toEqual([]);
 	const copies = async () =>
-		(await w.wh.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state <> 'idle' AND pid <> pg_backend_pid()`)).rows[0].n as number;
+		(await w.wh.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY %' AND state <> 'idle' AND pid <> pg_backend_pid()`)).rows[0]
+			.n as number;
 	const until = Date.now() + 15_000;
 	while ((await copies()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
 	expect(await copies()).toBe(0);
@@ -164,7 +213,18 @@ test('a round of all due tables, four at a time, gives the same bronze as one at
 	for (let i = 1; i <= 6; i++) {
 		await w.src.query(`CREATE TABLE public.round_${i} (id bigint PRIMARY KEY, v text, created_at timestamptz NOT NULL DEFAULT now())`);
 		await w.src.query(`INSERT INTO public.round_${i} (id, v) SELECT g, md5(g::text) FROM generate_series(1, ${i * 1000}) g`);
-		names.push(await w.register({ source_table: `round_${i}`, mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' }));
+		names.push(
+			await w.register({
+				source_table: `round_${i}`,
+				mode: 'incremental',
+				load_strategy: 'append',
+				watermark_column: 'created_at',
+				key_columns: ['id'],
+				cadence: '5 minutes',
+				lookback: '1 minute',
+				safety_lag: '0 seconds',
+			}),
+		);
 	}
 	// Sessions on the source and the warehouse while the round runs: never more than the budget of 4 per job.
 	let peakSource = 0;
@@ -172,8 +232,10 @@ test('a round of all due tables, four at a time, gives the same bronze as one at
 	let sampling = true;
 	const sampler = (async () => {
 		while (sampling) {
-			const s = (await w.src.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%:extract'`)).rows[0].n;
-			const h = (await w.wh.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND usename = $1`, [w.warehouse.user])).rows[0].n;
+			const s = (await w.src.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%:extract'`))
+				.rows[0].n;
+			const h = (await w.wh.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND usename = $1`, [w.warehouse.user]))
+				.rows[0].n;
 			peakSource = Math.max(peakSource, s);
 			peakWarehouse = Math.max(peakWarehouse, h);
 			await new Promise((r) => setTimeout(r, 20));

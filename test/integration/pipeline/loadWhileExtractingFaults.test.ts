@@ -23,7 +23,16 @@ afterAll(() => w.close());
 async function sourceTable(name: string, rows: number): Promise<string> {
 	await w.src.query(`CREATE TABLE public.${name} (id bigint PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await addRows(name, 1, rows);
-	return w.register({ source_table: name, mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute', safety_lag: '0 seconds' });
+	return w.register({
+		source_table: name,
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+		safety_lag: '0 seconds',
+	});
 }
 // ~90 bytes a row: 100,000 rows make a two-part multipart upload.
 const addRows = (name: string, from: number, to: number) =>
@@ -33,17 +42,28 @@ const addRows = (name: string, from: number, to: number) =>
 function runChild(table: string, point: string): Promise<{ killed: boolean; stderr: string }> {
 	const config = { source: w.source, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'Africa/Johannesburg' };
 	return new Promise((resolve) => {
-		execFile(TSX, [CHILD], { cwd: ROOT, env: { ...process.env, DWH_KILL_POINT: point, DWH_KILL_TABLE: table, DWH_KILL_CONFIG: JSON.stringify(config) }, timeout: 120_000 }, (err, _out, stderr) => {
-			const e = err as (Error & { signal?: NodeJS.Signals; code?: number }) | null;
-			resolve({ killed: e?.signal === 'SIGKILL' || e?.code === 137, stderr });
-		});
+		execFile(
+			TSX,
+			[CHILD],
+			{ cwd: ROOT, env: { ...process.env, DWH_KILL_POINT: point, DWH_KILL_TABLE: table, DWH_KILL_CONFIG: JSON.stringify(config) }, timeout: 120_000 },
+			(err, _out, stderr) => {
+				const e = err as (Error & { signal?: NodeJS.Signals; code?: number }) | null;
+				resolve({ killed: e?.signal === 'SIGKILL' || e?.code === 137, stderr });
+			},
+		);
 	});
 }
 
 const runs = async (table: string) =>
-	(await w.wh.query(`SELECT run_id::int, status, csv_path, processed_path, csv_sha256, error_message FROM dwh_control.extract_runs WHERE table_name = $1 ORDER BY run_id`, [table])).rows;
+	(
+		await w.wh.query(
+			`SELECT run_id::int, status, csv_path, processed_path, csv_sha256, error_message FROM dwh_control.extract_runs WHERE table_name = $1 ORDER BY run_id`,
+			[table],
+		)
+	).rows;
 const keys = (folder: string, table: string) => w.ctx.store.list(`dataacuity/${folder}/${table}/`);
-const watermark = async (table: string) => (await w.wh.query(`SELECT last_extracted_at AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as Date;
+const watermark = async (table: string) =>
+	(await w.wh.query(`SELECT last_extracted_at AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as Date;
 
 /** Runs the overlapped extract+load until it loads (a crashed worker's session may take a moment to end). */
 async function loadUntilQuiet(table: string) {

@@ -13,7 +13,8 @@ async function extractAndLoad(table: string) {
 	return { ex, ld };
 }
 
-const ids = async (table: string) => (await w.wh.query(`SELECT coalesce(array_agg(id ORDER BY id), '{}')::int[] AS ids FROM raw.${table}`)).rows[0].ids as number[];
+const ids = async (table: string) =>
+	(await w.wh.query(`SELECT coalesce(array_agg(id ORDER BY id), '{}')::int[] AS ids FROM raw.${table}`)).rows[0].ids as number[];
 
 beforeAll(async () => {
 	w = await createWorld('wm_limits');
@@ -29,9 +30,16 @@ describe('timestamp without time zone', () => {
 		return c;
 	}
 
-	test('is refused until the registry names the writers\' zone; a zone with daylight saving needs a lookback over the repeated hour', async () => {
+	test("is refused until the registry names the writers' zone; a zone with daylight saving needs a lookback over the repeated hour", async () => {
 		await w.src.query(`CREATE TABLE public.visits (id bigint PRIMARY KEY, created_at timestamp(3) NOT NULL DEFAULT now())`);
-		const table = await w.register({ source_table: 'visits', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+		const table = await w.register({
+			source_table: 'visits',
+			mode: 'incremental',
+			load_strategy: 'append',
+			watermark_column: 'created_at',
+			key_columns: ['id'],
+			cadence: '5 minutes',
+		});
 		const refused = await extractTable(w.ctx, table);
 		expect(refused.status).toBe('failed');
 		expect(refused.message).toBe(
@@ -60,8 +68,14 @@ describe('timestamp without time zone', () => {
 	test('rows written by sessions five hours behind UTC arrive, with no lookback at all', async () => {
 		await w.src.query(`CREATE TABLE public.sales (id bigint PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now())`);
 		const table = await w.register({
-			source_table: 'sales', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes',
-			lookback: '0 seconds', watermark_time_zone: 'America/Bogota',
+			source_table: 'sales',
+			mode: 'incremental',
+			load_strategy: 'append',
+			watermark_column: 'created_at',
+			key_columns: ['id'],
+			cadence: '5 minutes',
+			lookback: '0 seconds',
+			watermark_time_zone: 'America/Bogota',
 		});
 		const writer = await writerIn('America/Bogota'); // UTC-5 all year
 		try {
@@ -81,12 +95,25 @@ describe('timestamp without time zone', () => {
 const alerts = async (table: string) =>
 	(await w.wh.query(`SELECT alert, detail FROM dwh_control.v_pipeline_alerts WHERE area = 'extract' AND subject = $1 ORDER BY alert`, [table])).rows;
 const runLog = async (runId: number | null) =>
-	(await w.wh.query(`SELECT rows_without_watermark::int AS without, rows_changed_same_stamp::int AS same_stamp FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
+	(
+		await w.wh.query(
+			`SELECT rows_without_watermark::int AS without, rows_changed_same_stamp::int AS same_stamp FROM dwh_control.extract_runs WHERE run_id = $1`,
+			[runId],
+		)
+	).rows[0];
 
 test('rows whose watermark is NULL or infinity are counted in the run log and alerted until they are stamped', async () => {
 	await w.src.query(`CREATE TABLE public.tickets (id bigint PRIMARY KEY, updated_at timestamptz)`);
 	await w.src.query(`INSERT INTO public.tickets VALUES (1, now() - interval '1 hour'), (2, NULL), (3, NULL), (4, 'infinity')`);
-	const table = await w.register({ source_table: 'tickets', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '1 minute' });
+	const table = await w.register({
+		source_table: 'tickets',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '1 minute',
+	});
 
 	const first = await extractAndLoad(table);
 	expect(first.ex.rows).toBe(1);
@@ -109,7 +136,15 @@ test('rows whose watermark is NULL or infinity are counted in the run log and al
 test('a row rewritten under an identical timestamp is applied when re-read, counted, and alerted', async () => {
 	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.orders (id, status) SELECT g, 'new' FROM generate_series(1, 3) g`);
-	const table = await w.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '5 minutes', lookback: '10 minutes' });
+	const table = await w.register({
+		source_table: 'orders',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '10 minutes',
+	});
 	await extractAndLoad(table);
 
 	// The application changes a row without touching updated_at (no trigger): the stamp says nothing happened.
@@ -117,19 +152,30 @@ test('a row rewritten under an identical timestamp is applied when re-read, coun
 	const second = await extractAndLoad(table);
 	expect(second.ex.rows).toBe(3); // all three are still inside the lookback
 	expect(second.ld).toMatchObject({ rowsUpdated: 1, rowsUnchanged: 2 });
-	expect(second.ld.message).toMatch(/^1 re-read row\(s\) had changed without a newer updated_at \(applied\); such changes made after the lookback are never extracted/);
+	expect(second.ld.message).toMatch(
+		/^1 re-read row\(s\) had changed without a newer updated_at \(applied\); such changes made after the lookback are never extracted/,
+	);
 	expect((await w.wh.query(`SELECT status FROM raw.${table} WHERE id = 2`)).rows[0].status).toBe('shipped');
 	expect(await runLog(second.ex.runId)).toEqual({ without: 0, same_stamp: 1 });
 	expect(await alerts(table)).toEqual([
-		{ alert: 'watermark_not_bumped', detail: '1 re-read row(s) changed without a newer updated_at in the last 24 h (1 run(s)); such changes made after the lookback are never extracted' },
+		{
+			alert: 'watermark_not_bumped',
+			detail: '1 re-read row(s) changed without a newer updated_at in the last 24 h (1 run(s)); such changes made after the lookback are never extracted',
+		},
 	]);
 });
 
 test('the same-stamp count also works on a zoned timestamp column ahead of UTC, and only looks at the re-read overlap', async () => {
 	await w.src.query(`CREATE TABLE public.bookings (id bigint PRIMARY KEY, seats int NOT NULL, booked_at timestamp NOT NULL)`);
 	const table = await w.register({
-		source_table: 'bookings', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'booked_at', key_columns: ['id'], cadence: '5 minutes',
-		lookback: '10 minutes', watermark_time_zone: 'Asia/Tokyo',
+		source_table: 'bookings',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'booked_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		lookback: '10 minutes',
+		watermark_time_zone: 'Asia/Tokyo',
 	});
 	const tokyoNow = `(now() AT TIME ZONE 'Asia/Tokyo')`;
 	await w.src.query(`INSERT INTO public.bookings VALUES (1, 2, ${tokyoNow} - interval '1 minute'), (2, 4, ${tokyoNow} - interval '1 minute')`);

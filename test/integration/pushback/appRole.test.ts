@@ -84,10 +84,15 @@ describe('app role', () => {
 	});
 
 	test('the app role is created NOLOGIN without a password when missing, and reused when present', async () => {
-		const { rows } = await w.an.query(`SELECT rolname, rolcanlogin, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname`, [[tagmeRole, bidbaasRole]]);
-		expect(rows).toEqual([
-			{ rolname: bidbaasRole, rolcanlogin: false, no_password: true },
-			{ rolname: tagmeRole, rolcanlogin: false, no_password: true },
-		].sort((a, b) => a.rolname.localeCompare(b.rolname)));
+		const { rows } = await w.an.query(
+			`SELECT rolname, rolcanlogin, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname`,
+			[[tagmeRole, bidbaasRole]],
+		);
+		expect(rows).toEqual(
+			[
+				{ rolname: bidbaasRole, rolcanlogin: false, no_password: true },
+				{ rolname: tagmeRole, rolcanlogin: false, no_password: true },
+			].sort((a, b) => a.rolname.localeCompare(b.rolname)),
+		);
 	});
 });

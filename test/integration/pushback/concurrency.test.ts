@@ -65,9 +65,13 @@ describe('concurrent pushes of one target', () => {
 	});
 
 	test('the run log admits one running push per target; a run left running by a dead worker is failed as abandoned', async () => {
-		await w.wh.query(`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('x', 'concur.user_summary', 'marts.agg_user', 'mirror', 'running')`);
+		await w.wh.query(
+			`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('x', 'concur.user_summary', 'marts.agg_user', 'mirror', 'running')`,
+		);
 		await expect(
-			w.wh.query(`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('x', 'concur.user_summary', 'marts.agg_user', 'mirror', 'running')`),
+			w.wh.query(
+				`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('x', 'concur.user_summary', 'marts.agg_user', 'mirror', 'running')`,
+			),
 		).rejects.toThrow(/push_runs_one_running/);
 		const r = await w.push(target);
 		expect(r.status).toBe('pushed');

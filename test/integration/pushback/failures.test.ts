@@ -50,7 +50,9 @@ describe('failure mid-push', () => {
 		expect((err as Error).message).toMatch(/^Push of failtest\.constrained failed \(run \d+\); analytics_db was left unchanged: .*sane_checkins/);
 
 		expect(await snapshot('constrained')).toEqual(before);
-		const run = await w.wh.query(`SELECT status, error_message, rows_inserted FROM dwh_control.push_runs WHERE target_name = 'failtest.constrained' ORDER BY push_run_id DESC LIMIT 1`);
+		const run = await w.wh.query(
+			`SELECT status, error_message, rows_inserted FROM dwh_control.push_runs WHERE target_name = 'failtest.constrained' ORDER BY push_run_id DESC LIMIT 1`,
+		);
 		expect(run.rows[0]).toMatchObject({ status: 'failed', rows_inserted: null, error_message: expect.stringContaining('sane_checkins') });
 
 		await w.wh.query(`UPDATE marts.agg_user SET checkins_30d = 500 WHERE user_hash = 'h99'`);

@@ -53,9 +53,19 @@ describe('k-anonymity gate', () => {
 	});
 
 	test('upsert mode also removes a row that fell below k, and a NULL group size counts as below k', async () => {
-		const t = target({ target: { schema: 'kgate', table: 'category_city_upsert' }, mode: 'upsert', source: { kind: 'query', sql: 'SELECT category, city, users, visits FROM marts.agg_category_city' } });
+		const t = target({
+			target: { schema: 'kgate', table: 'category_city_upsert' },
+			mode: 'upsert',
+			source: { kind: 'query', sql: 'SELECT category, city, users, visits FROM marts.agg_category_city' },
+		});
 		expect(await w.push(t)).toMatchObject({ inserted: 2, suppressed: 1 });
-		const nulled = { ...t, source: { kind: 'query' as const, sql: `SELECT category, city, CASE WHEN city = 'Soweto' THEN NULL ELSE users END AS users, visits FROM marts.agg_category_city` } };
+		const nulled = {
+			...t,
+			source: {
+				kind: 'query' as const,
+				sql: `SELECT category, city, CASE WHEN city = 'Soweto' THEN NULL ELSE users END AS users, visits FROM marts.agg_category_city`,
+			},
+		};
 		const r = await w.push(nulled);
 		expect(r).toMatchObject({ suppressed: 2, suppressedRemoved: 1, deleted: 0 });
 		expect((await w.rows('kgate.category_city_upsert', 'category')).map((x) => x.city)).toEqual(['Durban']);

@@ -17,33 +17,56 @@ export async function createMartsFixtures(wh: pg.Pool): Promise<void> {
 		CREATE TABLE IF NOT EXISTS marts.dim_fx_rates_daily (currency text NOT NULL, rate_date date NOT NULL, units_per_zar numeric NOT NULL, source text NOT NULL, PRIMARY KEY (currency, rate_date));`);
 
 	const checkins: [string, number, string, string, number][] = [
-		['a1', 1, 'food', 'Durban', 1], ['a1', 1, 'food', 'Durban', 2], ['a1', 2, 'music', 'Soweto', 3], ['a1', 1, 'food', 'Durban', 20], ['a1', 3, 'art', 'Durban', 40],
+		['a1', 1, 'food', 'Durban', 1],
+		['a1', 1, 'food', 'Durban', 2],
+		['a1', 2, 'music', 'Soweto', 3],
+		['a1', 1, 'food', 'Durban', 20],
+		['a1', 3, 'art', 'Durban', 40],
 		['a2', 1, 'food', 'Durban', 1],
 		['a3', 1, 'food', 'Durban', 1],
-		['a4', 1, 'food', 'Durban', 1], ['a4', 2, 'music', 'Soweto', 10],
-		['a5', 1, 'food', 'Durban', 1], ['a5', 2, 'music', 'Soweto', 1],
+		['a4', 1, 'food', 'Durban', 1],
+		['a4', 2, 'music', 'Soweto', 10],
+		['a5', 1, 'food', 'Durban', 1],
+		['a5', 2, 'music', 'Soweto', 1],
 		['a6', 2, 'music', 'Soweto', 2],
 	];
 	for (const [u, poi, cat, city, days] of checkins) {
-		await wh.query(`INSERT INTO marts.fct_tagme_checkins (user_hash, poi_id, category, city, checked_in_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`, [H(u), poi, cat, city, days]);
+		await wh.query(
+			`INSERT INTO marts.fct_tagme_checkins (user_hash, poi_id, category, city, checked_in_at) VALUES ($1, $2, $3, $4, now() - make_interval(days => $5))`,
+			[H(u), poi, cat, city, days],
+		);
 	}
 
 	const bids: [number, string, string, number, boolean, number][] = [
-		[1, 'b1', 'electronics', 100, false, 1], [1, 'b2', 'electronics', 150, true, 1],
-		[2, 'b3', 'electronics', 200, false, 2], [2, 'b4', 'electronics', 250, false, 2], [2, 'b5', 'electronics', 300, true, 2],
+		[1, 'b1', 'electronics', 100, false, 1],
+		[1, 'b2', 'electronics', 150, true, 1],
+		[2, 'b3', 'electronics', 200, false, 2],
+		[2, 'b4', 'electronics', 250, false, 2],
+		[2, 'b5', 'electronics', 300, true, 2],
 		[3, 'b1', 'electronics', 50, false, 3],
-		[4, 'b1', 'art', 10, true, 4], [4, 'b6', 'art', 5, false, 4],
+		[4, 'b1', 'art', 10, true, 4],
+		[4, 'b6', 'art', 5, false, 4],
 		[5, 'b1', 'art', 999, true, 45],
 	];
 	for (const [a, u, cat, amt, win, days] of bids) {
-		await wh.query(`INSERT INTO marts.fct_bidbaas_bids (auction_id, user_hash, category, amount_zar, is_winning, bid_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))`, [a, H(u), cat, amt, win, days]);
+		await wh.query(
+			`INSERT INTO marts.fct_bidbaas_bids (auction_id, user_hash, category, amount_zar, is_winning, bid_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(days => $6))`,
+			[a, H(u), cat, amt, win, days],
+		);
 	}
 
 	const payments: [string, string, string, number][] = [
-		['c1', 'f1', 'groceries', 1], ['c1', 'f2', 'fuel', 2], ['c1', 'f1', 'groceries', 3], ['c2', 'c1', 'p2p', 1], ['c3', 'f1', 'groceries', 40],
+		['c1', 'f1', 'groceries', 1],
+		['c1', 'f2', 'fuel', 2],
+		['c1', 'f1', 'groceries', 3],
+		['c2', 'c1', 'p2p', 1],
+		['c3', 'f1', 'groceries', 40],
 	];
 	for (const [s, r, cat, days] of payments) {
-		await wh.query(`INSERT INTO marts.fct_sdpkt_payments (sender_hash, receiver_hash, merchant_category, amount_zar, paid_at) VALUES ($1, $2, $3, 10, now() - make_interval(days => $4))`, [H(s), H(r), cat, days]);
+		await wh.query(
+			`INSERT INTO marts.fct_sdpkt_payments (sender_hash, receiver_hash, merchant_category, amount_zar, paid_at) VALUES ($1, $2, $3, 10, now() - make_interval(days => $4))`,
+			[H(s), H(r), cat, days],
+		);
 	}
 
 	await wh.query(

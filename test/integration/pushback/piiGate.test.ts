@@ -19,7 +19,9 @@ describe('PII gate', () => {
 		await w.wh.query(`CREATE TABLE marts.summary_with_email_column (user_hash text PRIMARY KEY, email text, checkins int)`);
 		await w.wh.query(`INSERT INTO marts.summary_with_email_column VALUES ($1, NULL, 3)`, [userHash(1)]);
 		await w.wh.query(`CREATE TABLE marts.summary_with_leaky_content (user_hash text PRIMARY KEY, contact_hint text, checkins int)`);
-		await w.wh.query(`INSERT INTO marts.summary_with_leaky_content SELECT lpad(to_hex(g), 64, 'b'), 'reach me on thandi' || g || '@example.co.za', g FROM generate_series(1, 20) g`);
+		await w.wh.query(
+			`INSERT INTO marts.summary_with_leaky_content SELECT lpad(to_hex(g), 64, 'b'), 'reach me on thandi' || g || '@example.co.za', g FROM generate_series(1, 20) g`,
+		);
 		await w.wh.query(`CREATE TABLE marts.clean_summary (user_hash text PRIMARY KEY, checkins_30d int, top_city text, age_band text)`);
 		await w.wh.query(`INSERT INTO marts.clean_summary SELECT lpad(to_hex(g), 64, 'c'), g, 'Durban', '25-34' FROM generate_series(1, 20) g`);
 		await w.wh.query(`CREATE TABLE marts.rates (user_hash text PRIMARY KEY, rate numeric)`);

@@ -61,7 +61,13 @@ describe('Push Back node', () => {
 	test('List Targets returns the ready-made targets with their last run', async () => {
 		const [items] = await executeNode({ nodeType: node, parameters: { operation: 'listTargets' }, credentials });
 		const byName = new Map(items.map((i) => [i.json.name, i.json]));
-		expect(byName.get('tagme.poi_popularity')).toMatchObject({ app: 'tagme', lastStatus: 'pushed', k: 5, groupSizeColumn: 'users_30d', reads: ['marts.fct_tagme_checkins'] });
+		expect(byName.get('tagme.poi_popularity')).toMatchObject({
+			app: 'tagme',
+			lastStatus: 'pushed',
+			k: 5,
+			groupSizeColumn: 'users_30d',
+			reads: ['marts.fct_tagme_checkins'],
+		});
 		expect(byName.get('sdpkt.user_summary')).toMatchObject({ lastStatus: null, lastRunId: null });
 		expect(byName.get('tagme.poi_popularity')).toMatchObject({ missingReads: [] });
 		// A mart dbt has not built yet is named, so a schedule can skip its target instead of failing on it.
@@ -78,7 +84,17 @@ describe('Push Back node', () => {
 	});
 
 	test('a PII block fails the node with the finding; with Continue On Fail it is an error item', async () => {
-		const parameters = { operation: 'push', targetSource: 'custom', sourceKind: 'relation', sourceSchema: 'marts', sourceTable: 'leaky', targetSchema: 'nodetest', targetTable: 'leaky', key: 'user_hash', appRole: role };
+		const parameters = {
+			operation: 'push',
+			targetSource: 'custom',
+			sourceKind: 'relation',
+			sourceSchema: 'marts',
+			sourceTable: 'leaky',
+			targetSchema: 'nodetest',
+			targetTable: 'leaky',
+			key: 'user_hash',
+			appRole: role,
+		};
 		const err = await executeNode({ nodeType: node, parameters, credentials }).catch((e: Error) => e);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect((err as Error).message).toContain('marts.leaky.phone_number: column name looks like phone');
@@ -89,14 +105,29 @@ describe('Push Back node', () => {
 	test('an unreachable analytics_db is blamed on the analytics_db credential', async () => {
 		const port = await freePort();
 		const bad = { ...credentials, dataAcuityPostgresAnalytics: { ...credentials.dataAcuityPostgresAnalytics, port } };
-		const err = (await executeNode({ nodeType: node, parameters: { operation: 'push', targetSource: 'ready', readyTarget: 'shared.fx_rates_daily' }, credentials: bad }).catch((e: Error) => e)) as NodeApiError;
+		const err = (await executeNode({
+			nodeType: node,
+			parameters: { operation: 'push', targetSource: 'ready', readyTarget: 'shared.fx_rates_daily' },
+			credentials: bad,
+		}).catch((e: Error) => e)) as NodeApiError;
 		expect(err).toBeInstanceOf(NodeApiError);
 		expect(err.message).toBe(`Nothing is listening on ${w.analytics.host}:${port} — check Host and Port, and that the server is running.`);
 		expect(err.description).toContain('DataAcuity Postgres Analytics DB credential');
 	});
 
 	test('a bad custom parameter is named in the error', async () => {
-		const parameters = { operation: 'push', targetSource: 'custom', sourceKind: 'relation', sourceTable: 'leaky', targetSchema: 'public', targetTable: 'x', key: 'user_hash', appRole: role };
-		await expect(executeNode({ nodeType: node, parameters, credentials })).rejects.toThrow('Invalid push target — target.schema: target.schema must be an app schema');
+		const parameters = {
+			operation: 'push',
+			targetSource: 'custom',
+			sourceKind: 'relation',
+			sourceTable: 'leaky',
+			targetSchema: 'public',
+			targetTable: 'x',
+			key: 'user_hash',
+			appRole: role,
+		};
+		await expect(executeNode({ nodeType: node, parameters, credentials })).rejects.toThrow(
+			'Invalid push target — target.schema: target.schema must be an app schema',
+		);
 	});
 });

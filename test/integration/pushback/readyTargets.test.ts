@@ -25,8 +25,20 @@ describe('ready-made targets', () => {
 	test('tagme.user_summary: 7/30-day check-ins and favourites per user', async () => {
 		expect(await w.push(config('tagme.user_summary'))).toMatchObject({ status: 'pushed', inserted: 6 });
 		const rows = await w.rows('tagme.user_summary', 'user_hash');
-		expect(rows.find((r) => r.user_hash === H('a1'))).toEqual({ user_hash: H('a1'), checkins_7d: 3, checkins_30d: 4, top_category: 'food', top_city: 'Durban' });
-		expect(rows.find((r) => r.user_hash === H('a6'))).toEqual({ user_hash: H('a6'), checkins_7d: 1, checkins_30d: 1, top_category: 'music', top_city: 'Soweto' });
+		expect(rows.find((r) => r.user_hash === H('a1'))).toEqual({
+			user_hash: H('a1'),
+			checkins_7d: 3,
+			checkins_30d: 4,
+			top_category: 'food',
+			top_city: 'Durban',
+		});
+		expect(rows.find((r) => r.user_hash === H('a6'))).toEqual({
+			user_hash: H('a6'),
+			checkins_7d: 1,
+			checkins_30d: 1,
+			top_category: 'music',
+			top_city: 'Soweto',
+		});
 	});
 
 	test('tagme.poi_popularity: a place seen by 5 users is pushed, one seen by 4 is suppressed', async () => {

@@ -11,7 +11,12 @@ describe('Push Back source role', () => {
 	let w: PushWorld;
 	let login: pg.Pool;
 	const appRole = uniqueName('role_app');
-	const query = (sql: string, table: string): PushTargetInput => ({ source: { kind: 'query', sql }, target: { schema: 'roletest', table }, key: ['user_hash'], appRole });
+	const query = (sql: string, table: string): PushTargetInput => ({
+		source: { kind: 'query', sql },
+		target: { schema: 'roletest', table },
+		key: ['user_hash'],
+		appRole,
+	});
 
 	beforeAll(async () => {
 		w = await createPushWorld('push_role');
@@ -29,7 +34,11 @@ describe('Push Back source role', () => {
 
 	test.each([
 		['reverse(email) from raw', `SELECT md5(id::text) AS user_hash, reverse(email) AS hint FROM raw.auth_db__users`, 'permission denied for schema raw'],
-		['base64 of email from raw', `SELECT md5(id::text) AS user_hash, encode(convert_to(email, 'UTF8'), 'base64') AS hint FROM raw.auth_db__users`, 'permission denied for schema raw'],
+		[
+			'base64 of email from raw',
+			`SELECT md5(id::text) AS user_hash, encode(convert_to(email, 'UTF8'), 'base64') AS hint FROM raw.auth_db__users`,
+			'permission denied for schema raw',
+		],
 		['the run log', `SELECT md5(run_id::text) AS user_hash, error_message AS hint FROM dwh_control.extract_runs`, 'permission denied for table extract_runs'],
 	])('%s: refused by PostgreSQL with a permission error, nothing pushed', async (_name, sql, denied) => {
 		const table = uniqueName('t');
@@ -41,7 +50,9 @@ describe('Push Back source role', () => {
 	});
 
 	test('the source query runs read-only: a write inside it fails', async () => {
-		const { rows } = await w.wh.query(`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('victim', 'v.v', 'q', 'mirror', 'running') RETURNING push_run_id`);
+		const { rows } = await w.wh.query(
+			`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status) VALUES ('victim', 'v.v', 'q', 'mirror', 'running') RETURNING push_run_id`,
+		);
 		const sql = `SELECT user_hash, checkins_30d FROM marts.agg_ok WHERE dwh_control.push_run_fail(${rows[0].push_run_id}, 'tampered') IS NULL`;
 		await expect(w.push(query(sql, 'readonly_write'))).rejects.toThrow('cannot execute UPDATE in a read-only transaction');
 		expect((await w.wh.query(`SELECT status FROM dwh_control.push_runs WHERE push_run_id = $1`, [rows[0].push_run_id])).rows[0].status).toBe('running');

@@ -42,14 +42,28 @@ describe('push-back sync', () => {
 		const types = await w.an.query(
 			`SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'synctest.user_summary'::regclass AND attnum > 0 ORDER BY attnum`,
 		);
-		expect(types.rows.map((t) => `${t.attname} ${t.type}`)).toEqual(['user_hash text', 'checkins_30d integer', 'top_city text', 'spend_zar numeric(18,2)', 'tags jsonb']);
+		expect(types.rows.map((t) => `${t.attname} ${t.type}`)).toEqual([
+			'user_hash text',
+			'checkins_30d integer',
+			'top_city text',
+			'spend_zar numeric(18,2)',
+			'tags jsonb',
+		]);
 		const role = await w.an.query('SELECT rolcanlogin, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = $1', [appRole]);
 		expect(role.rows).toEqual([{ rolcanlogin: false, no_password: true }]);
 
 		const run = await w.wh.query('SELECT * FROM dwh_control.push_runs WHERE push_run_id = $1', [r.runId]);
 		expect(run.rows[0]).toMatchObject({
-			target_name: 'synctest.user_summary', status: 'pushed', table_created: true, rows_staged: '6', rows_inserted: '6', rows_updated: '0',
-			rows_unchanged: '0', rows_deleted: '0', source_description: 'marts.agg_user_activity', mode: 'mirror',
+			target_name: 'synctest.user_summary',
+			status: 'pushed',
+			table_created: true,
+			rows_staged: '6',
+			rows_inserted: '6',
+			rows_updated: '0',
+			rows_unchanged: '0',
+			rows_deleted: '0',
+			source_description: 'marts.agg_user_activity',
+			mode: 'mirror',
 		});
 	});
 
@@ -66,7 +80,9 @@ describe('push-back sync', () => {
 		await w.wh.query(`UPDATE marts.agg_user_activity SET tags = '{"n": 5, "vip": true}' WHERE user_hash = $1`, [hash(5)]);
 		await w.wh.query(`UPDATE marts.agg_user_activity SET top_city = NULL WHERE user_hash = $1`, [hash(6)]);
 		await w.wh.query(`INSERT INTO marts.agg_user_activity VALUES ($1, 7, 'Polokwane', 70, NULL)`, [hash(7)]);
-		const untouched = await w.an.query('SELECT user_hash, xmin::text FROM synctest.user_summary WHERE user_hash = ANY($1) ORDER BY user_hash', [[1, 2, 3].map(hash)]);
+		const untouched = await w.an.query('SELECT user_hash, xmin::text FROM synctest.user_summary WHERE user_hash = ANY($1) ORDER BY user_hash', [
+			[1, 2, 3].map(hash),
+		]);
 
 		const r = await w.push(target());
 		expect(r).toMatchObject({ inserted: 1, updated: 3, unchanged: 3, deleted: 0, rowsStaged: 7 });
@@ -74,7 +90,9 @@ describe('push-back sync', () => {
 		expect(rows.map((x) => x.checkins_30d)).toEqual([1, 2, 3, 5, 6, 7, 40]);
 		expect(rows.find((x) => x.user_hash === hash(5))?.tags).toEqual({ n: 5, vip: true });
 		expect(rows.find((x) => x.user_hash === hash(6))?.top_city).toBeNull();
-		const still = await w.an.query('SELECT user_hash, xmin::text FROM synctest.user_summary WHERE user_hash = ANY($1) ORDER BY user_hash', [[1, 2, 3].map(hash)]);
+		const still = await w.an.query('SELECT user_hash, xmin::text FROM synctest.user_summary WHERE user_hash = ANY($1) ORDER BY user_hash', [
+			[1, 2, 3].map(hash),
+		]);
 		expect(still.rows).toEqual(untouched.rows);
 	});
 
@@ -102,7 +120,10 @@ describe('push-back sync', () => {
 			target: { schema: 'synctest', table: 'busy_users' },
 		});
 		expect(await w.push(t)).toMatchObject({ created: true, inserted: 4 });
-		const wider = { ...t, source: { kind: 'query' as const, sql: `SELECT user_hash, checkins_30d, top_city FROM marts.agg_user_activity WHERE checkins_30d > 4` } };
+		const wider = {
+			...t,
+			source: { kind: 'query' as const, sql: `SELECT user_hash, checkins_30d, top_city FROM marts.agg_user_activity WHERE checkins_30d > 4` },
+		};
 		expect(await w.push(wider)).toMatchObject({ created: false, inserted: 0, updated: 3, unchanged: 1 });
 		expect((await w.rows('synctest.busy_users', 'checkins_30d')).map((r) => r.top_city)).toEqual(['Soweto', null, 'Polokwane', 'Durban']);
 		// Pooled sessions are handed back clean: no staging tables on analytics_db, no source view in the warehouse.
@@ -142,21 +163,35 @@ describe('push-back sync', () => {
 	});
 
 	test('a missing source, a key not in the source and duplicate keys fail with errors naming them', async () => {
-		await expect(w.push(target({ source: { kind: 'relation', schema: 'marts', table: 'nope' }, target: { schema: 'synctest', table: 'nope' } }))).rejects.toThrow(
-			'source relation marts.nope does not exist in the warehouse',
-		);
+		await expect(
+			w.push(target({ source: { kind: 'relation', schema: 'marts', table: 'nope' }, target: { schema: 'synctest', table: 'nope' } })),
+		).rejects.toThrow('source relation marts.nope does not exist in the warehouse');
 		await expect(w.push(target({ key: ['user_id'], target: { schema: 'synctest', table: 'badkey' } }))).rejects.toThrow(
 			/key column\(s\) user_id are not in the source marts\.agg_user_activity/,
 		);
 		await expect(
-			w.push(target({ source: { kind: 'query', sql: 'SELECT top_city, checkins_30d FROM marts.agg_user_activity' }, key: ['top_city'], target: { schema: 'synctest', table: 'dups' } })),
+			w.push(
+				target({
+					source: { kind: 'query', sql: 'SELECT top_city, checkins_30d FROM marts.agg_user_activity' },
+					key: ['top_city'],
+					target: { schema: 'synctest', table: 'dups' },
+				}),
+			),
 		).rejects.toThrow('source query has 1 row(s) with a NULL in the key (top_city)');
 		await expect(
-			w.push(target({ source: { kind: 'query', sql: 'SELECT top_city, checkins_30d FROM marts.agg_user_activity WHERE top_city IS NOT NULL' }, key: ['top_city'], target: { schema: 'synctest', table: 'dups' } })),
+			w.push(
+				target({
+					source: { kind: 'query', sql: 'SELECT top_city, checkins_30d FROM marts.agg_user_activity WHERE top_city IS NOT NULL' },
+					key: ['top_city'],
+					target: { schema: 'synctest', table: 'dups' },
+				}),
+			),
 		).rejects.toThrow('source query has 1 key value(s) that occur more than once — the key (top_city) must identify one row');
 		const created = await w.an.query(`SELECT to_regclass('synctest.dups')::text AS t, to_regclass('synctest.badkey')::text AS b`);
 		expect(created.rows[0]).toEqual({ t: null, b: null });
-		const failed = await w.wh.query(`SELECT count(*)::int AS n FROM dwh_control.push_runs WHERE status = 'failed' AND target_name IN ('synctest.dups', 'synctest.badkey', 'synctest.nope')`);
+		const failed = await w.wh.query(
+			`SELECT count(*)::int AS n FROM dwh_control.push_runs WHERE status = 'failed' AND target_name IN ('synctest.dups', 'synctest.badkey', 'synctest.nope')`,
+		);
 		expect(failed.rows[0].n).toBe(4);
 	});
 });

@@ -25,12 +25,23 @@ let urls: string[];
 
 beforeAll(async () => {
 	w = await createReconcileWorld('reconcile_cli');
-	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, amount numeric(12,2), updated_at timestamptz NOT NULL DEFAULT now() - interval '1 day')`);
+	await w.src.query(
+		`CREATE TABLE public.orders (id bigint PRIMARY KEY, amount numeric(12,2), updated_at timestamptz NOT NULL DEFAULT now() - interval '1 day')`,
+	);
 	await w.src.query(`INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 300) g`);
 	await w.grantReplica();
-	table = await w.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '1 hour', lookback: '5 minutes' });
+	table = await w.register({
+		source_table: 'orders',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '1 hour',
+		lookback: '5 minutes',
+	});
 	await w.extractAndLoad(table);
-	const url = (c: PostgresConnectionInput, database = c.database) => `postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${database}`;
+	const url = (c: PostgresConnectionInput, database = c.database) =>
+		`postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${database}`;
 	// The replica URL names any database: each table is read from its source_db.
 	urls = ['--url', url(w.etl.connection), '--source-url', url(w.replica.connection, 'postgres')];
 });
@@ -71,7 +82,9 @@ test('usage errors exit 2 and say what to pass', async () => {
 	expect(none.stderr).toContain('Name the tables with --table <name> (repeatable), or pass --all.');
 	const noS3 = await cli([...urls, '--table', table, '--repair']);
 	expect(noS3.code).toBe(2);
-	expect(noS3.stderr).toContain('--repair writes the re-extracted keys as a CSV to the object store: set DWH_S3_BUCKET, DWH_S3_ACCESS_KEY_ID, DWH_S3_SECRET_ACCESS_KEY.');
+	expect(noS3.stderr).toContain(
+		'--repair writes the re-extracted keys as a CSV to the object store: set DWH_S3_BUCKET, DWH_S3_ACCESS_KEY_ID, DWH_S3_SECRET_ACCESS_KEY.',
+	);
 	const bad = await cli([...urls, '--table', table, '--segment-rows', 'lots']);
 	expect(bad.code).toBe(2);
 	expect(bad.stderr).toContain('--segment-rows must be a whole number, not "lots".');

@@ -35,7 +35,14 @@ beforeAll(async () => {
 				{
 					table: 'people',
 					subject: { column: 'id' },
-					columns: { id: { strategy: 'hash', salt: 'users' }, email: { strategy: 'hash', salt: 'users' }, phone: 'suppress', city: 'keep', deleted_at: 'keep', updated_at: 'keep' },
+					columns: {
+						id: { strategy: 'hash', salt: 'users' },
+						email: { strategy: 'hash', salt: 'users' },
+						phone: 'suppress',
+						city: 'keep',
+						deleted_at: 'keep',
+						updated_at: 'keep',
+					},
 				},
 				{
 					table: 'visits',
@@ -47,8 +54,12 @@ beforeAll(async () => {
 		}),
 	);
 	const old = `now() - interval '1 day' + g * interval '1 second'`;
-	await w.src.query(`CREATE TABLE public.people (id bigint PRIMARY KEY, email text, phone text, city text, deleted_at timestamptz, updated_at timestamptz NOT NULL)`);
-	await w.src.query(`INSERT INTO public.people SELECT g, 'p' || g || '@example.co.za', '+2782' || lpad(g::text, 7, '0'), 'Durban', NULL, ${old} FROM generate_series(1, 300) g`);
+	await w.src.query(
+		`CREATE TABLE public.people (id bigint PRIMARY KEY, email text, phone text, city text, deleted_at timestamptz, updated_at timestamptz NOT NULL)`,
+	);
+	await w.src.query(
+		`INSERT INTO public.people SELECT g, 'p' || g || '@example.co.za', '+2782' || lpad(g::text, 7, '0'), 'Durban', NULL, ${old} FROM generate_series(1, 300) g`,
+	);
 	await w.src.query(`CREATE TABLE public.visits (id bigint PRIMARY KEY, person_id bigint, ip text, venue text, updated_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.visits SELECT g, g % 300 + 1, '10.0.' || (g % 250) || '.1', 'venue' || (g % 7), ${old} FROM generate_series(1, 300) g`);
 	await w.src.query(`CREATE TABLE public.venues (id bigint PRIMARY KEY, name text, updated_at timestamptz NOT NULL)`);
@@ -65,7 +76,8 @@ afterAll(async () => {
 	if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const row = async (table: string, id: number) => (await w.wh.query(`SELECT * FROM raw.${table} WHERE id = $1`, [id])).rows[0] as Record<string, unknown> | undefined;
+const row = async (table: string, id: number) =>
+	(await w.wh.query(`SELECT * FROM raw.${table} WHERE id = $1`, [id])).rows[0] as Record<string, unknown> | undefined;
 
 test("a person's row deleted at the source (on_source_delete 'report') is erased and marked, then forgotten everywhere by the sweep", async () => {
 	// The app deletes the person and (by its foreign keys) their visits.
@@ -82,12 +94,18 @@ test("a person's row deleted at the source (on_source_delete 'report') is erased
 	expect(await row(people, 2)).toMatchObject({ id: '2', email: null, phone: null, city: 'Durban', _dwh_deleted_at: expect.any(Date) });
 	expect(await row(people, 3)).toMatchObject({ email: 'p3@example.co.za', _dwh_deleted_at: null });
 	// Audited as the ETL login reads it: the key and what was done, counted in the run; never a value.
-	const audit = (await w.etl.pool.query(`SELECT key_values, action, resolved FROM dwh_control.reconcile_findings WHERE reconcile_run_id = $1 ORDER BY key_values[1]::int`, [r.reconcileRunId])).rows;
+	const audit = (
+		await w.etl.pool.query(`SELECT key_values, action, resolved FROM dwh_control.reconcile_findings WHERE reconcile_run_id = $1 ORDER BY key_values[1]::int`, [
+			r.reconcileRunId,
+		])
+	).rows;
 	expect(audit).toEqual([
 		{ key_values: ['2'], action: 'erased', resolved: true },
 		{ key_values: ['250'], action: 'erased', resolved: true },
 	]);
-	const run = (await w.etl.pool.query(`SELECT erased_in_bronze::int AS n, message FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [r.reconcileRunId])).rows[0];
+	const run = (
+		await w.etl.pool.query(`SELECT erased_in_bronze::int AS n, message FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [r.reconcileRunId])
+	).rows[0];
 	expect(run.n).toBe(2);
 	expect(JSON.stringify(run)).not.toMatch(/example\.co\.za|\+2782/);
 
@@ -98,7 +116,11 @@ test("a person's row deleted at the source (on_source_delete 'report') is erased
 		const deps: AnonymiseDeps = { warehouse: pool, secrets: SECRETS };
 		const flagged = await findFlaggedUsers(deps, { schema: 'raw', table: people, idColumn: 'id', flagColumn: 'deleted_at' });
 		expect(flagged.map((f) => f.userId)).toEqual(['2', '250']);
-		const outcomes = await forgetUsers(deps, { requests: flagged, policies: [loadPolicyFile(path.join(dir, `${w.source.database}.policy.json`))], reason: 'deleted at the source' });
+		const outcomes = await forgetUsers(deps, {
+			requests: flagged,
+			policies: [loadPolicyFile(path.join(dir, `${w.source.database}.policy.json`))],
+			reason: 'deleted at the source',
+		});
 		expect(outcomes.map((o) => o.status)).toEqual(['completed', 'completed']);
 		expect(outcomes[0].actions).toContainEqual({ relation: `raw.${people}`, action: 'deleted', rows: 1 });
 	} finally {
@@ -135,13 +157,15 @@ test('a table without a person follows on_source_delete; without a policy nothin
 		await w.src.query(`DELETE FROM public.people WHERE id = 7`);
 		const u = await reconcileTable(w.as, people, opts({ repair: true, policiesDir: empty }));
 		expect(u).toMatchObject({ status: 'differences', erasedInBronze: 0, findings: [{ key: ['7'], action: 'reported', resolved: false }] });
-		expect(u.message).toMatch(/^rows deleted at the source follow on_source_delete 'report' only: cannot tell whether they hold personal data \(.*no policy file/);
+		expect(u.message).toMatch(
+			/^rows deleted at the source follow on_source_delete 'report' only: cannot tell whether they hold personal data \(.*no policy file/,
+		);
 	} finally {
 		rmSync(empty, { recursive: true, force: true });
 	}
 });
 
-test("a soft-deleted person Forget Users removed while the source keeps their rows is not brought back by a repair", async () => {
+test('a soft-deleted person Forget Users removed while the source keeps their rows is not brought back by a repair', async () => {
 	// The app soft-deletes person 5 (design §6.8); the next load carries the flag and the sweep forgets them.
 	await w.src.query(`UPDATE public.people SET deleted_at = now(), updated_at = now() WHERE id = 5`);
 	await w.extractAndLoad(people);

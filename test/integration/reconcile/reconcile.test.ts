@@ -23,9 +23,19 @@ const bronzeRow = async (id: number) =>
 beforeAll(async () => {
 	w = await createReconcileWorld('reconcile');
 	await w.src.query(`CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
-	await w.src.query(`INSERT INTO public.users SELECT g, 'user' || g || '@example.co.za', now() - interval '2 days' + g * interval '1 second' FROM generate_series(1, 5000) g`);
+	await w.src.query(
+		`INSERT INTO public.users SELECT g, 'user' || g || '@example.co.za', now() - interval '2 days' + g * interval '1 second' FROM generate_series(1, 5000) g`,
+	);
 	await w.grantReplica();
-	users = await w.register({ source_table: 'users', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '15 minutes', lookback: '5 minutes' });
+	users = await w.register({
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+		lookback: '5 minutes',
+	});
 	await w.extractAndLoad(users);
 	// Planner estimates on both sides: the integer key is cut into segments arithmetically (the text key below is walked).
 	await w.src.query(`ANALYZE public.users`);
@@ -42,12 +52,26 @@ const reconcileAlerts = async () =>
 
 test('a table that matches reports zero differences, reading each side about once', async () => {
 	const r = await reconcileTable(w.as, users, opts);
-	expect(r).toMatchObject({ status: 'matched', sourceRows: 5000, bronzeRows: 5000, missingInBronze: 0, extraInBronze: 0, staleInBronze: 0, unresolved: 0, findings: [] });
+	expect(r).toMatchObject({
+		status: 'matched',
+		sourceRows: 5000,
+		bronzeRows: 5000,
+		missingInBronze: 0,
+		extraInBronze: 0,
+		staleInBronze: 0,
+		unresolved: 0,
+		findings: [],
+	});
 	// One aggregate pass per side: the segments of an integer key are cut without reading the table.
 	expect(r.bronzeRowsRead).toBe(5000);
 	expect(r.sourceRowsRead).toBe(5000);
 	expect(r.rangesCompared).toBe(5);
-	const run = (await w.wh.query(`SELECT status, source_rows::int, unresolved::int, compared_up_to = watermark - interval '5 minutes' AS bounded FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [r.reconcileRunId])).rows[0];
+	const run = (
+		await w.wh.query(
+			`SELECT status, source_rows::int, unresolved::int, compared_up_to = watermark - interval '5 minutes' AS bounded FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`,
+			[r.reconcileRunId],
+		)
+	).rows[0];
 	expect(run).toEqual({ status: 'matched', source_rows: 5000, unresolved: 0, bounded: true });
 });
 
@@ -70,7 +94,12 @@ test('rows lost from bronze, hard-deleted at the source and stale in bronze are 
 	// Bisection: far fewer rows fetched than a copy of the table would move.
 	expect(r.rangesCompared).toBeGreaterThan(5);
 
-	const stored = (await w.etl.pool.query(`SELECT kind, key_values, action FROM dwh_control.reconcile_findings WHERE reconcile_run_id = $1 ORDER BY kind, key_values[1]::int`, [r.reconcileRunId])).rows;
+	const stored = (
+		await w.etl.pool.query(
+			`SELECT kind, key_values, action FROM dwh_control.reconcile_findings WHERE reconcile_run_id = $1 ORDER BY kind, key_values[1]::int`,
+			[r.reconcileRunId],
+		)
+	).rows;
 	expect(stored).toEqual([
 		{ kind: 'extra_in_bronze', key_values: ['20'], action: 'reported' },
 		{ kind: 'extra_in_bronze', key_values: ['3000'], action: 'reported' },
@@ -89,11 +118,15 @@ test('rows lost from bronze, hard-deleted at the source and stale in bronze are 
 		alert: 'reconcile_differences',
 		subject: users,
 		detail: expect.stringMatching(
-			new RegExp(`^6 unresolved difference\\(s\\) in rows stamped up to .+: 3 missing in bronze, 2 deleted at the source, 1 stale in bronze; keys in dwh_control.reconcile_findings, reconcile_run_id ${r.reconcileRunId}$`),
+			new RegExp(
+				`^6 unresolved difference\\(s\\) in rows stamped up to .+: 3 missing in bronze, 2 deleted at the source, 1 stale in bronze; keys in dwh_control.reconcile_findings, reconcile_run_id ${r.reconcileRunId}$`,
+			),
 		),
 	});
 	await expect(dashboard.pool.query(`SELECT * FROM dwh_control.reconcile_findings`)).rejects.toThrow('permission denied for table reconcile_findings');
-	expect((await dashboard.pool.query(`SELECT status, unresolved::int FROM dwh_control.v_reconcile_status WHERE table_name = $1`, [users])).rows).toEqual([{ status: 'differences', unresolved: 6 }]);
+	expect((await dashboard.pool.query(`SELECT status, unresolved::int FROM dwh_control.v_reconcile_status WHERE table_name = $1`, [users])).rows).toEqual([
+		{ status: 'differences', unresolved: 6 },
+	]);
 });
 
 test('a key that changes between the comparison and its re-check is not reported', async () => {
@@ -110,7 +143,9 @@ test('a key that changes between the comparison and its re-check is not reported
 
 test('repair re-extracts missing and stale keys as a repair run, marks rows deleted at the source, leaves the watermark', async () => {
 	await w.wh.query(`UPDATE dwh_control.source_tables SET on_source_delete = 'mark' WHERE table_name = $1`, [users]);
-	const before = (await w.wh.query(`SELECT last_extracted_at::text AS w, last_run_id::int AS r FROM dwh_control.extract_watermarks WHERE table_name = $1`, [users])).rows[0];
+	const before = (
+		await w.wh.query(`SELECT last_extracted_at::text AS w, last_run_id::int AS r FROM dwh_control.extract_watermarks WHERE table_name = $1`, [users])
+	).rows[0];
 
 	const r = await reconcileTable(w.as, users, { ...opts, repair: true });
 	expect(r.status).toBe('repaired');
@@ -123,14 +158,18 @@ test('repair re-extracts missing and stale keys as a repair run, marks rows dele
 		]),
 	);
 
-	const repairRun = (await w.wh.query(`SELECT mode, status, rows_extracted::int AS n, window_upper FROM dwh_control.extract_runs WHERE run_id = $1`, [r.repairRunId])).rows[0];
+	const repairRun = (
+		await w.wh.query(`SELECT mode, status, rows_extracted::int AS n, window_upper FROM dwh_control.extract_runs WHERE run_id = $1`, [r.repairRunId])
+	).rows[0];
 	expect(repairRun).toEqual({ mode: 'repair', status: 'loaded', n: 5, window_upper: null });
 	expect(await bronzeRow(10)).toEqual({ email: 'user10@example.co.za', run: r.repairRunId });
 	expect(await bronzeRow(61)).toEqual({ email: 'user61@example.co.za', run: r.repairRunId });
 	expect(await bronzeRow(40)).toEqual({ email: 'renamed40@example.co.za', run: r.repairRunId });
 	const marked = (await w.wh.query(`SELECT id::int FROM raw.${users} WHERE _dwh_deleted_at IS NOT NULL ORDER BY id`)).rows.map((x) => x.id);
 	expect(marked).toEqual([20, 3000]);
-	const after = (await w.wh.query(`SELECT last_extracted_at::text AS w, last_run_id::int AS r FROM dwh_control.extract_watermarks WHERE table_name = $1`, [users])).rows[0];
+	const after = (
+		await w.wh.query(`SELECT last_extracted_at::text AS w, last_run_id::int AS r FROM dwh_control.extract_watermarks WHERE table_name = $1`, [users])
+	).rows[0];
 	expect(after).toEqual(before);
 
 	expect(await reconcileAlerts()).toEqual([]);
@@ -145,7 +184,10 @@ test('repair re-extracts missing and stale keys as a repair run, marks rows dele
 	await w.src.query(`INSERT INTO public.users VALUES (20, 'back20@example.co.za', now() - interval '1 day')`);
 	const back = await reconcileTable(w.as, users, { ...opts, repair: true });
 	expect(back.findings.map((f) => [f.key[0], f.kind, f.action, f.resolved])).toEqual([['20', 'missing_in_bronze', 'reextracted', true]]);
-	expect((await w.wh.query(`SELECT email, _dwh_deleted_at FROM raw.${users} WHERE id = 20`)).rows[0]).toEqual({ email: 'back20@example.co.za', _dwh_deleted_at: null });
+	expect((await w.wh.query(`SELECT email, _dwh_deleted_at FROM raw.${users} WHERE id = 20`)).rows[0]).toEqual({
+		email: 'back20@example.co.za',
+		_dwh_deleted_at: null,
+	});
 });
 
 test("on_source_delete 'delete' removes bronze rows whose key is gone from the source", async () => {
@@ -171,7 +213,10 @@ async function whileWriting<T>(fromId: number, newIds: number, during: () => Pro
 	let writes = 0;
 	const writer = (async () => {
 		while (!stop) {
-			await w.src.query(`UPDATE public.users SET email = 'w' || id || '@example.co.za', updated_at = now() WHERE id = ($1::int + floor(random() * (4990 - $1::int)))::int`, [fromId]);
+			await w.src.query(
+				`UPDATE public.users SET email = 'w' || id || '@example.co.za', updated_at = now() WHERE id = ($1::int + floor(random() * (4990 - $1::int)))::int`,
+				[fromId],
+			);
 			await w.src.query(`INSERT INTO public.users VALUES ($1::int + $2::int, 'w@example.co.za', now())`, [newIds, writes]);
 			writes++;
 		}
@@ -206,11 +251,20 @@ test('a repair while the source changes re-extracts only the rows really lost; a
 });
 
 test('a composite text key is compared in one order on both servers', async () => {
-	await w.src.query(`CREATE TABLE public.codes (tenant text, code text, label text, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant, code))`);
+	await w.src.query(
+		`CREATE TABLE public.codes (tenant text, code text, label text, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant, code))`,
+	);
 	await w.src.query(`INSERT INTO public.codes SELECT t, c, 'label', now() - interval '1 day'
 		FROM unnest(ARRAY['Zulu', 'alpha', 'Émile', 'beta|x']) t, (SELECT 'c' || g AS c FROM generate_series(1, 300) g) s`);
 	await w.grantReplica();
-	const codes = await w.register({ source_table: 'codes', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['tenant', 'code'], cadence: '1 hour' });
+	const codes = await w.register({
+		source_table: 'codes',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['tenant', 'code'],
+		cadence: '1 hour',
+	});
 	await w.extractAndLoad(codes);
 	const matched = await reconcileTable(w.as, codes, { segmentRows: 200, leafRows: 20, fanout: 4 });
 	// Walked into segments of 200 keys (5 × 201 index entries, then the last 200 counted), 1,200 rows per side aggregated.
@@ -219,15 +273,28 @@ test('a composite text key is compared in one order on both servers', async () =
 	await w.wh.query(`DELETE FROM raw.${codes} WHERE (tenant, code) IN (('Émile', 'c7'), ('beta|x', 'c300'))`);
 	await w.src.query(`DELETE FROM public.codes WHERE (tenant, code) = ('Zulu', 'c150')`);
 	const r = await reconcileTable(w.as, codes, { segmentRows: 200, leafRows: 20, fanout: 4 });
-	expect(r.findings.map((f) => `${f.kind}:${f.key.join('/')}`).sort()).toEqual(['extra_in_bronze:Zulu/c150', 'missing_in_bronze:beta|x/c300', 'missing_in_bronze:Émile/c7']);
+	expect(r.findings.map((f) => `${f.kind}:${f.key.join('/')}`).sort()).toEqual([
+		'extra_in_bronze:Zulu/c150',
+		'missing_in_bronze:beta|x/c300',
+		'missing_in_bronze:Émile/c7',
+	]);
 });
 
 test('snapshot tables and never-loaded tables are refused with the reason', async () => {
 	await w.src.query(`CREATE TABLE public.dims (id int PRIMARY KEY, name text)`);
 	const dims = await w.register({ source_table: 'dims', mode: 'snapshot', load_strategy: 'replace', key_columns: ['id'], cadence: '1 hour' });
-	await expect(reconcileTable(w.as, dims)).rejects.toThrow(`${dims} is a snapshot table: every load replaces bronze with the whole source table, so there is nothing to reconcile`);
+	await expect(reconcileTable(w.as, dims)).rejects.toThrow(
+		`${dims} is a snapshot table: every load replaces bronze with the whole source table, so there is nothing to reconcile`,
+	);
 	await w.src.query(`CREATE TABLE public.fresh (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now())`);
-	const fresh = await w.register({ source_table: 'fresh', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'updated_at', key_columns: ['id'], cadence: '1 hour' });
+	const fresh = await w.register({
+		source_table: 'fresh',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '1 hour',
+	});
 	await expect(reconcileTable(w.as, fresh)).rejects.toThrow(`${fresh} has not been loaded yet (no watermark): extract and load it first, then reconcile`);
 	await expect(reconcileTable(w.as, users, { fanout: 1 })).rejects.toThrow('fanout must be at least 2');
 });
@@ -251,12 +318,17 @@ test('the credentials bound it: one source connection is enough, and a statement
 	});
 	try {
 		// One segment of all 5,000 rows: its aggregate (a hash per row) takes well over the 1 ms allowed.
-		await expect(reconcileTable(hurried, users, { ...opts, segmentRows: 100_000 })).rejects.toThrow(/^Reconcile \d+ of .+ failed: canceling statement due to statement timeout \[SQLSTATE 57014\]$/);
+		await expect(reconcileTable(hurried, users, { ...opts, segmentRows: 100_000 })).rejects.toThrow(
+			/^Reconcile \d+ of .+ failed: canceling statement due to statement timeout \[SQLSTATE 57014\]$/,
+		);
 	} finally {
 		await hurried.close();
 	}
-	const [alert] = (await dashboard.pool.query(`SELECT alert, detail FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users])).rows;
+	const [alert] = (await dashboard.pool.query(`SELECT alert, detail FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users]))
+		.rows;
 	expect(alert).toEqual({ alert: 'reconcile_failed', detail: 'canceling statement due to statement timeout [SQLSTATE 57014]' });
 	expect((await reconcileTable(w.as, users, opts)).status).toBe('matched');
-	expect((await dashboard.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users])).rows[0].n).toBe(0);
+	expect(
+		(await dashboard.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile' AND subject = $1`, [users])).rows[0].n,
+	).toBe(0);
 });

@@ -19,15 +19,36 @@ const credentials = () => ({
 	dataAcuityObjectStore: objectStoreCredential(w.ctx.store.cfg),
 });
 const ITEM_FIELDS = [
-	'bronzeRows', 'bronzeRowsRead', 'changedDuringRun', 'comparedUpTo', 'erasedInBronze', 'extraInBronze', 'findingsTruncated', 'forgottenSubjects', 'message', 'missingInBronze',
-	'rangesCompared', 'reconcileRunId', 'repair', 'repairRunId', 'sourceRows', 'sourceRowsRead', 'staleInBronze', 'status', 'table', 'unresolved', 'watermark',
+	'bronzeRows',
+	'bronzeRowsRead',
+	'changedDuringRun',
+	'comparedUpTo',
+	'erasedInBronze',
+	'extraInBronze',
+	'findingsTruncated',
+	'forgottenSubjects',
+	'message',
+	'missingInBronze',
+	'rangesCompared',
+	'reconcileRunId',
+	'repair',
+	'repairRunId',
+	'sourceRows',
+	'sourceRowsRead',
+	'staleInBronze',
+	'status',
+	'table',
+	'unresolved',
+	'watermark',
 ].sort();
 
 beforeAll(async () => {
 	w = await createReconcileWorld('recon_node');
 	for (const t of ['small', 'big', 'quiet']) {
 		await w.src.query(`CREATE TABLE public.${t} (id bigint PRIMARY KEY, email text, updated_at timestamptz NOT NULL)`);
-		await w.src.query(`INSERT INTO public.${t} SELECT g, 'u' || g || '@example.co.za', now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 200) g`);
+		await w.src.query(
+			`INSERT INTO public.${t} SELECT g, 'u' || g || '@example.co.za', now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 200) g`,
+		);
 	}
 	await w.src.query(`CREATE TABLE public.dims (id int PRIMARY KEY, name text)`);
 	await w.grantReplica();
@@ -42,16 +63,32 @@ afterAll(() => w?.close());
 
 test('"All Tables Due Now" reconciles each table whose reconcile_cadence has elapsed, one item of counts per table', async () => {
 	await w.wh.query(`DELETE FROM raw.${nightly} WHERE id = 17`);
-	const [items] = await executeNode({ nodeType: node, parameters: { operation: 'reconcile', selection: 'due' }, credentials: credentials(), executionId: '7001' });
+	const [items] = await executeNode({
+		nodeType: node,
+		parameters: { operation: 'reconcile', selection: 'due' },
+		credentials: credentials(),
+		executionId: '7001',
+	});
 	expect(items.map((i) => [i.json.table, i.json.status])).toEqual([
 		[nightly, 'differences'],
 		[hourly, 'matched'],
 	]);
 	for (const i of items) expect(Object.keys(i.json).sort()).toEqual(ITEM_FIELDS);
-	expect(items[0].json).toMatchObject({ repair: false, missingInBronze: 1, extraInBronze: 0, staleInBronze: 0, unresolved: 1, sourceRows: 200, bronzeRows: 199 });
+	expect(items[0].json).toMatchObject({
+		repair: false,
+		missingInBronze: 1,
+		extraInBronze: 0,
+		staleInBronze: 0,
+		unresolved: 1,
+		sourceRows: 200,
+		bronzeRows: 199,
+	});
 	// Counts only: no key and no row value leaves the warehouse in the item.
 	expect(JSON.stringify(items)).not.toMatch(/example\.co\.za|"17"|\[17\]/);
-	expect((await w.wh.query(`SELECT n8n_execution_id FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [items[0].json.reconcileRunId])).rows[0].n8n_execution_id).toBe('7001');
+	expect(
+		(await w.wh.query(`SELECT n8n_execution_id FROM dwh_control.reconcile_runs WHERE reconcile_run_id = $1`, [items[0].json.reconcileRunId])).rows[0]
+			.n8n_execution_id,
+	).toBe('7001');
 
 	// Nothing is due again until its cadence has elapsed (five minutes of grace for the scheduler).
 	expect(await listReconcileDue(w.as.warehouse)).toEqual([]);
@@ -62,7 +99,11 @@ test('"All Tables Due Now" reconciles each table whose reconcile_cadence has ela
 });
 
 test('"One Table" with Repair re-extracts what is missing and reports counts', async () => {
-	const [[item]] = await executeNode({ nodeType: node, parameters: { operation: 'reconcile', selection: 'table', table: nightly, repair: true }, credentials: credentials() });
+	const [[item]] = await executeNode({
+		nodeType: node,
+		parameters: { operation: 'reconcile', selection: 'table', table: nightly, repair: true },
+		credentials: credentials(),
+	});
 	expect(item.json).toMatchObject({ table: nightly, status: 'repaired', repair: true, missingInBronze: 1, unresolved: 0, repairRunId: expect.any(Number) });
 	expect(item.json.message).toMatch(/^repair run \d+: 1 inserted, 0 updated, 0 unchanged$/);
 	expect((await w.wh.query(`SELECT email FROM raw.${nightly} WHERE id = 17`)).rows).toEqual([{ email: 'u17@example.co.za' }]);

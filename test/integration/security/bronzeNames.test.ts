@@ -15,12 +15,18 @@ let etl: Login;
 let ctx: PipelineContext & { close(): Promise<void> };
 
 const bronzeExists = async (table: string) => (await w.wh.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [`raw.${table}`])).rows[0].e as boolean;
-const runOf = async (runId: number | null) => (await w.wh.query(`SELECT status, error_message FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
+const runOf = async (runId: number | null) =>
+	(await w.wh.query(`SELECT status, error_message FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
 
 beforeAll(async () => {
 	w = await createWorld('bronze_names');
 	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
-	ctx = openPipelineContext({ source: w.source, warehouse: postgresConnectionSchema.parse(etl.connection), store: w.ctx.store.cfg, exportTimezone: 'Africa/Johannesburg' });
+	ctx = openPipelineContext({
+		source: w.source,
+		warehouse: postgresConnectionSchema.parse(etl.connection),
+		store: w.ctx.store.cfg,
+		exportTimezone: 'Africa/Johannesburg',
+	});
 });
 afterAll(async () => {
 	await ctx?.close();
@@ -31,7 +37,14 @@ afterAll(async () => {
 test('a source column named like a bookkeeping column is refused naming it and the fix; excluding it works', async () => {
 	await w.src.query(`CREATE TABLE public.imports (id bigint PRIMARY KEY, _dwh_run_id bigint, note text, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.imports (id, _dwh_run_id, note) VALUES (1, 99, 'a'), (2, 98, 'b')`);
-	const table = await w.register({ source_table: 'imports', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	const table = await w.register({
+		source_table: 'imports',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 
 	const refused = await extractTable(ctx, table);
 	expect(refused.status).toBe('failed');
@@ -46,12 +59,24 @@ test('a source column named like a bookkeeping column is refused naming it and t
 	const ok = await extractTable(ctx, table);
 	expect(ok.status).toBe('uploaded');
 	expect((await loadBronze(ctx, { table, runId: ok.runId!, csvPath: ok.csvPath! })).rowsInserted).toBe(2);
-	expect((await w.wh.query(`SELECT count(DISTINCT _dwh_run_id)::int AS n, min(_dwh_run_id) AS r FROM raw.${table}`)).rows[0]).toEqual({ n: 1, r: String(ok.runId) });
+	expect((await w.wh.query(`SELECT count(DISTINCT _dwh_run_id)::int AS n, min(_dwh_run_id) AS r FROM raw.${table}`)).rows[0]).toEqual({
+		n: 1,
+		r: String(ok.runId),
+	});
 });
 
 test('column names that are not lower-case identifiers are refused, each named', async () => {
-	await w.src.query(`CREATE TABLE public.contacts (id bigint PRIMARY KEY, "Email Address" text, "x""; DROP TABLE raw.y; --" text, created_at timestamptz NOT NULL DEFAULT now())`);
-	const table = await w.register({ source_table: 'contacts', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	await w.src.query(
+		`CREATE TABLE public.contacts (id bigint PRIMARY KEY, "Email Address" text, "x""; DROP TABLE raw.y; --" text, created_at timestamptz NOT NULL DEFAULT now())`,
+	);
+	const table = await w.register({
+		source_table: 'contacts',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 	const refused = await extractTable(ctx, table);
 	expect(refused.status).toBe('failed');
 	expect(refused.message).toContain('column "Email Address" is not a lower-case SQL identifier');
@@ -63,10 +88,22 @@ test('column names that are not lower-case identifiers are refused, each named',
 test('a failed first extract leaves no bronze table; the next one creates it with its upload', async () => {
 	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, amount numeric(12,2), created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 50) g`);
-	const table = await w.register({ source_table: 'orders', mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	const table = await w.register({
+		source_table: 'orders',
+		mode: 'incremental',
+		load_strategy: 'append',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 
 	// The upload fails (the bucket is gone), after the source COPY started and the DDL ran.
-	const broken = openPipelineContext({ source: w.source, warehouse: postgresConnectionSchema.parse(etl.connection), store: { ...w.ctx.store.cfg, bucket: 'no-such-bucket-for-orders' }, exportTimezone: 'Africa/Johannesburg' });
+	const broken = openPipelineContext({
+		source: w.source,
+		warehouse: postgresConnectionSchema.parse(etl.connection),
+		store: { ...w.ctx.store.cfg, bucket: 'no-such-bucket-for-orders' },
+		exportTimezone: 'Africa/Johannesburg',
+	});
 	try {
 		const failed = await extractTable(broken, table);
 		expect(failed.status).toBe('failed');

@@ -36,11 +36,23 @@ const readable = async (runId: number) => {
 beforeAll(async () => {
 	w = await createWorld('runlog_errors');
 	await w.src.query(`CREATE TABLE public.members (id bigint PRIMARY KEY, email text NOT NULL, age integer, created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({ source_table: 'members', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	table = await w.register({
+		source_table: 'members',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+	});
 	reader = await createLogin(w.warehouse.database, ['dwh_readonly'], 'dashboard');
 	// Extract and load run as the ETL login, as the nodes do.
 	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
-	ctx = openPipelineContext({ source: w.source, warehouse: postgresConnectionSchema.parse(etl.connection), store: w.ctx.store.cfg, exportTimezone: 'Africa/Johannesburg' });
+	ctx = openPipelineContext({
+		source: w.source,
+		warehouse: postgresConnectionSchema.parse(etl.connection),
+		store: w.ctx.store.cfg,
+		exportTimezone: 'Africa/Johannesburg',
+	});
 });
 afterAll(async () => {
 	await ctx?.close();
@@ -54,7 +66,8 @@ test('a PII value in a wrong-typed CSV column: the run log names SQLSTATE, colum
 	const ex = await extractTable(ctx, table);
 	const columns = (await w.wh.query<{ columns: string[] }>(`SELECT columns FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId])).rows[0].columns;
 	const header = columns.join(',');
-	const at = (id: number, email: string, age: string) => columns.map((c) => ({ id: String(id), email, age, created_at: '2026-01-01 00:00:00+00' })[c as 'id'] ?? '').join(',');
+	const at = (id: number, email: string, age: string) =>
+		columns.map((c) => ({ id: String(id), email, age, created_at: '2026-01-01 00:00:00+00' }[c as 'id'] ?? '')).join(',');
 	// An edited CSV (or a source column that changed type): the email landed in the integer column on CSV line 3.
 	await put(ctx.store.parseCsvPath(table, ex.csvPath!), `${header}\n${at(1, 'a@example.com', '30')}\n${at(2, 'b@example.com', PII)}\n`);
 
@@ -100,15 +113,34 @@ test('an Anonymise build that fails on a PII value: anonymise_runs and v_pipelin
 	const dash = await createLogin(a.whConn.database, ['dwh_readonly'], 'dashboard_anon');
 	try {
 		// A date of birth column that arrived as text, holding an e-mail address: the age_band cast fails on it.
-		await loadRaw(a.wh, 'auth_db', 'users',
+		await loadRaw(
+			a.wh,
+			'auth_db',
+			'users',
 			`id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL, phone_e164 text NOT NULL, sa_id_number char(13),
 			 date_of_birth text, gender text, home_city text, province text, country text, marketing_opt_in boolean NOT NULL DEFAULT false, status text NOT NULL DEFAULT 'active',
 			 created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL`,
-			[{ id: 1, first_name: 'Thandi', last_name: 'Nkosi', email: PII, phone_e164: '+27821234567', sa_id_number: null, date_of_birth: PII, marketing_opt_in: false, status: 'active', created_at: '2026-11-01T00:00:00Z', updated_at: '2026-11-01T00:00:00Z' }],
+			[
+				{
+					id: 1,
+					first_name: 'Thandi',
+					last_name: 'Nkosi',
+					email: PII,
+					phone_e164: '+27821234567',
+					sa_id_number: null,
+					date_of_birth: PII,
+					marketing_opt_in: false,
+					status: 'active',
+					created_at: '2026-11-01T00:00:00Z',
+					updated_at: '2026-11-01T00:00:00Z',
+				},
+			],
 		);
 		await expect(anonymiseRelation(a.deps, { policy: a.policy('auth_db'), table: 'users' })).rejects.toThrow(/invalid input syntax for type date/);
 		const { rows } = await dash.pool.query(`SELECT status, error_message FROM dwh_control.anonymise_runs`);
-		expect(rows).toEqual([{ status: 'failed', error_message: expect.stringMatching(/^invalid input syntax for type date: <value withheld> \[SQLSTATE 22007\]/) }]);
+		expect(rows).toEqual([
+			{ status: 'failed', error_message: expect.stringMatching(/^invalid input syntax for type date: <value withheld> \[SQLSTATE 22007\]/) },
+		]);
 		const alerts = JSON.stringify((await dash.pool.query(`SELECT * FROM dwh_control.v_pipeline_alerts`)).rows);
 		expect(alerts).toContain('anonymise_failed');
 		expect(alerts + JSON.stringify(rows)).not.toContain(PII);

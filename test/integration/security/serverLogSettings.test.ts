@@ -83,7 +83,12 @@ afterAll(async () => {
 	rmSync(baseDir, { recursive: true, force: true });
 });
 
-const depsAsEtl = () => ({ warehouse: whAsEtl, secrets, vault: new TokenVault(w.vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! }), executionId: `serverlog-${randomBytes(4).toString('hex')}` });
+const depsAsEtl = () => ({
+	warehouse: whAsEtl,
+	secrets,
+	vault: new TokenVault(w.vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! }),
+	executionId: `serverlog-${randomBytes(4).toString('hex')}`,
+});
 
 test('a login that may not switch parameter logging off is refused, naming each setting and the fix', async () => {
 	const err = await anonymiseRelation(depsAsEtl(), { policy: w.policy('auth_db'), table: 'users' }).catch((e: Error) => e);
@@ -106,11 +111,22 @@ test('given SET on those parameters, builds, item mode, Forget Users, salt rotat
 	}
 	const table = policyTable(policy.policy, 'users');
 	const { rows: input } = await w.wh.query('SELECT * FROM raw.auth_db__users LIMIT 3');
-	await anonymiseItems({ salts: await resolveActiveSalts(whAsEtl, secrets.salts, saltTypesOf(table)), hmacKey: secrets.hmacKey, lookups: warehouseLookups(whAsEtl), vault: deps.vault }, { policy: policy.policy, table, asOf: '2026-11-25' }, input);
+	await anonymiseItems(
+		{
+			salts: await resolveActiveSalts(whAsEtl, secrets.salts, saltTypesOf(table)),
+			hmacKey: secrets.hmacKey,
+			lookups: warehouseLookups(whAsEtl),
+			vault: deps.vault,
+		},
+		{ policy: policy.policy, table, asOf: '2026-11-25' },
+		input,
+	);
 	await forgetUsers(deps, { requests: [{ userId: '3' }], policies: [...w.policies.values()] });
 	secrets.salts.users['2'] = rotatedTo;
 	await rotateSalt(deps, { saltType: 'users', policies: [policy] });
-	const { rows: tok } = await w.wh.query<{ t: string }>('SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE sa_id_token IS NOT NULL LIMIT 1');
+	const { rows: tok } = await w.wh.query<{ t: string }>(
+		'SELECT sa_id_token::text AS t FROM intermediate.int_auth_db__users WHERE sa_id_token IS NOT NULL LIMIT 1',
+	);
 	await deps.vault.reveal(tok[0].t, 'server log check');
 
 	const log = readFileSync(path.join(baseDir, 'postgres.log'), 'utf8');

@@ -35,7 +35,15 @@ beforeAll(async () => {
 	w = await createWorld('stage_roles');
 	await w.src.query(`CREATE TABLE public.members (id bigint PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.members SELECT g, 'person' || g || '@example.co.za', now() - interval '1 hour' FROM generate_series(1, 5) g`);
-	table = await w.register({ source_table: 'members', mode: 'incremental', load_strategy: 'upsert', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes', safety_lag: '0 seconds' });
+	table = await w.register({
+		source_table: 'members',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'created_at',
+		key_columns: ['id'],
+		cadence: '5 minutes',
+		safety_lag: '0 seconds',
+	});
 	// The happy path, as dwh_etl: the extract creates bronze through create_bronze_table, the load merges and moves the watermark.
 	const ex = await extractTable(w.ctx, table);
 	expect(ex.status).toBe('uploaded');
@@ -75,41 +83,62 @@ describe('dwh_etl (Watermark Extract, Blob Load Bronze, Enrich)', () => {
 		expect((await w.wh.query(`SELECT has_table_privilege('dwh_readonly', $1, 'SELECT') AS r`, [`raw.${table}`])).rows[0].r).toBe(false);
 		expect(await refusal(etl.pool, `GRANT USAGE ON SCHEMA raw TO dwh_readonly`)).toBe('accepted');
 		expect((await w.wh.query(`SELECT has_schema_privilege('dwh_readonly', 'raw', 'USAGE') AS r`)).rows[0].r).toBe(false);
-		expect(await refusal(etl.pool, `ALTER DEFAULT PRIVILEGES FOR ROLE dwh_owner IN SCHEMA raw GRANT SELECT ON TABLES TO dwh_readonly`)).toBe('permission denied to change default privileges');
+		expect(await refusal(etl.pool, `ALTER DEFAULT PRIVILEGES FOR ROLE dwh_owner IN SCHEMA raw GRANT SELECT ON TABLES TO dwh_readonly`)).toBe(
+			'permission denied to change default privileges',
+		);
 	});
 
 	test('cannot move a watermark backwards with a plain UPDATE; reset_watermark can', async () => {
 		expect(await refusal(etl.pool, `UPDATE dwh_control.extract_watermarks SET last_extracted_at = '2001-01-01' WHERE table_name = '${table}'`)).toMatch(
 			new RegExp(`^watermark of ${table} may only move forward \\(.* -> 2001-01-01 00:00:00\\+00\\)$`),
 		);
-		expect(await refusal(etl.pool, `INSERT INTO dwh_control.extract_watermarks (table_name, last_extracted_at) VALUES ('${table}', '2001-01-01') ON CONFLICT (table_name) DO UPDATE SET last_extracted_at = EXCLUDED.last_extracted_at`)).toMatch(/may only move forward/);
+		expect(
+			await refusal(
+				etl.pool,
+				`INSERT INTO dwh_control.extract_watermarks (table_name, last_extracted_at) VALUES ('${table}', '2001-01-01') ON CONFLICT (table_name) DO UPDATE SET last_extracted_at = EXCLUDED.last_extracted_at`,
+			),
+		).toMatch(/may only move forward/);
 		expect(await refusal(etl.pool, `DELETE FROM dwh_control.extract_watermarks`)).toBe('permission denied for table extract_watermarks');
 		await etl.pool.query(`SELECT dwh_control.reset_watermark($1, '2001-01-01')`, [table]);
-		expect((await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w).toBe('2001-01-01 00:00:00+00');
+		expect((await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w).toBe(
+			'2001-01-01 00:00:00+00',
+		);
 	});
 
 	test('cannot make an illegal run-status change, start a run as loaded, or edit a finished run', async () => {
-		expect(await refusal(etl.pool, `UPDATE dwh_control.extract_runs SET status = 'extracting' WHERE run_id = ${runId}`)).toMatch(/is loaded: a finished run is an audit record/);
+		expect(await refusal(etl.pool, `UPDATE dwh_control.extract_runs SET status = 'extracting' WHERE run_id = ${runId}`)).toMatch(
+			/is loaded: a finished run is an audit record/,
+		);
 		const skipAhead = `DO $$ DECLARE id bigint; BEGIN
 			INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('${table}', 'extracting', 'incremental') RETURNING run_id INTO id;
 			UPDATE dwh_control.extract_runs SET status = 'loaded' WHERE run_id = id; END $$`;
 		expect(await refusal(etl.pool, skipAhead)).toMatch(/illegal status change extracting -> loaded/);
-		expect(await refusal(etl.pool, `UPDATE dwh_control.extract_runs SET rows_inserted = 0 WHERE run_id = ${runId}`)).toMatch(/a finished run is an audit record/);
-		expect(await refusal(etl.pool, `INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('${table}', 'loaded', 'incremental')`)).toMatch(/a new run starts as extracting or skipped, not loaded/);
+		expect(await refusal(etl.pool, `UPDATE dwh_control.extract_runs SET rows_inserted = 0 WHERE run_id = ${runId}`)).toMatch(
+			/a finished run is an audit record/,
+		);
+		expect(await refusal(etl.pool, `INSERT INTO dwh_control.extract_runs (table_name, status, mode) VALUES ('${table}', 'loaded', 'incremental')`)).toMatch(
+			/a new run starts as extracting or skipped, not loaded/,
+		);
 		expect(await refusal(etl.pool, `DELETE FROM dwh_control.extract_runs`)).toBe('permission denied for table extract_runs');
 	});
 
 	test('no DDL on dwh_control or raw, except bronze through the checked functions', async () => {
 		expect(await refusal(etl.pool, `CREATE TABLE dwh_control.x (a int)`)).toBe('permission denied for schema dwh_control');
-		expect(await refusal(etl.pool, `CREATE OR REPLACE FUNCTION dwh_control.check_run_transition() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'`)).toBe('permission denied for schema dwh_control');
+		expect(
+			await refusal(etl.pool, `CREATE OR REPLACE FUNCTION dwh_control.check_run_transition() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'`),
+		).toBe('permission denied for schema dwh_control');
 		expect(await refusal(etl.pool, `CREATE TABLE raw.sneaky (a int)`)).toBe('permission denied for schema raw');
 		expect(await refusal(etl.pool, `DROP TABLE raw.${table}`)).toBe(`must be owner of table ${table}`);
 		expect(await refusal(etl.pool, `CREATE TABLE marts.fct_fake (a int)`)).toBe('permission denied for schema marts');
-		expect(await refusal(etl.pool, `SELECT dwh_control.create_bronze_table('x_db__unregistered', '{id}', '{bigint}')`)).toBe('create_bronze_table: x_db__unregistered is not in dwh_control.source_tables');
-		await w.wh.query(`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence) VALUES ('x_db__typed', 'x_db', 'typed', 'incremental', 'append', 'created_at', '{id}', '5 minutes')`);
-		expect(await refusal(etl.pool, `SELECT dwh_control.create_bronze_table('x_db__typed', '{id,note}', ARRAY['bigint', 'text); DROP TABLE raw.${table}; --'])`)).toBe(
-			`raw.x_db__typed: column note has type 'text); DROP TABLE raw.${table}; --', which is not a plain built-in type name`,
+		expect(await refusal(etl.pool, `SELECT dwh_control.create_bronze_table('x_db__unregistered', '{id}', '{bigint}')`)).toBe(
+			'create_bronze_table: x_db__unregistered is not in dwh_control.source_tables',
 		);
+		await w.wh.query(
+			`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence) VALUES ('x_db__typed', 'x_db', 'typed', 'incremental', 'append', 'created_at', '{id}', '5 minutes')`,
+		);
+		expect(
+			await refusal(etl.pool, `SELECT dwh_control.create_bronze_table('x_db__typed', '{id,note}', ARRAY['bigint', 'text); DROP TABLE raw.${table}; --'])`),
+		).toBe(`raw.x_db__typed: column note has type 'text); DROP TABLE raw.${table}; --', which is not a plain built-in type name`);
 		expect(await refusal(etl.pool, `SELECT dwh_control.add_bronze_column('${table}', '_dwh_loaded_at', 'text')`)).toBe(
 			`raw.${table}: column name _dwh_loaded_at is empty, longer than 63 characters or a bookkeeping name (_dwh_*)`,
 		);
@@ -131,7 +160,9 @@ describe('the other stages', () => {
 		expect(await refusal(compliance.pool, `UPDATE dwh_control.schema_migrations SET checksum = 'x'`)).toBe('permission denied for table schema_migrations');
 		expect(await refusal(compliance.pool, `CREATE TABLE dwh_control.x (a int)`)).toBe('permission denied for schema dwh_control');
 		expect(await refusal(compliance.pool, `DROP TABLE raw.${table}`)).toBe(`must be owner of table ${table}`);
-		expect(await refusal(compliance.pool, `ALTER TABLE dwh_control.anonymise_runs DISABLE TRIGGER anonymise_runs_transition`)).toBe('must be owner of table anonymise_runs');
+		expect(await refusal(compliance.pool, `ALTER TABLE dwh_control.anonymise_runs DISABLE TRIGGER anonymise_runs_transition`)).toBe(
+			'must be owner of table anonymise_runs',
+		);
 	});
 
 	test('dwh_compliance reads every run log the residue verifier searches (0180), and writes none of the other stages\' logs', async () => {

@@ -48,7 +48,8 @@ test.each(combos)('Max Request Age %is, Duplicate Window %is: a captured request
 	const now = Math.floor(Date.now() / 1000);
 	// Signed with a timestamp as far in the future as is accepted: the longest-lived a captured request can be.
 	const req = captured(id, now + toleranceS);
-	const verify = (nowS: number, r = req, executionId = 'x') => verifyIncident({ ...r, secret, toleranceS, nowS, dedup: { db: etl.pool, windowS, executionId } });
+	const verify = (nowS: number, r = req, executionId = 'x') =>
+		verifyIncident({ ...r, secret, toleranceS, nowS, dedup: { db: etl.pool, windowS, executionId } });
 
 	expect(await verify(now)).toMatchObject({ accepted: true, incidentId: id });
 	expect(await verify(now)).toMatchObject({ accepted: false, httpStatus: 409, reason: 'replay' });
@@ -70,7 +71,9 @@ test.each(combos)('Max Request Age %is, Duplicate Window %is: a captured request
 test('of simultaneous replays of one captured request exactly one is accepted', async () => {
 	const now = Math.floor(Date.now() / 1000);
 	const req = captured('INC-RACE', now);
-	const results = await Promise.all(Array.from({ length: 6 }, (_, k) => verifyIncident({ ...req, secret, dedup: { db: etl.pool, windowS: 600, executionId: `e${k}` } })));
+	const results = await Promise.all(
+		Array.from({ length: 6 }, (_, k) => verifyIncident({ ...req, secret, dedup: { db: etl.pool, windowS: 600, executionId: `e${k}` } })),
+	);
 	expect(results.filter((r) => r.accepted)).toHaveLength(1);
 	expect(results.filter((r) => !r.accepted).map((r) => !r.accepted && r.httpStatus)).toEqual([409, 409, 409, 409, 409]);
 });
@@ -85,7 +88,9 @@ test('settings that would let a replay through are refused before the request is
 		[0, 600],
 		[3601, 9000],
 	]) {
-		await expect(verifyIncident({ ...req, secret, toleranceS, dedup: { db: etl.pool, windowS } })).rejects.toThrow(/Invalid incident webhook settings: (Duplicate Window|Max Request Age)/);
+		await expect(verifyIncident({ ...req, secret, toleranceS, dedup: { db: etl.pool, windowS } })).rejects.toThrow(
+			/Invalid incident webhook settings: (Duplicate Window|Max Request Age)/,
+		);
 	}
 	expect((await admin.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_webhook_requests WHERE incident_id = 'INC-CONFIG'`)).rows[0].n).toBe(0);
 });
@@ -93,7 +98,9 @@ test('settings that would let a replay through are refused before the request is
 test('dwh_readonly sees the replay audit, not a MAC it could reuse', async () => {
 	const reader = await createLogin(warehouse.database, ['dwh_readonly'], 'webhook_reader');
 	try {
-		const { rows } = await reader.pool.query(`SELECT request_digest, incident_id, replays_refused FROM dwh_control.dbt_webhook_requests WHERE incident_id = 'INC-RACE'`);
+		const { rows } = await reader.pool.query(
+			`SELECT request_digest, incident_id, replays_refused FROM dwh_control.dbt_webhook_requests WHERE incident_id = 'INC-RACE'`,
+		);
 		expect(rows).toHaveLength(1);
 		expect(rows[0].replays_refused).toBe(5);
 		expect(rows[0].request_digest).toMatch(/^[0-9a-f]{64}$/);

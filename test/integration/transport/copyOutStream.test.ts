@@ -14,7 +14,9 @@ beforeAll(async () => {
 	client = new pg.Client(conn);
 	await client.connect();
 	// A function that raises a NOTICE per row: the server interleaves NoticeResponse messages with the CopyData.
-	await client.query(`CREATE FUNCTION noisy(i int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN IF i % 1000 = 0 THEN RAISE NOTICE 'row %', i; END IF; RETURN i; END $$`);
+	await client.query(
+		`CREATE FUNCTION noisy(i int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN IF i % 1000 = 0 THEN RAISE NOTICE 'row %', i; END IF; RETURN i; END $$`,
+	);
 });
 afterAll(() => client.end());
 

@@ -73,7 +73,10 @@ async function expectAborted(key: string): Promise<void> {
 	if (testEnv().s3.kind === 's3rver') return;
 	const err = await store.client
 		.send(new UploadPartCommand({ Bucket: store.cfg.bucket, Key: key, UploadId: uploadId, PartNumber: 2, Body: Buffer.from('late part') }))
-		.then(() => null, (e: Error) => e);
+		.then(
+			() => null,
+			(e: Error) => e,
+		);
 	expect(err?.name).toBe('NoSuchUpload');
 }
 
@@ -98,7 +101,11 @@ test('with request checksums on (When Supported) the multipart upload with CRC32
 });
 
 test('a body of exactly one part, a small body and an empty body each go up as one PutObject', async () => {
-	for (const [name, total] of [['exact', 5 * MiB], ['small', 1234], ['empty', 0]] as const) {
+	for (const [name, total] of [
+		['exact', 5 * MiB],
+		['small', 1234],
+		['empty', 0],
+	] as const) {
 		const key = `dataacuity/exports/t/${name}.csv`;
 		const result = await store.upload(key, bytes(total));
 		expect(result).toEqual({ bytes: total, parts: 0 });

@@ -42,6 +42,8 @@ describe('which effective settings would write a secret to the server log', () =
 		const err = new ParameterLoggingError(check({ 'auto_explain.log_min_duration': '0', log_statement: 'all' }));
 		expect(err.message).toContain('auto_explain.log_min_duration = 0');
 		expect(err.message).toContain('log_parameter_max_length = -1 (statements are logged with their parameters: log_statement = all)');
-		expect(err.message).toContain('`ALTER ROLE <this login> SET auto_explain.log_min_duration = -1`, `ALTER ROLE <this login> SET log_parameter_max_length = 0`');
+		expect(err.message).toContain(
+			'`ALTER ROLE <this login> SET auto_explain.log_min_duration = -1`, `ALTER ROLE <this login> SET log_parameter_max_length = 0`',
+		);
 	});
 });

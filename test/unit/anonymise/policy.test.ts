@@ -19,7 +19,9 @@ function problems(text: string): string {
 }
 
 test('a hash without its salt names source, table, column and the missing field', () => {
-	expect(problems(base({ id: { strategy: 'hash' } }))).toBe('Anonymisation policy auth_db (auth_db.policy.json) is invalid — table users, column id, salt: salt is required');
+	expect(problems(base({ id: { strategy: 'hash' } }))).toBe(
+		'Anonymisation policy auth_db (auth_db.policy.json) is invalid — table users, column id, salt: salt is required',
+	);
 });
 
 test('an unknown strategy lists the valid ones', () => {
@@ -30,8 +32,12 @@ test('an unknown strategy lists the valid ones', () => {
 });
 
 test('an unknown generalisation rule, a bad truncation and a typo in a field are each named', () => {
-	const msg = problems(base({ dob: { strategy: 'generalise', rule: 'age_decade' }, id: { strategy: 'hash', salt: 'users', truncate: 8 }, ip: { strategy: 'keep', ass: 'x' } }));
-	expect(msg).toContain("table users, column dob, rule: Invalid discriminator value. Expected 'age_band' | 'postcode_4' | 'gps_grid' | 'ip_geo' | 'device_class' | 'timestamp_hour' | 'address_city'");
+	const msg = problems(
+		base({ dob: { strategy: 'generalise', rule: 'age_decade' }, id: { strategy: 'hash', salt: 'users', truncate: 8 }, ip: { strategy: 'keep', ass: 'x' } }),
+	);
+	expect(msg).toContain(
+		"table users, column dob, rule: Invalid discriminator value. Expected 'age_band' | 'postcode_4' | 'gps_grid' | 'ip_geo' | 'device_class' | 'timestamp_hour' | 'address_city'",
+	);
 	expect(msg).toContain('table users, column id, truncate:');
 	expect(msg).toContain("table users, column ip: Unrecognized key(s) in object: 'ass'");
 });
@@ -39,7 +45,12 @@ test('an unknown generalisation rule, a bad truncation and a typo in a field are
 test('two columns producing the same output, an unhashed subject and a bad identifier are refused', () => {
 	const msg = problems(
 		base(
-			{ id: { strategy: 'hash', salt: 'users', as: 'user_hash' }, user_id: { strategy: 'hash', salt: 'users', as: 'user_hash' }, owner: 'keep', 'Bad-Name': 'keep' },
+			{
+				id: { strategy: 'hash', salt: 'users', as: 'user_hash' },
+				user_id: { strategy: 'hash', salt: 'users', as: 'user_hash' },
+				owner: 'keep',
+				'Bad-Name': 'keep',
+			},
 			{ subject: { column: 'owner' } },
 		),
 	);
@@ -55,8 +66,12 @@ test('broken JSON is reported without echoing the file', () => {
 test('file name must match source_db, and a missing policy says where it was looked for', () => {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
 	writeFileSync(path.join(dir, 'tagme_db.policy.json'), base({ id: 'keep' }));
-	expect(() => loadPolicyFile(path.join(dir, 'tagme_db.policy.json'))).toThrow('Anonymisation policy auth_db (tagme_db.policy.json) is invalid — file must be named auth_db.policy.json');
-	expect(() => loadPolicyFor('ledger_db', dir)).toThrow(`no policy file ${path.join(dir, 'ledger_db.policy.json')}: every source needs one before its data may leave raw.*`);
+	expect(() => loadPolicyFile(path.join(dir, 'tagme_db.policy.json'))).toThrow(
+		'Anonymisation policy auth_db (tagme_db.policy.json) is invalid — file must be named auth_db.policy.json',
+	);
+	expect(() => loadPolicyFor('ledger_db', dir)).toThrow(
+		`no policy file ${path.join(dir, 'ledger_db.policy.json')}: every source needs one before its data may leave raw.*`,
+	);
 });
 
 test('a sourceDb that is not a plain name never reaches the file system', () => {
@@ -72,7 +87,8 @@ test('a sourceDb that is not a plain name never reaches the file system', () => 
 
 test('the repository policies load and cover the sources in full detail', () => {
 	const all = loadPolicies();
-	for (const db of ['auth_db', 'ledger_db', 'tagme_db', 'messaging_db', 'bidbaas_db', 'sdpkt_db', 'takemehome_db', 'whatwewant_db']) expect(all.has(db)).toBe(true);
+	for (const db of ['auth_db', 'ledger_db', 'tagme_db', 'messaging_db', 'bidbaas_db', 'sdpkt_db', 'takemehome_db', 'whatwewant_db'])
+		expect(all.has(db)).toBe(true);
 	const messages = all.get('messaging_db')!.policy.tables.find((t) => t.table === 'messages')!;
 	expect(messages.columns.body).toEqual({ strategy: 'suppress', reason: 'message content never leaves (§6.5)' });
 	for (const [, { policy }] of all) {
@@ -88,7 +104,9 @@ test('the repository policies load and cover the sources in full detail', () => 
 test('every table of the source registry (design doc §5) has a policy table; unreviewed sources are drafts that suppress what they do not list', () => {
 	const registry = sourceRegistrySchema.parse(JSON.parse(readFileSync(path.join(__dirname, '../../../dwh-control-sql/source-registry.json'), 'utf8')));
 	const all = loadPolicies();
-	const missing = registry.tables.filter((t) => !all.get(t.source_db)?.policy.tables.some((p) => p.table === t.source_table)).map((t) => `${t.source_db}.${t.source_table}`);
+	const missing = registry.tables
+		.filter((t) => !all.get(t.source_db)?.policy.tables.some((p) => p.table === t.source_table))
+		.map((t) => `${t.source_db}.${t.source_table}`);
 	expect(missing).toEqual([]);
 	for (const [db, { policy }] of all) {
 		if (['auth_db', 'ledger_db', 'tagme_db', 'messaging_db', 'bidbaas_db', 'sdpkt_db', 'takemehome_db', 'whatwewant_db'].includes(db)) {
@@ -114,7 +132,12 @@ test('a policy file decides the subject of every table: a column, or none with t
 });
 
 test('a legal hold needs a subject and a date column the policy keeps', () => {
-	const msg = problems(base({ id: 'keep', created_at: { strategy: 'generalise', rule: 'timestamp_hour' } }, { legal_hold: { basis: 'FICA', years: 5, date_column: 'created_at' } }));
+	const msg = problems(
+		base(
+			{ id: 'keep', created_at: { strategy: 'generalise', rule: 'timestamp_hour' } },
+			{ legal_hold: { basis: 'FICA', years: 5, date_column: 'created_at' } },
+		),
+	);
 	expect(msg).toContain('table users, legal_hold: a legal hold needs a subject column (it unlinks that person)');
 	expect(msg).toContain('table users, legal_hold.date_column: legal_hold.date_column created_at must be a column the policy keeps');
 });
@@ -126,6 +149,8 @@ test('every repository policy, drafts included, names the subject of every table
 			if (t.subject && 'column' in t.subject) expect(t.columns[t.subject.column]).toMatchObject({ strategy: 'hash', salt: 'users' });
 		}
 	}
-	const tx = loadPolicies().get('ledger_db')!.policy.tables.find((t) => t.table === 'transactions')!;
+	const tx = loadPolicies()
+		.get('ledger_db')!
+		.policy.tables.find((t) => t.table === 'transactions')!;
 	expect(tx.legal_hold).toEqual({ basis: 'FICA s22/s23 (design doc §6.7): transaction records kept for 5 years', years: 5, date_column: 'created_at' });
 });

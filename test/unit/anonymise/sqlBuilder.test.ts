@@ -44,8 +44,12 @@ test('secrets and the as-of date are bound parameters, identifiers are quoted, s
 	expect(b.select).toContain(`encode(digest($1::text || ':' || (s."id")::text, 'sha256'), 'hex') AS "user_hash"`);
 	expect(b.select).toContain(`encode(hmac((s."email")::text, $1::text, 'sha256'), 'hex') AS "email_hash"`);
 	expect(b.select).toContain(`dwh_control.age_band((s."date_of_birth")::date, $4::date) AS "age_band"`);
-	expect(b.select).toContain(`FROM "raw"."auth_db__users" s LEFT JOIN pg_temp._dwh_tokens tk2 ON tk2.kind = $2 AND tk2.lookup_hash = hmac((s."sa_id_number")::text, $3::text, 'sha256')`);
-	expect(b.select).toContain(`WHERE NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = encode(hmac('subject:' || (s."id")::text, $3::text, 'sha256'), 'hex'))`);
+	expect(b.select).toContain(
+		`FROM "raw"."auth_db__users" s LEFT JOIN pg_temp._dwh_tokens tk2 ON tk2.kind = $2 AND tk2.lookup_hash = hmac((s."sa_id_number")::text, $3::text, 'sha256')`,
+	);
+	expect(b.select).toContain(
+		`WHERE NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_subjects f WHERE f.subject_hmac = encode(hmac('subject:' || (s."id")::text, $3::text, 'sha256'), 'hex'))`,
+	);
 	expect(b.select).not.toContain('first_name');
 	expect(b.select).not.toContain('_dwh_run_id');
 	expect(b.outputColumns).toEqual(['user_hash', 'email_hash', 'sa_id_number_token', 'age_band', 'status']);
@@ -55,7 +59,14 @@ test('secrets and the as-of date are bound parameters, identifiers are quoted, s
 test('missing and unlisted columns are listed together', () => {
 	const err = (() => {
 		try {
-			buildAnonymiseSelect({ policy, table: policy.tables[0], input: [...input.filter((c) => c.name !== 'status'), { name: 'nickname', type: 'text' }], salts: new Map(), hmacKey: KEY, asOf: '2026-11-25' });
+			buildAnonymiseSelect({
+				policy,
+				table: policy.tables[0],
+				input: [...input.filter((c) => c.name !== 'status'), { name: 'nickname', type: 'text' }],
+				salts: new Map(),
+				hmacKey: KEY,
+				asOf: '2026-11-25',
+			});
 		} catch (e) {
 			return e as PolicyCoverageError;
 		}

@@ -9,7 +9,12 @@ describe('packageAsset', () => {
 	});
 
 	it('points at the assets the package ships', () => {
-		for (const asset of [['dwh-control-sql', 'migrations', '0001_dwh_control_schema.sql'], ['dwh-control-sql', 'source-registry.json'], ['policies'], ['dbt', 'dbt_project.yml']]) {
+		for (const asset of [
+			['dwh-control-sql', 'migrations', '0001_dwh_control_schema.sql'],
+			['dwh-control-sql', 'source-registry.json'],
+			['policies'],
+			['dbt', 'dbt_project.yml'],
+		]) {
 			expect(existsSync(packageAsset(...asset))).toBe(true);
 		}
 	});

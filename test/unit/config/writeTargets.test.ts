@@ -53,11 +53,12 @@ describe('Anonymise policies', () => {
 		version: '1',
 		tables: [{ table: 'users', columns: { id: { strategy: 'keep' } }, ...table }],
 	});
-	const messages = (table: Record<string, unknown>) => policySchema.safeParse(policy(table)).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+	const messages = (table: Record<string, unknown>) =>
+		policySchema.safeParse(policy(table)).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
 	test('output is an int_ table: never an Enrich output or another stage relation', () => {
 		expect(messages({ output: 'enr_users' })).toEqual([
-			'tables.0.output: output must start with int_ (Anonymise replaces only its own intermediate.int_* tables, never an Enrich output or another stage\'s relation), got enr_users',
+			"tables.0.output: output must start with int_ (Anonymise replaces only its own intermediate.int_* tables, never an Enrich output or another stage's relation), got enr_users",
 		]);
 		expect(messages({ output: 'int_users_v2' })).toEqual([]);
 	});

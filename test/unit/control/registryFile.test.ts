@@ -70,11 +70,12 @@ test('append-only tables watermark on created_at, mutable ones on updated_at; sn
 		if (t.load_strategy === 'append') expect(t.watermark_column).toBe('created_at');
 		if (t.load_strategy === 'upsert') expect(t.watermark_column).toBe('updated_at');
 	}
-	expect(registry.tables.filter((t) => t.mode === 'snapshot').map(bronzeTableName).sort()).toEqual([
-		'apps_db__app_metadata',
-		'kiffstore_db__products',
-		'tagme_db__points_of_interest',
-	]);
+	expect(
+		registry.tables
+			.filter((t) => t.mode === 'snapshot')
+			.map(bronzeTableName)
+			.sort(),
+	).toEqual(['apps_db__app_metadata', 'kiffstore_db__products', 'tagme_db__points_of_interest']);
 });
 
 describe('loadRegistryFile errors', () => {
@@ -106,7 +107,9 @@ describe('loadRegistryFile errors', () => {
 		const name = (i: number) => `${json.tables[i].source_db}__${json.tables[i].source_table}`;
 		expect((err as RegistryFileError).problems).toEqual([
 			`tables[5] ${name(5)}.watermark_column: ${json.tables[5].source_db}.public.${json.tables[5].source_table}: incremental tables need a watermark_column`,
-			`tables[7] ${name(7)}.key_columns[0]: key_columns[] must be a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit)`,
+			`tables[7] ${name(
+				7,
+			)}.key_columns[0]: key_columns[] must be a lower-case SQL identifier (letters, digits, underscore; max 63 chars, not starting with a digit)`,
 			`tables[9] ${name(9)}.cadence: cadence must be a Postgres interval such as '15 minutes' or '1 hour'`,
 		]);
 		expect((err as Error).message).toContain(`${file} is not a valid source registry:`);
@@ -115,11 +118,15 @@ describe('loadRegistryFile errors', () => {
 	test('an unknown field is reported where it is, not silently dropped', () => {
 		const json = JSON.parse(readFileSync(defaultRegistryPath(), 'utf8'));
 		json.tables[0].watermark = 'updated_at';
-		expect(() => loadRegistryFile(write('typo.json', JSON.stringify(json)))).toThrow(/tables\[0\] auth_db__users: Unrecognized key\(s\) in object: 'watermark'/);
+		expect(() => loadRegistryFile(write('typo.json', JSON.stringify(json)))).toThrow(
+			/tables\[0\] auth_db__users: Unrecognized key\(s\) in object: 'watermark'/,
+		);
 	});
 
 	test('invalid JSON and a missing file say so', () => {
-		expect(() => loadRegistryFile(write('broken.json', '{"version": "1", tables: []}'))).toThrow(/broken\.json is not a valid source registry:\n {2}- is not valid JSON/);
+		expect(() => loadRegistryFile(write('broken.json', '{"version": "1", tables: []}'))).toThrow(
+			/broken\.json is not a valid source registry:\n {2}- is not valid JSON/,
+		);
 		expect(() => loadRegistryFile(path.join(dir, 'nope.json'))).toThrow(/nope\.json is not a valid source registry:\n {2}- cannot be read/);
 	});
 });

@@ -6,7 +6,15 @@ test('the sync report prints every change field by field and a one-line summary'
 			version: '2026.11.25-2',
 			dryRun: true,
 			added: ['panik_db__alerts'],
-			changed: [{ table: 'auth_db__users', changes: [{ field: 'cadence', from: '00:15:00', to: '00:30:00' }, { field: 'excluded_columns', from: [], to: ['password_hash'] }] }],
+			changed: [
+				{
+					table: 'auth_db__users',
+					changes: [
+						{ field: 'cadence', from: '00:15:00', to: '00:30:00' },
+						{ field: 'excluded_columns', from: [], to: ['password_hash'] },
+					],
+				},
+			],
 			unchanged: ['a__b', 'c__d'],
 			removed: [
 				{ table: 'wolverine_db__deploys', action: 'disabled' },

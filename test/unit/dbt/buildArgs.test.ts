@@ -20,19 +20,43 @@ test('every option becomes its own argv element, flags come only from the builde
 	});
 	expect(buildDbtArgs(cmd, dirs, paths)).toEqual([
 		'build',
-		'--project-dir', '/p', '--profiles-dir', '/prof',
-		'--target-path', '/runs/r1/target', '--log-path', '/runs/r1/logs',
-		'--log-format', 'json', '--log-format-file', 'json', '--no-use-colors', '--no-send-anonymous-usage-stats', '--no-version-check',
-		'--target', 'prod', '--threads', '4',
-		'--select', 'source:ledger_db.transactions+', 'tag:x', 'stg_a',
-		'--exclude', 'tag:slow',
-		'--vars', '{"incident":"INC-1; rm -rf /"}',
+		'--project-dir',
+		'/p',
+		'--profiles-dir',
+		'/prof',
+		'--target-path',
+		'/runs/r1/target',
+		'--log-path',
+		'/runs/r1/logs',
+		'--log-format',
+		'json',
+		'--log-format-file',
+		'json',
+		'--no-use-colors',
+		'--no-send-anonymous-usage-stats',
+		'--no-version-check',
+		'--target',
+		'prod',
+		'--threads',
+		'4',
+		'--select',
+		'source:ledger_db.transactions+',
+		'tag:x',
+		'stg_a',
+		'--exclude',
+		'tag:slow',
+		'--vars',
+		'{"incident":"INC-1; rm -rf /"}',
 		'--full-refresh',
 	]);
 });
 
 test('source freshness is two words; retry reads the earlier run through --state', () => {
-	expect(buildDbtArgs(dbtCommandSchema.parse({ command: 'source freshness', select: ['source:ledger_db'] }), dirs, paths).slice(0, 3)).toEqual(['source', 'freshness', '--project-dir']);
+	expect(buildDbtArgs(dbtCommandSchema.parse({ command: 'source freshness', select: ['source:ledger_db'] }), dirs, paths).slice(0, 3)).toEqual([
+		'source',
+		'freshness',
+		'--project-dir',
+	]);
 	const retry = buildDbtArgs(dbtCommandSchema.parse({ command: 'retry', retryOf: '/runs/r0/target' }), dirs, paths);
 	expect(retry.slice(-2)).toEqual(['--state', '/runs/r0/target']);
 });
@@ -51,7 +75,14 @@ test("dbt's environment is an allow-list: n8n's secrets never reach it, the ware
 		warehouse: { host: 'wh', port: 5433, database: 'dw', user: 'dwh_user', password: 's3cret', maxConnections: 8 },
 		envPassthrough: ['MY_PROFILE_VAR'],
 	});
-	const env = dbtEnvironment(cfg, { PATH: '/bin', N8N_ENCRYPTION_KEY: 'k', DB_POSTGRESDB_PASSWORD: 'p', MY_PROFILE_VAR: 'v', DBT_PARTIAL_PARSE: 'true', AWS_SECRET_ACCESS_KEY: 'a' });
+	const env = dbtEnvironment(cfg, {
+		PATH: '/bin',
+		N8N_ENCRYPTION_KEY: 'k',
+		DB_POSTGRESDB_PASSWORD: 'p',
+		MY_PROFILE_VAR: 'v',
+		DBT_PARTIAL_PARSE: 'true',
+		AWS_SECRET_ACCESS_KEY: 'a',
+	});
 	expect(env).toMatchObject({
 		PATH: '/bin',
 		MY_PROFILE_VAR: 'v',

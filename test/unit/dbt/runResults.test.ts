@@ -29,15 +29,23 @@ test('sources.json (source freshness) has the same shape, with what freshness me
 
 test('a malformed artifact says which file and what is wrong', () => {
 	expect(() => parseRunResults('{', '/r/run_results.json')).toThrow(/^\/r\/run_results.json is not valid JSON/);
-	expect(() => parseRunResults('{"metadata": {}, "results": [{"status": "success"}]}', 'rr.json')).toThrow(/rr.json does not look like dbt run results: results.0.unique_id/);
+	expect(() => parseRunResults('{"metadata": {}, "results": [{"status": "success"}]}', 'rr.json')).toThrow(
+		/rr.json does not look like dbt run results: results.0.unique_id/,
+	);
 });
 
 test('failing nodes name themselves in the first error', () => {
 	const nodes = toNodeResults(
-		parseRunResults(JSON.stringify({ metadata: {}, results: [
-			{ unique_id: 'model.p.ok', status: 'success', execution_time: 1, timing: [] },
-			{ unique_id: 'model.p.broken', status: 'error', execution_time: 0.1, timing: [], message: 'Database Error in model broken\n  division by zero' },
-		] }), 'x'),
+		parseRunResults(
+			JSON.stringify({
+				metadata: {},
+				results: [
+					{ unique_id: 'model.p.ok', status: 'success', execution_time: 1, timing: [] },
+					{ unique_id: 'model.p.broken', status: 'error', execution_time: 0.1, timing: [], message: 'Database Error in model broken\n  division by zero' },
+				],
+			}),
+			'x',
+		),
 	);
 	expect(firstNodeError(nodes)).toBe('model.p.broken: Database Error in model broken\n  division by zero');
 	expect(splitUniqueId('source.p.ledger_db.transactions')).toEqual({ resourceType: 'source', name: 'ledger_db.transactions' });
@@ -45,10 +53,20 @@ test('failing nodes name themselves in the first error', () => {
 
 test("dbt's JSON log lines are parsed; other output is kept as text; lines survive chunk boundaries", () => {
 	const s = new LineSplitter();
-	const line = JSON.stringify({ info: { name: 'LogModelResult', level: 'info', msg: '1 of 2 OK created', ts: '2026-11-25T01:00:00Z', invocation_id: 'abc' }, data: { status: 'success' } });
+	const line = JSON.stringify({
+		info: { name: 'LogModelResult', level: 'info', msg: '1 of 2 OK created', ts: '2026-11-25T01:00:00Z', invocation_id: 'abc' },
+		data: { status: 'success' },
+	});
 	const lines = [...s.push(line.slice(0, 20)), ...s.push(line.slice(20) + '\nTraceback (most recent call last):\n'), ...s.end()];
 	expect(lines).toHaveLength(2);
-	expect(parseDbtLogLine(lines[0])).toEqual({ level: 'info', event: 'LogModelResult', message: '1 of 2 OK created', ts: '2026-11-25T01:00:00Z', invocationId: 'abc', data: { status: 'success' } });
+	expect(parseDbtLogLine(lines[0])).toEqual({
+		level: 'info',
+		event: 'LogModelResult',
+		message: '1 of 2 OK created',
+		ts: '2026-11-25T01:00:00Z',
+		invocationId: 'abc',
+		data: { status: 'success' },
+	});
 	expect(parseDbtLogLine(lines[1])).toMatchObject({ event: 'text', message: 'Traceback (most recent call last):' });
 	expect(parseDbtLogLine('   ')).toBeNull();
 });

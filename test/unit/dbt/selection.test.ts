@@ -59,6 +59,8 @@ describe('dbt selector grammar', () => {
 		expect(dbtCommandSchema.safeParse({ command: 'build', selector: 'nightly', select: ['a'] }).error?.issues[0].message).toMatch(/either selector or select/);
 		expect(dbtCommandSchema.safeParse({ command: 'test', fullRefresh: true }).error?.issues[0].path).toEqual(['fullRefresh']);
 		expect(dbtCommandSchema.safeParse({ command: 'retry' }).error?.issues[0].message).toMatch(/retry needs retryOf/);
-		expect(dbtCommandSchema.safeParse({ command: 'destroy' }).error?.issues[0].message).toMatch(/command must be one of: build, run, test, source freshness, seed, retry/);
+		expect(dbtCommandSchema.safeParse({ command: 'destroy' }).error?.issues[0].message).toMatch(
+			/command must be one of: build, run, test, source freshness, seed, retry/,
+		);
 	});
 });

@@ -53,7 +53,11 @@ test('every problem is reported with the field that has it', () => {
 		'target must differ from source (the enriched relation is a new relation)',
 	]);
 	expect(
-		messages({ source: 'intermediate.a', target: 'intermediate.enr_c', families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } } }),
+		messages({
+			source: 'intermediate.a',
+			target: 'intermediate.enr_c',
+			families: { segments: { activityTimestampColumn: 't', lowMaxPercentile: 0.9, midMaxPercentile: 0.5, asOf: 'last tuesday' } },
+		}),
 	).toEqual([
 		'families.segments.asOf: segments.asOf must be an ISO-8601 timestamp such as 2026-06-30T22:00:00Z',
 		'families.segments.midMaxPercentile: segments.midMaxPercentile must be greater than segments.lowMaxPercentile',

@@ -16,7 +16,11 @@ describe('ZA holidays (packaged from date-holidays)', () => {
 	});
 
 	test('2021: Human Rights Day and Day of Goodwill fall on Sundays and move to Monday', () => {
-		expect(publicDays(2021).filter((h) => h.is_substitute).map((h) => h.holiday_date)).toEqual(['2021-03-22', '2021-12-27']);
+		expect(
+			publicDays(2021)
+				.filter((h) => h.is_substitute)
+				.map((h) => h.holiday_date),
+		).toEqual(['2021-03-22', '2021-12-27']);
 	});
 
 	test('an unknown country is refused by name', () => {
@@ -24,7 +28,9 @@ describe('ZA holidays (packaged from date-holidays)', () => {
 	});
 
 	test('a year outside the packaged range is refused with the command that extends it', () => {
-		expect(() => holidaysFor('ZA', 2200)).toThrow(/fromYear\/toYear: 2200 is outside the packaged holiday years 1990-2060; regenerate reference-data\/ with npm run reference-data/);
+		expect(() => holidaysFor('ZA', 2200)).toThrow(
+			/fromYear\/toYear: 2200 is outside the packaged holiday years 1990-2060; regenerate reference-data\/ with npm run reference-data/,
+		);
 	});
 });
 
@@ -52,7 +58,8 @@ describe('FX answers normalised to units per ZAR', () => {
 });
 
 describe('GeoNames format', () => {
-	const line = '993800\tJohannesburg\tJohannesburg\tJoburg,Jozi\t-26.20227\t28.04363\tP\tPPLA\tZA\t\t06\tJHB\t\t\t2026469\t\t1767\tAfrica/Johannesburg\t2023-01-01';
+	const line =
+		'993800\tJohannesburg\tJohannesburg\tJoburg,Jozi\t-26.20227\t28.04363\tP\tPPLA\tZA\t\t06\tJHB\t\t\t2026469\t\t1767\tAfrica/Johannesburg\t2023-01-01';
 
 	test('a cities1000.txt line', () => {
 		expect(parsePlaceLine(line, 'cities1000.txt', 1)).toEqual({
@@ -76,8 +83,12 @@ describe('GeoNames format', () => {
 	});
 
 	test('bad lines are refused with file, line number and the expected format', () => {
-		expect(() => parsePlaceLine('1\tx\tx', 'cities.txt', 7)).toThrow(/^cities\.txt line 7: 3 columns — expected the GeoNames cities format \(19 tab-separated columns/);
-		expect(() => parsePlaceLine(line.replace('-26.20227', '-126.2'), 'cities.txt', 2)).toThrow('cities.txt line 2: latitude "-126.2" is not between -90 and 90');
+		expect(() => parsePlaceLine('1\tx\tx', 'cities.txt', 7)).toThrow(
+			/^cities\.txt line 7: 3 columns — expected the GeoNames cities format \(19 tab-separated columns/,
+		);
+		expect(() => parsePlaceLine(line.replace('-26.20227', '-126.2'), 'cities.txt', 2)).toThrow(
+			'cities.txt line 2: latitude "-126.2" is not between -90 and 90',
+		);
 		expect(parseAdminLine('ZA.06\tGauteng\tGauteng\t1085594', 'admin1', 1)).toEqual({ code: 'ZA.06', name: 'Gauteng' });
 		expect(() => parseAdminLine('Gauteng', 'admin1CodesASCII.txt', 3)).toThrow(/^admin1CodesASCII\.txt line 3: expected the GeoNames admin code format/);
 	});

@@ -19,8 +19,22 @@ describe('Postgres credential → postgresConnectionSchema', () => {
 	});
 
 	test('cleared fields fall back to defaults and text numbers are read as numbers; only the password keeps its spaces', () => {
-		const c = postgresConfigFromCredential({ ...minimal, host: ' db.internal ', port: '6432', maxConnections: '', statementTimeoutMs: '30000', applicationName: '' });
-		expect(c).toMatchObject({ host: 'db.internal', port: 6432, maxConnections: 4, statementTimeoutMs: 30000, applicationName: 'n8n-dataacuity', password: ' secret ' });
+		const c = postgresConfigFromCredential({
+			...minimal,
+			host: ' db.internal ',
+			port: '6432',
+			maxConnections: '',
+			statementTimeoutMs: '30000',
+			applicationName: '',
+		});
+		expect(c).toMatchObject({
+			host: 'db.internal',
+			port: 6432,
+			maxConnections: 4,
+			statementTimeoutMs: 30000,
+			applicationName: 'n8n-dataacuity',
+			password: ' secret ',
+		});
 	});
 
 	test('keeps SSL settings', () => {
@@ -67,7 +81,13 @@ describe('Object store credential → objectStoreSchema', () => {
 	});
 
 	test('normalises what users type: trailing slashes, slashes around the prefix, "false" from the API', () => {
-		const c = objectStoreConfigFromCredential({ ...minimal, endpoint: ' http://127.0.0.1:9000/ ', prefix: '/bi/pipeline/', forcePathStyle: 'false', checksumMode: 'when_supported' });
+		const c = objectStoreConfigFromCredential({
+			...minimal,
+			endpoint: ' http://127.0.0.1:9000/ ',
+			prefix: '/bi/pipeline/',
+			forcePathStyle: 'false',
+			checksumMode: 'when_supported',
+		});
 		expect(c).toMatchObject({ endpoint: 'http://127.0.0.1:9000', prefix: 'bi/pipeline', forcePathStyle: false, checksumMode: 'when_supported' });
 	});
 

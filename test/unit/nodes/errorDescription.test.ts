@@ -87,8 +87,13 @@ describe('explainError', () => {
 		expect(explainError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), scope).message).toBe(
 			'Password authentication failed for user "dwh_owner" — check User and Password.',
 		);
-		expect(explainError(Object.assign(new Error('no db'), { code: '3D000' }), scope).message).toBe('Database "dwh" does not exist on 10.0.0.5:6432 — check Database.');
-		expect(explainError(new Error('timeout exceeded when trying to connect'), scope)).toMatchObject({ kind: 'api', description: expect.stringContaining('DataAcuity Postgres credential') });
+		expect(explainError(Object.assign(new Error('no db'), { code: '3D000' }), scope).message).toBe(
+			'Database "dwh" does not exist on 10.0.0.5:6432 — check Database.',
+		);
+		expect(explainError(new Error('timeout exceeded when trying to connect'), scope)).toMatchObject({
+			kind: 'api',
+			description: expect.stringContaining('DataAcuity Postgres credential'),
+		});
 	});
 
 	test('SQL errors get a hint for the usual causes', () => {
@@ -98,7 +103,9 @@ describe('explainError', () => {
 			description: 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.',
 			kind: 'api',
 		});
-		expect(explainError(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })).description).toMatch(/Statement Timeout \(Ms\)/);
+		expect(explainError(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })).description).toMatch(
+			/Statement Timeout \(Ms\)/,
+		);
 		expect(explainError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' })).description).toMatch(/lower Max Connections/);
 	});
 
@@ -230,7 +237,12 @@ describe('node errors never carry row values', () => {
 	test('the explained message, the error item and the error n8n stores (with its cause and stack) are sanitised', () => {
 		const x = explainError(dataError());
 		expect(x.message).toBe('Postgres error 22P02: invalid input syntax for type integer: <value withheld> | COPY _dwh_stage, line 4, column age');
-		const nodeErr = toNodeError({ id: 'n', name: 'Load', type: 't', typeVersion: 1, position: [0, 0], parameters: {} } as INode, Object.assign(dataError(), { code: 'XYZ' }));
-		expect(JSON.stringify({ ...nodeErr, message: nodeErr.message, stack: nodeErr.stack, cause: String(nodeErr.cause), causeStack: (nodeErr.cause as Error)?.stack })).not.toContain('thandi');
+		const nodeErr = toNodeError(
+			{ id: 'n', name: 'Load', type: 't', typeVersion: 1, position: [0, 0], parameters: {} } as INode,
+			Object.assign(dataError(), { code: 'XYZ' }),
+		);
+		expect(
+			JSON.stringify({ ...nodeErr, message: nodeErr.message, stack: nodeErr.stack, cause: String(nodeErr.cause), causeStack: (nodeErr.cause as Error)?.stack }),
+		).not.toContain('thandi');
 	});
 });

@@ -60,7 +60,10 @@ type ContractProperty = Contract['properties'][number] & { displayOptions: INode
  */
 export function perOperation(contracts: Record<string, Contract>): Record<string, Contract> {
 	return Object.fromEntries(
-		Object.entries(contracts).map(([node, c]) => [node, { ...c, properties: (c.properties as ContractProperty[]).flatMap(splitByOperation).sort((a, b) => key(a).localeCompare(key(b))) }]),
+		Object.entries(contracts).map(([node, c]) => [
+			node,
+			{ ...c, properties: (c.properties as ContractProperty[]).flatMap(splitByOperation).sort((a, b) => key(a).localeCompare(key(b))) },
+		]),
 	);
 }
 

@@ -22,9 +22,25 @@ test.each([
 	expect(columnNameFindings(column)).toContain(rule);
 });
 
-test.each(['user_hash', 'user_hash16', 'sa_id_token', 'email_hash', 'age_band', 'lat_grid', 'device_class', 'created_hour', 'ip_city', 'ip_country', 'postcode_area', 'email_verified_at', 'amount_zar', 'id', 'name', 'status', 'created_at', 'has_media'])(
-	'%s passes',
-	(column) => {
-		expect(columnNameFindings(column)).toEqual([]);
-	},
-);
+test.each([
+	'user_hash',
+	'user_hash16',
+	'sa_id_token',
+	'email_hash',
+	'age_band',
+	'lat_grid',
+	'device_class',
+	'created_hour',
+	'ip_city',
+	'ip_country',
+	'postcode_area',
+	'email_verified_at',
+	'amount_zar',
+	'id',
+	'name',
+	'status',
+	'created_at',
+	'has_media',
+])('%s passes', (column) => {
+	expect(columnNameFindings(column)).toEqual([]);
+});

@@ -8,45 +8,97 @@ const pgError = (fields: Record<string, string>) => Object.assign(new Error(fiel
 describe('safeErrorText: driver errors are rebuilt without row values', () => {
 	test('a COPY type error keeps type, SQLSTATE, column and CSV line, not the value', () => {
 		const text = safeErrorText(
-			pgError({ message: 'invalid input syntax for type integer: "someone@example.com"', code: '22P02', where: 'COPY _dwh_stage, line 3, column age: "someone@example.com"' }),
+			pgError({
+				message: 'invalid input syntax for type integer: "someone@example.com"',
+				code: '22P02',
+				where: 'COPY _dwh_stage, line 3, column age: "someone@example.com"',
+			}),
 		);
 		expect(text).toBe(`invalid input syntax for type integer: ${WITHHELD} [SQLSTATE 22P02] | COPY _dwh_stage, line 3, column age`);
 	});
 
 	test('a unique violation keeps the constraint and the key column list, not the key value', () => {
 		const text = safeErrorText(
-			pgError({ message: 'duplicate key value violates unique constraint "users_email_key"', code: '23505', constraint: 'users_email_key', detail: 'Key (email)=(x@y.co.za) already exists.' }),
+			pgError({
+				message: 'duplicate key value violates unique constraint "users_email_key"',
+				code: '23505',
+				constraint: 'users_email_key',
+				detail: 'Key (email)=(x@y.co.za) already exists.',
+			}),
 		);
-		expect(text).toBe(`duplicate key value violates unique constraint "users_email_key" [SQLSTATE 23505; constraint users_email_key] | Key (email)=(${WITHHELD}) already exists.`);
+		expect(text).toBe(
+			`duplicate key value violates unique constraint "users_email_key" [SQLSTATE 23505; constraint users_email_key] | Key (email)=(${WITHHELD}) already exists.`,
+		);
 	});
 
 	test('not-null, check and foreign-key details lose the row; COPY line text and SQL statements in CONTEXT go', () => {
-		const notNull = safeErrorText(pgError({ message: 'null value in column "id" of relation "t" violates not-null constraint', code: '23502', column: 'id', detail: 'Failing row contains (null, Thandi, 0821234567).' }));
+		const notNull = safeErrorText(
+			pgError({
+				message: 'null value in column "id" of relation "t" violates not-null constraint',
+				code: '23502',
+				column: 'id',
+				detail: 'Failing row contains (null, Thandi, 0821234567).',
+			}),
+		);
 		expect(notNull).not.toMatch(/Thandi|082/);
 		expect(notNull).toContain('[SQLSTATE 23502; column id]');
-		const fk = safeErrorText(pgError({ message: 'insert or update on table "a" violates foreign key constraint "a_u_fkey"', code: '23503', detail: 'Key (user_email)=(a@b.c) is not present in table "users".' }));
+		const fk = safeErrorText(
+			pgError({
+				message: 'insert or update on table "a" violates foreign key constraint "a_u_fkey"',
+				code: '23503',
+				detail: 'Key (user_email)=(a@b.c) is not present in table "users".',
+			}),
+		);
 		expect(fk).toContain(`Key (user_email)=(${WITHHELD}) is not present in table "users".`);
-		const extra = safeErrorText(pgError({ message: 'extra data after last expected column', code: '22P04', where: 'COPY _dwh_stage, line 7: "7,Thandi,thandi@example.com,extra"' }));
+		const extra = safeErrorText(
+			pgError({ message: 'extra data after last expected column', code: '22P04', where: 'COPY _dwh_stage, line 7: "7,Thandi,thandi@example.com,extra"' }),
+		);
 		expect(extra).toBe('extra data after last expected column [SQLSTATE 22P04] | COPY _dwh_stage, line 7');
-		const plpgsql = safeErrorText(pgError({ message: 'boom', code: 'P0001', where: 'SQL statement "INSERT INTO t VALUES (\'0821234567\')"\nPL/pgSQL function f() line 3 at EXECUTE' }));
+		const plpgsql = safeErrorText(
+			pgError({ message: 'boom', code: 'P0001', where: 'SQL statement "INSERT INTO t VALUES (\'0821234567\')"\nPL/pgSQL function f() line 3 at EXECUTE' }),
+		);
 		expect(plpgsql).toBe('boom [SQLSTATE P0001] | PL/pgSQL function f() line 3 at EXECUTE');
 	});
 
 	test('data errors that quote the value without a colon lose it too', () => {
-		expect(safeErrorText(pgError({ message: 'invalid value "Th" for "YYYY"', code: '22007', detail: 'Value must be an integer.' }))).toBe(`invalid value "${WITHHELD}" for "${WITHHELD}" [SQLSTATE 22007]`);
-		expect(safeErrorText(pgError({ message: 'value "27821234567" is out of range for type integer', code: '22003' }))).toBe(`value "${WITHHELD}" is out of range for type integer [SQLSTATE 22003]`);
-		expect(safeErrorText(pgError({ message: 'value too long for type character varying(3)', code: '22001' }))).toBe('value too long for type character varying(3) [SQLSTATE 22001]');
+		expect(safeErrorText(pgError({ message: 'invalid value "Th" for "YYYY"', code: '22007', detail: 'Value must be an integer.' }))).toBe(
+			`invalid value "${WITHHELD}" for "${WITHHELD}" [SQLSTATE 22007]`,
+		);
+		expect(safeErrorText(pgError({ message: 'value "27821234567" is out of range for type integer', code: '22003' }))).toBe(
+			`value "${WITHHELD}" is out of range for type integer [SQLSTATE 22003]`,
+		);
+		expect(safeErrorText(pgError({ message: 'value too long for type character varying(3)', code: '22001' }))).toBe(
+			'value too long for type character varying(3) [SQLSTATE 22001]',
+		);
 	});
 
 	test('encoding errors and JSON errors lose their bytes and tokens', () => {
-		expect(safeErrorText(pgError({ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' }))).toBe(`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`);
-		const json = safeErrorText(pgError({ message: 'invalid input syntax for type json', code: '22P02', detail: 'Token "thandi" is invalid.', where: 'JSON data, line 1: {"email": thandi...' }));
+		expect(safeErrorText(pgError({ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' }))).toBe(
+			`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`,
+		);
+		const json = safeErrorText(
+			pgError({
+				message: 'invalid input syntax for type json',
+				code: '22P02',
+				detail: 'Token "thandi" is invalid.',
+				where: 'JSON data, line 1: {"email": thandi...',
+			}),
+		);
 		expect(json).toBe('invalid input syntax for type json [SQLSTATE 22P02]');
 	});
 
 	test('operational errors keep their detail and hint', () => {
-		const dl = safeErrorText(pgError({ message: 'deadlock detected', code: '40P01', detail: 'Process 12 waits for ShareLock on transaction 99; blocked by process 13.', hint: 'See server log for query details.' }));
-		expect(dl).toBe('deadlock detected [SQLSTATE 40P01] | Process 12 waits for ShareLock on transaction 99; blocked by process 13. | See server log for query details.');
+		const dl = safeErrorText(
+			pgError({
+				message: 'deadlock detected',
+				code: '40P01',
+				detail: 'Process 12 waits for ShareLock on transaction 99; blocked by process 13.',
+				hint: 'See server log for query details.',
+			}),
+		);
+		expect(dl).toBe(
+			'deadlock detected [SQLSTATE 40P01] | Process 12 waits for ShareLock on transaction 99; blocked by process 13. | See server log for query details.',
+		);
 		expect(safeErrorText(pgError({ message: 'relation "x" does not exist', code: '42P01' }), { sqlstate: false })).toBe('relation "x" does not exist');
 	});
 });
@@ -69,7 +121,9 @@ describe('redactErrorText: the same value shapes in plain text (dbt output, wrap
 
 	test('non-driver errors keep their message, minus URL passwords', () => {
 		expect(safeErrorText(new Error('CSV has 1 rows but the extract recorded 10'))).toBe('CSV has 1 rows but the extract recorded 10');
-		expect(safeErrorText(new Error('connect ECONNREFUSED at https://minio:s3cr3t@10.0.0.7:9000/bucket'))).toBe('connect ECONNREFUSED at https://***@10.0.0.7:9000/bucket');
+		expect(safeErrorText(new Error('connect ECONNREFUSED at https://minio:s3cr3t@10.0.0.7:9000/bucket'))).toBe(
+			'connect ECONNREFUSED at https://***@10.0.0.7:9000/bucket',
+		);
 		expect(safeErrorText('plain string')).toBe('plain string');
 	});
 });
@@ -87,14 +141,23 @@ describe('URL userinfo', () => {
 
 describe('errors that wrap a driver error carry only the sanitised text', () => {
 	test('a failed push names the constraint, not the key value', () => {
-		const cause = pgError({ message: 'duplicate key value violates unique constraint "t_pkey"', code: '23505', constraint: 't_pkey', detail: 'Key (user_hash)=(ab12cd) already exists.' });
+		const cause = pgError({
+			message: 'duplicate key value violates unique constraint "t_pkey"',
+			code: '23505',
+			constraint: 't_pkey',
+			detail: 'Key (user_hash)=(ab12cd) already exists.',
+		});
 		const err = new PushFailedError('app.t', 7, cause);
-		expect(err.message).toBe(`Push of app.t failed (run 7); analytics_db was left unchanged: duplicate key value violates unique constraint "t_pkey" [SQLSTATE 23505; constraint t_pkey] | Key (user_hash)=(${WITHHELD}) already exists.`);
+		expect(err.message).toBe(
+			`Push of app.t failed (run 7); analytics_db was left unchanged: duplicate key value violates unique constraint "t_pkey" [SQLSTATE 23505; constraint t_pkey] | Key (user_hash)=(${WITHHELD}) already exists.`,
+		);
 	});
 
 	test('a Postgres host pasted as a URL loses its password in connection errors', () => {
 		const conn = { host: 'postgres://etl:hunter2@db.internal', port: 5432, user: 'etl', database: 'dwh' };
-		expect(describeConnectionError({ code: 'ECONNREFUSED' }, conn)).toBe('Nothing is listening on postgres://***@db.internal:5432 — check Host and Port, and that the server is running.');
+		expect(describeConnectionError({ code: 'ECONNREFUSED' }, conn)).toBe(
+			'Nothing is listening on postgres://***@db.internal:5432 — check Host and Port, and that the server is running.',
+		);
 		expect(describeConnectionError({ code: 'XX', message: 'bad url postgres://etl:hunter2@db.internal' }, conn)).not.toContain('hunter2');
 	});
 });

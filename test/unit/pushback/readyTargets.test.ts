@@ -15,7 +15,16 @@ test('every ready-made target is a valid config with its own target relation', (
 
 test('aggregates over users carry a k gate of at least 5; per-user summaries are keyed by user_hash', () => {
 	for (const name of ['tagme.poi_popularity', 'bidbaas.category_pulse']) expect(readyTarget(name).config.kAnonymity?.k).toBeGreaterThanOrEqual(5);
-	for (const name of ['tagme.user_summary', 'bidbaas.user_summary', 'sdpkt.user_summary', 'txtme.user_summary', 'takemehome.user_summary', 'whatwewant.user_summary', 'shared.user_lifecycle', 'shared.cross_app_funnel']) {
+	for (const name of [
+		'tagme.user_summary',
+		'bidbaas.user_summary',
+		'sdpkt.user_summary',
+		'txtme.user_summary',
+		'takemehome.user_summary',
+		'whatwewant.user_summary',
+		'shared.user_lifecycle',
+		'shared.cross_app_funnel',
+	]) {
 		expect(isPerUserTarget(readyTarget(name).config)).toBe(true);
 		expect(readyTarget(name).config.piiAllowColumns).toEqual([]);
 	}
@@ -26,7 +35,8 @@ test('an unknown ready-made target names the known ones', () => {
 });
 
 test('direct identifiers are the §6.1 ones; location and network findings are not', () => {
-	for (const d of ['email', 'phone_za', 'sa_id_number', 'card_pan', 'iban', 'person_name', 'device_id', 'passport']) expect(isDirectIdentifier({ detector: d as never })).toBe(true);
+	for (const d of ['email', 'phone_za', 'sa_id_number', 'card_pan', 'iban', 'person_name', 'device_id', 'passport'])
+		expect(isDirectIdentifier({ detector: d as never })).toBe(true);
 	for (const d of ['gps_precise', 'ipv4', 'postcode', 'date_of_birth']) expect(isDirectIdentifier({ detector: d as never })).toBe(false);
 });
 

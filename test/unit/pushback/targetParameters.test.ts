@@ -11,8 +11,19 @@ test('a ready-made target is the registry config, with the app role overridden w
 test('custom parameters: comma lists are split and trimmed, an empty group-size column means no k gate', () => {
 	expect(
 		targetFromParameters({
-			targetSource: 'custom', sourceKind: 'relation', sourceSchema: 'marts', sourceTable: ' agg_x ', targetSchema: 'tagme', targetTable: 'x',
-			key: 'day, city ,', mode: 'upsert', appRole: 'tagme_app', groupSizeColumn: 'users', k: '7', piiAllowColumns: 'rate, ', targetName: '',
+			targetSource: 'custom',
+			sourceKind: 'relation',
+			sourceSchema: 'marts',
+			sourceTable: ' agg_x ',
+			targetSchema: 'tagme',
+			targetTable: 'x',
+			key: 'day, city ,',
+			mode: 'upsert',
+			appRole: 'tagme_app',
+			groupSizeColumn: 'users',
+			k: '7',
+			piiAllowColumns: 'rate, ',
+			targetName: '',
 		}),
 	).toEqual({
 		name: undefined,
@@ -25,7 +36,16 @@ test('custom parameters: comma lists are split and trimmed, an empty group-size 
 		piiAllowColumns: ['rate'],
 		allowEmptySource: false,
 	});
-	const q = targetFromParameters({ targetSource: 'custom', sourceKind: 'query', sourceQuery: 'SELECT 1', targetSchema: 's', targetTable: 't', key: 'a', appRole: 'r', groupSizeColumn: ' ' });
+	const q = targetFromParameters({
+		targetSource: 'custom',
+		sourceKind: 'query',
+		sourceQuery: 'SELECT 1',
+		targetSchema: 's',
+		targetTable: 't',
+		key: 'a',
+		appRole: 'r',
+		groupSizeColumn: ' ',
+	});
 	expect(q.source).toEqual({ kind: 'query', sql: 'SELECT 1' });
 	expect(q.kAnonymity).toBeNull();
 	expect(q.mode).toBe('mirror');

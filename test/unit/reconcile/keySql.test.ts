@@ -27,7 +27,9 @@ test('range bounds are parameters, cast to the key type, compared as a row for c
 test('the row hash covers the key values and the watermark, and no value is written into the SQL text', () => {
 	expect(rowHash([id], 'updated_at')).toBe(`hashtextextended(concat_ws('|', "id"::text, extract(epoch FROM "updated_at")::text) COLLATE "C", 0)`);
 	// A text key may contain the separator: its values are quoted as an array literal.
-	expect(rowHash([tenant, id], 'updated_at')).toBe(`hashtextextended(ARRAY["tenant"::text, "id"::text, extract(epoch FROM "updated_at")::text]::text COLLATE "C", 0)`);
+	expect(rowHash([tenant, id], 'updated_at')).toBe(
+		`hashtextextended(ARRAY["tenant"::text, "id"::text, extract(epoch FROM "updated_at")::text]::text COLLATE "C", 0)`,
+	);
 	expect(keysInJson([tenant, id], '$1::json')).toBe('("tenant", "id") IN (SELECT (x->>0)::text, (x->>1)::bigint FROM json_array_elements($1::json) x)');
 });
 

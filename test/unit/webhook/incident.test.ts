@@ -15,7 +15,11 @@ test('impacted sources map to everything downstream; impacted models to exactly 
 		select: ['dim_user_360_anon', 'source:auth_db.users+', 'source:ledger_db.transactions+'],
 		vars: { wolverine_incident_id: 'INC-7', wolverine_severity: 'P1' },
 	});
-	const downstream = wolverineIncidentSchema.parse({ incident_id: 'I', severity: 'P3', impacted: { models: ['stg_auth_db__users'], include_downstream: true } });
+	const downstream = wolverineIncidentSchema.parse({
+		incident_id: 'I',
+		severity: 'P3',
+		impacted: { models: ['stg_auth_db__users'], include_downstream: true },
+	});
 	expect(incidentToDbtCommand(downstream).select).toEqual(['stg_auth_db__users+']);
 	expect(bronzeRef('tagme_db__check_ins')).toEqual(['tagme_db', 'check_ins']);
 });
@@ -42,7 +46,12 @@ describe('verifyIncident (signature, then payload; dedup is covered against Post
 	test('a signed valid incident is accepted with its dbt command', async () => {
 		const body = JSON.stringify({ incident_id: 'INC-1', severity: 'P2', impacted: { sources: ['ledger_db.transactions'] } });
 		const v = await verifyIncident({ rawBody: Buffer.from(body), headers: sign(body), secret });
-		expect(v).toMatchObject({ accepted: true, httpStatus: 200, incidentId: 'INC-1', dbtCommand: { command: 'build', select: ['source:ledger_db.transactions+'] } });
+		expect(v).toMatchObject({
+			accepted: true,
+			httpStatus: 200,
+			incidentId: 'INC-1',
+			dbtCommand: { command: 'build', select: ['source:ledger_db.transactions+'] },
+		});
 	});
 
 	test('an unsigned request is 401 before its payload is even looked at', async () => {

@@ -7,7 +7,11 @@ const now = 1_795_000_000;
 test('a body signed with the shared secret and a fresh timestamp verifies', () => {
 	const signature = signIncidentBody(secret, body, now - 10);
 	expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-	expect(verifyIncidentSignature({ secret, rawBody: Buffer.from(body), signature, timestamp: String(now - 10), nowS: now })).toEqual({ ok: true, timestamp: now - 10, mac: signature });
+	expect(verifyIncidentSignature({ secret, rawBody: Buffer.from(body), signature, timestamp: String(now - 10), nowS: now })).toEqual({
+		ok: true,
+		timestamp: now - 10,
+		mac: signature,
+	});
 });
 
 test('known vector: HMAC-SHA256(secret, "<ts>.<body>") so Wolverine can implement it independently', () => {
