@@ -165,7 +165,7 @@ describe('the other stages', () => {
 		);
 	});
 
-	test('dwh_compliance reads every run log the residue verifier searches (0180), and writes none of the other stages\' logs', async () => {
+	test("dwh_compliance reads every run log the residue verifier searches (0180), and writes none of the other stages' logs", async () => {
 		// What it may not read, the verifier reports as "NOT searched": only tables dwh_readonly cannot read either remain.
 		const unreadable = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = 'dwh_control' AND c.relkind IN ('r', 'p', 'm') AND NOT has_table_privilege($1, c.oid, 'SELECT') ORDER BY 1`;
