@@ -21,39 +21,22 @@ function toJson(r: LoadResult): IDataObject {
 	return { ...r };
 }
 
+/** An item this node does not load: the shape of a LoadResult with nothing loaded, so downstream nodes read one shape. */
+function notLoadedItem(table: unknown, runId: unknown, status: 'already_loaded' | 'skipped', processedPath: unknown, message: string): IDataObject {
+	const counts = { rowsInCsv: 0, rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: 0, rowsDeleted: 0 };
+	const path = typeof processedPath === 'string' ? processedPath : null;
+	return { table: typeof table === 'string' ? table : null, runId: runIdOf(runId) ?? null, status, ...counts, watermark: null, processedPath: path, message };
+}
+
 /** An item Watermark Extract already loaded (Load While Extracting): its load result, or what identifies the run. */
 function loadedWhileExtracting(item: IDataObject, table: unknown, runId: unknown, csvPath: unknown): IDataObject {
 	if (item.load && typeof item.load === 'object') return { ...(item.load as IDataObject) };
-	return {
-		table: typeof table === 'string' ? table : null,
-		runId: runIdOf(runId) ?? null,
-		status: 'already_loaded',
-		rowsInCsv: 0,
-		rowsInserted: 0,
-		rowsUpdated: 0,
-		rowsUnchanged: 0,
-		rowsDeleted: 0,
-		watermark: null,
-		processedPath: typeof csvPath === 'string' ? csvPath : null,
-		message: 'loaded by Watermark Extract (Load While Extracting); nothing to do',
-	};
+	return notLoadedItem(table, runId, 'already_loaded', csvPath, 'loaded by Watermark Extract (Load While Extracting); nothing to do');
 }
 
 function skippedItem(table: unknown, runId: unknown, extractStatus: string, extractMessage: unknown): IDataObject {
 	const why = typeof extractMessage === 'string' && extractMessage ? `: ${extractMessage}` : '';
-	return {
-		table: typeof table === 'string' ? table : null,
-		runId: runIdOf(runId) ?? null,
-		status: 'skipped',
-		rowsInCsv: 0,
-		rowsInserted: 0,
-		rowsUpdated: 0,
-		rowsUnchanged: 0,
-		rowsDeleted: 0,
-		watermark: null,
-		processedPath: null,
-		message: `not loaded: the extract was ${extractStatus}${why}`,
-	};
+	return notLoadedItem(table, runId, 'skipped', null, `not loaded: the extract was ${extractStatus}${why}`);
 }
 
 export class BlobLoadBronze implements INodeType {
