@@ -1,13 +1,9 @@
-import { fakerEN_ZA } from '@faker-js/faker';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
 import { anonymiseTablesAtomically, PiiCheckFailedError } from '../../../src/anonymise/runner';
-import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 import { detectPii } from '../../../src/privacy/detectors';
 import { SYNTHETIC_SOURCES } from '../../../scripts/demo/synthetic';
-import { createAnonWorld, type AnonWorld } from './world';
+import { createAnonWorld, loadDemoSources, type AnonWorld } from './world';
 
 /**
  * The policies against the demo's synthetic sources (the closest thing to the real schemas in this repository):
@@ -15,42 +11,10 @@ import { createAnonWorld, type AnonWorld } from './world';
  * (as the extract would), and every policy table must publish with nothing a detector recognises.
  */
 let w: AnonWorld;
-const registry = sourceRegistrySchema.parse(JSON.parse(readFileSync(path.join(__dirname, '../../../dwh-control-sql/source-registry.json'), 'utf8')));
 
 beforeAll(async () => {
 	w = await createAnonWorld('anon_demo_sources');
-	for (const src of SYNTHETIC_SOURCES) {
-		const schema = `src_${src.db}`;
-		await w.wh.query(`CREATE SCHEMA ${schema}`);
-		const pool = new pg.Pool({
-			host: w.whConn.host,
-			port: w.whConn.port,
-			user: w.whConn.user,
-			password: w.whConn.password,
-			database: w.whConn.database,
-			options: `-c search_path=${schema}`,
-			max: 2,
-		});
-		try {
-			fakerEN_ZA.seed(42);
-			await src.seed(pool, fakerEN_ZA, 400);
-		} finally {
-			await pool.end();
-		}
-		const { rows: tables } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1`, [schema]);
-		for (const { t } of tables) {
-			const excluded = registry.tables.find((r) => r.source_db === src.db && r.source_table === t)?.excluded_columns ?? [];
-			const { rows: cols } = await w.wh.query<{ c: string }>(
-				`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND NOT (column_name = ANY($3)) ORDER BY ordinal_position`,
-				[schema, t, excluded],
-			);
-			await w.wh.query(
-				`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE raw.${src.db}__${t} AS SELECT ${cols
-					.map((c) => pg.escapeIdentifier(c.c))
-					.join(', ')}, 1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at FROM ${schema}.${t}`,
-			);
-		}
-	}
+	await loadDemoSources(w);
 });
 afterAll(async () => w?.close());
 

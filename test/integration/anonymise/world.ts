@@ -1,5 +1,9 @@
 import { fakerEN_ZA as faker } from '@faker-js/faker';
-import type pg from 'pg';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { SYNTHETIC_SOURCES } from '../../../scripts/demo/synthetic';
+import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 import { postgresConnectionSchema, type PostgresConnection, type PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { migrateCompliance } from '../../../src/anonymise/complianceMigrate';
@@ -105,6 +109,46 @@ export async function createAnonWorld(
 			await dropDatabase(vaultConn.database, server).catch(() => undefined);
 		},
 	};
+}
+
+/**
+ * The demo's synthetic sources (the closest thing to the real schemas in this repository): each generated into its
+ * own schema src_<db>, then copied to raw.<db>__<table> minus the registry's excluded columns, as the extract would.
+ */
+export async function loadDemoSources(w: AnonWorld, rowsPerSource = 400): Promise<void> {
+	const registry = sourceRegistrySchema.parse(JSON.parse(readFileSync(path.join(__dirname, '../../../dwh-control-sql/source-registry.json'), 'utf8')));
+	for (const src of SYNTHETIC_SOURCES) {
+		const schema = `src_${src.db}`;
+		await w.wh.query(`CREATE SCHEMA ${schema}`);
+		const pool = new pg.Pool({
+			host: w.whConn.host,
+			port: w.whConn.port,
+			user: w.whConn.user,
+			password: w.whConn.password,
+			database: w.whConn.database,
+			options: `-c search_path=${schema}`,
+			max: 2,
+		});
+		try {
+			faker.seed(42);
+			await src.seed(pool, faker, rowsPerSource);
+		} finally {
+			await pool.end();
+		}
+		const { rows: tables } = await w.wh.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1`, [schema]);
+		for (const { t } of tables) {
+			const excluded = registry.tables.find((r) => r.source_db === src.db && r.source_table === t)?.excluded_columns ?? [];
+			const { rows: cols } = await w.wh.query<{ c: string }>(
+				`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND NOT (column_name = ANY($3)) ORDER BY ordinal_position`,
+				[schema, t, excluded],
+			);
+			await w.wh.query(
+				`CREATE SCHEMA IF NOT EXISTS raw; CREATE TABLE raw.${src.db}__${t} AS SELECT ${cols
+					.map((c) => pg.escapeIdentifier(c.c))
+					.join(', ')}, 1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at FROM ${schema}.${t}`,
+			);
+		}
+	}
 }
 
 /** Creates raw.<db>__<table> with the bronze loader's two pipeline columns and inserts rows (JSON-typed in bulk). */
