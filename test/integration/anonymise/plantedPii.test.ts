@@ -1,18 +1,19 @@
 import pg from 'pg';
 import { ItemsPiiBlockedError } from '../../../src/anonymise/itemGate';
 import { anonymiseItemsWithRunLog } from '../../../src/anonymise/itemRun';
-import { anonymiseTablesAtomically, PiiCheckFailedError } from '../../../src/anonymise/runner';
+import { anonymiseRelation, anonymiseTablesAtomically, PiiCheckFailedError } from '../../../src/anonymise/runner';
+import { registerTable } from '../../harness/registerTable';
 import { isCardPan, isSouthAfricanIdNumber } from '../../../src/privacy/detectors';
 import { createAnonWorld, loadDemoSources, type AnonWorld } from './world';
 
 /**
  * The outside privacy check, run by us first: PII in many disguises planted in every text column (kept and free
- * text) of every demo source table, Anonymise run as its documented login (set mode, then item mode), and then every
+ * text) of every demo source table, Anonymise run as its documented login (incremental, set and item mode), and then every
  * text column of every relation outside raw and the sources searched for each planted value and its normalised forms.
  * Each build either publishes nothing planted or is blocked, and no run log, alert or error text carries a value.
  *
  * Not covered here (docs/anonymise.md "Planted-PII audit"): Enrich, dbt and Push Back downstream of the planted
- * build, and the incremental build; the set build publishing nothing planted is what they read.
+ * build; the set build publishing nothing planted is what they read.
  */
 let w: AnonWorld;
 
@@ -119,6 +120,38 @@ function* policyTables() {
 		}
 	}
 }
+
+// Runs first, while raw is clean: the first incremental request is the full build, then each disguise arrives as a
+// load (a new _dwh_run_id) in a kept column and the incremental build must stop it.
+test('incremental build, as the compliance login: each disguise arriving in a kept column (home_city) is blocked', async () => {
+	await registerTable(w.wh, 'auth_db', {
+		source_table: 'users',
+		mode: 'incremental',
+		load_strategy: 'upsert',
+		watermark_column: 'updated_at',
+		key_columns: ['id'],
+		cadence: '15 minutes',
+	});
+	const build = () => anonymiseRelation(w.deps, { policy: w.policy('auth_db'), table: 'users', asOf: '2026-12-01', build: 'incremental' });
+	expect(await build()).toMatchObject({ build: 'full' });
+	const { rows } = await w.wh.query(`SELECT id, home_city FROM raw.auth_db__users ORDER BY id LIMIT 1`);
+	let run = 100;
+	for (const disguise of DISGUISES) {
+		await w.wh.query(`UPDATE raw.auth_db__users SET home_city = $1, _dwh_run_id = $2 WHERE id = $3`, [disguise, ++run, rows[0].id]);
+		const err = await build().then(
+			(r) => r,
+			(e: unknown) => e as Error,
+		);
+		expect({ disguise, blocked: err instanceof PiiCheckFailedError }).toEqual({ disguise, blocked: true });
+		expect(carriesPlanted(`${(err as Error).message} ${(err as Error).stack}`)).toBe(false);
+	}
+	const { rows: log } = await w.wh.query(
+		`SELECT count(*)::int AS n FROM dwh_control.anonymise_runs WHERE source_table = 'users' AND status = 'blocked' AND coalesce(build_note, '') NOT LIKE 'full%'`,
+	);
+	expect(log[0].n).toBe(DISGUISES.length);
+	expect(await findings()).toEqual([]);
+	await w.wh.query(`UPDATE raw.auth_db__users SET home_city = $1, _dwh_run_id = $2 WHERE id = $3`, [rows[0].home_city, ++run, rows[0].id]);
+}, 300_000);
 
 // One disguise at a time, so a detected one cannot hide an undetected one by blocking the same build.
 test.each(DISGUISES)(
