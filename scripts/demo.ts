@@ -8,10 +8,12 @@
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { fakerEN_ZA } from '@faker-js/faker';
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { anonymisationSecretsSchema } from '../src/anonymise/secrets.schema';
 import { objectStoreSchema, postgresConnectionSchema, type PostgresConnection } from '../src/config/connection.schema';
 import type { S3ServerKind } from '../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../src/devstack/stack';
@@ -124,6 +126,17 @@ async function drainConnections(stack: DevStack, timeoutMs = 5000): Promise<void
 	}
 }
 
+/** Random salts and keys for this run only (in n8n they live in the DataAcuity Anonymisation Secrets credential). */
+function demoSecrets() {
+	const secret = () => randomBytes(32).toString('hex');
+	const salt = () => ({ '1': secret() });
+	return anonymisationSecretsSchema.parse({
+		salts: { users: salt(), emails: salt(), phones: salt(), devices: salt(), accounts: salt(), conversations: salt() },
+		hmacKey: secret(),
+		vaultEncryptionKey: secret(),
+	});
+}
+
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
 async function waitForInterrupt(): Promise<void> {
@@ -208,6 +221,7 @@ async function main(): Promise<number> {
 			rows: opts.rows,
 			faker: fakerEN_ZA,
 			sourceDbs,
+			secrets: demoSecrets(),
 		};
 
 		const timings: Record<string, unknown>[] = [];

@@ -1,4 +1,5 @@
 import type { Faker } from '@faker-js/faker';
+import type { AnonymisationSecrets } from '../../src/anonymise/secrets.schema';
 import type { ObjectStoreConfig, PostgresConnection } from '../../src/config/connection.schema';
 import type { DevStack } from '../../src/devstack/stack';
 
@@ -29,4 +30,6 @@ export interface DemoContext {
 	faker: Faker;
 	/** The synthetic source databases that were created (auth_db, ledger_db, tagme_db). */
 	sourceDbs: string[];
+	/** Salts and keys for this run (random, never printed): Anonymise and the chain's incremental builds share them. */
+	secrets: AnonymisationSecrets;
 }

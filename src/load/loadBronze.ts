@@ -335,6 +335,8 @@ export async function mergeLoadedCsv(
 	let distinct = backfilled ? rowsInCsv : 0;
 	const sql = buildMergeSql(t, columns, run.run_id, await zonedWatermark(client, t));
 	let sameStamp = sql.sameStampChanges ? 0 : null;
+	// The smallest watermark value among rows this load changed (a back-fill is history: left NULL).
+	let oldestChanged: string | null = null;
 	if (!backfilled) {
 		// Only the key and watermark columns steer the merge's plans; sampling every column costs time for nothing.
 		const statColumns = [...t.key_columns, ...(t.watermark_column && columns.includes(t.watermark_column) ? [t.watermark_column] : [])];
@@ -346,9 +348,10 @@ export async function mergeLoadedCsv(
 			const before = await currentWatermark(client, t.table_name);
 			sameStamp = Number((await client.query<{ n: string }>(sql.sameStampChanges, [before ?? '-infinity'])).rows[0].n);
 		}
-		const merged = (await client.query<{ inserted: string; updated: string }>(sql.upsert)).rows[0];
+		const merged = (await client.query<{ inserted: string; updated: string; oldest: string | null }>(sql.upsert)).rows[0];
 		inserted = Number(merged.inserted);
 		updated = Number(merged.updated);
+		oldestChanged = merged.oldest;
 	}
 	// A snapshot written into an empty table has nothing to delete; a repair run holds only the keys it re-read.
 	const repair = run.mode === REPAIR_RUN_MODE;
@@ -371,9 +374,10 @@ export async function mergeLoadedCsv(
 		`UPDATE dwh_control.extract_runs
 		    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
 		        rows_changed_same_stamp = $6, run_finished_at = now(),
-		        processed_path = coalesce($7, processed_path), csv_moved_at = CASE WHEN $7::text IS NULL THEN csv_moved_at ELSE now() END
+		        processed_path = coalesce($7, processed_path), csv_moved_at = CASE WHEN $7::text IS NULL THEN csv_moved_at ELSE now() END,
+		        oldest_changed_stamp = $8
 		  WHERE run_id = $1`,
-		[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp, processedPath],
+		[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp, processedPath, oldestChanged],
 	);
 	return {
 		rowsInCsv,

@@ -4,7 +4,11 @@ import type { RegisteredTable } from '../config/registry.schema';
 export const STAGE_TABLE = '_dwh_stage';
 
 export interface MergeSql {
-	/** Returns one row: inserted, updated (bigint text). */
+	/**
+	 * Returns one row: inserted, updated (bigint text) and oldest (timestamptz text): the smallest watermark value
+	 * among the rows it inserted or updated — their commit at the source is no earlier, which bounds how long they
+	 * wait for analytics_db (docs/chain.md). NULL without a watermark column or when nothing changed.
+	 */
 	upsert: string;
 	/** Snapshot only: deletes bronze rows whose key is absent from the CSV; returns deleted. */
 	deleteMissing: string | null;
@@ -61,8 +65,11 @@ export function buildMergeSql(
 	} else {
 		conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${setList} WHERE ${changed}`;
 	}
-	const upsert = `WITH m AS (${insert} ${conflict} RETURNING (xmax = 0) AS inserted)
-		SELECT count(*) FILTER (WHERE inserted)::bigint AS inserted, count(*) FILTER (WHERE NOT inserted)::bigint AS updated FROM m`;
+	const wmOut = t.watermark_column && columns.includes(t.watermark_column) ? `b.${q(t.watermark_column)}` : null;
+	const stamp = !wmOut ? 'NULL::timestamptz' : watermarkZone ? `(${wmOut} AT TIME ZONE ${escapeLiteral(watermarkZone)})` : `${wmOut}::timestamptz`;
+	const upsert = `WITH m AS (${insert} ${conflict} RETURNING (xmax = 0) AS inserted, ${stamp} AS stamp)
+		SELECT count(*) FILTER (WHERE inserted)::bigint AS inserted, count(*) FILTER (WHERE NOT inserted)::bigint AS updated,
+		       min(stamp)::text AS oldest FROM m`;
 
 	const deleteMissing =
 		t.load_strategy === 'replace'

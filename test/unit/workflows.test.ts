@@ -104,3 +104,53 @@ test('the daily FX ingest re-enriches the mart inputs at the new rates before re
 			.sort(),
 	);
 });
+
+test('the chain: extract → load → anonymise → dbt of what the run logs say changed → push of the targets that build refreshed', () => {
+	const w = wfs.get('dwh-load-transform-push.json')!;
+	const path: string[] = [];
+	for (let at = 'Every 5 minutes'; at; at = downstream(w, at)[0]) path.push(at);
+	expect(path).toEqual([
+		'Every 5 minutes', 'Watermark Extract', 'Load each table', 'Anonymise what was loaded', 'Enrich what changed', 'Tables to build', 'Anything to build',
+		'dbt build what changed', 'Build summary', 'List targets', 'Targets the build refreshed', 'Push each target',
+	]);
+	expect(downstream(w, 'Run now')).toEqual(['Watermark Extract']);
+	const node = (name: string) => w.nodes.find((n) => n.name === name)! as Wf['nodes'][number] & { alwaysOutputData?: boolean; executeOnce?: boolean };
+	// The anonymise stage is the shipped incremental workflow, called once, and the chain goes on when it found nothing.
+	expect((node('Anonymise what was loaded').parameters.workflowId as { value: string }).value).toBe(wfs.get('dwh-anonymise-incremental.json')!.id);
+	expect(node('Anonymise what was loaded')).toMatchObject({ alwaysOutputData: true, parameters: { mode: 'once' } });
+	// The enrich stage: the relations whose anonymised sources changed are enriched before dbt reads them.
+	expect((node('Enrich what changed').parameters.workflowId as { value: string }).value).toBe(wfs.get('dwh-enrich-chain.json')!.id);
+	expect(node('Enrich what changed')).toMatchObject({ alwaysOutputData: true, parameters: { mode: 'once' } });
+	const enrich = wfs.get('dwh-enrich-chain.json')!;
+	expect(String(enrich.nodes.find((n) => n.name === 'Changed sources')!.parameters.query)).toContain('FROM dwh_control.v_chain_dbt_pending');
+	expect(downstream(enrich, 'Anything changed')).toEqual(['Build mart inputs']);
+	// The one list of enriched relations the marts read (src/enrich/martInputs.ts), before dbt reads them.
+	expect(enrich.nodes.find((n) => n.name === 'Build mart inputs')!.parameters).toEqual({ operation: 'enrichMartInputs' });
+	// What to build comes from the run logs (a failed or skipped build is retried next tick), read once per execution.
+	expect(node('Tables to build')).toMatchObject({ executeOnce: true, credentials: { postgres: { name: 'DataAcuity Warehouse (read-only)' } } });
+	expect(String(node('Tables to build').parameters.query)).toContain('FROM dwh_control.v_chain_dbt_pending');
+	expect(node('dbt build what changed').parameters).toMatchObject({ command: 'build', select: '={{ $json.select }}' });
+	// Push targets whose marts this build refreshed, by the dbt node's own name.
+	const refreshed = JSON.stringify(node('Targets the build refreshed').parameters.conditions);
+	expect(refreshed).toContain("$('dbt build what changed').all()");
+	expect(node('Push each target').parameters).toMatchObject({ operation: 'push', targetSource: 'ready', readyTarget: '={{ $json.name }}' });
+});
+
+test('the anonymise workflow runs on its schedule and when the chain calls it, listing the source databases once per call', () => {
+	const w = wfs.get('dwh-anonymise-incremental.json')!;
+	const trigger = w.nodes.find((n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger')!;
+	expect(trigger.parameters).toEqual({ inputSource: 'passthrough' });
+	expect(downstream(w, trigger.name)).toEqual(['Registered source databases']);
+	expect(w.nodes.find((n) => n.name === 'Registered source databases')).toMatchObject({ executeOnce: true });
+});
+
+test('weekly segment recomputation (design §7.4): the segments mart input of the users, Sundays after the holidays', async () => {
+	const { martInputs } = await import('../../src/enrich/martInputs');
+	const w = wfs.get('dwh-segments-weekly.json')!;
+	const rule = (w.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger')!.parameters.rule as { interval: unknown[] }).interval;
+	expect(rule).toEqual([{ field: 'weeks', weeksInterval: 1, triggerAtDay: [0], triggerAtHour: 3, triggerAtMinute: 30 }]);
+	const p = w.nodes.find((n) => n.type === 'n8n-nodes-dataacuity.enrich')!.parameters;
+	expect(p).toEqual({ operation: 'enrichMartInputs', martInputsOnly: 'intermediate.enr_users' });
+	// The one definition of the segments (src/enrich/martInputs.ts), not a second one.
+	expect(martInputs().find((m) => m.target === p.martInputsOnly)!.config.families.segments).toBeDefined();
+});

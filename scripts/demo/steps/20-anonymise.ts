@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { migrateCompliance } from '../../../src/anonymise/complianceMigrate';
 import { hashValue } from '../../../src/anonymise/hashing';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
 import { loadPolicies, parsePolicy } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, anonymiseTablesAtomically, PiiCheckFailedError, relationColumns, type AnonymiseResult } from '../../../src/anonymise/runner';
-import { anonymisationSecretsSchema } from '../../../src/anonymise/secrets.schema';
 import { TokenVault } from '../../../src/anonymise/vault';
 import { kAnonymityReport } from '../../../src/privacy/kAnonymity';
 import { scanRelationForPii } from '../../../src/privacy/piiScan';
@@ -31,8 +29,6 @@ const DEMO_IP_RANGES = [
 	{ network: '196.0.0.0/8', city: 'Pretoria', country: 'ZA' },
 ];
 
-const secret = () => randomBytes(32).toString('hex');
-
 async function peek(wh: pg.Pool, sql: string): Promise<Record<string, unknown>[]> {
 	const { rows } = await wh.query(sql);
 	return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && v.length > 24 ? `${v.slice(0, 16)}…` : v])));
@@ -43,18 +39,7 @@ export default async function anonymiseStep(demo: DemoContext): Promise<void> {
 	const vaultDb = createPool(demo.compliance, { role: 'demo-vault' });
 	try {
 		const applied = await migrateCompliance(vaultDb);
-		const secrets = anonymisationSecretsSchema.parse({
-			salts: {
-				users: { '1': secret() },
-				emails: { '1': secret() },
-				phones: { '1': secret() },
-				devices: { '1': secret() },
-				accounts: { '1': secret() },
-				conversations: { '1': secret() },
-			},
-			hmacKey: secret(),
-			vaultEncryptionKey: secret(),
-		});
+		const secrets = demo.secrets;
 		const vault = new TokenVault(vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! });
 		const deps = { warehouse: wh, secrets, vault, log: () => undefined };
 		for (const r of DEMO_IP_RANGES) {

@@ -41,7 +41,9 @@ export default async function dbtStep(demo: DemoContext): Promise<void> {
 		const select = ['source:ledger_db.transactions+', 'source:auth_db.users+', 'source:ledger_db.accounts+', ...(anonymised ? ['source:intermediate+'] : [])];
 		demo.section(`dbt build --select ${select.join(' ')}  (models downstream of the loaded bronze tables)`);
 		if (!anonymised) demo.log('intermediate.* is not there yet (Anonymise step did not run): building staging only; the marts wait for it.');
-		const build = await runDbt(cfg, { command: 'build', select, exclude: anonymised ? [] : ['path:models/marts'] });
+		// One execution id for this build and step 50's pushes, as n8n gives one chain execution: the pushes then record
+		// their freshness (dwh_control.push_freshness), and step 60 measures only what is new after them.
+		const build = await runDbt(cfg, { command: 'build', select, exclude: anonymised ? [] : ['path:models/marts'] }, { executionId: 'demo-steps' });
 		printRun(demo, build);
 
 		const { rows: marts } = await wh.query<{ relation: string; rows: string }>(

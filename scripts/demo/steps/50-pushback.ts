@@ -16,7 +16,7 @@ import type { DemoContext } from '../context';
 export default async function pushback(demo: DemoContext): Promise<void> {
 	const wh = createPool(demo.warehouse, { role: 'demo-pushback' });
 	const an = createPool(demo.analytics, { role: 'pushback' });
-	const ctx: PushContext = { warehouse: wh, analytics: an, log: () => undefined };
+	const ctx: PushContext = { warehouse: wh, analytics: an, log: () => undefined, executionId: 'demo-steps' };
 	try {
 		demo.section('Push-back: marts → analytics_db (k ≥ 5, no PII, SELECT for the app role only)');
 		const standIns = await ensureMarts(wh, demo);

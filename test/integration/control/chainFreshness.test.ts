@@ -18,11 +18,11 @@ let reader: Login;
 const BASE = Math.floor(Date.now() / 1000) * 1000 - 2 * 3600_000;
 const T = (minutesAgo: number) => new Date(BASE - minutesAgo * 60_000).toISOString();
 
-async function loadedRun(table: string, upper: string, changed: number, finishedAt: string): Promise<number> {
+async function loadedRun(table: string, upper: string, changed: number, finishedAt: string, oldestStamp: string | null = null): Promise<number> {
 	const { rows } = await wh.query<{ run_id: string }>(
-		`INSERT INTO dwh_control.extract_runs (table_name, status, mode, window_upper, rows_inserted, rows_updated, run_started_at, run_finished_at)
-		 VALUES ($1, 'extracting', 'incremental', $2, $3, 0, $4, $4) RETURNING run_id`,
-		[table, upper, changed, finishedAt],
+		`INSERT INTO dwh_control.extract_runs (table_name, status, mode, window_upper, rows_inserted, rows_updated, run_started_at, run_finished_at, oldest_changed_stamp)
+		 VALUES ($1, 'extracting', 'incremental', $2, $3, 0, $4, $4, $5) RETURNING run_id`,
+		[table, upper, changed, finishedAt, oldestStamp],
 	);
 	const id = Number(rows[0].run_id);
 	// Through the status machine, as extract and load do.
@@ -120,6 +120,13 @@ test('a chain push records the sources it includes, and the rows it delivered fi
 	expect(new Date(g.through_by_table.x_db__a).toISOString()).toBe(T(30));
 	expect(g.oldest_commit_after.toISOString()).toBe(T(40));
 
+	// The load records the oldest stamp among the rows it changed: their commit is after it, so the bound tightens.
+	const a4 = await loadedRun('x_db__a', T(10), 1, T(9), T(12));
+	await published('a', T(8), a4);
+	await dbtBuild('d2b', 'exec-2b', T(7));
+	const h = await freshness(await push('shared.user_lifecycle', 'exec-2b'));
+	expect(h.oldest_commit_after.toISOString()).toBe(T(12));
+
 	// A push in an execution without a dbt build (the hourly push) is not measured; nor one without an execution id.
 	expect(await freshness(await push('shared.user_lifecycle', 'exec-hourly'))).toBeUndefined();
 	expect(await freshness(await push('shared.user_lifecycle', null))).toBeUndefined();
@@ -133,6 +140,7 @@ test('the latency view, its summary and the alert over the SLA, as the read-only
 	);
 	// pushed_at is the push's own clock time, so only the SLA verdict is exact: the rows waited about three hours.
 	expect(rows.map((r) => [r.target_name, r.over_sla])).toEqual([
+		['shared.user_lifecycle', true],
 		['shared.user_lifecycle', true],
 		['shared.user_lifecycle', true],
 	]);
@@ -151,13 +159,11 @@ test('the latency view, its summary and the alert over the SLA, as the read-only
 	await wh.query(`UPDATE dwh_control.pipeline_settings SET value = '100 years' WHERE name = 'latency_sla'`);
 	expect((await reader.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_latency_alerts`)).rows[0].n).toBe(0);
 	await expect(reader.pool.query(`UPDATE dwh_control.pipeline_settings SET value = '1 second'`)).rejects.toThrow(/permission denied/);
-	const summary = await reader.pool.query(
-		`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`,
-	);
-	// pushed_at is now (the pushes ran in this test); only the two chain pushes are measured.
+	const summary = await reader.pool.query(`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`);
+	// pushed_at is now (the pushes ran in this test); only the three chain pushes are measured.
 	expect(summary.rows).toEqual([
-		{ target_name: 'shared.user_lifecycle', pushes: 2, pushes_with_new_rows: 2 },
-		{ target_name: null, pushes: 2, pushes_with_new_rows: 2 },
+		{ target_name: 'shared.user_lifecycle', pushes: 3, pushes_with_new_rows: 3 },
+		{ target_name: null, pushes: 3, pushes_with_new_rows: 3 },
 	]);
 	await wh.query(`UPDATE dwh_control.pipeline_settings SET value = '1 hour' WHERE name = 'latency_sla'`);
 });
@@ -172,5 +178,11 @@ test('v_chain_dbt_pending: tables whose anonymised rows changed after the last b
 	await dbtBuild('d3', 'exec-3', T(4), ['source:x_db.other+']);
 	expect(await pending()).toEqual([{ table_name: 'x_db__a', dbt_selector: 'source:x_db.a+' }]);
 	await dbtBuild('d4', 'exec-4', T(3), ['source:x_db.a+']);
+	expect(await pending()).toEqual([]);
+	// The DbtRun node records its Select field as written: one element, selectors separated by spaces.
+	await published('a', T(2), 1000, 1);
+	await dbtBuild('d5', 'exec-5', T(1), ['source:x_db.other+  source:x_db.ab+']);
+	expect(await pending()).toEqual([{ table_name: 'x_db__a', dbt_selector: 'source:x_db.a+' }]);
+	await dbtBuild('d6', 'exec-6', T(0.5), ['source:x_db.other+  source:x_db.a+ ']);
 	expect(await pending()).toEqual([]);
 });
