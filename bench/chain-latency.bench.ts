@@ -40,7 +40,10 @@ function main(): number {
 		console.error('no rounds were measured (see the jest output above)');
 		return 1;
 	}
-	const rounds = readFileSync(RESULTS, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Round);
+	const rounds = readFileSync(RESULTS, 'utf8')
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l) as Round);
 	console.log(`\nchain latency, ${values.rounds} round(s) per runtime, cadence ${values.cadence} s (schedule and registry)`);
 	console.log('runtime  rounds  observed p50 / p95 / max (s)   recorded bound p50 / p95 / max (s)');
 	for (const rt of [...new Set(rounds.map((r) => r.runtime))]) {

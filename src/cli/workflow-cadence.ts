@@ -12,7 +12,12 @@ clock-time triggers stay); import the output with n8n import:workflow. Example:
   npm run -s dwh:workflow-cadence -- --every 2m workflows/dwh-load-transform-push.json > /tmp/chain.json`;
 
 async function main(argv: string[]): Promise<number> {
-	const { values, positionals } = parseArgs({ args: argv, options: { every: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
+	const { values, positionals } = parseArgs({
+		args: argv,
+		options: { every: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+		allowPositionals: true,
+		strict: true,
+	});
 	if (values.help) {
 		console.log(USAGE);
 		return 0;

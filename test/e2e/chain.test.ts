@@ -90,14 +90,22 @@ for (const key of RUNTIMES) {
 
 			const creds = [
 				anonymisationCredential(p.warehouse, TEST_SECRETS),
-				{ id: 'dwhTestDbt000001', name: 'DataAcuity dbt', type: 'dataAcuityDbt', data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-chain-dbt-')), connectionSource: 'credential' } },
+				{
+					id: 'dwhTestDbt000001',
+					name: 'DataAcuity dbt',
+					type: 'dataAcuityDbt',
+					data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-chain-dbt-')), connectionSource: 'credential' },
+				},
 			];
 			const credFile = path.join(inst.userFolder, 'chain-credentials.json');
 			writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
 			await p.importCredentials(inst);
 			await n8nCliOk(inst, ['import:credentials', `--input=${credFile}`]);
 			const shipped = (f: string) => path.join(WORKFLOWS_DIR, f);
-			await importWorkflowFiles(inst, ['dwh-error-handler.json', 'dwh-load-bronze.json', 'dwh-anonymise-incremental.json', 'dwh-enrich-chain.json'].map(shipped));
+			await importWorkflowFiles(
+				inst,
+				['dwh-error-handler.json', 'dwh-load-bronze.json', 'dwh-anonymise-incremental.json', 'dwh-enrich-chain.json'].map(shipped),
+			);
 			await importWorkflowObject(inst, withCadence(readWorkflow(shipped('dwh-load-transform-push.json')), CADENCE_S));
 			// Activated (1.x) / published (2.x) before n8n starts, as an operator would from the CLI.
 			for (const id of [CHAIN_ID, 'dwhAnonymiseInc1']) {
@@ -115,93 +123,108 @@ for (const key of RUNTIMES) {
 			await p?.close();
 		}, 60_000);
 
-		test('apps write; with no manual trigger the aggregates reach analytics_db within the SLA', async () => {
-			if (!inst) {
-				console.warn(`SKIPPED: ${key} is not installed (run test/e2e/install-n8n.sh)`);
-				expect(isCI()).toBe(false);
-				return;
-			}
-			const auth = sources.get('auth_db')!;
-			const ledger = sources.get('ledger_db')!;
-			const lifecycle = async () =>
-				(await analytics.query<{ user_hash: string; apps_30d_array: string[] }>(`SELECT user_hash, apps_30d_array FROM shared.user_lifecycle`).catch(() => ({ rows: [] }))).rows;
+		test(
+			'apps write; with no manual trigger the aggregates reach analytics_db within the SLA',
+			async () => {
+				if (!inst) {
+					console.warn(`SKIPPED: ${key} is not installed (run test/e2e/install-n8n.sh)`);
+					expect(isCI()).toBe(false);
+					return;
+				}
+				const auth = sources.get('auth_db')!;
+				const ledger = sources.get('ledger_db')!;
+				const lifecycle = async () =>
+					(
+						await analytics
+							.query<{ user_hash: string; apps_30d_array: string[] }>(`SELECT user_hash, apps_30d_array FROM shared.user_lifecycle`)
+							.catch(() => ({ rows: [] }))
+					).rows;
 
-			// The back-fill goes through every stage on the schedule alone.
-			const first = await until('the first push of shared.user_lifecycle', 6 * 60_000, async () => {
-				const rows = await lifecycle();
-				return rows.length > 0 && rows;
-			});
-			const published = new Set(first.map((r) => r.user_hash));
+				// The back-fill goes through every stage on the schedule alone.
+				const first = await until('the first push of shared.user_lifecycle', 6 * 60_000, async () => {
+					const rows = await lifecycle();
+					return rows.length > 0 && rows;
+				});
+				const published = new Set(first.map((r) => r.user_hash));
 
-			for (let round = 1; round <= ROUNDS; round++) {
-				// The apps: every demo source inserts and updates as between two extracts; plus a sign-up shaped like a
-				// published user (so k-anonymity publishes it too) who pays at once (their only app in 30 days: the ledger's), and a
-				// published user who closes.
-				for (const src of SYNTHETIC_SOURCES) await src.change(sources.get(src.db)!, fakerEN_ZA, 300);
-				const now = new Set((await lifecycle()).map((r) => r.user_hash));
-				const ids = (await auth.query<{ id: string }>(`SELECT id::text FROM users WHERE status = 'active' ORDER BY id`)).rows.map((r) => Number(r.id));
-				const [twin, leaver] = ids.filter((id) => published.has(userHash(id)) && now.has(userHash(id)));
-				const committedAt = Date.now();
-				const { rows: made } = await auth.query<{ id: string }>(
-					`INSERT INTO users (first_name, last_name, email, phone_e164, sa_id_number, date_of_birth, gender, home_city, province, status)
+				for (let round = 1; round <= ROUNDS; round++) {
+					// The apps: every demo source inserts and updates as between two extracts; plus a sign-up shaped like a
+					// published user (so k-anonymity publishes it too) who pays at once (their only app in 30 days: the ledger's), and a
+					// published user who closes.
+					for (const src of SYNTHETIC_SOURCES) await src.change(sources.get(src.db)!, fakerEN_ZA, 300);
+					const now = new Set((await lifecycle()).map((r) => r.user_hash));
+					const ids = (await auth.query<{ id: string }>(`SELECT id::text FROM users WHERE status = 'active' ORDER BY id`)).rows.map((r) => Number(r.id));
+					const [twin, leaver] = ids.filter((id) => published.has(userHash(id)) && now.has(userHash(id)));
+					const committedAt = Date.now();
+					const { rows: made } = await auth.query<{ id: string }>(
+						`INSERT INTO users (first_name, last_name, email, phone_e164, sa_id_number, date_of_birth, gender, home_city, province, status)
 					 SELECT 'Thandi', 'Chain', 'thandi.chain.' || $2 || '@example.co.za', '+27820000014', NULL, date_of_birth, gender, home_city, province, 'active'
 					   FROM users WHERE id = $1 RETURNING id::text`,
-					[twin, round],
-				);
-				const newcomer = Number(made[0].id);
-				await ledger.query(
-					`INSERT INTO transactions (account_id, user_id, direction, amount_zar, category, merchant_name, reference, channel)
+						[twin, round],
+					);
+					const newcomer = Number(made[0].id);
+					await ledger.query(
+						`INSERT INTO transactions (account_id, user_id, direction, amount_zar, category, merchant_name, reference, channel)
 					 SELECT id, $1, 'debit', 149.99, 'groceries', NULL, 'E2E-CHAIN', 'app' FROM accounts ORDER BY id LIMIT 1`,
-					[newcomer],
-				);
-				await auth.query(`UPDATE users SET status = 'closed', updated_at = now() WHERE id = $1`, [leaver]);
-				const committedLast = Date.now();
+						[newcomer],
+					);
+					await auth.query(`UPDATE users SET status = 'closed', updated_at = now() WHERE id = $1`, [leaver]);
+					const committedLast = Date.now();
 
-				const arrived = await until('the new user in and the closed one out of shared.user_lifecycle', 8 * 60_000, async () => {
-					const rows = await lifecycle();
-					const n = rows.find((r) => r.user_hash === userHash(newcomer));
-					return n && n.apps_30d_array.length > 0 && !rows.some((r) => r.user_hash === userHash(leaver)) && Date.now();
-				});
-				const observedS = (arrived - committedAt) / 1000;
+					const arrived = await until('the new user in and the closed one out of shared.user_lifecycle', 8 * 60_000, async () => {
+						const rows = await lifecycle();
+						const n = rows.find((r) => r.user_hash === userHash(newcomer));
+						return n && n.apps_30d_array.length > 0 && !rows.some((r) => r.user_hash === userHash(leaver)) && Date.now();
+					});
+					const observedS = (arrived - committedAt) / 1000;
 
-				// The push that completed what was observed (the last one before it) delivered at least one of the three
-				// changes for the first time, so its recorded bound covers that change's wait; and it is below the SLA.
-				const { rows } = await p.wh.query<{ latency_s: number; sla_s: number; over_sla: boolean; pushed_at: Date }>(
-					`SELECT extract(epoch FROM latency)::float AS latency_s, extract(epoch FROM sla)::float AS sla_s, over_sla, pushed_at
+					// The push that completed what was observed (the last one before it) delivered at least one of the three
+					// changes for the first time, so its recorded bound covers that change's wait; and it is below the SLA.
+					const { rows } = await p.wh.query<{ latency_s: number; sla_s: number; over_sla: boolean; pushed_at: Date }>(
+						`SELECT extract(epoch FROM latency)::float AS latency_s, extract(epoch FROM sla)::float AS sla_s, over_sla, pushed_at
 					   FROM dwh_control.v_source_to_analytics_latency
 					  WHERE target_name = 'shared.user_lifecycle' AND pushed_at BETWEEN $1 AND $2 AND latency IS NOT NULL
 					  ORDER BY pushed_at DESC LIMIT 1`,
-					// pushed_at is stamped just after the analytics_db commit the poll may already have seen.
-					[new Date(committedAt), new Date(arrived + 5000)],
-				);
-				expect(rows).toHaveLength(1);
-				const rec = rows[0];
-				expect(rec.pushed_at.getTime() - committedLast).toBeLessThanOrEqual(rec.latency_s * 1000 + 1000);
-				expect(rec.over_sla).toBe(false);
-				expect(rec.latency_s).toBeLessThan(rec.sla_s);
-				expect(observedS).toBeLessThan(10 * 60);
-				console.log(`${key} round ${round}: source commit → analytics_db observed ${observedS.toFixed(0)} s, recorded bound ${rec.latency_s.toFixed(0)} s (SLA ${rec.sla_s} s, cadence ${CADENCE_S} s)`);
-				mkdirSync(ARTIFACTS_DIR, { recursive: true });
-				appendFileSync(RESULTS_FILE, `${JSON.stringify({ runtime: key, round, cadenceS: CADENCE_S, observedS, recordedS: rec.latency_s, at: new Date().toISOString() })}\n`);
-			}
+						// pushed_at is stamped just after the analytics_db commit the poll may already have seen.
+						[new Date(committedAt), new Date(arrived + 5000)],
+					);
+					expect(rows).toHaveLength(1);
+					const rec = rows[0];
+					expect(rec.pushed_at.getTime() - committedLast).toBeLessThanOrEqual(rec.latency_s * 1000 + 1000);
+					expect(rec.over_sla).toBe(false);
+					expect(rec.latency_s).toBeLessThan(rec.sla_s);
+					expect(observedS).toBeLessThan(10 * 60);
+					console.log(
+						`${key} round ${round}: source commit → analytics_db observed ${observedS.toFixed(0)} s, recorded bound ${rec.latency_s.toFixed(0)} s (SLA ${
+							rec.sla_s
+						} s, cadence ${CADENCE_S} s)`,
+					);
+					mkdirSync(ARTIFACTS_DIR, { recursive: true });
+					appendFileSync(
+						RESULTS_FILE,
+						`${JSON.stringify({ runtime: key, round, cadenceS: CADENCE_S, observedS, recordedS: rec.latency_s, at: new Date().toISOString() })}\n`,
+					);
+				}
 
-			// Every stage ran from the schedule: the run logs carry n8n execution ids, and no alert is open for latency.
-			const stages = await p.wh.query<{ anon: number; dbt: number; pushes: number }>(
-				`SELECT (SELECT count(*) FROM dwh_control.anonymise_runs WHERE status = 'published' AND n8n_execution_id IS NOT NULL)::int AS anon,
+				// Every stage ran from the schedule: the run logs carry n8n execution ids, and no alert is open for latency.
+				const stages = await p.wh.query<{ anon: number; dbt: number; pushes: number }>(
+					`SELECT (SELECT count(*) FROM dwh_control.anonymise_runs WHERE status = 'published' AND n8n_execution_id IS NOT NULL)::int AS anon,
 				        (SELECT count(*) FROM dwh_control.dbt_runs WHERE status = 'success' AND n8n_execution_id IS NOT NULL)::int AS dbt,
 				        (SELECT count(*) FROM dwh_control.push_freshness)::int AS pushes`,
-			);
-			expect(stages.rows[0].anon).toBeGreaterThan(0);
-			expect(stages.rows[0].dbt).toBeGreaterThanOrEqual(2);
-			expect(stages.rows[0].pushes).toBeGreaterThanOrEqual(2);
-			expect((await p.wh.query(`SELECT * FROM dwh_control.v_latency_alerts`)).rows).toEqual([]);
-			// The enrich stage kept intermediate.enr_ledger_transactions in step with the anonymised transactions.
-			await until('enr_ledger_transactions to hold every anonymised transaction', 2 * 60_000, async () => {
-				const { rows: n } = await p.wh.query<{ enr: number; int: number }>(
-					`SELECT (SELECT count(*) FROM intermediate.enr_ledger_transactions)::int AS enr, (SELECT count(*) FROM intermediate.int_ledger_db__transactions)::int AS int`,
 				);
-				return n[0].enr === n[0].int && n[0].enr > 0;
-			});
-		}, TIMEOUT);
+				expect(stages.rows[0].anon).toBeGreaterThan(0);
+				expect(stages.rows[0].dbt).toBeGreaterThanOrEqual(2);
+				expect(stages.rows[0].pushes).toBeGreaterThanOrEqual(2);
+				expect((await p.wh.query(`SELECT * FROM dwh_control.v_latency_alerts`)).rows).toEqual([]);
+				// The enrich stage kept intermediate.enr_ledger_transactions in step with the anonymised transactions.
+				await until('enr_ledger_transactions to hold every anonymised transaction', 2 * 60_000, async () => {
+					const { rows: n } = await p.wh.query<{ enr: number; int: number }>(
+						`SELECT (SELECT count(*) FROM intermediate.enr_ledger_transactions)::int AS enr, (SELECT count(*) FROM intermediate.int_ledger_db__transactions)::int AS int`,
+					);
+					return n[0].enr === n[0].int && n[0].enr > 0;
+				});
+			},
+			TIMEOUT,
+		);
 	});
 }

@@ -110,8 +110,18 @@ test('the chain: extract → load → anonymise → dbt of what the run logs say
 	const path: string[] = [];
 	for (let at = 'Every 5 minutes'; at; at = downstream(w, at)[0]) path.push(at);
 	expect(path).toEqual([
-		'Every 5 minutes', 'Watermark Extract', 'Load each table', 'Anonymise what was loaded', 'Enrich what changed', 'Tables to build', 'Anything to build',
-		'dbt build what changed', 'Build summary', 'List targets', 'Targets the build refreshed', 'Push each target',
+		'Every 5 minutes',
+		'Watermark Extract',
+		'Load each table',
+		'Anonymise what was loaded',
+		'Enrich what changed',
+		'Tables to build',
+		'Anything to build',
+		'dbt build what changed',
+		'Build summary',
+		'List targets',
+		'Targets the build refreshed',
+		'Push each target',
 	]);
 	expect(downstream(w, 'Run now')).toEqual(['Watermark Extract']);
 	const node = (name: string) => w.nodes.find((n) => n.name === name)! as Wf['nodes'][number] & { alwaysOutputData?: boolean; executeOnce?: boolean };

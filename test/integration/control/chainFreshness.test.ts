@@ -159,7 +159,9 @@ test('the latency view, its summary and the alert over the SLA, as the read-only
 	await wh.query(`UPDATE dwh_control.pipeline_settings SET value = '100 years' WHERE name = 'latency_sla'`);
 	expect((await reader.pool.query(`SELECT count(*)::int AS n FROM dwh_control.v_latency_alerts`)).rows[0].n).toBe(0);
 	await expect(reader.pool.query(`UPDATE dwh_control.pipeline_settings SET value = '1 second'`)).rejects.toThrow(/permission denied/);
-	const summary = await reader.pool.query(`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`);
+	const summary = await reader.pool.query(
+		`SELECT target_name, pushes, pushes_with_new_rows FROM dwh_control.v_latency_summary ORDER BY target_name NULLS LAST`,
+	);
 	// pushed_at is now (the pushes ran in this test); only the three chain pushes are measured.
 	expect(summary.rows).toEqual([
 		{ target_name: 'shared.user_lifecycle', pushes: 3, pushes_with_new_rows: 3 },

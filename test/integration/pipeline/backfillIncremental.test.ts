@@ -66,7 +66,10 @@ test('next run takes only changed rows (plus the lookback overlap) and updates t
 	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n).toBe(501);
 	// The oldest stamp among the rows it changed (the freshness bound of docs/chain.md); the back-fill records none.
 	const src = await w.src.query(`SELECT min(updated_at)::text AS m FROM public.users WHERE id IN (3, 7, 501)`);
-	const runs = await w.wh.query(`SELECT run_id::int, oldest_changed_stamp::text AS o FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' ORDER BY run_id`, [table]);
+	const runs = await w.wh.query(
+		`SELECT run_id::int, oldest_changed_stamp::text AS o FROM dwh_control.extract_runs WHERE table_name = $1 AND status = 'loaded' ORDER BY run_id`,
+		[table],
+	);
 	expect(runs.rows.map((r) => r.o)).toEqual([null, src.rows[0].m]);
 });
 
