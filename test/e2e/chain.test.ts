@@ -133,6 +133,7 @@ for (const key of RUNTIMES) {
 				}
 				const auth = sources.get('auth_db')!;
 				const ledger = sources.get('ledger_db')!;
+				const bidbaas = sources.get('bidbaas_db')!;
 				const lifecycle = async () =>
 					(
 						await analytics
@@ -169,6 +170,19 @@ for (const key of RUNTIMES) {
 						[newcomer],
 					);
 					await auth.query(`UPDATE users SET status = 'closed', updated_at = now() WHERE id = $1`, [leaver]);
+					// A BidBaas bid: its mart reads only intermediate.enr_bidbaas_bids, which the chain selects because Enrich rebuilt it.
+					const { rows: bid } = await bidbaas.query<{ user_id: string }>(
+						`INSERT INTO bids (auction_id, user_id, amount, currency, device_id)
+					 SELECT a.id, $1, round(coalesce(max(b.amount), a.start_price) * 1.1 + 1, 2), a.currency, 'e2e-chain'
+					   FROM auctions a LEFT JOIN bids b ON b.auction_id = a.id WHERE a.status = 'open' GROUP BY a.id ORDER BY a.id LIMIT 1
+					 RETURNING user_id::text`,
+						[twin],
+					);
+					expect(bid).toHaveLength(1);
+					const { rows: bidsNow } = await bidbaas.query<{ n: number }>(
+						`SELECT count(*)::int AS n FROM bids WHERE user_id = $1 AND created_at >= now() - interval '7 days'`,
+						[twin],
+					);
 					const committedLast = Date.now();
 
 					const arrived = await until('the new user in and the closed one out of shared.user_lifecycle', 8 * 60_000, async () => {
@@ -177,6 +191,13 @@ for (const key of RUNTIMES) {
 						return n && n.apps_30d_array.length > 0 && !rows.some((r) => r.user_hash === userHash(leaver)) && Date.now();
 					});
 					const observedS = (arrived - committedAt) / 1000;
+					// BidBaas reads "your bids this week" with the new bid counted, pushed by the chain alone.
+					await until("the new bid in bidbaas.user_summary's bids_7d", 8 * 60_000, async () => {
+						const { rows: summary } = await analytics
+							.query<{ bids_7d: number }>(`SELECT bids_7d FROM bidbaas.user_summary WHERE user_hash = $1`, [userHash(twin)])
+							.catch(() => ({ rows: [] as Array<{ bids_7d: number }> }));
+						return summary[0]?.bids_7d === bidsNow[0].n;
+					});
 
 					// The push that completed what was observed (the last one before it) delivered at least one of the three
 					// changes for the first time, so its recorded bound covers that change's wait; and it is below the SLA.
