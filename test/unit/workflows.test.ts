@@ -139,6 +139,12 @@ test('the chain: extract → load → anonymise → dbt of what the run logs say
 	// What to build comes from the run logs (a failed or skipped build is retried next tick), read once per execution.
 	expect(node('Tables to build')).toMatchObject({ executeOnce: true, credentials: { postgres: { name: 'DataAcuity Warehouse (read-only)' } } });
 	expect(String(node('Tables to build').parameters.query)).toContain('FROM dwh_control.v_chain_dbt_pending');
+	// ... plus the dbt sources of the enriched relations the enrich stage reported built, so the marts that read only
+	// intermediate.enr_* are rebuilt and pushed by the chain too.
+	expect(node('Tables to build').parameters.options).toEqual({
+		queryReplacement: "={{ JSON.stringify($('Enrich what changed').all().flatMap((i) => (i.json.built ?? []).map((b) => b.target))) }}",
+	});
+	expect(String(node('Tables to build').parameters.query)).toContain("'source:' || t || '+'");
 	expect(node('dbt build what changed').parameters).toMatchObject({ command: 'build', select: '={{ $json.select }}' });
 	// Push targets whose marts this build refreshed, by the dbt node's own name.
 	const refreshed = JSON.stringify(node('Targets the build refreshed').parameters.conditions);

@@ -15,7 +15,11 @@ test('every mart input is a valid Enrich Relation config writing its own interme
 
 test('the dbt project reads every mart input as a source, and names the same cross-app funnel', () => {
 	const sources = dbt('models/marts/_intermediate_sources.yml');
-	for (const m of martInputs()) expect(sources).toContain(`identifier: ${m.target.replace('intermediate.', '')}`);
+	// Under the relation's own name: the chain selects `source:<target>+` for each mart input Enrich built (docs/chain.md).
+	for (const m of martInputs()) {
+		const table = m.target.replace('intermediate.', '');
+		expect(sources).toContain(`- name: ${table}\n        identifier: ${table}\n`);
+	}
 	const project = dbt('dbt_project.yml');
 	expect(project).toContain(`cross_app_funnel: {id: ${CROSS_APP_FUNNEL.id}, steps: ${CROSS_APP_FUNNEL.steps.length}}`);
 	expect(CROSS_APP_FUNNEL.id).toBe(CROSS_APP_FUNNEL.steps.map((s) => `${s.app}_${s.event}`).join('_'));
