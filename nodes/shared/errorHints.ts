@@ -143,3 +143,25 @@ export function coreErrorHint(err: unknown): CoreErrorHint | null {
 	}
 	return null;
 }
+
+/** What to change for the SQLSTATEs a user can fix themselves; null for the rest. */
+export function postgresHint(e: { code?: string; message?: string }): string | null {
+	const msg = e.message ?? '';
+	switch (e.code) {
+		case '42P01':
+		case '3F000':
+			if (/dwh_control/.test(msg))
+				return 'The warehouse has no dwh_control schema yet — run `npm run dwh:migrate` against it, then `npm run dwh:registry-sync`.';
+			return 'A table or schema the pipeline needs is missing — check the registry entry and that the warehouse is migrated.';
+		case '42501':
+			return "The credential's user lacks a privilege — grant it on the warehouse/source (see docs/nodes.md#permissions) or use the owner login.";
+		case '57014':
+			return 'A statement hit the statement timeout — raise Statement Timeout (Ms) in the Postgres credential, or set it to 0.';
+		case '53300':
+			return 'The server has no free connection slots — lower Max Connections in the credential or wait for other jobs to finish.';
+		case '25006':
+			return 'The connection is read-only — the warehouse credential must point at the primary, not a replica.';
+		default:
+			return null;
+	}
+}

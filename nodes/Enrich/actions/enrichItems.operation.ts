@@ -2,7 +2,8 @@ import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type IN
 import { enrichItems } from '../../../src/enrich/enrichItems';
 import { executeBatch } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
-import { enrichResources, familiesOf, familyProperties } from './common.descriptions';
+import { enrichResources, familiesOf } from './common.descriptions';
+import { familyProperties } from './family.descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {

@@ -9,7 +9,8 @@ import {
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { executeItems } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
-import { enrichResources, familiesOf, familyProperties } from './common.descriptions';
+import { enrichResources, familiesOf } from './common.descriptions';
+import { familyProperties } from './family.descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
