@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { fakerEN_ZA, type Faker } from '@faker-js/faker';
 import { LANDMARKS, MERCHANTS, POI_CATEGORIES, SA_CITIES } from '../demo/synthetic/places';
+import { EVENT_TITLES, TAGS } from '../demo/synthetic/tagmeDb';
 
 /**
  * The labelled corpus that measures the content detectors for names, addresses and bank accounts
@@ -59,32 +60,6 @@ const GENERIC_BUSINESSES = [
 	'Golden Mile Car Wash',
 	'Rainbow Pharmacy',
 	'Lekker Eats Deli',
-];
-const EVENT_TITLES = [
-	'Jazz on the Lawn',
-	'Sunday Braai Fest',
-	'Amapiano Night',
-	'Craft Beer Market',
-	'Heritage Day Picnic',
-	'Comedy Night',
-	'Makers Market',
-	'Park Run Social',
-	'Gospel Sunday',
-	'Kasi Food Festival',
-];
-const TAGS = [
-	'lekker',
-	'braai',
-	'vibes',
-	'family',
-	'date-night',
-	'sunset',
-	'live-music',
-	'load-shedding-friendly',
-	'pet-friendly',
-	'student-deal',
-	'halaal',
-	'free-wifi',
 ];
 const LEDGER_WORDS = [
 	'groceries',

@@ -62,7 +62,7 @@ CREATE TABLE events (
 CREATE INDEX ON events (updated_at);
 `;
 
-const TAGS = [
+export const TAGS = [
 	'lekker',
 	'braai',
 	'vibes',
@@ -76,7 +76,8 @@ const TAGS = [
 	'halaal',
 	'free-wifi',
 ];
-const EVENT_TITLES = [
+/** Also the labelled PII corpus's lookalikes: event names that are not people (scripts/pii-detectors). */
+export const EVENT_TITLES = [
 	'Jazz on the Lawn',
 	'Sunday Braai Fest',
 	'Amapiano Night',
