@@ -14,7 +14,7 @@ import { objectStoreSchema, type ObjectStoreConfig } from '../../src/config/conn
 import { startS3Server, type S3Server } from '../../src/devstack/s3Server';
 import { ObjectStore } from '../../src/transport/objectStore';
 import { registerTable } from '../harness/registerTable';
-import { HASH_SALT, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
+import { rekeyStandIns, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
 import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
 import { anonymisationCredential, createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
@@ -98,21 +98,7 @@ beforeAll(async () => {
 	await p.wh.query(`ALTER TABLE raw.ledger_db__transactions ALTER COLUMN user_id DROP NOT NULL, ALTER COLUMN reference DROP NOT NULL`);
 	await p.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);
 	await p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = $2`, [DELETED_AT, FORGOTTEN]);
-	const rekey = `encode(digest($2::text || ':' || r.%s::text, 'sha256'), 'hex')`;
-	const old = `encode(digest($1::text || ':' || r.%s::text, 'sha256'), 'hex')`;
-	await p.wh.query(
-		`UPDATE intermediate.int_auth_db__users i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace(
-			'%s',
-			'id',
-		)}`,
-		[HASH_SALT, SALT],
-	);
-	await p.wh.query(
-		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey
-			.replace('%s', 'user_id')
-			.replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
-		[SALT],
-	);
+	await rekeyStandIns(p.wh, SALT);
 
 	// tagme_db check-ins, an append table with the registry's 90 days: users 1-6 loaded 100 days ago (run 1),
 	// users 7-12 ten days ago (run 2); the person's note quotes their e-mail. Anonymised for real, and Enrich's

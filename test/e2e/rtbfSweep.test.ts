@@ -6,7 +6,7 @@ import path from 'node:path';
 import { migrateCompliance } from '../../src/anonymise/complianceMigrate';
 import { subjectHmac } from '../../src/anonymise/hashing';
 import { enrichMartInputs } from '../../src/enrich/martInputs';
-import { HASH_SALT, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
+import { rekeyStandIns, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
 import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
 import { anonymisationCredential, createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
@@ -46,28 +46,7 @@ beforeAll(async () => {
 	await p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = ANY($2::bigint[])`, [DELETED_AT, [FORGOTTEN, ALSO_FORGOTTEN]]);
 	// The fixture hashes with its own salt; re-key the intermediate stand-ins to the credential's "users" salt so
 	// Forget Users can find the person's hashed rows the way it does after a real Anonymise run.
-	const rekey = `encode(digest($2::text || ':' || r.%s::text, 'sha256'), 'hex')`;
-	const old = `encode(digest($1::text || ':' || r.%s::text, 'sha256'), 'hex')`;
-	await p.wh.query(
-		`UPDATE intermediate.int_auth_db__users i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace(
-			'%s',
-			'id',
-		)}`,
-		[HASH_SALT, SALT],
-	);
-	await p.wh.query(
-		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${rekey
-			.replace('%s', 'user_id')
-			.replace('$2', '$1')} FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
-		[SALT],
-	);
-	await p.wh.query(
-		`UPDATE intermediate.int_auth_db__kyc_records i SET user_hash = ${rekey.replace('%s', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${old.replace(
-			'%s',
-			'id',
-		)}`,
-		[HASH_SALT, SALT],
-	);
+	await rekeyStandIns(p.wh, SALT, { kycRecords: true });
 	// Enrich again over the re-keyed rows, as the chain does after Anonymise: the marts read intermediate.enr_*.
 	await enrichMartInputs(p.wh);
 	// The token vault lives in the warehouse database here (its own database in production).

@@ -114,3 +114,24 @@ export async function seedWarehouseDirect(wh: pg.Pool, db: { ledger: string; aut
 	await seedFx(wh);
 	await writeIntermediate(wh, targets.transactions, targets.users);
 }
+
+/**
+ * The stand-ins seedWarehouseDirect writes are hashed with HASH_SALT; re-key them to a credential's "users" salt so
+ * Forget Users finds the person's hashed rows the way it does after a real Anonymise run. `kycRecords`: also
+ * int_auth_db__kyc_records (where the test world has it).
+ */
+export async function rekeyStandIns(wh: pg.Pool, salt: string, opts: { kycRecords?: boolean } = {}): Promise<void> {
+	const hashed = (param: string, column: string) => `encode(digest(${param}::text || ':' || r.${column}::text, 'sha256'), 'hex')`;
+	const users = ['intermediate.int_auth_db__users', ...(opts.kycRecords ? ['intermediate.int_auth_db__kyc_records'] : [])];
+	for (const table of users) {
+		await wh.query(`UPDATE ${table} i SET user_hash = ${hashed('$2', 'id')} FROM raw.auth_db__users r WHERE i.user_hash = ${hashed('$1', 'id')}`, [
+			HASH_SALT,
+			salt,
+		]);
+	}
+	await wh.query(
+		`UPDATE intermediate.int_ledger_db__transactions i SET user_hash = ${hashed('$1', 'user_id')}
+		   FROM raw.ledger_db__transactions r WHERE i.transaction_id = r.id`,
+		[salt],
+	);
+}
