@@ -230,7 +230,9 @@ async function whileWriting<T>(fromId: number, newIds: number, during: () => Pro
 }
 
 test('writes landing while the reconcile runs are no differences', async () => {
-	const { result: r, writes } = await whileWriting(1, 10000, () => reconcileTable(w.as, users, opts));
+	// Writes from id 1000 up: ids below are the next test's known losses, and a row written here (stamped after the
+	// watermark, never loaded) would rightly be left to the next window there instead of being reported.
+	const { result: r, writes } = await whileWriting(1000, 10000, () => reconcileTable(w.as, users, opts));
 	expect(r).toMatchObject({ status: 'matched', findings: [], unresolved: 0 });
 	expect(writes).toBeGreaterThan(0);
 });
