@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -54,6 +54,19 @@ describe.each(['n8n1', 'n8n2'] as const)('README install for %s', (key: N8nRunti
 		}
 		expect(readdirSync(path.join(dir, 'node_modules')).filter((p) => p === '@aws-sdk' || p === '@smithy')).toEqual([]);
 		expect(existsSync(path.join(pkgDir, 'dist/src/transport/awsS3.js'))).toBe(true);
+	});
+
+	it(`uses its bundled S3 client on the runtime's Node without an SDK support warning (${label})`, () => {
+		const dir = nodesDir();
+		if (!dir) {
+			if (isCI()) throw new Error(`${label}: the README install did not run`);
+			return;
+		}
+		const bundle = path.join(dir, 'node_modules', PACKAGE_NAME, 'dist/src/transport/awsS3.js');
+		const script = `const { S3Client } = require(${JSON.stringify(bundle)}); new S3Client({ region: 'af-south-1' }); console.log('ok')`;
+		const out = spawnSync(n8nRuntimes()[key].node, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+		expect(out.stdout.trim()).toBe('ok');
+		expect(out.stderr).not.toMatch(/NodeVersionSupportWarning/);
 	});
 
 	it(`carries the packaged reference data, not the libraries it was generated from (${label})`, () => {
