@@ -1,6 +1,6 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { operationProperty } from '../shared/descriptions';
-import { ANALYTICS_CREDENTIAL, OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ANALYTICS_SLOT, OBJECT_STORE_SLOT, WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import * as anonymiseItems from './actions/anonymiseItems.operation';
 import * as applyRetention from './actions/applyRetention.operation';
@@ -30,7 +30,7 @@ export class Anonymise implements INodeType {
 		// re-keys every hashed table (Rotate Salt); see NOT_AN_AGENT_TOOL.
 		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
+			{ ...WAREHOUSE_SLOT },
 			{
 				name: SECRETS_CREDENTIAL,
 				required: true,
@@ -41,16 +41,14 @@ export class Anonymise implements INodeType {
 			// Shown for Forget Users and read only with Also Forget In Analytics DB (which then fails naming this slot when it is
 			// empty). A slot whose display rule reads that boolean parameter kept n8n 1.123's editor from rendering the node.
 			{
-				name: ANALYTICS_CREDENTIAL,
+				...ANALYTICS_SLOT,
 				required: false,
-				testedBy: POSTGRES_TEST_METHOD,
 				displayName: 'analytics_db (Also Forget In Analytics DB, Search Analytics DB)',
 				displayOptions: { show: { operation: ['forgetUsers', 'verifyResidue'] } },
 			},
 			{
-				name: OBJECT_STORE_CREDENTIAL,
+				...OBJECT_STORE_SLOT,
 				required: false,
-				testedBy: OBJECT_STORE_TEST_METHOD,
 				displayName: 'Object Store (the CSV archive)',
 				displayOptions: { show: { operation: ['applyRetention', 'verifyResidue'] } },
 			},

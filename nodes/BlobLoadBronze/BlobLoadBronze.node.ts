@@ -3,7 +3,7 @@ import { loadRequestSchema, type LoadResult } from '../../src/config/run.schema'
 import { loadBronze } from '../../src/load/loadBronze';
 import { checkCsvReachable } from '../shared/loadPreflight';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { OBJECT_STORE_SLOT, WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { executeItems } from '../shared/items';
 import { pipelineResources } from '../shared/pipelineContext';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
@@ -55,10 +55,7 @@ export class BlobLoadBronze implements INodeType {
 		outputs: ['main'],
 		// Not an agent tool: it commits bronze rows and moves watermarks in dwh_control (see NOT_AN_AGENT_TOOL).
 		usableAsTool: NOT_AN_AGENT_TOOL,
-		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
-			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },
-		],
+		credentials: [{ ...WAREHOUSE_SLOT }, { ...OBJECT_STORE_SLOT }],
 		properties: [
 			{
 				displayName:
@@ -105,9 +102,7 @@ export class BlobLoadBronze implements INodeType {
 		],
 	};
 
-	methods = {
-		credentialTest: credentialTestMethods,
-	};
+	methods = { credentialTest: credentialTestMethods };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const fns = this;

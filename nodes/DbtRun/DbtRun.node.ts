@@ -1,6 +1,6 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { operationProperty } from '../shared/descriptions';
-import { POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import { router } from './actions/router';
 import * as runCommand from './actions/runCommand.operation';
@@ -27,13 +27,7 @@ export class DbtRun implements INodeType {
 		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
 			{ name: DBT_CREDENTIAL, required: true, testedBy: DBT_TEST_METHOD, displayName: 'dbt (Core or Cloud)' },
-			{
-				name: WAREHOUSE_CREDENTIAL,
-				required: true,
-				testedBy: POSTGRES_TEST_METHOD,
-				displayName: 'Warehouse (dbt Login)',
-				displayOptions: { show: { operation: ['runCommand', 'verifyIncident'] } },
-			},
+			{ ...WAREHOUSE_SLOT, displayName: 'Warehouse (dbt Login)', displayOptions: { show: { operation: ['runCommand', 'verifyIncident'] } } },
 		],
 		hints: [
 			{

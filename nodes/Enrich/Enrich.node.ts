@@ -1,7 +1,8 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { operationProperty } from '../shared/descriptions';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { ENRICHMENT_APIS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { WAREHOUSE_SLOT } from '../shared/credentialSlots';
+import { ENRICHMENT_APIS_CREDENTIAL } from '../shared/credentialTypes';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import * as enrichItems from './actions/enrichItems.operation';
 import * as enrichMartInputs from './actions/enrichMartInputs.operation';
@@ -27,7 +28,7 @@ export class Enrich implements INodeType {
 		// operations rewrite reference tables every enrichment reads (see NOT_AN_AGENT_TOOL).
 		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
+			{ ...WAREHOUSE_SLOT },
 			// API keys of the FX and geo services, when they need one.
 			{ name: ENRICHMENT_APIS_CREDENTIAL, required: false, displayName: 'Enrichment APIs (FX, geo keys; optional)' },
 		],

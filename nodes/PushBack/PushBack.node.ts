@@ -1,7 +1,7 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { operationProperty } from '../shared/descriptions';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { ANALYTICS_CREDENTIAL, POSTGRES_TEST_METHOD, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { ANALYTICS_SLOT, WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 import * as push from './actions/push.operation';
 import * as listTargets from './actions/listTargets.operation';
@@ -25,10 +25,7 @@ export class PushBack implements INodeType {
 		// Not an agent tool: it writes what the apps read in analytics_db and creates and grants roles there, and a
 		// custom target runs a query the caller supplies (see NOT_AN_AGENT_TOOL).
 		usableAsTool: NOT_AN_AGENT_TOOL,
-		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
-			{ name: ANALYTICS_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'analytics_db' },
-		],
+		credentials: [{ ...WAREHOUSE_SLOT }, { ...ANALYTICS_SLOT }],
 		properties: [operationProperty([push.option, listTargets.option], 'push'), ...push.description],
 	};
 

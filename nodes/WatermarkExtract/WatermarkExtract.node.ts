@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { credentialTestMethods } from '../shared/credentialTest';
-import { OBJECT_STORE_CREDENTIAL, OBJECT_STORE_TEST_METHOD, POSTGRES_TEST_METHOD, SOURCE_CREDENTIAL, WAREHOUSE_CREDENTIAL } from '../shared/credentialTypes';
+import { OBJECT_STORE_SLOT, SOURCE_SLOT, WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { SECRETS_CREDENTIAL } from '../Anonymise/secretsCredential';
 import { registeredTableOptions, sourceDatabaseOptions } from '../shared/registryOptions';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
@@ -32,9 +32,9 @@ export class WatermarkExtract implements INodeType {
 		// Not an agent tool: it claims runs and moves watermarks in dwh_control on a schedule (see NOT_AN_AGENT_TOOL).
 		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
-			{ name: WAREHOUSE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Warehouse (dwh)' },
-			{ name: SOURCE_CREDENTIAL, required: true, testedBy: POSTGRES_TEST_METHOD, displayName: 'Source Replica' },
-			{ name: OBJECT_STORE_CREDENTIAL, required: true, testedBy: OBJECT_STORE_TEST_METHOD, displayName: 'Object Store (S3/MinIO)' },
+			{ ...WAREHOUSE_SLOT },
+			{ ...SOURCE_SLOT },
+			{ ...OBJECT_STORE_SLOT },
 			{
 				// Optional: its HMAC key tells the rows of forgotten people apart from lost rows (docs/reconcile.md).
 				name: SECRETS_CREDENTIAL,

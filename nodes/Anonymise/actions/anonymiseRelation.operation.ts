@@ -1,11 +1,5 @@
-import {
-	updateDisplayOptions,
-	type IDataObject,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
 import { loadPolicyFor } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, anonymiseTablesAtomically, relationColumns } from '../../../src/anonymise/runner';

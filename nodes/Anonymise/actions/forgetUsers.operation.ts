@@ -1,11 +1,5 @@
-import {
-	updateDisplayOptions,
-	type IDataObject,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../../src/anonymise/forget';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { parseRelationName } from '../../../src/privacy/piiScan';

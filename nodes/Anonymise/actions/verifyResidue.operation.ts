@@ -1,12 +1,5 @@
-import {
-	NodeOperationError,
-	updateDisplayOptions,
-	type IDataObject,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { recordResidueCheck } from '../../../src/anonymise/residueChecks';
 import { formatResidueReport, scanResidue, type ResidueSubject } from '../../../src/anonymise/residueScan';

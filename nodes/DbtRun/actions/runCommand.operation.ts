@@ -1,11 +1,5 @@
-import {
-	NodeOperationError,
-	updateDisplayOptions,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { redactErrorText } from '../../../src/privacy/safeErrorText';

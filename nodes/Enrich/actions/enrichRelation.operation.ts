@@ -1,11 +1,5 @@
-import {
-	updateDisplayOptions,
-	type IDataObject,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeProperties,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { executeItems } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
