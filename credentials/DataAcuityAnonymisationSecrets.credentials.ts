@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { sslProperties } from './sslProperties';
 
 /**
  * The only home of anonymisation secrets (design doc §6.2, §6.3): salts per salt type and version, the HMAC key
@@ -79,26 +80,6 @@ export class DataAcuityAnonymisationSecrets implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 		},
-		{
-			displayName: 'Vault SSL Mode',
-			name: 'vaultSslMode',
-			type: 'options',
-			options: [
-				{ name: 'Disable', value: 'disable' },
-				{ name: 'Require', value: 'require' },
-				{ name: 'Verify CA', value: 'verify-ca' },
-				{ name: 'Verify Full', value: 'verify-full' },
-			],
-			default: 'require',
-		},
-		{
-			displayName: 'Vault CA Certificate',
-			name: 'vaultSslCa',
-			type: 'string',
-			typeOptions: { password: true, rows: 4 },
-			default: '',
-			placeholder: '-----BEGIN CERTIFICATE-----',
-			displayOptions: { show: { vaultSslMode: ['verify-ca', 'verify-full'] } },
-		},
+		...sslProperties('Vault ', { mode: 'vaultSslMode', ca: 'vaultSslCa' }, 'require'),
 	];
 }

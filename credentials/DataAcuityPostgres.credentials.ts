@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { sslProperties } from './sslProperties';
 
 /**
  * Shared by the warehouse credential and the source-replica credential (DataAcuityPostgresSource): both are the
@@ -46,28 +47,7 @@ export const dataAcuityPostgresProperties: INodeProperties[] = [
 		typeOptions: { password: true },
 		default: '',
 	},
-	{
-		displayName: 'SSL Mode',
-		name: 'sslMode',
-		type: 'options',
-		options: [
-			{ name: 'Disable', value: 'disable', description: 'Plain TCP' },
-			{ name: 'Require', value: 'require', description: 'Encrypt, but do not check the server certificate' },
-			{ name: 'Verify CA', value: 'verify-ca', description: 'Encrypt and check the certificate chain against the CA' },
-			{ name: 'Verify Full', value: 'verify-full', description: 'Encrypt, check the chain and that the certificate names the host' },
-		],
-		default: 'disable',
-	},
-	{
-		displayName: 'CA Certificate',
-		name: 'sslCa',
-		type: 'string',
-		typeOptions: { password: true, rows: 4 },
-		default: '',
-		placeholder: '-----BEGIN CERTIFICATE-----',
-		description: 'PEM text of the CA that signed the server certificate. Leave empty to use the system CAs.',
-		displayOptions: { show: { sslMode: ['verify-ca', 'verify-full'] } },
-	},
+	...sslProperties('', { mode: 'sslMode', ca: 'sslCa' }, 'disable'),
 	{
 		displayName: 'Max Connections',
 		name: 'maxConnections',
