@@ -2,6 +2,7 @@ import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from
 import { assertTimeZone } from '../../../src/extract/csvFileName';
 import { MAX_PARALLEL_TABLES } from '../../../src/extract/extractDue';
 import { DEFAULT_EXPORT_TIMEZONE } from '../../../src/pipeline/context';
+import { optionsCollection } from '../../shared/descriptions';
 
 /**
  * Tables / Table / Source Databases / Options, shared by Extract and Reconcile: the same names in both, so a table
@@ -46,60 +47,53 @@ export const tableSelection: INodeProperties[] = [
 	},
 ];
 
-export const options: INodeProperties = {
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add option',
-	default: {},
-	options: [
-		{
-			displayName: 'Export Time Zone',
-			name: 'exportTimezone',
-			type: 'string',
-			default: DEFAULT_EXPORT_TIMEZONE,
-			placeholder: 'Africa/Johannesburg',
-			description:
-				"IANA zone used only in CSV file names (&lt;YYYYMMDD_HHMM&gt;_&lt;zone&gt;_&lt;run&gt;.csv), also of a repair's CSV. Windows and watermarks are always exact timestamptz values.",
-		},
-		{
-			displayName: 'Load While Extracting',
-			name: 'loadWhileExtracting',
-			type: 'boolean',
-			default: false,
-			description:
-				'Whether to load each table into bronze in the same pass: the COPY out of the source feeds the upload and the warehouse at once, and the load commits once the CSV is stored, written straight to processed/ (no copy from exports/). Items come out with status "loaded" and the load\'s figures in "load"; Blob Load Bronze passes them through. Off: the CSV waits in exports/ for Blob Load Bronze.',
-			displayOptions: { show: { '/operation': ['extract'] } },
-		},
-		{
-			displayName: 'Parallel Tables',
-			name: 'parallelTables',
-			type: 'number',
-			typeOptions: { minValue: 1, maxValue: MAX_PARALLEL_TABLES },
-			default: 1,
-			description:
-				"With All Tables Due Now: how many tables are worked on at once. Each holds one source and one warehouse connection, so this is capped at 4 (design §10.3) and at the credentials' Max Connections.",
-			displayOptions: { show: { '/operation': ['extract'] } },
-		},
-		{
-			displayName: 'Fail Node on Table Failure',
-			name: 'failOnTableFailure',
-			type: 'boolean',
-			default: false,
-			description:
-				'Whether the node fails when any table failed. Off: a failed table is an output item with status "failed" and the others carry on. On: after every table was tried the execution fails, and tables that did extract wait to be loaded until their run is abandoned (twice the cadence).',
-		},
-		{
-			displayName: 'Policies Folder',
-			name: 'policiesDir',
-			type: 'string',
-			default: '',
-			description:
-				'Folder of anonymisation policy files on the n8n host, which say which tables hold personal data (a repair erases it from rows deleted at the source); empty uses the policies shipped in this package',
-			displayOptions: { show: { '/operation': ['reconcile'] } },
-		},
-	],
-};
+export const options: INodeProperties = optionsCollection('options', [
+	{
+		displayName: 'Export Time Zone',
+		name: 'exportTimezone',
+		type: 'string',
+		default: DEFAULT_EXPORT_TIMEZONE,
+		placeholder: 'Africa/Johannesburg',
+		description:
+			"IANA zone used only in CSV file names (&lt;YYYYMMDD_HHMM&gt;_&lt;zone&gt;_&lt;run&gt;.csv), also of a repair's CSV. Windows and watermarks are always exact timestamptz values.",
+	},
+	{
+		displayName: 'Load While Extracting',
+		name: 'loadWhileExtracting',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to load each table into bronze in the same pass: the COPY out of the source feeds the upload and the warehouse at once, and the load commits once the CSV is stored, written straight to processed/ (no copy from exports/). Items come out with status "loaded" and the load\'s figures in "load"; Blob Load Bronze passes them through. Off: the CSV waits in exports/ for Blob Load Bronze.',
+		displayOptions: { show: { '/operation': ['extract'] } },
+	},
+	{
+		displayName: 'Parallel Tables',
+		name: 'parallelTables',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_PARALLEL_TABLES },
+		default: 1,
+		description:
+			"With All Tables Due Now: how many tables are worked on at once. Each holds one source and one warehouse connection, so this is capped at 4 (design §10.3) and at the credentials' Max Connections.",
+		displayOptions: { show: { '/operation': ['extract'] } },
+	},
+	{
+		displayName: 'Fail Node on Table Failure',
+		name: 'failOnTableFailure',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether the node fails when any table failed. Off: a failed table is an output item with status "failed" and the others carry on. On: after every table was tried the execution fails, and tables that did extract wait to be loaded until their run is abandoned (twice the cadence).',
+	},
+	{
+		displayName: 'Policies Folder',
+		name: 'policiesDir',
+		type: 'string',
+		default: '',
+		description:
+			'Folder of anonymisation policy files on the n8n host, which say which tables hold personal data (a repair erases it from rows deleted at the source); empty uses the policies shipped in this package',
+		displayOptions: { show: { '/operation': ['reconcile'] } },
+	},
+]);
 
 export interface TableOptions {
 	exportTimezone?: string;
