@@ -19,8 +19,8 @@ interface PgConnection {
  *
  * Why not pg-copy-streams' `to()`: PostgreSQL sends one CopyData message per row, and it keeps a Buffer slice per
  * message before joining them, a million short-lived objects per million rows. At extract speed that churn made V8
- * grow its young generation to its maximum (tens of MB of RSS: docs/BENCHMARKS.md). This reader copies the
- * messages' payloads out of each socket read into one Buffer per read, so its garbage is per read, not per row.
+ * grow its young generation to its maximum (tens of MB of RSS: docs/BENCHMARKS.md). This reader strips the framing
+ * from each socket read in place, so it allocates nothing per row and nothing per read.
  *
  * Like pg-copy-streams it takes the socket from pg for the COPY and hands back whatever follows CopyDone (or an
  * ErrorResponse) to pg's own parser, so errors, CommandComplete and ReadyForQuery reach the client as usual. The
@@ -78,30 +78,41 @@ export class CopyOutStream extends Readable implements pg.Submittable {
 		}
 	}
 
+	/**
+	 * Strips the message framing in place: each read is this reader's own Buffer (pg no longer sees it), so the CopyData
+	 * payloads are moved down over the headers with `copyWithin` and the read itself is pushed. Per row that is one
+	 * native move and no allocation; copying each payload into a fresh Buffer per read cost a view object per row and
+	 * twice the garbage, most of this process's CPU at extract speed (docs/BENCHMARKS.md).
+	 */
 	private parse(chunk: Buffer): void {
-		// Payload is never longer than the read it came in.
-		const out = Buffer.allocUnsafe(chunk.length);
 		let outLength = 0;
 		let i = 0;
 		while (i < chunk.length) {
 			if (this.remaining < 0) {
 				if (this.headerFilled === 0 && chunk[i] === ERROR_RESPONSE) {
-					this.flush(out, outLength);
+					this.flush(chunk, outLength);
 					this.handBack(chunk.subarray(i));
 					return;
 				}
-				const n = Math.min(HEADER_BYTES - this.headerFilled, chunk.length - i);
-				chunk.copy(this.header, this.headerFilled, i, i + n);
-				this.headerFilled += n;
-				i += n;
-				if (this.headerFilled < HEADER_BYTES) break;
-				this.messageType = this.header[0];
-				this.remaining = this.header.readUInt32BE(1) - 4;
-				this.headerFilled = 0;
+				if (this.headerFilled === 0 && chunk.length - i >= HEADER_BYTES) {
+					this.messageType = chunk[i];
+					this.remaining = chunk.readUInt32BE(i + 1) - 4;
+					i += HEADER_BYTES;
+				} else {
+					// A header split across two reads.
+					const n = Math.min(HEADER_BYTES - this.headerFilled, chunk.length - i);
+					chunk.copy(this.header, this.headerFilled, i, i + n);
+					this.headerFilled += n;
+					i += n;
+					if (this.headerFilled < HEADER_BYTES) break;
+					this.messageType = this.header[0];
+					this.remaining = this.header.readUInt32BE(1) - 4;
+					this.headerFilled = 0;
+				}
 			}
 			const n = Math.min(this.remaining, chunk.length - i);
 			if (this.messageType === COPY_DATA) {
-				chunk.copy(out, outLength, i, i + n);
+				if (outLength !== i) chunk.copyWithin(outLength, i, i + n);
 				outLength += n;
 			}
 			i += n;
@@ -109,14 +120,14 @@ export class CopyOutStream extends Readable implements pg.Submittable {
 			if (this.remaining === 0) {
 				this.remaining = -1;
 				if (this.messageType === COPY_DONE) {
-					this.flush(out, outLength);
+					this.flush(chunk, outLength);
 					this.handBack(chunk.subarray(i));
 					return;
 				}
 				// CopyOutResponse, and ParameterStatus / Notice / Notification the server may interleave: skipped.
 			}
 		}
-		this.flush(out, outLength);
+		this.flush(chunk, outLength);
 	}
 
 	private flush(out: Buffer, length: number): void {
