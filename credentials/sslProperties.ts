@@ -1,22 +1,28 @@
 import type { INodeProperties } from 'n8n-workflow';
+import type { sslModes } from '../src/config/connection.schema';
+
+type SslMode = (typeof sslModes)[number];
+
+/** Each mode the connection schema accepts (one missing here fails to compile), as the editor offers it. */
+const SSL_MODES: Record<SslMode, [name: string, description: string]> = {
+	disable: ['Disable', 'Plain TCP'],
+	require: ['Require', 'Encrypt, but do not check the server certificate'],
+	'verify-ca': ['Verify CA', 'Encrypt and check the certificate chain against the CA'],
+	'verify-full': ['Verify Full', 'Encrypt, check the chain and that the certificate names the host'],
+};
 
 /**
  * SSL Mode and CA Certificate of a Postgres connection: the DataAcuity Postgres credentials and the token vault's
  * connection in DataAcuity Anonymisation Secrets. Both are read by src/transport/postgres.ts (sslModes in
  * src/config/connection.schema.ts), so the choices and what they mean are written once.
  */
-export function sslProperties(label: string, names: { mode: string; ca: string }, defaultMode: string): INodeProperties[] {
+export function sslProperties(label: string, names: { mode: string; ca: string }, defaultMode: SslMode): INodeProperties[] {
 	return [
 		{
 			displayName: `${label}SSL Mode`,
 			name: names.mode,
 			type: 'options',
-			options: [
-				{ name: 'Disable', value: 'disable', description: 'Plain TCP' },
-				{ name: 'Require', value: 'require', description: 'Encrypt, but do not check the server certificate' },
-				{ name: 'Verify CA', value: 'verify-ca', description: 'Encrypt and check the certificate chain against the CA' },
-				{ name: 'Verify Full', value: 'verify-full', description: 'Encrypt, check the chain and that the certificate names the host' },
-			],
+			options: Object.entries(SSL_MODES).map(([value, [name, description]]) => ({ name, value, description })),
 			default: defaultMode,
 		},
 		{
