@@ -7,9 +7,8 @@ import { listRegisteredTables } from '../../../src/control/registry';
 import { resolveDbtBinary } from '../../../src/dbt/dbtBinary';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { enrichMartInputs } from '../../../src/enrich/martInputs';
-import { extractTable } from '../../../src/extract/extractTable';
-import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext } from '../../../src/pipeline/context';
+import { extractAndLoadTable } from '../../../src/pipeline/extractAndLoad';
 import { listTargets } from '../../../src/pushback/listTargets';
 import { pushTarget } from '../../../src/pushback/pushTarget';
 import { readyTarget } from '../../../src/pushback/readyTargets';
@@ -19,7 +18,7 @@ import { SYNTHETIC_SOURCES } from '../synthetic';
 
 /**
  * Step 60 — the chain (issue 14, docs/chain.md): the apps write, and one tick of the chain workflow
- * (dwh-load-transform-push) runs its stages in order — extract and load, Anonymise (incremental), Enrich of what
+ * (dwh-load-transform-push) runs its stages in order — extract and load (in one pass), Anonymise (incremental), Enrich of what
  * changed (dwh-enrich-chain), dbt build of what
  * dwh_control says changed (v_chain_dbt_pending), push of the targets that build refreshed — under one execution
  * id, as n8n runs them. Then the latency the warehouse recorded for those pushes (v_source_to_analytics_latency).
@@ -66,11 +65,11 @@ export default async function chainStep(demo: DemoContext): Promise<void> {
 			'extract + load',
 			async () => {
 				let rows = 0;
+				// As the workflow's Watermark Extract does (Load While Extracting): each table loaded in one pass.
 				for (const t of tables) {
-					const x = await extractTable(ctx, t.table_name);
-					if (x.status !== 'uploaded' || x.runId === null || !x.csvPath) throw new Error(`${t.table_name}: extract ${x.status}: ${x.message}`);
-					const l = await loadBronze(ctx, { table: x.table, runId: x.runId, csvPath: x.csvPath });
-					rows += (l.rowsInserted ?? 0) + (l.rowsUpdated ?? 0);
+					const x = await extractAndLoadTable(ctx, t.table_name);
+					if (x.status !== 'loaded' || !x.load) throw new Error(`${t.table_name}: extract and load ${x.status}: ${x.message}`);
+					rows += (x.load.rowsInserted ?? 0) + (x.load.rowsUpdated ?? 0);
 				}
 				return rows;
 			},
