@@ -14,9 +14,10 @@ export const DELETED_AT_COLUMN = '_dwh_deleted_at';
  * bronze and let the column default stamp every row with the run id. Outside a load the setting is unset or empty
  * and the default fails, so a writer that forgets the run id is refused rather than given a wrong one.
  */
-// dwh_control.create_bronze_table (migration 0090) writes the same default for the tables it creates.
+// The default reads it through dwh_control.load_run_id() (migration 0190), folded to a constant once per statement.
 export const LOAD_RUN_ID_SETTING = 'dwh.load_run_id';
-export const RUN_ID_DEFAULT = `current_setting('${LOAD_RUN_ID_SETTING}')::bigint`;
+/** What `_dwh_run_id`'s default must end with for a back-fill to COPY straight into bronze (as pg_get_expr spells it). */
+export const RUN_ID_DEFAULT = 'load_run_id()';
 
 export class SchemaDriftError extends Error {
 	constructor(message: string) {

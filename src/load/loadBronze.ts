@@ -7,7 +7,7 @@ import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/
 import { getRegisteredTable } from '../control/registry';
 import { failRun, getRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
-import { LOAD_RUN_ID_SETTING } from '../extract/bronzeSchema';
+import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
@@ -212,7 +212,8 @@ async function bronzeIsEmpty(client: pg.PoolClient, table: string): Promise<bool
 }
 
 /**
- * Bronze tables created before the run-id default existed get it on their first back-fill. Bronze is empty then,
+ * Bronze tables get the run-id default their back-fill COPY needs (migration 0190: folded once per statement; tables
+ * created with the per-row form of 0090, or before any default existed) on their first back-fill. Bronze is empty then,
  * so the short ACCESS EXCLUSIVE lock this takes holds up nobody's reads of real data; it commits with the load.
  * When the default cannot be set (a table owned by another role, a column a DBA redefined) the back-fill takes
  * the stage + merge path instead of failing: returns whether the direct COPY can be used.
@@ -224,7 +225,7 @@ async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise
 		  WHERE a.attrelid = $1::regclass AND a.attname = '_dwh_run_id'`,
 		[`raw.${q(table)}`],
 	);
-	if (rows[0]?.def?.includes(LOAD_RUN_ID_SETTING)) return true;
+	if (rows[0]?.def?.endsWith(RUN_ID_DEFAULT)) return true;
 	await client.query('SAVEPOINT dwh_run_id_default');
 	try {
 		// The load login does not own bronze: the SECURITY DEFINER function (migration 0090) sets exactly this default.

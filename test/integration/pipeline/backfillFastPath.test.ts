@@ -175,6 +175,30 @@ test('a first CSV edited after upload (same row count) is refused by its sha256 
 	expect((await w.wh.query(`SELECT sum(balance_zar)::text AS s FROM raw.${table}`)).rows[0].s).toBe('2100.00');
 });
 
+test('back-fills one after another each stamp their own run id (the default is folded per statement, never cached)', async () => {
+	const runs: Array<{ table: string; runId: number }> = [];
+	for (const name of ['pos_a', 'pos_b', 'pos_c']) {
+		await w.src.query(`CREATE TABLE public.${name} (id int PRIMARY KEY, till text NOT NULL, created_at timestamptz NOT NULL)`);
+		await w.src.query(`INSERT INTO public.${name} SELECT g, 'till ' || g, now() - interval '1 hour' FROM generate_series(1, 40) g`);
+		const table = await w.register({
+			source_table: name,
+			mode: 'incremental',
+			load_strategy: 'append',
+			watermark_column: 'created_at',
+			key_columns: ['id'],
+			cadence: '5 minutes',
+			safety_lag: '0 seconds',
+		});
+		const { ex, ld } = await extractAndLoad(table);
+		expect(ld).toMatchObject({ status: 'loaded', rowsInserted: 40 });
+		runs.push({ table, runId: ex.runId! });
+	}
+	expect(new Set(runs.map((r) => r.runId)).size).toBe(3);
+	for (const { table, runId } of runs) {
+		expect((await w.wh.query(`SELECT array_agg(DISTINCT _dwh_run_id)::text AS ids FROM raw.${table}`)).rows[0].ids).toBe(`{${runId}}`);
+	}
+});
+
 test('a bronze table created before the run-id default gets it on its first back-fill and loads through the direct COPY', async () => {
 	await w.src.query(`CREATE TABLE public.merchants (id int PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.merchants VALUES (1, 'Checkers', now() - interval '1 hour'), (2, 'Clicks', now() - interval '1 hour')`);
@@ -189,7 +213,7 @@ test('a bronze table created before the run-id default gets it on its first back
 		  WHERE d.adrelid = $1::regclass AND a.attname = '_dwh_run_id'`,
 		[`raw.${table}`],
 	);
-	expect(def.rows[0].def).toContain('dwh.load_run_id');
+	expect(def.rows[0].def).toBe('dwh_control.load_run_id()');
 });
 
 test('an empty bronze table whose run-id column cannot take the default is back-filled through the stage and merge instead', async () => {
