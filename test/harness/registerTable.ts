@@ -1,12 +1,29 @@
 import type pg from 'pg';
 import { bronzeTableName, sourceTableSchema, type SourceTableInput } from '../../src/config/registry.schema';
 
+/** A registry entry without its source database (the test world supplies it). */
+export type RegistryEntry = Omit<SourceTableInput, 'source_db'>;
+
+/**
+ * The entry nearly every test registers: an incremental table keyed by `id`, appended or upserted on one watermark
+ * column at a cadence; `more` sets any other field (lookback, safety_lag, drift policy, …).
+ */
+export function incremental(
+	load_strategy: 'append' | 'upsert',
+	source_table: string,
+	watermark_column: string,
+	cadence: string,
+	more: Partial<RegistryEntry> = {},
+): RegistryEntry {
+	return { source_table, mode: 'incremental', load_strategy, watermark_column, key_columns: ['id'], cadence, ...more };
+}
+
 /**
  * Registers one source table straight into dwh_control (plus its watermark row), validated by the registry schema.
  * Tests use this instead of syncRegistry so a test file can register exactly the tables it builds, with their
  * own source database name.
  */
-export async function registerTable(wh: pg.Pool, sourceDb: string, entry: Omit<SourceTableInput, 'source_db'>): Promise<string> {
+export async function registerTable(wh: pg.Pool, sourceDb: string, entry: RegistryEntry): Promise<string> {
 	const t = sourceTableSchema.parse({ ...entry, source_db: sourceDb });
 	const table = bronzeTableName(t);
 	await wh.query(

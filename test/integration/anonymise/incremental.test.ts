@@ -1,5 +1,5 @@
 import { anonymiseRelation, type AnonymiseResult } from '../../../src/anonymise/runner';
-import { registerTable } from '../../harness/registerTable';
+import { incremental, registerTable } from '../../harness/registerTable';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from './world';
 
 /**
@@ -12,22 +12,8 @@ const ASOF = '2026-11-25';
 beforeAll(async () => {
 	w = await createAnonWorld('anon_incr');
 	await loadSyntheticPii(w.wh, 40);
-	await registerTable(w.wh, 'auth_db', {
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
-	await registerTable(w.wh, 'auth_db', {
-		source_table: 'sessions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	await registerTable(w.wh, 'auth_db', incremental('upsert', 'users', 'updated_at', '15 minutes'));
+	await registerTable(w.wh, 'auth_db', incremental('append', 'sessions', 'created_at', '5 minutes'));
 	await registerTable(w.wh, 'auth_db', { source_table: 'kyc_records', mode: 'snapshot', load_strategy: 'replace', key_columns: ['id'], cadence: '1 hour' });
 });
 afterAll(async () => w?.close());

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ItemsPiiBlockedError } from '../../../src/anonymise/itemGate';
 import { anonymiseItemsWithRunLog } from '../../../src/anonymise/itemRun';
 import { anonymiseRelation, anonymiseTablesAtomically, PiiCheckFailedError } from '../../../src/anonymise/runner';
-import { registerTable } from '../../harness/registerTable';
+import { incremental, registerTable } from '../../harness/registerTable';
 import { isCardPan, isSouthAfricanIdNumber } from '../../../src/privacy/detectors';
 import { createAnonWorld, loadDemoSources, type AnonWorld } from './world';
 
@@ -124,14 +124,7 @@ function* policyTables() {
 // Runs first, while raw is clean: the first incremental request is the full build, then each disguise arrives as a
 // load (a new _dwh_run_id) in a kept column and the incremental build must stop it.
 test('incremental build, as the compliance login: each disguise arriving in a kept column (home_city) is blocked', async () => {
-	await registerTable(w.wh, 'auth_db', {
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	await registerTable(w.wh, 'auth_db', incremental('upsert', 'users', 'updated_at', '15 minutes'));
 	const build = () => anonymiseRelation(w.deps, { policy: w.policy('auth_db'), table: 'users', asOf: '2026-12-01', build: 'incremental' });
 	expect(await build()).toMatchObject({ build: 'full' });
 	const { rows } = await w.wh.query(`SELECT id, home_city FROM raw.auth_db__users ORDER BY id LIMIT 1`);

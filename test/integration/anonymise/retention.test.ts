@@ -6,7 +6,7 @@ import { loadRegistryFile, syncRegistry } from '../../../src/control/registrySyn
 import { expireRawRows } from '../../../src/control/expireRaw';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
 import { stageLogin, type Login } from '../../harness/loginRole';
-import { registerTable } from '../../harness/registerTable';
+import { incremental, registerTable } from '../../harness/registerTable';
 import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
 import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
@@ -27,15 +27,7 @@ beforeAll(async () => {
 	w = await createAnonWorld('anon_retention');
 	await loadSyntheticPii(w.wh, 40);
 	await w.wh.query(`ALTER TABLE raw.${TABLE} OWNER TO dwh_owner`);
-	await registerTable(w.wh, 'tagme_db', {
-		source_table: 'check_ins',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-		raw_retention_days: 90,
-	});
+	await registerTable(w.wh, 'tagme_db', incremental('append', 'check_ins', 'created_at', '1 hour', { raw_retention_days: 90 }));
 	// Check-ins 1..50 were loaded 100 days ago (run 1), 51..80 ten days ago (run 2).
 	await w.wh.query(`UPDATE raw.${TABLE} SET _dwh_run_id = CASE WHEN id <= 50 THEN 1 ELSE 2 END,
 		_dwh_loaded_at = now() - CASE WHEN id <= 50 THEN interval '100 days' ELSE interval '10 days' END`);
@@ -214,15 +206,7 @@ test('v_pipeline_alerts raises a failed retention run and an overdue raw retenti
 	await w.wh.query(`INSERT INTO dwh_control.retention_runs (table_name, layer, retention_days, cutoff, status, message, started_at, finished_at)
 		VALUES ('${TABLE}', 'processed', 30, now() - interval '30 days', 'failed', 'Object store at http://127.0.0.1:1 failed: ECONNREFUSED', now(), now())`);
 	// A second append table, loaded 100 days ago, that no retention run has reached for two days.
-	await registerTable(w.wh, 'tagme_db', {
-		source_table: 'poi_visits',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-		raw_retention_days: 90,
-	});
+	await registerTable(w.wh, 'tagme_db', incremental('append', 'poi_visits', 'created_at', '1 hour', { raw_retention_days: 90 }));
 	await w.wh.query(`INSERT INTO dwh_control.extract_runs (table_name, status, mode, run_started_at, run_finished_at)
 		VALUES ('tagme_db__poi_visits', 'loaded', 'incremental', now() - interval '100 days', now() - interval '100 days')`);
 	expect(await alerts()).toEqual([

@@ -7,6 +7,7 @@ import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from '../pipeline/world';
 import { dbtConfig, seedFx, SOURCE_DDL, SOURCE_ROWS, writeIntermediate } from './dbtFixtures';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 /** dbt Run's documented login (dwh_transform); the extract and load before it run as dwh_etl (the world's). */
@@ -23,22 +24,8 @@ beforeAll(async () => {
 	dbtLogin = await w.login('dwh_transform');
 	await w.src.query(SOURCE_DDL);
 	await w.src.query(SOURCE_ROWS);
-	txTable = await w.register({
-		source_table: 'transactions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
-	usersTable = await w.register({
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	txTable = await w.register(incremental('append', 'transactions', 'created_at', '5 minutes'));
+	usersTable = await w.register(incremental('upsert', 'users', 'updated_at', '15 minutes'));
 	for (const table of [txTable, usersTable]) {
 		const ex = await extractTable(w.ctx, table);
 		const ld = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! });

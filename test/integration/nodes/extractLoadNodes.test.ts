@@ -5,6 +5,7 @@ import { WatermarkExtract } from '../../../nodes/WatermarkExtract/WatermarkExtra
 import { freePort } from '../../../src/devstack/freePort';
 import { createWorld, type World } from '../pipeline/world';
 import { executeNode, objectStoreCredential, postgresCredential, prepareNode } from './nodeHarness';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 let users: string;
@@ -34,23 +35,9 @@ beforeAll(async () => {
 	await w.src.query(`CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.users (id, email, updated_at)
 		SELECT g, 'user' || g || '@example.co.za', now() - interval '1 hour' + g * interval '1 second' FROM generate_series(1, 120) g`);
-	users = await w.register({
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	users = await w.register(incremental('upsert', 'users', 'updated_at', '15 minutes'));
 	// Registered, but the source table was never created: its extract fails.
-	broken = await w.register({
-		source_table: 'missing_orders',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	broken = await w.register(incremental('append', 'missing_orders', 'created_at', '15 minutes'));
 	credentials = creds();
 });
 afterAll(() => w.close());

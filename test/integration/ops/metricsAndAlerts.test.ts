@@ -9,6 +9,7 @@ import { createLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
 import { dashboardSchema, expandSqlMacros, fieldsUsed, loadDashboard, provisionedDatasources } from './dashboard';
 import { eventually, parseMetrics, startStack, startWebhook, type Sample, type Stack, type Webhook } from './monitoringStack';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * Issue 15's done-when, against real servers: the pipeline writes its run log (a real failed extract, real loads),
@@ -40,8 +41,7 @@ beforeAll(async () => {
 		INSERT INTO public.payments (id, created_at) SELECT g, now() - interval '1 hour' FROM generate_series(1, 5) g;
 		INSERT INTO public.accounts (id, created_at) SELECT g, now() - interval '1 hour' FROM generate_series(1, 7) g;
 		INSERT INTO public.users (id, created_at) SELECT g, now() - interval '1 hour' FROM generate_series(1, 9) g;`);
-	const reg = (source_table: string) =>
-		w.register({ source_table, mode: 'incremental', load_strategy: 'append', watermark_column: 'created_at', key_columns: ['id'], cadence: '5 minutes' });
+	const reg = (source_table: string) => w.register(incremental('append', source_table, 'created_at', '5 minutes'));
 	t.healthy = await reg('transactions');
 	t.failing = await reg('payments');
 	t.held = await reg('accounts');

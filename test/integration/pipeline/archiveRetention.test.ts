@@ -13,6 +13,7 @@ import { loadBronze } from '../../../src/load/loadBronze';
 import { applyArchiveLifecycle, readLifecycleRules } from '../../../src/transport/archiveLifecycle';
 import { testEnv } from '../../harness/testEnv';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * The archive's retention (issue 12 item 2) on the test's real S3 server (MinIO or s3rver, DWH_TEST_S3): the
@@ -46,14 +47,7 @@ const OUTSIDE = ['elsewhere/processed/t/old.csv', 'dataacuity/keep/old.csv', 'da
 beforeAll(async () => {
 	w = await createWorld('archive_ret');
 	await w.src.query(`CREATE TABLE public.transactions (id bigint PRIMARY KEY, amount_zar numeric(14,2), created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({
-		source_table: 'transactions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	table = await w.register(incremental('append', 'transactions', 'created_at', '5 minutes'));
 	const login = await w.login('dwh_compliance');
 	compliance = new pg.Pool({ host: login.host, port: login.port, database: login.database, user: login.user, password: login.password, max: 2 });
 	compliancePassword = login.password ?? '';

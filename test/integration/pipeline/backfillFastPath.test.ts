@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * A back-fill into an empty bronze table COPYs the CSV straight into bronze (no stage, no ON CONFLICT) when the CSV
@@ -29,16 +30,7 @@ test('first load into an empty bronze table: every row once, merge-identical cou
 	await w.src.query(`INSERT INTO public.transactions
 		SELECT g, g * 1.25, CASE WHEN g % 3 = 0 THEN NULL ELSE 'Pick n Pay' END, now() - interval '2 days' + g * interval '1 second'
 		  FROM generate_series(1, 750) g`);
-	const table = await w.register({
-		source_table: 'transactions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'transactions', 'created_at', '5 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 
 	const first = await extractAndLoad(table);
 	expect(first.ld).toMatchObject({ status: 'loaded', rowsInCsv: 750, rowsInserted: 750, rowsUpdated: 0, rowsUnchanged: 0, rowsDeleted: 0 });
@@ -77,16 +69,7 @@ test('a key repeated inside the first CSV (source without a unique key) is de-du
 		(1, 'Cape Town',    now() - interval '1 hour'),
 		(2, 'Polokwane',    now() - interval '2 hours'),
 		(3, 'Bloemfontein', now() - interval '2 hours')`);
-	const table = await w.register({
-		source_table: 'profiles',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'profiles', 'updated_at', '15 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 
 	const { ld } = await extractAndLoad(table);
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 4, rowsInserted: 3, rowsUpdated: 0, rowsUnchanged: 0 });
@@ -118,16 +101,7 @@ test('a key repeated near the end of a large first CSV rolls the direct COPY bac
 	await w.src.query(`CREATE TABLE public.events (id bigint NOT NULL, kind text NOT NULL, seen_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.events SELECT g, 'view', now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 5000) g`);
 	await w.src.query(`INSERT INTO public.events VALUES (4000, 'purchase', now() - interval '1 minute')`);
-	const table = await w.register({
-		source_table: 'events',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'seen_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'events', 'seen_at', '5 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 
 	const { ex, ld } = await extractAndLoad(table);
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 5001, rowsInserted: 5000, rowsUpdated: 0, rowsUnchanged: 0 });
@@ -143,16 +117,7 @@ test('a key repeated near the end of a large first CSV rolls the direct COPY bac
 test('a first CSV edited after upload (same row count) is refused by its sha256 and leaves bronze empty; the original then loads', async () => {
 	await w.src.query(`CREATE TABLE public.wallets (id int PRIMARY KEY, balance_zar numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.wallets SELECT g, g * 10, now() - interval '1 hour' FROM generate_series(1, 20) g`);
-	const table = await w.register({
-		source_table: 'wallets',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'wallets', 'updated_at', '5 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 	const ex = await extractTable(w.ctx, table);
 	const store = w.ctx.store;
 	const key = store.parseCsvPath(table, ex.csvPath!);
@@ -219,16 +184,7 @@ test('a bronze table created before the run-id default gets it on its first back
 test('an empty bronze table whose run-id column cannot take the default is back-filled through the stage and merge instead', async () => {
 	await w.src.query(`CREATE TABLE public.devices (id int PRIMARY KEY, model text NOT NULL, seen_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.devices VALUES (1, 'Mobicel', now() - interval '1 hour'), (2, 'Hisense', now() - interval '1 hour')`);
-	const table = await w.register({
-		source_table: 'devices',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'seen_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'devices', 'seen_at', '5 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 	const ex = await extractTable(w.ctx, table);
 	// A DBA redefined the column as an identity column: SET DEFAULT is refused for it.
 	await w.wh.query(`ALTER TABLE raw.${table} ALTER COLUMN _dwh_run_id DROP DEFAULT, ALTER COLUMN _dwh_run_id ADD GENERATED BY DEFAULT AS IDENTITY`);

@@ -2,6 +2,7 @@ import { abandonRun } from '../../../src/control/runs';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 let table: string;
@@ -19,16 +20,7 @@ beforeAll(async () => {
 		id bigint PRIMARY KEY, email text NOT NULL, balance numeric(14,2), updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.users (id, email, balance, updated_at)
 		SELECT g, 'user' || g || '@example.co.za', g * 10.5, now() - interval '1 day' + g * interval '1 second' FROM generate_series(1, 500) g`);
-	table = await w.register({
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-		lookback: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	table = await w.register(incremental('upsert', 'users', 'updated_at', '15 minutes', { lookback: '5 minutes', safety_lag: '0 seconds' }));
 });
 afterAll(() => w.close());
 
@@ -121,15 +113,7 @@ test('the first run back-fills rows stamped before 2000 (1970, 1999, -infinity),
 	await w.src.query(`INSERT INTO public.legacy_orders VALUES
 		(1, 'epoch import', '1970-01-01 00:00:00+00'), (2, 'last of the old system', '1999-12-31 23:59:59.999999+00'),
 		(3, 'unknown date', '-infinity'), (4, 'new system', now() - interval '1 day')`);
-	const legacy = await w.register({
-		source_table: 'legacy_orders',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-		lookback: '5 minutes',
-	});
+	const legacy = await w.register(incremental('append', 'legacy_orders', 'created_at', '1 hour', { lookback: '5 minutes' }));
 	const ids = async () => (await w.wh.query(`SELECT array_agg(id ORDER BY id)::int[] AS ids FROM raw.${legacy}`)).rows[0].ids as number[];
 
 	const ex = await extractTable(w.ctx, legacy);

@@ -2,6 +2,7 @@ import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { extractAndLoadTable } from '../../../src/pipeline/extractAndLoad';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 let table: string;
@@ -21,14 +22,7 @@ beforeAll(async () => {
 		(3, E'Ndlovu, Thandi "TK"\\nSoweto ✓ 日本 🇿🇦', 1234567890123456789012345678.0123456789, '2026-11-24 23:59:59.999999+02', '1999-12-31 23:59:59.5', '2000-01-01',
 		 '{"name": "Sipho, \\"SK\\"", "nested": {"a": [1, 2.5, null]}, "emoji": "🇿🇦"}', '\\xdeadbeef00ff', ARRAY['a,b', 'c"d', E'e\\nf', NULL, ''], ARRAY[1, NULL, 3], true, 1.0e-300, 12.34, 'full', DEFAULT),
 		(4, E'line1\\r\\nline2\\\\N', -0.0000000001, 'infinity', '-infinity', '1970-01-01', 'null', '\\x5c4e', ARRAY['\\N'], NULL, NULL, 'NaN', -5, 'basic', DEFAULT)`);
-	table = await w.register({
-		source_table: 'kyc_records',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	table = await w.register(incremental('upsert', 'kyc_records', 'updated_at', '15 minutes'));
 });
 afterAll(() => w.close());
 
@@ -64,14 +58,7 @@ test('every value survives source → CSV → bronze exactly (NULL vs empty, quo
 test('loaded while extracted, every value survives the same way, and the stored CSV is the one the two-step path would load', async () => {
 	await w.src.query(`CREATE TABLE public.kyc_copy AS SELECT * FROM public.kyc_records`);
 	await w.src.query(`ALTER TABLE public.kyc_copy ADD PRIMARY KEY (id)`);
-	const copy = await w.register({
-		source_table: 'kyc_copy',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-	});
+	const copy = await w.register(incremental('upsert', 'kyc_copy', 'updated_at', '15 minutes'));
 	const r = await extractAndLoadTable(w.ctx, copy);
 	expect(r.load).toMatchObject({ status: 'loaded', rowsInserted: 4 });
 	const q = `SELECT ${COLUMNS}, level::text AS level FROM %s ORDER BY id`;

@@ -3,6 +3,7 @@ import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze, LoadError } from '../../../src/load/loadBronze';
 import { openPipelineContext } from '../../../src/pipeline/context';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 let table: string;
@@ -19,15 +20,7 @@ const addRows = (from: number, to: number) =>
 beforeAll(async () => {
 	w = await createWorld('failures');
 	await w.src.query(`CREATE TABLE public.transactions (id bigint PRIMARY KEY, amount_zar numeric(14,2), created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({
-		source_table: 'transactions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-	});
+	table = await w.register(incremental('append', 'transactions', 'created_at', '5 minutes', { lookback: '1 minute' }));
 });
 afterAll(() => w.close());
 

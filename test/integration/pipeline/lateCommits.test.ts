@@ -4,6 +4,7 @@ import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext } from '../../../src/pipeline/context';
 import { connOf, createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 
@@ -23,15 +24,7 @@ afterAll(() => w.close());
 
 test('1,000 rows sharing one timestamp across a run boundary all arrive, with no lookback at all', async () => {
 	await w.src.query(`CREATE TABLE public.check_ins (id bigint PRIMARY KEY, poi text, created_at timestamptz NOT NULL DEFAULT now())`);
-	const table = await w.register({
-		source_table: 'check_ins',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'check_ins', 'created_at', '5 minutes', { lookback: '0 seconds' }));
 
 	const writer = await w.src.connect();
 	try {
@@ -57,15 +50,7 @@ test('1,000 rows sharing one timestamp across a run boundary all arrive, with no
 
 test('a row committed late by a long transaction with an older timestamp is loaded by the next run', async () => {
 	await w.src.query(`CREATE TABLE public.transactions (id bigint PRIMARY KEY, amount_zar numeric(14,2), created_at timestamptz NOT NULL DEFAULT now())`);
-	const table = await w.register({
-		source_table: 'transactions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'transactions', 'created_at', '5 minutes', { lookback: '0 seconds' }));
 	await w.src.query(`INSERT INTO public.transactions (id, amount_zar, created_at) VALUES (1, 10.00, now() - interval '1 hour')`);
 
 	const slow = await w.src.connect();
@@ -91,15 +76,7 @@ test('without pg_read_all_stats the run says so and the lookback still catches t
 	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
 	await w.src.query(`CREATE TABLE public.holds (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`GRANT SELECT ON public.holds TO ${role}`);
-	const table = await w.register({
-		source_table: 'holds',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '10 minutes',
-	});
+	const table = await w.register(incremental('append', 'holds', 'created_at', '5 minutes', { lookback: '10 minutes' }));
 	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const slow = new pg.Client(connOf(w.source));
 	await slow.connect();
@@ -130,15 +107,7 @@ test('upsert, without pg_read_all_stats: a version committed late with an older 
 	await w.src.query(`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`GRANT SELECT ON public.accounts TO ${role}`);
 	await w.src.query(`INSERT INTO public.accounts (id, balance, updated_at) SELECT g, 1.00, now() - interval '1 hour' FROM generate_series(1, 3) g`);
-	const table = await w.register({
-		source_table: 'accounts',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '10 minutes',
-	});
+	const table = await w.register(incremental('upsert', 'accounts', 'updated_at', '5 minutes', { lookback: '10 minutes' }));
 	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const bronze = async () => (await w.wh.query(`SELECT id::int, balance::text FROM raw.${table} ORDER BY id`)).rows;
 	const t1 = new pg.Client(connOf(w.source));
@@ -182,15 +151,7 @@ test('a prepared (two-phase) transaction holds the window at the watermark until
 	await w.src.query(`CREATE TABLE public.payouts (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`GRANT SELECT ON public.payouts TO ${role}`);
 	await w.src.query(`INSERT INTO public.payouts (id, created_at) VALUES (1, now() - interval '1 hour')`);
-	const table = await w.register({
-		source_table: 'payouts',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'payouts', 'created_at', '5 minutes', { lookback: '0 seconds' }));
 	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const gid = `payout_${randomBytes(4).toString('hex')}`;
 	const watermark = async () =>

@@ -4,6 +4,7 @@ import { extractDueTables } from '../../../src/extract/extractDue';
 import { extractAndLoadDueTables, extractAndLoadTable } from '../../../src/pipeline/extractAndLoad';
 import { openPipelineContext } from '../../../src/pipeline/context';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * The overlapped path (issue 13 item 2): COPY out of the source feeds the upload and the warehouse COPY at once, the
@@ -46,16 +47,7 @@ test('back-fill then incremental upserts, loaded while extracted: every row once
 	await w.src.query(`INSERT INTO public.accounts (id, balance, note, updated_at)
 		SELECT g, g / 100.0, CASE WHEN g % 7 = 0 THEN E'line\\nbreak, "quoted"' ELSE repeat('x', 60) END, now() - interval '1 day' + g * interval '1 ms'
 		  FROM generate_series(1, 100000) g`);
-	const table = await w.register({
-		source_table: 'accounts',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'accounts', 'updated_at', '5 minutes', { lookback: '1 minute', safety_lag: '0 seconds' }));
 
 	const first = await extractAndLoadTable(w.ctx, table);
 	expect(first).toMatchObject({ status: 'loaded', rows: 100000 });
@@ -113,16 +105,7 @@ test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV i
 	await w.src.query(
 		`INSERT INTO public.profiles VALUES (1, 'Durban', now() - interval '3 hours'), (1, 'Cape Town', now() - interval '1 hour'), (2, 'Polokwane', now() - interval '2 hours')`,
 	);
-	const table = await w.register({
-		source_table: 'profiles',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'profiles', 'updated_at', '5 minutes', { lookback: '1 minute', safety_lag: '0 seconds' }));
 	const r = await extractAndLoadTable(w.ctx, table);
 	expect(r.status).toBe('loaded');
 	expect(r.message).toMatch(/^replayed through the separate load: loaded; .*kept at s3:\/\/.*\/exports\/.*duplicate key/s);
@@ -138,16 +121,7 @@ test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV i
 test('the warehouse refusing the rows: rolled back, run failed with its CSV kept in exports/, watermark unmoved; replay after the fix loads it', async () => {
 	await w.src.query(`CREATE TABLE public.limits (id bigint PRIMARY KEY, cap integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.limits (id, cap) SELECT g, g FROM generate_series(1, 50) g`);
-	const table = await w.register({
-		source_table: 'limits',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('upsert', 'limits', 'updated_at', '5 minutes', { lookback: '1 minute', safety_lag: '0 seconds' }));
 	expect((await extractAndLoadTable(w.ctx, table)).status).toBe('loaded');
 	const wm = await watermark(table);
 	// A DBA narrowed bronze; the next window holds a value it cannot take.
@@ -172,16 +146,7 @@ test('the warehouse refusing the rows: rolled back, run failed with its CSV kept
 test('S3 refusing the upload part-way: nothing loaded, no object, no session left, watermark unmoved; the next run loads every row', async () => {
 	await w.src.query(`CREATE TABLE public.events (id bigint PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.events (id, payload) SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 80000) g`); // ~8.6 MB
-	const table = await w.register({
-		source_table: 'events',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-		safety_lag: '0 seconds',
-	});
+	const table = await w.register(incremental('append', 'events', 'created_at', '5 minutes', { lookback: '1 minute', safety_lag: '0 seconds' }));
 	const refusing = openPipelineContext({ source: w.source, warehouse: w.warehouse, store: { ...w.ctx.store.cfg, bucket: `${w.ctx.store.cfg.bucket}-gone` } });
 	try {
 		const r = await extractAndLoadTable(refusing, table);

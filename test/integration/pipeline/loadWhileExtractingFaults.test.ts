@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { extractAndLoadTable } from '../../../src/pipeline/extractAndLoad';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * The overlapped extract+load killed at every point that matters (a worker SIGKILLed, a server ending the session
@@ -23,16 +24,7 @@ afterAll(() => w.close());
 async function sourceTable(name: string, rows: number): Promise<string> {
 	await w.src.query(`CREATE TABLE public.${name} (id bigint PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await addRows(name, 1, rows);
-	return w.register({
-		source_table: name,
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-		safety_lag: '0 seconds',
-	});
+	return w.register(incremental('upsert', name, 'updated_at', '5 minutes', { lookback: '1 minute', safety_lag: '0 seconds' }));
 }
 // ~90 bytes a row: 100,000 rows make a two-part multipart upload.
 const addRows = (name: string, from: number, to: number) =>

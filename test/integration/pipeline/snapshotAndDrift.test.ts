@@ -2,6 +2,7 @@ import { extractDueTables } from '../../../src/extract/extractDue';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 let w: World;
 
@@ -42,15 +43,7 @@ test('snapshot tables are replaced atomically: changed rows updated, vanished ro
 test('schema drift: a new nullable source column is added to bronze under add_nullable_columns', async () => {
 	await w.src.query(`CREATE TABLE public.users (id bigint PRIMARY KEY, email text, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.users (id, email) VALUES (1, 'a@x.co.za')`);
-	const table = await w.register({
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-		schema_drift_policy: 'add_nullable_columns',
-	});
+	const table = await w.register(incremental('upsert', 'users', 'updated_at', '15 minutes', { schema_drift_policy: 'add_nullable_columns' }));
 	await extractAndLoad(table);
 	await w.src.query(`ALTER TABLE public.users ADD COLUMN province text`);
 	await w.src.query(`INSERT INTO public.users (id, email, province) VALUES (2, 'b@x.co.za', 'Gauteng')`);
@@ -65,15 +58,7 @@ test('schema drift: a new nullable source column is added to bronze under add_nu
 
 test('schema drift under policy fail stops the run and names the columns; a type change always stops it', async () => {
 	await w.src.query(`CREATE TABLE public.sessions (id bigint PRIMARY KEY, device text, created_at timestamptz NOT NULL DEFAULT now())`);
-	const table = await w.register({
-		source_table: 'sessions',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-		schema_drift_policy: 'fail',
-	});
+	const table = await w.register(incremental('append', 'sessions', 'created_at', '15 minutes', { schema_drift_policy: 'fail' }));
 	await extractAndLoad(table);
 	await w.src.query(`ALTER TABLE public.sessions ADD COLUMN ip inet, ADD COLUMN user_agent text`);
 	const failed = await extractTable(w.ctx, table);
@@ -89,15 +74,7 @@ test('schema drift under policy fail stops the run and names the columns; a type
 test('excluded columns never leave the source (message content, design doc §6.5)', async () => {
 	await w.src.query(`CREATE TABLE public.messages (id bigint PRIMARY KEY, conversation_id bigint, body text, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.messages (id, conversation_id, body) VALUES (1, 10, 'secret love letter')`);
-	const table = await w.register({
-		source_table: 'messages',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-		excluded_columns: ['body'],
-	});
+	const table = await w.register(incremental('append', 'messages', 'created_at', '1 hour', { excluded_columns: ['body'] }));
 	await extractAndLoad(table);
 	const cols = await w.wh.query(
 		`SELECT array_agg(column_name::text ORDER BY ordinal_position) AS c FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = $1`,
@@ -109,22 +86,8 @@ test('excluded columns never leave the source (message content, design doc §6.5
 test('"all tables due now" extracts each due table once and a failing table does not stop the others', async () => {
 	await w.src.query(`CREATE TABLE public.tags (id bigint PRIMARY KEY, label text, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.tags (id, label) VALUES (1, 'braai')`);
-	const tags = await w.register({
-		source_table: 'tags',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-	});
-	const ghost = await w.register({
-		source_table: 'no_such_table',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-	});
+	const tags = await w.register(incremental('append', 'tags', 'created_at', '1 hour'));
+	const ghost = await w.register(incremental('append', 'no_such_table', 'created_at', '1 hour'));
 	const results = await extractDueTables(w.ctx);
 	const byTable = Object.fromEntries(results.map((r) => [r.table, r]));
 	expect(byTable[tags].status).toBe('uploaded');

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { connOf, createWorld, type World } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /** The limits of a watermark window that used to lose rows silently: each is now refused, covered or counted. */
 let w: World;
@@ -32,14 +33,7 @@ describe('timestamp without time zone', () => {
 
 	test("is refused until the registry names the writers' zone; a zone with daylight saving needs a lookback over the repeated hour", async () => {
 		await w.src.query(`CREATE TABLE public.visits (id bigint PRIMARY KEY, created_at timestamp(3) NOT NULL DEFAULT now())`);
-		const table = await w.register({
-			source_table: 'visits',
-			mode: 'incremental',
-			load_strategy: 'append',
-			watermark_column: 'created_at',
-			key_columns: ['id'],
-			cadence: '5 minutes',
-		});
+		const table = await w.register(incremental('append', 'visits', 'created_at', '5 minutes'));
 		const refused = await extractTable(w.ctx, table);
 		expect(refused.status).toBe('failed');
 		expect(refused.message).toBe(
@@ -67,16 +61,7 @@ describe('timestamp without time zone', () => {
 
 	test('rows written by sessions five hours behind UTC arrive, with no lookback at all', async () => {
 		await w.src.query(`CREATE TABLE public.sales (id bigint PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now())`);
-		const table = await w.register({
-			source_table: 'sales',
-			mode: 'incremental',
-			load_strategy: 'append',
-			watermark_column: 'created_at',
-			key_columns: ['id'],
-			cadence: '5 minutes',
-			lookback: '0 seconds',
-			watermark_time_zone: 'America/Bogota',
-		});
+		const table = await w.register(incremental('append', 'sales', 'created_at', '5 minutes', { lookback: '0 seconds', watermark_time_zone: 'America/Bogota' }));
 		const writer = await writerIn('America/Bogota'); // UTC-5 all year
 		try {
 			await writer.query(`INSERT INTO public.sales (id) VALUES (1)`);
@@ -105,15 +90,7 @@ const runLog = async (runId: number | null) =>
 test('rows whose watermark is NULL or infinity are counted in the run log and alerted until they are stamped', async () => {
 	await w.src.query(`CREATE TABLE public.tickets (id bigint PRIMARY KEY, updated_at timestamptz)`);
 	await w.src.query(`INSERT INTO public.tickets VALUES (1, now() - interval '1 hour'), (2, NULL), (3, NULL), (4, 'infinity')`);
-	const table = await w.register({
-		source_table: 'tickets',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '1 minute',
-	});
+	const table = await w.register(incremental('upsert', 'tickets', 'updated_at', '5 minutes', { lookback: '1 minute' }));
 
 	const first = await extractAndLoad(table);
 	expect(first.ex.rows).toBe(1);
@@ -136,15 +113,7 @@ test('rows whose watermark is NULL or infinity are counted in the run log and al
 test('a row rewritten under an identical timestamp is applied when re-read, counted, and alerted', async () => {
 	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.orders (id, status) SELECT g, 'new' FROM generate_series(1, 3) g`);
-	const table = await w.register({
-		source_table: 'orders',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '10 minutes',
-	});
+	const table = await w.register(incremental('upsert', 'orders', 'updated_at', '5 minutes', { lookback: '10 minutes' }));
 	await extractAndLoad(table);
 
 	// The application changes a row without touching updated_at (no trigger): the stamp says nothing happened.
@@ -167,16 +136,7 @@ test('a row rewritten under an identical timestamp is applied when re-read, coun
 
 test('the same-stamp count also works on a zoned timestamp column ahead of UTC, and only looks at the re-read overlap', async () => {
 	await w.src.query(`CREATE TABLE public.bookings (id bigint PRIMARY KEY, seats int NOT NULL, booked_at timestamp NOT NULL)`);
-	const table = await w.register({
-		source_table: 'bookings',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'booked_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		lookback: '10 minutes',
-		watermark_time_zone: 'Asia/Tokyo',
-	});
+	const table = await w.register(incremental('upsert', 'bookings', 'booked_at', '5 minutes', { lookback: '10 minutes', watermark_time_zone: 'Asia/Tokyo' }));
 	const tokyoNow = `(now() AT TIME ZONE 'Asia/Tokyo')`;
 	await w.src.query(`INSERT INTO public.bookings VALUES (1, 2, ${tokyoNow} - interval '1 minute'), (2, 4, ${tokyoNow} - interval '1 minute')`);
 	await extractAndLoad(table);

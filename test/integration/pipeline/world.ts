@@ -3,11 +3,10 @@ import pg from 'pg';
 import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { postgresConnectionSchema } from '../../../src/config/connection.schema';
 import { migrateWarehouse as migrateControlSchema } from '../../../src/control/migrate';
-import type { SourceTableInput } from '../../../src/config/registry.schema';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { stageLogin, type Login, type StageRole } from '../../harness/loginRole';
 import { freshBucket, freshDatabase } from '../../harness/testEnv';
-import { registerTable } from '../../harness/registerTable';
+import { registerTable, type RegistryEntry } from '../../harness/registerTable';
 
 /**
  * One isolated pipeline per test file: its own source database, warehouse database (migrated) and bucket,
@@ -21,7 +20,7 @@ export interface World {
 	ctx: PipelineContext & { close(): Promise<void> };
 	src: pg.Pool;
 	wh: pg.Pool;
-	register(entry: Omit<SourceTableInput, 'source_db'>): Promise<string>;
+	register(entry: RegistryEntry): Promise<string>;
 	/** Another stage's login to this warehouse (e.g. dwh_transform for dbt); dropped by close(). */
 	login(role: StageRole): Promise<PostgresConnection>;
 	close(): Promise<void>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { createReconcileWorld, type ReconcileWorld } from './world';
+import { incremental } from '../../harness/registerTable';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
@@ -30,15 +31,7 @@ beforeAll(async () => {
 	);
 	await w.src.query(`INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 300) g`);
 	await w.grantReplica();
-	table = await w.register({
-		source_table: 'orders',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-		lookback: '5 minutes',
-	});
+	table = await w.register(incremental('upsert', 'orders', 'updated_at', '1 hour', { lookback: '5 minutes' }));
 	await w.extractAndLoad(table);
 	const url = (c: PostgresConnectionInput, database = c.database) =>
 		`postgres://${c.user}:${encodeURIComponent(c.password ?? '')}@${c.host}:${c.port}/${database}`;

@@ -3,6 +3,7 @@ import { openPipelineContext } from '../../../src/pipeline/context';
 import { reconcileTable } from '../../../src/reconcile/reconcileTable';
 import { createLogin, type Login } from '../../harness/loginRole';
 import { createReconcileWorld, type ReconcileWorld } from './world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * Reconcile against real servers, as the documented logins: the source side through the replica login, bronze through
@@ -27,15 +28,7 @@ beforeAll(async () => {
 		`INSERT INTO public.users SELECT g, 'user' || g || '@example.co.za', now() - interval '2 days' + g * interval '1 second' FROM generate_series(1, 5000) g`,
 	);
 	await w.grantReplica();
-	users = await w.register({
-		source_table: 'users',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '15 minutes',
-		lookback: '5 minutes',
-	});
+	users = await w.register(incremental('upsert', 'users', 'updated_at', '15 minutes', { lookback: '5 minutes' }));
 	await w.extractAndLoad(users);
 	// Planner estimates on both sides: the integer key is cut into segments arithmetically (the text key below is walked).
 	await w.src.query(`ANALYZE public.users`);
@@ -289,14 +282,7 @@ test('snapshot tables and never-loaded tables are refused with the reason', asyn
 		`${dims} is a snapshot table: every load replaces bronze with the whole source table, so there is nothing to reconcile`,
 	);
 	await w.src.query(`CREATE TABLE public.fresh (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now())`);
-	const fresh = await w.register({
-		source_table: 'fresh',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '1 hour',
-	});
+	const fresh = await w.register(incremental('upsert', 'fresh', 'updated_at', '1 hour'));
 	await expect(reconcileTable(w.as, fresh)).rejects.toThrow(`${fresh} has not been loaded yet (no watermark): extract and load it first, then reconcile`);
 	await expect(reconcileTable(w.as, users, { fanout: 1 })).rejects.toThrow('fanout must be at least 2');
 });

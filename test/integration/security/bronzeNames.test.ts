@@ -4,6 +4,7 @@ import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { stageLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * Live source column names are input: vetted against the identifier rule and the bookkeeping columns before any
@@ -37,14 +38,7 @@ afterAll(async () => {
 test('a source column named like a bookkeeping column is refused naming it and the fix; excluding it works', async () => {
 	await w.src.query(`CREATE TABLE public.imports (id bigint PRIMARY KEY, _dwh_run_id bigint, note text, created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.imports (id, _dwh_run_id, note) VALUES (1, 99, 'a'), (2, 98, 'b')`);
-	const table = await w.register({
-		source_table: 'imports',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	const table = await w.register(incremental('upsert', 'imports', 'created_at', '5 minutes'));
 
 	const refused = await extractTable(ctx, table);
 	expect(refused.status).toBe('failed');
@@ -69,14 +63,7 @@ test('column names that are not lower-case identifiers are refused, each named',
 	await w.src.query(
 		`CREATE TABLE public.contacts (id bigint PRIMARY KEY, "Email Address" text, "x""; DROP TABLE raw.y; --" text, created_at timestamptz NOT NULL DEFAULT now())`,
 	);
-	const table = await w.register({
-		source_table: 'contacts',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	const table = await w.register(incremental('upsert', 'contacts', 'created_at', '5 minutes'));
 	const refused = await extractTable(ctx, table);
 	expect(refused.status).toBe('failed');
 	expect(refused.message).toContain('column "Email Address" is not a lower-case SQL identifier');
@@ -88,14 +75,7 @@ test('column names that are not lower-case identifiers are refused, each named',
 test('a failed first extract leaves no bronze table; the next one creates it with its upload', async () => {
 	await w.src.query(`CREATE TABLE public.orders (id bigint PRIMARY KEY, amount numeric(12,2), created_at timestamptz NOT NULL DEFAULT now())`);
 	await w.src.query(`INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 50) g`);
-	const table = await w.register({
-		source_table: 'orders',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	const table = await w.register(incremental('append', 'orders', 'created_at', '5 minutes'));
 
 	// The upload fails (the bucket is gone), after the source COPY started and the DDL ran.
 	const broken = openPipelineContext({

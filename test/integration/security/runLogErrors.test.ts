@@ -7,6 +7,7 @@ import { anonymiseRelation } from '../../../src/anonymise/runner';
 import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
 import { createAnonWorld, loadRaw } from '../anonymise/world';
 import { createWorld, type World } from '../pipeline/world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * Data errors quote row values; the run log, v_recent_failures and v_pipeline_alerts are what dashboards
@@ -36,14 +37,7 @@ const readable = async (runId: number) => {
 beforeAll(async () => {
 	w = await createWorld('runlog_errors');
 	await w.src.query(`CREATE TABLE public.members (id bigint PRIMARY KEY, email text NOT NULL, age integer, created_at timestamptz NOT NULL DEFAULT now())`);
-	table = await w.register({
-		source_table: 'members',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-	});
+	table = await w.register(incremental('upsert', 'members', 'created_at', '5 minutes'));
 	reader = await createLogin(w.warehouse.database, ['dwh_readonly'], 'dashboard');
 	// Extract and load run as the ETL login, as the nodes do.
 	etl = await stageLogin(w.warehouse.database, 'dwh_etl');

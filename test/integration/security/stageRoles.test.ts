@@ -4,6 +4,7 @@ import { loadBronze } from '../../../src/load/loadBronze';
 import { stageLogin, type Login } from '../../harness/loginRole';
 import { adminConnection } from '../../harness/testEnv';
 import { createWorld, type World } from '../pipeline/world';
+import { incremental } from '../../harness/registerTable';
 
 /**
  * The role model (migrations 0065/0090, docs/security.md): every "cannot" is proven logged in as the stage's
@@ -35,15 +36,7 @@ beforeAll(async () => {
 	w = await createWorld('stage_roles');
 	await w.src.query(`CREATE TABLE public.members (id bigint PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL)`);
 	await w.src.query(`INSERT INTO public.members SELECT g, 'person' || g || '@example.co.za', now() - interval '1 hour' FROM generate_series(1, 5) g`);
-	table = await w.register({
-		source_table: 'members',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		safety_lag: '0 seconds',
-	});
+	table = await w.register(incremental('upsert', 'members', 'created_at', '5 minutes', { safety_lag: '0 seconds' }));
 	// The happy path, as dwh_etl: the extract creates bronze through create_bronze_table, the load merges and moves the watermark.
 	const ex = await extractTable(w.ctx, table);
 	expect(ex.status).toBe('uploaded');
