@@ -76,3 +76,13 @@ export function laterTime(f: Faker, from: Date, minutesAgo = 5): Date {
 	const to = new Date(Date.now() - minutesAgo * 60_000);
 	return from.getTime() >= to.getTime() ? from : f.date.between({ from, to });
 }
+
+/** `{ active: 92, closed: 5 }` → faker's weighted list, in that order. */
+export function weighted<T extends string>(weights: Record<T, number>): { value: T; weight: number }[] {
+	return (Object.entries(weights) as [T, number][]).map(([value, weight]) => ({ value, weight }));
+}
+
+/** A generated row's `created_at`: the given time, or none (null) so the column's DEFAULT now() stamps it as the app does. */
+export function stampedAt(at: Date | null): { created_at?: string } {
+	return at ? { created_at: at.toISOString() } : {};
+}

@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type pg from 'pg';
+import { createTables, fillTables, type SourceTables } from './tables';
 
 /** A synthetic stand-in for one production source database (design doc §5), shaped like its registry entries. */
 export interface SyntheticSource {
@@ -13,9 +14,25 @@ export interface SyntheticSource {
 	change(db: pg.Pool, f: Faker, rows: number): Promise<string[]>;
 }
 
-/** Moves identity sequences past explicitly inserted ids, so later app-style inserts get fresh ones. */
-export async function syncIdentity(db: pg.Pool, tables: string[]): Promise<void> {
-	for (const t of tables) {
-		await db.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT coalesce(max(id), 0) + 1 FROM ${t}), false)`, [t]);
-	}
+/** How many app users a source of `rows` event rows has (user ids run 1…n in every source). */
+export const userCount = (rows: number) => Math.max(50, Math.round(rows / 4));
+
+/**
+ * A source from its tables, a generator of their rows (seeded faker, nothing random besides) and its change():
+ * seed creates the tables, generates every row, then fills the tables in their declared order.
+ */
+export function syntheticSource<T extends SourceTables>(def: {
+	db: string;
+	tables: T;
+	rows(f: Faker, rows: number): Record<keyof T & string, Record<string, unknown>[]>;
+	change: SyntheticSource['change'];
+}): SyntheticSource {
+	return {
+		db: def.db,
+		async seed(db, f, rows) {
+			await createTables(db, def.tables);
+			return fillTables(db, def.tables, def.rows(f, rows));
+		},
+		change: def.change,
+	};
 }
