@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
-import { openPipelineContext } from '../../../src/pipeline/context';
+import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { connOf, createWorld, type World } from './world';
 import { incremental } from '../../harness/registerTable';
 
@@ -21,6 +21,19 @@ beforeAll(async () => {
 	w = await createWorld('late');
 });
 afterAll(() => w.close());
+
+/**
+ * A pipeline whose source login was granted SELECT on the one table `ddl` creates and nothing else: no
+ * pg_read_all_stats, so it cannot see other sessions' open transactions.
+ */
+async function withoutStats(ddl: string): Promise<PipelineContext & { close(): Promise<void> }> {
+	const role = `extract_${randomBytes(3).toString('hex')}`;
+	const password = randomBytes(12).toString('hex');
+	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+	await w.src.query(ddl);
+	await w.src.query(`GRANT SELECT ON ${/^CREATE TABLE (\S+)/.exec(ddl)![1]} TO ${role}`);
+	return openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
+}
 
 test('1,000 rows sharing one timestamp across a run boundary all arrive, with no lookback at all', async () => {
 	await w.src.query(`CREATE TABLE public.check_ins (id bigint PRIMARY KEY, poi text, created_at timestamptz NOT NULL DEFAULT now())`);
@@ -71,13 +84,8 @@ test('a row committed late by a long transaction with an older timestamp is load
 });
 
 test('without pg_read_all_stats the run says so and the lookback still catches the late row', async () => {
-	const role = `extract_${randomBytes(3).toString('hex')}`;
-	const password = randomBytes(12).toString('hex');
-	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-	await w.src.query(`CREATE TABLE public.holds (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
-	await w.src.query(`GRANT SELECT ON public.holds TO ${role}`);
+	const ctx = await withoutStats(`CREATE TABLE public.holds (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
 	const table = await w.register(incremental('append', 'holds', 'created_at', '5 minutes', { lookback: '10 minutes' }));
-	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const slow = new pg.Client(connOf(w.source));
 	await slow.connect();
 	try {
@@ -101,14 +109,11 @@ test('without pg_read_all_stats the run says so and the lookback still catches t
 });
 
 test('upsert, without pg_read_all_stats: a version committed late with an older timestamp replaces the newer-stamped one', async () => {
-	const role = `extract_${randomBytes(3).toString('hex')}`;
-	const password = randomBytes(12).toString('hex');
-	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-	await w.src.query(`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
-	await w.src.query(`GRANT SELECT ON public.accounts TO ${role}`);
+	const ctx = await withoutStats(
+		`CREATE TABLE public.accounts (id bigint PRIMARY KEY, balance numeric(14,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+	);
 	await w.src.query(`INSERT INTO public.accounts (id, balance, updated_at) SELECT g, 1.00, now() - interval '1 hour' FROM generate_series(1, 3) g`);
 	const table = await w.register(incremental('upsert', 'accounts', 'updated_at', '5 minutes', { lookback: '10 minutes' }));
-	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const bronze = async () => (await w.wh.query(`SELECT id::int, balance::text FROM raw.${table} ORDER BY id`)).rows;
 	const t1 = new pg.Client(connOf(w.source));
 	await t1.connect();
@@ -145,14 +150,9 @@ test('upsert, without pg_read_all_stats: a version committed late with an older 
 });
 
 test('a prepared (two-phase) transaction holds the window at the watermark until COMMIT PREPARED, so its rows are not skipped', async () => {
-	const role = `extract_${randomBytes(3).toString('hex')}`;
-	const password = randomBytes(12).toString('hex');
-	await w.src.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`); // no pg_read_all_stats: pg_prepared_xacts is public
-	await w.src.query(`CREATE TABLE public.payouts (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
-	await w.src.query(`GRANT SELECT ON public.payouts TO ${role}`);
+	const ctx = await withoutStats(`CREATE TABLE public.payouts (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`); // no pg_read_all_stats: pg_prepared_xacts is public
 	await w.src.query(`INSERT INTO public.payouts (id, created_at) VALUES (1, now() - interval '1 hour')`);
 	const table = await w.register(incremental('append', 'payouts', 'created_at', '5 minutes', { lookback: '0 seconds' }));
-	const ctx = openPipelineContext({ source: { ...w.source, user: role, password }, warehouse: w.warehouse, store: w.ctx.store.cfg, exportTimezone: 'UTC' });
 	const gid = `payout_${randomBytes(4).toString('hex')}`;
 	const watermark = async () =>
 		(await w.wh.query(`SELECT last_extracted_at::text AS w FROM dwh_control.extract_watermarks WHERE table_name = $1`, [table])).rows[0].w as string;

@@ -1,8 +1,6 @@
-import { postgresConnectionSchema } from '../../../src/config/connection.schema';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
-import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
-import { stageLogin, type Login } from '../../harness/loginRole';
+import { openPipelineContext } from '../../../src/pipeline/context';
 import { createWorld, type World } from '../pipeline/world';
 import { incremental } from '../../harness/registerTable';
 
@@ -12,26 +10,16 @@ import { incremental } from '../../harness/registerTable';
  * login of the ETL role.
  */
 let w: World;
-let etl: Login;
-let ctx: PipelineContext & { close(): Promise<void> };
 
 const bronzeExists = async (table: string) => (await w.wh.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [`raw.${table}`])).rows[0].e as boolean;
 const runOf = async (runId: number | null) =>
 	(await w.wh.query(`SELECT status, error_message FROM dwh_control.extract_runs WHERE run_id = $1`, [runId])).rows[0];
 
 beforeAll(async () => {
+	// w.ctx runs as a login of dwh_etl, as the nodes do.
 	w = await createWorld('bronze_names');
-	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
-	ctx = openPipelineContext({
-		source: w.source,
-		warehouse: postgresConnectionSchema.parse(etl.connection),
-		store: w.ctx.store.cfg,
-		exportTimezone: 'Africa/Johannesburg',
-	});
 });
 afterAll(async () => {
-	await ctx?.close();
-	await etl?.drop();
 	await w?.close();
 });
 
@@ -40,7 +28,7 @@ test('a source column named like a bookkeeping column is refused naming it and t
 	await w.src.query(`INSERT INTO public.imports (id, _dwh_run_id, note) VALUES (1, 99, 'a'), (2, 98, 'b')`);
 	const table = await w.register(incremental('upsert', 'imports', 'created_at', '5 minutes'));
 
-	const refused = await extractTable(ctx, table);
+	const refused = await extractTable(w.ctx, table);
 	expect(refused.status).toBe('failed');
 	expect(refused.message).toBe(
 		`Source table ${w.source.database}.public.imports cannot be copied to bronze: column _dwh_run_id collides with the bookkeeping columns bronze adds (_dwh_*): ` +
@@ -50,9 +38,9 @@ test('a source column named like a bookkeeping column is refused naming it and t
 	expect(await bronzeExists(table)).toBe(false);
 
 	await w.wh.query(`UPDATE dwh_control.source_tables SET excluded_columns = '{_dwh_run_id}' WHERE table_name = $1`, [table]);
-	const ok = await extractTable(ctx, table);
+	const ok = await extractTable(w.ctx, table);
 	expect(ok.status).toBe('uploaded');
-	expect((await loadBronze(ctx, { table, runId: ok.runId!, csvPath: ok.csvPath! })).rowsInserted).toBe(2);
+	expect((await loadBronze(w.ctx, { table, runId: ok.runId!, csvPath: ok.csvPath! })).rowsInserted).toBe(2);
 	expect((await w.wh.query(`SELECT count(DISTINCT _dwh_run_id)::int AS n, min(_dwh_run_id) AS r FROM raw.${table}`)).rows[0]).toEqual({
 		n: 1,
 		r: String(ok.runId),
@@ -64,7 +52,7 @@ test('column names that are not lower-case identifiers are refused, each named',
 		`CREATE TABLE public.contacts (id bigint PRIMARY KEY, "Email Address" text, "x""; DROP TABLE raw.y; --" text, created_at timestamptz NOT NULL DEFAULT now())`,
 	);
 	const table = await w.register(incremental('upsert', 'contacts', 'created_at', '5 minutes'));
-	const refused = await extractTable(ctx, table);
+	const refused = await extractTable(w.ctx, table);
 	expect(refused.status).toBe('failed');
 	expect(refused.message).toContain('column "Email Address" is not a lower-case SQL identifier');
 	expect(refused.message).toContain('column "x\\"; DROP TABLE raw.y; --" is not a lower-case SQL identifier');
@@ -80,7 +68,7 @@ test('a failed first extract leaves no bronze table; the next one creates it wit
 	// The upload fails (the bucket is gone), after the source COPY started and the DDL ran.
 	const broken = openPipelineContext({
 		source: w.source,
-		warehouse: postgresConnectionSchema.parse(etl.connection),
+		warehouse: w.warehouse,
 		store: { ...w.ctx.store.cfg, bucket: 'no-such-bucket-for-orders' },
 		exportTimezone: 'Africa/Johannesburg',
 	});
@@ -93,8 +81,8 @@ test('a failed first extract leaves no bronze table; the next one creates it wit
 	}
 	expect(await bronzeExists(table)).toBe(false);
 
-	const ok = await extractTable(ctx, table);
+	const ok = await extractTable(w.ctx, table);
 	expect(ok).toMatchObject({ status: 'uploaded', rows: 50 });
 	expect(await bronzeExists(table)).toBe(true);
-	expect((await loadBronze(ctx, { table, runId: ok.runId!, csvPath: ok.csvPath! })).rowsInserted).toBe(50);
+	expect((await loadBronze(w.ctx, { table, runId: ok.runId!, csvPath: ok.csvPath! })).rowsInserted).toBe(50);
 });

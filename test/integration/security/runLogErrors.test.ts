@@ -1,10 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { postgresConnectionSchema } from '../../../src/config/connection.schema';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
-import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { anonymiseRelation } from '../../../src/anonymise/runner';
-import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
+import { createLogin, type Login } from '../../harness/loginRole';
 import { createAnonWorld, loadRaw } from '../anonymise/world';
 import { createWorld, type World } from '../pipeline/world';
 import { incremental } from '../../harness/registerTable';
@@ -18,10 +16,8 @@ const PII = 'thandi.nkosi@example.co.za';
 let w: World;
 let table: string;
 let reader: Login;
-let etl: Login;
-let ctx: PipelineContext & { close(): Promise<void> };
 
-const put = (key: string, body: string) => ctx.store.client.send(new PutObjectCommand({ Bucket: w.ctx.store.cfg.bucket, Key: key, Body: body }));
+const put = (key: string, body: string) => w.ctx.store.client.send(new PutObjectCommand({ Bucket: w.ctx.store.cfg.bucket, Key: key, Body: body }));
 const readable = async (runId: number) => {
 	const q = async (sql: string) => JSON.stringify((await reader.pool.query(sql, [runId])).rows);
 	return {
@@ -39,33 +35,24 @@ beforeAll(async () => {
 	await w.src.query(`CREATE TABLE public.members (id bigint PRIMARY KEY, email text NOT NULL, age integer, created_at timestamptz NOT NULL DEFAULT now())`);
 	table = await w.register(incremental('upsert', 'members', 'created_at', '5 minutes'));
 	reader = await createLogin(w.warehouse.database, ['dwh_readonly'], 'dashboard');
-	// Extract and load run as the ETL login, as the nodes do.
-	etl = await stageLogin(w.warehouse.database, 'dwh_etl');
-	ctx = openPipelineContext({
-		source: w.source,
-		warehouse: postgresConnectionSchema.parse(etl.connection),
-		store: w.ctx.store.cfg,
-		exportTimezone: 'Africa/Johannesburg',
-	});
+	// Extract and load run as the ETL login, as the nodes do: w.ctx is a login of dwh_etl.
 });
 afterAll(async () => {
-	await ctx?.close();
-	await etl?.drop();
 	await reader?.drop();
 	await w?.close();
 });
 
 test('a PII value in a wrong-typed CSV column: the run log names SQLSTATE, column and line, never the value', async () => {
 	await w.src.query(`INSERT INTO public.members (id, email, age) VALUES (1, 'a@example.com', 30), (2, 'b@example.com', 41)`);
-	const ex = await extractTable(ctx, table);
+	const ex = await extractTable(w.ctx, table);
 	const columns = (await w.wh.query<{ columns: string[] }>(`SELECT columns FROM dwh_control.extract_runs WHERE run_id = $1`, [ex.runId])).rows[0].columns;
 	const header = columns.join(',');
 	const at = (id: number, email: string, age: string) =>
 		columns.map((c) => ({ id: String(id), email, age, created_at: '2026-01-01 00:00:00+00' }[c as 'id'] ?? '')).join(',');
 	// An edited CSV (or a source column that changed type): the email landed in the integer column on CSV line 3.
-	await put(ctx.store.parseCsvPath(table, ex.csvPath!), `${header}\n${at(1, 'a@example.com', '30')}\n${at(2, 'b@example.com', PII)}\n`);
+	await put(w.ctx.store.parseCsvPath(table, ex.csvPath!), `${header}\n${at(1, 'a@example.com', '30')}\n${at(2, 'b@example.com', PII)}\n`);
 
-	const err = await loadBronze(ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! }).catch((e: Error) => e);
+	const err = await loadBronze(w.ctx, { table, runId: ex.runId!, csvPath: ex.csvPath! }).catch((e: Error) => e);
 	expect(err).toBeInstanceOf(Error);
 	expect((err as Error).message).not.toContain(PII);
 	expect((err as Error).message).toContain('invalid input syntax for type integer');
@@ -82,13 +69,13 @@ test('a key collision on a unique email index: the run log names the constraint 
 	// Load the original rows properly first, then let a DBA-added unique index on email meet a duplicate.
 	await w.src.query(`DELETE FROM public.members`);
 	await w.src.query(`INSERT INTO public.members (id, email, age) VALUES (10, $1, 30)`, [PII]);
-	const first = await extractTable(ctx, table);
-	await loadBronze(ctx, { table, runId: first.runId!, csvPath: first.csvPath! });
+	const first = await extractTable(w.ctx, table);
+	await loadBronze(w.ctx, { table, runId: first.runId!, csvPath: first.csvPath! });
 	await w.wh.query(`CREATE UNIQUE INDEX members_email_uq ON raw.${table} (email)`);
 	await w.src.query(`INSERT INTO public.members (id, email, age) VALUES (11, $1, 31)`, [PII]);
-	const second = await extractTable(ctx, table);
+	const second = await extractTable(w.ctx, table);
 
-	const err = await loadBronze(ctx, { table, runId: second.runId!, csvPath: second.csvPath! }).catch((e: Error) => e);
+	const err = await loadBronze(w.ctx, { table, runId: second.runId!, csvPath: second.csvPath! }).catch((e: Error) => e);
 	expect((err as Error).message).toContain('duplicate key value violates unique constraint "members_email_uq"');
 	expect((err as Error).message).not.toContain(PII);
 
