@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Anonymise } from '../../../nodes/Anonymise/Anonymise.node';
 import { forgetUsers } from '../../../src/anonymise/forget';
@@ -11,15 +8,13 @@ import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
 import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
 import { createAnonWorld, loadRaw, loadSyntheticPii, secretsCredential, type AnonWorld } from './world';
+import { runCli } from '../../harness/runCli';
 
 /**
  * The residue verifier against real Postgres and S3: after Forget Users the only place left is the processed/ CSV
  * (forget does not rewrite the archive) plus the documented FICA hold; a person never forgotten is found in every
  * table and object they are in. Counts and places only: the searched values never appear in the report.
  */
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 let w: AnonWorld;
 let store: ObjectStore;
@@ -137,16 +132,8 @@ test('after Forget Users only the processed/ CSV is left, and the FICA records a
 	expect(r.holds[0].note).toContain('FICA');
 });
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-	const { DWH_WAREHOUSE_URL: _w, DWH_ANONYMISATION_SECRETS: _s, DWH_S3_BUCKET: _b, ...rest } = process.env;
-	try {
-		const r = await run(TSX, [path.join(ROOT, 'src/cli/residue-scan.ts'), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 120_000 });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (err) {
-		const e = err as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+	runCli('residue-scan', args, { env, unset: ['DWH_WAREHOUSE_URL', 'DWH_ANONYMISATION_SECRETS', 'DWH_S3_BUCKET'], timeoutMs: 120_000 });
 
 test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 on bad usage; no value or secret printed', async () => {
 	const c = w.whConn;

@@ -1,31 +1,11 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { readMigrations, defaultMigrationsDir } from '../../../src/control/migrate';
 import { loadRegistryFile } from '../../../src/control/registryFile';
 import { freshDatabase } from '../../harness/testEnv';
+import { runCli } from '../../harness/runCli';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-
-interface Result {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
-
-async function cli(script: 'migrate' | 'registry-sync' | 'expire-raw', args: string[], env: Record<string, string> = {}): Promise<Result> {
-	const { DWH_WAREHOUSE_URL: _ignored, ...rest } = process.env;
-	try {
-		const r = await run(TSX, [path.join(ROOT, `src/cli/${script}.ts`), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 60_000 });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (err) {
-		const e = err as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const cli = (script: 'migrate' | 'registry-sync' | 'expire-raw', args: string[], env: Record<string, string> = {}) =>
+	runCli(script, args, { env, unset: ['DWH_WAREHOUSE_URL'], timeoutMs: 60_000 });
 
 let url: string;
 let password: string;

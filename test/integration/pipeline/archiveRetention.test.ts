@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { defaultRegistryPath } from '../../../src/control/registryFile';
@@ -14,6 +12,7 @@ import { applyArchiveLifecycle, readLifecycleRules } from '../../../src/transpor
 import { testEnv } from '../../harness/testEnv';
 import { createWorld, type World } from './world';
 import { incremental } from '../../harness/registerTable';
+import { runCli } from '../../harness/runCli';
 
 /**
  * The archive's retention (issue 12 item 2) on the test's real S3 server (MinIO or s3rver, DWH_TEST_S3): the
@@ -22,9 +21,6 @@ import { incremental } from '../../harness/registerTable';
  * <prefix>/exports/ and <prefix>/processed/ touched, a table being loaded left alone, every folder audited — and a
  * CSV still inside the window replays.
  */
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const DAYS = 30;
 
 let w: World;
@@ -217,13 +213,5 @@ function storeEnv(): Record<string, string> {
 	};
 }
 
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-	const { DWH_WAREHOUSE_URL: _u, DWH_S3_BUCKET: _b, ...rest } = process.env;
-	try {
-		const r = await run(TSX, [path.join(ROOT, 'src/cli/archive-lifecycle.ts'), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 60_000 });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (err) {
-		const e = err as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const cli = (args: string[], env: Record<string, string>) =>
+	runCli('archive-lifecycle', args, { env, unset: ['DWH_WAREHOUSE_URL', 'DWH_S3_BUCKET'], timeoutMs: 60_000 });

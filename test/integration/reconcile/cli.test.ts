@@ -1,24 +1,10 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { createReconcileWorld, type ReconcileWorld } from './world';
 import { incremental } from '../../harness/registerTable';
+import { runCli } from '../../harness/runCli';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-	const { DWH_WAREHOUSE_URL: _w, DWH_SOURCE_URL: _s, ...rest } = process.env;
-	try {
-		const r = await run(TSX, [path.join(ROOT, 'src/cli/reconcile.ts'), ...args], { cwd: ROOT, env: { ...rest, ...env }, timeout: 120_000 });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (err) {
-		const e = err as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+	runCli('reconcile', args, { env, unset: ['DWH_WAREHOUSE_URL', 'DWH_SOURCE_URL'], timeoutMs: 120_000 });
 
 let w: ReconcileWorld;
 let table: string;
