@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { defaultMigrationsDir, migrateWarehouse, readMigrations } from '../../../src/control/migrate';
 import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let wh: pg.Pool;
 
 beforeAll(async () => {
-	wh = new pg.Pool({ ...((await freshDatabase('ctl_assert')) as pg.PoolConfig), max: 2 });
-	await migrateWarehouse(wh);
+	({ pool: wh } = await migratedWarehouse('ctl_assert', 2));
 });
 afterAll(async () => {
 	await wh.end();

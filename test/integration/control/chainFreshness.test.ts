@@ -1,7 +1,6 @@
 import pg from 'pg';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { createLogin, type Login } from '../../harness/loginRole';
-import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 /**
  * Migration 0150: a push made in the same n8n execution as a successful dbt build records, through the push login's
@@ -67,10 +66,9 @@ const freshness = async (id: number) =>
 	).rows[0];
 
 beforeAll(async () => {
-	const conn = await freshDatabase('ctl_chain');
-	database = conn.database!;
-	wh = new pg.Pool({ ...(conn as pg.PoolConfig), max: 2 });
-	await migrateWarehouse(wh);
+	const w = await migratedWarehouse('ctl_chain', 2);
+	wh = w.pool;
+	database = w.connection.database;
 	pusher = await createLogin(database, ['dwh_pushback'], 'chain_push');
 	reader = await createLogin(database, ['dwh_readonly'], 'chain_read');
 	for (const t of ['a', 'b']) {

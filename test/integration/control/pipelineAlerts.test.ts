@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { migrateWarehouse } from '../../../src/control/migrate';
-import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let wh: pg.Pool;
 let client: pg.PoolClient;
@@ -8,8 +7,7 @@ const HMAC = (c: string) => c.repeat(64);
 
 /** One planted problem (and one healed look-alike) per stage, inside one transaction so now() is exact. */
 beforeAll(async () => {
-	wh = new pg.Pool({ ...((await freshDatabase('ctl_alerts')) as pg.PoolConfig), max: 2 });
-	await migrateWarehouse(wh);
+	({ pool: wh } = await migratedWarehouse('ctl_alerts', 2));
 	client = await wh.connect();
 	await client.query('BEGIN');
 	await client.query(`

@@ -1,15 +1,13 @@
 import pg from 'pg';
 import { sourceTableSchema, type SourceRegistry } from '../../../src/config/registry.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { loadRegistryFile, syncRegistry, type SourceRegistryInput } from '../../../src/control/registrySync';
-import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let wh: pg.Pool;
 const shipped: SourceRegistry = loadRegistryFile();
 
 beforeAll(async () => {
-	wh = new pg.Pool({ ...((await freshDatabase('ctl_sync')) as pg.PoolConfig), max: 3 });
-	await migrateWarehouse(wh);
+	({ pool: wh } = await migratedWarehouse('ctl_sync', 3));
 });
 afterAll(async () => {
 	await wh.end();

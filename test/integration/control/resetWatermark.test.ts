@@ -1,13 +1,11 @@
 import pg from 'pg';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
-import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let wh: pg.Pool;
 
 beforeAll(async () => {
-	wh = new pg.Pool({ ...((await freshDatabase('ctl_reset')) as pg.PoolConfig), max: 3 });
-	await migrateWarehouse(wh);
+	({ pool: wh } = await migratedWarehouse('ctl_reset', 3));
 	await wh.query(`
 		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
 		VALUES ('r_db__events', 'r_db', 'events', 'incremental', 'append', 'created_at', '{id}', '5 minutes');

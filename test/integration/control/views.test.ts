@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { migrateWarehouse } from '../../../src/control/migrate';
-import { freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let wh: pg.Pool;
 let client: pg.PoolClient;
@@ -10,8 +9,7 @@ let client: pg.PoolClient;
  * compute is exact (10 minutes is '00:10:00', not "about 10 minutes").
  */
 beforeAll(async () => {
-	wh = new pg.Pool({ ...((await freshDatabase('ctl_views')) as pg.PoolConfig), max: 3 });
-	await migrateWarehouse(wh);
+	({ pool: wh } = await migratedWarehouse('ctl_views', 3));
 	client = await wh.connect();
 	await client.query('BEGIN');
 	await client.query(`

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { DbtProjectBusyError } from '../../../src/dbt/projectLock';
 import { runDbt } from '../../../src/dbt/runDbt';
 import { stageLogin, type Login } from '../../harness/loginRole';
-import { dropDatabase, freshDatabase } from '../../harness/testEnv';
+import { dropDatabase } from '../../harness/testEnv';
 import { dbtConfig, seedWarehouseDirect } from './dbtFixtures';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 /** dbt Run's documented login (dwh_transform); `wh` is the superuser that seeds the warehouse. */
 let warehouse: PostgresConnection;
@@ -17,9 +17,8 @@ let wh: pg.Pool;
 const vars = { source_dbs: { ledger_db: 'src', auth_db: 'src' } };
 
 beforeAll(async () => {
-	const admin = postgresConnectionSchema.parse(await freshDatabase('dbt_concurrency'));
-	wh = new pg.Pool({ host: admin.host, port: admin.port, database: admin.database, user: admin.user, password: admin.password, max: 2 });
-	await migrateWarehouse(wh);
+	const { connection: admin, pool } = await migratedWarehouse('dbt_concurrency', 2);
+	wh = pool;
 	login = await stageLogin(admin.database, 'dwh_transform');
 	warehouse = postgresConnectionSchema.parse(login.connection);
 	await seedWarehouseDirect(wh, { ledger: 'src', auth: 'src' });

@@ -1,11 +1,11 @@
 import pg from 'pg';
-import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
+import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { claimIncident } from '../../../src/webhook/incidentClaim';
 import { signIncidentBody } from '../../../src/webhook/signature';
 import { verifyIncident } from '../../../src/webhook/verifyIncident';
 import { stageLogin, type Login } from '../../harness/loginRole';
-import { dropDatabase, freshDatabase } from '../../harness/testEnv';
+import { dropDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 let warehouse: PostgresConnection;
 /** Superuser: migrates and checks. */
@@ -15,9 +15,7 @@ let login: Login;
 let dbt: pg.Pool;
 
 beforeAll(async () => {
-	warehouse = postgresConnectionSchema.parse(await freshDatabase('dbt_incident'));
-	wh = new pg.Pool({ host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, max: 6 });
-	await migrateWarehouse(wh);
+	({ connection: warehouse, pool: wh } = await migratedWarehouse('dbt_incident', 6));
 	login = await stageLogin(warehouse.database, 'dwh_transform');
 	dbt = new pg.Pool({ ...login.connection, max: 6 });
 });

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
+import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { signIncidentBody } from '../../../src/webhook/signature';
 import { verifyIncident } from '../../../src/webhook/verifyIncident';
 import { createLogin, stageLogin, type Login } from '../../harness/loginRole';
-import { dropDatabase, freshDatabase } from '../../harness/testEnv';
+import { dropDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 
 /**
  * A captured, validly signed request replayed at any moment its signature still passes the age check never
@@ -17,9 +17,7 @@ let etl: Login;
 const secret = 'test-only-webhook-secret';
 
 beforeAll(async () => {
-	warehouse = postgresConnectionSchema.parse(await freshDatabase('webhook_replay'));
-	admin = new pg.Pool({ host: warehouse.host, port: warehouse.port, database: warehouse.database, user: warehouse.user, password: warehouse.password, max: 2 });
-	await migrateWarehouse(admin);
+	({ connection: warehouse, pool: admin } = await migratedWarehouse('webhook_replay', 2));
 	etl = await stageLogin(warehouse.database, 'dwh_transform'); // dbt Run's documented login verifies the webhook
 });
 afterAll(async () => {
