@@ -1,6 +1,7 @@
 import type { ForgetOutcome } from './forget';
 import { safeErrorText } from '../privacy/safeErrorText';
 import type { AnonymiseDeps } from './runner';
+import { withTransaction } from '../transport/transaction';
 
 /**
  * Finishes right-to-be-forgotten requests left 'partial': the warehouse rows were removed but the vault purge failed
@@ -10,52 +11,43 @@ import type { AnonymiseDeps } from './runner';
  * Each request is locked (SKIP LOCKED) while it is retried, so two sweeps never complete it twice.
  */
 export async function completePartialForgets(deps: AnonymiseDeps, limit = 500): Promise<ForgetOutcome[]> {
-	if (!deps.vault) return [];
+	const vault = deps.vault;
+	if (!vault) return [];
 	const { rows: open } = await deps.warehouse.query<{ id: string }>(
 		`SELECT request_id::text AS id FROM dwh_control.rtbf_requests WHERE status = 'partial' ORDER BY requested_at, request_id LIMIT $1`,
 		[limit],
 	);
 	const outcomes: ForgetOutcome[] = [];
 	for (const { id } of open) {
-		const client = await deps.warehouse.connect();
-		try {
-			await client.query('BEGIN');
+		const outcome = await withTransaction(deps.warehouse, async (client): Promise<ForgetOutcome | null> => {
 			const { rows } = await client.query<{ subject: string }>(
 				`SELECT subject_hmac AS subject FROM dwh_control.rtbf_requests WHERE request_id = $1 AND status = 'partial' FOR UPDATE SKIP LOCKED`,
 				[id],
 			);
-			if (!rows.length) {
-				await client.query('ROLLBACK');
-				continue;
-			}
+			if (!rows.length) return null;
 			const subject = rows[0].subject;
 			try {
-				const purged = await deps.vault.purgeSubjects([subject]);
+				const purged = await vault.purgeSubjects([subject]);
 				await client.query(
 					`INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, 'compliance.token_vault', 'vault_purged', $2)`,
 					[id, purged.tokensPurged],
 				);
 				await client.query(`UPDATE dwh_control.rtbf_requests SET status = 'completed', completed_at = now(), error_message = NULL WHERE request_id = $1`, [id]);
-				outcomes.push({
+				return {
 					requestId: id,
 					subjectHmac: subject,
 					status: 'completed',
 					actions: [{ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged }],
 					rowsRemoved: purged.tokensPurged,
 					completedPartial: true,
-				});
+				};
 			} catch (err) {
 				const message = `warehouse rows removed; vault purge retried at ${new Date().toISOString()} and failed again: ${safeErrorText(err)}`;
 				await client.query(`UPDATE dwh_control.rtbf_requests SET error_message = $2 WHERE request_id = $1`, [id, message]);
-				outcomes.push({ requestId: id, subjectHmac: subject, status: 'partial', actions: [], rowsRemoved: 0, completedPartial: true });
+				return { requestId: id, subjectHmac: subject, status: 'partial', actions: [], rowsRemoved: 0, completedPartial: true };
 			}
-			await client.query('COMMIT');
-		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		} finally {
-			client.release();
-		}
+		});
+		if (outcome) outcomes.push(outcome);
 	}
 	return outcomes;
 }

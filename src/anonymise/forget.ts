@@ -11,6 +11,7 @@ import { INTERMEDIATE_SCHEMA, lockOutputs, relationColumns, type AnonymiseDeps }
 import { resolveActiveSalts } from './saltVersions';
 import { sealVerificationToken } from './verificationToken';
 import { eraseFromCopies, relationsCarrying, subjectHashColumns, subjectHashes, type SubjectHashColumns } from './subjectCopies';
+import { begin, rollbackQuietly } from '../transport/transaction';
 
 const q = pg.escapeIdentifier;
 
@@ -214,7 +215,7 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 		let analyticsOpen = false;
 		try {
 			if (an instanceof Error) throw an;
-			await client.query('BEGIN');
+			await begin(client);
 			// The builds' locks, in their order: a build in flight publishes first and the person is then deleted from
 			// what it published; a build that starts now waits and then sees this forget (rows gone, subject registered).
 			await lockOutputs(
@@ -228,7 +229,7 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 			if (an) {
 				// Its own transaction, committed right after the warehouse's: a failure before then loses nothing (the
 				// user id is still in raw, the next sweep retries).
-				await an.query('BEGIN');
+				await begin(an);
 				analyticsOpen = true;
 				await suppressParameterLogging(an);
 				actions.push(...(await copiesOf(an, hashCols, hashes, { place: 'analytics_db', skip: [] })));
@@ -239,8 +240,8 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 			]);
 			await client.query('COMMIT');
 		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			if (an && !(an instanceof Error) && analyticsOpen) await an.query('ROLLBACK').catch(() => undefined);
+			await rollbackQuietly(client);
+			if (an && !(an instanceof Error) && analyticsOpen) await rollbackQuietly(an);
 			analyticsOpen = false;
 			status = 'failed';
 			error = safeErrorText(err);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withSavepoint } from '../transport/transaction';
 
 /**
  * Salts and keys are bound parameters, so they never appear in statement text (and so never in pg_stat_statements,
@@ -70,15 +71,11 @@ async function readSettings(client: pg.PoolClient): Promise<Settings> {
 }
 
 async function trySet(client: pg.PoolClient, assignments: [string, string][]): Promise<boolean> {
-	await client.query('SAVEPOINT dwh_log_safety');
 	try {
 		// Names and values are the FORCED constants, never input.
-		await client.query(assignments.map(([name, value]) => `SET LOCAL ${name} = ${value}`).join('; '));
-		await client.query('RELEASE SAVEPOINT dwh_log_safety');
+		await withSavepoint(client, 'dwh_log_safety', () => client.query(assignments.map(([name, value]) => `SET LOCAL ${name} = ${value}`).join('; ')));
 		return true;
 	} catch {
-		await client.query('ROLLBACK TO SAVEPOINT dwh_log_safety');
-		await client.query('RELEASE SAVEPOINT dwh_log_safety');
 		return false;
 	}
 }

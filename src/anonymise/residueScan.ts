@@ -8,6 +8,7 @@ import { resolveActiveSalts } from './saltVersions';
 import type { AnonymisationSecrets } from './secrets.schema';
 import { subjectHashColumns, subjectHashes } from './subjectCopies';
 import type { ObjectStore } from '../transport/objectStore';
+import { withTransaction } from '../transport/transaction';
 
 const q = pg.escapeIdentifier;
 
@@ -140,58 +141,56 @@ async function scanDatabase(
 	n: Needles,
 	idColumns: Map<string, string>,
 ): Promise<{ findings: ResidueFinding[]; relations: number; unreadable: string[] }> {
-	const client = await db.connect();
-	try {
-		await client.query('BEGIN READ ONLY');
-		await suppressParameterLogging(client);
-		const byRel = new Map<string, Column[]>();
-		for (const c of await columnsOf(client)) {
-			const key = `${c.schema}.${c.rel}`;
-			byRel.set(key, [...(byRel.get(key) ?? []), c]);
-		}
-		const findings: ResidueFinding[] = [];
-		const unreadable: string[] = [];
-		for (const [rel, cols] of byRel) {
-			if (!cols[0].readable) {
-				unreadable.push(place === 'warehouse' ? rel : `analytics_db.${rel}`);
-				continue;
+	return withTransaction(
+		db,
+		async (client) => {
+			await suppressParameterLogging(client);
+			const byRel = new Map<string, Column[]>();
+			for (const c of await columnsOf(client)) {
+				const key = `${c.schema}.${c.rel}`;
+				byRel.set(key, [...(byRel.get(key) ?? []), c]);
 			}
-			const probes: { column: string; match: ResidueMatch; sql: string }[] = [];
-			const idCol = place === 'warehouse' ? idColumns.get(rel) : undefined;
-			for (const c of cols) {
-				const col = `t.${q(c.column)}`;
-				if (c.column === idCol) probes.push({ column: c.column, match: 'id', sql: `(${col})::text = n.id` });
-				if (!c.text) continue;
-				probes.push({ column: c.column, match: 'hash', sql: `${col} = ANY(n.hashes)` });
-				if (!AUDIT_HMAC.has(`${rel}.${c.column}`)) probes.push({ column: c.column, match: 'subject_hmac', sql: `${col} = n.hmac` });
-				if (n.email) probes.push({ column: c.column, match: 'email', sql: `strpos(lower(${col}), n.email) > 0` });
-				if (n.phones.length) probes.push({ column: c.column, match: 'phone', sql: `${col} LIKE ANY(n.phones)` });
+			const findings: ResidueFinding[] = [];
+			const unreadable: string[] = [];
+			for (const [rel, cols] of byRel) {
+				if (!cols[0].readable) {
+					unreadable.push(place === 'warehouse' ? rel : `analytics_db.${rel}`);
+					continue;
+				}
+				const probes: { column: string; match: ResidueMatch; sql: string }[] = [];
+				const idCol = place === 'warehouse' ? idColumns.get(rel) : undefined;
+				for (const c of cols) {
+					const col = `t.${q(c.column)}`;
+					if (c.column === idCol) probes.push({ column: c.column, match: 'id', sql: `(${col})::text = n.id` });
+					if (!c.text) continue;
+					probes.push({ column: c.column, match: 'hash', sql: `${col} = ANY(n.hashes)` });
+					if (!AUDIT_HMAC.has(`${rel}.${c.column}`)) probes.push({ column: c.column, match: 'subject_hmac', sql: `${col} = n.hmac` });
+					if (n.email) probes.push({ column: c.column, match: 'email', sql: `strpos(lower(${col}), n.email) > 0` });
+					if (n.phones.length) probes.push({ column: c.column, match: 'phone', sql: `${col} LIKE ANY(n.phones)` });
+				}
+				if (!probes.length) continue;
+				const [schema, name] = [cols[0].schema, cols[0].rel];
+				const { rows } = await client.query<Record<string, string>>(
+					`SELECT ${probes.map((p, i) => `count(*) FILTER (WHERE ${p.sql}) AS p${i}`).join(', ')}
+					   FROM ${q(schema)}.${q(name)} t, (SELECT $1::text AS id, $2::text[] AS hashes, $3::text AS hmac, $4::text AS email, $5::text[] AS phones) n`,
+					[n.userId, n.hashes, n.hmac, n.email ?? '', n.phones.map((p) => `%${p.replace(/[\\%_]/g, '\\$&')}%`)],
+				);
+				const perColumn = new Map<string, { count: number; matched: ResidueMatch[] }>();
+				probes.forEach((p, i) => {
+					const count = Number(rows[0][`p${i}`]);
+					if (!count) return;
+					const f = perColumn.get(p.column) ?? { count: 0, matched: [] };
+					// A row can match several values in one column (rare); the largest count is a lower bound of the rows.
+					f.count = Math.max(f.count, count);
+					f.matched.push(p.match);
+					perColumn.set(p.column, f);
+				});
+				for (const [column, f] of perColumn) findings.push({ place, location: `${rel}.${column}`, count: f.count, matched: f.matched, kind: 'residue' });
 			}
-			if (!probes.length) continue;
-			const [schema, name] = [cols[0].schema, cols[0].rel];
-			const { rows } = await client.query<Record<string, string>>(
-				`SELECT ${probes.map((p, i) => `count(*) FILTER (WHERE ${p.sql}) AS p${i}`).join(', ')}
-				   FROM ${q(schema)}.${q(name)} t, (SELECT $1::text AS id, $2::text[] AS hashes, $3::text AS hmac, $4::text AS email, $5::text[] AS phones) n`,
-				[n.userId, n.hashes, n.hmac, n.email ?? '', n.phones.map((p) => `%${p.replace(/[\\%_]/g, '\\$&')}%`)],
-			);
-			const perColumn = new Map<string, { count: number; matched: ResidueMatch[] }>();
-			probes.forEach((p, i) => {
-				const count = Number(rows[0][`p${i}`]);
-				if (!count) return;
-				const f = perColumn.get(p.column) ?? { count: 0, matched: [] };
-				// A row can match several values in one column (rare); the largest count is a lower bound of the rows.
-				f.count = Math.max(f.count, count);
-				f.matched.push(p.match);
-				perColumn.set(p.column, f);
-			});
-			for (const [column, f] of perColumn) findings.push({ place, location: `${rel}.${column}`, count: f.count, matched: f.matched, kind: 'residue' });
-		}
-		await client.query('COMMIT');
-		return { findings, relations: byRel.size - unreadable.length, unreadable };
-	} finally {
-		await client.query('ROLLBACK').catch(() => undefined);
-		client.release();
-	}
+			return { findings, relations: byRel.size - unreadable.length, unreadable };
+		},
+		{ readOnly: true },
+	);
 }
 
 async function scanVault(vault: pg.Pool, n: Needles, hmacKey: string, email: string | null, phone: string | null): Promise<ResidueFinding[]> {

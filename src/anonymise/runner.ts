@@ -12,6 +12,7 @@ import { carryExpiredRows } from './expiredHistory';
 import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilder';
 import type { TokenVault } from './vault';
 import { publishTable } from '../transport/publishTable';
+import { withSavepoint, withTransaction } from '../transport/transaction';
 
 const q = pg.escapeIdentifier;
 export const INTERMEDIATE_SCHEMA = 'intermediate';
@@ -335,13 +336,12 @@ function sameSaltVersions(a: Record<string, number>, b: Record<string, number>):
  */
 async function uniqueKeyIndex(client: pg.PoolClient, buildTable: string, keys: string[]): Promise<string | null> {
 	const name = `${buildTable.slice(0, 58)}_key`;
-	await client.query('SAVEPOINT dwh_key_index');
 	try {
-		await client.query(`CREATE UNIQUE INDEX ${q(name)} ON ${q(INTERMEDIATE_SCHEMA)}.${q(buildTable)} (${keys.map(q).join(', ')})`);
-		await client.query('RELEASE SAVEPOINT dwh_key_index');
+		await withSavepoint(client, 'dwh_key_index', () =>
+			client.query(`CREATE UNIQUE INDEX ${q(name)} ON ${q(INTERMEDIATE_SCHEMA)}.${q(buildTable)} (${keys.map(q).join(', ')})`),
+		);
 		return name;
 	} catch {
-		await client.query('ROLLBACK TO SAVEPOINT dwh_key_index');
 		return null;
 	}
 }
@@ -432,28 +432,23 @@ export async function anonymiseTablesAtomically(
 		};
 		runs.push({ ctx: { ...base, runId: await startRun(deps.warehouse, base, opts.mode) } });
 	}
-	const client = await deps.warehouse.connect();
-	let broken = false;
 	try {
-		await client.query('BEGIN');
-		// Every output's lock first, in one order (Forget Users takes the same locks the same way): no deadlock, and
-		// READ COMMITTED statements after the wait see whatever a forget committed meanwhile.
-		await lockOutputs(
-			client,
-			runs.map((r) => outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)),
-		);
-		await client.query("SET LOCAL TimeZone = 'UTC'");
-		await suppressParameterLogging(client, opts.requireLogSafety ?? true);
-		for (const r of runs) {
-			deps.log?.(`anonymise: building ${INTERMEDIATE_SCHEMA}.${outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)} (run ${r.ctx.runId})`);
-			r.outcome = await buildAndSwap(client, r.ctx);
-		}
-		await opts.beforeCommit?.(client);
-		await client.query('COMMIT');
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => {
-			broken = true;
+		await withTransaction(deps.warehouse, async (client) => {
+			// Every output's lock first, in one order (Forget Users takes the same locks the same way): no deadlock, and
+			// READ COMMITTED statements after the wait see whatever a forget committed meanwhile.
+			await lockOutputs(
+				client,
+				runs.map((r) => outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)),
+			);
+			await client.query("SET LOCAL TimeZone = 'UTC'");
+			await suppressParameterLogging(client, opts.requireLogSafety ?? true);
+			for (const r of runs) {
+				deps.log?.(`anonymise: building ${INTERMEDIATE_SCHEMA}.${outputTableName(r.ctx.loaded.policy.source_db, r.ctx.table)} (run ${r.ctx.runId})`);
+				r.outcome = await buildAndSwap(client, r.ctx);
+			}
+			await opts.beforeCommit?.(client);
 		});
+	} catch (err) {
 		for (const r of runs) {
 			const mine = err instanceof PiiCheckFailedError && err.runId === r.ctx.runId;
 			await finishRun(deps.warehouse, r.ctx.runId, mine ? 'blocked' : 'failed', mine ? { findings: err.findings, error: err } : { error: err }).catch(
@@ -461,8 +456,6 @@ export async function anonymiseTablesAtomically(
 			);
 		}
 		throw err;
-	} finally {
-		client.release(broken);
 	}
 	const results: AnonymiseResult[] = [];
 	for (const r of runs) {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { vaultLookupHash } from './hashing';
 import { suppressParameterLogging } from './logSafety';
+import { withTransaction } from '../transport/transaction';
 
 /**
  * compliance.token_vault (design doc §6.3) in its own database. Values are encrypted by Postgres with
@@ -41,19 +42,10 @@ export class TokenVault {
 
 	/** Every statement carrying a key runs in a transaction with parameter logging switched off. */
 	private async safely<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-		const client = await this.pool.connect();
-		try {
-			await client.query('BEGIN');
+		return withTransaction(this.pool, async (client) => {
 			await suppressParameterLogging(client, this.requireLogSafety);
-			const out = await fn(client);
-			await client.query('COMMIT');
-			return out;
-		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		} finally {
-			client.release();
-		}
+			return fn(client);
+		});
 	}
 
 	/**
@@ -154,9 +146,7 @@ export class TokenVault {
 	 */
 	async purgeSubjects(subjects: string[]): Promise<{ linksRemoved: number; tokensPurged: number }> {
 		if (!subjects.length) return { linksRemoved: 0, tokensPurged: 0 };
-		const client = await this.pool.connect();
-		try {
-			await client.query('BEGIN');
+		return withTransaction(this.pool, async (client) => {
 			const links = await client.query<{ token: string }>(
 				'DELETE FROM compliance.token_subjects WHERE subject_hmac = ANY($1::text[]) RETURNING token::text AS token',
 				[subjects],
@@ -167,13 +157,7 @@ export class TokenVault {
 				   AND NOT EXISTS (SELECT 1 FROM compliance.token_subjects s WHERE s.token = v.token)`,
 				[touched],
 			);
-			await client.query('COMMIT');
 			return { linksRemoved: links.rowCount ?? 0, tokensPurged: purged.rowCount ?? 0 };
-		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		} finally {
-			client.release();
-		}
+		});
 	}
 }

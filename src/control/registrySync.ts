@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import { bronzeTableName, sourceRegistrySchema, type SourceTable } from '../config/registry.schema';
 import { parseRegistry } from './registryFile';
+import { begin, rollbackQuietly } from '../transport/transaction';
 
 export { loadRegistryFile, defaultRegistryPath, RegistryFileError } from './registryFile';
 
@@ -74,7 +75,7 @@ export async function syncRegistry(db: pg.Pool | pg.PoolClient, registry: Source
 	const client = isPoolClient(db) ? db : await db.connect();
 	let broken = false;
 	try {
-		await client.query('BEGIN');
+		await begin(client);
 		try {
 			await client.query(`SET LOCAL IntervalStyle = 'postgres'`);
 			// Writers queue behind each other; extracts (readers) are not blocked.
@@ -124,9 +125,7 @@ export async function syncRegistry(db: pg.Pool | pg.PoolClient, registry: Source
 			await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
 			return report;
 		} catch (err) {
-			await client.query('ROLLBACK').catch(() => {
-				broken = true;
-			});
+			broken = !(await rollbackQuietly(client));
 			throw err;
 		}
 	} finally {

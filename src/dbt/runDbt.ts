@@ -19,7 +19,8 @@ import { countStatuses, firstNodeError, type DbtNodeResult, type DbtRunOutcome }
 import { parseRunResults, toNodeResults } from './runResults.schema';
 import { DbtInputError, parseInput } from './validationError';
 import { redactErrorText, safeErrorText } from '../privacy/safeErrorText';
-import { createPool, withTransaction } from '../transport/postgres';
+import { createPool } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 
 export interface RunDbtOptions {
 	/** Each of dbt's JSON log lines as it arrives. */

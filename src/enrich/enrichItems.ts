@@ -5,6 +5,7 @@ import { describeRelation, ident } from './relation';
 import type { OutputColumn, OutputKind } from './stage';
 import type { FetchLike } from '../transport/fetchLike';
 import { buildEnriched, checkColumns, prepareStages, stagesFor } from './stages';
+import { inTransaction } from '../transport/transaction';
 
 const ITEMS = 'pg_temp.__enrich_items';
 const OUT = 'pg_temp.__enrich_items_out';
@@ -84,7 +85,7 @@ export async function enrichItems(
 		const source = await describeRelation(client, ITEMS);
 		const views = checkColumns(source, stages);
 		await prepareStages(client, ITEMS, stages, views);
-		const { rows: out } = await withTransactionOn(client, async () => {
+		const { rows: out } = await inTransaction(client, async () => {
 			await buildEnriched(client, { source: ITEMS, target: OUT, targetIsTemp: true, stages });
 			return client.query(`SELECT ${[INDEX, ...outputs.map((c) => c.name)].map(ident).join(', ')} FROM ${OUT} ORDER BY ${INDEX}`);
 		});
@@ -100,17 +101,5 @@ export async function enrichItems(
 			broken = true;
 		});
 		client.release(broken);
-	}
-}
-
-async function withTransactionOn<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-	await client.query('BEGIN');
-	try {
-		const r = await fn();
-		await client.query('COMMIT');
-		return r;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
 	}
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 import { publishTable } from '../transport/publishTable';
 import { enrichRelationSchema, type EnrichRelationInput } from './config.schema';
 import { parseConfig } from './parseConfig';

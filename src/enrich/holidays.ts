@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 import { holidaysLoadSchema, type HolidaysLoadInput } from './config.schema';
 import { packagedHolidays, referenceSources } from './packagedReferenceData';
 import { EnrichInputError, parseConfig } from './parseConfig';

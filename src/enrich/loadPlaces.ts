@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 import { placesLoadSchema, type PlacesLoadInput } from './config.schema';
 import { parseAdminLine, parsePlaceLine, type Place } from './geonamesFormat';
 import { packagedLines, referenceSources } from './packagedReferenceData';

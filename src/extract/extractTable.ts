@@ -14,6 +14,7 @@ import { readSourceColumns, vetSourceColumns } from './sourceColumns';
 import { countRowsWithoutWatermark, resolveWatermarkColumn, windowPredicate } from './watermarkColumn';
 import { chooseUpper, readPreSnapshotBounds } from './window';
 import { safeErrorText } from '../privacy/safeErrorText';
+import { begin, rollbackQuietly } from '../transport/transaction';
 
 const REPAIR_KEYS_SETTING = 'dwh.repair_keys';
 
@@ -167,7 +168,7 @@ async function extractClaimedRun(
 			notes.push(`source role cannot see other sessions' transactions (grant pg_read_all_stats); late commits rely on lookback ${t.lookback}`);
 		}
 
-		await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+		await begin(source, { isolation: 'REPEATABLE READ', readOnly: true });
 		// The first statement fixes the snapshot; everything below reads the same consistent state.
 		const columns = (await readSourceColumns(source, t.source_schema, t.source_table)).filter((c) => !t.excluded_columns.includes(c.name));
 		if (columns.length === 0) {
@@ -182,7 +183,7 @@ async function extractClaimedRun(
 		// a new table — nobody reads it yet, so holding its lock through the export blocks no one; drift on an
 		// existing table (ADD COLUMN) stays autocommit so readers of bronze never wait for an export.
 		if (!(await bronzeTableExists(lockClient, t.table_name))) {
-			await lockClient.query('BEGIN');
+			await begin(lockClient);
 			newTableTx = true;
 			// The session idles in this transaction while the source streams; a server-wide timeout must not end it.
 			await lockClient.query('SET LOCAL idle_in_transaction_session_timeout = 0');
@@ -264,8 +265,8 @@ async function extractClaimedRun(
 		};
 	} finally {
 		// Before the caller fails the run on the same session: the new table goes, the run row stays 'extracting'.
-		if (newTableTx) await lockClient.query('ROLLBACK').catch(() => undefined);
-		if (sourceBroken) await source.query('ROLLBACK').catch(() => undefined);
+		if (newTableTx) await rollbackQuietly(lockClient);
+		if (sourceBroken) await rollbackQuietly(source);
 		source.release(sourceBroken);
 	}
 }

@@ -13,6 +13,7 @@ import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { buildMergeSql, STAGE_TABLE } from './mergeSql';
 import { moveLoadedCsv, movePendingCsvs } from './processedMove';
+import { inTransaction, openSavepoint, withSavepoint, type Savepoint } from '../transport/transaction';
 
 /** How long a load waits for an extract of the same table to finish before giving up. */
 const LOCK_WAIT_MS = 120_000;
@@ -226,14 +227,11 @@ async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise
 		[`raw.${q(table)}`],
 	);
 	if (rows[0]?.def?.endsWith(RUN_ID_DEFAULT)) return true;
-	await client.query('SAVEPOINT dwh_run_id_default');
 	try {
 		// The load login does not own bronze: the SECURITY DEFINER function (migration 0090) sets exactly this default.
-		await client.query('SELECT dwh_control.set_bronze_run_id_default($1)', [table]);
-		await client.query('RELEASE SAVEPOINT dwh_run_id_default');
+		await withSavepoint(client, 'dwh_run_id_default', () => client.query('SELECT dwh_control.set_bronze_run_id_default($1)', [table]));
 		return true;
 	} catch {
-		await client.query('ROLLBACK TO SAVEPOINT dwh_run_id_default');
 		return false;
 	}
 }
@@ -274,7 +272,8 @@ export interface LoadTarget {
 	columns: string[];
 	/** 'MATCH' (PG 15+: the header must name the run's columns) or 'true'. */
 	header: string;
-	backfill: boolean;
+	/** Set for a back-fill: the savepoint its COPY into bronze can be undone to. */
+	backfill: Savepoint | null;
 }
 
 /**
@@ -296,20 +295,19 @@ export async function prepareLoadTarget(client: pg.PoolClient, t: RegisteredTabl
 	const header = version >= 150000 ? 'MATCH' : 'true';
 	if ((await bronzeIsEmpty(client, t.table_name)) && (await ensureRunIdDefault(client, t.table_name))) {
 		await client.query(`SELECT set_config($1, $2, true)`, [LOAD_RUN_ID_SETTING, String(runId)]);
-		await client.query('SAVEPOINT dwh_backfill');
-		return { relation: `raw.${q(t.table_name)}`, columns, header, backfill: true };
+		return { relation: `raw.${q(t.table_name)}`, columns, header, backfill: await openSavepoint(client, 'dwh_backfill') };
 	}
 	return createStage(client, t, columns, header);
 }
 
 async function createStage(client: pg.PoolClient, t: RegisteredTable, columns: string[], header: string): Promise<LoadTarget> {
 	await client.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${columns.map(q).join(', ')} FROM raw.${q(t.table_name)} WITH NO DATA`);
-	return { relation: STAGE_TABLE, columns, header, backfill: false };
+	return { relation: STAGE_TABLE, columns, header, backfill: null };
 }
 
 /** After a back-fill COPY refused a repeated key: undo it and load through the stage instead. */
 export async function useStage(client: pg.PoolClient, t: RegisteredTable, target: LoadTarget): Promise<LoadTarget> {
-	await client.query('ROLLBACK TO SAVEPOINT dwh_backfill');
+	await target.backfill?.rollback();
 	return createStage(client, t, target.columns, target.header);
 }
 
@@ -329,8 +327,8 @@ export async function mergeLoadedCsv(
 	processedPath: string | null = null,
 ): Promise<Omit<LoadResult, 'table' | 'runId' | 'status' | 'processedPath'>> {
 	const columns = target.columns;
-	const backfilled = target.backfill;
-	if (backfilled) await client.query('RELEASE SAVEPOINT dwh_backfill');
+	const backfilled = target.backfill !== null;
+	await target.backfill?.release();
 	let inserted = backfilled ? rowsInCsv : 0;
 	let updated = 0;
 	let distinct = backfilled ? rowsInCsv : 0;
@@ -396,8 +394,7 @@ export async function mergeLoadedCsv(
 }
 
 async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t: RegisteredTable, run: RunRow, key: string): Promise<Partial<LoadResult>> {
-	await client.query('BEGIN');
-	try {
+	return inTransaction(client, async () => {
 		const locked = await getRun(client, Number(run.run_id), true);
 		if (locked?.status !== 'loading') throw new Error(`run ${run.run_id} is '${locked?.status}', expected 'loading'`);
 		let target = await prepareLoadTarget(client, t, run.run_id, run.columns ?? []);
@@ -409,11 +406,6 @@ async function loadInTransaction(ctx: PipelineContext, client: pg.PoolClient, t:
 			target = await useStage(client, t, target);
 			rowsInCsv = await copyVerifiedCsv(ctx, client, run, key, target);
 		}
-		const result = await mergeLoadedCsv(client, t, run, target, rowsInCsv);
-		await client.query('COMMIT');
-		return result;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
-	}
+		return mergeLoadedCsv(client, t, run, target, rowsInCsv);
+	});
 }

@@ -9,6 +9,7 @@ import { safeErrorText } from '../privacy/safeErrorText';
 import { CopyOutStream } from '../transport/copyOutStream';
 import { Tee } from '../transport/teeStream';
 import { checkCsvMatches, copyInSql, mergeLoadedCsv, prepareLoadTarget, startLoading } from './loadBronze';
+import { begin, openSavepoint, rollbackQuietly } from '../transport/transaction';
 
 /** Bytes buffered between the COPY and the uploader; the uploader's own part buffers (15 MiB) come on top. */
 const UPLOAD_PIPE_BYTES = 256 * 1024;
@@ -58,13 +59,13 @@ interface Progress {
 
 async function runOverlapped(job: ExportJob): Promise<ExportOutcome> {
 	const wh = job.lockClient;
-	if (!job.inTransaction) await wh.query('BEGIN');
+	if (!job.inTransaction) await begin(wh);
 	const progress: Progress = { objectCreated: false, commitSent: false };
 	try {
 		return await streamAndLoad(job, progress);
 	} catch (err) {
 		// Whatever was not committed goes (after keepForReplay's COMMIT this is a no-op).
-		await wh.query('ROLLBACK').catch(() => undefined);
+		await rollbackQuietly(wh);
 		// The CSV of a load that surely did not commit leaves processed/. When the session died during COMMIT the
 		// outcome is unknown: the object stays, and the next extract removes it if the run is still 'extracting'.
 		const maybeCommitted =
@@ -83,7 +84,7 @@ async function streamAndLoad(job: ExportJob, progress: Progress): Promise<Export
 	const store = ctx.store;
 	const processedPath = store.uri(key);
 	// A new bronze table's DDL stays even if the load fails (it commits with the failed run, as in the two-step path).
-	await wh.query(`SAVEPOINT ${SAVEPOINT}`);
+	const savepoint = await openSavepoint(wh, SAVEPOINT);
 	// The session waits inside this transaction while the last parts upload; a server-wide timeout must not end it.
 	await wh.query('SET LOCAL idle_in_transaction_session_timeout = 0');
 
@@ -117,7 +118,7 @@ async function streamAndLoad(job: ExportJob, progress: Progress): Promise<Export
 				loadError = err;
 				// Undo the load now, before the object exists: if the warehouse is gone this throws, the upload is aborted
 				// and no CSV is left anywhere (the run stays 'extracting' until the next extract abandons it).
-				await wh.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+				await savepoint.rollback();
 			}
 		},
 	});

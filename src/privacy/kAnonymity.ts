@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import type { Relation } from './piiScan';
+import { withTransaction } from '../transport/transaction';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -102,20 +103,9 @@ function matchesSmall(quasiIdentifiers: string[]): string {
 	return quasiIdentifiers.map((c) => `t.${pg.escapeIdentifier(c)} IS NOT DISTINCT FROM s.${pg.escapeIdentifier(c)}`).join(' AND ');
 }
 
-async function inTransaction<T>(db: Db, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-	if (!(db instanceof pg.Pool)) return fn(db);
-	const client = await db.connect();
-	try {
-		await client.query('BEGIN');
-		const out = await fn(client);
-		await client.query('COMMIT');
-		return out;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
-	} finally {
-		client.release();
-	}
+/** A pool gets a transaction of its own; a client is already in the caller's. */
+async function inOwnOrCallersTransaction<T>(db: Db, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+	return db instanceof pg.Pool ? withTransaction(db, fn) : fn(db);
 }
 
 /**
@@ -137,7 +127,7 @@ export async function enforceKAnonymity(
 			if (!quasiIdentifiers.includes(c)) throw new Error(`k-anonymity: generalise column ${c} is not one of the quasi-identifiers`);
 		}
 	}
-	return inTransaction(db, async (client) => {
+	return inOwnOrCallersTransaction(db, async (client) => {
 		let generalisedRows = 0;
 		if (how.strategy === 'generalise') {
 			const set = how.columns.map((c) => `${pg.escapeIdentifier(c)} = NULL`).join(', ');

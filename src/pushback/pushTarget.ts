@@ -13,6 +13,7 @@ import { lockTarget, unlockTarget } from './targetLock';
 import { ensureAppRole, ensureTargetTable, grantAppRead, lockTargetSchema } from './targetTable';
 import { openWarehouseSource, PushSourceError, type WarehouseSource } from './warehouseSource';
 import { safeErrorText } from '../privacy/safeErrorText';
+import { inTransaction } from '../transport/transaction';
 
 export interface PushContext {
 	/** The warehouse (data_warehouse): source marts and dwh_control.push_runs. */
@@ -187,8 +188,7 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 				`source ${src.description} has ${dup} key value(s) that occur more than once — the key (${t.key.join(', ')}) must identify one row`,
 			);
 
-		await client.query('BEGIN');
-		try {
+		const outcome = await inTransaction(client, async () => {
 			await lockTargetSchema(client, t.target.schema);
 			await ensureAppRole(client, t.appRole);
 			const tableCreated = await ensureTargetTable(client, t.target, columns, t.key);
@@ -206,13 +206,10 @@ async function runPush(ctx: PushContext, client: pg.PoolClient, t: PushTarget, o
 					);
 				}
 			}
-			await client.query('COMMIT');
-			await client.query(sql.dropStaging);
 			return { tableCreated, rowsStaged, inserted, updated, unchanged: rowsStaged - inserted - updated, deleted, suppressed, suppressedRemoved };
-		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		}
+		});
+		await client.query(sql.dropStaging);
+		return outcome;
 	} finally {
 		if (srcOpen) await src.close(true);
 	}

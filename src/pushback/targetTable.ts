@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { readSourceColumns } from '../extract/sourceColumns';
 import { buildCreateTargetSql, relationName, type SyncColumn } from './syncSql';
+import { withSavepoint } from '../transport/transaction';
 
 const q = pg.escapeIdentifier;
 
@@ -80,13 +81,10 @@ export async function ensureTargetTable(client: pg.ClientBase, target: Target, c
 export async function ensureAppRole(client: pg.ClientBase, role: string): Promise<boolean> {
 	const { rows } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
 	if (rows.length) return false;
-	await client.query('SAVEPOINT pushback_role');
 	try {
-		await client.query(`CREATE ROLE ${q(role)} NOLOGIN`);
-		await client.query('RELEASE SAVEPOINT pushback_role');
+		await withSavepoint(client, 'pushback_role', () => client.query(`CREATE ROLE ${q(role)} NOLOGIN`));
 		return true;
 	} catch (err) {
-		await client.query('ROLLBACK TO SAVEPOINT pushback_role');
 		const code = (err as { code?: string }).code;
 		// Another push created it between our check and CREATE ROLE.
 		if (code === '42710' || code === '23505') return false;

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import { readSourceColumns, type SourceColumn } from '../extract/sourceColumns';
 import type { PushSource } from './target.schema';
+import { begin, rollbackQuietly } from '../transport/transaction';
 
 /**
  * The warehouse side of one push, opened on its own connection in one REPEATABLE READ transaction: the PII scan,
@@ -36,16 +37,14 @@ export async function openWarehouseSource(pool: pg.Pool, source: PushSource): Pr
 	let prepared: string | null = null;
 	const close = async (discard = false) => {
 		if (!discard) {
-			await client.query('ROLLBACK').catch(() => {
-				broken = true;
-			});
+			broken = !(await rollbackQuietly(client));
 			// Prepared statements outlive the transaction; the pooled session should not collect them.
 			if (prepared && !broken) await client.query(`DEALLOCATE ${pg.escapeIdentifier(prepared)}`).catch(() => (broken = true));
 		}
 		client.release(discard || broken);
 	};
 	try {
-		await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+		await begin(client, { isolation: 'REPEATABLE READ' });
 		let relation: { schema: string; table: string };
 		let description: string;
 		if (source.kind === 'query') {

@@ -7,7 +7,7 @@ import { readSourceColumns } from '../extract/sourceColumns';
 import { resolveWatermarkColumn, windowPredicate } from '../extract/watermarkColumn';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 import { classify, compareSides, type Difference } from './compare';
 import { hasNativeOrder, type KeyColumn } from './keySql';
 import { failReconcileRun, finishReconcileRun, startReconcileRun, type Finding, type ReconcileCounts, type ReconcileStatus } from './reconcileRuns';

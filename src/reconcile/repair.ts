@@ -6,7 +6,7 @@ import { extractTable } from '../extract/extractTable';
 import { loadBronze } from '../load/loadBronze';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 import { classify, type Difference } from './compare';
 import { keysInJson, type KeyColumn, type KeyTuple } from './keySql';
 import type { PersonalData } from './personalData';

@@ -109,22 +109,3 @@ export async function testPostgresConnection(conn: PostgresConnection): Promise<
 		await client.end().catch(() => undefined);
 	}
 }
-
-/** Runs `fn` inside BEGIN/COMMIT on one pooled client, rolling back on any error. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-	const client = await pool.connect();
-	let broken = false;
-	try {
-		await client.query(begin);
-		const result = await fn(client);
-		await client.query('COMMIT');
-		return result;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => {
-			broken = true;
-		});
-		throw err;
-	} finally {
-		client.release(broken);
-	}
-}

@@ -6,7 +6,7 @@ import { claimIncident } from './incidentClaim';
 import { incidentToDbtCommand } from './incidentSelection';
 import { claimRequest } from './requestClaim';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyIncidentSignature } from './signature';
-import { withTransaction } from '../transport/postgres';
+import { withTransaction } from '../transport/transaction';
 
 export type IncidentVerdict =
 	| { accepted: true; httpStatus: 200; incidentId: string; severity: string; incident: WolverineIncident; dbtCommand: DbtCommandInput }

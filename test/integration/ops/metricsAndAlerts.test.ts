@@ -4,7 +4,7 @@ import type { DbtNodeResult } from '../../../src/dbt/runOutcome';
 import { extractTable } from '../../../src/extract/extractTable';
 import { loadBronze } from '../../../src/load/loadBronze';
 import { openPipelineContext } from '../../../src/pipeline/context';
-import { withTransaction } from '../../../src/transport/postgres';
+import { withTransaction } from '../../../src/transport/transaction';
 import { createLogin, type Login } from '../../harness/loginRole';
 import { createWorld, type World } from '../pipeline/world';
 import { dashboardSchema, expandSqlMacros, fieldsUsed, loadDashboard, provisionedDatasources } from './dashboard';
