@@ -13,6 +13,7 @@ import { buildAnonymiseSelect, TOKEN_TABLE, type InputColumn } from './sqlBuilde
 import type { TokenVault } from './vault';
 import { publishTable } from '../transport/publishTable';
 import { withSavepoint, withTransaction } from '../transport/transaction';
+import { advisoryXactLock, textKey } from '../transport/advisoryLock';
 
 const q = pg.escapeIdentifier;
 export const INTERMEDIATE_SCHEMA = 'intermediate';
@@ -80,7 +81,7 @@ export class PiiCheckFailedError extends Error {
  */
 export async function lockOutputs(client: pg.ClientBase, outputs: string[]): Promise<void> {
 	for (const out of [...new Set(outputs)].sort()) {
-		await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`anonymise:${INTERMEDIATE_SCHEMA}.${out}`]);
+		await advisoryXactLock(client, textKey(`anonymise:${INTERMEDIATE_SCHEMA}.${out}`));
 	}
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PostgresConnection } from '../config/connection.schema';
 import { poolConfig } from '../transport/postgres';
+import { advisoryUnlock, numericKey, tryAdvisoryLock } from '../transport/advisoryLock';
 
 /**
  * One writing dbt run per project at a time, as a Postgres session-level advisory lock in the warehouse dbt
@@ -38,6 +39,7 @@ export async function acquireProjectLock(
 	opts: { waitMs?: number; holder?: string; pollMs?: number; signal?: AbortSignal } = {},
 ): Promise<HeldProjectLock> {
 	const [k1, k2] = projectLockKey(project);
+	const key = numericKey(k1, k2);
 	const client = new pg.Client({ ...poolConfig(conn), application_name: `dbt-lock:${(opts.holder ?? project).slice(0, 50)}` });
 	await client.connect();
 	// A broken connection releases the lock server-side; swallow the client error so it cannot crash n8n.
@@ -46,8 +48,7 @@ export async function acquireProjectLock(
 	const waitMs = opts.waitMs ?? 0;
 	try {
 		for (;;) {
-			const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [k1, k2]);
-			if (rows[0].ok) break;
+			if (await tryAdvisoryLock(client, key)) break;
 			if (Date.now() - started >= waitMs || opts.signal?.aborted) {
 				const holder = await client.query<{ application_name: string }>(
 					`SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -66,7 +67,7 @@ export async function acquireProjectLock(
 		session: client,
 		async release() {
 			try {
-				await client.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);
+				await advisoryUnlock(client, key);
 			} catch {
 				// The connection is gone, and with it the lock: nothing left to release.
 			} finally {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { readSourceColumns } from '../extract/sourceColumns';
 import { buildCreateTargetSql, relationName, type SyncColumn } from './syncSql';
 import { withSavepoint } from '../transport/transaction';
+import { advisoryXactLock, namespacedKey } from '../transport/advisoryLock';
 
 const q = pg.escapeIdentifier;
 
@@ -105,7 +106,7 @@ export async function ensureAppRole(client: pg.ClientBase, role: string): Promis
  * race on CREATE SCHEMA and on the schema's ACL row). Transaction-scoped: released at COMMIT/ROLLBACK.
  */
 export async function lockTargetSchema(client: pg.ClientBase, schema: string): Promise<void> {
-	await client.query(`SELECT pg_advisory_xact_lock(hashtext('dataacuity.pushback.schema'), hashtext($1))`, [schema]);
+	await advisoryXactLock(client, namespacedKey('dataacuity.pushback.schema', schema));
 }
 
 /**
