@@ -3,20 +3,58 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { packageAsset } from '../config/packageAsset';
+import { numericKey, withAdvisoryLock, type AdvisoryLockKey } from '../transport/advisoryLock';
+import { inTransaction } from '../transport/transaction';
 
 /** The migrations shipped with the package (dwh-control-sql/migrations). */
 export function defaultMigrationsDir(): string {
-	return packageAsset('dwh-control-sql', 'migrations');
+	return WAREHOUSE_MIGRATIONS.defaultDir();
 }
 
 /** NNNN_snake_case.sql — anything else in the folder (README, editor backups) is ignored, never applied. */
 export const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
 
 /**
- * Both halves of the advisory lock key. Advisory locks are scoped to the current database, so migrators of
- * different warehouses on one cluster never wait for each other, while two migrators of the same warehouse queue.
+ * One set of migrations: its folder, where its history lives, and its lock. The warehouse's and the compliance
+ * vault's (src/anonymise/complianceMigrate.ts) run through the same runner; each keeps its own history table and
+ * lock, so the checksums recorded before the runners were merged stay valid.
  */
-const LOCK_KEY: [number, number] = [0x64776863, 0x6d696772]; // 'dwhc', 'migr'
+export interface MigrationSet {
+	defaultDir: () => string;
+	/** The schema holding `schema_migrations`, created with it on first use. */
+	schema: string;
+	/** CREATE TABLE IF NOT EXISTS <schema>.schema_migrations (…). */
+	createHistory: string;
+	/** The history row of one applied file, written in the file's transaction. */
+	record: (f: MigrationFile, durationMs: number) => { text: string; values: unknown[] };
+	/** Who runs the set waits for anyone else running it (per database: advisory locks are scoped to one). */
+	lock: AdvisoryLockKey;
+	/** What the log calls another runner holding the lock. */
+	busyMessage: string;
+}
+
+/**
+ * The warehouse's migrations. Both halves of the advisory lock key are constants: advisory locks are scoped to the
+ * current database, so migrators of different warehouses on one cluster never wait for each other, while two
+ * migrators of the same warehouse queue.
+ */
+export const WAREHOUSE_MIGRATIONS: MigrationSet = {
+	defaultDir: () => packageAsset('dwh-control-sql', 'migrations'),
+	schema: 'dwh_control',
+	createHistory: `CREATE TABLE IF NOT EXISTS dwh_control.schema_migrations (
+				file        text PRIMARY KEY,
+				checksum    text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+				applied_at  timestamptz NOT NULL DEFAULT now(),
+				applied_by  text NOT NULL DEFAULT session_user,
+				duration_ms integer
+			)`,
+	record: (f, durationMs) => ({
+		text: `INSERT INTO dwh_control.schema_migrations (file, checksum, applied_by, duration_ms) VALUES ($1, $2, session_user, $3)`,
+		values: [f.file, f.checksum, durationMs],
+	}),
+	lock: numericKey(0x64776863, 0x6d696772), // 'dwhc', 'migr'
+	busyMessage: 'another migrator is running on this warehouse; waiting for it to finish',
+};
 
 export interface MigrationFile {
 	file: string;
@@ -106,34 +144,34 @@ function isPoolClient(db: pg.Pool | pg.PoolClient): db is pg.PoolClient {
  * Every recorded checksum is verified before anything runs: an edited file stops the whole migration.
  */
 export async function migrateWarehouse(db: pg.Pool | pg.PoolClient, opts: MigrateOptions = {}): Promise<MigrateReport> {
-	const dir = opts.dir ?? defaultMigrationsDir();
+	return runMigrations(db, WAREHOUSE_MIGRATIONS, opts);
+}
+
+/** The one migration runner: `set`'s files in name order, one transaction per file with its history row. */
+export async function runMigrations(db: pg.Pool | pg.PoolClient, set: MigrationSet, opts: MigrateOptions = {}): Promise<MigrateReport> {
+	const dir = opts.dir ?? set.defaultDir();
 	const log = opts.log ?? (() => undefined);
 	const files = readMigrations(dir);
 	const client = isPoolClient(db) ? db : await db.connect();
 	let broken = false;
 	try {
-		await lock(client, log);
-		try {
-			return await migrateLocked(client, files, log, opts.dryRun ?? false);
-		} finally {
-			await client.query('SELECT pg_advisory_unlock($1, $2)', LOCK_KEY).catch(() => {
-				broken = true;
-			});
-		}
+		return await withAdvisoryLock(client, set.lock, () => migrateLocked(client, set, files, log, opts.dryRun ?? false), {
+			onWait: () => log(set.busyMessage),
+			onUnlockFailed: () => (broken = true),
+		});
 	} finally {
 		if (!isPoolClient(db)) client.release(broken);
 	}
 }
 
-async function lock(client: pg.PoolClient, log: (m: string) => void): Promise<void> {
-	const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', LOCK_KEY);
-	if (rows[0].ok) return;
-	log('another migrator is running on this warehouse; waiting for it to finish');
-	await client.query('SELECT pg_advisory_lock($1, $2)', LOCK_KEY);
-}
-
-async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log: (m: string) => void, dryRun: boolean): Promise<MigrateReport> {
-	const recorded = await readRecorded(client, dryRun);
+async function migrateLocked(
+	client: pg.PoolClient,
+	set: MigrationSet,
+	files: MigrationFile[],
+	log: (m: string) => void,
+	dryRun: boolean,
+): Promise<MigrateReport> {
+	const recorded = await readRecorded(client, set, dryRun);
 	const inDir = new Set(files.map((f) => f.file));
 	for (const f of files) {
 		const r = recorded.get(f.file);
@@ -159,18 +197,13 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
 	for (const f of pending) {
 		const started = Date.now();
 		try {
-			await client.query('BEGIN');
-			// A pool built for extracts may carry a statement_timeout sized for queries, not for DDL on big tables.
-			await client.query('SET LOCAL statement_timeout = 0');
-			await client.query(f.sql);
-			await client.query(
-				`INSERT INTO dwh_control.schema_migrations (file, checksum, applied_by, duration_ms)
-				 VALUES ($1, $2, session_user, $3)`,
-				[f.file, f.checksum, Date.now() - started],
-			);
-			await client.query('COMMIT');
+			await inTransaction(client, async () => {
+				// A pool built for extracts may carry a statement_timeout sized for queries, not for DDL on big tables.
+				await client.query('SET LOCAL statement_timeout = 0');
+				await client.query(f.sql);
+				await client.query(set.record(f, Date.now() - started));
+			});
 		} catch (err) {
-			await client.query('ROLLBACK').catch(() => undefined);
 			throw new MigrationFailedError(f.file, err);
 		}
 		const durationMs = Date.now() - started;
@@ -180,21 +213,15 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
 	return report;
 }
 
-/** Creates the bookkeeping table on first use (a dry run only reads it, so it never writes to the warehouse). */
-async function readRecorded(client: pg.PoolClient, dryRun: boolean): Promise<Map<string, string>> {
+/** Creates the bookkeeping table on first use (a dry run only reads it, so it never writes to the database). */
+async function readRecorded(client: pg.PoolClient, set: MigrationSet, dryRun: boolean): Promise<Map<string, string>> {
+	const history = `${set.schema}.schema_migrations`;
 	if (!dryRun) {
-		await client.query(`CREATE SCHEMA IF NOT EXISTS dwh_control;
-			CREATE TABLE IF NOT EXISTS dwh_control.schema_migrations (
-				file        text PRIMARY KEY,
-				checksum    text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
-				applied_at  timestamptz NOT NULL DEFAULT now(),
-				applied_by  text NOT NULL DEFAULT session_user,
-				duration_ms integer
-			)`);
+		await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema}; ${set.createHistory}`);
 	} else {
-		const { rows } = await client.query<{ t: string | null }>(`SELECT to_regclass('dwh_control.schema_migrations')::text AS t`);
+		const { rows } = await client.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [history]);
 		if (!rows[0].t) return new Map();
 	}
-	const { rows } = await client.query<{ file: string; checksum: string }>('SELECT file, checksum FROM dwh_control.schema_migrations');
+	const { rows } = await client.query<{ file: string; checksum: string }>(`SELECT file, checksum FROM ${history}`);
 	return new Map(rows.map((r) => [r.file, r.checksum]));
 }
