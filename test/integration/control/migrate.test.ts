@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { defaultMigrationsDir, MigrationChecksumError, migrateWarehouse, readMigrations } from '../../../src/control/migrate';
+import { defaultComplianceDir, migrateCompliance } from '../../../src/anonymise/complianceMigrate';
 import { freshDatabase } from '../../harness/testEnv';
 
 /** A private copy of the migrations folder, so a test can edit or add files without touching the repository. */
@@ -179,5 +180,39 @@ describe('migrateWarehouse', () => {
 		await wh.query(first.sql);
 		const r = await migrateWarehouse(wh);
 		expect(r.applied[0].file).toBe(first.file);
+	});
+});
+
+describe('migrateCompliance (the same runner, its own history and lock)', () => {
+	const dirs: string[] = [];
+	let vault: pg.Pool;
+	beforeAll(async () => {
+		vault = await freshPool('mig_compliance');
+	});
+	afterAll(async () => {
+		for (const d of dirs) rmSync(d, { recursive: true, force: true });
+		await vault.end();
+	});
+
+	test('records every compliance file with its checksum in compliance.schema_migrations only; a second run applies nothing', async () => {
+		const files = readMigrations(defaultComplianceDir());
+		expect(files.length).toBeGreaterThan(0);
+		expect(await migrateCompliance(vault)).toEqual(files.map((f) => f.file));
+		const { rows } = await vault.query<{ file: string; checksum: string; applied_by: string }>(
+			'SELECT file, checksum, applied_by FROM compliance.schema_migrations ORDER BY file',
+		);
+		expect(rows).toEqual(files.map((f) => ({ file: f.file, checksum: f.checksum, applied_by: expect.any(String) })));
+		expect((await vault.query(`SELECT to_regclass('dwh_control.schema_migrations') AS t`)).rows[0].t).toBeNull();
+		expect(await migrateCompliance(vault)).toEqual([]);
+	});
+
+	test('an applied compliance file edited afterwards is refused by name', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'dwh-compliance-'));
+		dirs.push(dir);
+		cpSync(defaultComplianceDir(), dir, { recursive: true });
+		const first = readdirSync(dir).filter((f) => f.endsWith('.sql'))[0];
+		appendFileSync(path.join(dir, first), '\n-- edited\n');
+		await expect(migrateCompliance(vault, dir)).rejects.toThrow(MigrationChecksumError);
+		await expect(migrateCompliance(vault, dir)).rejects.toThrow(`Migration ${first} was edited after it was applied`);
 	});
 });
