@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { packageAsset } from '../config/packageAsset';
 import { runMigrations, type MigrationSet } from '../control/migrate';
-import { numericKey } from '../transport/advisoryLock';
 
 /**
  * The compliance (vault) database's migrations: the warehouse's migrator cannot apply them, because the vault is a
@@ -10,22 +9,16 @@ import { numericKey } from '../transport/advisoryLock';
  * compliance.schema_migrations, under its own lock.
  */
 export const COMPLIANCE_MIGRATIONS: MigrationSet = {
-	defaultDir: () => packageAsset('dwh-control-sql', 'compliance'),
+	folder: 'compliance',
 	schema: 'compliance',
-	createHistory: `CREATE TABLE IF NOT EXISTS compliance.schema_migrations (
-					file       text PRIMARY KEY,
-					checksum   text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
-					applied_at timestamptz NOT NULL DEFAULT now(),
-					applied_by text NOT NULL DEFAULT session_user
-				)`,
-	record: (f) => ({ text: 'INSERT INTO compliance.schema_migrations (file, checksum) VALUES ($1, $2)', values: [f.file, f.checksum] }),
-	lock: numericKey(0x64776863, 0x636f6d70), // 'dwhc', 'comp'
-	busyMessage: 'another migrator is running on this compliance database; waiting for it to finish',
+	recordsDuration: false,
+	lockTag: 'comp',
+	database: 'compliance database',
 };
 
 /** The compliance migrations shipped with the package (dwh-control-sql/compliance). */
 export function defaultComplianceDir(): string {
-	return COMPLIANCE_MIGRATIONS.defaultDir();
+	return packageAsset('dwh-control-sql', COMPLIANCE_MIGRATIONS.folder);
 }
 
 /** Applies the pending compliance migrations; returns the files applied, in order. */

@@ -8,7 +8,7 @@ import { inTransaction } from '../transport/transaction';
 
 /** The migrations shipped with the package (dwh-control-sql/migrations). */
 export function defaultMigrationsDir(): string {
-	return WAREHOUSE_MIGRATIONS.defaultDir();
+	return packageAsset('dwh-control-sql', WAREHOUSE_MIGRATIONS.folder);
 }
 
 /** NNNN_snake_case.sql — anything else in the folder (README, editor backups) is ignored, never applied. */
@@ -20,17 +20,19 @@ export const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
  * lock, so the checksums recorded before the runners were merged stay valid.
  */
 export interface MigrationSet {
-	defaultDir: () => string;
-	/** The schema holding `schema_migrations`, created with it on first use. */
+	/** The folder under dwh-control-sql/ shipped with the package. */
+	folder: string;
+	/** The schema holding the history (`<schema>.schema_migrations`), created with it on first use. */
 	schema: string;
-	/** CREATE TABLE IF NOT EXISTS <schema>.schema_migrations (…). */
-	createHistory: string;
-	/** The history row of one applied file, written in the file's transaction. */
-	record: (f: MigrationFile, durationMs: number) => { text: string; values: unknown[] };
-	/** Who runs the set waits for anyone else running it (per database: advisory locks are scoped to one). */
-	lock: AdvisoryLockKey;
-	/** What the log calls another runner holding the lock. */
-	busyMessage: string;
+	/** Whether the history has the duration_ms column (the warehouse's does; the vault's was created without it). */
+	recordsDuration: boolean;
+	/**
+	 * Second half of the lock key, four ASCII letters ('dwhc' is the first): who runs the set waits for anyone else
+	 * running it (per database: advisory locks are scoped to one).
+	 */
+	lockTag: string;
+	/** The database it migrates, as the log names it. */
+	database: string;
 }
 
 /**
@@ -39,21 +41,11 @@ export interface MigrationSet {
  * migrators of the same warehouse queue.
  */
 export const WAREHOUSE_MIGRATIONS: MigrationSet = {
-	defaultDir: () => packageAsset('dwh-control-sql', 'migrations'),
+	folder: 'migrations',
 	schema: 'dwh_control',
-	createHistory: `CREATE TABLE IF NOT EXISTS dwh_control.schema_migrations (
-				file        text PRIMARY KEY,
-				checksum    text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
-				applied_at  timestamptz NOT NULL DEFAULT now(),
-				applied_by  text NOT NULL DEFAULT session_user,
-				duration_ms integer
-			)`,
-	record: (f, durationMs) => ({
-		text: `INSERT INTO dwh_control.schema_migrations (file, checksum, applied_by, duration_ms) VALUES ($1, $2, session_user, $3)`,
-		values: [f.file, f.checksum, durationMs],
-	}),
-	lock: numericKey(0x64776863, 0x6d696772), // 'dwhc', 'migr'
-	busyMessage: 'another migrator is running on this warehouse; waiting for it to finish',
+	recordsDuration: true,
+	lockTag: 'migr',
+	database: 'warehouse',
 };
 
 export interface MigrationFile {
@@ -147,16 +139,21 @@ export async function migrateWarehouse(db: pg.Pool | pg.PoolClient, opts: Migrat
 	return runMigrations(db, WAREHOUSE_MIGRATIONS, opts);
 }
 
+/** The lock of a set: ('dwhc', its tag) as two int4 halves, e.g. 0x64776863, 0x6d696772 for 'migr'. */
+export function migrationLock(set: MigrationSet): AdvisoryLockKey {
+	return numericKey(Buffer.from('dwhc').readInt32BE(0), Buffer.from(set.lockTag, 'latin1').readInt32BE(0));
+}
+
 /** The one migration runner: `set`'s files in name order, one transaction per file with its history row. */
 export async function runMigrations(db: pg.Pool | pg.PoolClient, set: MigrationSet, opts: MigrateOptions = {}): Promise<MigrateReport> {
-	const dir = opts.dir ?? set.defaultDir();
+	const dir = opts.dir ?? packageAsset('dwh-control-sql', set.folder);
 	const log = opts.log ?? (() => undefined);
 	const files = readMigrations(dir);
 	const client = isPoolClient(db) ? db : await db.connect();
 	let broken = false;
 	try {
-		return await withAdvisoryLock(client, set.lock, () => migrateLocked(client, set, files, log, opts.dryRun ?? false), {
-			onWait: () => log(set.busyMessage),
+		return await withAdvisoryLock(client, migrationLock(set), () => migrateLocked(client, set, files, log, opts.dryRun ?? false), {
+			onWait: () => log(`another migrator is running on this ${set.database}; waiting for it to finish`),
 			onUnlockFailed: () => (broken = true),
 		});
 	} finally {
@@ -201,7 +198,13 @@ async function migrateLocked(
 				// A pool built for extracts may carry a statement_timeout sized for queries, not for DDL on big tables.
 				await client.query('SET LOCAL statement_timeout = 0');
 				await client.query(f.sql);
-				await client.query(set.record(f, Date.now() - started));
+				// applied_by is the column default: session_user.
+				await client.query(
+					set.recordsDuration
+						? `INSERT INTO ${set.schema}.schema_migrations (file, checksum, duration_ms) VALUES ($1, $2, $3)`
+						: `INSERT INTO ${set.schema}.schema_migrations (file, checksum) VALUES ($1, $2)`,
+					set.recordsDuration ? [f.file, f.checksum, Date.now() - started] : [f.file, f.checksum],
+				);
 			});
 		} catch (err) {
 			throw new MigrationFailedError(f.file, err);
@@ -217,7 +220,13 @@ async function migrateLocked(
 async function readRecorded(client: pg.PoolClient, set: MigrationSet, dryRun: boolean): Promise<Map<string, string>> {
 	const history = `${set.schema}.schema_migrations`;
 	if (!dryRun) {
-		await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema}; ${set.createHistory}`);
+		await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema};
+			CREATE TABLE IF NOT EXISTS ${history} (
+				file        text PRIMARY KEY,
+				checksum    text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+				applied_at  timestamptz NOT NULL DEFAULT now(),
+				applied_by  text NOT NULL DEFAULT session_user${set.recordsDuration ? ', duration_ms integer' : ''}
+			)`);
 	} else {
 		const { rows } = await client.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [history]);
 		if (!rows[0].t) return new Map();

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
-import { WAREHOUSE_MIGRATIONS } from '../../../src/control/migrate';
+import { migrationLock, WAREHOUSE_MIGRATIONS } from '../../../src/control/migrate';
 import { COMPLIANCE_MIGRATIONS } from '../../../src/anonymise/complianceMigrate';
 import { projectLockKey } from '../../../src/dbt/projectLock';
 import { lockTarget, unlockTarget } from '../../../src/pushback/targetLock';
@@ -127,7 +127,7 @@ test('every lock of the core keeps the key derivation running clusters use', asy
 		[WAREHOUSE_MIGRATIONS, '1685547107, 1835624306'],
 		[COMPLIANCE_MIGRATIONS, '1685547107, 1668246896'],
 	] as const) {
-		expect(await tryAdvisoryLock(a, set.lock)).toBe(true);
+		expect(await tryAdvisoryLock(a, migrationLock(set))).toBe(true);
 		expect(await heldAs(halves)).toBe(true);
 	}
 
