@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { loadRegistryFile } from '../control/registryFile';
 import { sweepArchive, type SweepArchiveResult } from '../control/sweepArchive';
 import { applyArchiveLifecycle, type LifecycleResult } from '../transport/archiveLifecycle';
 import type { ObjectStore } from '../transport/objectStore';
 import { describeObjectStoreError } from '../transport/objectStore';
 import { OBJECT_STORE_ENV_HELP, objectStoreFromEnv } from './objectStoreEnv';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-archive-lifecycle (in a checkout: npm run dwh:archive-lifecycle --) [--file source-registry.json] [--dry-run] [--sweep [--url postgres://…]]
@@ -37,21 +36,18 @@ export function formatSweep(r: SweepArchiveResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			file: { type: 'string' },
 			url: { type: 'string' },
 			'dry-run': { type: 'boolean', default: false },
 			sweep: { type: 'boolean', default: false },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	if (values['dry-run'] && values.sweep) throw new UsageError('--dry-run and --sweep exclude each other: a dry run deletes nothing.');
 	const days = loadRegistryFile(values.file).retention.archive_days;
 	const store = objectStoreFromEnv();

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { DEFAULT_EXPIRE_BATCH, expireRawRows, type ExpireRawResult } from '../control/expireRaw';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-expire-raw (in a checkout: npm run dwh:expire-raw --) [--url postgres://user@host:5432/db] [--table <registry name>]... [--batch-size N]
@@ -18,20 +17,17 @@ export function formatExpireResult(r: ExpireRawResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			url: { type: 'string' },
 			table: { type: 'string', multiple: true },
 			'batch-size': { type: 'string' },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
 	if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
 		throw new UsageError(`--batch-size must be a positive integer, got ${values['batch-size']}`);

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { migrateCompliance } from '../anonymise/complianceMigrate';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 
 export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
 
@@ -12,15 +11,9 @@ const USAGE = `Usage: dwh-migrate-compliance (in a checkout: npm run dwh:migrate
 Run by the vault's owner: it creates compliance.token_vault, token_subjects, reveal_log and token_seq.`;
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: { url: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+	const parsed = parseCommandLine(argv, { url: { type: 'string' }, dir: { type: 'string' } }, USAGE);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	const url = values.url ?? process.env[COMPLIANCE_URL_ENV];
 	if (!url) throw new UsageError(`No compliance database: pass --url postgres://user@host:5432/compliance or set ${COMPLIANCE_URL_ENV}.`);
 	const target = warehouseTarget(url, 'dwh-migrate-compliance');

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { migrateWarehouse } from '../control/migrate';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 
 const USAGE = `Usage: dwh-migrate (in a checkout: npm run dwh:migrate --) [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
   --url              warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -11,21 +10,18 @@ const USAGE = `Usage: dwh-migrate (in a checkout: npm run dwh:migrate --) [--url
   --skip-assertions  do not run dwh_control.assert_all() after migrating`;
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			url: { type: 'string' },
 			'dry-run': { type: 'boolean', default: false },
 			dir: { type: 'string' },
 			'skip-assertions': { type: 'boolean', default: false },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	const target = warehouseTarget(values.url, 'dwh-migrate');
 	return withTargetPool(target, async (pool) => {
 		console.log(`warehouse ${target.display}`);

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { objectStoreSchema, type ObjectStoreConfigInput } from '../config/connection.schema';
 import { openPipelineContext } from '../pipeline/context';
 import { reconcileTable, type ReconcileResult } from '../reconcile/reconcileTable';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { connectionFromUrl } from './connectionUrl';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-reconcile (in a checkout: npm run dwh:reconcile --) (--table <name> ... | --all) [--repair] [options]
@@ -58,9 +57,9 @@ export function formatResult(r: ReconcileResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			table: { type: 'string', multiple: true },
 			all: { type: 'boolean', default: false },
 			repair: { type: 'boolean', default: false },
@@ -73,14 +72,11 @@ async function main(argv: string[]): Promise<number> {
 			parallel: { type: 'string' },
 			'max-findings': { type: 'string' },
 			policies: { type: 'string' },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	if (!values.all && !values.table?.length) throw new UsageError('Name the tables with --table <name> (repeatable), or pass --all.');
 	const target = warehouseTarget(values.url, 'dwh-reconcile');
 	const sourceUrl = values['source-url'] ?? process.env.DWH_SOURCE_URL;

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
 import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 
 const USAGE = `Usage: dwh-registry-sync (in a checkout: npm run dwh:registry-sync --) [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
   --url           warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -32,21 +31,18 @@ export function formatSyncReport(r: RegistrySyncReport): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			url: { type: 'string' },
 			file: { type: 'string' },
 			'dry-run': { type: 'boolean', default: false },
 			'keep-missing': { type: 'boolean', default: false },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	const file = values.file ?? defaultRegistryPath();
 	const registry = loadRegistryFile(file);
 	const target = warehouseTarget(values.url, 'dwh-registry-sync');

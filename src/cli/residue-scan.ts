@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadPolicies } from '../anonymise/policyLoader';
 import { formatResidueReport, scanResidue } from '../anonymise/residueScan';
 import { anonymisationSecretsSchema } from '../anonymise/secrets.schema';
 import { objectStoreFromEnv } from './objectStoreEnv';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 export const SECRETS_ENV = 'DWH_ANONYMISATION_SECRETS';
@@ -54,9 +53,9 @@ function optionalPool(url: string | undefined, name: string): { pool: pg.Pool; r
 }
 
 async function main(argv: string[]): Promise<number> {
-	const { values } = parseArgs({
-		args: argv,
-		options: {
+	const parsed = parseCommandLine(
+		argv,
+		{
 			'user-id': { type: 'string' },
 			'source-db': { type: 'string' },
 			email: { type: 'string' },
@@ -66,14 +65,11 @@ async function main(argv: string[]): Promise<number> {
 			'vault-url': { type: 'string' },
 			'secrets-file': { type: 'string' },
 			policies: { type: 'string' },
-			help: { type: 'boolean', short: 'h', default: false },
 		},
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+		USAGE,
+	);
+	if (!parsed) return 0;
+	const { values } = parsed;
 	if (!values['user-id']?.trim()) throw new UsageError('--user-id is required: the source user id of the person to look for.');
 	if (!values['source-db']?.trim()) throw new UsageError('--source-db is required: the source database the id belongs to (e.g. auth_db).');
 	const secrets = secretsFrom(values['secrets-file']);

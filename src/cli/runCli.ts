@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './warehouseUrl';
 
 /**
@@ -13,4 +14,29 @@ export function runCli(main: (argv: string[]) => Promise<number>, usageText: str
 			process.exit(usage ? 2 : 1);
 		},
 	);
+}
+
+type CliOptions = NonNullable<ParseArgsConfig['options']>;
+const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/**
+ * The command line of a dwh:* command, parsed strictly (an unknown option is a usage error), with the --help / -h
+ * every command has: null when help was asked for (the usage text is printed, and main returns 0).
+ */
+type Parsed<O extends CliOptions, P extends boolean> = ReturnType<
+	typeof parseArgs<{ args: string[]; options: O & typeof HELP; strict: true; allowPositionals: P }>
+>;
+
+export function parseCommandLine<O extends CliOptions, P extends boolean = false>(
+	argv: string[],
+	options: O,
+	usageText: string,
+	allowPositionals?: P,
+): Parsed<O, P> | null {
+	const parsed = parseArgs({ args: argv, options: { ...options, ...HELP }, strict: true, allowPositionals: (allowPositionals ?? false) as P });
+	if ((parsed.values as { help?: boolean }).help) {
+		console.log(usageText);
+		return null;
+	}
+	return parsed;
 }

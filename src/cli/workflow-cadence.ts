@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseCadence, withCadence, type ScheduleWorkflow } from '../workflows/cadence';
-import { runCli } from './runCli';
+import { parseCommandLine, runCli } from './runCli';
 import { UsageError } from './warehouseUrl';
 
 const USAGE = `Usage: npm run dwh:workflow-cadence -- --every <30s|2m|5m> <workflow.json>
@@ -12,16 +11,9 @@ clock-time triggers stay); import the output with n8n import:workflow. Example:
   npm run -s dwh:workflow-cadence -- --every 2m workflows/dwh-load-transform-push.json > /tmp/chain.json`;
 
 async function main(argv: string[]): Promise<number> {
-	const { values, positionals } = parseArgs({
-		args: argv,
-		options: { every: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-		allowPositionals: true,
-		strict: true,
-	});
-	if (values.help) {
-		console.log(USAGE);
-		return 0;
-	}
+	const parsed = parseCommandLine(argv, { every: { type: 'string' } }, USAGE, true);
+	if (!parsed) return 0;
+	const { values, positionals } = parsed;
 	if (!values.every || positionals.length !== 1) throw new UsageError('give --every <cadence> and exactly one workflow file');
 	const file = positionals[0];
 	const workflow = JSON.parse(readFileSync(file, 'utf8')) as ScheduleWorkflow;

@@ -1,7 +1,7 @@
 import type { ExtractResult } from '../config/run.schema';
 import { listDueTables } from '../control/dueTables';
 import type { PipelineContext } from '../pipeline/context';
-import { extractTable } from './extractTable';
+import { extractResult, extractTable } from './extractTable';
 import { safeErrorText } from '../privacy/safeErrorText';
 
 /** Design doc §10.3: at most 4 parallel connections per ETL job. */
@@ -43,17 +43,7 @@ export async function extractDueTables(ctx: PipelineContext, opts: DueTablesOpti
 			try {
 				results[i] = await work(ctx, table);
 			} catch (err) {
-				results[i] = {
-					table,
-					runId: null,
-					status: 'failed',
-					window: { lower: null, upper: null, upperCappedBy: null },
-					rows: 0,
-					csvPath: null,
-					bytes: 0,
-					sha256: null,
-					message: safeErrorText(err),
-				};
+				results[i] = extractResult(table, null, { message: safeErrorText(err) });
 			}
 		}
 	};

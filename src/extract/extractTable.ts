@@ -18,7 +18,8 @@ import { begin, rollbackQuietly } from '../transport/transaction';
 
 const REPAIR_KEYS_SETTING = 'dwh.repair_keys';
 
-function result(table: string, run: RunRow | null, fields: Partial<ExtractResult>): ExtractResult {
+/** A table's result, 'failed' with nothing extracted unless `fields` say otherwise (extractDue reports a thrown table with it). */
+export function extractResult(table: string, run: RunRow | null, fields: Partial<ExtractResult>): ExtractResult {
 	return {
 		table,
 		runId: run ? Number(run.run_id) : null,
@@ -91,7 +92,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 	assertTimeZone(ctx.exportTimezone);
 	const t = await getRegisteredTable(ctx.warehouse, tableName);
 	if (!t.enabled) {
-		return result(t.table_name, null, { status: 'skipped', message: `${t.table_name} is disabled in the registry` });
+		return extractResult(t.table_name, null, { status: 'skipped', message: `${t.table_name} is disabled in the registry` });
 	}
 
 	const lockClient = await ctx.warehouse.connect();
@@ -103,7 +104,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 		if (!locked) {
 			const reason = 'another execution is extracting or loading this table right now';
 			const skipped = await recordSkippedRun(lockClient, t.table_name, t.mode, reason, ctx.executionId);
-			return result(t.table_name, skipped, { status: 'skipped', message: reason });
+			return extractResult(t.table_name, skipped, { status: 'skipped', message: reason });
 		}
 		const waiting = await releaseAbandonedRun(ctx, lockClient, t);
 		const runMode = opts.keys ? REPAIR_RUN_MODE : t.mode;
@@ -114,7 +115,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 				? `run ${holder.run_id} (${holder.status}) has not been loaded yet; this table waits for it`
 				: 'another execution claimed this table at the same moment';
 			const skipped = await recordSkippedRun(lockClient, t.table_name, runMode, reason, ctx.executionId);
-			return result(t.table_name, skipped, { status: 'skipped', message: reason });
+			return extractResult(t.table_name, skipped, { status: 'skipped', message: reason });
 		}
 
 		const claimed = run;
@@ -128,7 +129,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 				]);
 			}
 			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, key, exporter, opts.keys);
-			return result(t.table_name, claimed, outcome);
+			return extractResult(t.table_name, claimed, outcome);
 		} catch (err) {
 			try {
 				await failRun(lockClient, claimed.run_id, err, ['extracting']);
@@ -137,7 +138,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 			}
 			// A CSV kept for replay after a failed overlapped load (its run is 'failed' with this path).
 			const kept = (err as { keptCsvPath?: string } | null)?.keptCsvPath ?? null;
-			return result(t.table_name, claimed, { status: 'failed', csvPath: kept, message: safeErrorText(err) });
+			return extractResult(t.table_name, claimed, { status: 'failed', csvPath: kept, message: safeErrorText(err) });
 		}
 	} catch (err) {
 		lockClientBroken = true;

@@ -39,6 +39,11 @@ export interface PushRunIdentity {
 	executionId?: string;
 }
 
+/** The first six arguments of push_run_start and push_run_skip: which target, from what, how. */
+function identityParams(id: PushRunIdentity): unknown[] {
+	return [id.targetName, id.targetRelation, id.sourceDescription, id.mode, id.k, id.groupSizeColumn];
+}
+
 /**
  * The run log is written only through dwh_control.push_run_* (migration 0065, SECURITY DEFINER): the push login has
  * no privilege on dwh_control tables, so it can read marts.* and nothing else.
@@ -49,12 +54,7 @@ export interface PushRunIdentity {
 export async function claimPushRun(db: Db, id: PushRunIdentity): Promise<{ run: PushRunRow; abandoned: string[] }> {
 	const abandoned = await db.query<{ push_run_id: string }>(`SELECT dwh_control.push_run_abandon($1) AS push_run_id`, [id.targetRelation]);
 	const { rows } = await db.query<PushRunRow>(`SELECT * FROM dwh_control.push_run_start($1, $2, $3, $4, $5, $6, $7)`, [
-		id.targetName,
-		id.targetRelation,
-		id.sourceDescription,
-		id.mode,
-		id.k,
-		id.groupSizeColumn,
+		...identityParams(id),
 		id.executionId ?? null,
 	]);
 	return { run: rows[0], abandoned: abandoned.rows.map((r) => r.push_run_id) };
@@ -62,12 +62,7 @@ export async function claimPushRun(db: Db, id: PushRunIdentity): Promise<{ run: 
 
 export async function recordSkippedPush(db: Db, id: PushRunIdentity, reason: string): Promise<PushRunRow> {
 	const { rows } = await db.query<PushRunRow>(`SELECT * FROM dwh_control.push_run_skip($1, $2, $3, $4, $5, $6, $7, $8)`, [
-		id.targetName,
-		id.targetRelation,
-		id.sourceDescription,
-		id.mode,
-		id.k,
-		id.groupSizeColumn,
+		...identityParams(id),
 		reason,
 		id.executionId ?? null,
 	]);
