@@ -5,6 +5,14 @@ import { fillGeoServiceCache } from './geoService';
 import { ident, type RelationColumns } from './relation';
 import type { EnrichStage } from './stage';
 
+/** What both backends add: the place a point lies in (the bundled one adds distances and urban/rural). */
+const PLACE_COLUMNS: EnrichStage['columns'] = [
+	{ name: 'city', kind: 'text' },
+	{ name: 'admin1', kind: 'text' },
+	{ name: 'admin2', kind: 'text' },
+	{ name: 'country', kind: 'text' },
+];
+
 /**
  * §7.1. Rows are anonymised to a 0.01° grid, so 1M rows hold far fewer distinct points: each distinct point is
  * looked up once, then joined back by hash.
@@ -30,12 +38,7 @@ export function geoStage(cfg: GeoFamily, fetchImpl?: FetchLike): EnrichStage {
 		const service = cfg.service!;
 		return {
 			family: 'geo',
-			columns: [
-				{ name: 'city', kind: 'text' },
-				{ name: 'admin1', kind: 'text' },
-				{ name: 'admin2', kind: 'text' },
-				{ name: 'country', kind: 'text' },
-			],
+			columns: PLACE_COLUMNS,
 			reads,
 			async prepare(client: pg.ClientBase, input: string) {
 				const { rows } = await client.query<{ lat: number; lng: number }>(
@@ -60,10 +63,7 @@ SELECT i.*, c.city, c.admin1, c.admin2, c.country
 	return {
 		family: 'geo',
 		columns: [
-			{ name: 'city', kind: 'text' },
-			{ name: 'admin1', kind: 'text' },
-			{ name: 'admin2', kind: 'text' },
-			{ name: 'country', kind: 'text' },
+			...PLACE_COLUMNS,
 			{ name: 'nearest_place_km', kind: 'number' },
 			{ name: 'population_centre', kind: 'text' },
 			{ name: 'population_centre_km', kind: 'number' },
