@@ -16,6 +16,7 @@ import type { N8nInstance } from './harness/n8nProcess';
 import { createPipeline, type E2ePipeline } from './harness/pipeline';
 import { createSourceTables, expectBronzeEqualsSource, insertCustomers, insertPayments, runLog } from './harness/warehouseChecks';
 import path from 'node:path';
+import { incremental } from '../harness/registerTable';
 
 /**
  * (b) dwh-extract-load runs headlessly in n8n 1.123 (`import:workflow`, then `execute --id`), loads every due table
@@ -35,31 +36,10 @@ beforeAll(async () => {
 	p = await createPipeline('e2e_el');
 	await createSourceTables(p.src);
 	// cadence 1 second: every table is due on every run (the 30 s scheduler grace covers the rest).
-	customers = await p.register({
-		source_table: 'customers',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '1 second',
-	});
-	payments = await p.register({
-		source_table: 'payments',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 second',
-	});
+	customers = await p.register(incremental('upsert', 'customers', 'updated_at', '1 second'));
+	payments = await p.register(incremental('append', 'payments', 'created_at', '1 second'));
 	// Registered but absent on the source: its extract fails every time.
-	ghost = await p.register({
-		source_table: 'refunds',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '1 second',
-	});
+	ghost = await p.register(incremental('append', 'refunds', 'created_at', '1 second'));
 	await p.importCredentials(inst);
 	await importWorkflowFiles(inst, shippedWorkflowFiles());
 }, TIMEOUT);

@@ -6,6 +6,7 @@ import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeIte
 import type { N8nInstance } from './harness/n8nProcess';
 import { createPipeline, type E2ePipeline } from './harness/pipeline';
 import { createSourceTables, insertCustomers, insertPayments } from './harness/warehouseChecks';
+import { incremental } from '../harness/registerTable';
 
 /**
  * workflows/dwh-reconcile-scheduled.json headless in real n8n 1.123: the tables whose registry reconcile_cadence is
@@ -26,25 +27,8 @@ beforeAll(async () => {
 	await createSourceTables(p.src);
 	await insertCustomers(p.src, 1, 300);
 	await insertPayments(p.src, 200);
-	customers = await p.register({
-		source_table: 'customers',
-		mode: 'incremental',
-		load_strategy: 'upsert',
-		watermark_column: 'updated_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		reconcile_cadence: '1 hour',
-		on_source_delete: 'mark',
-	});
-	payments = await p.register({
-		source_table: 'payments',
-		mode: 'incremental',
-		load_strategy: 'append',
-		watermark_column: 'created_at',
-		key_columns: ['id'],
-		cadence: '5 minutes',
-		reconcile_cadence: null,
-	});
+	customers = await p.register(incremental('upsert', 'customers', 'updated_at', '5 minutes', { reconcile_cadence: '1 hour', on_source_delete: 'mark' }));
+	payments = await p.register(incremental('append', 'payments', 'created_at', '5 minutes', { reconcile_cadence: null }));
 	const ctx = openPipelineContext({ source: p.source, warehouse: p.warehouse, store: p.store });
 	try {
 		for (const t of [customers, payments]) {

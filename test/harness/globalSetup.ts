@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDevStack, type DevStack } from '../../src/devstack/stack';
-import type { S3ServerKind } from '../../src/devstack/s3Server';
-import { stateFileFor, type TestEnvState } from './state';
+import { stateFileFor, testEnvState, testS3Kind } from './state';
 
 declare global {
 	// eslint-disable-next-line no-var
@@ -15,26 +14,9 @@ declare global {
  * (default: MinIO when installed). Under CI=true nothing is optional: a missing server fails the run.
  */
 export default async function globalSetup(): Promise<void> {
-	const s3 = (process.env.DWH_TEST_S3 as S3ServerKind | undefined) ?? (process.env.CI === 'true' ? 'minio' : 'auto');
-	const stack = await startDevStack({ s3 });
+	const stack = await startDevStack({ s3: testS3Kind() });
 	globalThis.__DWH_STACK__ = stack;
-	const state: TestEnvState = {
-		postgres: {
-			host: stack.postgres.host,
-			port: stack.postgres.port,
-			user: stack.postgres.user,
-			password: stack.postgres.password,
-			binDir: stack.postgres.binDir,
-		},
-		s3: {
-			kind: stack.s3.kind,
-			endpoint: stack.s3.endpoint,
-			accessKeyId: stack.s3.accessKeyId,
-			secretAccessKey: stack.s3.secretAccessKey,
-			region: stack.s3.region,
-		},
-		pid: process.pid,
-	};
+	const state = testEnvState(stack);
 	const file = stateFileFor(process.pid);
 	mkdirSync(path.dirname(file), { recursive: true });
 	writeFileSync(file, JSON.stringify(state, null, 2));

@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { S3ServerKind } from '../../../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../../../src/devstack/stack';
-import type { TestEnvState } from '../../harness/state';
+import { testEnvState, testS3Kind } from '../../harness/state';
 import { ARTIFACTS_DIR, E2E_STATE_ENV, type E2eState, type RuntimeAvailability } from './e2eState';
 import { freshCheckoutCopy, runReadmeInstall } from './packInstall';
 import { n8nRuntimes, REPO_ROOT } from './runtimes';
@@ -63,32 +62,14 @@ export default async function globalSetup(): Promise<void> {
 
 	let stack = globalThis.__DWH_STACK__;
 	if (!stack) {
-		const s3 = (process.env.DWH_TEST_S3 as S3ServerKind | undefined) ?? (process.env.CI === 'true' ? 'minio' : 'auto');
-		stack = await startDevStack({ s3, baseDir: path.join(runDir, 'stack') });
+		stack = await startDevStack({ s3: testS3Kind(), baseDir: path.join(runDir, 'stack') });
 		globalThis.__DWH_E2E_STACK__ = stack;
 	}
-	const stackState: TestEnvState = {
-		postgres: {
-			host: stack.postgres.host,
-			port: stack.postgres.port,
-			user: stack.postgres.user,
-			password: stack.postgres.password,
-			binDir: stack.postgres.binDir,
-		},
-		s3: {
-			kind: stack.s3.kind,
-			endpoint: stack.s3.endpoint,
-			accessKeyId: stack.s3.accessKeyId,
-			secretAccessKey: stack.s3.secretAccessKey,
-			region: stack.s3.region,
-		},
-		pid: process.pid,
-	};
 	const state: E2eState = {
 		runDir,
 		tarball,
 		nodesDirs: { n8n1: n8n1Install.nodesDir, n8n2: n8n2Install?.nodesDir ?? null },
-		stack: stackState,
+		stack: testEnvState(stack),
 		runtimes,
 		redisServer: which('redis-server'),
 		chromium: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : which('chromium'),
