@@ -14,3 +14,27 @@ export async function migratedWarehouse(name: string, max: number): Promise<{ co
 	await migrateWarehouse(pool);
 	return { connection, pool };
 }
+
+export interface WarehouseTransaction {
+	client: pg.PoolClient;
+	close(): Promise<void>;
+}
+
+/**
+ * A migrated warehouse with one session held in an open transaction: fixtures written and read through `client` all
+ * see one now() (the transaction's start), so the lags and ages the views compute are exact. `close()` rolls the
+ * transaction back and ends the pool.
+ */
+export async function warehouseInTransaction(name: string, max: number): Promise<WarehouseTransaction> {
+	const { pool } = await migratedWarehouse(name, max);
+	const client = await pool.connect();
+	await client.query('BEGIN');
+	return {
+		client,
+		async close() {
+			await client.query('ROLLBACK');
+			client.release();
+			await pool.end();
+		},
+	};
+}

@@ -1,15 +1,14 @@
 import pg from 'pg';
-import { migratedWarehouse } from '../../harness/migratedWarehouse';
+import { warehouseInTransaction, type WarehouseTransaction } from '../../harness/migratedWarehouse';
 
-let wh: pg.Pool;
+let wh: WarehouseTransaction;
 let client: pg.PoolClient;
 const HMAC = (c: string) => c.repeat(64);
 
 /** One planted problem (and one healed look-alike) per stage, inside one transaction so now() is exact. */
 beforeAll(async () => {
-	({ pool: wh } = await migratedWarehouse('ctl_alerts', 2));
-	client = await wh.connect();
-	await client.query('BEGIN');
+	wh = await warehouseInTransaction('ctl_alerts', 2);
+	client = wh.client;
 	await client.query(`
 		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence, enabled)
 		VALUES ('x_db__fresh', 'x_db', 'fresh', 'incremental', 'append', 'created_at', '{id}', '1 hour', true),
@@ -62,9 +61,7 @@ beforeAll(async () => {
 		       (5, '${HMAC('d')}', now() - interval '1 day', 'running', NULL);`);
 });
 afterAll(async () => {
-	await client?.query('ROLLBACK');
-	client?.release();
-	await wh?.end();
+	await wh?.close();
 });
 
 test('v_pipeline_alerts lists each open problem once per stage, and nothing that a later run healed', async () => {

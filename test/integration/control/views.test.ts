@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { migratedWarehouse } from '../../harness/migratedWarehouse';
+import { warehouseInTransaction, type WarehouseTransaction } from '../../harness/migratedWarehouse';
 
-let wh: pg.Pool;
+let wh: WarehouseTransaction;
 let client: pg.PoolClient;
 
 /**
@@ -9,9 +9,8 @@ let client: pg.PoolClient;
  * compute is exact (10 minutes is '00:10:00', not "about 10 minutes").
  */
 beforeAll(async () => {
-	({ pool: wh } = await migratedWarehouse('ctl_views', 3));
-	client = await wh.connect();
-	await client.query('BEGIN');
+	wh = await warehouseInTransaction('ctl_views', 3);
+	client = wh.client;
 	await client.query(`
 		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence, enabled)
 		VALUES ('x_db__t_ok',       'x_db', 't_ok',       'incremental', 'append', 'created_at', '{id}', '15 minutes', true),
@@ -39,9 +38,7 @@ beforeAll(async () => {
 		SELECT setval('dwh_control.extract_runs_run_id_seq', 10);`);
 });
 afterAll(async () => {
-	await client.query('ROLLBACK');
-	client.release();
-	await wh.end();
+	await wh?.close();
 });
 
 test('v_table_freshness: lag since the last load against each table cadence (ok / late / stale / never_loaded / disabled)', async () => {
