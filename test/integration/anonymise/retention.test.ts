@@ -11,6 +11,7 @@ import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
 import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
 import { createAnonWorld, loadSyntheticPii, type AnonWorld } from './world';
+import { asRole } from '../../harness/asRole';
 
 /**
  * Raw retention (design doc §8.1) against real Postgres, logged in as a dwh_compliance login (docs/security.md): expired rows of an append
@@ -87,14 +88,8 @@ test('expired rows leave raw in batches once published; unpublished ones stay; t
 	]);
 	expect(rows[1]).toMatchObject({ table_name: TABLE, layer: 'raw', retention_days: 90, n8n_execution_id: 'exec-1', cutoff_ok: true });
 	// dashboards can see the audit
-	const c = await w.wh.connect();
-	try {
-		await c.query('BEGIN; SET LOCAL ROLE dwh_readonly');
-		expect((await c.query(`SELECT count(*)::int AS n FROM dwh_control.retention_runs`)).rows[0].n).toBe(2);
-	} finally {
-		await c.query('ROLLBACK');
-		c.release();
-	}
+	const seen = await asRole(w.wh, 'dwh_readonly', async (c) => (await c.query(`SELECT count(*)::int AS n FROM dwh_control.retention_runs`)).rows[0].n);
+	expect(seen).toBe(2);
 });
 
 test('an incremental build, then a full one, keep the anonymised history of the expired rows', async () => {
@@ -219,12 +214,6 @@ test('v_pipeline_alerts raises a failed retention run and an overdue raw retenti
 		       ('tagme_db__poi_visits', 'raw', 90, now() - interval '90 days', 'skipped', now(), now())`);
 	expect(await alerts()).toEqual([]);
 	// dwh_readonly (dashboards, the alerts workflow) reads it
-	const c = await w.wh.connect();
-	try {
-		await c.query('BEGIN; SET LOCAL ROLE dwh_readonly');
-		expect((await c.query(`SELECT count(*)::int AS n FROM dwh_control.v_retention_alerts`)).rows[0].n).toBe(0);
-	} finally {
-		await c.query('ROLLBACK');
-		c.release();
-	}
+	const seen = await asRole(w.wh, 'dwh_readonly', async (c) => (await c.query(`SELECT count(*)::int AS n FROM dwh_control.v_retention_alerts`)).rows[0].n);
+	expect(seen).toBe(0);
 });

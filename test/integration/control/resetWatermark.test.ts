@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { tryLockTable, unlockTable } from '../../../src/control/tableLock';
 import { migratedWarehouse } from '../../harness/migratedWarehouse';
+import { asRole } from '../../harness/asRole';
 
 let wh: pg.Pool;
 
@@ -56,13 +57,7 @@ test('refuses unknown tables, snapshot tables and future watermarks', async () =
 });
 
 test('the read-only role cannot run it', async () => {
-	const c = await wh.connect();
-	try {
-		await c.query('BEGIN');
-		await c.query('SET LOCAL ROLE dwh_readonly');
-		await expect(c.query(`SELECT dwh_control.reset_watermark('r_db__events')`)).rejects.toThrow('permission denied for function reset_watermark');
-	} finally {
-		await c.query('ROLLBACK');
-		c.release();
-	}
+	await asRole(wh, 'dwh_readonly', (c) =>
+		expect(c.query(`SELECT dwh_control.reset_watermark('r_db__events')`)).rejects.toThrow('permission denied for function reset_watermark'),
+	);
 });
