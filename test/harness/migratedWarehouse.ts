@@ -1,16 +1,26 @@
 import pg from 'pg';
-import { postgresConnectionSchema, type PostgresConnection } from '../../src/config/connection.schema';
+import { postgresConnectionSchema, type PostgresConnection, type PostgresConnectionInput } from '../../src/config/connection.schema';
 import { migrateWarehouse } from '../../src/control/migrate';
 import { freshDatabase } from './testEnv';
 
 /**
- * A fresh database on the test cluster with every dwh-control-sql migration applied, and a superuser pool of `max`
- * connections to it (builds fixtures, reads results). The caller ends the pool.
+ * How the superuser pool is opened: a plain pg.Pool of that many connections, or a factory (the core's createPool,
+ * as the areas whose fixtures compare timestamps as text open theirs).
  */
-export async function migratedWarehouse(name: string, max: number): Promise<{ connection: PostgresConnection; pool: pg.Pool }> {
-	const connection = postgresConnectionSchema.parse(await freshDatabase(name));
+export type WarehousePool = number | ((connection: PostgresConnection) => pg.Pool);
+
+/**
+ * A fresh database with every dwh-control-sql migration applied (on the shared test cluster, or on `server`), and a
+ * superuser pool to it (builds fixtures, reads results). The caller ends the pool.
+ */
+export async function migratedWarehouse(
+	name: string,
+	poolOf: WarehousePool,
+	server?: PostgresConnectionInput,
+): Promise<{ connection: PostgresConnection; pool: pg.Pool }> {
+	const connection = postgresConnectionSchema.parse(await freshDatabase(name, server));
 	const { host, port, database, user, password } = connection;
-	const pool = new pg.Pool({ host, port, database, user, password, max });
+	const pool = typeof poolOf === 'number' ? new pg.Pool({ host, port, database, user, password, max: poolOf }) : poolOf(connection);
 	await migrateWarehouse(pool);
 	return { connection, pool };
 }

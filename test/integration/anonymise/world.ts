@@ -5,7 +5,6 @@ import pg from 'pg';
 import { SYNTHETIC_SOURCES } from '../../../scripts/demo/synthetic';
 import { sourceRegistrySchema } from '../../../src/config/registry.schema';
 import { postgresConnectionSchema, type PostgresConnection, type PostgresConnectionInput } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { migrateCompliance } from '../../../src/anonymise/complianceMigrate';
 import { loadPolicies, type LoadedPolicy } from '../../../src/anonymise/policyLoader';
 import type { AnonymiseDeps } from '../../../src/anonymise/runner';
@@ -14,6 +13,7 @@ import { TokenVault } from '../../../src/anonymise/vault';
 import { luhnValid } from '../../../src/privacy/detectors';
 import { createPool } from '../../../src/transport/postgres';
 import { stageLogin, type Login } from '../../harness/loginRole';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 import { dropDatabase, freshDatabase } from '../../harness/testEnv';
 
 /**
@@ -71,11 +71,9 @@ export async function createAnonWorld(
 	secrets: AnonymisationSecrets = structuredClone(TEST_SECRETS),
 	server?: PostgresConnectionInput,
 ): Promise<AnonWorld> {
-	const whConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`, server));
+	const { connection: whConn, pool: wh } = await migratedWarehouse(`${name}_wh`, createPool, server);
 	const vaultConn = postgresConnectionSchema.parse(await freshDatabase(`${name}_vault`, server));
-	const wh = createPool(whConn);
 	const vaultDb = createPool(vaultConn);
-	await migrateWarehouse(wh);
 	await migrateCompliance(vaultDb);
 	const vault = new TokenVault(vaultDb, { hmacKey: secrets.hmacKey, encryptionKey: secrets.vaultEncryptionKey! });
 	const policies = loadPolicies();

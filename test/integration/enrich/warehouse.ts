@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { createPool } from '../../../src/transport/postgres';
 import { stageLogin } from '../../harness/loginRole';
-import { dropDatabase, freshDatabase } from '../../harness/testEnv';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
+import { dropDatabase } from '../../harness/testEnv';
 
 export interface EnrichWarehouse {
 	/** Superuser: builds fixtures and checks results. */
@@ -20,9 +20,7 @@ export interface EnrichWarehouse {
 
 /** A fresh warehouse database with every migration applied (the enrich ones included). */
 export async function enrichWarehouse(name: string): Promise<EnrichWarehouse> {
-	const admin = postgresConnectionSchema.parse(await freshDatabase(name));
-	const pool = createPool(admin);
-	await migrateWarehouse(pool);
+	const { connection: admin, pool } = await migratedWarehouse(name, createPool);
 	const login = await stageLogin(admin.database, 'dwh_etl');
 	const connection = postgresConnectionSchema.parse(login.connection);
 	const etl = createPool(connection);

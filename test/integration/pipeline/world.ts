@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { PostgresConnection } from '../../../src/config/connection.schema';
 import { postgresConnectionSchema } from '../../../src/config/connection.schema';
-import { migrateWarehouse as migrateControlSchema } from '../../../src/control/migrate';
 import { openPipelineContext, type PipelineContext } from '../../../src/pipeline/context';
 import { stageLogin, type Login, type StageRole } from '../../harness/loginRole';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 import { freshBucket, freshDatabase } from '../../harness/testEnv';
 import { registerTable, type RegistryEntry } from '../../harness/registerTable';
 
@@ -28,11 +28,9 @@ export interface World {
 
 export async function createWorld(name: string): Promise<World> {
 	const source = postgresConnectionSchema.parse(await freshDatabase(`${name}_src`));
-	const admin = postgresConnectionSchema.parse(await freshDatabase(`${name}_wh`));
+	const { connection: admin, pool: wh } = await migratedWarehouse(`${name}_wh`, 3);
 	const store = await freshBucket(name.replace(/_/g, '-'));
-	const wh = new pg.Pool({ ...connOf(admin), max: 3 });
 	const src = new pg.Pool({ ...connOf(source), max: 6 });
-	await migrateWarehouse(wh);
 	const logins: Login[] = [await stageLogin(admin.database, 'dwh_etl')];
 	const warehouse = postgresConnectionSchema.parse(logins[0].connection);
 	const ctx = openPipelineContext({ source, warehouse, store, exportTimezone: 'Africa/Johannesburg' });
@@ -59,10 +57,6 @@ export async function createWorld(name: string): Promise<World> {
 
 export function connOf(c: PostgresConnection): pg.PoolConfig {
 	return { host: c.host, port: c.port, database: c.database, user: c.user, password: c.password };
-}
-
-async function migrateWarehouse(wh: pg.Pool): Promise<void> {
-	await migrateControlSchema(wh);
 }
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(3).toString('hex')}`;

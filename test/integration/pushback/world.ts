@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { postgresConnectionSchema, type PostgresConnection } from '../../../src/config/connection.schema';
-import { migrateWarehouse } from '../../../src/control/migrate';
 import { pushTarget, type PushOptions } from '../../../src/pushback/pushTarget';
 import type { PushResult, PushTargetInput } from '../../../src/pushback/target.schema';
 import { createPool } from '../../../src/transport/postgres';
 import { createLogin, stageLogin } from '../../harness/loginRole';
+import { migratedWarehouse } from '../../harness/migratedWarehouse';
 import { freshDatabase } from '../../harness/testEnv';
 
 /**
@@ -29,11 +29,9 @@ export interface PushWorld {
 }
 
 export async function createPushWorld(name: string): Promise<PushWorld> {
-	const admin = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_wh`)), applicationName: 'dwh-test' });
+	const { connection: admin, pool: wh } = await migratedWarehouse(`${name}_wh`, (c) => createPool(c, { role: 'warehouse' }));
 	const analytics = postgresConnectionSchema.parse({ ...(await freshDatabase(`${name}_an`)), applicationName: 'dwh-test' });
-	const wh = createPool(admin, { role: 'warehouse' });
 	const an = createPool(analytics, { role: 'pushback' });
-	await migrateWarehouse(wh);
 	const pushLogin = await stageLogin(admin.database, 'dwh_pushback');
 	const warehouse = postgresConnectionSchema.parse(pushLogin.connection);
 	const whPush = createPool(warehouse, { role: 'warehouse' });
