@@ -66,6 +66,9 @@ export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, s
 		// The extract login does not own raw: dwh_control.create_bronze_table (migration 0090, SECURITY DEFINER) creates
 		// the table for a registered name, with the key from the registry, owned by dwh_owner.
 		await db.query('SELECT dwh_control.create_bronze_table($1, $2::text[], $3::text[])', [t.table_name, source.map((c) => c.name), source.map(bronzeType)]);
+		// 0090 still writes the per-row run-id default; the folded one (0190) is set here, in the transaction that creates
+		// the table (nobody else sees it yet), so its first load need not lock the table to change it.
+		await db.query('SELECT dwh_control.set_bronze_run_id_default($1)', [t.table_name]);
 		return { created: true, addedColumns: [], missingInSource: [] };
 	}
 
