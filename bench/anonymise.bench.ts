@@ -12,7 +12,6 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { migrateCompliance } from '../src/anonymise/complianceMigrate';
 import { anonymiseItems, warehouseLookups } from '../src/anonymise/itemMode';
 import { saltTypesOf } from '../src/anonymise/policy.schema';
@@ -21,11 +20,11 @@ import { anonymiseRelation, policyTable } from '../src/anonymise/runner';
 import { resolveActiveSalts } from '../src/anonymise/saltVersions';
 import { anonymisationSecretsSchema } from '../src/anonymise/secrets.schema';
 import { TokenVault } from '../src/anonymise/vault';
-import { postgresConnectionSchema } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import { startPostgres } from '../src/devstack/postgresServer';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
+import { benchConnection, createDatabases } from './benchServer';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { users: { type: 'string', default: '200000' } } });
@@ -33,13 +32,8 @@ async function main(): Promise<void> {
 	if (!Number.isInteger(users) || users < 1000) throw new Error('--users must be a whole number >= 1000');
 	const server = await startPostgres({ baseDir: mkdtempSync(path.join(os.tmpdir(), 'bench-anon-')) });
 	try {
-		const conn = (database: string) =>
-			postgresConnectionSchema.parse({ host: server.host, port: server.port, user: server.user, password: server.password, database });
-		const admin = new pg.Client(conn('postgres'));
-		await admin.connect();
-		await admin.query('CREATE DATABASE bench_anon_wh');
-		await admin.query('CREATE DATABASE bench_anon_vault');
-		await admin.end();
+		const conn = (database: string) => benchConnection(server, database);
+		await createDatabases(server, ['bench_anon_wh', 'bench_anon_vault']);
 		const wh = createPool(conn('bench_anon_wh'), { role: 'bench' });
 		const vaultDb = createPool(conn('bench_anon_vault'), { role: 'bench-vault' });
 		await migrateWarehouse(wh);

@@ -11,11 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { postgresConnectionSchema } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import { resolveDbtBinary } from '../src/dbt/dbtBinary';
 import { runDbt } from '../src/dbt/runDbt';
 import { startPostgres } from '../src/devstack/postgresServer';
+import { benchConnection, createDatabases } from './benchServer';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ options: { transactions: { type: 'string', default: '500000' }, users: { type: 'string', default: '50000' } } });
@@ -24,17 +24,8 @@ async function main(): Promise<void> {
 	const base = mkdtempSync(path.join(os.tmpdir(), 'dwh-bench-dbt-'));
 	const server = await startPostgres({ baseDir: path.join(base, 'pg') });
 	try {
-		const admin = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres' });
-		await admin.connect();
-		await admin.query('CREATE DATABASE bench_dbt');
-		await admin.end();
-		const warehouse = postgresConnectionSchema.parse({
-			host: server.host,
-			port: server.port,
-			user: server.user,
-			password: server.password,
-			database: 'bench_dbt',
-		});
+		await createDatabases(server, ['bench_dbt']);
+		const warehouse = benchConnection(server, 'bench_dbt');
 		const wh = new pg.Pool({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'bench_dbt', max: 2 });
 		await migrateWarehouse(wh);
 		const t0 = Date.now();

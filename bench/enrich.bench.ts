@@ -11,14 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { postgresConnectionSchema } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import { startPostgres } from '../src/devstack/postgresServer';
 import { enrichRelation } from '../src/enrich/enrichRelation';
 import { loadHolidays } from '../src/enrich/holidays';
 import { loadPlaces } from '../src/enrich/loadPlaces';
 import { createPool } from '../src/transport/postgres';
+import { benchConnection, createDatabases } from './benchServer';
 
 const { values } = parseArgs({
 	options: {
@@ -43,17 +42,8 @@ async function main(): Promise<void> {
 	const baseDir = mkdtempSync(path.join(os.tmpdir(), 'enrich-bench-'));
 	const server = await startPostgres({ baseDir });
 	try {
-		const admin = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres' });
-		await admin.connect();
-		await admin.query('CREATE DATABASE enrich_bench');
-		await admin.end();
-		const conn = postgresConnectionSchema.parse({
-			host: server.host,
-			port: server.port,
-			user: server.user,
-			password: server.password,
-			database: 'enrich_bench',
-		});
+		await createDatabases(server, ['enrich_bench']);
+		const conn = benchConnection(server, 'enrich_bench');
 		const pool = createPool(conn);
 		await migrateWarehouse(pool);
 		console.log(`enrich bench: ${ROWS} rows, ${USERS} users, ${os.cpus().length} cores, PostgreSQL on 127.0.0.1:${server.port}\n`);

@@ -18,19 +18,20 @@
  *   npm run bench -- --s3 s3rver --psql /usr/bin/psql --profile
  *   npm run bench -- --rows 1000000 --round-tables 0 --no-watermark-index   # the source table without its index on created_at
  */
-import { CreateBucketCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { objectStoreSchema, postgresConnectionSchema, type PostgresConnection } from '../src/config/connection.schema';
+import { objectStoreSchema, type PostgresConnection } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import type { S3ServerKind } from '../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../src/devstack/stack';
 import { openPipelineContext } from '../src/pipeline/context';
 import { extractAndLoadDueTables, extractAndLoadTable } from '../src/pipeline/extractAndLoad';
+import { benchConnection, createBucket, createDatabases, onServer } from './benchServer';
 
 const SOURCE_DB = 'bench_src';
 const TABLE_NAME = 'transactions';
@@ -174,10 +175,7 @@ class RssSampler {
 	}
 }
 
-function conn(stack: DevStack, database: string): PostgresConnection {
-	const p = stack.postgres;
-	return postgresConnectionSchema.parse({ host: p.host, port: p.port, user: p.user, password: p.password, database, applicationName: 'dwh-bench' });
-}
+const conn = (stack: DevStack, database: string): PostgresConnection => benchConnection(stack.postgres, database, 'dwh-bench');
 
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const fmt = (n: number, d = 1) => n.toFixed(d);
@@ -270,11 +268,10 @@ function storeConfig(stack: DevStack, prefix: string) {
 }
 
 async function freshWarehouse(stack: DevStack, db: string): Promise<{ conn: PostgresConnection; pool: pg.Pool }> {
-	const admin = new pg.Client(conn(stack, 'postgres'));
-	await admin.connect();
-	await admin.query(`DROP DATABASE IF EXISTS ${db}`);
-	await admin.query(`CREATE DATABASE ${db}`);
-	await admin.end();
+	await onServer(stack.postgres, async (admin) => {
+		await admin.query(`DROP DATABASE IF EXISTS ${db}`);
+		await admin.query(`CREATE DATABASE ${db}`);
+	});
 	const c = conn(stack, db);
 	const pool = new pg.Pool({ ...c, max: 2 });
 	await migrateWarehouse(pool);
@@ -475,20 +472,9 @@ async function main(): Promise<void> {
 	console.log(`bench: ${opts.rows.map(grouped).join(' and ')} rows, S3 ${opts.s3}, ${psqlVersion}, load average ${loadAverage().join(' ')}`);
 	const stack = await startDevStack({ s3: opts.s3 });
 	try {
-		const admin = new pg.Client(conn(stack, 'postgres'));
-		await admin.connect();
-		await admin.query(`CREATE DATABASE ${SOURCE_DB}`);
-		if (opts.profile) await admin.query(`ALTER DATABASE ${SOURCE_DB} SET log_min_duration_statement = 0`);
-		const serverVersion = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-		await admin.end();
-		const s3 = new S3Client({
-			endpoint: stack.s3.endpoint,
-			region: stack.s3.region,
-			forcePathStyle: true,
-			credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
-		});
-		await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-		s3.destroy();
+		const serverVersion = await createDatabases(stack.postgres, [SOURCE_DB]);
+		if (opts.profile) await onServer(stack.postgres, (admin) => admin.query(`ALTER DATABASE ${SOURCE_DB} SET log_min_duration_statement = 0`));
+		await createBucket(stack, BUCKET);
 		const src = new pg.Pool({ ...conn(stack, SOURCE_DB), max: 1 });
 
 		const sizes: SizeResult[] = [];

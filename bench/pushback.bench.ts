@@ -7,14 +7,13 @@
  * RSS: the rows are piped COPY → COPY, so memory must stay flat whatever N is.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { postgresConnectionSchema } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import { startDevStack } from '../src/devstack/stack';
 import { pushTarget } from '../src/pushback/pushTarget';
 import type { PushTargetInput } from '../src/pushback/target.schema';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
+import { benchConnection, createDatabases } from './benchServer';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { rows: { type: 'string', default: '200000' } } });
@@ -22,19 +21,8 @@ async function main(): Promise<void> {
 	if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be a whole number >= 1000');
 	const stack = await startDevStack({ s3: 's3rver' });
 	try {
-		const conn = (database: string) =>
-			postgresConnectionSchema.parse({
-				host: stack.postgres.host,
-				port: stack.postgres.port,
-				user: stack.postgres.user,
-				password: stack.postgres.password,
-				database,
-			});
-		const admin = new pg.Client(conn('postgres'));
-		await admin.connect();
-		await admin.query('CREATE DATABASE bench_push_wh');
-		await admin.query('CREATE DATABASE bench_push_an');
-		await admin.end();
+		const conn = (database: string) => benchConnection(stack.postgres, database);
+		await createDatabases(stack.postgres, ['bench_push_wh', 'bench_push_an']);
 		const wh = createPool(conn('bench_push_wh'), { role: 'bench' });
 		const an = createPool(conn('bench_push_an'), { role: 'pushback' });
 		await migrateWarehouse(wh);

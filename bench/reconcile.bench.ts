@@ -8,11 +8,10 @@
  * out of bronze (streamed and discarded, so only the servers' read and the transfer are timed). Bronze is filled by
  * the real pipeline (extract + load), whose time is printed too.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { objectStoreSchema, postgresConnectionSchema, type PostgresConnection } from '../src/config/connection.schema';
+import { objectStoreSchema, type PostgresConnection } from '../src/config/connection.schema';
 import { migrateWarehouse } from '../src/control/migrate';
 import type { S3ServerKind } from '../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../src/devstack/stack';
@@ -21,6 +20,7 @@ import { loadBronze } from '../src/load/loadBronze';
 import { openPipelineContext } from '../src/pipeline/context';
 import { reconcileTable, type ReconcileResult } from '../src/reconcile/reconcileTable';
 import { CopyOutStream } from '../src/transport/copyOutStream';
+import { benchConnection, createBucket, createDatabases } from './benchServer';
 
 const SOURCE_DB = 'bench_src';
 const WAREHOUSE_DB = 'bench_wh';
@@ -52,10 +52,7 @@ SELECT g, 1 + (g * 104729) % 250000,
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
-function conn(stack: DevStack, database: string): PostgresConnection {
-	const p = stack.postgres;
-	return postgresConnectionSchema.parse({ host: p.host, port: p.port, user: p.user, password: p.password, database, applicationName: 'dwh-bench' });
-}
+const conn = (stack: DevStack, database: string): PostgresConnection => benchConnection(stack.postgres, database, 'dwh-bench');
 
 /** COPY the whole table out and throw the bytes away: what copying it to compare client-side costs at least. */
 async function copyOut(c: PostgresConnection, sql: string): Promise<{ s: number; rows: number; mb: number }> {
@@ -99,20 +96,8 @@ async function main(): Promise<void> {
 	const differences = Number(values.differences);
 	const stack = await startDevStack({ s3: values.s3 as S3ServerKind | 'auto' });
 	try {
-		const admin = new pg.Client(conn(stack, 'postgres'));
-		await admin.connect();
-		await admin.query(`CREATE DATABASE ${SOURCE_DB}`);
-		await admin.query(`CREATE DATABASE ${WAREHOUSE_DB}`);
-		const serverVersion = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-		await admin.end();
-		const s3 = new S3Client({
-			endpoint: stack.s3.endpoint,
-			region: stack.s3.region,
-			forcePathStyle: true,
-			credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
-		});
-		await s3.send(new CreateBucketCommand({ Bucket: 'dwh-bench' }));
-		s3.destroy();
+		const serverVersion = await createDatabases(stack.postgres, [SOURCE_DB, WAREHOUSE_DB]);
+		await createBucket(stack, 'dwh-bench');
 
 		let t0 = process.hrtime.bigint();
 		const src = new pg.Pool({ ...conn(stack, SOURCE_DB), max: 1 });
