@@ -54,6 +54,28 @@ export class N8nRest {
 		return this.cookie;
 	}
 
+	/**
+	 * n8n 2.x publishes (activates) through an outbox its main drains in the background: `POST .../activate` answers
+	 * before the triggers are live, and a webhook called in between is "not registered" (404). This waits for what the
+	 * editor's Publish button shows, `GET /rest/workflows/:id/publication-status`, to say `published`; a trigger that
+	 * failed to activate fails here with its error. n8n 1.x activates synchronously and has no such route.
+	 */
+	async waitForPublished(workflowId: string, timeoutMs = 120_000): Promise<void> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const { data } = await this.request<{ status: string; triggers: Array<{ nodeId: string; status: string; errorMessage?: string | null }> }>(
+				'GET',
+				`/rest/workflows/${workflowId}/publication-status`,
+			);
+			if (data.status === 'published') return;
+			if (data.status === 'failed' || data.status === 'partial') {
+				throw new Error(`workflow ${workflowId} was not published (${data.status}): ${JSON.stringify(data.triggers)}`);
+			}
+			if (Date.now() > deadline) throw new Error(`workflow ${workflowId} still "${data.status}" after ${timeoutMs} ms`);
+			await new Promise((r) => setTimeout(r, 250));
+		}
+	}
+
 	/** A public-API key with every scope the owner may grant (n8n >= 1.9x requires explicit scopes). */
 	async createApiKey(): Promise<string> {
 		let scopes: string[] | undefined;
