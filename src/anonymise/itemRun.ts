@@ -2,7 +2,7 @@ import { checkItemsForPii, ItemsPiiBlockedError, type ItemPiiFinding } from './i
 import { anonymiseItems, warehouseLookups } from './itemMode';
 import { type PolicyTable, saltTypesOf } from './policy.schema';
 import type { LoadedPolicy } from './policyLoader';
-import { safeErrorText } from '../privacy/safeErrorText';
+import { failAnonymiseRun, finishAnonymiseRun, startAnonymiseRun } from './anonymiseRunLog';
 import type { AnonymiseDeps } from './runner';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
 
@@ -44,12 +44,18 @@ export async function anonymiseItemsWithRunLog(
 	opts: ItemRunOptions = {},
 ): Promise<ItemRunResult> {
 	const { policy } = loaded;
-	const { rows: started } = await deps.warehouse.query<{ run_id: string }>(
-		`INSERT INTO dwh_control.anonymise_runs (source_db, source_table, input_relation, output_relation, mode, status, policy_version, policy_sha256, as_of_date, rows_in, n8n_execution_id)
-		 VALUES ($1, $2, $3, $3, 'items', 'running', $4, $5, $6, $7, $8) RETURNING run_id::text`,
-		[policy.source_db, table.table, ITEMS_RELATION, policy.version, loaded.sha256, asOf, rows.length, deps.executionId ?? null],
-	);
-	const runId = started[0].run_id;
+	const runId = await startAnonymiseRun(deps.warehouse, {
+		sourceDb: policy.source_db,
+		sourceTable: table.table,
+		inputRelation: ITEMS_RELATION,
+		outputRelation: ITEMS_RELATION,
+		mode: 'items',
+		policyVersion: policy.version,
+		policySha256: loaded.sha256,
+		asOf,
+		rowsIn: rows.length,
+		executionId: deps.executionId,
+	});
 	try {
 		const salts = await resolveActiveSalts(deps.warehouse, deps.secrets.salts, saltTypesOf(table));
 		const out = await anonymiseItems(
@@ -63,20 +69,25 @@ export async function anonymiseItemsWithRunLog(
 		const findings = checkItemsForPii(out.rows, positions, ITEMS_RELATION, table.pii_check.allow_columns);
 		if (findings.length && !opts.continueOnFail) {
 			const error = new ItemsPiiBlockedError(source, findings);
-			await deps.warehouse.query(
-				`UPDATE dwh_control.anonymise_runs SET status = 'blocked', salt_versions = $2::jsonb, rows_out = 0, tokens_issued = $3, pii_findings = $4::jsonb, error_message = $5, run_finished_at = now() WHERE run_id = $1`,
-				[runId, JSON.stringify(saltVersionsJson(salts)), out.tokensIssued, JSON.stringify(findings), error.message],
-			);
+			await finishAnonymiseRun(deps.warehouse, runId, 'blocked', {
+				saltVersions: saltVersionsJson(salts),
+				rowsOut: 0,
+				tokensIssued: out.tokensIssued,
+				findings,
+				error,
+			});
 			throw error;
 		}
 		const blockedAt = new Map<number, ItemPiiFinding[]>();
 		for (const f of findings) for (const i of f.items) blockedAt.set(i, [...(blockedAt.get(i) ?? []), { ...f, items: [i] }]);
 		const keep = positions.map((_, j) => j).filter((j) => !blockedAt.has(positions[j]));
 		const blocked = [...blockedAt].sort(([a], [b]) => a - b).map(([item, fs]) => ({ item, error: new ItemsPiiBlockedError(source, fs, item) }));
-		await deps.warehouse.query(
-			`UPDATE dwh_control.anonymise_runs SET status = 'published', salt_versions = $2::jsonb, rows_out = $3, tokens_issued = $4, pii_findings = $5::jsonb, run_finished_at = now() WHERE run_id = $1`,
-			[runId, JSON.stringify(saltVersionsJson(salts)), keep.length, out.tokensIssued, findings.length ? JSON.stringify(findings) : null],
-		);
+		await finishAnonymiseRun(deps.warehouse, runId, 'published', {
+			saltVersions: saltVersionsJson(salts),
+			rowsOut: keep.length,
+			tokensIssued: out.tokensIssued,
+			findings: findings.length ? findings : null,
+		});
 		return {
 			runId,
 			rows: keep.map((j) => out.rows[j]),
@@ -87,12 +98,7 @@ export async function anonymiseItemsWithRunLog(
 		};
 	} catch (err) {
 		if (err instanceof ItemsPiiBlockedError) throw err;
-		await deps.warehouse
-			.query(`UPDATE dwh_control.anonymise_runs SET status = 'failed', error_message = $2, run_finished_at = now() WHERE run_id = $1`, [
-				runId,
-				safeErrorText(err),
-			])
-			.catch(() => undefined);
+		await failAnonymiseRun(deps.warehouse, runId, err);
 		throw err;
 	}
 }

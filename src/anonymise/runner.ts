@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { describeFindings, scanRelationForPii, type PiiFinding } from '../privacy/piiScan';
-import { safeErrorText } from '../privacy/safeErrorText';
 import { subjectHmacSql, vaultLookupHash } from './hashing';
 import { suppressParameterLogging } from './logSafety';
 import { inputRelation, outputTableName, saltTypesOf, subjectColumn, type Policy, type PolicyTable } from './policy.schema';
 import { PolicyError, type LoadedPolicy } from './policyLoader';
 import { resolveActiveSalts, saltVersionsJson } from './saltVersions';
+import { failAnonymiseRun, finishAnonymiseRun, startAnonymiseRun, type AnonymiseRunStart } from './anonymiseRunLog';
 import type { AnonymisationSecrets, ResolvedSalt } from './secrets.schema';
 import { lastBuild, mergeIncrement, planIncremental, publishedKey, readInputState, registryKey } from './incrementalBuild';
 import { carryExpiredRows } from './expiredHistory';
@@ -347,55 +347,20 @@ async function uniqueKeyIndex(client: pg.PoolClient, buildTable: string, keys: s
 	}
 }
 
-async function startRun(db: pg.Pool, ctx: Omit<BuildContext, 'runId'>, mode: 'set' | 'rotation'): Promise<string> {
+function runStart(ctx: Omit<BuildContext, 'runId'>, mode: 'set' | 'rotation'): AnonymiseRunStart {
 	const { policy, sha256 } = ctx.loaded;
 	const rel = inputRelation(policy.source_db, ctx.table);
-	const { rows } = await db.query<{ run_id: string }>(
-		`INSERT INTO dwh_control.anonymise_runs (source_db, source_table, input_relation, output_relation, mode, status, policy_version, policy_sha256, as_of_date, n8n_execution_id)
-		 VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) RETURNING run_id::text`,
-		[
-			policy.source_db,
-			ctx.table.table,
-			`${rel.schema}.${rel.table}`,
-			`${INTERMEDIATE_SCHEMA}.${outputTableName(policy.source_db, ctx.table)}`,
-			mode,
-			policy.version,
-			sha256,
-			ctx.asOf,
-			ctx.deps.executionId ?? null,
-		],
-	);
-	return rows[0].run_id;
-}
-
-async function finishRun(
-	db: pg.Pool,
-	runId: string,
-	status: 'published' | 'blocked' | 'failed',
-	fields: { outcome?: BuildOutcome; findings?: PiiFinding[]; error?: unknown },
-): Promise<void> {
-	const o = fields.outcome;
-	await db.query(
-		`UPDATE dwh_control.anonymise_runs SET status = $2, salt_versions = coalesce($3::jsonb, salt_versions), rows_in = $4, rows_out = $5,
-		        tokens_issued = $6, pii_findings = $7::jsonb, error_message = $8, run_finished_at = now(),
-		        mode = CASE WHEN $9 = 'incremental' THEN 'incremental' ELSE mode END, input_watermark = $10::bigint, build_note = $11,
-		        input_loaded_runs = $12::bigint
-		  WHERE run_id = $1`,
-		[
-			runId,
-			status,
-			o ? JSON.stringify(saltVersionsJson(o.salts)) : null,
-			o?.rowsIn ?? null,
-			o?.rowsOut ?? null,
-			o?.tokensIssued ?? null,
-			fields.findings ? JSON.stringify(fields.findings) : null,
-			fields.error ? safeErrorText(fields.error) : null,
-			o?.build ?? null,
-			o?.inputWatermark ?? null,
-			o?.buildNote ?? null,
-			o?.inputLoadedRuns ?? null,
-		],
-	);
+	return {
+		sourceDb: policy.source_db,
+		sourceTable: ctx.table.table,
+		inputRelation: `${rel.schema}.${rel.table}`,
+		outputRelation: `${INTERMEDIATE_SCHEMA}.${outputTableName(policy.source_db, ctx.table)}`,
+		mode,
+		policyVersion: policy.version,
+		policySha256: sha256,
+		asOf: ctx.asOf,
+		executionId: ctx.deps.executionId,
+	};
 }
 
 export interface TransactionHooks {
@@ -431,7 +396,7 @@ export async function anonymiseTablesAtomically(
 			saltOverride: opts.saltOverride,
 			build: opts.mode === 'rotation' ? ('full' as const) : opts.build,
 		};
-		runs.push({ ctx: { ...base, runId: await startRun(deps.warehouse, base, opts.mode) } });
+		runs.push({ ctx: { ...base, runId: await startAnonymiseRun(deps.warehouse, runStart(base, opts.mode)) } });
 	}
 	try {
 		await withTransaction(deps.warehouse, async (client) => {
@@ -451,17 +416,25 @@ export async function anonymiseTablesAtomically(
 		});
 	} catch (err) {
 		for (const r of runs) {
-			const mine = err instanceof PiiCheckFailedError && err.runId === r.ctx.runId;
-			await finishRun(deps.warehouse, r.ctx.runId, mine ? 'blocked' : 'failed', mine ? { findings: err.findings, error: err } : { error: err }).catch(
-				() => undefined,
-			);
+			if (err instanceof PiiCheckFailedError && err.runId === r.ctx.runId) {
+				await finishAnonymiseRun(deps.warehouse, r.ctx.runId, 'blocked', { findings: err.findings, error: err }).catch(() => undefined);
+			} else await failAnonymiseRun(deps.warehouse, r.ctx.runId, err);
 		}
 		throw err;
 	}
 	const results: AnonymiseResult[] = [];
 	for (const r of runs) {
 		const o = r.outcome!;
-		await finishRun(deps.warehouse, r.ctx.runId, 'published', { outcome: o });
+		await finishAnonymiseRun(deps.warehouse, r.ctx.runId, 'published', {
+			saltVersions: saltVersionsJson(o.salts),
+			rowsIn: o.rowsIn,
+			rowsOut: o.rowsOut,
+			tokensIssued: o.tokensIssued,
+			build: o.build,
+			inputWatermark: o.inputWatermark,
+			buildNote: o.buildNote,
+			inputLoadedRuns: o.inputLoadedRuns,
+		});
 		const { policy } = r.ctx.loaded;
 		const rel = inputRelation(policy.source_db, r.ctx.table);
 		results.push({
