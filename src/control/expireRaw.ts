@@ -2,6 +2,7 @@ import pg from 'pg';
 import { SQL_IDENTIFIER } from '../config/identifiers';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { listRegisteredTables } from './registry';
+import { finishRetentionRun, startRetentionRun } from './retentionRunLog';
 import { lockTable, unlockTable } from './tableLock';
 
 const q = pg.escapeIdentifier;
@@ -55,14 +56,13 @@ export async function expireRawRows(pool: pg.Pool, opts: ExpireRawOptions = {}):
 
 async function expireTable(pool: pg.Pool, table: string, days: number, batchSize: number, opts: ExpireRawOptions): Promise<ExpireRawResult> {
 	const rel = `raw.${q(table)}`;
-	const { rows: started } = await pool.query<{ id: string; cutoff: string; exists: boolean; watermark: string | null }>(
-		`INSERT INTO dwh_control.retention_runs (table_name, retention_days, cutoff, status, n8n_execution_id)
-		 VALUES ($1, $2, now() - make_interval(days => $2), 'running', $3)
-		 RETURNING retention_run_id::text AS id, cutoff::text AS cutoff, to_regclass($4) IS NOT NULL AS exists,
-		           (SELECT max(input_watermark)::text FROM dwh_control.anonymise_runs WHERE status = 'published' AND input_relation = $5) AS watermark`,
-		[table, days, opts.executionId ?? null, rel, `raw.${table}`],
+	const { id, cutoff } = await startRetentionRun(pool, { table, layer: 'raw', retentionDays: days, executionId: opts.executionId });
+	const { rows: state } = await pool.query<{ exists: boolean; watermark: string | null }>(
+		`SELECT to_regclass($1) IS NOT NULL AS exists,
+		        (SELECT max(input_watermark)::text FROM dwh_control.anonymise_runs WHERE status = 'published' AND input_relation = $2) AS watermark`,
+		[rel, `raw.${table}`],
 	);
-	const { id, cutoff, exists, watermark } = started[0];
+	const { exists, watermark } = state[0];
 	const result: ExpireRawResult = {
 		table,
 		retentionDays: days,
@@ -120,10 +120,6 @@ async function expireTable(pool: pg.Pool, table: string, days: number, batchSize
 	} finally {
 		client.release();
 	}
-	await pool.query(
-		`UPDATE dwh_control.retention_runs SET status = $2, rows_removed = $3, batches = $4, rows_kept_unanonymised = $5, message = $6, finished_at = now()
-		  WHERE retention_run_id = $1`,
-		[id, result.status, result.rowsRemoved, result.batches, result.rowsKeptUnanonymised, result.message],
-	);
+	await finishRetentionRun(pool, id, result);
 	return result;
 }

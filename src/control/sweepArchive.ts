@@ -3,6 +3,7 @@ import { SQL_IDENTIFIER } from '../config/identifiers';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { ARCHIVE_AREAS, archiveAreaPrefix, type ArchiveArea } from '../transport/archiveLifecycle';
 import type { ObjectStore, StoredObject } from '../transport/objectStore';
+import { finishRetentionRun, startRetentionRun } from './retentionRunLog';
 import { lockTable, unlockTable } from './tableLock';
 
 /**
@@ -65,11 +66,7 @@ async function sweepFolder(
 	cutoff: Date,
 	opts: SweepArchiveOptions,
 ): Promise<SweepArchiveResult> {
-	const { rows } = await pool.query<{ id: string }>(
-		`INSERT INTO dwh_control.retention_runs (table_name, layer, retention_days, cutoff, status, n8n_execution_id)
-		 VALUES ($1, $2, $3, $4, 'running', $5) RETURNING retention_run_id::text AS id`,
-		[table, area, opts.days, cutoff.toISOString(), opts.executionId ?? null],
-	);
+	const run = await startRetentionRun(pool, { table, layer: area, retentionDays: opts.days, cutoff: cutoff.toISOString(), executionId: opts.executionId });
 	const expired = objects.filter((o) => o.lastModified < cutoff);
 	const result: SweepArchiveResult = {
 		area,
@@ -110,10 +107,6 @@ async function sweepFolder(
 		if (locked) await unlockTable(client!, table).catch(() => undefined);
 		client?.release();
 	}
-	await pool.query(
-		`UPDATE dwh_control.retention_runs SET status = $2, objects_removed = $3, bytes_removed = $4, message = $5, finished_at = now()
-		  WHERE retention_run_id = $1`,
-		[rows[0].id, result.status, result.objectsRemoved, result.bytesRemoved, result.message],
-	);
+	await finishRetentionRun(pool, run.id, result);
 	return result;
 }
