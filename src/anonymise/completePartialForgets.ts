@@ -1,4 +1,5 @@
-import type { ForgetOutcome } from './forget';
+import type { ForgetAction, ForgetOutcome } from './forget';
+import { finishRtbfRequest, noteRtbfRetryFailed, recordRtbfActions } from './rtbfAudit';
 import { safeErrorText } from '../privacy/safeErrorText';
 import type { AnonymiseDeps } from './runner';
 import { withTransaction } from '../transport/transaction';
@@ -28,22 +29,20 @@ export async function completePartialForgets(deps: AnonymiseDeps, limit = 500): 
 			const subject = rows[0].subject;
 			try {
 				const purged = await vault.purgeSubjects([subject]);
-				await client.query(
-					`INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected) VALUES ($1, 'compliance.token_vault', 'vault_purged', $2)`,
-					[id, purged.tokensPurged],
-				);
-				await client.query(`UPDATE dwh_control.rtbf_requests SET status = 'completed', completed_at = now(), error_message = NULL WHERE request_id = $1`, [id]);
+				const purge: ForgetAction = { relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged };
+				await recordRtbfActions(client, id, [purge]);
+				await finishRtbfRequest(client, id, 'completed', null);
 				return {
 					requestId: id,
 					subjectHmac: subject,
 					status: 'completed',
-					actions: [{ relation: 'compliance.token_vault', action: 'vault_purged', rows: purged.tokensPurged }],
+					actions: [purge],
 					rowsRemoved: purged.tokensPurged,
 					completedPartial: true,
 				};
 			} catch (err) {
 				const message = `warehouse rows removed; vault purge retried at ${new Date().toISOString()} and failed again: ${safeErrorText(err)}`;
-				await client.query(`UPDATE dwh_control.rtbf_requests SET error_message = $2 WHERE request_id = $1`, [id, message]);
+				await noteRtbfRetryFailed(client, id, message);
 				return { requestId: id, subjectHmac: subject, status: 'partial', actions: [], rowsRemoved: 0, completedPartial: true };
 			}
 		});

@@ -8,6 +8,7 @@ import { inputRelation, outputColumns, outputTableName, subjectColumn, type Lega
 import type { LoadedPolicy } from './policyLoader';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { INTERMEDIATE_SCHEMA, lockOutputs, relationColumns, type AnonymiseDeps } from './runner';
+import { finishRtbfRequest, openRtbfRequest, recordRtbfActions } from './rtbfAudit';
 import { resolveActiveSalts } from './saltVersions';
 import { sealVerificationToken } from './verificationToken';
 import { eraseFromCopies, relationsCarrying, subjectHashColumns, subjectHashes, type SubjectHashColumns } from './subjectCopies';
@@ -201,12 +202,12 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 	const outcomes: ForgetOutcome[] = opts.completePartial ? await completePartialForgets(deps) : [];
 	for (const r of requests) {
 		const subject = subjectHmac(deps.secrets.hmacKey, r.userId);
-		const { rows } = await deps.warehouse.query<{ id: string }>(
-			`INSERT INTO dwh_control.rtbf_requests (subject_hmac, requested_at, status, reason, n8n_execution_id)
-			 VALUES ($1, coalesce($2::timestamptz, now()), 'running', $3, $4) RETURNING request_id::text AS id`,
-			[subject, r.requestedAt instanceof Date ? r.requestedAt.toISOString() : r.requestedAt ?? null, opts.reason ?? null, deps.executionId ?? null],
-		);
-		const requestId = rows[0].id;
+		const requestId = await openRtbfRequest(deps.warehouse, {
+			subjectHmac: subject,
+			requestedAt: r.requestedAt instanceof Date ? r.requestedAt.toISOString() : r.requestedAt ?? null,
+			reason: opts.reason ?? null,
+			executionId: deps.executionId,
+		});
 		const actions: ForgetAction[] = [];
 		let status: ForgetOutcome['status'] = 'completed';
 		let error: string | null = null;
@@ -278,19 +279,8 @@ export async function forgetUsers(deps: AnonymiseDeps, opts: ForgetOptions): Pro
 					'warehouse rows removed; the vault was not purged because the credential has no vault connection — the next Forget Users run with one completes it';
 			}
 		}
-		for (const a of actions) {
-			await deps.warehouse.query('INSERT INTO dwh_control.rtbf_actions (request_id, relation, action, rows_affected, note) VALUES ($1, $2, $3, $4, $5)', [
-				requestId,
-				a.relation,
-				a.action,
-				a.rows,
-				a.note ?? null,
-			]);
-		}
-		await deps.warehouse.query(
-			`UPDATE dwh_control.rtbf_requests SET status = $2, error_message = $3, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE request_id = $1`,
-			[requestId, status, error],
-		);
+		await recordRtbfActions(deps.warehouse, requestId, actions);
+		await finishRtbfRequest(deps.warehouse, requestId, status, error);
 		outcomes.push({
 			requestId,
 			subjectHmac: subject,
