@@ -110,3 +110,54 @@ export async function markUploaded(db: Db, runId: string | number, u: UploadedRu
 		);
 	}
 }
+
+/** Load While Extracting records the run's object key before writing it, so a crash can be traced to its object. */
+export async function recordCsvKey(db: Db, runId: string | number, csvPath: string): Promise<void> {
+	await db.query(`UPDATE dwh_control.extract_runs SET csv_path = $2 WHERE run_id = $1 AND status = 'extracting'`, [runId, csvPath]);
+}
+
+/**
+ * 'uploaded' (or a failed load being retried) → 'loading'. False when the run changed status meanwhile; a unique
+ * violation (23505) means another run of the table holds the in-flight slot.
+ */
+export async function markLoading(db: Db, runId: string | number, executionId: string | undefined): Promise<boolean> {
+	const res = await db.query(
+		`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL, load_execution_id = $2
+		  WHERE run_id = $1 AND status IN ('uploaded', 'failed')`,
+		[runId, executionId ?? null],
+	);
+	return res.rowCount === 1;
+}
+
+export interface LoadedRun {
+	inserted: number;
+	updated: number;
+	unchanged: number;
+	deleted: number;
+	/** Re-read rows changed under an unchanged watermark (null where the strategy does not count them). */
+	sameStamp: number | null;
+	/** Set when the CSV is already in processed/ (a load while extracting); else the move records it later. */
+	processedPath: string | null;
+	oldestChangedStamp: string | null;
+}
+
+/** 'loading' → 'loaded', inside the load's transaction (commits with the rows and the watermark). */
+export async function markLoaded(db: Db, runId: string | number, l: LoadedRun): Promise<void> {
+	await db.query(
+		`UPDATE dwh_control.extract_runs
+		    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
+		        rows_changed_same_stamp = $6, run_finished_at = now(),
+		        processed_path = coalesce($7, processed_path), csv_moved_at = CASE WHEN $7::text IS NULL THEN csv_moved_at ELSE now() END,
+		        oldest_changed_stamp = $8
+		  WHERE run_id = $1`,
+		[runId, l.inserted, l.updated, l.unchanged, l.deleted, l.sameStamp, l.processedPath, l.oldestChangedStamp],
+	);
+}
+
+/** After the load committed: the CSV is in processed/. */
+export async function markCsvMoved(db: Db, runId: string | number, processedPath: string): Promise<void> {
+	await db.query(`UPDATE dwh_control.extract_runs SET processed_path = $2, csv_moved_at = now() WHERE run_id = $1 AND status = 'loaded'`, [
+		runId,
+		processedPath,
+	]);
+}

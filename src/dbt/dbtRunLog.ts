@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { safeErrorText } from '../privacy/safeErrorText';
 import type { DbtCommand } from './command.schema';
 import type { DbtNodeResult, DbtRunSummary } from './runOutcome';
 
@@ -35,6 +36,11 @@ export async function recordDbtRunStarted(session: pg.ClientBase, e: DbtRunLogEn
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8)`,
 		[e.runId, e.project, e.command.command, selection, e.command.exclude, e.command.fullRefresh, e.command.retryOf ?? null, e.executionId],
 	);
+}
+
+/** dbt could not be run or its outcome not read: the run ends 'error' with the reason (no row values: safeErrorText). */
+export async function recordDbtRunFailed(session: pg.ClientBase, runId: string, err: unknown): Promise<void> {
+	await session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [runId, safeErrorText(err)]);
 }
 
 export async function recordDbtRunFinished(session: pg.ClientBase, s: DbtRunSummary, nodes: DbtNodeResult[]): Promise<void> {

@@ -11,7 +11,7 @@ import { resolveDbtBinary, referenceProjectDir } from './dbtBinary';
 import { connectionFromEnv, dbtEnvironment } from './dbtEnvironment';
 import { statusFromExitCode } from './exitStatus';
 import { LineSplitter, parseDbtLogLine, type DbtLogLine } from './jsonLog';
-import { abandonDbtRuns, recordDbtRunCompleted, recordDbtRunFinished, recordDbtRunStarted } from './dbtRunLog';
+import { abandonDbtRuns, recordDbtRunCompleted, recordDbtRunFailed, recordDbtRunFinished, recordDbtRunStarted } from './dbtRunLog';
 import { acquireProjectLock, type HeldProjectLock } from './projectLock';
 import { readProjectName } from './projectName';
 import { createRunDirs, defaultArtifactsRoot } from './runPaths';
@@ -154,12 +154,7 @@ export async function runDbt(configInput: DbtCoreConfigInput, commandInput: DbtC
 		if (runLogError) outcome.summary.runLogError = runLogError;
 		return outcome;
 	} catch (err) {
-		await logRun((session) =>
-			session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [
-				dirs.runId,
-				safeErrorText(err),
-			]),
-		);
+		await logRun((session) => recordDbtRunFailed(session, dirs.runId, err));
 		throw err;
 	} finally {
 		await lock?.release();

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
 import type { ExtractResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { abandonRun, claimRun, failRun, inFlightRun, recordSkippedRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
+import { abandonRun, claimRun, failRun, inFlightRun, recordCsvKey, recordSkippedRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { keysInJson } from '../reconcile/keySql';
 import { tryLockTable, unlockTable } from '../control/tableLock';
 import type { PipelineContext } from '../pipeline/context';
@@ -123,10 +123,7 @@ export async function extractTable(ctx: PipelineContext, tableName: string, opts
 		const key = exporter.keyFor(ctx, t.table_name, csvFileName(new Date(claimed.run_started_at), ctx.exportTimezone, claimed.run_id));
 		try {
 			if (exporter.recordKeyEarly) {
-				await lockClient.query(`UPDATE dwh_control.extract_runs SET csv_path = $2 WHERE run_id = $1 AND status = 'extracting'`, [
-					claimed.run_id,
-					ctx.store.uri(key),
-				]);
+				await recordCsvKey(lockClient, claimed.run_id, ctx.store.uri(key));
 			}
 			const outcome = await extractClaimedRun(ctx, lockClient, t, claimed, key, exporter, opts.keys);
 			return extractResult(t.table_name, claimed, outcome);

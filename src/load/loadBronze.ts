@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { RegisteredTable } from '../config/registry.schema';
 import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
-import { failRun, getRun, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
+import { failRun, getRun, markLoaded, markLoading, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
 import { lockTable, unlockTable } from '../control/tableLock';
 import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
@@ -175,12 +175,7 @@ async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTab
 
 export async function startLoading(client: pg.PoolClient, run: RunRow, executionId: string | undefined): Promise<void> {
 	try {
-		const res = await client.query(
-			`UPDATE dwh_control.extract_runs SET status = 'loading', load_started_at = now(), error_message = NULL, load_execution_id = $2
-			  WHERE run_id = $1 AND status IN ('uploaded', 'failed')`,
-			[run.run_id, executionId ?? null],
-		);
-		if (res.rowCount !== 1) throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
+		if (!(await markLoading(client, run.run_id, executionId))) throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
 	} catch (err) {
 		if ((err as { code?: string }).code === '23505') {
 			throw new LoadError(
@@ -369,15 +364,15 @@ export async function mergeLoadedCsv(
 			 RETURNING last_extracted_at::text AS w`,
 				[t.table_name, run.window_upper, run.run_id, inserted + updated],
 		  );
-	await client.query(
-		`UPDATE dwh_control.extract_runs
-		    SET status = 'loaded', rows_inserted = $2, rows_updated = $3, rows_unchanged = $4, rows_deleted = $5,
-		        rows_changed_same_stamp = $6, run_finished_at = now(),
-		        processed_path = coalesce($7, processed_path), csv_moved_at = CASE WHEN $7::text IS NULL THEN csv_moved_at ELSE now() END,
-		        oldest_changed_stamp = $8
-		  WHERE run_id = $1`,
-		[run.run_id, inserted, updated, distinct - inserted - updated, deleted, sameStamp, processedPath, oldestChanged],
-	);
+	await markLoaded(client, run.run_id, {
+		inserted,
+		updated,
+		unchanged: distinct - inserted - updated,
+		deleted,
+		sameStamp,
+		processedPath,
+		oldestChangedStamp: oldestChanged,
+	});
 	return {
 		rowsInCsv,
 		rowsInserted: inserted,

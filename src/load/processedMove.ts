@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { markCsvMoved } from '../control/runs';
 import type { ObjectStore } from '../transport/objectStore';
 import { safeErrorText } from '../privacy/safeErrorText';
 
@@ -17,10 +18,7 @@ export async function moveLoadedCsv(
 	const processedKey = store.processedKeyFor(key);
 	await store.move(key, processedKey, bytes);
 	const processedPath = store.uri(processedKey);
-	await db.query(`UPDATE dwh_control.extract_runs SET processed_path = $2, csv_moved_at = now() WHERE run_id = $1 AND status = 'loaded'`, [
-		runId,
-		processedPath,
-	]);
+	await markCsvMoved(db, runId, processedPath);
 	return processedPath;
 }
 
