@@ -44,15 +44,6 @@ export async function finishRetentionRun(db: pg.Pool | pg.ClientBase, id: string
 		`UPDATE dwh_control.retention_runs SET status = $2, rows_removed = $3, batches = $4, rows_kept_unanonymised = $5,
 		        objects_removed = $6, bytes_removed = $7, message = $8, finished_at = now()
 		  WHERE retention_run_id = $1`,
-		[
-			id,
-			end.status,
-			end.rowsRemoved ?? 0,
-			end.batches ?? 0,
-			end.rowsKeptUnanonymised ?? 0,
-			end.objectsRemoved ?? 0,
-			end.bytesRemoved ?? 0,
-			end.message,
-		],
+		[id, end.status, end.rowsRemoved ?? 0, end.batches ?? 0, end.rowsKeptUnanonymised ?? 0, end.objectsRemoved ?? 0, end.bytesRemoved ?? 0, end.message],
 	);
 }

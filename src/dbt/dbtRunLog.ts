@@ -40,7 +40,10 @@ export async function recordDbtRunStarted(session: pg.ClientBase, e: DbtRunLogEn
 
 /** dbt could not be run or its outcome not read: the run ends 'error' with the reason (no row values: safeErrorText). */
 export async function recordDbtRunFailed(session: pg.ClientBase, runId: string, err: unknown): Promise<void> {
-	await session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [runId, safeErrorText(err)]);
+	await session.query(`UPDATE dwh_control.dbt_runs SET status = 'error', finished_at = now(), error_message = $2 WHERE run_id = $1`, [
+		runId,
+		safeErrorText(err),
+	]);
 }
 
 export async function recordDbtRunFinished(session: pg.ClientBase, s: DbtRunSummary, nodes: DbtNodeResult[]): Promise<void> {

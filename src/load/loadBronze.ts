@@ -175,7 +175,8 @@ async function refuseStaleSnapshotReplay(client: pg.PoolClient, t: RegisteredTab
 
 export async function startLoading(client: pg.PoolClient, run: RunRow, executionId: string | undefined): Promise<void> {
 	try {
-		if (!(await markLoading(client, run.run_id, executionId))) throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
+		if (!(await markLoading(client, run.run_id, executionId)))
+			throw new LoadError(`Run ${run.run_id} changed status while starting the load`, Number(run.run_id), 'Retry the load.');
 	} catch (err) {
 		if ((err as { code?: string }).code === '23505') {
 			throw new LoadError(
