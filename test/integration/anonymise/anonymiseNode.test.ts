@@ -111,6 +111,8 @@ describe('Anonymise Items runs the PII gate on what it outputs', () => {
 		expect(err!.description).toContain('pii_check.allow_columns');
 		const [run] = await runOf('7010');
 		expect(run).toMatchObject({ status: 'blocked', rows_in: 3, rows_out: 0 });
+		// The run log keeps the error the node shows (fields, detectors, items; no value), through safeErrorText.
+		expect(run.error_message).toBe(err!.message);
 		expect(run.pii_findings).toEqual(
 			expect.arrayContaining([
 				expect.objectContaining({ column: 'home_city', detector: 'phone_za', kind: 'content', sampleCount: 1, rowsSampled: 3, rowsTotal: 3, items: [1] }),
