@@ -24,7 +24,7 @@ import { migrateWarehouse } from '../src/control/migrate';
 import { startPostgres } from '../src/devstack/postgresServer';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
-import { benchConnection, createDatabases } from './benchServer';
+import { devConnection, createDatabases } from '../scripts/devstackSetup';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { users: { type: 'string', default: '200000' } } });
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
 	if (!Number.isInteger(users) || users < 1000) throw new Error('--users must be a whole number >= 1000');
 	const server = await startPostgres({ baseDir: mkdtempSync(path.join(os.tmpdir(), 'bench-anon-')) });
 	try {
-		const conn = (database: string) => benchConnection(server, database);
+		const conn = (database: string) => devConnection(server, database);
 		await createDatabases(server, ['bench_anon_wh', 'bench_anon_vault']);
 		const wh = createPool(conn('bench_anon_wh'), { role: 'bench' });
 		const vaultDb = createPool(conn('bench_anon_vault'), { role: 'bench-vault' });

@@ -15,7 +15,7 @@ import { migrateWarehouse } from '../src/control/migrate';
 import { resolveDbtBinary } from '../src/dbt/dbtBinary';
 import { runDbt } from '../src/dbt/runDbt';
 import { startPostgres } from '../src/devstack/postgresServer';
-import { benchConnection, createDatabases } from './benchServer';
+import { devConnection, createDatabases } from '../scripts/devstackSetup';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ options: { transactions: { type: 'string', default: '500000' }, users: { type: 'string', default: '50000' } } });
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
 	const server = await startPostgres({ baseDir: path.join(base, 'pg') });
 	try {
 		await createDatabases(server, ['bench_dbt']);
-		const warehouse = benchConnection(server, 'bench_dbt');
+		const warehouse = devConnection(server, 'bench_dbt');
 		const wh = new pg.Pool({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'bench_dbt', max: 2 });
 		await migrateWarehouse(wh);
 		const t0 = Date.now();

@@ -17,7 +17,7 @@ import { enrichRelation } from '../src/enrich/enrichRelation';
 import { loadHolidays } from '../src/enrich/holidays';
 import { loadPlaces } from '../src/enrich/loadPlaces';
 import { createPool } from '../src/transport/postgres';
-import { benchConnection, createDatabases } from './benchServer';
+import { devConnection, createDatabases } from '../scripts/devstackSetup';
 
 const { values } = parseArgs({
 	options: {
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 	const server = await startPostgres({ baseDir });
 	try {
 		await createDatabases(server, ['enrich_bench']);
-		const conn = benchConnection(server, 'enrich_bench');
+		const conn = devConnection(server, 'enrich_bench');
 		const pool = createPool(conn);
 		await migrateWarehouse(pool);
 		console.log(`enrich bench: ${ROWS} rows, ${USERS} users, ${os.cpus().length} cores, PostgreSQL on 127.0.0.1:${server.port}\n`);

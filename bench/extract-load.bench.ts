@@ -31,7 +31,7 @@ import type { S3ServerKind } from '../src/devstack/s3Server';
 import { startDevStack, type DevStack } from '../src/devstack/stack';
 import { openPipelineContext } from '../src/pipeline/context';
 import { extractAndLoadDueTables, extractAndLoadTable } from '../src/pipeline/extractAndLoad';
-import { benchConnection, createBucket, createDatabases, onServer } from './benchServer';
+import { devConnection, createBucket, createDatabases, onServer } from '../scripts/devstackSetup';
 
 const SOURCE_DB = 'bench_src';
 const TABLE_NAME = 'transactions';
@@ -175,7 +175,7 @@ class RssSampler {
 	}
 }
 
-const conn = (stack: DevStack, database: string): PostgresConnection => benchConnection(stack.postgres, database, 'dwh-bench');
+const conn = (stack: DevStack, database: string): PostgresConnection => devConnection(stack.postgres, database, 'dwh-bench');
 
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const fmt = (n: number, d = 1) => n.toFixed(d);

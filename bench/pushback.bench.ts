@@ -13,7 +13,7 @@ import { pushTarget } from '../src/pushback/pushTarget';
 import type { PushTargetInput } from '../src/pushback/target.schema';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
-import { benchConnection, createDatabases } from './benchServer';
+import { devConnection, createDatabases } from '../scripts/devstackSetup';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { rows: { type: 'string', default: '200000' } } });
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
 	if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be a whole number >= 1000');
 	const stack = await startDevStack({ s3: 's3rver' });
 	try {
-		const conn = (database: string) => benchConnection(stack.postgres, database);
+		const conn = (database: string) => devConnection(stack.postgres, database);
 		await createDatabases(stack.postgres, ['bench_push_wh', 'bench_push_an']);
 		const wh = createPool(conn('bench_push_wh'), { role: 'bench' });
 		const an = createPool(conn('bench_push_an'), { role: 'pushback' });

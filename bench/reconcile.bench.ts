@@ -20,7 +20,7 @@ import { loadBronze } from '../src/load/loadBronze';
 import { openPipelineContext } from '../src/pipeline/context';
 import { reconcileTable, type ReconcileResult } from '../src/reconcile/reconcileTable';
 import { CopyOutStream } from '../src/transport/copyOutStream';
-import { benchConnection, createBucket, createDatabases } from './benchServer';
+import { devConnection, createBucket, createDatabases } from '../scripts/devstackSetup';
 
 const SOURCE_DB = 'bench_src';
 const WAREHOUSE_DB = 'bench_wh';
@@ -52,7 +52,7 @@ SELECT g, 1 + (g * 104729) % 250000,
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
-const conn = (stack: DevStack, database: string): PostgresConnection => benchConnection(stack.postgres, database, 'dwh-bench');
+const conn = (stack: DevStack, database: string): PostgresConnection => devConnection(stack.postgres, database, 'dwh-bench');
 
 /** COPY the whole table out and throw the bytes away: what copying it to compare client-side costs at least. */
 async function copyOut(c: PostgresConnection, sql: string): Promise<{ s: number; rows: number; mb: number }> {

@@ -6,7 +6,6 @@
  * African source databases, a migrated warehouse with the registry synced, then every scripts/demo/steps/NN-*.ts in
  * order. Any failure exits non-zero; the servers are always stopped (with --keep, only after Ctrl-C).
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { fakerEN_ZA } from '@faker-js/faker';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -21,6 +20,7 @@ import type { DemoContext } from './demo/context';
 import { formatTable, heading } from './demo/print';
 import { migrateDemoWarehouse, syncDemoRegistry } from './demo/warehouseSetup';
 import { SYNTHETIC_SOURCES } from './demo/synthetic';
+import { createBucket, createDatabases, waitForClientsToLeave } from './devstackSetup';
 
 const DATABASES = ['data_warehouse', 'analytics_db', 'compliance_db'];
 const BUCKET = 'dataacuity-demo';
@@ -61,30 +61,6 @@ function connection(stack: DevStack, database: string): PostgresConnection {
 	return postgresConnectionSchema.parse({ host: p.host, port: p.port, user: p.user, password: p.password, database, applicationName: 'dwh-demo' });
 }
 
-async function createDatabases(stack: DevStack, names: string[]): Promise<void> {
-	const admin = new pg.Client(connection(stack, 'postgres'));
-	await admin.connect();
-	try {
-		for (const db of names) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(db)}`);
-	} finally {
-		await admin.end();
-	}
-}
-
-async function createBucket(stack: DevStack): Promise<void> {
-	const s3 = new S3Client({
-		endpoint: stack.s3.endpoint,
-		region: stack.s3.region,
-		forcePathStyle: true,
-		credentials: { accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey },
-	});
-	try {
-		await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-	} finally {
-		s3.destroy();
-	}
-}
-
 /** scripts/demo/steps/NN-<area>.ts in file-name order. */
 function stepFiles(): string[] {
 	const dir = path.join(__dirname, 'demo', 'steps');
@@ -100,30 +76,6 @@ async function runStep(file: string, demo: DemoContext): Promise<void> {
 	const fn = typeof mod.default === 'function' ? mod.default : (mod.default as { default?: unknown } | undefined)?.default;
 	if (typeof fn !== 'function') throw new Error(`${path.basename(file)} has no default-exported async (demo) => void`);
 	await (fn as (d: DemoContext) => Promise<void>)(demo);
-}
-
-/**
- * node-postgres resolves pool.end() before the removed clients' sockets have closed; stopping the server then
- * sends those half-closed clients an error nobody listens for. Wait until the server sees no client sessions.
- */
-async function drainConnections(stack: DevStack, timeoutMs = 5000): Promise<void> {
-	const admin = new pg.Client(connection(stack, 'postgres'));
-	admin.on('error', () => undefined);
-	try {
-		await admin.connect();
-		const deadline = Date.now() + timeoutMs;
-		while (Date.now() < deadline) {
-			const { rows } = await admin.query<{ n: number }>(
-				`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-			);
-			if (rows[0].n === 0) return;
-			await new Promise((r) => setTimeout(r, 50));
-		}
-	} catch {
-		// the server is already gone: nothing to drain
-	} finally {
-		await admin.end().catch(() => undefined);
-	}
 }
 
 /** Random salts and keys for this run only (in n8n they live in the DataAcuity Anonymisation Secrets credential). */
@@ -154,7 +106,7 @@ async function main(): Promise<number> {
 	const stack = await startDevStack({ s3: opts.s3 });
 	let stopping: Promise<void> | null = null;
 	const stop = () =>
-		(stopping ??= drainConnections(stack)
+		(stopping ??= waitForClientsToLeave(stack.postgres, 5000)
 			.then(() => stack.stop())
 			.catch((err) => console.error(`stopping the servers failed: ${(err as Error).message}`)));
 	// Ctrl-C mid-run: stop the servers before exiting so no postgres or S3 process outlives the demo.
@@ -172,8 +124,8 @@ async function main(): Promise<number> {
 		console.log(`  ${stack.s3.kind.padEnd(8)}  ${stack.s3.endpoint}  (${seconds(started)})`);
 
 		const sourceDbs = SYNTHETIC_SOURCES.map((s) => s.db);
-		await createDatabases(stack, [...DATABASES, ...sourceDbs]);
-		await createBucket(stack);
+		await createDatabases(stack.postgres, [...DATABASES, ...sourceDbs]);
+		await createBucket(stack, BUCKET);
 
 		section(`Synthetic South African source databases (--rows ${opts.rows}, --seed ${opts.seed})`);
 		fakerEN_ZA.seed(opts.seed);

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import pg from 'pg';
+import { waitForClientsToLeave } from '../../scripts/devstackSetup';
 
 /**
  * `Pool.end()` resolves before its sockets are gone, so a test file's last connections can still be open when the
@@ -14,28 +14,10 @@ export default async function globalTeardown(): Promise<void> {
 			if ((err as { code?: string }).code !== '57P01') throw err;
 		};
 		process.on('uncaughtException', ignoreShutdown);
-		await waitForClientsToLeave(stack.postgres).catch(() => undefined);
+		await waitForClientsToLeave(stack.postgres, 10_000);
 		await stack.stop();
 		await new Promise((r) => setTimeout(r, 200));
 		process.off('uncaughtException', ignoreShutdown);
 	}
 	if (process.env.DWH_TEST_STATE) rmSync(process.env.DWH_TEST_STATE, { force: true });
-}
-
-async function waitForClientsToLeave(server: { host: string; port: number; user: string; password: string }): Promise<void> {
-	const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres' });
-	client.on('error', () => undefined);
-	await client.connect();
-	try {
-		const deadline = Date.now() + 10_000;
-		while (Date.now() < deadline) {
-			const { rows } = await client.query<{ n: number }>(
-				`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-			);
-			if (rows[0].n === 0) return;
-			await new Promise((r) => setTimeout(r, 100));
-		}
-	} finally {
-		await client.end();
-	}
 }

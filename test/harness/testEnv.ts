@@ -1,8 +1,8 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { objectStoreSchema, type ObjectStoreConfig, type PostgresConnectionInput } from '../../src/config/connection.schema';
+import { createBucket } from '../../scripts/devstackSetup';
 import type { TestEnvState } from './state';
 
 let cached: TestEnvState | null = null;
@@ -61,14 +61,7 @@ export async function freshBucket(name: string): Promise<ObjectStoreConfig> {
 		.toLowerCase()
 		.replace(/[^a-z0-9-]/g, '-')
 		.slice(0, 40)}-${randomBytes(3).toString('hex')}`.replace(/^-+/, 'b');
-	const client = new S3Client({
-		endpoint: e.endpoint,
-		region: e.region,
-		forcePathStyle: true,
-		credentials: { accessKeyId: e.accessKeyId, secretAccessKey: e.secretAccessKey },
-	});
-	await client.send(new CreateBucketCommand({ Bucket: bucket }));
-	client.destroy();
+	await createBucket({ s3: e }, bucket);
 	return objectStoreSchema.parse({
 		endpoint: e.endpoint,
 		region: e.region,
