@@ -6,32 +6,77 @@ import { describeConnectionError } from '../../../src/transport/postgres';
 const pgError = (fields: Record<string, string>) => Object.assign(new Error(fields.message), fields);
 
 describe('safeErrorText: driver errors are rebuilt without row values', () => {
-	test('a COPY type error keeps type, SQLSTATE, column and CSV line, not the value', () => {
-		const text = safeErrorText(
-			pgError({
+	// [what it shows, the driver error's fields, the text that may be logged]
+	test.each<[string, Record<string, string>, string]>([
+		[
+			'a COPY type error keeps type, SQLSTATE, column and CSV line, not the value',
+			{
 				message: 'invalid input syntax for type integer: "someone@example.com"',
 				code: '22P02',
 				where: 'COPY _dwh_stage, line 3, column age: "someone@example.com"',
-			}),
-		);
-		expect(text).toBe(`invalid input syntax for type integer: ${WITHHELD} [SQLSTATE 22P02] | COPY _dwh_stage, line 3, column age`);
-	});
-
-	test('a unique violation keeps the constraint and the key column list, not the key value', () => {
-		const text = safeErrorText(
-			pgError({
+			},
+			`invalid input syntax for type integer: ${WITHHELD} [SQLSTATE 22P02] | COPY _dwh_stage, line 3, column age`,
+		],
+		[
+			'a unique violation keeps the constraint and the key column list, not the key value',
+			{
 				message: 'duplicate key value violates unique constraint "users_email_key"',
 				code: '23505',
 				constraint: 'users_email_key',
 				detail: 'Key (email)=(x@y.co.za) already exists.',
-			}),
-		);
-		expect(text).toBe(
+			},
 			`duplicate key value violates unique constraint "users_email_key" [SQLSTATE 23505; constraint users_email_key] | Key (email)=(${WITHHELD}) already exists.`,
-		);
+		],
+		[
+			'COPY line text in CONTEXT goes',
+			{ message: 'extra data after last expected column', code: '22P04', where: 'COPY _dwh_stage, line 7: "7,Thandi,thandi@example.com,extra"' },
+			'extra data after last expected column [SQLSTATE 22P04] | COPY _dwh_stage, line 7',
+		],
+		[
+			'SQL statements in CONTEXT go',
+			{ message: 'boom', code: 'P0001', where: 'SQL statement "INSERT INTO t VALUES (\'0821234567\')"\nPL/pgSQL function f() line 3 at EXECUTE' },
+			'boom [SQLSTATE P0001] | PL/pgSQL function f() line 3 at EXECUTE',
+		],
+		[
+			'a datetime error quoting the value without a colon loses it',
+			{ message: 'invalid value "Th" for "YYYY"', code: '22007', detail: 'Value must be an integer.' },
+			`invalid value "${WITHHELD}" for "${WITHHELD}" [SQLSTATE 22007]`,
+		],
+		[
+			'an out-of-range value loses it',
+			{ message: 'value "27821234567" is out of range for type integer', code: '22003' },
+			`value "${WITHHELD}" is out of range for type integer [SQLSTATE 22003]`,
+		],
+		[
+			'a too-long value carries none',
+			{ message: 'value too long for type character varying(3)', code: '22001' },
+			'value too long for type character varying(3) [SQLSTATE 22001]',
+		],
+		[
+			'an encoding error loses its bytes',
+			{ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' },
+			`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`,
+		],
+		[
+			'a JSON error loses its tokens',
+			{ message: 'invalid input syntax for type json', code: '22P02', detail: 'Token "thandi" is invalid.', where: 'JSON data, line 1: {"email": thandi...' },
+			'invalid input syntax for type json [SQLSTATE 22P02]',
+		],
+		[
+			'an operational error keeps its detail and hint',
+			{
+				message: 'deadlock detected',
+				code: '40P01',
+				detail: 'Process 12 waits for ShareLock on transaction 99; blocked by process 13.',
+				hint: 'See server log for query details.',
+			},
+			'deadlock detected [SQLSTATE 40P01] | Process 12 waits for ShareLock on transaction 99; blocked by process 13. | See server log for query details.',
+		],
+	])('%s', (_what, fields, expected) => {
+		expect(safeErrorText(pgError(fields))).toBe(expected);
 	});
 
-	test('not-null, check and foreign-key details lose the row; COPY line text and SQL statements in CONTEXT go', () => {
+	test('not-null and foreign-key details lose the row', () => {
 		const notNull = safeErrorText(
 			pgError({
 				message: 'null value in column "id" of relation "t" violates not-null constraint',
@@ -50,55 +95,9 @@ describe('safeErrorText: driver errors are rebuilt without row values', () => {
 			}),
 		);
 		expect(fk).toContain(`Key (user_email)=(${WITHHELD}) is not present in table "users".`);
-		const extra = safeErrorText(
-			pgError({ message: 'extra data after last expected column', code: '22P04', where: 'COPY _dwh_stage, line 7: "7,Thandi,thandi@example.com,extra"' }),
-		);
-		expect(extra).toBe('extra data after last expected column [SQLSTATE 22P04] | COPY _dwh_stage, line 7');
-		const plpgsql = safeErrorText(
-			pgError({ message: 'boom', code: 'P0001', where: 'SQL statement "INSERT INTO t VALUES (\'0821234567\')"\nPL/pgSQL function f() line 3 at EXECUTE' }),
-		);
-		expect(plpgsql).toBe('boom [SQLSTATE P0001] | PL/pgSQL function f() line 3 at EXECUTE');
 	});
 
-	test('data errors that quote the value without a colon lose it too', () => {
-		expect(safeErrorText(pgError({ message: 'invalid value "Th" for "YYYY"', code: '22007', detail: 'Value must be an integer.' }))).toBe(
-			`invalid value "${WITHHELD}" for "${WITHHELD}" [SQLSTATE 22007]`,
-		);
-		expect(safeErrorText(pgError({ message: 'value "27821234567" is out of range for type integer', code: '22003' }))).toBe(
-			`value "${WITHHELD}" is out of range for type integer [SQLSTATE 22003]`,
-		);
-		expect(safeErrorText(pgError({ message: 'value too long for type character varying(3)', code: '22001' }))).toBe(
-			'value too long for type character varying(3) [SQLSTATE 22001]',
-		);
-	});
-
-	test('encoding errors and JSON errors lose their bytes and tokens', () => {
-		expect(safeErrorText(pgError({ message: 'invalid byte sequence for encoding "UTF8": 0xe9 0x20', code: '22021' }))).toBe(
-			`invalid byte sequence for encoding "UTF8": ${WITHHELD} [SQLSTATE 22021]`,
-		);
-		const json = safeErrorText(
-			pgError({
-				message: 'invalid input syntax for type json',
-				code: '22P02',
-				detail: 'Token "thandi" is invalid.',
-				where: 'JSON data, line 1: {"email": thandi...',
-			}),
-		);
-		expect(json).toBe('invalid input syntax for type json [SQLSTATE 22P02]');
-	});
-
-	test('operational errors keep their detail and hint', () => {
-		const dl = safeErrorText(
-			pgError({
-				message: 'deadlock detected',
-				code: '40P01',
-				detail: 'Process 12 waits for ShareLock on transaction 99; blocked by process 13.',
-				hint: 'See server log for query details.',
-			}),
-		);
-		expect(dl).toBe(
-			'deadlock detected [SQLSTATE 40P01] | Process 12 waits for ShareLock on transaction 99; blocked by process 13. | See server log for query details.',
-		);
+	test('without the SQLSTATE when asked', () => {
 		expect(safeErrorText(pgError({ message: 'relation "x" does not exist', code: '42P01' }), { sqlstate: false })).toBe('relation "x" does not exist');
 	});
 });
