@@ -88,27 +88,26 @@ test('fixing the keys makes the assertion pass and it reports how many bronze ta
 	expect(rows[0].checked).toBe(6);
 });
 
-test('assert_roles lists a read-only role that can write', async () => {
-	await wh.query('GRANT INSERT ON dwh_control.extract_runs TO dwh_readonly');
+// [what, the fault planted, the error naming it (and the fix), how the fault is undone]
+test.each([
+	[
+		'lists a read-only role that can write',
+		'GRANT INSERT ON dwh_control.extract_runs TO dwh_readonly',
+		'warehouse roles are not set up:\n  - dwh_readonly can write dwh_control.extract_runs',
+		'REVOKE INSERT ON dwh_control.extract_runs FROM dwh_readonly',
+	],
+	[
+		'names a bronze table the read-only role can read (raw holds PII) and the fix',
+		'CREATE TABLE raw.a_db__leaky (id bigint PRIMARY KEY); GRANT SELECT ON raw.a_db__leaky TO dwh_readonly',
+		'dwh_readonly can read raw.a_db__leaky, which holds PII (design §8.1): REVOKE SELECT ON raw.a_db__leaky FROM dwh_readonly',
+		'DROP TABLE raw.a_db__leaky',
+	],
+])('assert_roles %s', async (_what, plant, error, undo) => {
+	await wh.query(plant);
 	try {
-		await expect(wh.query('SELECT dwh_control.assert_roles()')).rejects.toThrow(
-			'warehouse roles are not set up:\n  - dwh_readonly can write dwh_control.extract_runs',
-		);
+		await expect(wh.query('SELECT dwh_control.assert_roles()')).rejects.toThrow(error);
 	} finally {
-		await wh.query('REVOKE INSERT ON dwh_control.extract_runs FROM dwh_readonly');
-	}
-	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
-});
-
-test('assert_roles names a bronze table the read-only role can read (raw holds PII) and the fix', async () => {
-	await wh.query('CREATE TABLE raw.a_db__leaky (id bigint PRIMARY KEY)');
-	await wh.query('GRANT SELECT ON raw.a_db__leaky TO dwh_readonly');
-	try {
-		await expect(wh.query('SELECT dwh_control.assert_roles()')).rejects.toThrow(
-			'dwh_readonly can read raw.a_db__leaky, which holds PII (design §8.1): REVOKE SELECT ON raw.a_db__leaky FROM dwh_readonly',
-		);
-	} finally {
-		await wh.query('DROP TABLE raw.a_db__leaky');
+		await wh.query(undo);
 	}
 	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
 });
