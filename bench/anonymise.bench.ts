@@ -53,6 +53,7 @@ async function main(): Promise<void> {
 			       '+2782' || lpad((g % 10000000)::text, 7, '0') AS phone_e164, lpad((8001015000000 + g)::text, 13, '0')::char(13) AS sa_id_number,
 			       DATE '1950-01-01' + (g % 20000) AS date_of_birth, (ARRAY['female','male'])[1 + g % 2] AS gender,
 			       (ARRAY['Johannesburg','Cape Town','Durban','Pretoria'])[1 + g % 4] AS home_city, 'Gauteng' AS province,
+			       'ZA'::char(2) AS country,
 			       g % 3 = 0 AS marketing_opt_in, 'active' AS status, now() - g * interval '1 minute' AS created_at, now() AS updated_at,
 			       1::bigint AS _dwh_run_id, now() AS _dwh_loaded_at
 			  FROM generate_series(1, ${users}) g;
