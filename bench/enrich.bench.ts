@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 		const [report] = await time(`Enrich Relation, all five families`, () =>
 			enrichRelation(pool, {
 				source: 'intermediate.bench_events',
-				target: 'intermediate.bench_events_enriched',
+				target: 'intermediate.enr_bench_events',
 				families: {
 					temporal: { timestampColumn: 'event_time', latitudeColumn: 'gps_lat' },
 					fx: { amountColumn: 'amount', timestampColumn: 'event_time', currencyColumn: 'currency' },
