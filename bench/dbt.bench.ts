@@ -1,8 +1,9 @@
 /**
  * `npx tsx bench/dbt.bench.ts [--transactions 500000] [--users 50000]`
  *
- * The reference dbt project's full `dbt build` (3 staging views, 3 marts, 38 tests) over N bronze transactions and
- * M users, through the DbtRun runner (real dbt from .venv, own embedded PostgreSQL 17). Reports per-model times from
+ * The reference dbt project's full `dbt build` (staging views, marts and their tests) over N bronze transactions and
+ * M users, through the DbtRun runner (real dbt from .venv, own embedded PostgreSQL 17), after Enrich built the mart
+ * inputs (intermediate.enr_*) from the generated Anonymise output. Exits non-zero unless the build succeeded. Reports per-model times from
  * run_results.json, dbt's own elapsed time, and the runner's overhead on top of it (validation, lock, spawn, parsing
  * the artifacts): wall time of runDbt minus dbt's elapsed_time, which includes dbt's ~2-3 s start-up and parse.
  */
@@ -10,12 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { migrateWarehouse } from '../src/control/migrate';
 import { resolveDbtBinary } from '../src/dbt/dbtBinary';
 import { runDbt } from '../src/dbt/runDbt';
 import { startPostgres } from '../src/devstack/postgresServer';
-import { devConnection, createDatabases } from '../scripts/devstackSetup';
+import { createPool } from '../src/transport/postgres';
+import { enrichMartInputs } from '../src/enrich/martInputs';
+import { devConnection, createDatabases, waitForClientsToLeave } from '../scripts/devstackSetup';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ options: { transactions: { type: 'string', default: '500000' }, users: { type: 'string', default: '50000' } } });
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
 	try {
 		await createDatabases(server, ['bench_dbt']);
 		const warehouse = devConnection(server, 'bench_dbt');
-		const wh = new pg.Pool({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'bench_dbt', max: 2 });
+		const wh = createPool(warehouse, { role: 'bench' });
 		await migrateWarehouse(wh);
 		const t0 = Date.now();
 		await wh.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS intermediate`);
@@ -58,18 +60,30 @@ async function main(): Promise<void> {
 			SELECT id AS transaction_id, encode(digest('s:' || user_id::text, 'sha256'), 'hex') AS user_hash, direction, amount_zar, category, channel, created_at FROM raw.ledger_db__transactions`);
 		await wh.query(`CREATE TABLE intermediate.int_auth_db__users AS
 			SELECT encode(digest('s:' || id::text, 'sha256'), 'hex') AS user_hash,
-			       CASE WHEN date_of_birth > current_date - interval '35 years' THEN '25-34' ELSE '35-44' END AS age_band, home_city, province, created_at FROM raw.auth_db__users`);
+			       CASE WHEN date_of_birth > current_date - interval '35 years' THEN '25-34' ELSE '35-44' END AS age_band, home_city, province, 'ZA'::text AS country, created_at
+			  FROM raw.auth_db__users`);
+		// KYC tiers for dim_user_360_anon: every second user has a basic record, every third a verified one.
+		await wh.query(`CREATE TABLE intermediate.int_auth_db__kyc_records AS
+			SELECT id, encode(digest('s:' || id::text, 'sha256'), 'hex') AS user_hash, 'sa_id'::text AS document_type,
+			       CASE WHEN id % 3 = 0 THEN 'verified' ELSE 'basic' END AS kyc_tier, 'approved'::text AS status, created_at AS verified_at
+			  FROM raw.auth_db__users WHERE id % 2 = 0 OR id % 3 = 0`);
 		await wh.query(`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source)
 			SELECT c, d::date, CASE c WHEN 'USD' THEN 0.055 ELSE 0.0000006 END, 'bench' FROM unnest(ARRAY['USD','BTC']) c, generate_series(current_date - 100, current_date, interval '1 day') d`);
 		await wh.query('ANALYZE');
 		const seedS = (Date.now() - t0) / 1000;
+		// The marts read the enriched relations (FX, local day, cross-app events, segments), which Enrich builds from
+		// the Anonymise output: the same step the pipeline runs before dbt.
+		const t1 = Date.now();
+		const enriched = await enrichMartInputs(wh);
+		const enrichS = (Date.now() - t1) / 1000;
 
 		const started = Date.now();
 		const out = await runDbt({ dbtBin: resolveDbtBinary(), warehouse, artifactsDir: path.join(base, 'runs') }, { command: 'build', threads: 4 });
 		const wall = (Date.now() - started) / 1000;
 		if (out.summary.status === 'error') throw new Error(out.summary.errorMessage ?? 'dbt crashed');
 		console.log(
-			`dbt build over ${nTx.toLocaleString('en')} transactions / ${nUsers.toLocaleString('en')} users (seeded in ${seedS.toFixed(1)} s): ${out.summary.status}`,
+			`dbt build over ${nTx.toLocaleString('en')} transactions / ${nUsers.toLocaleString('en')} users (seeded in ${seedS.toFixed(1)} s, ` +
+				`${enriched.built.length} mart inputs enriched in ${enrichS.toFixed(1)} s): ${out.summary.status}`,
 		);
 		console.log('| node | status | seconds | rows |\n|---|---|---|---|');
 		for (const n of out.nodes.filter((x) => x.resourceType === 'model' || x.executionTimeS > 0.5)) {
@@ -87,7 +101,13 @@ async function main(): Promise<void> {
 			).toFixed(2)} s`,
 		);
 		await wh.end();
+		// A bench whose build failed measured nothing: the failing nodes and a non-zero exit, not a table of times.
+		if (out.summary.status !== 'success') {
+			const bad = out.nodes.filter((n) => n.status === 'error' || n.status === 'fail').map((n) => `${n.resourceType} ${n.name}: ${n.message ?? n.status}`);
+			throw new Error(`dbt build ${out.summary.status}:\n${bad.join('\n')}`);
+		}
 	} finally {
+		await waitForClientsToLeave(server, 5000);
 		await server.stop();
 		rmSync(base, { recursive: true, force: true });
 	}
