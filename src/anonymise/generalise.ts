@@ -1,7 +1,8 @@
 /**
- * TypeScript twins of the SQL generalisation functions in dwh-control-sql/migrations/0020_anonymise.sql, for item
- * mode. Each returns what node-postgres returns when the set-based output is read back through
- * src/transport/postgres.ts (text timestamps, float8 as number), so item and set mode give identical rows.
+ * TypeScript twins of the SQL generalisation functions (dwh_control.age_band, postcode_area, device_class, … in
+ * dwh-control-sql/migrations/0200_baseline_0001_0190.sql, section "Anonymise"), for item mode. Each returns what
+ * node-postgres returns when the set-based output is read back through src/transport/postgres.ts (text timestamps,
+ * float8 as number), so item and set mode give identical rows.
  */
 
 export const AGE_BANDS = ['<18', '18-24', '25-34', '35-44', '45-54', '55-64', '65+'] as const;

@@ -28,12 +28,14 @@ async function main(argv: string[]): Promise<number> {
 		// Applied files are printed as they commit (through log), so a failure later still shows what got in.
 		const report = await migrateWarehouse(pool, { dir: values.dir, dryRun: values['dry-run'], log: (m) => console.log(m) });
 		for (const f of report.skipped) console.log(`skipped  ${f} (already applied, checksum matches)`);
+		// Baselined files (a squash whose replaced files are all recorded) were logged as they were recorded.
+		const baselined = report.baselined.length > 0 ? `, ${report.baselined.length} baselined (recorded without running)` : '';
 		if (report.dryRun) {
 			for (const f of report.pending) console.log(`pending  ${f}`);
-			console.log(`dry run: ${report.pending.length} pending, ${report.skipped.length} already applied; nothing was changed`);
+			console.log(`dry run: ${report.pending.length} pending, ${report.skipped.length} already applied${baselined}; nothing was changed`);
 			return 0;
 		}
-		console.log(`${report.applied.length} applied, ${report.skipped.length} skipped`);
+		console.log(`${report.applied.length} applied, ${report.skipped.length} skipped${baselined}`);
 		if (!values['skip-assertions']) {
 			const { rows } = await pool.query<{ checked: number }>('SELECT dwh_control.assert_all() AS checked');
 			console.log(`assertions ok: roles and grants in place, ${rows[0].checked} bronze table(s) have a key matching the registry`);

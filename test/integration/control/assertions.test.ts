@@ -27,7 +27,7 @@ test('roles exist after migrating, and assert_all passes on an empty raw schema'
 	expect(rows).toEqual(
 		['dwh_compliance', 'dwh_etl', 'dwh_owner', 'dwh_pushback', 'dwh_readonly', 'dwh_transform'].map((rolname) => ({ rolname, rolcanlogin: false })),
 	);
-	// No stage role is a member of the owner role (0090 took n8n_etl's membership back too).
+	// No stage role is a member of the owner role (the baseline takes back n8n_etl's, granted by older packages, too).
 	const members = await wh.query(
 		`SELECT r FROM unnest(ARRAY['dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance', 'dwh_readonly']) r WHERE pg_has_role(r, 'dwh_owner', 'MEMBER')`,
 	);
@@ -112,25 +112,20 @@ test.each([
 	await expect(wh.query('SELECT dwh_control.assert_roles()')).resolves.toBeDefined();
 });
 
-test('the assertion migration refuses a warehouse whose bronze keys are wrong, and records nothing for it', async () => {
+test('the baseline ends with the role assertions: a warehouse that fails them is refused and records nothing', async () => {
 	const other = new pg.Pool({ ...((await freshDatabase('ctl_assert_mig')) as pg.PoolConfig), max: 1 });
 	try {
-		// A warehouse that predates the migrator: 0001 applied by hand, bronze loaded, one key missing.
-		const [first] = readMigrations(defaultMigrationsDir());
-		await other.query(first.sql);
-		await other.query(`CREATE TABLE raw.b_db__t (id bigint, created_at timestamptz)`);
-		await other.query(
-			`INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
-			 VALUES ('b_db__t', 'b_db', 't', 'incremental', 'append', 'created_at', '{id}', '1 hour')`,
-		);
+		// A DBA made raw before the first migration, with a table the dashboards' role can read (raw holds PII).
+		await other.query(`CREATE SCHEMA raw; CREATE TABLE raw.b_db__leaky (id bigint PRIMARY KEY); GRANT SELECT ON raw.b_db__leaky TO dwh_readonly`);
+		const [file] = readMigrations(defaultMigrationsDir()).map((f) => f.file);
 		await expect(migrateWarehouse(other)).rejects.toThrow(
-			/Migration 0006_assert_roles_and_bronze_keys\.sql failed and was rolled back.*\n {2}- raw\.b_db__t: no PRIMARY KEY\/UNIQUE on \(id\)/s,
+			new RegExp(`Migration ${file.replace(/\./g, '\\.')} failed and was rolled back.*\n {2}- dwh_readonly can read raw\\.b_db__leaky`, 's'),
 		);
-		const { rows } = await other.query(`SELECT file FROM dwh_control.schema_migrations WHERE file LIKE '0006%'`);
+		const { rows } = await other.query(`SELECT file FROM dwh_control.schema_migrations`);
 		expect(rows).toEqual([]);
-		await other.query(`ALTER TABLE raw.b_db__t ADD PRIMARY KEY (id)`);
+		await other.query(`REVOKE SELECT ON raw.b_db__leaky FROM dwh_readonly`);
 		const report = await migrateWarehouse(other);
-		expect(report.applied.map((a) => a.file)).toContain('0006_assert_roles_and_bronze_keys.sql');
+		expect(report.applied.map((a) => a.file)).toEqual([file]);
 	} finally {
 		await other.end();
 	}

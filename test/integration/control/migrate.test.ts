@@ -2,9 +2,16 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { defaultMigrationsDir, MigrationChecksumError, migrateWarehouse, readMigrations } from '../../../src/control/migrate';
+import {
+	defaultMigrationsDir,
+	MigrationChecksumError,
+	MigrationSquashError,
+	migrateWarehouse,
+	readMigrations,
+	readSquashManifest,
+} from '../../../src/control/migrate';
 import { defaultComplianceDir, migrateCompliance } from '../../../src/anonymise/complianceMigrate';
-import { freshDatabase } from '../../harness/testEnv';
+import { adminConnection, dropDatabase, freshDatabase } from '../../harness/testEnv';
 
 /** A private copy of the migrations folder, so a test can edit or add files without touching the repository. */
 function copyOfMigrations(): string {
@@ -15,6 +22,28 @@ function copyOfMigrations(): string {
 
 async function freshPool(name: string): Promise<pg.Pool> {
 	return new pg.Pool({ ...((await freshDatabase(name)) as pg.PoolConfig), max: 4 });
+}
+
+/** The folder's squashing migration (the baseline) with the files it replaces, from squashed.json. */
+function baseline() {
+	const [squash] = readSquashManifest(defaultMigrationsDir()).squashes;
+	return { ...readMigrations(defaultMigrationsDir()).find((f) => f.file === squash.file)!, replaces: squash.replaces };
+}
+
+/**
+ * Gives a migrated warehouse the history of one that ran the old chain instead of the baseline (their schemas are
+ * identical: docs/control-schema.md, "Baseline"): the baseline's row becomes the rows of the replaced files up to
+ * `upTo` (all by default), each with its released checksum unless `tamper` names it.
+ */
+async function recordOldChain(db: pg.Pool, opts: { upTo?: string; tamper?: string } = {}): Promise<void> {
+	const { file, replaces } = baseline();
+	const rows = replaces.filter((r) => !opts.upTo || r.file <= opts.upTo);
+	await db.query('DELETE FROM dwh_control.schema_migrations WHERE file = $1', [file]);
+	await db.query(
+		`INSERT INTO dwh_control.schema_migrations (file, checksum, duration_ms)
+		 SELECT f, CASE WHEN f = $3 THEN repeat('0', 64) ELSE c END, 1 FROM unnest($1::text[], $2::text[]) AS r(f, c)`,
+		[rows.map((r) => r.file), rows.map((r) => r.sha256), opts.tamper ?? ''],
+	);
 }
 
 describe('migrateWarehouse', () => {
@@ -37,7 +66,7 @@ describe('migrateWarehouse', () => {
 
 		const first = await migrateWarehouse(wh);
 		expect(first.applied.map((a) => a.file)).toEqual(files.map((f) => f.file));
-		expect(first.skipped).toEqual([]);
+		expect(first).toMatchObject({ skipped: [], baselined: [], missingFromDir: [] });
 
 		const { rows } = await wh.query<{ file: string; checksum: string; applied_by: string }>(
 			'SELECT file, checksum, applied_by FROM dwh_control.schema_migrations ORDER BY file',
@@ -112,74 +141,116 @@ describe('migrateWarehouse', () => {
 		expect(logs.filter((m) => m.includes('waiting'))).not.toHaveLength(0);
 	});
 
-	test('the role migration tolerates concurrent migrators of other databases on the same cluster', async () => {
+	test('the baseline tolerates concurrent migrators of other databases on the same cluster', async () => {
 		// Roles are cluster-wide; rename them so the race starts from "role missing" without touching the shared ones.
 		const suffix = `_${Date.now().toString(36)}`;
-		const roles = ['dwh_owner', 'dwh_readonly', 'n8n_etl'];
-		const roleSql = readMigrations(defaultMigrationsDir()).find((f) => f.file.endsWith('_roles.sql'))!.sql;
-		const sql = roles.reduce((s, r) => s.split(r).join(r + suffix), roleSql);
-		const dbs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => pool(`mig_roles_${i}`)));
+		const roles = ['dwh_owner', 'dwh_readonly', 'n8n_etl', 'dwh_raw_reader', 'dwh_etl', 'dwh_transform', 'dwh_pushback', 'dwh_compliance'];
+		const renamed = (r: string) => r + suffix;
+		const sql = roles.reduce((text, r) => text.replace(new RegExp(`\\b${r}\\b`, 'g'), renamed(r)), baseline().sql);
+		const dbs = await Promise.all([1, 2, 3, 4].map((i) => freshDatabase(`mig_roles_${i}`)));
+		const clients = dbs.map((db) => new pg.Client(db as pg.ClientConfig));
 		try {
 			await Promise.all(
-				dbs.map(async (db) => {
-					const c = await db.connect();
-					try {
-						await c.query('BEGIN');
-						await c.query(sql);
-						await c.query('COMMIT');
-					} finally {
-						c.release();
-					}
+				clients.map(async (c) => {
+					await c.connect();
+					await c.query('BEGIN');
+					await c.query('CREATE SCHEMA dwh_control; CREATE TABLE dwh_control.schema_migrations (file text PRIMARY KEY)');
+					await c.query(sql);
+					await c.query('COMMIT');
 				}),
 			);
-			const { rows } = await dbs[0].query<{ rolname: string; rolcanlogin: boolean; comment: string | null }>(
+			const { rows } = await clients[0].query<{ rolname: string; rolcanlogin: boolean; comment: string | null }>(
 				`SELECT rolname, rolcanlogin, shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1`,
-				[roles.map((r) => r + suffix)],
+				[roles.map(renamed)],
 			);
-			expect(rows.map((r) => [r.rolname, r.rolcanlogin, r.comment !== null])).toEqual(roles.map((r) => [r + suffix, false, true]));
-			const member = await dbs[0].query(`SELECT pg_has_role($1, $2, 'MEMBER') AS m`, ['n8n_etl' + suffix, 'dwh_owner' + suffix]);
-			expect(member.rows[0].m).toBe(true);
-		} finally {
-			await dbs[0].query(
+			expect(rows.map((r) => [r.rolname, r.rolcanlogin, r.comment !== null])).toEqual(
 				roles
-					.map((r) => `DROP ROLE IF EXISTS ${r}${suffix};`)
-					.reverse()
-					.join('\n'),
+					.map(renamed)
+					.sort()
+					.map((r) => [r, false, true]),
 			);
+			const member = await clients[0].query(`SELECT pg_has_role($1, $2, 'MEMBER') AS m, pg_has_role($3, $4, 'MEMBER') AS owner`, [
+				renamed('dwh_compliance'),
+				renamed('dwh_etl'),
+				renamed('n8n_etl'),
+				renamed('dwh_owner'),
+			]);
+			expect(member.rows[0]).toEqual({ m: true, owner: false });
+		} finally {
+			await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+			// The renamed roles own objects in these databases only: drop the databases, then the roles.
+			for (const db of dbs) await dropDatabase(db.database!);
+			const admin = new pg.Client(adminConnection() as pg.ClientConfig);
+			await admin.connect();
+			try {
+				await admin.query(roles.map((r) => `DROP ROLE IF EXISTS ${renamed(r)};`).join('\n'));
+			} finally {
+				await admin.end();
+			}
 		}
 	});
 
-	test('0070: watermarks still at the old 2000-01-01 seed become -infinity, moved ones stay', async () => {
-		const wh = await pool('mig_seed');
-		const dir = copyOfMigrations();
-		dirs.push(dir);
-		const later = readdirSync(dir).filter((f) => f >= '0070');
-		const held = mkdtempSync(path.join(tmpdir(), 'dwh-migrations-later-'));
-		dirs.push(held);
-		for (const f of later) cpSync(path.join(dir, f), path.join(held, f));
-		for (const f of later) rmSync(path.join(dir, f));
-		await migrateWarehouse(wh, { dir });
-		await wh.query(`
-			INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence)
-			VALUES ('s_db__seeded', 's_db', 'seeded', 'incremental', 'append', 'created_at', '{id}', '5 minutes'),
-			       ('s_db__moved', 's_db', 'moved', 'incremental', 'append', 'created_at', '{id}', '5 minutes');
-			INSERT INTO dwh_control.extract_watermarks (table_name) VALUES ('s_db__seeded');
-			INSERT INTO dwh_control.extract_watermarks (table_name, last_extracted_at) VALUES ('s_db__moved', '2026-11-20 10:00:00.123456+00');`);
-		for (const f of later) cpSync(path.join(held, f), path.join(dir, f));
-		await migrateWarehouse(wh, { dir });
-		const { rows } = await wh.query(`SELECT table_name, (last_extracted_at AT TIME ZONE 'UTC')::text AS w FROM dwh_control.extract_watermarks ORDER BY 1`);
-		expect(rows).toEqual([
-			{ table_name: 's_db__moved', w: '2026-11-20 10:00:00.123456' },
-			{ table_name: 's_db__seeded', w: '-infinity' },
-		]);
+	test('a warehouse that applied every file the baseline replaces is baselined: recorded, not run; dry run says so first', async () => {
+		const wh = await pool('mig_baselined');
+		await migrateWarehouse(wh);
+		await recordOldChain(wh);
+		const { file, checksum, replaces } = baseline();
+
+		const dry = await migrateWarehouse(wh, { dryRun: true });
+		expect(dry).toMatchObject({ dryRun: true, applied: [], pending: [], baselined: [file], missingFromDir: [] });
+		expect((await wh.query('SELECT 1 FROM dwh_control.schema_migrations WHERE file = $1', [file])).rows).toEqual([]);
+
+		// Running it would fail at its first CREATE TABLE: everything it creates exists.
+		const logs: string[] = [];
+		const report = await migrateWarehouse(wh, { log: (m) => logs.push(m) });
+		expect(report).toMatchObject({ applied: [], pending: [], baselined: [file], missingFromDir: [] });
+		expect(logs.filter((m) => m.startsWith(`baseline ${file}`))).toHaveLength(1);
+		expect(logs.filter((m) => m.startsWith('warning'))).toEqual([]);
+		const { rows } = await wh.query('SELECT checksum, duration_ms FROM dwh_control.schema_migrations WHERE file = $1', [file]);
+		expect(rows).toEqual([{ checksum, duration_ms: null }]);
+
+		const again = await migrateWarehouse(wh);
+		expect(again).toMatchObject({ applied: [], baselined: [], skipped: [file], missingFromDir: [] });
+		const history = await wh.query<{ n: string }>('SELECT count(*) AS n FROM dwh_control.schema_migrations');
+		expect(Number(history.rows[0].n)).toBe(replaces.length + 1);
 	});
 
-	test('a warehouse that already had 0001 applied by hand migrates cleanly', async () => {
-		const wh = await pool('mig_pre0001');
-		const [first] = readMigrations(defaultMigrationsDir());
-		await wh.query(first.sql);
-		const r = await migrateWarehouse(wh);
-		expect(r.applied[0].file).toBe(first.file);
+	test.each([
+		[
+			'part-way through the old chain',
+			{ upTo: '0110_alert_areas.sql' },
+			/this database is part-way through the migrations it replaces .*the last one it applied is 0110_alert_areas\.sql\. Upgrade it first with the previous version of the package \(its migrations run up to 0190_bronze_run_id_folded\.sql\)/,
+		],
+		[
+			'with a replaced file recorded under another checksum',
+			{ tamper: '0150_chain_freshness.sql' },
+			/0150_chain_freshness\.sql was recorded with sha256 0{64}, but the released file's is [0-9a-f]{64}/,
+		],
+	])('a warehouse %s is refused before anything runs, dry run included', async (_what, history, message) => {
+		const wh = await pool('mig_partway');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		await migrateWarehouse(wh, { dir });
+		await recordOldChain(wh, history);
+		writeFileSync(path.join(dir, '0201_zz_later.sql'), 'CREATE TABLE dwh_control.zz_later (x int);');
+		const before = await wh.query('SELECT file, checksum FROM dwh_control.schema_migrations ORDER BY file');
+
+		for (const dryRun of [true, false]) {
+			const err = await migrateWarehouse(wh, { dir, dryRun }).catch((e: unknown) => e);
+			expect(err).toBeInstanceOf(MigrationSquashError);
+			expect((err as Error).message).toMatch(message);
+		}
+		expect((await wh.query(`SELECT to_regclass('dwh_control.zz_later') AS t`)).rows[0].t).toBeNull();
+		expect((await wh.query('SELECT file, checksum FROM dwh_control.schema_migrations ORDER BY file')).rows).toEqual(before.rows);
+	});
+
+	test('a replaced file left in the folder is refused: the squash and the old chain cannot both be there', async () => {
+		const wh = await pool('mig_both');
+		const dir = copyOfMigrations();
+		dirs.push(dir);
+		const [first] = baseline().replaces;
+		writeFileSync(path.join(dir, first.file), '-- the old file, back\n');
+		await expect(migrateWarehouse(wh, { dir, dryRun: true })).rejects.toThrow(`replaces ${first.file}, still in the migrations folder`);
 	});
 });
 

@@ -10,7 +10,8 @@ describe('packageAsset', () => {
 
 	it('points at the assets the package ships', () => {
 		for (const asset of [
-			['dwh-control-sql', 'migrations', '0001_dwh_control_schema.sql'],
+			['dwh-control-sql', 'migrations', '0200_baseline_0001_0190.sql'],
+			['dwh-control-sql', 'migrations', 'squashed.json'],
 			['dwh-control-sql', 'source-registry.json'],
 			['policies'],
 			['dbt', 'dbt_project.yml'],
