@@ -3,10 +3,12 @@
  *
  * What a dashboard refresh costs as the run log grows: the shipped registry is synced into a fresh warehouse on an
  * embedded PostgreSQL, `--runs` extract runs are spread over its tables (one every 5 minutes per table, 2% failed),
- * and each observability view is queried `--repeat` times; the median is reported. `--upto 0007` migrates only up
- * to that file, to compare with the views before 0008.
+ * and each observability view is queried `--repeat` times; the median is reported. `--dir <folder>` migrates with
+ * another migrations folder: the views before migration 0008 are files 0001..0007 from git history (they were squashed
+ * into the baseline, docs/control-schema.md), e.g. `git archive 1c9db17 dwh-control-sql/migrations | tar -x` and keep
+ * 0001..0007.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,16 +19,9 @@ import { startPostgres } from '../src/devstack/postgresServer';
 
 const VIEWS = ['v_table_freshness', 'v_recent_failures', 'v_watermark_lag'] as const;
 
-function migrationsUpTo(upto: string | undefined): { dir: string; cleanup(): void } {
-	if (!upto) return { dir: defaultMigrationsDir(), cleanup: () => undefined };
-	const dir = mkdtempSync(path.join(os.tmpdir(), 'dwh-bench-migrations-'));
-	for (const f of readdirSync(defaultMigrationsDir()).filter((f) => f.slice(0, 4) <= upto)) cpSync(path.join(defaultMigrationsDir(), f), path.join(dir, f));
-	return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 async function main(): Promise<void> {
 	const { values } = parseArgs({
-		options: { runs: { type: 'string', default: '2000000' }, repeat: { type: 'string', default: '5' }, upto: { type: 'string' } },
+		options: { runs: { type: 'string', default: '2000000' }, repeat: { type: 'string', default: '5' }, dir: { type: 'string' } },
 	});
 	const runs = Number(values.runs);
 	const repeat = Number(values.repeat);
@@ -34,9 +29,9 @@ async function main(): Promise<void> {
 	const server = await startPostgres({ baseDir });
 	const pool = new pg.Pool({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'postgres', max: 2 });
 	pool.on('error', () => undefined);
-	const migrations = migrationsUpTo(values.upto);
+	const migrationsDir = values.dir ?? defaultMigrationsDir();
 	try {
-		await migrateWarehouse(pool, { dir: migrations.dir });
+		await migrateWarehouse(pool, { dir: migrationsDir });
 		const registry = loadRegistryFile();
 		await syncRegistry(pool, registry);
 		const perTable = Math.ceil(runs / registry.tables.length);
@@ -57,9 +52,9 @@ async function main(): Promise<void> {
 		await pool.query('ANALYZE dwh_control.extract_runs');
 		const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dwh_control.extract_runs');
 		console.log(
-			`run log: ${rows[0].n} runs over ${registry.tables.length} tables (built in ${((Date.now() - t0) / 1000).toFixed(1)} s); migrations up to ${
-				values.upto ?? 'all'
-			}`,
+			`run log: ${rows[0].n} runs over ${registry.tables.length} tables (built in ${((Date.now() - t0) / 1000).toFixed(
+				1,
+			)} s); migrations from ${migrationsDir}`,
 		);
 		console.log('view                 median ms   (of ' + repeat + ')');
 		for (const view of VIEWS) {
@@ -73,7 +68,6 @@ async function main(): Promise<void> {
 			console.log(`${view.padEnd(20)} ${times[Math.floor(times.length / 2)].toFixed(1).padStart(9)}`);
 		}
 	} finally {
-		migrations.cleanup();
 		await pool.end();
 		await server.stop();
 		rmSync(baseDir, { recursive: true, force: true });
