@@ -3,7 +3,7 @@
 -- Those 47 append-only migrations redefined the same views and functions many times over (v_pipeline_alerts five
 -- times, missing_roles three, reset_watermark twice ...) and added columns to tables long after creating them. This
 -- file creates every object once, in its final form, with the comments that say why it is the way it is; the old
--- files are in git history (the last commit with them: `git log -- dwh-control-sql/migrations/0190_bronze_run_id_folded.sql`).
+-- files are in git history (`git archive 1c9db17 dwh-control-sql/migrations` extracts them).
 --
 -- How it is applied (src/control/migrate.ts, squashed.json next to this file):
 --   * a new warehouse (none of 0001..0190 recorded) runs this file like any other migration;
@@ -1923,8 +1923,7 @@ SELECT 'rtbf'::text AS area,
    AND NOT EXISTS (SELECT 1 FROM dwh_control.rtbf_requests later
                     WHERE later.subject_hmac = r.subject_hmac AND later.request_id > r.request_id AND later.status = 'completed');
 
--- Reconcile results raise alerts (issue 17). v_reconcile_alerts has v_pipeline_alerts' columns; v_pipeline_alerts now
--- includes it, so later reconcile alerts only replace v_reconcile_alerts.
+-- reconcile  results of the latest reconcile of each enabled table (issue 17):
 --   reconcile_differences  the latest reconcile of an enabled table left differences unresolved (reported only, a
 --                          repair that did not take, or more differing keys than a repair by key handles). detail has
 --                          counts only; the keys are in reconcile_findings, which dwh_readonly cannot read.
