@@ -31,87 +31,80 @@ export interface CoreErrorHint {
 
 type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
 type Rule = [ErrorClass<Error>, (err: never) => string, 'api'?];
-const rule = <E extends Error>(cls: ErrorClass<E>, hint: (err: E) => string, kind?: 'api'): Rule => [cls, hint as (err: never) => string, kind];
+/** `hint`: the text, or a function of the error where the text names what the error carries. */
+const rule = <E extends Error>(cls: ErrorClass<E>, hint: string | ((err: E) => string), kind?: 'api'): Rule => [
+	cls,
+	(typeof hint === 'string' ? () => hint : hint) as (err: never) => string,
+	kind,
+];
 
-const ANONYMISE: Rule[] = [
+/** A source or target the push could not use: refused before anything was written. */
+const NOTHING_PUSHED = 'Nothing was pushed; the run is logged as failed in dwh_control.push_runs.';
+
+/** One rule per error class of the core, by area; the first whose class matches gives the hint. */
+const RULES: Rule[] = [
+	// Anonymise
 	rule(
 		PiiCheckFailedError,
-		() =>
-			'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
+		'Fix the policy for the named columns (hash, tokenise, generalise or suppress them) and bump its version. If a column is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
 	),
 	rule(
 		ItemsPiiBlockedError,
-		() =>
-			'A kept field holds what looks like personal data. Hash, generalise or suppress that field in the policy (and bump its version), or clean the input. If the field is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
+		'A kept field holds what looks like personal data. Hash, generalise or suppress that field in the policy (and bump its version), or clean the input. If the field is a reviewed false positive, list it under pii_check.allow_columns with a reason.',
 	),
 	rule(
 		PolicyCoverageError,
 		(e) => `Edit policies/${e.sourceDb}.policy.json (table ${e.table}) and bump its version; the previous intermediate table is unchanged.`,
 	),
-	rule(
-		PolicyNameError,
-		() => 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.',
-	),
-	rule(PolicyError, () => 'Fix the named field in the policy file; nothing was run.'),
-	rule(SaltMismatchError, () => 'Open the DataAcuity Anonymisation Secrets credential and restore the salt value of that version.'),
+	rule(PolicyNameError, 'Set Source Database to the name of a registered source database (its policy file is policies/<name>.policy.json); nothing was run.'),
+	rule(PolicyError, 'Fix the named field in the policy file; nothing was run.'),
+	rule(SaltMismatchError, 'Open the DataAcuity Anonymisation Secrets credential and restore the salt value of that version.'),
 	rule(
 		ParameterLoggingError,
-		() =>
-			'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").',
+		'Nothing was sent: a DBA must stop the warehouse from logging bound parameters for this login: run the ALTER ROLE / GRANT SET the message names (docs/security.md, "Server logs").',
 	),
 	rule(
 		VerificationTokenError,
-		() =>
-			'Pass the verificationToken a Forget Users item output, with the same DataAcuity Anonymisation Secrets credential (its HMAC key sealed it), or set Users to Given User ID.',
+		'Pass the verificationToken a Forget Users item output, with the same DataAcuity Anonymisation Secrets credential (its HMAC key sealed it), or set Users to Given User ID.',
 	),
-	rule(VaultError, () => 'Check the vault fields of the DataAcuity Anonymisation Secrets credential.'),
-];
+	rule(VaultError, 'Check the vault fields of the DataAcuity Anonymisation Secrets credential.'),
 
-const PUSH_BACK: Rule[] = [
-	rule(PushTargetConfigError, () => 'Fix the named parameter(s) of the custom target.'),
-	rule(PiiBlockedError, () => 'The source was checked by the Anonymise PII scan before anything left the warehouse; analytics_db was not touched.'),
-	rule(PushSourceError, () => 'Nothing was pushed; the run is logged as failed in dwh_control.push_runs.'),
-	rule(PushTargetError, () => 'Nothing was pushed; the run is logged as failed in dwh_control.push_runs.'),
-	rule(PushFailedError, () => 'The push transaction was rolled back: apps still read the previous data. Details are in dwh_control.push_runs.'),
-];
+	// Push Back
+	rule(PushTargetConfigError, 'Fix the named parameter(s) of the custom target.'),
+	rule(PiiBlockedError, 'The source was checked by the Anonymise PII scan before anything left the warehouse; analytics_db was not touched.'),
+	rule(PushSourceError, NOTHING_PUSHED),
+	rule(PushTargetError, NOTHING_PUSHED),
+	rule(PushFailedError, 'The push transaction was rolled back: apps still read the previous data. Details are in dwh_control.push_runs.'),
 
-const DBT: Rule[] = [
-	rule(DbtInputError, () => 'Fix the named field in the node parameters (or the dbtCommand of the input item); dbt was not started.'),
-	rule(DbtSetupError, () => 'Open the DataAcuity Dbt credential and fix Project Directory or Command Prefix as the message says; dbt was not started.'),
+	// DbtRun
+	rule(DbtInputError, 'Fix the named field in the node parameters (or the dbtCommand of the input item); dbt was not started.'),
+	rule(DbtSetupError, 'Open the DataAcuity Dbt credential and fix Project Directory or Command Prefix as the message says; dbt was not started.'),
 	rule(
 		DbtArtifactError,
-		() => 'dbt ran but wrote results this node cannot read: check that the credential runs the dbt Core version docs/dbt.md names, then run again.',
+		'dbt ran but wrote results this node cannot read: check that the credential runs the dbt Core version docs/dbt.md names, then run again.',
 	),
-	rule(DbtProjectBusyError, () => 'Nothing was run. Let the other run finish, or raise Options → Lock Wait (Seconds) to queue behind it.'),
+	rule(DbtProjectBusyError, 'Nothing was run. Let the other run finish, or raise Options → Lock Wait (Seconds) to queue behind it.'),
 	rule(
 		DbtCloudError,
-		() => 'Check the DataAcuity Dbt credential (dbt Cloud Base URL, Account ID, API Token) and the Job ID; a run already started keeps running in dbt Cloud.',
+		'Check the DataAcuity Dbt credential (dbt Cloud Base URL, Account ID, API Token) and the Job ID; a run already started keeps running in dbt Cloud.',
 		'api',
 	),
-	rule(IncidentGateError, () => 'Open this node and fix Duplicate Window (Seconds) / Max Request Age (Seconds) as the message says.'),
-];
+	rule(IncidentGateError, 'Open this node and fix Duplicate Window (Seconds) / Max Request Age (Seconds) as the message says.'),
 
-const ENRICH: Rule[] = [
-	rule(EnrichConfigError, () => 'Fix the named parameter(s) of the node; nothing was written.'),
-	rule(EnrichInputError, () => 'Fix what the message names (a parameter of this node, the relation or its columns, or the input items); nothing was written.'),
-	rule(
-		FxSourceError,
-		() => 'Check FX API Base URL and the FX access key of the DataAcuity Enrichment APIs credential; rates already stored are unchanged.',
-		'api',
-	),
+	// Enrich
+	rule(EnrichConfigError, 'Fix the named parameter(s) of the node; nothing was written.'),
+	rule(EnrichInputError, 'Fix what the message names (a parameter of this node, the relation or its columns, or the input items); nothing was written.'),
+	rule(FxSourceError, 'Check FX API Base URL and the FX access key of the DataAcuity Enrichment APIs credential; rates already stored are unchanged.', 'api'),
 	rule(
 		GeoServiceError,
-		() =>
-			'Check Geo Service URL and the geo key of the DataAcuity Enrichment APIs credential, or use the Places Table backend; answers already fetched stay cached.',
+		'Check Geo Service URL and the geo key of the DataAcuity Enrichment APIs credential, or use the Places Table backend; answers already fetched stay cached.',
 		'api',
 	),
-	rule(GeonamesFormatError, () => 'Point Cities File at a GeoNames cities*.txt file (or use the bundled places); marts.dim_places is unchanged.'),
+	rule(GeonamesFormatError, 'Point Cities File at a GeoNames cities*.txt file (or use the bundled places); marts.dim_places is unchanged.'),
+
+	// Publishing a rebuilt table (Anonymise, Enrich)
+	rule(DependentViewError, 'Nothing was replaced. Drop or change the named view(s) that read the table, then run again.'),
 ];
-
-/** Publishing a rebuilt table (Anonymise, Enrich). */
-const PUBLISH: Rule[] = [rule(DependentViewError, () => 'Nothing was replaced. Drop or change the named view(s) that read the table, then run again.')];
-
-const RULES = [...ANONYMISE, ...PUSH_BACK, ...DBT, ...ENRICH, ...PUBLISH];
 
 /** The node type's last word (n8n-nodes-dataacuity.<area>) for errors no rule above knows. */
 export type NodeArea = 'watermarkExtract' | 'blobLoadBronze' | 'anonymise' | 'enrich' | 'pushBack' | 'dbtRun';
