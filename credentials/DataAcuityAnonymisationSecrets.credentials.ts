@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { numberParameter, secretParameter, textParameter } from '../nodes/shared/parameters';
 import { sslProperties } from './sslProperties';
 
 /**
@@ -18,68 +19,29 @@ export class DataAcuityAnonymisationSecrets implements ICredentialType {
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#anonymise';
 
 	properties: INodeProperties[] = [
-		{
-			displayName: 'Salts',
-			name: 'salts',
-			type: 'string',
-			typeOptions: { password: true, rows: 6 },
-			default: '',
+		secretParameter('Salts', 'salts', {
+			typeOptions: { rows: 6 },
 			required: true,
 			placeholder: '{"users": {"1": "<64 hex chars>"}, "devices": {"1": "…"}}',
 			description:
 				"JSON: salt type → version → salt (at least 16 characters; use `openssl rand -hex 32`). Policies name the salt type. A new version only takes effect through the Anonymise node's Rotate Salt operation; never change the value of a version already in use.",
-		},
-		{
-			displayName: 'HMAC Key',
-			name: 'hmacKey',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
+		}),
+		secretParameter('HMAC Key', 'hmacKey', {
 			required: true,
 			description:
 				'At least 32 characters. Keys the vault lookup hash and the right-to-be-forgotten register. Never change it: existing tokens could no longer be found.',
-		},
-		{
-			displayName: 'Vault Encryption Key',
-			name: 'vaultEncryptionKey',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
+		}),
+		secretParameter('Vault Encryption Key', 'vaultEncryptionKey', {
 			description: 'At least 32 random characters. pgp_sym_encrypt key of compliance.token_vault values. Needed when a policy tokenises.',
-		},
-		{
-			displayName: 'Vault Host',
-			name: 'vaultHost',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Vault Host', 'vaultHost', {
 			placeholder: 'compliance-db.internal',
 			description: 'Compliance database server holding compliance.token_vault. Leave empty when no policy tokenises.',
-		},
-		{
-			displayName: 'Vault Port',
-			name: 'vaultPort',
-			type: 'number',
-			default: 5432,
-		},
-		{
-			displayName: 'Vault Database',
-			name: 'vaultDatabase',
-			type: 'string',
-			default: 'compliance',
-		},
-		{
-			displayName: 'Vault User',
-			name: 'vaultUser',
-			type: 'string',
-			default: '',
-		},
-		{
-			displayName: 'Vault Password',
-			name: 'vaultPassword',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-		},
+		}),
+		numberParameter('Vault Port', 'vaultPort', 5432),
+		textParameter('Vault Database', 'vaultDatabase', { default: 'compliance' }),
+		textParameter('Vault User', 'vaultUser'),
+		secretParameter('Vault Password', 'vaultPassword'),
 		...sslProperties('Vault ', { mode: 'vaultSslMode', ca: 'vaultSslCa' }, 'require'),
 	];
 }

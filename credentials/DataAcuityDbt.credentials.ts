@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { optionsParameter, secretParameter, textParameter } from '../nodes/shared/parameters';
 
 /**
  * Everything dbt-specific and secret for the DbtRun node: where dbt Core lives and how to start it, the dbt Cloud
@@ -18,111 +19,57 @@ export class DataAcuityDbt implements ICredentialType {
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#dbtrun';
 
 	properties: INodeProperties[] = [
-		{
-			displayName: 'dbt Executable',
-			name: 'dbtBin',
-			type: 'string',
-			default: '',
+		textParameter('dbt Executable', 'dbtBin', {
 			placeholder: '/opt/dbt/.venv/bin/dbt',
 			description: "Path of the dbt program. Empty: $DWH_DBT_BIN, then the pack's own .venv/bin/dbt, then dbt on the PATH.",
-		},
-		{
-			displayName: 'Command Prefix',
-			name: 'commandPrefix',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Command Prefix', 'commandPrefix', {
 			placeholder: 'docker exec -i dbt_transform',
 			description:
 				'Words run before the dbt executable when dbt lives elsewhere (e.g. in the dbt_transform container). Split like a command line but never run through a shell; the artifacts directory must then be a path both sides see.',
-		},
-		{
-			displayName: 'Project Directory',
-			name: 'projectDir',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Project Directory', 'projectDir', {
 			placeholder: '/srv/dbt/dataacuity',
 			description: 'Folder with dbt_project.yml. Empty: the reference project shipped in this package (dbt/).',
-		},
-		{
-			displayName: 'Profiles Directory',
-			name: 'profilesDir',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Profiles Directory', 'profilesDir', {
 			description: 'Folder with profiles.yml. Empty: the project directory (the shipped profile reads the connection from the environment).',
-		},
-		{
-			displayName: 'Artifacts Directory',
-			name: 'artifactsDir',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Artifacts Directory', 'artifactsDir', {
 			placeholder: '/var/lib/n8n/dbt-runs',
 			description:
 				'Each run writes run_results.json, manifest.json and dbt.log into its own sub-folder here. Empty: $DWH_DBT_ARTIFACTS_DIR or the system temp folder.',
-		},
-		{
-			displayName: 'Warehouse Connection for dbt',
-			name: 'connectionSource',
-			type: 'options',
-			options: [
-				{
-					name: 'From the Node’s Postgres Credential',
-					value: 'credential',
-					description: 'Passed to dbt as DWH_DBT_* variables; the password as DBT_ENV_SECRET_DWH_PASSWORD, which dbt scrubs from its logs',
-				},
-				{
-					name: 'Host Environment',
-					value: 'environment',
-					description: "dbt's profiles.yml reads variables already set where dbt runs; only the names below are passed through",
-				},
-			],
-			default: 'credential',
-		},
-		{
-			displayName: 'Default Schema',
-			name: 'defaultSchema',
-			type: 'string',
+		}),
+		optionsParameter('Warehouse Connection for dbt', 'connectionSource', { default: 'credential' }, [
+			{
+				name: 'From the Node’s Postgres Credential',
+				value: 'credential',
+				description: 'Passed to dbt as DWH_DBT_* variables; the password as DBT_ENV_SECRET_DWH_PASSWORD, which dbt scrubs from its logs',
+			},
+			{
+				name: 'Host Environment',
+				value: 'environment',
+				description: "dbt's profiles.yml reads variables already set where dbt runs; only the names below are passed through",
+			},
+		]),
+		textParameter('Default Schema', 'defaultSchema', {
 			default: 'dbt',
 			description: 'Profile schema for models without their own (the reference project puts its models in staging and marts)',
-		},
-		{
-			displayName: 'Pass-Through Environment Variables',
-			name: 'envPassthrough',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Pass-Through Environment Variables', 'envPassthrough', {
 			placeholder: 'DBT_PROFILE_HOST, MY_VAR',
 			description:
 				"Comma-separated names passed from n8n's environment to dbt. Everything else is withheld (n8n's own secrets never reach dbt); PATH, HOME, DBT_* and DWH_DBT_* always pass.",
-		},
-		{
-			displayName: 'dbt Cloud Base URL',
-			name: 'cloudBaseUrl',
-			type: 'string',
+		}),
+		textParameter('dbt Cloud Base URL', 'cloudBaseUrl', {
 			default: 'https://cloud.getdbt.com',
 			description: 'API host of the dbt Cloud account (regional and single-tenant accounts have their own)',
-		},
-		{
-			displayName: 'dbt Cloud Account ID',
-			name: 'cloudAccountId',
-			type: 'string',
-			default: '',
-			description: 'Only for the "Trigger dbt Cloud Job" operation',
-		},
-		{
-			displayName: 'dbt Cloud API Token',
-			name: 'cloudToken',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			description: 'A service token allowed to run jobs (sent only in the Authorization header)',
-		},
-		{
-			displayName: 'Wolverine Webhook Secret',
-			name: 'webhookSecret',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
+		}),
+		textParameter('dbt Cloud Account ID', 'cloudAccountId', { description: 'Only for the "Trigger dbt Cloud Job" operation' }),
+		secretParameter('dbt Cloud API Token', 'cloudToken', { description: 'A service token allowed to run jobs (sent only in the Authorization header)' }),
+		secretParameter('Wolverine Webhook Secret', 'webhookSecret', {
 			description:
 				'Shared secret for the incident rerun webhook: Wolverine signs "<unix seconds>.<raw body>" with HMAC-SHA256 and sends it as X-Wolverine-Signature: sha256=<hex>',
-		},
+		}),
 	];
 }

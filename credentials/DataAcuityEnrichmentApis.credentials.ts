@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { secretParameter } from '../nodes/shared/parameters';
 
 /**
  * API keys of the external services the Enrich node calls: the FX rates API (Ingest FX Rates) and a
@@ -15,21 +16,11 @@ export class DataAcuityEnrichmentApis implements ICredentialType {
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity/blob/main/docs/enrich.md';
 
 	properties: INodeProperties[] = [
-		{
-			displayName: 'FX API Access Key',
-			name: 'fxAccessKey',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
+		secretParameter('FX API Access Key', 'fxAccessKey', {
 			description: 'Sent as access_key to the exchangerate.host-compatible API of Ingest FX Rates. Leave empty for a keyless API.',
-		},
-		{
-			displayName: 'Geo Service API Key',
-			name: 'geoServiceApiKey',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
+		}),
+		secretParameter('Geo Service API Key', 'geoServiceApiKey', {
 			description: 'Sent as "Authorization: Bearer …" to the reverse-geocoding service of the Geo family. Leave empty for a keyless service.',
-		},
+		}),
 	];
 }

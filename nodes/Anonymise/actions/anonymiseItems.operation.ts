@@ -1,10 +1,11 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertyOptions } from 'n8n-workflow';
 import { anonymiseItemsWithRunLog } from '../../../src/anonymise/itemRun';
 import { loadPolicyFor } from '../../../src/anonymise/policyLoader';
 import { policyTable } from '../../../src/anonymise/runner';
 import { explainError } from '../../shared/errorDescription';
 import { executeBatch } from '../../shared/items';
 import { anonymiseSession, options, optionsOf, sourceDb, table, text } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -14,7 +15,7 @@ export const option: INodePropertyOptions = {
 	description: 'Small flows: apply a policy table to the input items',
 };
 
-export const description = updateDisplayOptions({ show: { operation: ['anonymiseItems'] } }, [sourceDb, table, options]);
+export const description = forOperation(option, [sourceDb, table, options]);
 
 /**
  * One policy table for the whole input: the items are a batch, as set mode's rows are. Suppressed rows have no

@@ -1,9 +1,10 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { inputRelation } from '../../../src/anonymise/policy.schema';
 import { loadPolicyFor } from '../../../src/anonymise/policyLoader';
 import { anonymiseRelation, anonymiseTablesAtomically, relationColumns } from '../../../src/anonymise/runner';
+import { forOperation } from '../../shared/descriptions';
 import { executeItems } from '../../shared/items';
+import { optionsParameter } from '../../shared/parameters';
 import { anonymiseSession, options, optionsOf, sourceDb, table, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
@@ -16,36 +17,24 @@ export const option: INodePropertyOptions = {
 
 const properties: INodeProperties[] = [
 	sourceDb,
-	{
-		displayName: 'Tables',
-		name: 'tableSelection',
-		type: 'options',
-		options: [
-			{ name: 'One Table', value: 'one' },
-			{ name: 'Every Table of the Policy', value: 'all', description: 'Tables whose input relation exists, in one transaction' },
-		],
-		default: 'one',
-	},
+	optionsParameter('Tables', 'tableSelection', { default: 'one' }, [
+		{ name: 'One Table', value: 'one' },
+		{ name: 'Every Table of the Policy', value: 'all', description: 'Tables whose input relation exists, in one transaction' },
+	]),
 	table,
-	{
-		displayName: 'Build',
-		name: 'build',
-		type: 'options',
-		options: [
-			{ name: 'Full Rebuild', value: 'full', description: 'Rebuild the whole table from its input' },
-			{
-				name: 'Incremental',
-				value: 'incremental',
-				description:
-					'Only rows loaded since the last build, merged by key; a full rebuild whenever the result could differ (policy, salts or as-of date changed, snapshot tables)',
-			},
-		],
-		default: 'full',
-	},
+	optionsParameter('Build', 'build', { default: 'full' }, [
+		{ name: 'Full Rebuild', value: 'full', description: 'Rebuild the whole table from its input' },
+		{
+			name: 'Incremental',
+			value: 'incremental',
+			description:
+				'Only rows loaded since the last build, merged by key; a full rebuild whenever the result could differ (policy, salts or as-of date changed, snapshot tables)',
+		},
+	]),
 	options,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['anonymiseRelation'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Set-based in the warehouse: builds intermediate.* from the input relation, PII-checks it, swaps it in. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,4 +1,4 @@
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { runRetention } from '../../../src/control/applyRetention';
 import { ObjectStore } from '../../../src/transport/objectStore';
@@ -6,6 +6,7 @@ import { executeItems } from '../../shared/items';
 import { readObjectStoreConfig } from '../../shared/pipelineContext';
 import { postgresPool } from '../../shared/resources';
 import { archiveDaysOf, registryFile } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -28,7 +29,7 @@ const properties: INodeProperties[] = [
 	registryFile,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['applyRetention'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Raw expiry and the CSV archive sweep: one output item per table and layer, audited in retention_runs. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

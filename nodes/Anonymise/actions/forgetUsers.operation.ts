@@ -1,11 +1,12 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../../src/anonymise/forget';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { parseRelationName } from '../../../src/privacy/piiScan';
 import { createPool } from '../../../src/transport/postgres';
 import { ANALYTICS_CREDENTIAL } from '../../shared/credentialTypes';
+import { forOperation, showWhen } from '../../shared/descriptions';
 import { executeItems } from '../../shared/items';
+import { booleanParameter, numberParameter, optionsParameter, requiredText, textParameter } from '../../shared/parameters';
 import { readPostgresConnection } from '../../shared/pipelineContext';
 import { anonymiseSession, list, options, optionsOf, text } from './common.descriptions';
 
@@ -17,45 +18,33 @@ export const option: INodePropertyOptions = {
 	description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit',
 };
 
-const flagged = { show: { userSource: ['flagged'] } };
+const flagged = showWhen('userSource', 'flagged');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Users',
-		name: 'userSource',
-		type: 'options',
-		options: [
-			{ name: 'Given User IDs', value: 'ids' },
-			{ name: 'Users Flagged Deleted', value: 'flagged', description: 'Rows of a users relation whose deleted-at column is set and who are not yet forgotten' },
-		],
-		default: 'flagged',
-	},
-	{
-		displayName: 'User IDs',
-		name: 'userIds',
-		type: 'string',
+	optionsParameter('Users', 'userSource', { default: 'flagged' }, [
+		{ name: 'Given User IDs', value: 'ids' },
+		{ name: 'Users Flagged Deleted', value: 'flagged', description: 'Rows of a users relation whose deleted-at column is set and who are not yet forgotten' },
+	]),
+	requiredText('User IDs', 'userIds', {
 		default: '={{ $json.user_id }}',
-		required: true,
 		description: 'Comma-separated TGN user IDs; evaluated per input item',
-		displayOptions: { show: { userSource: ['ids'] } },
-	},
-	{ displayName: 'Users Relation', name: 'flaggedRelation', type: 'string', default: 'raw.auth_db__users', displayOptions: flagged },
-	{ displayName: 'ID Column', name: 'idColumn', type: 'string', default: 'id', displayOptions: flagged },
-	{ displayName: 'Deleted-At Column', name: 'flagColumn', type: 'string', default: 'deleted_at', displayOptions: flagged },
-	{ displayName: 'Max Users per Run', name: 'flaggedLimit', type: 'number', typeOptions: { minValue: 1 }, default: 500, displayOptions: flagged },
-	{ displayName: 'Reason', name: 'reason', type: 'string', default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request' },
-	{
-		displayName: 'Also Forget In Analytics DB',
-		name: 'forgetInAnalyticsDb',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
-	},
+		displayOptions: showWhen('userSource', 'ids'),
+	}),
+	textParameter('Users Relation', 'flaggedRelation', { default: 'raw.auth_db__users', displayOptions: flagged }),
+	textParameter('ID Column', 'idColumn', { default: 'id', displayOptions: flagged }),
+	textParameter('Deleted-At Column', 'flagColumn', { default: 'deleted_at', displayOptions: flagged }),
+	numberParameter('Max Users per Run', 'flaggedLimit', 500, { typeOptions: { minValue: 1 }, displayOptions: flagged }),
+	textParameter('Reason', 'reason', { default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request' }),
+	booleanParameter(
+		'Also Forget In Analytics DB',
+		'forgetInAnalyticsDb',
+		false,
+		'Whether to also delete the users from every analytics_db table carrying their hash (the push-back targets), in the same run and audit; otherwise they leave analytics_db when each target is next pushed',
+	),
 	options,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['forgetUsers'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Right to be forgotten: deletes the users from raw, staging and intermediate, purges the vault, writes the audit. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,8 +1,9 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { enforceKAnonymity, kAnonymityReport, type GroupSizeOptions, type KAnonymityStrategy } from '../../../src/privacy/kAnonymity';
 import { parseRelationName } from '../../../src/privacy/piiScan';
+import { forOperation, showWhen } from '../../shared/descriptions';
 import { executeItems } from '../../shared/items';
+import { numberParameter, optionsParameter, requiredText } from '../../shared/parameters';
 import { postgresPool } from '../../shared/resources';
 import { list, relation, text } from './common.descriptions';
 
@@ -16,60 +17,27 @@ export const option: INodePropertyOptions = {
 
 const properties: INodeProperties[] = [
 	relation,
-	{
-		displayName: 'Quasi-Identifiers',
-		name: 'quasiIdentifiers',
-		type: 'string',
-		default: 'city,age_band',
-		required: true,
-		description: 'Comma-separated columns',
-	},
-	{ displayName: 'K', name: 'k', type: 'number', typeOptions: { minValue: 1 }, default: 5 },
-	{
-		displayName: 'Group Size',
-		name: 'groupSize',
-		type: 'options',
-		options: [
-			{ name: 'Rows', value: 'rows', description: 'One row per person' },
-			{ name: 'Distinct Values of a Column', value: 'distinct', description: 'E.g. user_hash when a person has many rows.' },
-			{ name: 'Sum of a Count Column', value: 'sum', description: 'Already aggregated tables (e.g. user_count)' },
-		],
-		default: 'rows',
-	},
-	{
-		displayName: 'Group Size Column',
-		name: 'groupSizeColumn',
-		type: 'string',
-		default: '',
-		required: true,
-		displayOptions: { show: { groupSize: ['distinct', 'sum'] } },
-	},
-	{
-		displayName: 'Enforce',
-		name: 'enforce',
-		type: 'options',
-		options: [
-			{ name: 'Report Only', value: 'none' },
-			{ name: 'Suppress Small Groups', value: 'suppress', description: 'Delete their rows (in place)' },
-			{
-				name: 'Generalise, Then Suppress',
-				value: 'generalise',
-				description: 'Set the chosen columns to NULL in small groups, then delete what is still below k',
-			},
-		],
-		default: 'none',
-	},
-	{
-		displayName: 'Columns to Generalise',
-		name: 'generaliseColumns',
-		type: 'string',
-		default: '',
-		required: true,
-		displayOptions: { show: { enforce: ['generalise'] } },
-	},
+	requiredText('Quasi-Identifiers', 'quasiIdentifiers', { default: 'city,age_band', description: 'Comma-separated columns' }),
+	numberParameter('K', 'k', 5, { typeOptions: { minValue: 1 } }),
+	optionsParameter('Group Size', 'groupSize', { default: 'rows' }, [
+		{ name: 'Rows', value: 'rows', description: 'One row per person' },
+		{ name: 'Distinct Values of a Column', value: 'distinct', description: 'E.g. user_hash when a person has many rows.' },
+		{ name: 'Sum of a Count Column', value: 'sum', description: 'Already aggregated tables (e.g. user_count)' },
+	]),
+	requiredText('Group Size Column', 'groupSizeColumn', { displayOptions: showWhen('groupSize', 'distinct', 'sum') }),
+	optionsParameter('Enforce', 'enforce', { default: 'none' }, [
+		{ name: 'Report Only', value: 'none' },
+		{ name: 'Suppress Small Groups', value: 'suppress', description: 'Delete their rows (in place)' },
+		{
+			name: 'Generalise, Then Suppress',
+			value: 'generalise',
+			description: 'Set the chosen columns to NULL in small groups, then delete what is still below k',
+		},
+	]),
+	requiredText('Columns to Generalise', 'generaliseColumns', { displayOptions: showWhen('enforce', 'generalise') }),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['kAnonymityReport'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Smallest group over the quasi-identifiers; optionally suppresses or generalises the groups below k in place. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

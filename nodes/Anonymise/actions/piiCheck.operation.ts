@@ -1,9 +1,10 @@
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { describeFindings, parseRelationName, scanRelationForPii } from '../../../src/privacy/piiScan';
 import { executeItems } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { list, relation } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -32,7 +33,7 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['piiCheck'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Column names and sampled content of a relation against the PII detectors; reads only, needs no secrets. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,8 +1,9 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { rotateSalt } from '../../../src/anonymise/rotateSalt';
+import { forOperation } from '../../shared/descriptions';
 import { executeItems } from '../../shared/items';
+import { requiredText } from '../../shared/parameters';
 import { anonymiseSession, options, optionsOf, text } from './common.descriptions';
 
 /** This operation's entry in the node's Operation list. */
@@ -14,18 +15,11 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Salt Type',
-		name: 'saltType',
-		type: 'string',
-		default: 'users',
-		required: true,
-		description: 'Salt type from the credential; its newest version becomes active',
-	},
+	requiredText('Salt Type', 'saltType', { default: 'users', description: 'Salt type from the credential; its newest version becomes active' }),
 	options,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['rotateSalt'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Activates the newest salt version and rebuilds every table hashing with it, in one transaction. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

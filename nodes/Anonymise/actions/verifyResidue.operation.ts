@@ -1,4 +1,4 @@
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { recordResidueCheck } from '../../../src/anonymise/residueChecks';
@@ -8,7 +8,9 @@ import { openVerificationToken } from '../../../src/anonymise/verificationToken'
 import { createPool } from '../../../src/transport/postgres';
 import { ObjectStore } from '../../../src/transport/objectStore';
 import { ANALYTICS_CREDENTIAL } from '../../shared/credentialTypes';
+import { forOperation, showWhen } from '../../shared/descriptions';
 import { executeItems } from '../../shared/items';
+import { booleanParameter, optionsParameter, requiredText, secretParameter, textParameter } from '../../shared/parameters';
 import { readObjectStoreConfig, readPostgresConnection } from '../../shared/pipelineContext';
 import { anonymiseSession, archiveDaysOf, options, optionsOf, registryFile, text } from './common.descriptions';
 
@@ -21,33 +23,23 @@ export const option: INodePropertyOptions = {
 		'Search the warehouse, analytics_db, the vault and the CSV archive for a forgotten person; places and counts, never values; recorded for v_residue_alerts',
 };
 
-const givenIds = { show: { residueUsers: ['ids'] } };
+const givenIds = showWhen('residueUsers', 'ids');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Users',
-		name: 'residueUsers',
-		type: 'options',
-		options: [
-			{
-				name: 'From Forget Users Output',
-				value: 'token',
-				description: "The verificationToken of each Forget Users item (the user ID sealed under the credential's key)",
-			},
-			{ name: 'Given User ID', value: 'ids', description: 'One user ID per item, with its e-mail and phone if known' },
-		],
-		default: 'token',
-	},
-	{
-		displayName: 'Verification Token',
-		name: 'verificationToken',
-		type: 'string',
-		typeOptions: { password: true },
+	optionsParameter('Users', 'residueUsers', { default: 'token' }, [
+		{
+			name: 'From Forget Users Output',
+			value: 'token',
+			description: "The verificationToken of each Forget Users item (the user ID sealed under the credential's key)",
+		},
+		{ name: 'Given User ID', value: 'ids', description: 'One user ID per item, with its e-mail and phone if known' },
+	]),
+	secretParameter('Verification Token', 'verificationToken', {
 		default: '={{ $json.verificationToken }}',
 		description: 'Items without one (nobody was forgotten, or a retried partial request) are skipped',
-		displayOptions: { show: { residueUsers: ['token'] } },
-	},
-	{ displayName: 'User ID', name: 'residueUserId', type: 'string', default: '={{ $json.user_id }}', required: true, displayOptions: givenIds },
+		displayOptions: showWhen('residueUsers', 'token'),
+	}),
+	requiredText('User ID', 'residueUserId', { default: '={{ $json.user_id }}', displayOptions: givenIds }),
 	{
 		displayName: 'E-Mail',
 		name: 'residueEmail',
@@ -57,48 +49,32 @@ const properties: INodeProperties[] = [
 		description: 'Also search for this address (free text and CSVs quote it)',
 		displayOptions: givenIds,
 	},
-	{
-		displayName: 'Phone',
-		name: 'residuePhone',
-		type: 'string',
-		default: '',
+	textParameter('Phone', 'residuePhone', {
 		description: 'Also search for this number (as given, and 0… / 27… for a +27 number)',
 		displayOptions: givenIds,
-	},
-	{
-		displayName: 'Source Database of the IDs',
-		name: 'residueSourceDb',
-		type: 'string',
+	}),
+	textParameter('Source Database of the IDs', 'residueSourceDb', {
 		default: 'auth_db',
 		description: 'A source database whose policy declares a subject column (the user IDs are its IDs)',
-	},
-	{
-		displayName: 'Search Analytics DB',
-		name: 'searchAnalyticsDb',
-		type: 'boolean',
-		default: true,
-		description: 'Whether to search every analytics_db table too (needs the analytics_db credential)',
-	},
-	{
-		displayName: 'Search the CSV Archive',
-		name: 'searchArchive',
-		type: 'boolean',
-		default: true,
-		description: 'Whether to search every CSV under exports/ and processed/ too (needs the Object Store credential)',
-	},
-	{
-		displayName: 'Fail on Residue',
-		name: 'failOnResidue',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether residue fails the node. Off: CSVs the archive retention removes before the deadline are expected right after forgetting, and v_residue_alerts raises what outlives the SLA.',
-	},
+	}),
+	booleanParameter('Search Analytics DB', 'searchAnalyticsDb', true, 'Whether to search every analytics_db table too (needs the analytics_db credential)'),
+	booleanParameter(
+		'Search the CSV Archive',
+		'searchArchive',
+		true,
+		'Whether to search every CSV under exports/ and processed/ too (needs the Object Store credential)',
+	),
+	booleanParameter(
+		'Fail on Residue',
+		'failOnResidue',
+		false,
+		'Whether residue fails the node. Off: CSVs the archive retention removes before the deadline are expected right after forgetting, and v_residue_alerts raises what outlives the SLA.',
+	),
 	registryFile,
 	options,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['verifyResidue'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** A thin adapter over scanResidue + recordResidueCheck: one check per item, places and counts, never values. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,4 +1,4 @@
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
 import { runDbt } from '../../../src/dbt/runDbt';
@@ -9,7 +9,8 @@ import { readWarehouseConnection } from '../../shared/pipelineContext';
 import { coreConfigFromCredential, DBT_CREDENTIAL } from '../dbtCredential';
 import { selectionFields, selectionOf } from './common.descriptions';
 import { outcomeItems } from './outcome';
-import { optionsCollection } from '../../shared/descriptions';
+import { forOperation, optionsCollection, showWhen } from '../../shared/descriptions';
+import { booleanParameter, numberParameter, optionsParameter, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -19,82 +20,43 @@ export const option: INodePropertyOptions = {
 	description: 'Run dbt Core (build, run, test, source freshness, seed, retry)',
 };
 
-const fromParameters = { show: { commandSource: ['parameters'] } };
+const fromParameters = showWhen('commandSource', 'parameters');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Command From',
-		name: 'commandSource',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{ name: 'Node Parameters', value: 'parameters' },
-			{ name: 'Input Item (dbtCommand Field)', value: 'input', description: 'Use the dbtCommand that "Verify Incident Webhook" output' },
-		],
-		default: 'parameters',
-	},
-	{
-		displayName: 'Command',
-		name: 'command',
-		type: 'options',
-		options: [
-			{ name: 'Build', value: 'build', description: 'Run models, tests, seeds and snapshots in DAG order' },
-			{ name: 'Retry', value: 'retry', description: 'Rerun only what failed or was skipped in an earlier run (set Retry Of)' },
-			{ name: 'Run', value: 'run', description: 'Build models only' },
-			{ name: 'Seed', value: 'seed', description: 'Load CSV seeds' },
-			{ name: 'Source Freshness', value: 'source freshness', description: 'Check when bronze was last loaded' },
-			{ name: 'Test', value: 'test', description: 'Run data tests only' },
-		],
-		default: 'build',
-		displayOptions: fromParameters,
-	},
+	optionsParameter('Command From', 'commandSource', { default: 'parameters', noDataExpression: true }, [
+		{ name: 'Node Parameters', value: 'parameters' },
+		{ name: 'Input Item (dbtCommand Field)', value: 'input', description: 'Use the dbtCommand that "Verify Incident Webhook" output' },
+	]),
+	optionsParameter('Command', 'command', { default: 'build', displayOptions: fromParameters }, [
+		{ name: 'Build', value: 'build', description: 'Run models, tests, seeds and snapshots in DAG order' },
+		{ name: 'Retry', value: 'retry', description: 'Rerun only what failed or was skipped in an earlier run (set Retry Of)' },
+		{ name: 'Run', value: 'run', description: 'Build models only' },
+		{ name: 'Seed', value: 'seed', description: 'Load CSV seeds' },
+		{ name: 'Source Freshness', value: 'source freshness', description: 'Check when bronze was last loaded' },
+		{ name: 'Test', value: 'test', description: 'Run data tests only' },
+	]),
 	...selectionFields(fromParameters),
 	optionsCollection('options', [
-		{ displayName: 'Fail Fast', name: 'failFast', type: 'boolean', default: false, description: 'Whether dbt stops at the first failure (--fail-fast)' },
-		{
-			displayName: 'Lock Wait (Seconds)',
-			name: 'lockWaitSeconds',
-			type: 'number',
+		booleanParameter('Fail Fast', 'failFast', false, 'Whether dbt stops at the first failure (--fail-fast)'),
+		numberParameter('Lock Wait (Seconds)', 'lockWaitSeconds', 0, {
 			typeOptions: { minValue: 0 },
-			default: 0,
 			description: 'Only one build/run/seed/retry per project runs at a time. 0: fail at once when another is running; otherwise wait up to this long for it.',
-		},
-		{
-			displayName: 'Retry Of (Artifacts Directory)',
-			name: 'retryOf',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('Retry Of (Artifacts Directory)', 'retryOf', {
 			placeholder: '={{ $json.artifactsDir }}',
 			description: 'For Retry: the artifactsDir from the summary item of the run to retry',
-		},
-		{
-			displayName: 'Selector',
-			name: 'selector',
-			type: 'string',
-			default: '',
-			description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude',
-		},
-		{ displayName: 'Target', name: 'target', type: 'string', default: '', description: 'Profile target (--target); empty uses the profile default' },
-		{
-			displayName: 'Threads',
-			name: 'threads',
-			type: 'number',
+		}),
+		textParameter('Selector', 'selector', { description: 'A YAML selector from selectors.yml (--selector), instead of Select/Exclude' }),
+		textParameter('Target', 'target', { description: 'Profile target (--target); empty uses the profile default' }),
+		numberParameter('Threads', 'threads', 4, {
 			typeOptions: { minValue: 1, maxValue: 64 },
-			default: 4,
 			description: 'Parallel models (--threads); keep at most 4 behind PgBouncer (design doc §10.3)',
-		},
-		{
-			displayName: 'Timeout (Minutes)',
-			name: 'timeoutMinutes',
-			type: 'number',
-			typeOptions: { minValue: 0 },
-			default: 0,
-			description: 'Stop dbt after this long; 0 means no limit',
-		},
+		}),
+		numberParameter('Timeout (Minutes)', 'timeoutMinutes', 0, { typeOptions: { minValue: 0 }, description: 'Stop dbt after this long; 0 means no limit' }),
 	]),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['runCommand'] } }, properties);
+export const description = forOperation(option, properties);
 
 interface Options {
 	failFast?: boolean;

@@ -1,4 +1,4 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { DbtCloudJobInput } from '../../../src/dbt/cloud/cloudConfig.schema';
 import { runDbtCloudJob } from '../../../src/dbt/cloud/dbtCloudClient';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
@@ -7,7 +7,8 @@ import { executeItems } from '../../shared/items';
 import { cloudConfigFromCredential, DBT_CREDENTIAL } from '../dbtCredential';
 import { selectionFields, selectionOf } from './common.descriptions';
 import { outcomeItems } from './outcome';
-import { optionsCollection } from '../../shared/descriptions';
+import { forOperation, optionsCollection, showWhen } from '../../shared/descriptions';
+import { numberParameter, optionsParameter, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -18,44 +19,27 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Job ID',
-		name: 'jobId',
-		type: 'number',
-		default: 0,
-		required: true,
-		description: 'The dbt Cloud job to trigger (the number in its URL)',
-	},
-	{
-		displayName: 'Steps',
-		name: 'cloudCommand',
-		type: 'options',
-		options: [
-			{ name: "Job's Own Steps", value: 'job' },
-			{ name: 'Override: Build', value: 'build' },
-			{ name: 'Override: Run', value: 'run' },
-			{ name: 'Override: Source Freshness', value: 'source freshness' },
-			{ name: 'Override: Test', value: 'test' },
-		],
-		default: 'job',
-	},
-	...selectionFields({ show: { cloudCommand: ['build', 'run', 'test', 'source freshness'] } }),
+	numberParameter('Job ID', 'jobId', 0, { required: true, description: 'The dbt Cloud job to trigger (the number in its URL)' }),
+	optionsParameter('Steps', 'cloudCommand', { default: 'job' }, [
+		{ name: "Job's Own Steps", value: 'job' },
+		{ name: 'Override: Build', value: 'build' },
+		{ name: 'Override: Run', value: 'run' },
+		{ name: 'Override: Source Freshness', value: 'source freshness' },
+		{ name: 'Override: Test', value: 'test' },
+	]),
+	...selectionFields(showWhen('cloudCommand', 'build', 'run', 'test', 'source freshness')),
 	optionsCollection('cloudOptions', [
-		{ displayName: 'Cause', name: 'cause', type: 'string', default: 'Triggered by n8n (DataAcuity DbtRun)', description: 'Shown on the run in dbt Cloud' },
-		{ displayName: 'Git Branch', name: 'gitBranch', type: 'string', default: '', description: 'Run the job against this branch instead of its default' },
-		{ displayName: 'Poll Interval (Seconds)', name: 'pollIntervalSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
-		{
-			displayName: 'Timeout (Minutes)',
-			name: 'timeoutMinutes',
-			type: 'number',
+		textParameter('Cause', 'cause', { default: 'Triggered by n8n (DataAcuity DbtRun)', description: 'Shown on the run in dbt Cloud' }),
+		textParameter('Git Branch', 'gitBranch', { description: 'Run the job against this branch instead of its default' }),
+		numberParameter('Poll Interval (Seconds)', 'pollIntervalSeconds', 10, { typeOptions: { minValue: 1 } }),
+		numberParameter('Timeout (Minutes)', 'timeoutMinutes', 120, {
 			typeOptions: { minValue: 1 },
-			default: 120,
 			description: 'Stop waiting after this long (the job keeps running in dbt Cloud)',
-		},
+		}),
 	]),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['triggerCloudJob'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Starts the dbt Cloud job once per item and waits for it; requests go through n8n's HTTP helper (proxies). */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

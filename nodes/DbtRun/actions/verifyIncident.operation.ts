@@ -1,4 +1,4 @@
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type pg from 'pg';
 import { parseIncidentGate } from '../../../src/webhook/gate.schema';
@@ -6,6 +6,7 @@ import { verifyIncident } from '../../../src/webhook/verifyIncident';
 import { executeItems, type Resources } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { DBT_CREDENTIAL, webhookSecretFromCredential } from '../dbtCredential';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -51,7 +52,7 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['verifyIncident'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Checks each webhook request (signature, age, duplicates) and turns an accepted incident into a dbt selection. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

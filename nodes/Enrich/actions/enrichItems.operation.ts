@@ -1,9 +1,10 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertyOptions } from 'n8n-workflow';
 import { enrichItems } from '../../../src/enrich/enrichItems';
 import { executeBatch } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
 import { enrichResources, familiesOf } from './common.descriptions';
 import { familyProperties } from './family.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -13,7 +14,7 @@ export const option: INodePropertyOptions = {
 	description: 'Small flows: the same families over the input items',
 };
 
-export const description = updateDisplayOptions({ show: { operation: ['enrichItems'] } }, familyProperties);
+export const description = forOperation(option, familyProperties);
 
 /** The same families over the input items, as one batch; output item i is input item i enriched. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,8 +1,8 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { enrichMartInputs } from '../../../src/enrich/martInputs';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -31,7 +31,7 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['enrichMartInputs'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Builds the enriched relations dbt's marts read, in dependency order; one item per execution item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,10 +1,10 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { enrichRelation } from '../../../src/enrich/enrichRelation';
 import { executeItems } from '../../shared/items';
 import { n8nFetch } from '../../shared/httpRequest';
 import { enrichResources, familiesOf } from './common.descriptions';
 import { familyProperties } from './family.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -28,7 +28,7 @@ const properties: INodeProperties[] = [
 	...familyProperties,
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['enrichRelation'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Set-based in the warehouse: writes a new relation with the families' columns and swaps it in. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -1,6 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { showWhen } from '../../shared/descriptions';
+import { numberParameter, optionsParameter, requiredText, textParameter } from '../../shared/parameters';
 
-const forFamilies = (...families: string[]) => ({ show: { families } });
+const forFamilies = (...families: string[]) => showWhen('families', ...families);
+const geoPlaces = { show: { families: ['geo'], geoBackend: ['places'] } };
 
 /** The families and their columns, shown by Enrich Relation and Enrich Items (each under its own operation). */
 export const familyProperties: INodeProperties[] = [
@@ -22,173 +25,85 @@ export const familyProperties: INodeProperties[] = [
 		default: ['temporal'],
 		required: true,
 	},
-	{
-		displayName: 'Timestamp Column',
-		name: 'timestampColumn',
-		type: 'string',
-		default: 'event_time',
-		required: true,
-		displayOptions: forFamilies('temporal', 'fx', 'sessions', 'segments'),
-	},
-	{
-		displayName: 'Time Zone',
-		name: 'timeZone',
-		type: 'string',
+	requiredText('Timestamp Column', 'timestampColumn', { default: 'event_time', displayOptions: forFamilies('temporal', 'fx', 'sessions', 'segments') }),
+	textParameter('Time Zone', 'timeZone', {
 		default: 'Africa/Johannesburg',
 		description: 'IANA zone for local time (temporal) and for the day whose FX rate applies',
 		displayOptions: forFamilies('temporal', 'fx'),
-	},
-	{ displayName: 'User Column', name: 'userColumn', type: 'string', default: 'user_hash', displayOptions: forFamilies('sessions', 'segments') },
-	{ displayName: 'App Column', name: 'appColumn', type: 'string', default: 'app', displayOptions: forFamilies('sessions', 'segments') },
-	{ displayName: 'Latitude Column', name: 'latitudeColumn', type: 'string', default: 'gps_lat', displayOptions: forFamilies('geo') },
-	{ displayName: 'Longitude Column', name: 'longitudeColumn', type: 'string', default: 'gps_lng', displayOptions: forFamilies('geo') },
-	{
-		displayName: 'Holiday Country',
-		name: 'country',
-		type: 'string',
+	}),
+	textParameter('User Column', 'userColumn', { default: 'user_hash', displayOptions: forFamilies('sessions', 'segments') }),
+	textParameter('App Column', 'appColumn', { default: 'app', displayOptions: forFamilies('sessions', 'segments') }),
+	textParameter('Latitude Column', 'latitudeColumn', { default: 'gps_lat', displayOptions: forFamilies('geo') }),
+	textParameter('Longitude Column', 'longitudeColumn', { default: 'gps_lng', displayOptions: forFamilies('geo') }),
+	textParameter('Holiday Country', 'country', {
 		default: 'ZA',
 		description: 'ISO country whose public holidays (marts.dim_holidays) apply',
 		displayOptions: forFamilies('temporal'),
-	},
-	{ displayName: 'Amount Column', name: 'amountColumn', type: 'string', default: 'amount', displayOptions: forFamilies('fx') },
-	{
-		displayName: 'Currency Column',
-		name: 'currencyColumn',
-		type: 'string',
-		default: '',
+	}),
+	textParameter('Amount Column', 'amountColumn', { default: 'amount', displayOptions: forFamilies('fx') }),
+	textParameter('Currency Column', 'currencyColumn', {
 		description: 'Per-row currency code; leave empty when every amount is in Currency',
 		displayOptions: forFamilies('fx'),
-	},
-	{
-		displayName: 'Currency',
-		name: 'currency',
-		type: 'string',
+	}),
+	textParameter('Currency', 'currency', {
 		default: 'ZAR',
 		description: 'Currency of amounts without a currency of their own',
 		displayOptions: forFamilies('fx'),
-	},
-	{
-		displayName: 'Geo Backend',
-		name: 'geoBackend',
-		type: 'options',
-		options: [
-			{ name: 'Places Table', value: 'places', description: 'Nearest place in marts.dim_places (load it with Load Places)' },
-			{ name: 'Geo Service', value: 'service', description: 'HTTP reverse_geocode service, answers cached in the warehouse' },
-		],
-		default: 'places',
-		displayOptions: forFamilies('geo'),
-	},
-	{
-		displayName: 'Geo Service URL',
-		name: 'geoServiceUrl',
-		type: 'string',
-		default: '',
+	}),
+	optionsParameter('Geo Backend', 'geoBackend', { default: 'places', displayOptions: forFamilies('geo') }, [
+		{ name: 'Places Table', value: 'places', description: 'Nearest place in marts.dim_places (load it with Load Places)' },
+		{ name: 'Geo Service', value: 'service', description: 'HTTP reverse_geocode service, answers cached in the warehouse' },
+	]),
+	textParameter('Geo Service URL', 'geoServiceUrl', {
 		placeholder: 'http://127.0.0.1:8090',
 		displayOptions: { show: { families: ['geo'], geoBackend: ['service'] } },
-	},
-	{
-		displayName: 'Population Centre Minimum',
-		name: 'populationCentreMin',
-		type: 'number',
-		default: 50000,
+	}),
+	numberParameter('Population Centre Minimum', 'populationCentreMin', 50000, {
 		description: 'Inhabitants that make a place a population centre',
-		displayOptions: { show: { families: ['geo'], geoBackend: ['places'] } },
-	},
-	{
-		displayName: 'Urban Radius (Km)',
-		name: 'urbanRadiusKm',
-		type: 'number',
-		default: 25,
+		displayOptions: geoPlaces,
+	}),
+	numberParameter('Urban Radius (Km)', 'urbanRadiusKm', 25, {
 		description: 'Points within this distance of a population centre are urban',
-		displayOptions: { show: { families: ['geo'], geoBackend: ['places'] } },
-	},
-	{
-		displayName: 'Event Column',
-		name: 'eventColumn',
-		type: 'string',
-		default: '',
-		description: 'Needed when funnel steps name events',
-		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'Session Gap (Minutes)',
-		name: 'gapMinutes',
-		type: 'number',
-		default: 30,
+		displayOptions: geoPlaces,
+	}),
+	textParameter('Event Column', 'eventColumn', { description: 'Needed when funnel steps name events', displayOptions: forFamilies('sessions') }),
+	numberParameter('Session Gap (Minutes)', 'gapMinutes', 30, {
 		description: 'A longer gap starts a new session; exactly this gap does not',
 		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'Funnel Steps',
-		name: 'funnelSteps',
-		type: 'string',
-		default: '',
+	}),
+	textParameter('Funnel Steps', 'funnelSteps', {
 		placeholder: 'tagme:checkin, bidbaas:bid, sdpkt:pay',
 		description: 'Comma-separated app:event steps in order; empty for no funnel_position',
 		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'Funnel Scope',
-		name: 'funnelScope',
-		type: 'options',
-		options: [
-			{ name: 'Session', value: 'session' },
-			{ name: 'User', value: 'user' },
-		],
-		default: 'session',
-		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'Attribution Revenue Column',
-		name: 'attributionRevenueColumn',
-		type: 'string',
-		default: '',
+	}),
+	optionsParameter('Funnel Scope', 'funnelScope', { default: 'session', displayOptions: forFamilies('sessions') }, [
+		{ name: 'Session', value: 'session' },
+		{ name: 'User', value: 'user' },
+	]),
+	textParameter('Attribution Revenue Column', 'attributionRevenueColumn', {
 		placeholder: 'amount_zar',
 		description: "Events where this column is > 0 get attribution_chain: the user's touchpoints across apps in the window before; empty for none",
 		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'Attribution Window (Hours)',
-		name: 'attributionWindowHours',
-		type: 'number',
-		default: 24,
+	}),
+	numberParameter('Attribution Window (Hours)', 'attributionWindowHours', 24, {
 		description: 'How far back attribution_chain looks (design doc §7.5: 24 hours)',
 		displayOptions: forFamilies('sessions'),
-	},
-	{
-		displayName: 'As Of',
-		name: 'asOf',
-		type: 'string',
-		default: '',
+	}),
+	textParameter('As Of', 'asOf', {
 		placeholder: '2026-06-30T00:00:00Z',
 		description: 'End of the 30-day segment window; empty for now',
 		displayOptions: forFamilies('segments'),
-	},
-	{
-		displayName: 'Activity Relation',
-		name: 'activityRelation',
-		type: 'string',
-		default: '',
+	}),
+	textParameter('Activity Relation', 'activityRelation', {
 		placeholder: 'intermediate.app_events',
 		description: 'Where user activity is read from; empty for the relation being enriched',
 		displayOptions: forFamilies('segments'),
-	},
-	{
-		displayName: 'Revenue Column',
-		name: 'revenueColumn',
-		type: 'string',
-		default: '',
+	}),
+	textParameter('Revenue Column', 'revenueColumn', {
 		placeholder: 'amount_zar',
 		description: 'ZAR revenue per activity row (FX writes amount_zar)',
 		displayOptions: forFamilies('segments'),
-	},
-	{
-		displayName: 'KYC Relation',
-		name: 'kycRelation',
-		type: 'string',
-		default: '',
-		placeholder: 'intermediate.auth_db__kyc_records',
-		displayOptions: forFamilies('segments'),
-	},
-	{ displayName: 'KYC Tier Column', name: 'kycTierColumn', type: 'string', default: 'kyc_tier', displayOptions: forFamilies('segments') },
+	}),
+	textParameter('KYC Relation', 'kycRelation', { placeholder: 'intermediate.auth_db__kyc_records', displayOptions: forFamilies('segments') }),
+	textParameter('KYC Tier Column', 'kycTierColumn', { default: 'kyc_tier', displayOptions: forFamilies('segments') }),
 ];

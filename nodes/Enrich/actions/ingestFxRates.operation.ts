@@ -1,8 +1,9 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { ingestFxRates } from '../../../src/enrich/fxIngest';
 import { n8nFetch } from '../../shared/httpRequest';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -27,7 +28,7 @@ const properties: INodeProperties[] = [
 	{ displayName: 'Currencies', name: 'fxCurrencies', type: 'string', default: 'USD,EUR,GBP,BTC', description: 'Comma-separated; stored as units per ZAR' },
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['ingestFxRates'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Daily rates from an exchangerate.host-compatible API, through n8n's request helper (proxies apply). */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

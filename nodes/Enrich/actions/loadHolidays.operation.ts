@@ -1,8 +1,8 @@
-import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadHolidays } from '../../../src/enrich/holidays';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
+import { forOperation } from '../../shared/descriptions';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -18,7 +18,7 @@ const properties: INodeProperties[] = [
 	{ displayName: 'To Year', name: 'toYear', type: 'number', default: 2030 },
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['loadHolidays'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Fills marts.dim_holidays for the countries and years. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

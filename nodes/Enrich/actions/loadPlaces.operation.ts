@@ -1,7 +1,9 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPlaces } from '../../../src/enrich/loadPlaces';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
+import { forOperation, showWhen } from '../../shared/descriptions';
+import { optionsParameter, requiredText, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -11,48 +13,20 @@ export const option: INodePropertyOptions = {
 	description: 'Fill marts.dim_places from GeoNames data (bundled or a cities*.txt file)',
 };
 
-const fromFile = { show: { placesSource: ['file'] } };
+const fromFile = showWhen('placesSource', 'file');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Places Source',
-		name: 'placesSource',
-		type: 'options',
-		options: [
-			{ name: 'Bundled (GeoNames Cities1000)', value: 'bundled', description: 'Offline: ~135k places shipped with this package' },
-			{ name: 'GeoNames File', value: 'file', description: 'A cities*.txt file on the n8n host' },
-		],
-		default: 'bundled',
-	},
-	{
-		displayName: 'Cities File',
-		name: 'citiesFile',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: '/data/geonames/cities1000.txt',
-		displayOptions: fromFile,
-	},
-	{
-		displayName: 'Admin1 Codes File',
-		name: 'admin1File',
-		type: 'string',
-		default: '',
-		placeholder: '/data/geonames/admin1CodesASCII.txt',
-		displayOptions: fromFile,
-	},
-	{
-		displayName: 'Admin2 Codes File',
-		name: 'admin2File',
-		type: 'string',
-		default: '',
-		placeholder: '/data/geonames/admin2Codes.txt',
-		displayOptions: fromFile,
-	},
-	{ displayName: 'Only Countries', name: 'placesCountries', type: 'string', default: '', description: 'Comma-separated ISO codes; empty loads every country' },
+	optionsParameter('Places Source', 'placesSource', { default: 'bundled' }, [
+		{ name: 'Bundled (GeoNames Cities1000)', value: 'bundled', description: 'Offline: ~135k places shipped with this package' },
+		{ name: 'GeoNames File', value: 'file', description: 'A cities*.txt file on the n8n host' },
+	]),
+	requiredText('Cities File', 'citiesFile', { placeholder: '/data/geonames/cities1000.txt', displayOptions: fromFile }),
+	textParameter('Admin1 Codes File', 'admin1File', { placeholder: '/data/geonames/admin1CodesASCII.txt', displayOptions: fromFile }),
+	textParameter('Admin2 Codes File', 'admin2File', { placeholder: '/data/geonames/admin2Codes.txt', displayOptions: fromFile }),
+	textParameter('Only Countries', 'placesCountries', { description: 'Comma-separated ISO codes; empty loads every country' }),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['loadPlaces'] } }, properties);
+export const description = forOperation(option, properties);
 
 /** Fills marts.dim_places (reverse geocoding) from GeoNames data. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

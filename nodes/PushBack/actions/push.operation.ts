@@ -1,4 +1,4 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type pg from 'pg';
 import { pushTarget } from '../../../src/pushback/pushTarget';
 import { READY_TARGETS } from '../../../src/pushback/readyTargets';
@@ -7,7 +7,8 @@ import { executeItems, type Resources } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { targetFromParameters, type PushParameters } from '../targetParameters';
 import { customTargetProperties } from './customTarget.description';
-import { optionsCollection } from '../../shared/descriptions';
+import { forOperation, optionsCollection, showWhen } from '../../shared/descriptions';
+import { booleanParameter, numberParameter, optionsParameter, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -18,69 +19,40 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Target',
-		name: 'targetSource',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{ name: 'Ready-Made', value: 'ready', description: 'One of the design doc §9.2 targets, with its marts query' },
-			{ name: 'Custom', value: 'custom', description: 'Your own source relation or query, target table and key' },
-		],
-		default: 'ready',
-	},
-	{
-		displayName: 'Ready-Made Target',
-		name: 'readyTarget',
-		type: 'options',
-		options: READY_TARGETS.map((t) => ({ name: t.config.name, value: t.config.name, description: t.config.description })),
-		default: '',
-		displayOptions: { show: { targetSource: ['ready'] } },
-	},
+	optionsParameter('Target', 'targetSource', { default: 'ready', noDataExpression: true }, [
+		{ name: 'Ready-Made', value: 'ready', description: 'One of the design doc §9.2 targets, with its marts query' },
+		{ name: 'Custom', value: 'custom', description: 'Your own source relation or query, target table and key' },
+	]),
+	optionsParameter(
+		'Ready-Made Target',
+		'readyTarget',
+		{ default: '', displayOptions: showWhen('targetSource', 'ready') },
+		READY_TARGETS.map((t) => ({ name: t.config.name, value: t.config.name, description: t.config.description })),
+	),
 	...customTargetProperties,
 	optionsCollection('options', [
-		{
-			displayName: 'Allow Empty Source',
-			name: 'allowEmptySource',
-			type: 'boolean',
-			default: false,
-			description:
-				'Whether a mirror push may empty a non-empty target when the source returns no rows at all. Off: refused, since an empty mart is usually a failed build.',
-		},
-		{
-			displayName: 'App Role Override',
-			name: 'appRoleOverride',
-			type: 'string',
-			default: '',
+		booleanParameter(
+			'Allow Empty Source',
+			'allowEmptySource',
+			false,
+			'Whether a mirror push may empty a non-empty target when the source returns no rows at all. Off: refused, since an empty mart is usually a failed build.',
+		),
+		textParameter('App Role Override', 'appRoleOverride', {
 			description: "Ready-made targets: the app's role on this analytics_db when it is not the registry's (e.g. tagme_app)",
-		},
-		{
-			displayName: 'Lock Wait (Seconds)',
-			name: 'lockWaitSeconds',
-			type: 'number',
+		}),
+		numberParameter('Lock Wait (Seconds)', 'lockWaitSeconds', 60, {
 			typeOptions: { minValue: 0 },
-			default: 60,
 			description: 'How long to wait for another push of the same target to finish before this one is recorded as skipped',
-		},
-		{
-			displayName: 'PII Allowed Columns',
-			name: 'piiAllowColumns',
-			type: 'string',
-			default: '',
+		}),
+		textParameter('PII Allowed Columns', 'piiAllowColumns', {
 			description:
 				'Custom targets: comma-separated columns a compliance reviewer signed off (e.g. a rate that looks like a coordinate). Never waives an email, phone, ID number, card, IBAN, name or device ID.',
-		},
-		{
-			displayName: 'Run Name',
-			name: 'targetName',
-			type: 'string',
-			default: '',
-			description: 'Custom targets: name in the run log and List Targets; defaults to schema.table',
-		},
+		}),
+		textParameter('Run Name', 'targetName', { description: 'Custom targets: name in the run log and List Targets; defaults to schema.table' }),
 	]),
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['push'] } }, properties);
+export const description = forOperation(option, properties);
 
 type Options = Pick<PushParameters, 'allowEmptySource' | 'appRoleOverride' | 'piiAllowColumns' | 'targetName'> & { lockWaitSeconds?: number };
 
