@@ -1,3 +1,4 @@
+import { updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { findFlaggedUsers, forgetUsers, type ForgetRequest } from '../../../src/anonymise/forget';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
@@ -18,22 +19,20 @@ export const option: INodePropertyOptions = {
 	description: 'Delete users from raw, staging, intermediate, marts and (optionally) analytics_db, purge the vault, write the audit',
 };
 
-const flagged = showWhen('userSource', 'flagged');
-
 const properties: INodeProperties[] = [
 	optionsParameter('Users', 'userSource', { default: 'flagged' }, [
 		{ name: 'Given User IDs', value: 'ids' },
 		{ name: 'Users Flagged Deleted', value: 'flagged', description: 'Rows of a users relation whose deleted-at column is set and who are not yet forgotten' },
 	]),
-	requiredText('User IDs', 'userIds', {
-		default: '={{ $json.user_id }}',
-		description: 'Comma-separated TGN user IDs; evaluated per input item',
-		displayOptions: showWhen('userSource', 'ids'),
-	}),
-	textParameter('Users Relation', 'flaggedRelation', { default: 'raw.auth_db__users', displayOptions: flagged }),
-	textParameter('ID Column', 'idColumn', { default: 'id', displayOptions: flagged }),
-	textParameter('Deleted-At Column', 'flagColumn', { default: 'deleted_at', displayOptions: flagged }),
-	numberParameter('Max Users per Run', 'flaggedLimit', 500, { typeOptions: { minValue: 1 }, displayOptions: flagged }),
+	...updateDisplayOptions(showWhen('userSource', 'ids'), [
+		requiredText('User IDs', 'userIds', { default: '={{ $json.user_id }}', description: 'Comma-separated TGN user IDs; evaluated per input item' }),
+	]),
+	...updateDisplayOptions(showWhen('userSource', 'flagged'), [
+		textParameter('Users Relation', 'flaggedRelation', { default: 'raw.auth_db__users' }),
+		textParameter('ID Column', 'idColumn', { default: 'id' }),
+		textParameter('Deleted-At Column', 'flagColumn', { default: 'deleted_at' }),
+		numberParameter('Max Users per Run', 'flaggedLimit', 500, { typeOptions: { minValue: 1 } }),
+	]),
 	textParameter('Reason', 'reason', { default: 'POPIA/GDPR erasure request', description: 'Stored with each audit request' }),
 	booleanParameter(
 		'Also Forget In Analytics DB',

@@ -1,4 +1,4 @@
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPolicies } from '../../../src/anonymise/policyLoader';
 import { recordResidueCheck } from '../../../src/anonymise/residueChecks';
@@ -23,8 +23,6 @@ export const option: INodePropertyOptions = {
 		'Search the warehouse, analytics_db, the vault and the CSV archive for a forgotten person; places and counts, never values; recorded for v_residue_alerts',
 };
 
-const givenIds = showWhen('residueUsers', 'ids');
-
 const properties: INodeProperties[] = [
 	optionsParameter('Users', 'residueUsers', { default: 'token' }, [
 		{
@@ -39,20 +37,18 @@ const properties: INodeProperties[] = [
 		description: 'Items without one (nobody was forgotten, or a retried partial request) are skipped',
 		displayOptions: showWhen('residueUsers', 'token'),
 	}),
-	requiredText('User ID', 'residueUserId', { default: '={{ $json.user_id }}', displayOptions: givenIds }),
-	{
-		displayName: 'E-Mail',
-		name: 'residueEmail',
-		type: 'string',
-		placeholder: 'name@email.com',
-		default: '',
-		description: 'Also search for this address (free text and CSVs quote it)',
-		displayOptions: givenIds,
-	},
-	textParameter('Phone', 'residuePhone', {
-		description: 'Also search for this number (as given, and 0… / 27… for a +27 number)',
-		displayOptions: givenIds,
-	}),
+	...updateDisplayOptions(showWhen('residueUsers', 'ids'), [
+		requiredText('User ID', 'residueUserId', { default: '={{ $json.user_id }}' }),
+		{
+			displayName: 'E-Mail',
+			name: 'residueEmail',
+			type: 'string',
+			placeholder: 'name@email.com',
+			default: '',
+			description: 'Also search for this address (free text and CSVs quote it)',
+		},
+		textParameter('Phone', 'residuePhone', { description: 'Also search for this number (as given, and 0… / 27… for a +27 number)' }),
+	]),
 	textParameter('Source Database of the IDs', 'residueSourceDb', {
 		default: 'auth_db',
 		description: 'A source database whose policy declares a subject column (the user IDs are its IDs)',

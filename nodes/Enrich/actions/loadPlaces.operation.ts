@@ -1,3 +1,4 @@
+import { updateDisplayOptions } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { loadPlaces } from '../../../src/enrich/loadPlaces';
 import { executeItems } from '../../shared/items';
@@ -13,16 +14,16 @@ export const option: INodePropertyOptions = {
 	description: 'Fill marts.dim_places from GeoNames data (bundled or a cities*.txt file)',
 };
 
-const fromFile = showWhen('placesSource', 'file');
-
 const properties: INodeProperties[] = [
 	optionsParameter('Places Source', 'placesSource', { default: 'bundled' }, [
 		{ name: 'Bundled (GeoNames Cities1000)', value: 'bundled', description: 'Offline: ~135k places shipped with this package' },
 		{ name: 'GeoNames File', value: 'file', description: 'A cities*.txt file on the n8n host' },
 	]),
-	requiredText('Cities File', 'citiesFile', { placeholder: '/data/geonames/cities1000.txt', displayOptions: fromFile }),
-	textParameter('Admin1 Codes File', 'admin1File', { placeholder: '/data/geonames/admin1CodesASCII.txt', displayOptions: fromFile }),
-	textParameter('Admin2 Codes File', 'admin2File', { placeholder: '/data/geonames/admin2Codes.txt', displayOptions: fromFile }),
+	...updateDisplayOptions(showWhen('placesSource', 'file'), [
+		requiredText('Cities File', 'citiesFile', { placeholder: '/data/geonames/cities1000.txt' }),
+		textParameter('Admin1 Codes File', 'admin1File', { placeholder: '/data/geonames/admin1CodesASCII.txt' }),
+		textParameter('Admin2 Codes File', 'admin2File', { placeholder: '/data/geonames/admin2Codes.txt' }),
+	]),
 	textParameter('Only Countries', 'placesCountries', { description: 'Comma-separated ISO codes; empty loads every country' }),
 ];
 
