@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signIncidentBody } from '../../src/webhook/signature';
 import { requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
-import { describeRun, executeWorkflow, importWorkflowFiles, importWorkflowObject, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
-import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
-import { createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
+import { describeRun, executeWorkflow, importWorkflowObject, nodeItems } from './harness/instance';
+import { startN8nProcess, type N8nServer } from './harness/n8nProcess';
+import { CREDENTIALS, pipelineSuite } from './harness/pipeline';
 import { N8nRest } from './harness/rest';
 
 /**
@@ -24,8 +24,7 @@ const WORKFLOW_ID = 'dwhDbtIncident01';
  */
 const DBT_CREDENTIAL_ID = 'dwhTestDbt000001';
 
-let inst: N8nInstance;
-let p: E2ePipeline;
+const w = pipelineSuite('dbt-incident', 'e2e_dbt', { close: () => server?.stop() });
 let server: N8nServer;
 let artifactsDir: string;
 let hookUrl: string;
@@ -34,7 +33,7 @@ const runDirs = () => readdirSync(artifactsDir);
 
 /** Relations of the dbt project's models that exist in the warehouse. */
 async function builtModels(): Promise<string[]> {
-	const { rows } = await p.wh.query<{ rel: string }>(
+	const { rows } = await w.p.wh.query<{ rel: string }>(
 		`SELECT table_schema || '.' || table_name AS rel FROM information_schema.tables
 		  WHERE table_schema = 'staging' OR (table_schema = 'marts' AND table_name IN ('fct_ledger_transactions_anon', 'dim_user_360_anon', 'agg_revenue_daily_app_country'))
 		  ORDER BY 1`,
@@ -45,7 +44,7 @@ async function builtModels(): Promise<string[]> {
 /** A one-node workflow (manual trigger → DbtRun) run headlessly with `execute --id`. */
 async function runDbtHeadless(name: string, parameters: Record<string, unknown>) {
 	const id = `dwhDbtE2e${Math.random().toString(36).slice(2, 8)}`;
-	await importWorkflowObject(inst, {
+	await importWorkflowObject(w.inst, {
 		id,
 		name,
 		active: false,
@@ -67,7 +66,7 @@ async function runDbtHeadless(name: string, parameters: Record<string, unknown>)
 		connections: { Start: { main: [[{ node: 'DbtRun', type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },
 	});
-	return executeWorkflow(inst, id);
+	return executeWorkflow(w.inst, id);
 }
 
 async function post(body: string, headers: Record<string, string>): Promise<{ status: number; json: unknown }> {
@@ -82,6 +81,17 @@ async function post(body: string, headers: Record<string, string>): Promise<{ st
 	return { status: res.status, json };
 }
 
+/** An incident as Wolverine posts it. */
+const incident = (incident_id: string, severity: string, models: string[]) => JSON.stringify({ incident_id, severity, impacted: { models } });
+
+/** Posts to the webhook (signed now unless told) and checks that the request started no dbt run (no new run folder). */
+async function postStartingNothing(body: string, headers = signed(body)): Promise<{ status: number; json: unknown }> {
+	const before = runDirs();
+	const r = await post(body, headers);
+	expect(runDirs()).toEqual(before);
+	return r;
+}
+
 let capturedRequest: { body: string; headers: Record<string, string> };
 
 function signed(body: string, at = Math.floor(Date.now() / 1000)): Record<string, string> {
@@ -90,10 +100,8 @@ function signed(body: string, at = Math.floor(Date.now() / 1000)): Record<string
 
 beforeAll(async () => {
 	const dbtBin = requireDbt();
-	inst = newInstance('n8n1', 'dbt-incident')!;
-	p = await createPipeline('e2e_dbt');
 	// Bronze (production source db names), Anonymise output and FX rates as the marts expect them.
-	await seedWarehouseDirect(p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
+	await seedWarehouseDirect(w.p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
 
 	artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-'));
 	const creds = [
@@ -114,13 +122,9 @@ beforeAll(async () => {
 			},
 		},
 	];
-	const credFile = path.join(inst.userFolder, 'dbt-credentials.json');
-	writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
-	await p.importCredentials(inst);
-	await n8nCliOk(inst, ['import:credentials', `--input=${credFile}`]);
-	await importWorkflowFiles(inst, [path.join(WORKFLOWS_DIR, 'dwh-dbt-incident-rerun.json')]);
+	await w.importShipped(['dwh-dbt-incident-rerun.json'], creds);
 
-	server = await startN8nProcess(inst, 'start', { name: 'dbt-incident-main' });
+	server = await startN8nProcess(w.inst, 'start', { name: 'dbt-incident-main' });
 	const rest = new N8nRest(server.baseUrl);
 	await rest.setupOwner();
 	await rest.createApiKey();
@@ -128,24 +132,17 @@ beforeAll(async () => {
 	hookUrl = `${server.baseUrl}/webhook/dataacuity/dbt-incident-rerun`;
 }, TIMEOUT);
 
-afterAll(async () => {
-	await server?.stop();
-	await p?.close();
-}, 60_000);
-
 test(
 	'an unsigned, a stale and a wrongly signed request get 401 and start nothing',
 	async () => {
-		const body = JSON.stringify({ incident_id: 'INC-E2E-0', severity: 'P1', impacted: { models: ['stg_ledger_db__transactions'] } });
-		const before = runDirs();
-		const unsigned = await post(body, {});
+		const body = incident('INC-E2E-0', 'P1', ['stg_ledger_db__transactions']);
+		const unsigned = await postStartingNothing(body, {});
 		expect(unsigned).toMatchObject({ status: 401, json: { accepted: false, reason: 'missing_signature' } });
-		const stale = await post(body, signed(body, Math.floor(Date.now() / 1000) - 3600));
+		const stale = await postStartingNothing(body, signed(body, Math.floor(Date.now() / 1000) - 3600));
 		expect(stale).toMatchObject({ status: 401, json: { accepted: false, reason: 'stale' } });
-		const forged = await post(body.replace('P1', 'P4'), signed(body));
+		const forged = await postStartingNothing(body.replace('P1', 'P4'), signed(body));
 		expect(forged).toMatchObject({ status: 401, json: { accepted: false, reason: 'bad_signature' } });
-		expect(runDirs()).toEqual(before);
-		const claims = await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_incident_claims`);
+		const claims = await w.p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.dbt_incident_claims`);
 		expect(claims.rows[0].n).toBe(0);
 		expect(await builtModels()).toEqual([]);
 	},
@@ -176,9 +173,9 @@ test(
 		expect(runDirs()).toHaveLength(1);
 
 		expect(await builtModels()).toEqual(['staging.stg_ledger_db__transactions']);
-		const n = await p.wh.query(`SELECT count(*)::int AS n FROM staging.stg_ledger_db__transactions`);
+		const n = await w.p.wh.query(`SELECT count(*)::int AS n FROM staging.stg_ledger_db__transactions`);
 		expect(n.rows[0].n).toBe(600);
-		const claim = await p.wh.query(`SELECT severity, selection FROM dwh_control.dbt_incident_claims WHERE incident_id = 'INC-E2E-1'`);
+		const claim = await w.p.wh.query(`SELECT severity, selection FROM dwh_control.dbt_incident_claims WHERE incident_id = 'INC-E2E-1'`);
 		expect(claim.rows).toEqual([{ severity: 'P2', selection: ['stg_ledger_db__transactions'] }]);
 	},
 	TIMEOUT,
@@ -187,11 +184,8 @@ test(
 test(
 	'the same incident again within the window gets 409 and starts no second run',
 	async () => {
-		const body = JSON.stringify({ incident_id: 'INC-E2E-1', severity: 'high', impacted: { models: ['stg_ledger_db__transactions'] } });
-		const before = runDirs();
-		const r = await post(body, signed(body));
+		const r = await postStartingNothing(incident('INC-E2E-1', 'high', ['stg_ledger_db__transactions']));
 		expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'duplicate', incidentId: 'INC-E2E-1' } });
-		expect(runDirs()).toEqual(before);
 	},
 	TIMEOUT,
 );
@@ -199,11 +193,9 @@ test(
 test(
 	'the captured request replayed byte for byte gets 409 replay and starts no second run',
 	async () => {
-		const before = runDirs();
-		await p.wh.query(`UPDATE dwh_control.dbt_incident_claims SET claimed_at = now() - interval '1 day' WHERE incident_id = 'INC-E2E-1'`);
-		const r = await post(capturedRequest.body, capturedRequest.headers);
+		await w.p.wh.query(`UPDATE dwh_control.dbt_incident_claims SET claimed_at = now() - interval '1 day' WHERE incident_id = 'INC-E2E-1'`);
+		const r = await postStartingNothing(capturedRequest.body, capturedRequest.headers);
 		expect(r).toMatchObject({ status: 409, json: { accepted: false, reason: 'replay', incidentId: 'INC-E2E-1' } });
-		expect(runDirs()).toEqual(before);
 	},
 	TIMEOUT,
 );
@@ -211,13 +203,10 @@ test(
 test(
 	'a signed payload with a selector-like injection is refused with 400 before dbt starts',
 	async () => {
-		const body = JSON.stringify({ incident_id: 'INC-E2E-2', severity: 'P1', impacted: { models: ['x; rm -rf /'] } });
-		const before = runDirs();
-		const r = await post(body, signed(body));
+		const r = await postStartingNothing(incident('INC-E2E-2', 'P1', ['x; rm -rf /']));
 		expect(r.status).toBe(400);
 		expect(r.json).toMatchObject({ accepted: false, reason: 'invalid_payload' });
 		expect(String((r.json as { message: string }).message)).toMatch(/^impacted.models.0: impacted.models entries must be dbt model names/);
-		expect(runDirs()).toEqual(before);
 	},
 	TIMEOUT,
 );
@@ -241,7 +230,7 @@ test(
 		).toEqual(['agg_revenue_daily_app_country', 'dim_user_360_anon', 'fct_ledger_transactions_anon', 'stg_auth_db__users', 'stg_ledger_db__transactions']);
 		expect(items.filter((i) => ['error', 'fail', 'skipped'].includes(String(i.status)))).toEqual([]);
 		expect(items.find((i) => i.name === 'fct_ledger_transactions_anon')).toMatchObject({ status: 'success', rowsAffected: 600 });
-		const fct = await p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
+		const fct = await w.p.wh.query(`SELECT count(*)::int AS n FROM marts.fct_ledger_transactions_anon`);
 		expect(fct.rows[0].n).toBe(600);
 	},
 	TIMEOUT,
@@ -250,7 +239,7 @@ test(
 test(
 	"headless: a failing model fails the node with dbt's database message",
 	async () => {
-		await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_gone`);
+		await w.p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions RENAME TO enr_ledger_transactions_gone`);
 		try {
 			const r = await runDbtHeadless('dbt failing model', { operation: 'runCommand', command: 'run', select: 'fct_ledger_transactions_anon' });
 			expect(r.ok).toBe(false);
@@ -259,7 +248,7 @@ test(
 			expect(error).toContain('dbt run failed: model.dataacuity.fct_ledger_transactions_anon: Database Error in model fct_ledger_transactions_anon');
 			expect(error).toMatch(/relation \\?"intermediate\.enr_ledger_transactions\\?" does not exist/);
 		} finally {
-			await p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_gone RENAME TO enr_ledger_transactions`);
+			await w.p.wh.query(`ALTER TABLE intermediate.enr_ledger_transactions_gone RENAME TO enr_ledger_transactions`);
 		}
 	},
 	TIMEOUT,

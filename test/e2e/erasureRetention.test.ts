@@ -1,6 +1,6 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,9 +15,8 @@ import { startS3Server, type S3Server } from '../../src/devstack/s3Server';
 import { ObjectStore } from '../../src/transport/objectStore';
 import { registerTable } from '../harness/registerTable';
 import { rekeyStandIns, requireDbt, seedWarehouseDirect } from '../integration/dbt/dbtFixtures';
-import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
-import { n8nCliOk, type N8nInstance } from './harness/n8nProcess';
-import { anonymisationCredential, createPipeline, CREDENTIALS, type E2ePipeline } from './harness/pipeline';
+import { nodeItems, runWorkflow } from './harness/instance';
+import { anonymisationCredential, CREDENTIALS, pipelineSuite } from './harness/pipeline';
 
 /**
  * Issue 12's "done when", in real n8n 1.123 with the shipped workflows:
@@ -42,9 +41,15 @@ const VAULT_KEY = randomBytes(32).toString('hex');
 const SECRETS = { salts: { users: { '1': SALT }, devices: { '1': DEVICE_SALT } }, hmacKey: HMAC_KEY, vaultEncryptionKey: VAULT_KEY };
 const DAY = 86_400_000;
 
-let inst: N8nInstance;
-let p: E2ePipeline;
+const w = pipelineSuite('erasure-retention', 'e2e_erasure', {
+	close: async () => {
+		store?.client.destroy();
+		await s3?.stop();
+	},
+});
 let s3: S3Server;
+/** The person's user_hash under the credential's users salt (set once the warehouse exists). */
+let hash: string;
 let s3Dir: string;
 let store: ObjectStore;
 let cfg: ObjectStoreConfig;
@@ -57,11 +62,11 @@ const FAILED_TX_CSV = 'dataacuity/exports/ledger_db__transactions/20261021_0200_
 const NEW_CHECKINS_CSV = 'dataacuity/processed/tagme_db__check_ins/20261204_0200_SAST_40.csv';
 const OUTSIDE = 'elsewhere/processed/auth_db__users/old.csv';
 
-const count = async (sql: string, params: unknown[] = []) => (await p.wh.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n;
+const count = async (sql: string, params: unknown[] = []) => (await w.p.wh.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n;
 const userHash = (id: number) =>
-	p.wh.query<{ h: string }>(`SELECT encode(digest($1::text || ':' || $2::text, 'sha256'), 'hex') AS h`, [SALT, String(id)]).then((r) => r.rows[0].h);
+	w.p.wh.query<{ h: string }>(`SELECT encode(digest($1::text || ':' || $2::text, 'sha256'), 'hex') AS h`, [SALT, String(id)]).then((r) => r.rows[0].h);
 const csvOf = async (sql: string) => {
-	const { rows, fields } = await p.wh.query(sql);
+	const { rows, fields } = await w.p.wh.query(sql);
 	const q = (v: unknown) =>
 		v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v instanceof Date ? v.toISOString() : v);
 	return [fields.map((f) => f.name).join(','), ...rows.map((r) => fields.map((f) => q(r[f.name])).join(','))].join('\n') + '\n';
@@ -76,8 +81,6 @@ const age = (key: string, days: number) => {
 
 beforeAll(async () => {
 	const dbtBin = requireDbt();
-	inst = newInstance('n8n1', 'erasure-retention')!;
-	p = await createPipeline('e2e_erasure');
 	s3Dir = mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-s3rver-'));
 	s3 = await startS3Server({ baseDir: s3Dir, kind: 's3rver' });
 	cfg = objectStoreSchema.parse({
@@ -94,25 +97,25 @@ beforeAll(async () => {
 
 	// auth_db users and ledger_db transactions, with their intermediate stand-ins re-keyed to the credential's salt
 	// (as in rtbfSweep.test.ts), so the marts dbt builds carry the person.
-	await seedWarehouseDirect(p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
-	await p.wh.query(`ALTER TABLE raw.ledger_db__transactions ALTER COLUMN user_id DROP NOT NULL, ALTER COLUMN reference DROP NOT NULL`);
-	await p.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);
-	await p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = $2`, [DELETED_AT, FORGOTTEN]);
-	await rekeyStandIns(p.wh, SALT);
+	await seedWarehouseDirect(w.p.wh, { ledger: 'ledger_db', auth: 'auth_db' });
+	await w.p.wh.query(`ALTER TABLE raw.ledger_db__transactions ALTER COLUMN user_id DROP NOT NULL, ALTER COLUMN reference DROP NOT NULL`);
+	await w.p.wh.query(`ALTER TABLE raw.auth_db__users ADD COLUMN deleted_at timestamptz`);
+	await w.p.wh.query(`UPDATE raw.auth_db__users SET deleted_at = $1 WHERE id = $2`, [DELETED_AT, FORGOTTEN]);
+	await rekeyStandIns(w.p.wh, SALT);
 
 	// tagme_db check-ins, an append table with the registry's 90 days: users 1-6 loaded 100 days ago (run 1),
 	// users 7-12 ten days ago (run 2); the person's note quotes their e-mail. Anonymised for real, and Enrich's
 	// output stood in by a copy.
-	await p.wh.query(`CREATE TABLE raw.tagme_db__check_ins (id bigint PRIMARY KEY, user_id bigint NOT NULL, poi_id bigint NOT NULL, lat numeric(9,6) NOT NULL,
+	await w.p.wh.query(`CREATE TABLE raw.tagme_db__check_ins (id bigint PRIMARY KEY, user_id bigint NOT NULL, poi_id bigint NOT NULL, lat numeric(9,6) NOT NULL,
 		lng numeric(9,6) NOT NULL, accuracy_m integer, device_id text, note text, created_at timestamptz NOT NULL, _dwh_run_id bigint NOT NULL, _dwh_loaded_at timestamptz NOT NULL)`);
-	await p.wh.query(
+	await w.p.wh.query(
 		`INSERT INTO raw.tagme_db__check_ins
 		SELECT u * 10 + k, u, 1, -26.2041, 28.0473, 5, 'dev-' || u, CASE WHEN u = $1 THEN 'meet me: ' || $2 END, now() - interval '120 days',
 		       CASE WHEN u <= 6 THEN 1 ELSE 2 END, now() - CASE WHEN u <= 6 THEN interval '100 days' ELSE interval '10 days' END
 		  FROM generate_series(1, 12) u, generate_series(1, 3) k`,
 		[FORGOTTEN, EMAIL],
 	);
-	await registerTable(p.wh, 'tagme_db', {
+	await registerTable(w.p.wh, 'tagme_db', {
 		source_table: 'check_ins',
 		mode: 'incremental',
 		load_strategy: 'append',
@@ -122,10 +125,10 @@ beforeAll(async () => {
 		raw_retention_days: 90,
 	});
 	// The token vault in the warehouse database (its own database in production), holding the person's e-mail.
-	await migrateCompliance(p.wh);
-	const vault = new TokenVault(p.wh, { hmacKey: HMAC_KEY, encryptionKey: VAULT_KEY });
-	await anonymiseRelation({ warehouse: p.wh, secrets: SECRETS, vault }, { policy: loadPolicies().get('tagme_db')!, table: 'check_ins', asOf: '2026-12-01' });
-	await p.wh.query(
+	await migrateCompliance(w.p.wh);
+	const vault = new TokenVault(w.p.wh, { hmacKey: HMAC_KEY, encryptionKey: VAULT_KEY });
+	await anonymiseRelation({ warehouse: w.p.wh, secrets: SECRETS, vault }, { policy: loadPolicies().get('tagme_db')!, table: 'check_ins', asOf: '2026-12-01' });
+	await w.p.wh.query(
 		`CREATE TABLE intermediate.enr_tagme_db__check_ins AS SELECT check_in_id, user_hash, lat_grid, lng_grid, 'Johannesburg'::text AS city, created_at FROM intermediate.int_tagme_db__check_ins`,
 	);
 	await vault.tokenise('email', [
@@ -133,9 +136,10 @@ beforeAll(async () => {
 		{ value: 'user8@example.co.za', subject: subjectHmac(HMAC_KEY, '8') },
 	]);
 	// analytics_db: an earlier push left the person in a per-user target.
-	const an = new pg.Pool({ ...p.analytics, max: 1 });
+	const an = new pg.Pool({ ...w.p.analytics, max: 1 });
 	await an.query(`CREATE SCHEMA tagme; CREATE TABLE tagme.user_summary (user_hash text PRIMARY KEY, checkins_30d integer)`);
-	await an.query(`INSERT INTO tagme.user_summary VALUES ($1, 3), ($2, 5)`, [await userHash(FORGOTTEN), await userHash(1)]);
+	hash = await userHash(FORGOTTEN);
+	await an.query(`INSERT INTO tagme.user_summary VALUES ($1, 3), ($2, 5)`, [hash, await userHash(1)]);
 	await an.end();
 
 	// The CSV archive as extract and load leave it, the old ones dated back.
@@ -158,7 +162,7 @@ beforeAll(async () => {
 			type: CREDENTIALS.dbt.type,
 			data: { dbtBin, artifactsDir: mkdtempSync(path.join(os.tmpdir(), 'dwh-e2e-dbt-runs-')), connectionSource: 'credential' },
 		},
-		anonymisationCredential(p.warehouse, SECRETS),
+		anonymisationCredential(w.p.warehouse, SECRETS),
 		{
 			...CREDENTIALS.store,
 			data: {
@@ -173,34 +177,19 @@ beforeAll(async () => {
 			},
 		},
 	];
-	const credFile = path.join(inst.userFolder, 'erasure-credentials.json');
-	writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
-	await p.importCredentials(inst);
-	await n8nCliOk(inst, ['import:credentials', `--input=${credFile}`]);
-	await importWorkflowFiles(
-		inst,
-		['dwh-rtbf-sweep-nightly.json', 'dwh-retention-daily.json'].map((f) => path.join(WORKFLOWS_DIR, f)),
-	);
+	await w.importShipped(['dwh-rtbf-sweep-nightly.json', 'dwh-retention-daily.json'], creds);
 }, TIMEOUT);
-
-afterAll(async () => {
-	store?.client.destroy();
-	await s3?.stop();
-	await p?.close();
-}, 60_000);
 
 test(
 	'the nightly sweep forgets a user found in every demo source, then Verify Residue finds only archived CSVs that expire before the deadline',
 	async () => {
-		const hash = await userHash(FORGOTTEN);
 		expect(await count(`intermediate.enr_tagme_db__check_ins WHERE user_hash = $1`, [hash])).toBe(3);
-		const r = await executeWorkflow(inst, 'dwhRtbfSweep001', { timeoutMs: 8 * 60_000 });
-		if (!r.ok) throw new Error(describeRun(r));
+		const run = await runWorkflow(w.inst, 'dwhRtbfSweep001', { timeoutMs: 8 * 60_000 });
 
 		const subject = subjectHmac(HMAC_KEY, String(FORGOTTEN));
-		const [forgotten] = nodeItems(r.output!, 'Forget flagged users');
+		const [forgotten] = nodeItems(run, 'Forget flagged users');
 		expect([forgotten.subjectHmac, forgotten.status]).toEqual([subject, 'completed']);
-		expect(JSON.stringify(nodeItems(r.output!, 'Forget flagged users'))).not.toContain(EMAIL);
+		expect(JSON.stringify(nodeItems(run, 'Forget flagged users'))).not.toContain(EMAIL);
 		const actions = forgotten.actions as Array<{ relation: string; action: string; rows: number }>;
 		expect(actions).toEqual(
 			expect.arrayContaining([
@@ -215,9 +204,9 @@ test(
 		);
 
 		// Verify Residue ran after the rebuild and the mirror, for the one person forgotten.
-		const ran = Object.keys(r.output!.data.resultData.runData);
+		const ran = Object.keys(run.data.resultData.runData);
 		expect(ran.indexOf('Verify residue')).toBeGreaterThan(ran.indexOf('Mirror user lifecycle'));
-		const verified = nodeItems(r.output!, 'Verify residue');
+		const verified = nodeItems(run, 'Verify residue');
 		expect(verified).toHaveLength(1);
 		expect(verified[0]).toMatchObject({ subjectHmac: subject, clean: false, holdPlaces: 2 });
 		const residue = verified[0].residue as Array<{ place: string; location: string; matched: string[]; expiresAt: string }>;
@@ -239,9 +228,8 @@ test(
 	'the retention workflow removes raw rows past 90 days and CSVs past 30, and nothing newer or outside the prefix',
 	async () => {
 		const published = await count(`intermediate.int_tagme_db__check_ins`);
-		const r = await executeWorkflow(inst, 'dwhRetentionDay1', { timeoutMs: 5 * 60_000 });
-		if (!r.ok) throw new Error(describeRun(r));
-		const items = nodeItems(r.output!, 'Apply retention').map((i) => [i.layer, i.table, i.status, i.rowsRemoved, i.objectsRemoved, i.objectsKept]);
+		const run = await runWorkflow(w.inst, 'dwhRetentionDay1', { timeoutMs: 5 * 60_000 });
+		const items = nodeItems(run, 'Apply retention').map((i) => [i.layer, i.table, i.status, i.rowsRemoved, i.objectsRemoved, i.objectsKept]);
 		expect(items).toEqual([
 			['raw', 'tagme_db__check_ins', 'completed', 18, 0, 0],
 			['exports', 'ledger_db__transactions', 'completed', 0, 1, 0],
@@ -253,7 +241,7 @@ test(
 		expect(await count(`raw.tagme_db__check_ins WHERE user_id <= 6`)).toBe(0);
 		expect(await count(`intermediate.int_tagme_db__check_ins`)).toBe(published);
 		expect((await store.list('')).sort()).toEqual([NEW_CHECKINS_CSV, OUTSIDE].sort());
-		const { rows } = await p.wh.query(
+		const { rows } = await w.p.wh.query(
 			`SELECT layer, table_name, rows_removed::int AS r, objects_removed::int AS o, n8n_execution_id IS NOT NULL AS exec FROM dwh_control.retention_runs ORDER BY retention_run_id`,
 		);
 		expect(rows).toEqual([
@@ -270,10 +258,10 @@ test(
 test(
 	'then the residue verifier, given the id, e-mail and phone, finds no place left but the FICA legal hold',
 	async () => {
-		const analytics = new pg.Pool({ ...p.analytics, max: 1 });
+		const analytics = new pg.Pool({ ...w.p.analytics, max: 1 });
 		try {
 			const report = await scanResidue(
-				{ warehouse: p.wh, analytics, vault: p.wh, store, secrets: SECRETS, policies: [...loadPolicies().values()] },
+				{ warehouse: w.p.wh, analytics, vault: w.p.wh, store, secrets: SECRETS, policies: [...loadPolicies().values()] },
 				{ userId: String(FORGOTTEN), sourceDb: 'auth_db', email: EMAIL, phone: PHONE },
 			);
 			expect(report.residue).toEqual([]);

@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeRun, executeWorkflow, importWorkflowObject, n8nCliOk, newInstance, nodeItems, readWorkflow, WORKFLOWS_DIR } from './harness/instance';
+import { importWorkflowObject, nodeItems, readWorkflow, runWorkflow, WORKFLOWS_DIR } from './harness/instance';
 import { startN8nProcess } from './harness/n8nProcess';
 import { N8nRest } from './harness/rest';
-import type { N8nInstance } from './harness/n8nProcess';
-import { createPipeline, smtpCredential, type E2ePipeline } from './harness/pipeline';
+import { pipelineSuite, smtpCredential } from './harness/pipeline';
 import { messageText, startSmtpSink, type SmtpSink } from './harness/smtpSink';
 
 /**
@@ -18,35 +16,24 @@ import { messageText, startSmtpSink, type SmtpSink } from './harness/smtpSink';
 const TIMEOUT = 5 * 60_000;
 const WORKFLOW_ID = 'dwhPipelineAlert';
 const SAAS = ['Page on-call (PagerDuty)', 'Post P1 to on-call channel (Slack)', 'Post P2 to pipeline channel (Slack)'];
-let inst: N8nInstance;
-let p: E2ePipeline;
+const w = pipelineSuite('pipeline-alerts', 'e2e_alerts', { close: () => smtp?.close() });
 let smtp: SmtpSink;
 
 beforeAll(async () => {
-	inst = newInstance('n8n1', 'pipeline-alerts')!;
-	p = await createPipeline('e2e_alerts');
 	smtp = await startSmtpSink();
-	await p.importCredentials(inst);
-	const file = path.join(inst.userFolder, 'smtp-credential.json');
-	writeFileSync(file, JSON.stringify([smtpCredential(smtp.port)]), { mode: 0o600 });
-	await n8nCliOk(inst, ['import:credentials', `--input=${file}`]);
+	await w.p.importCredentials(w.inst, [smtpCredential(smtp.port)]);
 	const wf = readWorkflow(path.join(WORKFLOWS_DIR, 'dwh-pipeline-alerts.json'));
 	for (const n of wf.nodes) if (SAAS.includes(n.name)) (n as { disabled?: boolean }).disabled = true;
 	expect(wf.nodes.filter((n) => (n as { disabled?: boolean }).disabled).length).toBe(SAAS.length);
-	await importWorkflowObject(inst, wf as unknown as Record<string, unknown>);
+	await importWorkflowObject(w.inst, wf as unknown as Record<string, unknown>);
 }, TIMEOUT);
-afterAll(async () => {
-	await smtp?.close();
-	await p?.close();
-}, 60_000);
 
 test(
 	'a healthy warehouse notifies nobody',
 	async () => {
-		expect((await p.wh.query('SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts')).rows[0].n).toBe(0);
-		const r = await executeWorkflow(inst, WORKFLOW_ID);
-		if (!r.ok) throw new Error(describeRun(r));
-		const ran = Object.keys(r.output!.data.resultData.runData);
+		expect((await w.p.wh.query('SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts')).rows[0].n).toBe(0);
+		const run = await runWorkflow(w.inst, WORKFLOW_ID);
+		const ran = Object.keys(run.data.resultData.runData);
 		expect(ran.filter((n) => /alerts|PagerDuty|Slack|e-mail/.test(n) && n !== 'Open pipeline alerts')).toEqual([]);
 		expect(smtp.messages).toHaveLength(0);
 	},
@@ -56,28 +43,27 @@ test(
 test(
 	'a PII block pages (P1); a failed push and a failed dbt run open one ticket (P2) e-mailed with both named',
 	async () => {
-		await p.wh.query(`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status, error_message)
+		await w.p.wh.query(`INSERT INTO dwh_control.push_runs (target_name, target_relation, source_description, mode, status, error_message)
 		VALUES ('tagme.user_summary', 'tagme.user_summary', 'query', 'mirror', 'failed', 'analytics_db down')`);
-		await p.wh.query(`INSERT INTO dwh_control.dbt_runs (run_id, project, command, selection, status, finished_at, error_message)
+		await w.p.wh.query(`INSERT INTO dwh_control.dbt_runs (run_id, project, command, selection, status, finished_at, error_message)
 		VALUES ('e2e-d1', 'dataacuity', 'build', '{tag:hourly}', 'failed', now(), 'model.dataacuity.x: boom')`);
-		await p.wh
+		await w.p.wh
 			.query(`INSERT INTO dwh_control.anonymise_runs (source_db, source_table, input_relation, output_relation, mode, status, policy_version, as_of_date, pii_findings)
 		VALUES ('auth_db', 'users', 'raw.auth_db__users', 'intermediate.int_auth_db__users', 'set', 'blocked', 'v1', current_date, '[{"column": "contact", "detector": "email"}]')`);
-		const r = await executeWorkflow(inst, WORKFLOW_ID);
-		if (!r.ok) throw new Error(describeRun(r));
-		expect(nodeItems(r.output!, 'Open pipeline alerts').map((a) => [a.severity, a.alert])).toEqual([
+		const run = await runWorkflow(w.inst, WORKFLOW_ID);
+		expect(nodeItems(run, 'Open pipeline alerts').map((a) => [a.severity, a.alert])).toEqual([
 			['P1', 'anonymise_blocked'],
 			['P2', 'dbt_failed'],
 			['P2', 'push_failed'],
 		]);
 		// The pager route: one incident for the one P1 problem, with the same list on the on-call channel.
-		const p1 = nodeItems(r.output!, 'All P1 alerts');
+		const p1 = nodeItems(run, 'All P1 alerts');
 		expect(p1).toHaveLength(1);
 		expect((p1[0].alerts as Array<{ alert: string; subject: string }>).map((a) => `${a.alert} ${a.subject}`)).toEqual([
 			'anonymise_blocked intermediate.int_auth_db__users',
 		]);
 		// The ticket route: one e-mail listing both P2 problems, really delivered.
-		const p2 = nodeItems(r.output!, 'All P2 alerts');
+		const p2 = nodeItems(run, 'All P2 alerts');
 		expect((p2[0].alerts as Array<{ alert: string }>).map((a) => a.alert)).toEqual(['dbt_failed', 'push_failed']);
 		expect(smtp.messages).toHaveLength(1);
 		const mail = smtp.messages[0];
@@ -100,9 +86,9 @@ test(
 	async () => {
 		const handler = readWorkflow(path.join(WORKFLOWS_DIR, 'dwh-error-handler.json'));
 		for (const n of handler.nodes) if (n.type === 'n8n-nodes-base.slack') (n as { disabled?: boolean }).disabled = true;
-		await importWorkflowObject(inst, handler as unknown as Record<string, unknown>);
+		await importWorkflowObject(w.inst, handler as unknown as Record<string, unknown>);
 		// A stand-in for any shipped workflow: a webhook run that fails, with the same settings.errorWorkflow.
-		await importWorkflowObject(inst, {
+		await importWorkflowObject(w.inst, {
 			id: 'dwhE2eFailing001',
 			name: 'e2e failing workflow',
 			active: false,
@@ -128,7 +114,7 @@ test(
 			connections: { Webhook: { main: [[{ node: 'Fail', type: 'main', index: 0 }]] } },
 			settings: { executionOrder: 'v1', errorWorkflow: handler.id },
 		});
-		const server = await startN8nProcess(inst, 'start', { name: 'error-workflow-main' });
+		const server = await startN8nProcess(w.inst, 'start', { name: 'error-workflow-main' });
 		try {
 			const rest = new N8nRest(server.baseUrl);
 			await rest.setupOwner();

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import { extractTable } from '../../src/extract/extractTable';
 import { loadBronze } from '../../src/load/loadBronze';
 import { openPipelineContext } from '../../src/pipeline/context';
-import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
-import type { N8nInstance } from './harness/n8nProcess';
-import { createPipeline, type E2ePipeline } from './harness/pipeline';
+import { nodeItems, runWorkflow } from './harness/instance';
+import { pipelineSuite } from './harness/pipeline';
 import { createSourceTables, insertCustomers, insertPayments } from './harness/warehouseChecks';
 import { incremental } from '../harness/registerTable';
 
@@ -16,20 +14,17 @@ import { incremental } from '../harness/registerTable';
  */
 const TIMEOUT = 6 * 60_000;
 const WORKFLOW_ID = 'dwhReconcile0001';
-let inst: N8nInstance;
-let p: E2ePipeline;
+const w = pipelineSuite('reconcile-scheduled', 'e2e_recon');
 let customers: string;
 let payments: string;
 
 beforeAll(async () => {
-	inst = newInstance('n8n1', 'reconcile-scheduled')!;
-	p = await createPipeline('e2e_recon');
-	await createSourceTables(p.src);
-	await insertCustomers(p.src, 1, 300);
-	await insertPayments(p.src, 200);
-	customers = await p.register(incremental('upsert', 'customers', 'updated_at', '5 minutes', { reconcile_cadence: '1 hour', on_source_delete: 'mark' }));
-	payments = await p.register(incremental('append', 'payments', 'created_at', '5 minutes', { reconcile_cadence: null }));
-	const ctx = openPipelineContext({ source: p.source, warehouse: p.warehouse, store: p.store });
+	await createSourceTables(w.p.src);
+	await insertCustomers(w.p.src, 1, 300);
+	await insertPayments(w.p.src, 200);
+	customers = await w.p.register(incremental('upsert', 'customers', 'updated_at', '5 minutes', { reconcile_cadence: '1 hour', on_source_delete: 'mark' }));
+	payments = await w.p.register(incremental('append', 'payments', 'created_at', '5 minutes', { reconcile_cadence: null }));
+	const ctx = openPipelineContext({ source: w.p.source, warehouse: w.p.warehouse, store: w.p.store });
 	try {
 		for (const t of [customers, payments]) {
 			const ex = await extractTable(ctx, t);
@@ -38,23 +33,17 @@ beforeAll(async () => {
 	} finally {
 		await ctx.close();
 	}
-	await p.importCredentials(inst);
-	await importWorkflowFiles(inst, [path.join(WORKFLOWS_DIR, 'dwh-reconcile-scheduled.json')]);
+	await w.importShipped(['dwh-reconcile-scheduled.json']);
 }, TIMEOUT);
-afterAll(async () => {
-	await p?.close();
-}, 60_000);
-
 test(
 	'the due table is reconciled and its planted differences found and repaired; a table off the schedule is left alone',
 	async () => {
-		await p.wh.query(`DELETE FROM raw.${customers} WHERE id = 42`);
-		await p.src.query(`DELETE FROM customers WHERE id = 7`);
-		await p.wh.query(`DELETE FROM raw.${payments} WHERE id = 5`);
+		await w.p.wh.query(`DELETE FROM raw.${customers} WHERE id = 42`);
+		await w.p.src.query(`DELETE FROM customers WHERE id = 7`);
+		await w.p.wh.query(`DELETE FROM raw.${payments} WHERE id = 5`);
 
-		const r = await executeWorkflow(inst, WORKFLOW_ID);
-		if (!r.ok) throw new Error(describeRun(r));
-		const items = nodeItems(r.output!, 'Reconcile tables due');
+		const run = await runWorkflow(w.inst, WORKFLOW_ID);
+		const items = nodeItems(run, 'Reconcile tables due');
 		expect(items).toHaveLength(1);
 		expect(items[0]).toMatchObject({
 			table: customers,
@@ -68,9 +57,9 @@ test(
 			bronzeRows: 299,
 		});
 		expect(JSON.stringify(items)).not.toMatch(/@|full_name/);
-		expect(nodeItems(r.output!, 'Differences left or failed')).toEqual([]);
+		expect(nodeItems(run, 'Differences left or failed')).toEqual([]);
 
-		const findings = await p.wh.query(
+		const findings = await w.p.wh.query(
 			`SELECT f.kind, f.key_values, f.action, f.resolved FROM dwh_control.reconcile_findings f JOIN dwh_control.reconcile_runs r USING (reconcile_run_id)
 		  WHERE r.table_name = $1 ORDER BY f.kind`,
 			[customers],
@@ -79,11 +68,11 @@ test(
 			{ kind: 'extra_in_bronze', key_values: ['7'], action: 'marked_deleted', resolved: true },
 			{ kind: 'missing_in_bronze', key_values: ['42'], action: 'reextracted', resolved: true },
 		]);
-		expect((await p.wh.query(`SELECT count(*)::int AS n FROM raw.${customers} WHERE id = 42`)).rows[0].n).toBe(1);
-		expect((await p.wh.query(`SELECT _dwh_deleted_at IS NOT NULL AS marked FROM raw.${customers} WHERE id = 7`)).rows).toEqual([{ marked: true }]);
+		expect((await w.p.wh.query(`SELECT count(*)::int AS n FROM raw.${customers} WHERE id = 42`)).rows[0].n).toBe(1);
+		expect((await w.p.wh.query(`SELECT _dwh_deleted_at IS NOT NULL AS marked FROM raw.${customers} WHERE id = 7`)).rows).toEqual([{ marked: true }]);
 		// Off the schedule: not reconciled, its lost row still lost.
-		expect((await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.reconcile_runs WHERE table_name = $1`, [payments])).rows[0].n).toBe(0);
-		expect((await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile'`)).rows[0].n).toBe(0);
+		expect((await w.p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.reconcile_runs WHERE table_name = $1`, [payments])).rows[0].n).toBe(0);
+		expect((await w.p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.v_pipeline_alerts WHERE area = 'reconcile'`)).rows[0].n).toBe(0);
 	},
 	TIMEOUT,
 );
@@ -91,10 +80,9 @@ test(
 test(
 	'within its cadence the table is not due again: the next hourly run reconciles nothing',
 	async () => {
-		const r = await executeWorkflow(inst, WORKFLOW_ID);
-		if (!r.ok) throw new Error(describeRun(r));
-		expect(nodeItems(r.output!, 'Reconcile tables due')).toEqual([]);
-		expect((await p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.reconcile_runs`)).rows[0].n).toBe(1);
+		const run = await runWorkflow(w.inst, WORKFLOW_ID);
+		expect(nodeItems(run, 'Reconcile tables due')).toEqual([]);
+		expect((await w.p.wh.query(`SELECT count(*)::int AS n FROM dwh_control.reconcile_runs`)).rows[0].n).toBe(1);
 	},
 	TIMEOUT,
 );

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import pg from 'pg';
 import { holidaysFor } from '../../src/enrich/holidays';
 import { createMartsFixtures } from '../integration/pushback/marts';
-import { describeRun, executeWorkflow, importWorkflowFiles, newInstance, nodeItems, WORKFLOWS_DIR } from './harness/instance';
-import type { N8nInstance } from './harness/n8nProcess';
-import { createPipeline, type E2ePipeline } from './harness/pipeline';
+import { nodeItems, runWorkflow } from './harness/instance';
+import { pipelineSuite } from './harness/pipeline';
 
 /**
  * The time-based jobs of design §10.2 as shipped workflows, headless in real n8n 1.123:
@@ -13,40 +11,29 @@ import { createPipeline, type E2ePipeline } from './harness/pipeline';
  * - dwh-holidays-weekly refreshes marts.dim_holidays for last year to two years ahead from the packaged data.
  */
 const TIMEOUT = 6 * 60_000;
-let inst: N8nInstance;
-let p: E2ePipeline;
+const w = pipelineSuite('scheduled-refresh', 'e2e_sched');
 
 beforeAll(async () => {
-	inst = newInstance('n8n1', 'scheduled-refresh')!;
-	p = await createPipeline('e2e_sched');
-	await p.importCredentials(inst);
-	await importWorkflowFiles(
-		inst,
-		['dwh-pushback-hourly.json', 'dwh-holidays-weekly.json'].map((f) => path.join(WORKFLOWS_DIR, f)),
-	);
+	await w.importShipped(['dwh-pushback-hourly.json', 'dwh-holidays-weekly.json']);
 }, TIMEOUT);
-afterAll(async () => {
-	await p?.close();
-}, 60_000);
 
 test(
 	'the hourly push sends every target whose marts exist and skips the rest',
 	async () => {
-		await createMartsFixtures(p.wh);
-		await p.wh.query(
+		await createMartsFixtures(w.p.wh);
+		await w.p.wh.query(
 			`INSERT INTO marts.dim_fx_rates_daily (currency, rate_date, units_per_zar, source) VALUES ('USD', current_date - 1, 0.054, 'e2e') ON CONFLICT DO NOTHING`,
 		);
 		// SDPKT's mart is not built yet: its target must be skipped, not fail the hour.
-		await p.wh.query('DROP TABLE marts.fct_sdpkt_payments');
-		const r = await executeWorkflow(inst, 'dwhPushHourly001');
-		if (!r.ok) throw new Error(describeRun(r));
-		const pushed = nodeItems(r.output!, 'Push each target').map((i) => `${String(i.target)}: ${String(i.status ?? i.error)}`);
+		await w.p.wh.query('DROP TABLE marts.fct_sdpkt_payments');
+		const run = await runWorkflow(w.inst, 'dwhPushHourly001');
+		const pushed = nodeItems(run, 'Push each target').map((i) => `${String(i.target)}: ${String(i.status ?? i.error)}`);
 		expect(pushed.sort()).toEqual(
 			['bidbaas.category_pulse', 'bidbaas.user_summary', 'shared.fx_rates_daily', 'shared.user_lifecycle', 'tagme.poi_popularity', 'tagme.user_summary'].map(
 				(t) => `${t}: pushed`,
 			),
 		);
-		const runs = await p.wh.query<{ target_name: string; status: string }>('SELECT target_name, status FROM dwh_control.push_runs ORDER BY target_name');
+		const runs = await w.p.wh.query<{ target_name: string; status: string }>('SELECT target_name, status FROM dwh_control.push_runs ORDER BY target_name');
 		expect(runs.rows.map((x) => [x.target_name, x.status])).toEqual([
 			['bidbaas.category_pulse', 'pushed'],
 			['bidbaas.user_summary', 'pushed'],
@@ -55,7 +42,7 @@ test(
 			['tagme.poi_popularity', 'pushed'],
 			['tagme.user_summary', 'pushed'],
 		]);
-		const an = new pg.Client({ ...p.analytics });
+		const an = new pg.Client({ ...w.p.analytics });
 		await an.connect();
 		try {
 			expect((await an.query('SELECT count(*)::int AS n FROM tagme.user_summary')).rows[0].n).toBe(6);
@@ -70,14 +57,13 @@ test(
 test(
 	'the weekly holiday refresh loads last year to two years ahead',
 	async () => {
-		const r = await executeWorkflow(inst, 'dwhHolidaysWeek1');
-		if (!r.ok) throw new Error(describeRun(r));
+		const run = await runWorkflow(w.inst, 'dwhHolidaysWeek1');
 		const year = new Date().getUTCFullYear();
-		const { rows } = await p.wh.query<{ y: number; n: number }>(
+		const { rows } = await w.p.wh.query<{ y: number; n: number }>(
 			"SELECT extract(year FROM holiday_date)::int AS y, count(*)::int AS n FROM marts.dim_holidays WHERE country_code = 'ZA' GROUP BY 1 ORDER BY 1",
 		);
 		expect(rows).toEqual([year - 1, year, year + 1, year + 2].map((y) => ({ y, n: holidaysFor('ZA', y).length })));
-		expect(nodeItems(r.output!, 'Load holidays')[0]).toMatchObject({ countries: ['ZA'], fromYear: year - 1, toYear: year + 2 });
+		expect(nodeItems(run, 'Load holidays')[0]).toMatchObject({ countries: ['ZA'], fromYear: year - 1, toYear: year + 2 });
 	},
 	TIMEOUT,
 );

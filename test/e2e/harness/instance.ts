@@ -29,11 +29,15 @@ export function newInstance(key: N8nRuntime['key'], name: string, env: Record<st
 	return { runtime: n8nRuntimes()[key], userFolder, encryptionKey: randomBytes(24).toString('hex'), env, logDir: path.join(ARTIFACTS_DIR, 'logs', name) };
 }
 
-export function shippedWorkflowFiles(): string[] {
-	return readdirSync(WORKFLOWS_DIR)
-		.filter((f) => f.endsWith('.json'))
-		.sort()
-		.map((f) => path.join(WORKFLOWS_DIR, f));
+/** The workflows/ files named (every one when none is named), as paths. */
+export function shippedWorkflowFiles(...names: string[]): string[] {
+	return (
+		names.length
+			? names
+			: readdirSync(WORKFLOWS_DIR)
+					.filter((f) => f.endsWith('.json'))
+					.sort()
+	).map((f) => path.join(WORKFLOWS_DIR, f));
 }
 
 /** Imports workflow JSON unchanged, one file per `import:workflow` (the way a user imports an exported file). */
@@ -116,6 +120,13 @@ export function nodeItems(run: RunOutput, nodeName: string, output = 0): Array<R
 	const runs = run.data.resultData.runData[nodeName];
 	if (!runs) throw new Error(`node "${nodeName}" did not run; ran: ${Object.keys(run.data.resultData.runData).join(', ')}`);
 	return runs.flatMap((r) => (r.data?.main[output] ?? []).map((i) => i.json));
+}
+
+/** executeWorkflow for a run that must succeed: its output, or an error with the run's exit, stdout and stderr. */
+export async function runWorkflow(inst: N8nInstance, id: string, opts: { timeoutMs?: number } = {}): Promise<RunOutput> {
+	const r = await executeWorkflow(inst, id, opts);
+	if (!r.ok) throw new Error(describeRun(r));
+	return r.output!;
 }
 
 export function describeRun(r: ExecuteResult): string {

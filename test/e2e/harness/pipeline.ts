@@ -7,7 +7,9 @@ import { objectStoreSchema, postgresConnectionSchema, type ObjectStoreConfig, ty
 import type { SourceTableInput } from '../../../src/config/registry.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { e2eState } from './e2eState';
+import { importWorkflowFiles, newInstance, shippedWorkflowFiles } from './instance';
 import { n8nCliOk, type N8nInstance } from './n8nProcess';
+import type { N8nRuntime } from './runtimes';
 import { registerTable } from '../../harness/registerTable';
 
 /**
@@ -76,7 +78,11 @@ export interface E2ePipeline {
 	listKeys(prefix?: string): Promise<string[]>;
 	/** Writes the n8n credentials JSON (decrypted data; n8n encrypts it on import) and returns its path. */
 	writeCredentialsFile(dir: string): string;
-	importCredentials(inst: N8nInstance): Promise<void>;
+	/**
+	 * Imports the harness's credentials, then a test's own `over` them (same ids replace the harness's copies, so
+	 * name-based resolution in the shipped workflows finds the test's).
+	 */
+	importCredentials(inst: N8nInstance, over?: object[]): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -223,8 +229,13 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 			writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
 			return file;
 		},
-		async importCredentials(inst) {
+		async importCredentials(inst, over = []) {
 			await n8nCliOk(inst, ['import:credentials', `--input=${pipeline.writeCredentialsFile(path.join(inst.userFolder, 'import'))}`]);
+			if (!over.length) return;
+			const file = path.join(inst.userFolder, 'import', `test-credentials-${randomBytes(4).toString('hex')}.json`);
+			// Test values only, generated per run into the scratch dir.
+			writeFileSync(file, JSON.stringify(over), { mode: 0o600 });
+			await n8nCliOk(inst, ['import:credentials', `--input=${file}`]);
 		},
 		async close() {
 			await Promise.all([wh.end(), src.end()]);
@@ -232,4 +243,37 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 		},
 	};
 	return pipeline;
+}
+
+/** A test file's n8n instance and pipeline, set by the beforeAll `pipelineSuite` registers. */
+export interface PipelineSuite {
+	inst: N8nInstance;
+	p: E2ePipeline;
+	/** The harness's credentials and the test's own `credentials` over them, then the workflows/ files named (every one when none is). */
+	importShipped(workflows: string[], credentials?: object[]): Promise<void>;
+}
+
+/**
+ * Registers a test file's first beforeAll and its afterAll for one n8n instance (n8n 1.123 unless told; it must be
+ * installed) and one pipeline: before the file's own beforeAll seeds and imports, a fresh instance named `name` and a
+ * pipeline with databases named after `db`; after all tests, `close` (the file's own servers) and then the pipeline.
+ */
+export function pipelineSuite(name: string, db: string, opts: { runtime?: N8nRuntime['key']; close?: () => Promise<unknown> } = {}): PipelineSuite {
+	const suite = {
+		async importShipped(workflows, credentials = []) {
+			await suite.p.importCredentials(suite.inst, credentials);
+			await importWorkflowFiles(suite.inst, shippedWorkflowFiles(...workflows));
+		},
+	} as PipelineSuite;
+	beforeAll(async () => {
+		const inst = newInstance(opts.runtime ?? 'n8n1', name);
+		if (!inst) throw new Error(`${opts.runtime ?? 'n8n1'} is not installed (run test/e2e/install-n8n.sh)`);
+		suite.inst = inst;
+		suite.p = await createPipeline(db);
+	}, 5 * 60_000);
+	afterAll(async () => {
+		await opts.close?.();
+		await suite.p?.close();
+	}, 60_000);
+	return suite;
 }
