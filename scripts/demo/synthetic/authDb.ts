@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertRows } from './insertRows';
 import { laterTime, pastTime, person, saIpAddress, weighted, type SyntheticPerson } from './people';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -77,15 +77,12 @@ function userColumns(p: SyntheticPerson): Record<string, unknown> {
 }
 
 /** auth_db (AuthAPI): users, sessions, kyc_records, phone_pins — all incremental on updated_at. */
-export const authDb = syntheticSource({
-	db: 'auth_db',
-	tables: TABLES,
-	rows(f, rows) {
+export const authDb = syntheticSource('auth_db', TABLES, {
+	rows(f, rows, nUsers) {
 		const users: Record<string, unknown>[] = [];
 		const kyc: Record<string, unknown>[] = [];
 		const pins: Record<string, unknown>[] = [];
 		const sessions: Record<string, unknown>[] = [];
-		const nUsers = userCount(rows);
 		for (let id = 1; id <= nUsers; id++) {
 			const p = person(f, id);
 			const created = pastTime(f, 400, 30);
@@ -145,8 +142,8 @@ export const authDb = syntheticSource({
 		}
 		return { users, sessions, kyc_records: kyc, phone_pins: pins };
 	},
-	async change(db, f, rows) {
-		const fresh = Math.max(5, Math.round(userCount(rows) / 20));
+	async change(db, f, rows, users) {
+		const fresh = Math.max(5, Math.round(users / 20));
 		const { rows: max } = await db.query<{ id: string }>('SELECT max(id)::text AS id FROM users');
 		const newUsers = Array.from({ length: fresh }, (_, i) => {
 			const p = person(f, Number(max[0].id) + 1 + i);

@@ -1,6 +1,6 @@
 import { insertRows } from './insertRows';
 import { pastTime, zarAmount } from './people';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -71,11 +71,8 @@ const FEE_RATE = 0.08;
  * and winners are immutable events (append on created_at); a settled auction's payout to the seller goes
  * pending → paid (upsert on updated_at).
  */
-export const bidbaasDb = syntheticSource({
-	db: 'bidbaas_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const bidbaasDb = syntheticSource('bidbaas_db', TABLES, {
+	rows(f, rows, users) {
 		const nAuctions = Math.max(40, Math.round(rows / 20));
 		const auctions: Record<string, unknown>[] = [];
 		const bids: Record<string, unknown>[] = [];
@@ -156,8 +153,7 @@ export const bidbaasDb = syntheticSource({
 		}
 		return { auctions, bids, winners, payouts };
 	},
-	async change(db, f, rows) {
-		const users = userCount(rows);
+	async change(db, f, rows, users) {
 		// New bids on open auctions, each above the auction's current price, stamped now() as BidBaasAPI does.
 		const { rows: open } = await db.query<{ id: string; currency: string; price: string }>(
 			`SELECT a.id::text, a.currency, coalesce(max(b.amount), a.start_price)::text AS price

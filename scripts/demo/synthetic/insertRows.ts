@@ -15,3 +15,8 @@ export async function insertRows(db: pg.Pool, table: string, rows: Record<string
 	}
 	return rows.length;
 }
+
+/** Inserts `n` rows made one after the other by `row` (what a change() adds between two extract runs). */
+export function insertNewRows(db: pg.Pool, table: string, n: number, row: () => Record<string, unknown>): Promise<number> {
+	return insertRows(db, table, Array.from({ length: n }, row));
+}

@@ -1,8 +1,8 @@
 import type { Faker } from '@faker-js/faker';
-import { insertRows } from './insertRows';
+import { insertNewRows } from './insertRows';
 import { laterTime, pastTime, stampedAt, weighted, zarAmount } from './people';
 import { MERCHANTS } from './places';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -75,16 +75,14 @@ function transaction(f: Faker, accounts: { id: number; user_id: number }[], crea
  * ledger_db (LedgerAPI): transactions and reversals are append-only on created_at; accounts and holds change
  * after insert (balances, releases) and are extracted on updated_at.
  */
-export const ledgerDb = syntheticSource({
-	db: 'ledger_db',
-	tables: TABLES,
-	rows(f, rows) {
+export const ledgerDb = syntheticSource('ledger_db', TABLES, {
+	rows(f, rows, users) {
 		const nAccounts = Math.max(40, Math.round(rows / 5));
 		const accounts = Array.from({ length: nAccounts }, (_, i) => {
 			const opened = pastTime(f, 700, 30);
 			return {
 				id: i + 1,
-				user_id: f.number.int({ min: 1, max: userCount(rows) }),
+				user_id: f.number.int({ min: 1, max: users }),
 				account_number: `62${f.string.numeric(9)}${String(i + 1).padStart(4, '0')}`.slice(0, 15),
 				account_type: f.helpers.weightedArrayElement(weighted({ wallet: 5, cheque: 3, savings: 2 })),
 				currency: 'ZAR',
@@ -123,11 +121,7 @@ export const ledgerDb = syntheticSource({
 		const { rows: accounts } = await db.query<{ id: number; user_id: number }>('SELECT id::int, user_id::int FROM accounts WHERE status = $1', ['open']);
 		const n = Math.max(10, Math.round(rows / 10));
 		// created_at defaults to now(): exactly how LedgerAPI stamps rows.
-		await insertRows(
-			db,
-			'transactions',
-			Array.from({ length: n }, () => transaction(f, accounts, null)),
-		);
+		await insertNewRows(db, 'transactions', n, () => transaction(f, accounts, null));
 		const balances = await db.query(
 			`UPDATE accounts a SET balance_zar = a.balance_zar + s.delta, updated_at = now()
 			   FROM (SELECT account_id, sum(CASE direction WHEN 'credit' THEN amount_zar ELSE -amount_zar END) AS delta

@@ -1,7 +1,7 @@
 import type { Faker } from '@faker-js/faker';
 import { insertRows } from './insertRows';
 import { pastTime, weighted } from './people';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -63,11 +63,8 @@ function message(f: Faker, conversation: number, sender: number, at: Date | null
  * messaging_db (TxTMe!, design §5, §6.5): conversations and participants change after insert (upsert on
  * updated_at), messages are append-only on created_at. Bodies and previews exist here but are excluded at extract.
  */
-export const messagingDb = syntheticSource({
-	db: 'messaging_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const messagingDb = syntheticSource('messaging_db', TABLES, {
+	rows(f, rows, users) {
 		const conversations: Record<string, unknown>[] = [];
 		const participants: Record<string, unknown>[] = [];
 		const messages: Record<string, unknown>[] = [];

@@ -1,8 +1,8 @@
 import type { Faker } from '@faker-js/faker';
-import { insertRows } from './insertRows';
+import { insertNewRows } from './insertRows';
 import { laterTime, pastTime, stampedAt, weighted, zarAmount } from './people';
 import { MERCHANTS } from './places';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -83,11 +83,8 @@ function payment(f: Faker, users: number, createdAt: Date | null): Record<string
  * sdpkt_db (SdpktAPI, design doc §5): every table changes after insert (balances, payments pending → settled, holds
  * released, settlements paid), so all four are extracted upsert on updated_at.
  */
-export const sdpktDb = syntheticSource({
-	db: 'sdpkt_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const sdpktDb = syntheticSource('sdpkt_db', TABLES, {
+	rows(f, rows, users) {
 		const wallets = Array.from({ length: users }, (_, i) => {
 			const created = pastTime(f, 400, 30);
 			return {
@@ -140,14 +137,9 @@ export const sdpktDb = syntheticSource({
 		).map((s, i) => ({ id: i + 1, ...s }));
 		return { wallets, payments, holds, merchant_settlements: settlements };
 	},
-	async change(db, f, rows) {
-		const users = userCount(rows);
+	async change(db, f, rows, users) {
 		const n = Math.max(10, Math.round(rows / 20));
-		await insertRows(
-			db,
-			'payments',
-			Array.from({ length: n }, () => payment(f, users, null)),
-		);
+		await insertNewRows(db, 'payments', n, () => payment(f, users, null));
 		const settled = await db.query(
 			`UPDATE payments SET status = 'settled', updated_at = now() WHERE status = 'pending' AND created_at < now() - interval '1 second'`,
 		);

@@ -21,18 +21,22 @@ export const userCount = (rows: number) => Math.max(50, Math.round(rows / 4));
  * A source from its tables, a generator of their rows (seeded faker, nothing random besides) and its change():
  * seed creates the tables, generates every row, then fills the tables in their declared order.
  */
-export function syntheticSource<T extends SourceTables>(def: {
-	db: string;
-	tables: T;
-	rows(f: Faker, rows: number): Record<keyof T & string, Record<string, unknown>[]>;
-	change: SyntheticSource['change'];
-}): SyntheticSource {
+export function syntheticSource<T extends SourceTables>(
+	name: string,
+	tables: T,
+	def: {
+		/** Every table's rows; `users` is userCount(rows), the source's user ids 1…users. */
+		rows(f: Faker, rows: number, users: number): Record<keyof T & string, Record<string, unknown>[]>;
+		/** As SyntheticSource's change, with the same `users` as rows(). */
+		change(db: pg.Pool, f: Faker, rows: number, users: number): Promise<string[]>;
+	},
+): SyntheticSource {
 	return {
-		db: def.db,
+		db: name,
 		async seed(db, f, rows) {
-			await createTables(db, def.tables);
-			return fillTables(db, def.tables, def.rows(f, rows));
+			await createTables(db, tables);
+			return fillTables(db, tables, def.rows(f, rows, userCount(rows)));
 		},
-		change: def.change,
+		change: (db, f, rows) => def.change(db, f, rows, userCount(rows)),
 	};
 }

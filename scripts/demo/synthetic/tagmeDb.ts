@@ -1,8 +1,8 @@
 import type { Faker } from '@faker-js/faker';
-import { insertRows } from './insertRows';
+import { insertNewRows } from './insertRows';
 import { laterTime, pastTime, pickCity, pointNear, stampedAt, zarAmount } from './people';
 import { LANDMARKS, POI_CATEGORIES, SA_CITIES } from './places';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -118,11 +118,8 @@ function checkIn(f: Faker, pois: { id: number; lat: number; lng: number }[], use
  * tagme_db (TagMeAPI): points_of_interest is a small dimension (snapshot); check_ins and user_locations are
  * append-only on created_at; tags and events change after insert (moderation, reschedules) and go by updated_at.
  */
-export const tagmeDb = syntheticSource({
-	db: 'tagme_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const tagmeDb = syntheticSource('tagme_db', TABLES, {
+	rows(f, rows, users) {
 		const pois = [
 			...LANDMARKS.map((l) => ({ ...l, city: SA_CITIES.find((c) => c.name === l.city)! })),
 			...Array.from({ length: Math.max(30, Math.round(rows / 50)) }, () => {
@@ -197,17 +194,12 @@ export const tagmeDb = syntheticSource({
 		});
 		return { points_of_interest: pois, check_ins: checkIns, tags, user_locations: locations, events };
 	},
-	async change(db, f, rows) {
+	async change(db, f, rows, users) {
 		const { rows: pois } = await db.query<{ id: number; lat: number; lng: number }>(
 			'SELECT id::int, lat::float8 AS lat, lng::float8 AS lng FROM points_of_interest',
 		);
-		const users = userCount(rows);
 		const n = Math.max(10, Math.round(rows / 10));
-		await insertRows(
-			db,
-			'check_ins',
-			Array.from({ length: n }, () => checkIn(f, pois, users, null)),
-		);
+		await insertNewRows(db, 'check_ins', n, () => checkIn(f, pois, users, null));
 		// A place name that is not also a person's: "Zeitz MOCAA" reads as a surname + a word to the PII gate's name
 		// detector, which (rightly, for a column that may hold names) stops the Anonymise build.
 		const newPoi = await db.query(

@@ -1,8 +1,8 @@
 import type { Faker } from '@faker-js/faker';
-import { insertRows } from './insertRows';
+import { insertNewRows } from './insertRows';
 import { laterTime, pastTime, stampedAt, zarAmount } from './people';
 import { SA_CITIES } from './places';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -51,11 +51,8 @@ function search(f: Faker, users: number, at: Date | null): Record<string, unknow
 }
 
 /** takemehome_db (TakemehomeAPI, design §5): searches and clicks append on created_at; bookings change status (upsert). */
-export const takemehomeDb = syntheticSource({
-	db: 'takemehome_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const takemehomeDb = syntheticSource('takemehome_db', TABLES, {
+	rows(f, rows, users) {
 		const searches: Record<string, unknown>[] = Array.from({ length: Math.max(100, Math.round(rows / 4)) }, (_, i) => ({
 			id: i + 1,
 			...search(f, users, pastTime(f, 60, 30)),
@@ -86,13 +83,9 @@ export const takemehomeDb = syntheticSource({
 			});
 		return { searches, clicks, bookings_attributed: bookings };
 	},
-	async change(db, f, rows) {
+	async change(db, f, rows, users) {
 		const n = Math.max(10, Math.round(rows / 50));
-		await insertRows(
-			db,
-			'searches',
-			Array.from({ length: n }, () => search(f, userCount(rows), null)),
-		);
+		await insertNewRows(db, 'searches', n, () => search(f, users, null));
 		return [`takemehome_db.searches: ${n} new searches`];
 	},
 });

@@ -1,5 +1,5 @@
 import { laterTime, pastTime, zarAmount } from './people';
-import { syntheticSource, userCount } from './source';
+import { syntheticSource } from './source';
 import type { SourceTables } from './tables';
 
 const TABLES = {
@@ -46,11 +46,8 @@ const CATEGORIES = ['birthday', 'baby_shower', 'wedding', 'home', 'school'];
 const ITEMS = ['Kettle', 'Air fryer', 'Baby monitor', 'School shoes', 'Braai stand', 'Duvet set', 'Headphones'];
 
 /** whatwewant_db (WhatWeWantAPI, design §5): lists, items and claims change after insert (upsert); purchases append. */
-export const whatwewantDb = syntheticSource({
-	db: 'whatwewant_db',
-	tables: TABLES,
-	rows(f, rows) {
-		const users = userCount(rows);
+export const whatwewantDb = syntheticSource('whatwewant_db', TABLES, {
+	rows(f, rows, users) {
 		const lists = Array.from({ length: Math.max(30, Math.round(rows / 25)) }, (_, i) => {
 			const created = pastTime(f, 60, 60);
 			return {
