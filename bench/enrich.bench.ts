@@ -15,6 +15,7 @@ import { migrateWarehouse } from '../src/control/migrate';
 import { startPostgres } from '../src/devstack/postgresServer';
 import { enrichRelation } from '../src/enrich/enrichRelation';
 import { loadHolidays } from '../src/enrich/holidays';
+import { CROSS_APP_FUNNEL } from '../src/enrich/martInputs';
 import { loadPlaces } from '../src/enrich/loadPlaces';
 import { createPool } from '../src/transport/postgres';
 import { devConnection, createDatabases } from '../scripts/devstackSetup';
@@ -91,13 +92,8 @@ async function main(): Promise<void> {
 						timestampColumn: 'event_time',
 						appColumn: 'app',
 						eventColumn: 'event',
-						funnel: {
-							steps: [
-								{ app: 'tagme', event: 'checkin' },
-								{ app: 'bidbaas', event: 'bid' },
-								{ app: 'sdpkt', event: 'pay' },
-							],
-						},
+						// The marts' funnel (design §7.5): TagMe check-in → BidBaas bid → SDPKT payment.
+						funnel: { steps: CROSS_APP_FUNNEL.steps },
 					},
 					segments: { asOf: '2026-04-15T00:00:00Z', activityTimestampColumn: 'event_time', activityAppColumn: 'app', revenueColumn: 'amount_zar' },
 				},

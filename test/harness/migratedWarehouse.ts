@@ -31,14 +31,15 @@ export interface WarehouseTransaction {
 }
 
 /**
- * A migrated warehouse with one session held in an open transaction: fixtures written and read through `client` all
- * see one now() (the transaction's start), so the lags and ages the views compute are exact. `close()` rolls the
- * transaction back and ends the pool.
+ * A migrated warehouse with one session held in an open transaction: `fixtures` (SQL run first) and everything
+ * written and read through `client` see one now() (the transaction's start), so the lags and ages the views compute
+ * are exact. `close()` rolls the transaction back and ends the pool.
  */
-export async function warehouseInTransaction(name: string, max: number): Promise<WarehouseTransaction> {
+export async function warehouseInTransaction(name: string, max: number, fixtures?: string): Promise<WarehouseTransaction> {
 	const { pool } = await migratedWarehouse(name, max);
 	const client = await pool.connect();
 	await client.query('BEGIN');
+	if (fixtures) await client.query(fixtures);
 	return {
 		client,
 		async close() {

@@ -191,16 +191,13 @@ describe("the Anonymise node's Verify Residue, as the compliance login", () => {
 			input: input as never,
 			executionId,
 		});
+	const forget = (userIds: string, executionId: string) =>
+		executeNode({ nodeType: node, parameters: { operation: 'forgetUsers', userSource: 'ids', userIds }, credentials: credentials(), executionId });
 	const alerts = async () =>
 		(await w.wh.query(`SELECT severity, alert, subject, detail FROM dwh_control.v_pipeline_alerts_by_severity WHERE area = 'residue'`)).rows;
 
 	test('Forget Users hands each person to Verify Residue as a sealed token: clean, recorded, the user id nowhere in the items', async () => {
-		const [forgotten] = await executeNode({
-			nodeType: node,
-			parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '9' },
-			credentials: credentials(),
-			executionId: '9001',
-		});
+		const [forgotten] = await forget('9', '9001');
 		expect(forgotten.map((i) => i.json.status)).toEqual(['completed']);
 		const token = String(forgotten[0].json.verificationToken);
 		expect(token).toMatch(/^v1\./);
@@ -221,12 +218,7 @@ describe("the Anonymise node's Verify Residue, as the compliance login", () => {
 	});
 
 	test('a token sealed under another HMAC key is refused, naming the fix', async () => {
-		const [forgotten] = await executeNode({
-			nodeType: node,
-			parameters: { operation: 'forgetUsers', userSource: 'ids', userIds: '10' },
-			credentials: credentials(),
-			executionId: '9002',
-		});
+		const [forgotten] = await forget('10', '9002');
 		await expect(
 			executeNode({
 				nodeType: node,

@@ -7,9 +7,10 @@ const HMAC = (c: string) => c.repeat(64);
 
 /** One planted problem (and one healed look-alike) per stage, inside one transaction so now() is exact. */
 beforeAll(async () => {
-	wh = await warehouseInTransaction('ctl_alerts', 2);
-	client = wh.client;
-	await client.query(`
+	wh = await warehouseInTransaction(
+		'ctl_alerts',
+		2,
+		`
 		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence, enabled)
 		VALUES ('x_db__fresh', 'x_db', 'fresh', 'incremental', 'append', 'created_at', '{id}', '1 hour', true),
 		       ('x_db__stale', 'x_db', 'stale', 'incremental', 'append', 'created_at', '{id}', '5 minutes', true);
@@ -58,7 +59,9 @@ beforeAll(async () => {
 		       (2, '${HMAC('b')}', now() - interval '3 days', 'failed', 'healed by request 3'),
 		       (3, '${HMAC('b')}', now() - interval '2 days', 'completed', NULL),
 		       (4, '${HMAC('c')}', now() - interval '28 days', 'running', NULL),
-		       (5, '${HMAC('d')}', now() - interval '1 day', 'running', NULL);`);
+		       (5, '${HMAC('d')}', now() - interval '1 day', 'running', NULL);`,
+	);
+	client = wh.client;
 });
 afterAll(async () => {
 	await wh?.close();

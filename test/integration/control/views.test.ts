@@ -9,9 +9,10 @@ let client: pg.PoolClient;
  * compute is exact (10 minutes is '00:10:00', not "about 10 minutes").
  */
 beforeAll(async () => {
-	wh = await warehouseInTransaction('ctl_views', 3);
-	client = wh.client;
-	await client.query(`
+	wh = await warehouseInTransaction(
+		'ctl_views',
+		3,
+		`
 		INSERT INTO dwh_control.source_tables (table_name, source_db, source_table, mode, load_strategy, watermark_column, key_columns, cadence, enabled)
 		VALUES ('x_db__t_ok',       'x_db', 't_ok',       'incremental', 'append', 'created_at', '{id}', '15 minutes', true),
 		       ('x_db__t_late',     'x_db', 't_late',     'incremental', 'append', 'created_at', '{id}', '5 minutes',  true),
@@ -35,7 +36,9 @@ beforeAll(async () => {
 		       (8, 'x_db__t_stale',    'loading',    'incremental', now() - interval '1 minute',   NULL, NULL, NULL),
 		       (9, 'x_db__t_never',    'failed',     'incremental', now() - interval '2 hours',    now() - interval '2 hours', 'CSV row count 99 <> rows extracted 100', 'dataacuity/exports/x_db__t_never/b.csv'),
 		       (10, 'x_db__t_disabled', 'loaded',    'incremental', now() - interval '10 days',    now() - interval '10 days', NULL, NULL);
-		SELECT setval('dwh_control.extract_runs_run_id_seq', 10);`);
+		SELECT setval('dwh_control.extract_runs_run_id_seq', 10);`,
+	);
+	client = wh.client;
 });
 afterAll(async () => {
 	await wh?.close();

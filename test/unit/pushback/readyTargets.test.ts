@@ -15,16 +15,8 @@ test('every ready-made target is a valid config with its own target relation', (
 
 test('aggregates over users carry a k gate of at least 5; per-user summaries are keyed by user_hash', () => {
 	for (const name of ['tagme.poi_popularity', 'bidbaas.category_pulse']) expect(readyTarget(name).config.kAnonymity?.k).toBeGreaterThanOrEqual(5);
-	for (const name of [
-		'tagme.user_summary',
-		'bidbaas.user_summary',
-		'sdpkt.user_summary',
-		'txtme.user_summary',
-		'takemehome.user_summary',
-		'whatwewant.user_summary',
-		'shared.user_lifecycle',
-		'shared.cross_app_funnel',
-	]) {
+	const appSummaries = ['tagme', 'bidbaas', 'sdpkt', 'txtme', 'takemehome', 'whatwewant'].map((app) => `${app}.user_summary`);
+	for (const name of [...appSummaries, 'shared.user_lifecycle', 'shared.cross_app_funnel']) {
 		expect(isPerUserTarget(readyTarget(name).config)).toBe(true);
 		expect(readyTarget(name).config.piiAllowColumns).toEqual([]);
 	}
