@@ -82,8 +82,7 @@ test('a key repeated inside the first CSV (source without a unique key) is de-du
 
 	const { ld } = await extractAndLoad(table);
 	expect(ld).toMatchObject({ status: 'loaded', rowsInCsv: 4, rowsInserted: 3, rowsUpdated: 0, rowsUnchanged: 0 });
-	const rows = await w.wh.query(`SELECT id::int, city FROM raw.${table} ORDER BY id`);
-	expect(rows.rows).toEqual([
+	expect(await w.bronzeRows(table, 'city')).toEqual([
 		{ id: 1, city: 'Cape Town' },
 		{ id: 2, city: 'Polokwane' },
 		{ id: 3, city: 'Bloemfontein' },

@@ -110,7 +110,7 @@ test('a key repeated in the first CSV: the overlapped COPY is refused, the CSV i
 	expect(r.status).toBe('loaded');
 	expect(r.message).toMatch(/^replayed through the separate load: loaded; .*kept at s3:\/\/.*\/exports\/.*duplicate key/s);
 	expect(r.load).toMatchObject({ status: 'loaded', rowsInCsv: 3, rowsInserted: 2 });
-	expect((await w.wh.query(`SELECT id::int, city FROM raw.${table} ORDER BY id`)).rows).toEqual([
+	expect(await w.bronzeRows(table, 'city')).toEqual([
 		{ id: 1, city: 'Cape Town' },
 		{ id: 2, city: 'Polokwane' },
 	]);

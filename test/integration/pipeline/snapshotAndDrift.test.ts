@@ -32,8 +32,7 @@ test('snapshot tables are replaced atomically: changed rows updated, vanished ro
 	await w.src.query(`INSERT INTO public.points_of_interest VALUES (4, 'Union Buildings', 'Pretoria', '{}')`);
 	const second = await extractAndLoad(table);
 	expect(second.ld).toMatchObject({ rowsInCsv: 3, rowsInserted: 1, rowsUpdated: 1, rowsUnchanged: 1, rowsDeleted: 1 });
-	const rows = await w.wh.query(`SELECT id::int, city FROM raw.${table} ORDER BY id`);
-	expect(rows.rows).toEqual([
+	expect(await w.bronzeRows(table, 'city')).toEqual([
 		{ id: 1, city: 'Johannesburg' },
 		{ id: 3, city: 'Durban' },
 		{ id: 4, city: 'Pretoria' },
@@ -50,7 +49,7 @@ test('schema drift: a new nullable source column is added to bronze under add_nu
 	const { ex, ld } = await extractAndLoad(table);
 	expect(ex.message).toMatch(/bronze gained column\(s\) province/);
 	expect(ld?.rowsInserted).toBe(1);
-	expect((await w.wh.query(`SELECT id::int, province FROM raw.${table} ORDER BY id`)).rows).toEqual([
+	expect(await w.bronzeRows(table, 'province')).toEqual([
 		{ id: 1, province: null },
 		{ id: 2, province: 'Gauteng' },
 	]);

@@ -21,6 +21,8 @@ export interface World {
 	src: pg.Pool;
 	wh: pg.Pool;
 	register(entry: RegistryEntry): Promise<string>;
+	/** Bronze's id and one other column, by id (what a load left in raw.<table>). */
+	bronzeRows(table: string, column: string): Promise<Array<Record<string, unknown>>>;
 	/** Another stage's login to this warehouse (e.g. dwh_transform for dbt); dropped by close(). */
 	login(role: StageRole): Promise<PostgresConnection>;
 	close(): Promise<void>;
@@ -41,6 +43,8 @@ export async function createWorld(name: string): Promise<World> {
 		src,
 		wh,
 		register: (entry) => registerTable(wh, source.database, entry),
+		bronzeRows: async (table, column) =>
+			(await wh.query(`SELECT id::int, ${pg.escapeIdentifier(column)} FROM raw.${pg.escapeIdentifier(table)} ORDER BY id`)).rows,
 		async login(role) {
 			const l = await stageLogin(admin.database, role);
 			logins.push(l);
