@@ -11,23 +11,22 @@ const ITEMS = 'pg_temp.__enrich_items';
 const OUT = 'pg_temp.__enrich_items_out';
 const INDEX = '__item_index';
 
-/** The SQL type each configured column gets in the items' temp table; every other field stays JSON-only. */
+/** The SQL type of the input column each family's config field names (segments' depend on its activity relation). */
+const FIELD_TYPES = {
+	temporal: { timestampColumn: 'timestamptz', timeZoneColumn: 'text', countryColumn: 'text', latitudeColumn: 'double precision' },
+	fx: { timestampColumn: 'timestamptz', amountColumn: 'numeric', currencyColumn: 'text' },
+	geo: { latitudeColumn: 'double precision', longitudeColumn: 'double precision' },
+	sessions: { userColumn: 'text', timestampColumn: 'timestamptz', appColumn: 'text', eventColumn: 'text' },
+} as const;
+
+/** The SQL type each configured column gets in the items' temp table (the first family to name it wins); every other field stays JSON-only. */
 function columnTypes(f: Families): Map<string, string> {
 	const types = new Map<string, string>();
 	const set = (c: string | undefined, t: string) => c && !types.has(c) && types.set(c, t);
-	set(f.temporal?.timestampColumn, 'timestamptz');
-	set(f.temporal?.timeZoneColumn, 'text');
-	set(f.temporal?.countryColumn, 'text');
-	set(f.temporal?.latitudeColumn, 'double precision');
-	set(f.fx?.timestampColumn, 'timestamptz');
-	set(f.fx?.amountColumn, 'numeric');
-	set(f.fx?.currencyColumn, 'text');
-	set(f.geo?.latitudeColumn, 'double precision');
-	set(f.geo?.longitudeColumn, 'double precision');
-	set(f.sessions?.userColumn, 'text');
-	set(f.sessions?.timestampColumn, 'timestamptz');
-	set(f.sessions?.appColumn, 'text');
-	set(f.sessions?.eventColumn, 'text');
+	for (const [family, fields] of Object.entries(FIELD_TYPES)) {
+		const cfg = f[family as keyof typeof FIELD_TYPES] as Record<string, string | undefined> | undefined;
+		for (const [field, type] of Object.entries(fields)) set(cfg?.[field], type);
+	}
 	set(f.sessions?.attribution?.revenueColumn, 'numeric');
 	if (f.segments) {
 		set(f.segments.userColumn, 'text');

@@ -1,6 +1,6 @@
 import type { FxFamily } from './config.schema';
 import { asTimestamptz, ident, literal, type RelationColumns } from './relation';
-import type { EnrichStage } from './stage';
+import { outputColumns, readsOf, type EnrichStage } from './stage';
 
 /**
  * §7.3 in SQL. Each (local day, currency) pair is looked up once — not once per row — taking the rate of that day
@@ -18,18 +18,14 @@ export function fxStage(cfg: FxFamily): EnrichStage {
 	const native = cfg.amountColumn === 'amount_zar';
 	return {
 		family: 'fx',
-		columns: [
-			...(native ? [] : [{ name: 'amount_zar', kind: 'number' as const }]),
-			{ name: 'amount_usd', kind: 'number' },
-			{ name: 'amount_btc_sats', kind: 'integer' },
-			{ name: 'fx_rate_date', kind: 'text' },
-			{ name: 'fx_rate_missing', kind: 'boolean' },
-		],
-		reads: [
-			{ column: cfg.amountColumn, field: 'fx.amountColumn' },
-			{ column: cfg.timestampColumn, field: 'fx.timestampColumn' },
-			{ column: cfg.currencyColumn, field: 'fx.currencyColumn' },
-		],
+		columns: outputColumns({
+			...(native ? {} : { amount_zar: 'number' }),
+			amount_usd: 'number',
+			amount_btc_sats: 'integer',
+			fx_rate_date: 'text',
+			fx_rate_missing: 'boolean',
+		}),
+		reads: readsOf('fx', cfg, ['amountColumn', 'timestampColumn', 'currencyColumn']),
 		select(input: string, cols: RelationColumns): string {
 			const day = `(${asTimestamptz(`i.${ident(cfg.timestampColumn)}`, cols.types.get(cfg.timestampColumn))} AT TIME ZONE ${literal(cfg.timeZone)})::date`;
 			const ccy = cfg.currencyColumn

@@ -3,15 +3,10 @@ import type { GeoFamily } from './config.schema';
 import type { FetchLike } from '../transport/fetchLike';
 import { fillGeoServiceCache } from './geoService';
 import { ident, type RelationColumns } from './relation';
-import type { EnrichStage } from './stage';
+import { outputColumns, readsOf, type EnrichStage } from './stage';
 
 /** What both backends add: the place a point lies in (the bundled one adds distances and urban/rural). */
-const PLACE_COLUMNS: EnrichStage['columns'] = [
-	{ name: 'city', kind: 'text' },
-	{ name: 'admin1', kind: 'text' },
-	{ name: 'admin2', kind: 'text' },
-	{ name: 'country', kind: 'text' },
-];
+const PLACE_COLUMNS = outputColumns({ city: 'text', admin1: 'text', admin2: 'text', country: 'text' });
 
 /**
  * §7.1. Rows are anonymised to a 0.01° grid, so 1M rows hold far fewer distinct points: each distinct point is
@@ -29,10 +24,7 @@ export function geoStage(cfg: GeoFamily, fetchImpl?: FetchLike): EnrichStage {
 	const lat = (alias: string) => `${alias}.${ident(cfg.latitudeColumn)}::double precision`;
 	const lng = (alias: string) => `${alias}.${ident(cfg.longitudeColumn)}::double precision`;
 	const validPoint = (alias: string) => `${lat(alias)} BETWEEN -90 AND 90 AND ${lng(alias)} BETWEEN -180 AND 180`;
-	const reads = [
-		{ column: cfg.latitudeColumn, field: 'geo.latitudeColumn' },
-		{ column: cfg.longitudeColumn, field: 'geo.longitudeColumn' },
-	];
+	const reads = readsOf('geo', cfg, ['latitudeColumn', 'longitudeColumn']);
 
 	if (cfg.backend === 'service') {
 		const service = cfg.service!;
@@ -64,10 +56,7 @@ SELECT i.*, c.city, c.admin1, c.admin2, c.country
 		family: 'geo',
 		columns: [
 			...PLACE_COLUMNS,
-			{ name: 'nearest_place_km', kind: 'number' },
-			{ name: 'population_centre', kind: 'text' },
-			{ name: 'population_centre_km', kind: 'number' },
-			{ name: 'urban_rural', kind: 'text' },
+			...outputColumns({ nearest_place_km: 'number', population_centre: 'text', population_centre_km: 'number', urban_rural: 'text' }),
 		],
 		reads,
 		select(input: string, _cols: RelationColumns) {

@@ -1,7 +1,7 @@
 import type { SegmentsFamily } from './config.schema';
 import { asTimestamptz, describeRelation, ident, literal, qualified, requireColumn, type RelationColumns } from './relation';
 import type pg from 'pg';
-import type { EnrichStage } from './stage';
+import { outputColumns, readsOf, type EnrichStage } from './stage';
 
 /**
  * §7.4, per user_hash as of `asOf` (default now()), joined onto every row of the user. Only activity at or before
@@ -25,13 +25,8 @@ export function segmentsStage(cfg: SegmentsFamily): EnrichStage {
 	let activityTsType: string | undefined;
 	return {
 		family: 'segments',
-		columns: [
-			{ name: 'kyc_tier', kind: 'text' },
-			{ name: 'lifecycle_stage', kind: 'text' },
-			{ name: 'apps_used_30d', kind: 'textArray' },
-			{ name: 'revenue_band_zar_30d', kind: 'text' },
-		],
-		reads: [{ column: cfg.userColumn, field: 'segments.userColumn' }],
+		columns: outputColumns({ kyc_tier: 'text', lifecycle_stage: 'text', apps_used_30d: 'textArray', revenue_band_zar_30d: 'text' }),
+		reads: readsOf('segments', cfg, ['userColumn']),
 		async prepare(client: pg.ClientBase, _input: string, cols: RelationColumns) {
 			const activity = cfg.activityRelation ? await describeRelation(client, cfg.activityRelation) : cols;
 			requireColumn(activity, cfg.userColumn, 'segments.userColumn');

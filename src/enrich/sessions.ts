@@ -1,6 +1,6 @@
 import type { SessionsFamily } from './config.schema';
 import { asTimestamptz, ident, literal, type RelationColumns } from './relation';
-import type { EnrichStage, OutputColumn } from './stage';
+import { readsOf, type EnrichStage, type OutputColumn } from './stage';
 
 /**
  * §7.5. Events of one user_hash, across all apps, ordered by time: an event more than gapMinutes after the
@@ -25,10 +25,7 @@ export function sessionsStage(cfg: SessionsFamily): EnrichStage {
 		family: 'sessions',
 		columns,
 		reads: [
-			{ column: cfg.userColumn, field: 'sessions.userColumn' },
-			{ column: cfg.timestampColumn, field: 'sessions.timestampColumn' },
-			{ column: cfg.appColumn, field: 'sessions.appColumn' },
-			{ column: cfg.eventColumn, field: 'sessions.eventColumn' },
+			...readsOf('sessions', cfg, ['userColumn', 'timestampColumn', 'appColumn', 'eventColumn']),
 			{ column: cfg.attribution?.revenueColumn, field: 'sessions.attribution.revenueColumn' },
 		],
 		select(input: string, cols: RelationColumns): string {

@@ -9,6 +9,16 @@ export interface OutputColumn {
 	kind: OutputKind;
 }
 
+/** Output columns from name → kind, in the order written. */
+export function outputColumns(kinds: Record<string, OutputKind>): OutputColumn[] {
+	return Object.entries(kinds).map(([name, kind]) => ({ name, kind }));
+}
+
+/** The input columns a family's config names, each with the config field that named it (`<family>.<field>`), in the order given. */
+export function readsOf<C extends object>(family: EnrichStage['family'], cfg: C, fields: Array<keyof C & string>): EnrichStage['reads'] {
+	return fields.map((field) => ({ column: cfg[field] as string | undefined, field: `${family}.${field}` }));
+}
+
 /**
  * One enrichment family as one set-based step: a SELECT that returns every input column plus `columns`.
  * Steps chain (each reads the previous step's relation), so later families can use earlier families' columns.

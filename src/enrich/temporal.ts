@@ -1,6 +1,6 @@
 import type { TemporalFamily } from './config.schema';
 import { asTimestamptz, ident, literal, type RelationColumns } from './relation';
-import type { EnrichStage } from './stage';
+import { outputColumns, readsOf, type EnrichStage } from './stage';
 
 /**
  * §7.2 in SQL. The local time is the row's instant in its zone (row zone column, else the configured zone).
@@ -19,21 +19,16 @@ import type { EnrichStage } from './stage';
 export function temporalStage(cfg: TemporalFamily): EnrichStage {
 	return {
 		family: 'temporal',
-		columns: [
-			{ name: 'local_date', kind: 'date' },
-			{ name: 'day_of_week', kind: 'text' },
-			{ name: 'hour_of_day', kind: 'integer' },
-			{ name: 'is_weekend', kind: 'boolean' },
-			{ name: 'is_public_holiday', kind: 'boolean' },
-			{ name: 'is_payday_week', kind: 'boolean' },
-			{ name: 'season', kind: 'text' },
-		],
-		reads: [
-			{ column: cfg.timestampColumn, field: 'temporal.timestampColumn' },
-			{ column: cfg.timeZoneColumn, field: 'temporal.timeZoneColumn' },
-			{ column: cfg.countryColumn, field: 'temporal.countryColumn' },
-			{ column: cfg.latitudeColumn, field: 'temporal.latitudeColumn' },
-		],
+		columns: outputColumns({
+			local_date: 'date',
+			day_of_week: 'text',
+			hour_of_day: 'integer',
+			is_weekend: 'boolean',
+			is_public_holiday: 'boolean',
+			is_payday_week: 'boolean',
+			season: 'text',
+		}),
+		reads: readsOf('temporal', cfg, ['timestampColumn', 'timeZoneColumn', 'countryColumn', 'latitudeColumn']),
 		select(input: string, cols: RelationColumns): string {
 			const ts = asTimestamptz(`i.${ident(cfg.timestampColumn)}`, cols.types.get(cfg.timestampColumn));
 			const zone = cfg.timeZoneColumn ? `coalesce(nullif(i.${ident(cfg.timeZoneColumn)}, ''), ${literal(cfg.timeZone)})` : literal(cfg.timeZone);
