@@ -97,28 +97,15 @@ export async function registryKey(client: pg.ClientBase, bronzeTable: string): P
 }
 
 export async function lastBuild(client: pg.ClientBase, outputRelation: string): Promise<LastBuild | null> {
-	const { rows } = await client.query<{
-		policy_sha256: string | null;
-		salt_versions: Record<string, number>;
-		as_of: string;
-		input_watermark: string | null;
-		input_loaded_runs: string | null;
-	}>(
-		`SELECT policy_sha256, salt_versions, as_of_date::text AS as_of, input_watermark::text AS input_watermark, input_loaded_runs::text AS input_loaded_runs
+	const { rows } = await client.query<LastBuild>(
+		`SELECT policy_sha256 AS "policySha256", salt_versions AS "saltVersions", as_of_date::text AS "asOf",
+		        input_watermark::text AS "inputWatermark", input_loaded_runs::text AS "inputLoadedRuns"
 		   FROM dwh_control.anonymise_runs
 		  WHERE output_relation = $1 AND status = 'published' AND mode IN ('set', 'rotation', 'incremental')
 		  ORDER BY run_started_at DESC, run_id DESC LIMIT 1`,
 		[outputRelation],
 	);
-	if (!rows.length) return null;
-	const r = rows[0];
-	return {
-		policySha256: r.policy_sha256,
-		saltVersions: r.salt_versions,
-		asOf: r.as_of,
-		inputWatermark: r.input_watermark,
-		inputLoadedRuns: r.input_loaded_runs,
-	};
+	return rows[0] ?? null;
 }
 
 /** Whether the published table has a unique index on exactly these columns (any order). */

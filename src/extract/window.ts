@@ -32,16 +32,8 @@ export interface PreSnapshotBounds {
 }
 
 export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: string, ownApplicationName: string): Promise<PreSnapshotBounds> {
-	const { rows } = await client.query<{
-		clock_bound: string;
-		in_flight_bound: string | null;
-		replay_bound: string | null;
-		in_recovery: boolean;
-		can_see_all: boolean;
-		prepared: number;
-		oldest_prepared: string | null;
-	}>(
-		`SELECT (clock_timestamp() - $1::interval)::text AS clock_bound,
+	const { rows } = await client.query<PreSnapshotBounds>(
+		`SELECT (clock_timestamp() - $1::interval)::text AS "clockBound",
 		        (SELECT min(xact_start) - interval '1 microsecond'
 		           FROM pg_stat_activity
 		          WHERE datname = current_database()
@@ -49,26 +41,17 @@ export async function readPreSnapshotBounds(client: pg.PoolClient, safetyLag: st
 		            AND backend_type = 'client backend'
 		            AND xact_start IS NOT NULL
 		            -- other extract sessions only read (READ ONLY transactions): they can never write rows
-		            AND coalesce(application_name, '') <> $2)::text AS in_flight_bound,
-		        CASE WHEN pg_is_in_recovery() THEN (pg_last_xact_replay_timestamp() - $1::interval)::text END AS replay_bound,
-		        pg_is_in_recovery() AS in_recovery,
+		            AND coalesce(application_name, '') <> $2)::text AS "inFlightBound",
+		        CASE WHEN pg_is_in_recovery() THEN (pg_last_xact_replay_timestamp() - $1::interval)::text END AS "replayBound",
+		        pg_is_in_recovery() AS "inRecovery",
 		        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-		          OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_see_all,
-		        p.prepared, p.oldest_prepared
+		          OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS "canSeeAllSessions",
+		        p.prepared AS "preparedTransactions", p.oldest_prepared AS "oldestPreparedAt"
 		   FROM (SELECT count(*)::int AS prepared, min(prepared)::text AS oldest_prepared
 		           FROM pg_prepared_xacts WHERE database = current_database()) p`,
 		[safetyLag, ownApplicationName],
 	);
-	const r = rows[0];
-	return {
-		clockBound: r.clock_bound,
-		inFlightBound: r.in_flight_bound,
-		replayBound: r.replay_bound,
-		inRecovery: r.in_recovery,
-		canSeeAllSessions: r.can_see_all,
-		preparedTransactions: r.prepared,
-		oldestPreparedAt: r.oldest_prepared,
-	};
+	return rows[0];
 }
 
 export interface WindowUpper {
