@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ReconcileOptionsInput } from '../config/reconcile.schema';
 import type { PipelineContext } from '../pipeline/context';
 import { safeErrorText } from '../privacy/safeErrorText';
-import { ReconcileError, reconcileTable, type ReconcileHooks, type ReconcileResult } from './reconcileTable';
+import { ReconcileError, reconcileTable, type ReconcileResult } from './reconcileTable';
 
 /**
  * Enabled incremental tables, loaded at least once, whose reconcile_cadence has elapsed since their last reconcile
@@ -42,16 +42,11 @@ export async function reconcileDueTables(
 	return results;
 }
 
-/** One table's reconcile; a failure (also a refusal: a snapshot or never-loaded table) as a failed result. */
-export async function reconcileOrFailure(
-	ctx: PipelineContext,
-	table: string,
-	options: ReconcileOptionsInput = {},
-	hooks: ReconcileHooks = {},
-): Promise<DueReconcileResult> {
+/** One table's reconcile (reconcileTable's arguments); a failure (also a refusal: a snapshot or never-loaded table) as a failed result. */
+export async function reconcileOrFailure(...args: Parameters<typeof reconcileTable>): Promise<DueReconcileResult> {
 	try {
-		return await reconcileTable(ctx, table, options, hooks);
+		return await reconcileTable(...args);
 	} catch (err) {
-		return { table, status: 'failed', reconcileRunId: err instanceof ReconcileError ? err.reconcileRunId : null, message: safeErrorText(err) };
+		return { table: args[1], status: 'failed', reconcileRunId: err instanceof ReconcileError ? err.reconcileRunId : null, message: safeErrorText(err) };
 	}
 }
