@@ -6,7 +6,7 @@ import type { RegisteredTable } from '../config/registry.schema';
 import { loadRequestSchema, type LoadRequest, type LoadResult } from '../config/run.schema';
 import { getRegisteredTable } from '../control/registry';
 import { failRun, getRun, markLoaded, markLoading, REPAIR_RUN_MODE, type RunRow } from '../control/runs';
-import { lockTable, unlockTable } from '../control/tableLock';
+import { withTableLock } from '../control/tableLock';
 import { LOAD_RUN_ID_SETTING, RUN_ID_DEFAULT } from '../extract/bronzeSchema';
 import { CsvDigest } from '../extract/csvDigest';
 import type { PipelineContext } from '../pipeline/context';
@@ -57,70 +57,66 @@ export async function loadBronze(ctx: PipelineContext, input: LoadRequest): Prom
 	const key = ctx.store.parseCsvPath(t.table_name, req.csvPath);
 	const csvUri = ctx.store.uri(key);
 
-	const client = await ctx.warehouse.connect();
-	let broken = false;
-	let locked = false;
-	try {
-		locked = await lockTable(client, t.table_name, LOCK_WAIT_MS);
-		if (!locked) {
+	return withTableLock(
+		ctx.warehouse,
+		t.table_name,
+		LOCK_WAIT_MS,
+		() => {
 			throw new LoadError(
 				`${t.table_name} is busy: another execution held it for ${LOCK_WAIT_MS / 1000}s`,
 				req.runId,
 				'Retry the load once the other execution has finished.',
 			);
-		}
-		const pendingMoveProblems = await movePendingCsvs(client, ctx.store, t.table_name);
+		},
+		async (client, session) => {
+			const pendingMoveProblems = await movePendingCsvs(client, ctx.store, t.table_name);
 
-		const run = await getRun(client, req.runId);
-		checkRunMatches(run, t, req, csvUri, ctx.store.uri(ctx.store.processedKeyFor(key)));
-		const result = baseResult(t.table_name, req.runId);
-		if (run!.status === 'loaded') {
-			const problems = await movePendingCsvs(client, ctx.store, t.table_name);
-			const after = await getRun(client, req.runId);
-			return {
-				...result,
-				status: 'already_loaded',
-				rowsInCsv: Number(run!.rows_extracted ?? 0),
-				processedPath: after?.processed_path ?? null,
-				watermark: await currentWatermark(client, t.table_name),
-				message: [`run ${req.runId} was already loaded; nothing changed`, ...problems].join('; '),
-			};
-		}
-		await refuseStaleSnapshotReplay(client, t, run!);
-
-		await startLoading(client, run!, req.executionId ?? ctx.executionId);
-		try {
-			Object.assign(result, await loadInTransaction(ctx, client, t, run!, key));
-		} catch (err) {
-			const message = safeErrorText(err);
-			try {
-				await failRun(client, run!.run_id, err, ['loading']);
-			} catch {
-				broken = true;
+			const run = await getRun(client, req.runId);
+			checkRunMatches(run, t, req, csvUri, ctx.store.uri(ctx.store.processedKeyFor(key)));
+			const result = baseResult(t.table_name, req.runId);
+			if (run!.status === 'loaded') {
+				const problems = await movePendingCsvs(client, ctx.store, t.table_name);
+				const after = await getRun(client, req.runId);
+				return {
+					...result,
+					status: 'already_loaded',
+					rowsInCsv: Number(run!.rows_extracted ?? 0),
+					processedPath: after?.processed_path ?? null,
+					watermark: await currentWatermark(client, t.table_name),
+					message: [`run ${req.runId} was already loaded; nothing changed`, ...problems].join('; '),
+				};
 			}
-			throw new LoadError(
-				`Loading run ${req.runId} of ${t.table_name} failed and was rolled back: ${message}`,
-				req.runId,
-				`The CSV stays at ${csvUri}. Fix the cause, then replay this run with the dwh-load-bronze workflow, or let the next extract re-read the window.`,
-			);
-		}
+			await refuseStaleSnapshotReplay(client, t, run!);
 
-		const messages = [...(result.message ? [result.message] : []), ...pendingMoveProblems];
-		try {
-			result.processedPath = await moveLoadedCsv(client, ctx.store, run!.run_id, run!.csv_path!, run!.csv_bytes === null ? null : Number(run!.csv_bytes));
-		} catch (err) {
-			messages.push(`loaded, but moving the CSV to processed/ failed (retried by the next load): ${safeErrorText(err)}`);
-		}
-		result.message = messages.join('; ');
-		ctx.log?.(`${t.table_name}: run ${req.runId} loaded ${result.rowsInserted} new, ${result.rowsUpdated} updated, ${result.rowsUnchanged} unchanged`);
-		return result;
-	} catch (err) {
-		if (!(err instanceof LoadError) && !isPgError(err)) broken = true;
-		throw err;
-	} finally {
-		if (locked && !broken) await unlockTable(client, t.table_name).catch(() => (broken = true));
-		client.release(broken);
-	}
+			await startLoading(client, run!, req.executionId ?? ctx.executionId);
+			try {
+				Object.assign(result, await loadInTransaction(ctx, client, t, run!, key));
+			} catch (err) {
+				const message = safeErrorText(err);
+				try {
+					await failRun(client, run!.run_id, err, ['loading']);
+				} catch {
+					session.broken = true;
+				}
+				throw new LoadError(
+					`Loading run ${req.runId} of ${t.table_name} failed and was rolled back: ${message}`,
+					req.runId,
+					`The CSV stays at ${csvUri}. Fix the cause, then replay this run with the dwh-load-bronze workflow, or let the next extract re-read the window.`,
+				);
+			}
+
+			const messages = [...(result.message ? [result.message] : []), ...pendingMoveProblems];
+			try {
+				result.processedPath = await moveLoadedCsv(client, ctx.store, run!.run_id, run!.csv_path!, run!.csv_bytes === null ? null : Number(run!.csv_bytes));
+			} catch (err) {
+				messages.push(`loaded, but moving the CSV to processed/ failed (retried by the next load): ${safeErrorText(err)}`);
+			}
+			result.message = messages.join('; ');
+			ctx.log?.(`${t.table_name}: run ${req.runId} loaded ${result.rowsInserted} new, ${result.rowsUpdated} updated, ${result.rowsUnchanged} unchanged`);
+			return result;
+		},
+		(err) => !(err instanceof LoadError) && !isPgError(err),
+	);
 }
 
 function isPgError(err: unknown): boolean {

@@ -1,6 +1,6 @@
 import { escapeIdentifier as q } from 'pg';
 import type { RegisteredTable } from '../config/registry.schema';
-import { lockTable, unlockTable } from '../control/tableLock';
+import { withTableLock } from '../control/tableLock';
 import { DELETED_AT_COLUMN } from '../extract/bronzeSchema';
 import { extractTable } from '../extract/extractTable';
 import { loadBronze } from '../load/loadBronze';
@@ -129,6 +129,8 @@ export async function repairDifferences(ctx: PipelineContext, t: RegisteredTable
 	return { findings, repairRunId, notes, erased };
 }
 
+type DeleteOutcome = { note: string; done: boolean; rows: number };
+
 async function applyDeletePolicy(
 	ctx: PipelineContext,
 	t: RegisteredTable,
@@ -136,64 +138,58 @@ async function applyDeletePolicy(
 	gone: KeyTuple[],
 	hasDeletedAt: boolean,
 	policy: DeletePolicy,
-): Promise<{ note: string; done: boolean; rows: number }> {
+): Promise<DeleteOutcome> {
 	const bronze = `raw.${q(t.table_name)}`;
 	const verb = { report: 'reported', mark: 'marked', delete: 'deleted', erase: 'erased' }[policy.action];
-	const lockClient = await ctx.warehouse.connect();
-	let broken = false;
-	let locked = false;
-	try {
-		locked = await lockTable(lockClient, t.table_name, LOCK_WAIT_MS);
-		if (!locked) {
-			return {
-				note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${verb}`,
-				done: false,
-				rows: 0,
-			};
-		}
-		const n = await withTransaction(ctx.warehouse, async (c) => {
-			if (policy.action === 'delete') {
-				return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
-			}
-			if (!hasDeletedAt) {
-				// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
-				await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
-					if (err.code !== '42501') throw err;
-					throw new Error(
-						`rows deleted at the source need the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
-							`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz${
-								policy.action === 'mark' ? ', or set on_source_delete to report or delete' : ''
-							}`,
-					);
-				});
-			}
-			if (policy.action === 'mark') {
+	return withTableLock<DeleteOutcome>(
+		ctx.warehouse,
+		t.table_name,
+		LOCK_WAIT_MS,
+		() => ({
+			note: `${t.table_name} was busy for ${LOCK_WAIT_MS / 1000}s: ${gone.length} key(s) deleted at the source were not ${verb}`,
+			done: false,
+			rows: 0,
+		}),
+		async () => {
+			const n = await withTransaction(ctx.warehouse, async (c) => {
+				if (policy.action === 'delete') {
+					return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
+				}
+				if (!hasDeletedAt) {
+					// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
+					await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
+						if (err.code !== '42501') throw err;
+						throw new Error(
+							`rows deleted at the source need the column ${DELETED_AT_COLUMN} in raw.${t.table_name} and this login may not add it: ` +
+								`as the table's owner run ALTER TABLE raw.${t.table_name} ADD COLUMN ${DELETED_AT_COLUMN} timestamptz${
+									policy.action === 'mark' ? ', or set on_source_delete to report or delete' : ''
+								}`,
+						);
+					});
+				}
+				if (policy.action === 'mark') {
+					return (
+						await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [
+							JSON.stringify(gone),
+						])
+					).rowCount;
+				}
+				const cleared = policy.eraseColumns.map((col) => `, ${q(col)} = NULL`).join('');
 				return (
-					await c.query(`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = now() WHERE ${q(DELETED_AT_COLUMN)} IS NULL AND ${keysInJson(keys, '$1::json')}`, [
-						JSON.stringify(gone),
-					])
+					await c.query(
+						`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = coalesce(${q(DELETED_AT_COLUMN)}, now())${cleared} WHERE ${keysInJson(keys, '$1::json')}`,
+						[JSON.stringify(gone)],
+					)
 				).rowCount;
-			}
-			const cleared = policy.eraseColumns.map((col) => `, ${q(col)} = NULL`).join('');
-			return (
-				await c.query(
-					`UPDATE ${bronze} SET ${q(DELETED_AT_COLUMN)} = coalesce(${q(DELETED_AT_COLUMN)}, now())${cleared} WHERE ${keysInJson(keys, '$1::json')}`,
-					[JSON.stringify(gone)],
-				)
-			).rowCount;
-		});
-		const how =
-			policy.action === 'erase'
-				? `erased (personal columns set to NULL: ${policy.eraseColumns.join(', ') || 'none besides the key'}; marked ${DELETED_AT_COLUMN})`
-				: policy.action === 'mark'
-				? `marked (${DELETED_AT_COLUMN})`
-				: 'deleted';
-		return { note: `${n ?? 0} bronze row(s) deleted at the source ${how}`, done: true, rows: n ?? 0 };
-	} catch (err) {
-		broken = !(typeof (err as { code?: unknown }).code === 'string');
-		throw err;
-	} finally {
-		if (locked && !broken) await unlockTable(lockClient, t.table_name).catch(() => (broken = true));
-		lockClient.release(broken);
-	}
+			});
+			const how =
+				policy.action === 'erase'
+					? `erased (personal columns set to NULL: ${policy.eraseColumns.join(', ') || 'none besides the key'}; marked ${DELETED_AT_COLUMN})`
+					: policy.action === 'mark'
+					? `marked (${DELETED_AT_COLUMN})`
+					: 'deleted';
+			return { note: `${n ?? 0} bronze row(s) deleted at the source ${how}`, done: true, rows: n ?? 0 };
+		},
+		(err) => !(typeof (err as { code?: unknown }).code === 'string'),
+	);
 }
