@@ -5,7 +5,7 @@ import { applyArchiveLifecycle, type LifecycleResult } from '../transport/archiv
 import type { ObjectStore } from '../transport/objectStore';
 import { describeObjectStoreError } from '../transport/objectStore';
 import { OBJECT_STORE_ENV_HELP, objectStoreFromEnv } from './objectStoreEnv';
-import { parseCommandLine, runCli } from './runCli';
+import { FLAG, VALUE, parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-archive-lifecycle (in a checkout: npm run dwh:archive-lifecycle --) [--file source-registry.json] [--dry-run] [--sweep [--url postgres://…]]
@@ -36,16 +36,7 @@ export function formatSweep(r: SweepArchiveResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(
-		argv,
-		{
-			file: { type: 'string' },
-			url: { type: 'string' },
-			'dry-run': { type: 'boolean', default: false },
-			sweep: { type: 'boolean', default: false },
-		},
-		USAGE,
-	);
+	const parsed = parseCommandLine(argv, { file: VALUE, url: VALUE, 'dry-run': FLAG, sweep: FLAG }, USAGE);
 	if (!parsed) return 0;
 	const { values } = parsed;
 	if (values['dry-run'] && values.sweep) throw new UsageError('--dry-run and --sweep exclude each other: a dry run deletes nothing.');

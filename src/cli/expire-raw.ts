@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { DEFAULT_EXPIRE_BATCH, expireRawRows, type ExpireRawResult } from '../control/expireRaw';
-import { parseCommandLine, runCli } from './runCli';
+import { VALUE, parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-expire-raw (in a checkout: npm run dwh:expire-raw --) [--url postgres://user@host:5432/db] [--table <registry name>]... [--batch-size N]
@@ -17,15 +17,7 @@ export function formatExpireResult(r: ExpireRawResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(
-		argv,
-		{
-			url: { type: 'string' },
-			table: { type: 'string', multiple: true },
-			'batch-size': { type: 'string' },
-		},
-		USAGE,
-	);
+	const parsed = parseCommandLine(argv, { url: VALUE, table: { type: 'string', multiple: true }, 'batch-size': VALUE }, USAGE);
 	if (!parsed) return 0;
 	const { values } = parsed;
 	const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { migrateCompliance } from '../anonymise/complianceMigrate';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
-import { parseCommandLine, runCli } from './runCli';
+import { VALUE, parseCommandLine, runCli } from './runCli';
 
 export const COMPLIANCE_URL_ENV = 'DWH_COMPLIANCE_URL';
 
@@ -11,7 +11,7 @@ const USAGE = `Usage: dwh-migrate-compliance (in a checkout: npm run dwh:migrate
 Run by the vault's owner: it creates compliance.token_vault, token_subjects, reveal_log and token_seq.`;
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(argv, { url: { type: 'string' }, dir: { type: 'string' } }, USAGE);
+	const parsed = parseCommandLine(argv, { url: VALUE, dir: VALUE }, USAGE);
 	if (!parsed) return 0;
 	const { values } = parsed;
 	const url = values.url ?? process.env[COMPLIANCE_URL_ENV];

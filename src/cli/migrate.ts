@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { migrateWarehouse } from '../control/migrate';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
-import { parseCommandLine, runCli } from './runCli';
+import { FLAG, VALUE, parseCommandLine, runCli } from './runCli';
 
 const USAGE = `Usage: dwh-migrate (in a checkout: npm run dwh:migrate --) [--url postgres://user@host:5432/db] [--dry-run] [--dir <migrations dir>] [--skip-assertions]
   --url              warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -10,16 +10,7 @@ const USAGE = `Usage: dwh-migrate (in a checkout: npm run dwh:migrate --) [--url
   --skip-assertions  do not run dwh_control.assert_all() after migrating`;
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(
-		argv,
-		{
-			url: { type: 'string' },
-			'dry-run': { type: 'boolean', default: false },
-			dir: { type: 'string' },
-			'skip-assertions': { type: 'boolean', default: false },
-		},
-		USAGE,
-	);
+	const parsed = parseCommandLine(argv, { url: VALUE, 'dry-run': FLAG, dir: VALUE, 'skip-assertions': FLAG }, USAGE);
 	if (!parsed) return 0;
 	const { values } = parsed;
 	const target = warehouseTarget(values.url, 'dwh-migrate');

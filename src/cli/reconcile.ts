@@ -4,7 +4,7 @@ import { openPipelineContext } from '../pipeline/context';
 import { reconcileTable, type ReconcileResult } from '../reconcile/reconcileTable';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { connectionFromUrl } from './connectionUrl';
-import { parseCommandLine, runCli } from './runCli';
+import { FLAG, VALUE, parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget } from './warehouseUrl';
 
 const USAGE = `Usage: dwh-reconcile (in a checkout: npm run dwh:reconcile --) (--table <name> ... | --all) [--repair] [options]
@@ -61,17 +61,17 @@ async function main(argv: string[]): Promise<number> {
 		argv,
 		{
 			table: { type: 'string', multiple: true },
-			all: { type: 'boolean', default: false },
-			repair: { type: 'boolean', default: false },
-			url: { type: 'string' },
-			'source-url': { type: 'string' },
-			'max-connections': { type: 'string' },
-			'statement-timeout': { type: 'string' },
-			'segment-rows': { type: 'string' },
-			'leaf-rows': { type: 'string' },
-			parallel: { type: 'string' },
-			'max-findings': { type: 'string' },
-			policies: { type: 'string' },
+			all: FLAG,
+			repair: FLAG,
+			url: VALUE,
+			'source-url': VALUE,
+			'max-connections': VALUE,
+			'statement-timeout': VALUE,
+			'segment-rows': VALUE,
+			'leaf-rows': VALUE,
+			parallel: VALUE,
+			'max-findings': VALUE,
+			policies: VALUE,
 		},
 		USAGE,
 	);

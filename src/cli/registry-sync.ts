@@ -2,7 +2,7 @@
 import { defaultRegistryPath, loadRegistryFile } from '../control/registryFile';
 import { syncRegistry, type RegistrySyncReport } from '../control/registrySync';
 import { warehouseTarget, withTargetPool } from './warehouseUrl';
-import { parseCommandLine, runCli } from './runCli';
+import { FLAG, VALUE, parseCommandLine, runCli } from './runCli';
 
 const USAGE = `Usage: dwh-registry-sync (in a checkout: npm run dwh:registry-sync --) [--url postgres://user@host:5432/db] [--file source-registry.json] [--dry-run] [--keep-missing]
   --url           warehouse URL (default: $DWH_WAREHOUSE_URL); the password is never printed
@@ -31,16 +31,7 @@ export function formatSyncReport(r: RegistrySyncReport): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(
-		argv,
-		{
-			url: { type: 'string' },
-			file: { type: 'string' },
-			'dry-run': { type: 'boolean', default: false },
-			'keep-missing': { type: 'boolean', default: false },
-		},
-		USAGE,
-	);
+	const parsed = parseCommandLine(argv, { url: VALUE, file: VALUE, 'dry-run': FLAG, 'keep-missing': FLAG }, USAGE);
 	if (!parsed) return 0;
 	const { values } = parsed;
 	const file = values.file ?? defaultRegistryPath();

@@ -5,7 +5,7 @@ import { loadPolicies } from '../anonymise/policyLoader';
 import { formatResidueReport, scanResidue } from '../anonymise/residueScan';
 import { anonymisationSecretsSchema } from '../anonymise/secrets.schema';
 import { objectStoreFromEnv } from './objectStoreEnv';
-import { parseCommandLine, runCli } from './runCli';
+import { VALUE, parseCommandLine, runCli } from './runCli';
 import { UsageError, warehouseTarget, withTargetPool } from './warehouseUrl';
 
 export const SECRETS_ENV = 'DWH_ANONYMISATION_SECRETS';
@@ -56,15 +56,15 @@ async function main(argv: string[]): Promise<number> {
 	const parsed = parseCommandLine(
 		argv,
 		{
-			'user-id': { type: 'string' },
-			'source-db': { type: 'string' },
-			email: { type: 'string' },
-			phone: { type: 'string' },
-			url: { type: 'string' },
-			'analytics-url': { type: 'string' },
-			'vault-url': { type: 'string' },
-			'secrets-file': { type: 'string' },
-			policies: { type: 'string' },
+			'user-id': VALUE,
+			'source-db': VALUE,
+			email: VALUE,
+			phone: VALUE,
+			url: VALUE,
+			'analytics-url': VALUE,
+			'vault-url': VALUE,
+			'secrets-file': VALUE,
+			policies: VALUE,
 		},
 		USAGE,
 	);

@@ -17,6 +17,10 @@ export function runCli(main: (argv: string[]) => Promise<number>, usageText: str
 }
 
 type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** The option kinds the commands share: an option that takes a value, and an on/off flag that is off unless given. */
+export const VALUE = { type: 'string' } as const;
+export const FLAG = { type: 'boolean', default: false } as const;
 const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
 
 /**

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCadence, withCadence, type ScheduleWorkflow } from '../workflows/cadence';
-import { parseCommandLine, runCli } from './runCli';
+import { VALUE, parseCommandLine, runCli } from './runCli';
 import { UsageError } from './warehouseUrl';
 
 const USAGE = `Usage: npm run dwh:workflow-cadence -- --every <30s|2m|5m> <workflow.json>
@@ -11,7 +11,7 @@ clock-time triggers stay); import the output with n8n import:workflow. Example:
   npm run -s dwh:workflow-cadence -- --every 2m workflows/dwh-load-transform-push.json > /tmp/chain.json`;
 
 async function main(argv: string[]): Promise<number> {
-	const parsed = parseCommandLine(argv, { every: { type: 'string' } }, USAGE, true);
+	const parsed = parseCommandLine(argv, { every: VALUE }, USAGE, true);
 	if (!parsed) return 0;
 	const { values, positionals } = parsed;
 	if (!values.every || positionals.length !== 1) throw new UsageError('give --every <cadence> and exactly one workflow file');
