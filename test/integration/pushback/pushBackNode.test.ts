@@ -11,6 +11,8 @@ describe('Push Back node', () => {
 	const node = new PushBack();
 	const role = uniqueName('node_app');
 	let credentials: Record<string, ReturnType<typeof postgresCredential>>;
+	/** Push Target's parameters for a custom target the node test's app role reads. */
+	const customTarget = (more: Record<string, unknown>) => ({ operation: 'push', targetSource: 'custom', appRole: role, ...more });
 
 	beforeAll(async () => {
 		w = await createPushWorld('push_node');
@@ -36,20 +38,17 @@ describe('Push Back node', () => {
 	});
 
 	test('Push Target with a custom query, key list and k gate, one item per input item', async () => {
-		const parameters = {
-			operation: 'push',
-			targetSource: 'custom',
+		const parameters = customTarget({
 			sourceKind: 'query',
 			// The city comes from each input item through an expression, as a workflow would pass it.
 			sourceQuery: `={{ "SELECT city, count(DISTINCT user_hash)::int AS users FROM marts.fct_tagme_checkins WHERE city = '" + $json.city + "' GROUP BY city" }}`,
 			targetSchema: 'nodetest',
 			targetTable: 'city_users',
 			key: ' city ',
-			appRole: role,
 			groupSizeColumn: 'users',
 			k: 5,
 			options: { targetName: 'nodetest.city_users' },
-		};
+		});
 		const [items] = await executeNode({ nodeType: node, parameters, credentials, input: [{ json: { city: 'Durban' } }, { json: { city: 'Soweto' } }] });
 		expect(items.map((i) => [i.json.status, i.json.inserted, i.json.suppressed, i.json.deleted])).toEqual([
 			['pushed', 1, 0, 0],
@@ -84,17 +83,14 @@ describe('Push Back node', () => {
 	});
 
 	test('a PII block fails the node with the finding; with Continue On Fail it is an error item', async () => {
-		const parameters = {
-			operation: 'push',
-			targetSource: 'custom',
+		const parameters = customTarget({
 			sourceKind: 'relation',
 			sourceSchema: 'marts',
 			sourceTable: 'leaky',
 			targetSchema: 'nodetest',
 			targetTable: 'leaky',
 			key: 'user_hash',
-			appRole: role,
-		};
+		});
 		const err = await executeNode({ nodeType: node, parameters, credentials }).catch((e: Error) => e);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect((err as Error).message).toContain('marts.leaky.phone_number: column name looks like phone');
@@ -116,16 +112,7 @@ describe('Push Back node', () => {
 	});
 
 	test('a bad custom parameter is named in the error', async () => {
-		const parameters = {
-			operation: 'push',
-			targetSource: 'custom',
-			sourceKind: 'relation',
-			sourceTable: 'leaky',
-			targetSchema: 'public',
-			targetTable: 'x',
-			key: 'user_hash',
-			appRole: role,
-		};
+		const parameters = customTarget({ sourceKind: 'relation', sourceTable: 'leaky', targetSchema: 'public', targetTable: 'x', key: 'user_hash' });
 		await expect(executeNode({ nodeType: node, parameters, credentials })).rejects.toThrow(
 			'Invalid push target — target.schema: target.schema must be an app schema',
 		);
