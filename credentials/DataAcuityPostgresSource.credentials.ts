@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { noticeParameter } from '../nodes/shared/parameters';
 import { dataAcuityPostgresProperties } from './DataAcuityPostgres.credentials';
 
 /**
@@ -16,13 +17,10 @@ export class DataAcuityPostgresSource implements ICredentialType {
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#credentials';
 
 	properties: INodeProperties[] = [
-		{
-			displayName:
-				'One replica login serves every source database: each registered table names its own source database, which the extract connects to with this login. Database below is only what the Test button connects to. The login needs SELECT on the registered tables and pg_read_all_stats.',
-			name: 'replicaNotice',
-			type: 'notice',
-			default: '',
-		},
+		noticeParameter(
+			'replicaNotice',
+			'One replica login serves every source database: each registered table names its own source database, which the extract connects to with this login. Database below is only what the Test button connects to. The login needs SELECT on the registered tables and pg_read_all_stats.',
+		),
 		...dataAcuityPostgresProperties,
 	];
 }

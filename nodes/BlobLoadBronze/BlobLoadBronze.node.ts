@@ -5,6 +5,7 @@ import { checkCsvReachable } from '../shared/loadPreflight';
 import { credentialTestMethods } from '../shared/credentialTest';
 import { OBJECT_STORE_SLOT, WAREHOUSE_SLOT } from '../shared/credentialSlots';
 import { executeItems } from '../shared/items';
+import { noticeParameter } from '../shared/parameters';
 import { pipelineResources } from '../shared/pipelineContext';
 import { NOT_AN_AGENT_TOOL } from '../shared/toolUse';
 
@@ -57,13 +58,10 @@ export class BlobLoadBronze implements INodeType {
 		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [{ ...WAREHOUSE_SLOT }, { ...OBJECT_STORE_SLOT }],
 		properties: [
-			{
-				displayName:
-					'The defaults read the Watermark Extract item ({{ $json.table }} etc.). To replay a CSV by hand, enter the table, run ID and csv path of the run from dwh_control.extract_runs.',
-				name: 'inputNotice',
-				type: 'notice',
-				default: '',
-			},
+			noticeParameter(
+				'inputNotice',
+				'The defaults read the Watermark Extract item ({{ $json.table }} etc.). To replay a CSV by hand, enter the table, run ID and csv path of the run from dwh_control.extract_runs.',
+			),
 			{
 				displayName: 'Table',
 				name: 'table',

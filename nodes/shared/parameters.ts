@@ -26,6 +26,7 @@ export const requiredText = (displayName: string, name: string, extra: Extra = {
 export const secretParameter = (displayName: string, name: string, extra: Extra = {}) =>
 	textParameter(displayName, name, { ...extra, typeOptions: { password: true, ...extra.typeOptions } });
 
+/** A number parameter; every one has its own default, there is no neutral number. */
 export const numberParameter = (displayName: string, name: string, byDefault: number, extra: Extra = {}) =>
 	parameter(displayName, name, 'number', byDefault, extra);
 
@@ -36,3 +37,6 @@ export const booleanParameter = (displayName: string, name: string, byDefault: b
 /** A choice of one of `options`; `settings` holds its default (and display rule, …), so the choices come last. */
 export const optionsParameter = (displayName: string, name: string, settings: Extra & { default: string }, options: INodePropertyOptions[]) =>
 	parameter(displayName, name, 'options', settings.default, { ...settings, options });
+
+/** A notice: text shown in the editor (its label), no value. */
+export const noticeParameter = (name: string, text: string): INodeProperties => ({ displayName: text, name, type: 'notice', default: '' });

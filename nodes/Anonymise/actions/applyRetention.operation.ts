@@ -7,6 +7,7 @@ import { readObjectStoreConfig } from '../../shared/pipelineContext';
 import { postgresPool } from '../../shared/resources';
 import { archiveDaysOf, registryFile } from './common.descriptions';
 import { forOperation } from '../../shared/descriptions';
+import { booleanParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -18,14 +19,12 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Sweep the CSV Archive',
-		name: 'sweepArchive',
-		type: 'boolean',
-		default: true,
-		description:
-			"Whether to also delete CSVs under exports/ and processed/ older than the registry's retention.archive_days (needs the Object Store credential). Keep it on where the server has no lifecycle rules (s3rver); where it has them it is a backstop.",
-	},
+	booleanParameter(
+		'Sweep the CSV Archive',
+		'sweepArchive',
+		true,
+		"Whether to also delete CSVs under exports/ and processed/ older than the registry's retention.archive_days (needs the Object Store credential). Keep it on where the server has no lifecycle rules (s3rver); where it has them it is a backstop.",
+	),
 	registryFile,
 ];
 

@@ -7,63 +7,30 @@ import type { Resources } from '../../shared/items';
 import { readWarehouseConnection } from '../../shared/pipelineContext';
 import { SECRETS_CREDENTIAL, secretsFromCredential } from '../secretsCredential';
 import { optionsCollection } from '../../shared/descriptions';
+import { requiredText, textParameter } from '../../shared/parameters';
 
 /** Parameters several operations share; each operation file lists the ones it shows, under its own operation. */
-export const sourceDb: INodeProperties = {
-	displayName: 'Source Database',
-	name: 'sourceDb',
-	type: 'string',
-	default: '',
-	required: true,
+export const sourceDb = requiredText('Source Database', 'sourceDb', {
 	placeholder: 'auth_db',
 	description: 'Source database as in the registry; its policy file is &lt;source_db&gt;.policy.JSON in the policies folder',
-};
+});
 
-export const table: INodeProperties = {
-	displayName: 'Table',
-	name: 'table',
-	type: 'string',
-	default: '',
-	required: true,
+export const table = requiredText('Table', 'table', {
 	placeholder: 'users',
 	description: 'Source table as named in the policy (input raw.&lt;source_db&gt;__&lt;table&gt; unless the policy says otherwise)',
 	displayOptions: { hide: { tableSelection: ['all'] } },
-};
+});
 
-export const relation: INodeProperties = {
-	displayName: 'Relation',
-	name: 'relation',
-	type: 'string',
-	default: '',
-	required: true,
-	placeholder: 'intermediate.int_auth_db__users',
-};
+export const relation = requiredText('Relation', 'relation', { placeholder: 'intermediate.int_auth_db__users' });
 
 export const options: INodeProperties = optionsCollection('options', [
-	{
-		displayName: 'Policies Folder',
-		name: 'policiesDir',
-		type: 'string',
-		default: '',
-		description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package',
-	},
-	{
-		displayName: 'As-of Date',
-		name: 'asOf',
-		type: 'string',
-		default: '',
-		placeholder: '2026-11-25',
-		description: 'Date age bands are computed at; empty is today (UTC)',
-	},
+	textParameter('Policies Folder', 'policiesDir', { description: 'Folder of policy files on the n8n host; empty uses the policies shipped in this package' }),
+	textParameter('As-of Date', 'asOf', { placeholder: '2026-11-25', description: 'Date age bands are computed at; empty is today (UTC)' }),
 ]);
 
-export const registryFile: INodeProperties = {
-	displayName: 'Registry File',
-	name: 'registryFile',
-	type: 'string',
-	default: '',
+export const registryFile = textParameter('Registry File', 'registryFile', {
 	description: 'Source registry on the n8n host whose retention.archive_days applies; empty uses the one shipped in this package',
-};
+});
 
 /** retention.archive_days of the registry file item `i` names (the shipped one by default). */
 export const archiveDaysOf = (fns: IExecuteFunctions, i: number) =>

@@ -5,6 +5,7 @@ import { executeItems } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { list, relation } from './common.descriptions';
 import { forOperation } from '../../shared/descriptions';
+import { booleanParameter, numberParameter, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -16,21 +17,9 @@ export const option: INodePropertyOptions = {
 
 const properties: INodeProperties[] = [
 	relation,
-	{ displayName: 'Sample Rows', name: 'sampleRows', type: 'number', typeOptions: { minValue: 0 }, default: 5000 },
-	{
-		displayName: 'Allowed Columns',
-		name: 'allowColumns',
-		type: 'string',
-		default: '',
-		description: 'Comma-separated columns a compliance reviewer signed off',
-	},
-	{
-		displayName: 'Fail on Findings',
-		name: 'failOnFindings',
-		type: 'boolean',
-		default: true,
-		description: 'Whether any finding fails the node (otherwise findings are output)',
-	},
+	numberParameter('Sample Rows', 'sampleRows', 5000, { typeOptions: { minValue: 0 } }),
+	textParameter('Allowed Columns', 'allowColumns', { description: 'Comma-separated columns a compliance reviewer signed off' }),
+	booleanParameter('Fail on Findings', 'failOnFindings', true, 'Whether any finding fails the node (otherwise findings are output)'),
 ];
 
 export const description = forOperation(option, properties);

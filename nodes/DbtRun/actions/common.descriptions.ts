@@ -1,26 +1,15 @@
 import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import type { DbtCommandInput } from '../../../src/dbt/command.schema';
+import { booleanParameter, textParameter } from '../../shared/parameters';
 
 /** Select / Exclude / Vars / Full Refresh, shared by Run dbt Command and the step override of a dbt Cloud job. */
 export const selectionFields = (displayOptions: IDisplayOptions): INodeProperties[] => [
-	{
-		displayName: 'Select',
-		name: 'select',
-		type: 'string',
-		default: '',
+	textParameter('Select', 'select', {
 		placeholder: 'source:ledger_db.transactions+ tag:hourly',
 		description: "Which dbt nodes to run (--select), space-separated. Checked against dbt's selector grammar before dbt starts.",
 		displayOptions,
-	},
-	{
-		displayName: 'Exclude',
-		name: 'exclude',
-		type: 'string',
-		default: '',
-		placeholder: 'tag:nightly',
-		description: 'Which dbt nodes to leave out (--exclude)',
-		displayOptions,
-	},
+	}),
+	textParameter('Exclude', 'exclude', { placeholder: 'tag:nightly', description: 'Which dbt nodes to leave out (--exclude)', displayOptions }),
 	{
 		displayName: 'Vars (JSON)',
 		name: 'vars',
@@ -29,14 +18,7 @@ export const selectionFields = (displayOptions: IDisplayOptions): INodePropertie
 		description: 'Project variables (--vars) as a JSON object of plain values',
 		displayOptions,
 	},
-	{
-		displayName: 'Full Refresh',
-		name: 'fullRefresh',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to rebuild incremental models and seeds from scratch (--full-refresh)',
-		displayOptions,
-	},
+	booleanParameter('Full Refresh', 'fullRefresh', false, 'Whether to rebuild incremental models and seeds from scratch (--full-refresh)', { displayOptions }),
 ];
 
 /** The selection fields of item `i` as a dbt command; `command` is the parameter's value or the Cloud step. */

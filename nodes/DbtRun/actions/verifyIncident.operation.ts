@@ -7,6 +7,7 @@ import { executeItems, type Resources } from '../../shared/items';
 import { postgresPool } from '../../shared/resources';
 import { DBT_CREDENTIAL, webhookSecretFromCredential } from '../dbtCredential';
 import { forOperation } from '../../shared/descriptions';
+import { noticeParameter, numberParameter, requiredText } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -17,39 +18,24 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Raw Body Binary Property',
-		name: 'binaryPropertyName',
-		type: 'string',
+	requiredText('Raw Body Binary Property', 'binaryPropertyName', {
 		default: 'data',
-		required: true,
 		description: 'Binary property holding the request body exactly as received (turn on Options → Raw Body in the Webhook node)',
-	},
-	{
-		displayName: 'Duplicate Window (Seconds)',
-		name: 'dedupWindowSeconds',
-		type: 'number',
+	}),
+	numberParameter('Duplicate Window (Seconds)', 'dedupWindowSeconds', 900, {
 		typeOptions: { minValue: 2 },
-		default: 900,
 		description:
 			'The same incident again within this many seconds is refused (409) instead of starting a second run. Must be at least twice Max Request Age, so a replayed request can never re-claim the incident; an exact replay of a request is refused whatever this is.',
-	},
-	{
-		displayName: 'Max Request Age (Seconds)',
-		name: 'toleranceSeconds',
-		type: 'number',
+	}),
+	numberParameter('Max Request Age (Seconds)', 'toleranceSeconds', 300, {
 		typeOptions: { minValue: 1, maxValue: 3600 },
-		default: 300,
 		description:
 			'Requests whose signed timestamp is further from now than this (either way) are refused as stale (401). At most 3600; Duplicate Window must be at least twice this.',
-	},
-	{
-		displayName:
-			'Outputs one item per request with "accepted" (true/false) and "httpStatus" (200, 400, 401 or 409). Route it with an If node: accepted → DbtRun "Run dbt Command" with Command From = Input Item; refused → Respond to Webhook with that status.',
-		name: 'verifyNotice',
-		type: 'notice',
-		default: '',
-	},
+	}),
+	noticeParameter(
+		'verifyNotice',
+		'Outputs one item per request with "accepted" (true/false) and "httpStatus" (200, 400, 401 or 409). Route it with an If node: accepted → DbtRun "Run dbt Command" with Command From = Input Item; refused → Respond to Webhook with that status.',
+	),
 ];
 
 export const description = forOperation(option, properties);

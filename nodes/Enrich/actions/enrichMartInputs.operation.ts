@@ -3,6 +3,7 @@ import { enrichMartInputs } from '../../../src/enrich/martInputs';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
 import { forOperation } from '../../shared/descriptions';
+import { textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -13,22 +14,11 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Only',
-		name: 'martInputsOnly',
-		type: 'string',
-		default: '',
+	textParameter('Only', 'martInputsOnly', {
 		placeholder: 'intermediate.enr_ledger_transactions',
 		description: 'Comma-separated mart inputs to rebuild (the cross-app events and users follow); empty builds all',
-	},
-	{
-		displayName: 'As Of',
-		name: 'martInputsAsOf',
-		type: 'string',
-		default: '',
-		placeholder: '2026-06-30T22:00:00Z',
-		description: "End of the segments' 30-day window; empty: now",
-	},
+	}),
+	textParameter('As Of', 'martInputsAsOf', { placeholder: '2026-06-30T22:00:00Z', description: "End of the segments' 30-day window; empty: now" }),
 ];
 
 export const description = forOperation(option, properties);

@@ -5,6 +5,7 @@ import { n8nFetch } from '../../shared/httpRequest';
 import { enrichResources, familiesOf } from './common.descriptions';
 import { familyProperties } from './family.descriptions';
 import { forOperation } from '../../shared/descriptions';
+import { requiredText } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -15,16 +16,11 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{ displayName: 'Source Relation', name: 'source', type: 'string', default: '', required: true, placeholder: 'intermediate.ledger_transactions' },
-	{
-		displayName: 'Target Relation',
-		name: 'target',
-		type: 'string',
-		default: '',
-		required: true,
+	requiredText('Source Relation', 'source', { placeholder: 'intermediate.ledger_transactions' }),
+	requiredText('Target Relation', 'target', {
 		placeholder: 'intermediate.enr_ledger_transactions',
 		description: 'Must be intermediate.enr_&lt;name&gt;; replaced atomically on every run',
-	},
+	}),
 	...familyProperties,
 ];
 

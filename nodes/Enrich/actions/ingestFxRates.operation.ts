@@ -4,6 +4,7 @@ import { n8nFetch } from '../../shared/httpRequest';
 import { executeItems } from '../../shared/items';
 import { enrichResources, list } from './common.descriptions';
 import { forOperation } from '../../shared/descriptions';
+import { requiredText, textParameter } from '../../shared/parameters';
 
 /** This operation's entry in the node's Operation list. */
 export const option: INodePropertyOptions = {
@@ -14,18 +15,13 @@ export const option: INodePropertyOptions = {
 };
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'FX API Base URL',
-		name: 'fxBaseUrl',
-		type: 'string',
-		default: '',
-		required: true,
+	requiredText('FX API Base URL', 'fxBaseUrl', {
 		placeholder: 'http://127.0.0.1:8089',
 		description: 'Root of an exchangerate.host-compatible API (GET /timeseries)',
-	},
-	{ displayName: 'From Date', name: 'fxFrom', type: 'string', default: '', required: true, placeholder: '2026-01-01' },
-	{ displayName: 'To Date', name: 'fxTo', type: 'string', default: '', required: true, placeholder: '2026-01-31' },
-	{ displayName: 'Currencies', name: 'fxCurrencies', type: 'string', default: 'USD,EUR,GBP,BTC', description: 'Comma-separated; stored as units per ZAR' },
+	}),
+	requiredText('From Date', 'fxFrom', { placeholder: '2026-01-01' }),
+	requiredText('To Date', 'fxTo', { placeholder: '2026-01-31' }),
+	textParameter('Currencies', 'fxCurrencies', { default: 'USD,EUR,GBP,BTC', description: 'Comma-separated; stored as units per ZAR' }),
 ];
 
 export const description = forOperation(option, properties);

@@ -4,17 +4,15 @@ import { extractDueTables } from '../../../src/extract/extractDue';
 import { extractTable } from '../../../src/extract/extractTable';
 import { extractAndLoadTable } from '../../../src/pipeline/extractAndLoad';
 import { executeItems } from '../../shared/items';
+import { noticeParameter } from '../../shared/parameters';
 import { pipelineResources } from '../../shared/pipelineContext';
 import { failOnTableFailures, readOptions, readTable } from './common.descriptions';
 
 const properties: INodeProperties[] = [
-	{
-		displayName:
-			"Each extracted table waits for its load: until BlobLoadBronze has loaded a table's CSV, later extracts of that table are skipped. Connect this node to BlobLoadBronze (or the dwh-load-bronze sub-workflow).",
-		name: 'loadNotice',
-		type: 'notice',
-		default: '',
-	},
+	noticeParameter(
+		'loadNotice',
+		"Each extracted table waits for its load: until BlobLoadBronze has loaded a table's CSV, later extracts of that table are skipped. Connect this node to BlobLoadBronze (or the dwh-load-bronze sub-workflow).",
+	),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['extract'] } }, properties);

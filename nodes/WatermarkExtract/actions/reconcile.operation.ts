@@ -2,25 +2,21 @@ import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type IN
 import { reconcileDueTables, reconcileOrFailure, type DueReconcileResult } from '../../../src/reconcile/reconcileDue';
 import { SECRETS_CREDENTIAL, secretsFromCredential } from '../../Anonymise/secretsCredential';
 import { executeItems, type Resources } from '../../shared/items';
+import { booleanParameter, noticeParameter } from '../../shared/parameters';
 import { pipelineResources, type NodePipelineContext } from '../../shared/pipelineContext';
 import { failOnTableFailures, readOptions, readTable } from './common.descriptions';
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Repair',
-		name: 'repair',
-		type: 'boolean',
-		default: false,
-		description:
-			"Whether to repair what differs: re-extract missing and stale keys through the normal CSV → load path (a 'repair' run), and apply the table's on_source_delete to rows deleted at the source (personal data in them is erased, docs/reconcile.md). Off: compare and record only.",
-	},
-	{
-		displayName:
-			'Compares the source with bronze by hashed key ranges and records each differing key in dwh_control.reconcile_findings (readable by the ETL login only). The output has counts only; differences left raise v_pipeline_alerts.',
-		name: 'reconcileNotice',
-		type: 'notice',
-		default: '',
-	},
+	booleanParameter(
+		'Repair',
+		'repair',
+		false,
+		"Whether to repair what differs: re-extract missing and stale keys through the normal CSV → load path (a 'repair' run), and apply the table's on_source_delete to rows deleted at the source (personal data in them is erased, docs/reconcile.md). Off: compare and record only.",
+	),
+	noticeParameter(
+		'reconcileNotice',
+		'Compares the source with bronze by hashed key ranges and records each differing key in dwh_control.reconcile_findings (readable by the ETL login only). The output has counts only; differences left raise v_pipeline_alerts.',
+	),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['reconcile'] } }, properties);
