@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ObjectStoreConfig } from '../../src/config/connection.schema';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -26,4 +27,17 @@ export async function runCli(script: string, args: string[], opts: { env?: Recor
 		const e = err as CliResult;
 		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
 	}
+}
+
+/** An object store as the CLIs read it from their environment (src/cli/objectStoreEnv.ts): the DWH_S3_* variables. */
+export function objectStoreEnv(s: ObjectStoreConfig): Record<string, string> {
+	const vars = {
+		DWH_S3_ENDPOINT: s.endpoint,
+		DWH_S3_REGION: s.region,
+		DWH_S3_BUCKET: s.bucket,
+		DWH_S3_PREFIX: s.prefix,
+		DWH_S3_ACCESS_KEY_ID: s.accessKeyId,
+		DWH_S3_SECRET_ACCESS_KEY: s.secretAccessKey,
+	};
+	return Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, value ?? '']));
 }

@@ -8,7 +8,7 @@ import { ObjectStore } from '../../../src/transport/objectStore';
 import { freshBucket } from '../../harness/testEnv';
 import { executeNode, objectStoreCredential, postgresCredential } from '../nodes/nodeHarness';
 import { createAnonWorld, loadRaw, loadSyntheticPii, secretsCredential, type AnonWorld } from './world';
-import { runCli } from '../../harness/runCli';
+import { objectStoreEnv, runCli } from '../../harness/runCli';
 
 /**
  * The residue verifier against real Postgres and S3: after Forget Users the only place left is the processed/ CSV
@@ -142,15 +142,7 @@ test('dwh:residue-scan: 1 with the places when residue is left, 0 when clean, 2 
 		w.vaultConn.database
 	}`;
 	const env = { DWH_ANONYMISATION_SECRETS: JSON.stringify({ salts: w.secrets.salts, hmacKey: w.secrets.hmacKey }) };
-	const s3 = store.cfg;
-	const s3env = {
-		DWH_S3_ENDPOINT: s3.endpoint!,
-		DWH_S3_REGION: s3.region,
-		DWH_S3_BUCKET: s3.bucket,
-		DWH_S3_PREFIX: s3.prefix!,
-		DWH_S3_ACCESS_KEY_ID: s3.accessKeyId,
-		DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-	};
+	const s3env = objectStoreEnv(store.cfg);
 	const email = String(users[FORGOTTEN - 1].email);
 	const left = await cli(['--url', url, '--vault-url', vaultUrl, '--user-id', String(FORGOTTEN), '--source-db', 'auth_db', '--email', email], {
 		...env,

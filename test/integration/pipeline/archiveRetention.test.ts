@@ -12,7 +12,7 @@ import { applyArchiveLifecycle, readLifecycleRules } from '../../../src/transpor
 import { testEnv } from '../../harness/testEnv';
 import { createWorld, type World } from './world';
 import { incremental } from '../../harness/registerTable';
-import { runCli } from '../../harness/runCli';
+import { objectStoreEnv, runCli } from '../../harness/runCli';
 
 /**
  * The archive's retention (issue 12 item 2) on the test's real S3 server (MinIO or s3rver, DWH_TEST_S3): the
@@ -115,7 +115,7 @@ test('lifecycle rules: MinIO gets one expiry rule per CSV area of the prefix, ot
 });
 
 test('the CLI sets the rules from the registry (MinIO) or says the server has none (s3rver)', async () => {
-	const r = await cli([], storeEnv());
+	const r = await cli([], objectStoreEnv(w.ctx.store.cfg));
 	if (testEnv().s3.kind === 's3rver') {
 		expect(r.code).toBe(1);
 		expect(r.stdout).toContain('the server has no lifecycle support — expired CSVs must be deleted by the archive sweep');
@@ -193,25 +193,13 @@ test('a CSV inside the window still replays after the sweep', async () => {
 
 test('the CLI --sweep deletes what has expired by the real clock (nothing here yet) and audits it', async () => {
 	const before = await keys();
-	const r = await cli(['--sweep', '--url', complianceUrl], storeEnv());
+	const r = await cli(['--sweep', '--url', complianceUrl], objectStoreEnv(w.ctx.store.cfg));
 	expect(r.code).toBe(0);
 	expect(r.stdout).toContain(`completed processed/${table}: 0 object(s) removed (0 bytes), 1 kept`);
 	expect(r.stdout).toMatch(/0 object\(s\) removed from 1 folder\(s\), 0 failed/);
 	expect(r.stdout + r.stderr).not.toContain(compliancePassword);
 	expect(await keys()).toEqual(before);
 });
-
-function storeEnv(): Record<string, string> {
-	const s = w.ctx.store.cfg;
-	return {
-		DWH_S3_ENDPOINT: s.endpoint ?? '',
-		DWH_S3_REGION: s.region,
-		DWH_S3_BUCKET: s.bucket,
-		DWH_S3_PREFIX: s.prefix,
-		DWH_S3_ACCESS_KEY_ID: s.accessKeyId,
-		DWH_S3_SECRET_ACCESS_KEY: s.secretAccessKey,
-	};
-}
 
 const cli = (args: string[], env: Record<string, string>) =>
 	runCli('archive-lifecycle', args, { env, unset: ['DWH_WAREHOUSE_URL', 'DWH_S3_BUCKET'], timeoutMs: 60_000 });

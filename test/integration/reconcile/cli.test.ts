@@ -1,7 +1,7 @@
 import type { PostgresConnectionInput } from '../../../src/config/connection.schema';
 import { createReconcileWorld, type ReconcileWorld } from './world';
 import { incremental } from '../../harness/registerTable';
-import { runCli } from '../../harness/runCli';
+import { objectStoreEnv, runCli } from '../../harness/runCli';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
 	runCli('reconcile', args, { env, unset: ['DWH_WAREHOUSE_URL', 'DWH_SOURCE_URL'], timeoutMs: 120_000 });
@@ -37,15 +37,7 @@ test('dwh:reconcile as the ETL and replica logins: 0 when bronze matches, 1 with
 	expect(diff.stdout).toMatch(new RegExp(`${table} +differences +2 missing, 0 deleted at source, 0 stale`));
 	expect(diff.stdout).toContain('1 table(s) reconciled; differences left or failures: see dwh_control.v_reconcile_status');
 
-	const s3 = w.ctx.store.cfg;
-	const repaired = await cli([...urls, '--table', table, '--repair'], {
-		DWH_S3_ENDPOINT: s3.endpoint!,
-		DWH_S3_REGION: s3.region,
-		DWH_S3_BUCKET: s3.bucket,
-		DWH_S3_PREFIX: s3.prefix,
-		DWH_S3_ACCESS_KEY_ID: s3.accessKeyId,
-		DWH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-	});
+	const repaired = await cli([...urls, '--table', table, '--repair'], objectStoreEnv(w.ctx.store.cfg));
 	expect(repaired.code).toBe(0);
 	expect(repaired.stdout).toMatch(new RegExp(`${table} +repaired +2 missing`));
 	expect((await w.wh.query(`SELECT count(*)::int AS n FROM raw.${table}`)).rows[0].n).toBe(300);

@@ -18,9 +18,7 @@ test.each([
 	['device_id', 'device_id'],
 	['body', 'free_text'],
 	['pin', 'secret'],
-])('%s breaks %s', (column, rule) => {
-	expect(columnNameFindings(column)).toContain(rule);
-});
+])('%s breaks %s', (column, rule) => expect(columnNameFindings(column)).toContain(rule));
 
 test.each([
 	'user_hash',
@@ -41,6 +39,4 @@ test.each([
 	'status',
 	'created_at',
 	'has_media',
-])('%s passes', (column) => {
-	expect(columnNameFindings(column)).toEqual([]);
-});
+])('%s passes', (column) => expect(columnNameFindings(column)).toEqual([]));
