@@ -25,6 +25,7 @@ import { startPostgres } from '../src/devstack/postgresServer';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
 import { devConnection, createDatabases } from '../scripts/devstackSetup';
+import { printReport, runBench } from './run';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { users: { type: 'string', default: '200000' } } });
@@ -96,15 +97,11 @@ async function main(): Promise<void> {
 		await time('users, item mode', itemRows, () =>
 			anonymiseItems({ salts, hmacKey: secrets.hmacKey, lookups: warehouseLookups(wh), vault }, { policy: policy.policy, table: t, asOf: '2026-11-25' }, input),
 		);
-		console.log(`anonymise, ${users} users / ${users * 2} sessions (PostgreSQL ${server.port}; warehouse and vault are two databases on one cluster)`);
-		console.table(report);
+		printReport(`anonymise, ${users} users / ${users * 2} sessions (PostgreSQL ${server.port}; warehouse and vault are two databases on one cluster)`, report);
 		await Promise.all([wh.end(), vaultDb.end()]);
 	} finally {
 		await server.stop();
 	}
 }
 
-main().catch((err) => {
-	console.error(err);
-	process.exit(1);
-});
+runBench(main);

@@ -18,6 +18,7 @@ import { startPostgres } from '../src/devstack/postgresServer';
 import { createPool } from '../src/transport/postgres';
 import { enrichMartInputs } from '../src/enrich/martInputs';
 import { devConnection, createDatabases, waitForClientsToLeave } from '../scripts/devstackSetup';
+import { runBench } from './run';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ options: { transactions: { type: 'string', default: '500000' }, users: { type: 'string', default: '50000' } } });
@@ -113,7 +114,4 @@ async function main(): Promise<void> {
 	}
 }
 
-main().catch((e) => {
-	console.error(e);
-	process.exit(1);
-});
+runBench(main);

@@ -14,6 +14,7 @@ import type { PushTargetInput } from '../src/pushback/target.schema';
 import { createPool } from '../src/transport/postgres';
 import { peakRssMb } from './peakRss';
 import { devConnection, createDatabases } from '../scripts/devstackSetup';
+import { printReport, runBench } from './run';
 
 async function main(): Promise<void> {
 	const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { rows: { type: 'string', default: '200000' } } });
@@ -60,15 +61,11 @@ async function main(): Promise<void> {
 		await wh.query(`UPDATE marts.agg_user_summary SET checkins_7d = checkins_7d + 1 WHERE ('x' || substr(user_hash, 1, 8))::bit(32)::int % 100 = 0`);
 		await wh.query(`DELETE FROM marts.agg_user_summary WHERE abs(('x' || substr(user_hash, 1, 8))::bit(32)::int) % 1000 = 1`);
 		await run('1% changed, 0.1% deleted');
-		console.log(`push-back of ${rows} rows (PostgreSQL ${stack.postgres.port}, same cluster for warehouse and analytics_db)`);
-		console.table(report);
+		printReport(`push-back of ${rows} rows (PostgreSQL ${stack.postgres.port}, same cluster for warehouse and analytics_db)`, report);
 		await Promise.all([wh.end(), an.end()]);
 	} finally {
 		await stack.stop();
 	}
 }
 
-main().catch((err) => {
-	console.error(err);
-	process.exit(1);
-});
+runBench(main);

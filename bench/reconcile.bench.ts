@@ -21,6 +21,7 @@ import { openPipelineContext } from '../src/pipeline/context';
 import { reconcileTable, type ReconcileResult } from '../src/reconcile/reconcileTable';
 import { CopyOutStream } from '../src/transport/copyOutStream';
 import { devConnection, createBucket, createDatabases } from '../scripts/devstackSetup';
+import { runBench } from './run';
 
 const SOURCE_DB = 'bench_src';
 const WAREHOUSE_DB = 'bench_wh';
@@ -203,7 +204,4 @@ async function main(): Promise<void> {
 	}
 }
 
-main().catch((err) => {
-	console.error(err);
-	process.exit(1);
-});
+runBench(main);
