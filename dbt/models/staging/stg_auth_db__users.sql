@@ -1,9 +1,7 @@
 {#- PII is still present here (§8.2): this view is access-controlled, and the Anonymise node reads it to write
     intermediate.int_auth_db__users. Closed accounts count as soft-deleted alongside deleted_at (§6.8). -#}
 {%- set src = source('auth_db', 'users') -%}
-with latest as (
-    {{ dedup_latest(src, ['id'], 'updated_at') }}
-)
+{{ dedup_latest(src, ['id'], 'updated_at') }}
 select
     id::bigint                                  as user_id,
     lower(trim(email::text))                    as email,

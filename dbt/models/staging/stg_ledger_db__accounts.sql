@@ -1,7 +1,5 @@
 {%- set src = source('ledger_db', 'accounts') -%}
-with latest as (
-    {{ dedup_latest(src, ['id'], 'updated_at') }}
-)
+{{ dedup_latest(src, ['id'], 'updated_at') }}
 select
     id::bigint                              as account_id,
     user_id::bigint                         as user_id,

@@ -1,9 +1,7 @@
 {#- ledger_db.transactions is append-only at the source; dedup still runs because a replayed CSV or a manual
     re-load must never double-count money. -#}
 {%- set src = source('ledger_db', 'transactions') -%}
-with latest as (
-    {{ dedup_latest(src, ['id'], 'created_at') }}
-)
+{{ dedup_latest(src, ['id'], 'created_at') }}
 select
     id::bigint                                   as transaction_id,
     account_id::bigint                           as account_id,
