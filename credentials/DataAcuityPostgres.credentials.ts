@@ -1,4 +1,4 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 import { numberParameter, requiredText, secretParameter, textParameter } from '../nodes/shared/parameters';
 import { sslProperties } from './sslProperties';
 
@@ -40,7 +40,8 @@ export class DataAcuityPostgres implements ICredentialType {
 
 	displayName = 'DataAcuity Postgres';
 
-	icon = 'file:dataAcuityPostgres.svg' as const;
+	// Icon, not the literal type: DataAcuityPostgresSource overrides it with its own.
+	icon: Icon = 'file:dataAcuityPostgres.svg';
 
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#credentials';
 

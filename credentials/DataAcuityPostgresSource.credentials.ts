@@ -1,18 +1,20 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 import { noticeParameter } from '../nodes/shared/parameters';
-import { dataAcuityPostgresProperties } from './DataAcuityPostgres.credentials';
+import { DataAcuityPostgres, dataAcuityPostgresProperties } from './DataAcuityPostgres.credentials';
 
 /**
  * The read-only source replica login. n8n lets a node ask for each credential type once, and WatermarkExtract
  * needs the replica and the warehouse at the same time, so the replica gets its own type with the same fields.
  * A separate type also keeps the editor from offering the warehouse owner login where the replica belongs.
+ * Like DataAcuityPostgresAnalytics it is DataAcuity Postgres under another name, here with its own icon and a
+ * notice above the fields.
  */
-export class DataAcuityPostgresSource implements ICredentialType {
+export class DataAcuityPostgresSource extends DataAcuityPostgres implements ICredentialType {
 	name = 'dataAcuityPostgresSource';
 
 	displayName = 'DataAcuity Postgres Source Replica';
 
-	icon = 'file:dataAcuityPostgresSource.svg' as const;
+	icon: Icon = 'file:dataAcuityPostgresSource.svg';
 
 	documentationUrl = 'https://github.com/dataacuity/n8n-nodes-dataacuity#credentials';
 
