@@ -177,7 +177,7 @@ HAVING count(*) FILTER (WHERE created_at >= now() - interval '30 days') > 0 OR s
 		sql: `SELECT funnel_id, user_hash, step, entered_at, completed FROM marts.fct_cross_app_funnel WHERE user_hash IS NOT NULL`,
 		key: ['funnel_id', 'user_hash'],
 	}),
-	define('shared.fx_rates_daily', FX_RATES, 'Daily closing rates as <currency>/ZAR (rand per unit), for FX-aware app screens', {
+	define('shared.fx_rates_daily', FX_RATES, 'Daily closing rates in rand per unit of each currency (e.g. USD/ZAR), for FX-aware app screens', {
 		sql: `SELECT currency || '/ZAR' AS currency_pair, rate_date AS date, round(1 / units_per_zar, 6) AS rate_close
   FROM marts.dim_fx_rates_daily
  WHERE currency <> 'ZAR'`,

@@ -38,7 +38,6 @@ function reports(file: string, properties: INodeProperties[]): string[] {
 const ACCEPTED: Record<string, string[]> = {
 	PushBack: [
 		'n8n-nodes-base/node-param-default-wrong-for-options',
-		'n8n-nodes-base/node-param-description-unencoded-angle-brackets',
 		'n8n-nodes-base/node-param-description-wrong-for-upsert',
 		'n8n-nodes-base/node-param-option-name-wrong-for-upsert',
 		'n8n-nodes-base/node-param-options-type-unsorted-items',
