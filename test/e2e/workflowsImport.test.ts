@@ -2,13 +2,12 @@ import path from 'node:path';
 import type { INodeTypeDescription } from 'n8n-workflow';
 import { isCI } from './harness/e2eState';
 import {
-	describeRun,
-	executeWorkflow,
 	importWorkflowFiles,
 	importWorkflowObject,
 	newInstance,
 	nodeItems,
 	readWorkflow,
+	runWorkflow,
 	shippedWorkflowFiles,
 	WORKFLOW_IDS,
 	type WorkflowJson,
@@ -160,10 +159,9 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 
 	// The pack does not only load: it runs. (n8n 1.123 runs are covered in depth by extractLoad.test.ts.)
 	maybe('dwh-extract-load runs headlessly (execute --id beside the running server) and fills bronze', async () => {
-		const r = await executeWorkflow(inst!, WORKFLOW_IDS.extractLoad);
-		if (!r.ok) throw new Error(describeRun(r));
+		const run = await runWorkflow(inst!, WORKFLOW_IDS.extractLoad);
 		expect(
-			nodeItems(r.output!, 'Load each table')
+			nodeItems(run, 'Load each table')
 				.map((i) => [i.status, i.rowsInserted])
 				.sort(),
 		).toEqual([

@@ -73,18 +73,8 @@ export default async function pushback(demo: DemoContext): Promise<void> {
 	}
 }
 
-function summary(r: PushResult): Record<string, unknown> {
-	return {
-		target: r.target,
-		run: r.runId,
-		status: r.status,
-		created: r.created,
-		inserted: r.inserted,
-		updated: r.updated,
-		unchanged: r.unchanged,
-		deleted: r.deleted,
-		suppressed_below_k: r.suppressed,
-	};
+function summary({ target, runId, status, created, inserted, updated, unchanged, deleted, suppressed }: PushResult): Record<string, unknown> {
+	return { target, run: runId, status, created, inserted, updated, unchanged, deleted, suppressed_below_k: suppressed };
 }
 
 /** A throw-away LOGIN role in the app role, with a random password that is never printed. */
