@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS_DIR, e2eState, isCI } from './e2eState';
-import { n8nCliOk, parseRawOutput, runN8nCli, type N8nInstance } from './n8nProcess';
+import { n8nCliOk, parseRawOutput, runN8nCli, startN8nProcess, type N8nInstance } from './n8nProcess';
+import { N8nRest } from './rest';
 import { linkNodesFolder } from './packInstall';
 import { n8nRuntimes, REPO_ROOT, type N8nRuntime } from './runtimes';
 
@@ -38,6 +39,37 @@ export function shippedWorkflowFiles(...names: string[]): string[] {
 					.filter((f) => f.endsWith('.json'))
 					.sort()
 	).map((f) => path.join(WORKFLOWS_DIR, f));
+}
+
+/**
+ * n8n 2.x runs the PUBLISHED version of a workflow that a production execution (CLI, schedule, webhook) calls as a
+ * sub-workflow or as its error workflow: an imported, unpublished sub-workflow fails with "Workflow is not active and
+ * cannot be executed", an unpublished error workflow is never run (n8n logs the same). n8n 1.x has no such step.
+ * Publishes with the CLI, as docs/n8n-runtime.md tells an operator to. `publish:workflow` only marks the workflow:
+ * the n8n main applies the publication when it (next) runs, so a server started afterwards must
+ * `N8nRest.waitForPublished` these ids before they are called; with `apply`, a main is started here for that and stopped
+ * (for files that only run `execute --id`, which never applies a publication: measured on 2.41).
+ */
+export async function publishOn2x(inst: N8nInstance, ids: string[], opts: { apply?: boolean } = {}): Promise<void> {
+	if (inst.runtime.key !== 'n8n2' || !ids.length) return;
+	for (const id of ids) await n8nCliOk(inst, ['publish:workflow', `--id=${id}`]);
+	if (!opts.apply) return;
+	const server = await startN8nProcess(inst, 'start', { name: 'apply-publications' });
+	try {
+		const rest = new N8nRest(server.baseUrl);
+		await rest.setupOwner();
+		for (const id of ids) await rest.waitForPublished(id);
+	} finally {
+		await server.stop();
+	}
+}
+
+/** The ids of the workflows the given ones call through an Execute Workflow node. */
+export function calledWorkflowIds(workflows: WorkflowJson[]): string[] {
+	const ids = workflows.flatMap((w) =>
+		w.nodes.filter((n) => n.type === 'n8n-nodes-base.executeWorkflow').map((n) => (n.parameters.workflowId as { value?: string } | undefined)?.value ?? ''),
+	);
+	return [...new Set(ids.filter(Boolean))].sort();
 }
 
 /** Imports workflow JSON unchanged, one file per `import:workflow` (the way a user imports an exported file). */

@@ -7,7 +7,7 @@ import { objectStoreSchema, postgresConnectionSchema, type ObjectStoreConfig, ty
 import type { SourceTableInput } from '../../../src/config/registry.schema';
 import { migrateWarehouse } from '../../../src/control/migrate';
 import { e2eState } from './e2eState';
-import { importWorkflowFiles, newInstance, shippedWorkflowFiles } from './instance';
+import { calledWorkflowIds, importWorkflowFiles, newInstance, publishOn2x, readWorkflow, shippedWorkflowFiles } from './instance';
 import { n8nCliOk, type N8nInstance } from './n8nProcess';
 import type { N8nRuntime } from './runtimes';
 import { registerTable } from '../../harness/registerTable';
@@ -247,29 +247,44 @@ export async function createPipeline(name: string): Promise<E2ePipeline> {
 
 /** A test file's n8n instance and pipeline, set by the beforeAll `pipelineSuite` registers. */
 export interface PipelineSuite {
+	/** The runtime this body runs on (the files run one body per runtime with `describe.each(RUNTIME_KEYS)`). */
+	key: N8nRuntime['key'];
 	inst: N8nInstance;
 	p: E2ePipeline;
-	/** The harness's credentials and the test's own `credentials` over them, then the workflows/ files named (every one when none is). */
+	/**
+	 * The harness's credentials and the test's own `credentials` over them, then the workflows/ files named (every one
+	 * when none is); on 2.x the imported sub-workflows the imported files call are published and applied (publishOn2x).
+	 */
 	importShipped(workflows: string[], credentials?: object[]): Promise<void>;
 }
 
 /**
- * Registers a test file's first beforeAll and its afterAll for one n8n instance (n8n 1.123 unless told; it must be
- * installed) and one pipeline: before the file's own beforeAll seeds and imports, a fresh instance named `name` and a
- * pipeline with databases named after `db`; after all tests, `close` (the file's own servers) and then the pipeline.
+ * Registers, inside a `describe.each(RUNTIME_KEYS)` body, its first beforeAll and its afterAll for one n8n instance
+ * of runtime `key` (it must be installed) and one pipeline: before the body's own beforeAll seeds and imports, a
+ * fresh instance named `name-key` and a pipeline with databases and bucket named after `db_key` (so the runtimes'
+ * runs never share a database or a bucket); after all tests, `close` (the body's own servers) and then the pipeline.
  */
-export function pipelineSuite(name: string, db: string, opts: { runtime?: N8nRuntime['key']; close?: () => Promise<unknown> } = {}): PipelineSuite {
+export function pipelineSuite(key: N8nRuntime['key'], name: string, db: string, opts: { close?: () => Promise<unknown> } = {}): PipelineSuite {
 	const suite = {
+		key,
 		async importShipped(workflows, credentials = []) {
 			await suite.p.importCredentials(suite.inst, credentials);
-			await importWorkflowFiles(suite.inst, shippedWorkflowFiles(...workflows));
+			const files = shippedWorkflowFiles(...workflows);
+			await importWorkflowFiles(suite.inst, files);
+			const imported = files.map(readWorkflow);
+			const ids = new Set(imported.map((w) => w.id));
+			await publishOn2x(
+				suite.inst,
+				calledWorkflowIds(imported).filter((id) => ids.has(id)),
+				{ apply: true },
+			);
 		},
 	} as PipelineSuite;
 	beforeAll(async () => {
-		const inst = newInstance(opts.runtime ?? 'n8n1', name);
-		if (!inst) throw new Error(`${opts.runtime ?? 'n8n1'} is not installed (run test/e2e/install-n8n.sh)`);
+		const inst = newInstance(key, `${name}-${key}`);
+		if (!inst) throw new Error(`${key} is not installed (run test/e2e/install-n8n.sh)`);
 		suite.inst = inst;
-		suite.p = await createPipeline(db);
+		suite.p = await createPipeline(`${db}_${key}`);
 	}, 5 * 60_000);
 	afterAll(async () => {
 		await opts.close?.();

@@ -76,6 +76,15 @@ export class N8nRest {
 		}
 	}
 
+	/**
+	 * Activates a workflow through the public API (after `createApiKey`), as a user's script would; on 2.x, where that
+	 * is publishing, waits until the triggers are live (see waitForPublished).
+	 */
+	async activate(workflowId: string, runtime: 'n8n1' | 'n8n2'): Promise<void> {
+		await this.request('POST', `/api/v1/workflows/${workflowId}/activate`, {}, { publicApi: true });
+		if (runtime === 'n8n2') await this.waitForPublished(workflowId);
+	}
+
 	/** A public-API key with every scope the owner may grant (n8n >= 1.9x requires explicit scopes). */
 	async createApiKey(): Promise<string> {
 		let scopes: string[] | undefined;

@@ -19,6 +19,9 @@ export interface N8nRuntime {
 	installed: boolean;
 }
 
+/** Both runtimes, for `describe.each`: every e2e file runs its one body on each. */
+export const RUNTIME_KEYS = ['n8n1', 'n8n2'] as const;
+
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const N8N_CACHE = process.env.DWH_N8N_CACHE ?? path.join(REPO_ROOT, '.cache/n8n');
 
