@@ -1,8 +1,17 @@
 import path from 'node:path';
 import pg from 'pg';
 import { ARTIFACTS_DIR, e2eState, isCI } from './harness/e2eState';
-import { importWorkflowFiles, importWorkflowObject, newInstance, readWorkflow, WORKFLOW_IDS, WORKFLOWS_DIR, type WorkflowNodeJson } from './harness/instance';
-import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
+import {
+	importWorkflowFiles,
+	importWorkflowObject,
+	newInstance,
+	publishOn2x,
+	readWorkflow,
+	WORKFLOW_IDS,
+	WORKFLOWS_DIR,
+	type WorkflowNodeJson,
+} from './harness/instance';
+import { startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { createN8nDatabase, createPipeline, type E2ePipeline } from './harness/pipeline';
 import { startRedis, type RedisServer } from './harness/redis';
 import { N8nRest } from './harness/rest';
@@ -114,7 +123,7 @@ describe.each(['n8n1', 'n8n2'] as const)('queue mode on %s', (key: N8nRuntime['k
 		await importWorkflowFiles(inst, [path.join(WORKFLOWS_DIR, 'dwh-load-bronze.json')]);
 		await importWorkflowObject(inst, webhookVariant());
 		// n8n 2.x calls the PUBLISHED version of a sub-workflow from a production (webhook) execution.
-		if (key === 'n8n2') await n8nCliOk(inst, ['publish:workflow', `--id=${WORKFLOW_IDS.loadBronze}`]);
+		await publishOn2x(inst, [WORKFLOW_IDS.loadBronze]);
 		main = await startN8nProcess(inst, 'start', { name: `queue-${key}-main` });
 		// Workers start one after the other: two cold starts at once on two cores only slow both down.
 		for (const name of [`queue-${key}-worker-1`, `queue-${key}-worker-2`])
@@ -122,8 +131,8 @@ describe.each(['n8n1', 'n8n2'] as const)('queue mode on %s', (key: N8nRuntime['k
 		rest = new N8nRest(main.baseUrl);
 		await rest.setupOwner();
 		await rest.createApiKey();
-		await rest.request('POST', `/api/v1/workflows/${WEBHOOK_WORKFLOW_ID}/activate`, {}, { publicApi: true });
-		if (key === 'n8n2') await rest.waitForPublished(WEBHOOK_WORKFLOW_ID);
+		await rest.activate(WEBHOOK_WORKFLOW_ID, key);
+		if (key === 'n8n2') await rest.waitForPublished(WORKFLOW_IDS.loadBronze);
 	}, TIMEOUT);
 
 	afterAll(async () => {

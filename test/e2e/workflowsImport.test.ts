@@ -6,13 +6,14 @@ import {
 	importWorkflowObject,
 	newInstance,
 	nodeItems,
+	publishOn2x,
 	readWorkflow,
 	runWorkflow,
 	shippedWorkflowFiles,
 	WORKFLOW_IDS,
 	type WorkflowJson,
 } from './harness/instance';
-import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
+import { startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { CREDENTIALS, createPipeline, type E2ePipeline } from './harness/pipeline';
 import { resolveProblems, type ResolveContext, type StoredCredential } from './harness/resolveCheck';
 import { N8nRest } from './harness/rest';
@@ -55,12 +56,12 @@ describe.each(['n8n1', 'n8n2'] as const)('workflows/ in %s', (key: N8nRuntime['k
 		}
 		await pipeline.importCredentials(inst);
 		await importWorkflowFiles(inst, files);
-		// n8n 2.x runs the PUBLISHED version of a sub-workflow when a production (schedule, CLI, webhook) execution
-		// calls it; an imported, unpublished sub-workflow fails with "Workflow is not active and cannot be executed".
-		if (key === 'n8n2') await n8nCliOk(inst, ['publish:workflow', `--id=${WORKFLOW_IDS.loadBronze}`]);
+		// n8n 2.x calls the PUBLISHED version of a sub-workflow from a CLI execution (publishOn2x); the main applies it.
+		await publishOn2x(inst, [WORKFLOW_IDS.loadBronze]);
 		server = await startN8nProcess(inst, 'start', { name: `import-${key}-main` });
 		const rest = new N8nRest(server.baseUrl);
 		await rest.setupOwner();
+		if (key === 'n8n2') await rest.waitForPublished(WORKFLOW_IDS.loadBronze);
 		const nodeTypes = (await rest.request<INodeTypeDescription[]>('GET', '/types/nodes.json')).data;
 		const credentialTypes = (await rest.request<Array<{ name: string }>>('GET', '/types/credentials.json')).data;
 		const credentials = (await rest.request<StoredCredential[]>('GET', '/rest/credentials')).data;
