@@ -1,5 +1,4 @@
-import type { ForgetAction, ForgetOutcome } from './forget';
-import { finishRtbfRequest, noteRtbfRetryFailed, recordRtbfActions } from './rtbfAudit';
+import { finishRtbfRequest, noteRtbfRetryFailed, recordRtbfActions, type ForgetAction, type ForgetOutcome } from './rtbfAudit';
 import { safeErrorText } from '../privacy/safeErrorText';
 import type { AnonymiseDeps } from './runner';
 import { withTransaction } from '../transport/transaction';

@@ -8,7 +8,7 @@ import { inputRelation, outputColumns, outputTableName, subjectColumn, type Lega
 import type { LoadedPolicy } from './policyLoader';
 import { safeErrorText } from '../privacy/safeErrorText';
 import { INTERMEDIATE_SCHEMA, lockOutputs, relationColumns, type AnonymiseDeps } from './runner';
-import { finishRtbfRequest, openRtbfRequest, recordRtbfActions } from './rtbfAudit';
+import { finishRtbfRequest, openRtbfRequest, recordRtbfActions, type ForgetAction, type ForgetOutcome } from './rtbfAudit';
 import { resolveActiveSalts } from './saltVersions';
 import { sealVerificationToken } from './verificationToken';
 import { eraseFromCopies, relationsCarrying, subjectHashColumns, subjectHashes, type SubjectHashColumns } from './subjectCopies';
@@ -24,6 +24,8 @@ const q = pg.escapeIdentifier;
  * Raw tables are found through the policies (every table with a `subject` column); copies through the catalog.
  * Legally held records (policy `legal_hold`) are kept in intermediate with the person's hash set to NULL.
  */
+
+export type { ForgetAction, ForgetOutcome } from './rtbfAudit';
 
 export interface ForgetRequest {
 	userId: string;
@@ -44,29 +46,8 @@ export interface ForgetOptions {
 	analytics?: pg.Pool | null;
 }
 
-export interface ForgetAction {
-	relation: string;
-	action: 'deleted' | 'view_follows_raw' | 'absent' | 'vault_purged' | 'unlinked' | 'held_unlinked' | 'view_follows' | 'refreshed';
-	rows: number;
-	/** Why, where it is not obvious: the legal hold's basis, the column unlinked. */
-	note?: string;
-}
-
 /** Schemas the hash search skips in the warehouse: raw/staging hold ids (deleted by id above), the rest is the audit. */
 const NOT_COPIES = ['raw', 'staging', 'dwh_control', 'compliance'];
-
-export interface ForgetOutcome {
-	requestId: string;
-	/** The audit identifier of the person (never the user id). */
-	subjectHmac: string;
-	status: 'completed' | 'partial' | 'failed';
-	actions: ForgetAction[];
-	rowsRemoved: number;
-	/** Set on the outcome of an earlier 'partial' request that this run retried (completePartialForgets). */
-	completedPartial?: boolean;
-	/** The user id sealed for Verify Residue (verificationToken.ts); absent on retried 'partial' requests (no id is known). */
-	verificationToken?: string;
-}
 
 interface Target {
 	loaded: LoadedPolicy;

@@ -1,10 +1,32 @@
 import type pg from 'pg';
-import type { ForgetAction, ForgetOutcome } from './forget';
 
 type Db = pg.Pool | pg.ClientBase;
 
+/** One place a request touched, as rtbf_actions records it. */
+export interface ForgetAction {
+	relation: string;
+	action: 'deleted' | 'view_follows_raw' | 'absent' | 'vault_purged' | 'unlinked' | 'held_unlinked' | 'view_follows' | 'refreshed';
+	rows: number;
+	/** Why, where it is not obvious: the legal hold's basis, the column unlinked. */
+	note?: string;
+}
+
+/** What one request came to, as rtbf_requests records it and Forget Users returns it. */
+export interface ForgetOutcome {
+	requestId: string;
+	/** The audit identifier of the person (never the user id). */
+	subjectHmac: string;
+	status: 'completed' | 'partial' | 'failed';
+	actions: ForgetAction[];
+	rowsRemoved: number;
+	/** Set on the outcome of an earlier 'partial' request that this run retried (completePartialForgets). */
+	completedPartial?: boolean;
+	/** The user id sealed for Verify Residue (verificationToken.ts); absent on retried 'partial' requests (no id is known). */
+	verificationToken?: string;
+}
+
 /**
- * The right-to-be-forgotten audit (migration 0021): dwh_control.rtbf_requests, one row per request with its status
+ * The right-to-be-forgotten audit: dwh_control.rtbf_requests, one row per request with its status
  * ('running' → 'completed' | 'partial' | 'failed') and the 30-day SLA clock, and rtbf_actions, one row per relation
  * it touched. The only module that writes them, for Forget Users (forget.ts) and the retry of partial requests
  * (completePartialForgets.ts). Only the subject HMAC is stored, never the user id; error text comes in already
