@@ -28,7 +28,7 @@ export interface ItemRunOptions {
 }
 
 /**
- * Anonymise Items with its audit row: dwh_control.anonymise_runs, mode 'items' (migration 0023), written before the
+ * Anonymise Items with its audit row: dwh_control.anonymise_runs, mode 'items' (the migration baseline), written before the
  * rows are touched so a failure is logged too. Rows themselves are never logged.
  *
  * The output passes the same PII gate as set mode (itemGate.ts) before it is returned: a finding blocks the batch

@@ -223,7 +223,7 @@ async function buildAndSwap(client: pg.PoolClient, ctx: BuildContext): Promise<B
 				`Anonymised from ${rel.schema}.${rel.table} by policy ${policy.source_db} v${policy.version}, ${how} run ${ctx.runId}`,
 			)}`,
 		);
-	// intermediate is created by migration 0020; CREATE SCHEMA IF NOT EXISTS would need CREATE on the database.
+	// intermediate is created by the migration baseline; CREATE SCHEMA IF NOT EXISTS would need CREATE on the database.
 
 	let buildNote: string | null = null;
 	if (ctx.build === 'incremental') {

@@ -4,7 +4,7 @@ import type { DbtCommand } from './command.schema';
 import type { DbtNodeResult, DbtRunSummary } from './runOutcome';
 
 /**
- * dwh_control.dbt_runs (migration 0051): one row per dbt Core run, and dbt_node_results (0095): one row per node of
+ * dwh_control.dbt_runs (the migration baseline): one row per dbt Core run, and dbt_node_results: one row per node of
  * it. Writing runs are recorded on the session that holds the project lock, 'running' first, so "a row still
  * 'running' while I hold the lock" can only mean its executor died. Read-only runs (test, source freshness) take no
  * lock and are recorded once, finished (recordDbtRunCompleted), so no crash can leave one 'running'.
@@ -93,7 +93,7 @@ export async function recordDbtRunCompleted(tx: pg.ClientBase, e: DbtRunLogEntry
 async function recordNodeResults(session: pg.ClientBase, runId: string, nodes: DbtNodeResult[]): Promise<void> {
 	if (!nodes.length) return;
 	await session.query(
-		// Through a function (migration 0090): dbt's login (dwh_transform) has no privilege on the table itself.
+		// Through a function (the migration baseline): dbt's login (dwh_transform) has no privilege on the table itself.
 		`SELECT dwh_control.record_dbt_node_results($1, $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamptz[],
 		   $8::timestamptz[], $9::bigint[], $10::bigint[], $11::numeric[], $12::text[])`,
 		[

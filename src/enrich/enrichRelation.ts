@@ -19,7 +19,7 @@ export interface EnrichRelationReport {
 
 /**
  * Enrich Relation: reads `source` (an intermediate.* relation) and writes `target` (intermediate.enr_<name>, the only
- * place the config schema lets it write; migration 0020 creates the schema) as a new table with the chosen
+ * place the config schema lets it write; the migration baseline creates the schema) as a new table with the chosen
  * families' columns added. The table is built under a side name and swapped in at commit, so readers of the old
  * target see it until the new one is complete, and a failure leaves the old one untouched. Views on the target are
  * recreated on the new table (publishTable).

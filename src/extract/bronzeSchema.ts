@@ -14,7 +14,7 @@ export const DELETED_AT_COLUMN = '_dwh_deleted_at';
  * bronze and let the column default stamp every row with the run id. Outside a load the setting is unset or empty
  * and the default fails, so a writer that forgets the run id is refused rather than given a wrong one.
  */
-// The default reads it through dwh_control.load_run_id() (migration 0190), folded to a constant once per statement.
+// The default reads it through dwh_control.load_run_id() (the migration baseline), folded to a constant once per statement.
 export const LOAD_RUN_ID_SETTING = 'dwh.load_run_id';
 /** What `_dwh_run_id`'s default must end with for a back-fill to COPY straight into bronze (as pg_get_expr spells it). */
 export const RUN_ID_DEFAULT = 'load_run_id()';
@@ -63,10 +63,10 @@ export interface BronzeSchemaOutcome {
 export async function ensureBronzeTable(db: pg.PoolClient, t: RegisteredTable, source: SourceColumn[]): Promise<BronzeSchemaOutcome> {
 	const bronze = await readBronzeColumns(db, t.table_name);
 	if (!bronze) {
-		// The extract login does not own raw: dwh_control.create_bronze_table (migration 0090, SECURITY DEFINER) creates
+		// The extract login does not own raw: dwh_control.create_bronze_table (the migration baseline, SECURITY DEFINER) creates
 		// the table for a registered name, with the key from the registry, owned by dwh_owner.
 		await db.query('SELECT dwh_control.create_bronze_table($1, $2::text[], $3::text[])', [t.table_name, source.map((c) => c.name), source.map(bronzeType)]);
-		// 0090 still writes the per-row run-id default; the folded one (0190) is set here, in the transaction that creates
+		// create_bronze_table still writes the per-row run-id default; the folded one is set here, in the transaction that creates
 		// the table (nobody else sees it yet), so its first load need not lock the table to change it.
 		await db.query('SELECT dwh_control.set_bronze_run_id_default($1)', [t.table_name]);
 		return { created: true, addedColumns: [], missingInSource: [] };

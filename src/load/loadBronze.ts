@@ -205,8 +205,8 @@ async function bronzeIsEmpty(client: pg.PoolClient, table: string): Promise<bool
 }
 
 /**
- * Bronze tables get the run-id default their back-fill COPY needs (migration 0190: folded once per statement; tables
- * created with the per-row form of 0090, or before any default existed) on their first back-fill. Bronze is empty then,
+ * Bronze tables get the run-id default their back-fill COPY needs (the migration baseline: folded once per statement; tables
+ * created with the per-row default of older releases, or before any default existed) on their first back-fill. Bronze is empty then,
  * so the short ACCESS EXCLUSIVE lock this takes holds up nobody's reads of real data; it commits with the load.
  * When the default cannot be set (a table owned by another role, a column a DBA redefined) the back-fill takes
  * the stage + merge path instead of failing: returns whether the direct COPY can be used.
@@ -220,7 +220,7 @@ async function ensureRunIdDefault(client: pg.PoolClient, table: string): Promise
 	);
 	if (rows[0]?.def?.endsWith(RUN_ID_DEFAULT)) return true;
 	try {
-		// The load login does not own bronze: the SECURITY DEFINER function (migration 0090) sets exactly this default.
+		// The load login does not own bronze: the SECURITY DEFINER function (the migration baseline) sets exactly this default.
 		await withSavepoint(client, 'dwh_run_id_default', () => client.query('SELECT dwh_control.set_bronze_run_id_default($1)', [table]));
 		return true;
 	} catch {

@@ -45,7 +45,7 @@ function identityParams(id: PushRunIdentity): unknown[] {
 }
 
 /**
- * The run log is written only through dwh_control.push_run_* (migration 0065, SECURITY DEFINER): the push login has
+ * The run log is written only through dwh_control.push_run_* (the migration baseline, SECURITY DEFINER): the push login has
  * no privilege on dwh_control tables, so it can read marts.* and nothing else.
  *
  * Claims the target's running slot (unique partial index). Called while holding the target's advisory lock, so a

@@ -156,7 +156,7 @@ async function applyDeletePolicy(
 					return (await c.query(`DELETE FROM ${bronze} WHERE ${keysInJson(keys, '$1::json')}`, [JSON.stringify(gone)])).rowCount;
 				}
 				if (!hasDeletedAt) {
-					// The ETL login does not own bronze: a SECURITY DEFINER function (migration 0090) adds exactly this column.
+					// The ETL login does not own bronze: a SECURITY DEFINER function (the migration baseline) adds exactly this column.
 					await c.query('SELECT dwh_control.add_bronze_deleted_at($1)', [t.table_name]).catch((err: { code?: string }) => {
 						if (err.code !== '42501') throw err;
 						throw new Error(
