@@ -11,7 +11,7 @@ import { SYNTHETIC_SOURCES } from '../../scripts/demo/synthetic';
 import { requireDbt } from '../integration/dbt/dbtFixtures';
 import { TEST_SECRETS } from '../integration/anonymise/world';
 import { ARTIFACTS_DIR, e2eState, isCI } from './harness/e2eState';
-import { importWorkflowFiles, importWorkflowObject, newInstance, readWorkflow, WORKFLOWS_DIR } from './harness/instance';
+import { importWorkflowFiles, importWorkflowObject, newInstance, publishOn2x, readWorkflow, WORKFLOWS_DIR } from './harness/instance';
 import { n8nCliOk, startN8nProcess, type N8nInstance, type N8nServer } from './harness/n8nProcess';
 import { anonymisationCredential, createPipeline, type E2ePipeline } from './harness/pipeline';
 
@@ -107,11 +107,10 @@ for (const key of RUNTIMES) {
 				['dwh-error-handler.json', 'dwh-load-bronze.json', 'dwh-anonymise-incremental.json', 'dwh-enrich-chain.json'].map(shipped),
 			);
 			await importWorkflowObject(inst, withCadence(readWorkflow(shipped('dwh-load-transform-push.json')), CADENCE_S));
-			// Activated (1.x) / published (2.x) before n8n starts, as an operator would from the CLI.
-			for (const id of [CHAIN_ID, 'dwhAnonymiseInc1']) {
-				await n8nCliOk(inst, key === 'n8n2' ? ['publish:workflow', `--id=${id}`] : ['update:workflow', `--id=${id}`, '--active=true']);
-			}
-			if (key === 'n8n2') for (const id of ['dwhLoadBronze001', 'dwhEnrichChain01']) await n8nCliOk(inst, ['publish:workflow', `--id=${id}`]);
+			// Activated (1.x) / published (2.x, with the sub-workflows they call) before n8n starts, as an operator would from
+			// the CLI; the main started below applies the publications.
+			if (key === 'n8n1') for (const id of [CHAIN_ID, 'dwhAnonymiseInc1']) await n8nCliOk(inst, ['update:workflow', `--id=${id}`, '--active=true']);
+			await publishOn2x(inst, [CHAIN_ID, 'dwhAnonymiseInc1', 'dwhLoadBronze001', 'dwhEnrichChain01']);
 			server = await startN8nProcess(inst, 'start', { name: `chain-${key}-main` });
 		}, TIMEOUT);
 
